@@ -1,0 +1,43 @@
+/**
+ * The shape every generated API module exports. The connection layer, the
+ * mock and virtual clusters and the admin client all speak through it: a
+ * request is a typed message in, a response a typed message out, and the
+ * version is chosen per connection from the broker's ApiVersions answer.
+ */
+import type { Reader, Writer } from './primitives.js'
+
+/** One Kafka API (request and response), for every version the spec defines. */
+export interface ApiDefinition<Request, Response> {
+  /** The API key on the wire, such as 0 for Produce. */
+  readonly apiKey: number
+  /** The API name as the spec spells it, such as `Produce`. */
+  readonly name: string
+  /** Lowest valid version. */
+  readonly minVersion: number
+  /** Highest valid version. */
+  readonly maxVersion: number
+  /** First flexible version (compact encodings, tagged fields), or null when none is. */
+  readonly flexibleMinVersion: number | null
+  /** Request header version to use with this API version (0, 1 or 2). */
+  requestHeaderVersion(version: number): number
+  /** Response header version to expect for this API version (0 or 1; ApiVersions always 0). */
+  responseHeaderVersion(version: number): number
+  encodeRequest(writer: Writer, version: number, request: Request): void
+  decodeRequest(reader: Reader, version: number): Request
+  encodeResponse(writer: Writer, version: number, response: Response): void
+  decodeResponse(reader: Reader, version: number): Response
+}
+
+/** A versioned data structure that is not an API: request/response headers, consumer-protocol payloads. */
+export interface DataDefinition<Value> {
+  readonly name: string
+  readonly minVersion: number
+  readonly maxVersion: number
+  encode(writer: Writer, version: number, value: Value): void
+  decode(reader: Reader, version: number): Value
+}
+
+/** Request type of an API definition. */
+export type RequestOf<A> = A extends ApiDefinition<infer Request, unknown> ? Request : never
+/** Response type of an API definition. */
+export type ResponseOf<A> = A extends ApiDefinition<unknown, infer Response> ? Response : never

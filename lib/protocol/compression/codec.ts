@@ -1,0 +1,145 @@
+/**
+ * The compression codec registry. Kafka names a batch's codec by a small integer
+ * in its attributes (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd); the registry maps
+ * that id to an implementation. Users may replace a built-in codec (say, a native
+ * zstd on an older Node) with {@link registerCodec}.
+ */
+import { RxKafkaError, type RxKafkaErrorOptions } from '../errors.js'
+
+/** Kafka's codec ids, as stored in the low three bits of a batch's attributes. */
+export const CompressionCodecId = {
+  none: 0,
+  gzip: 1,
+  snappy: 2,
+  lz4: 3,
+  zstd: 4,
+} as const
+
+/** The name of a built-in codec. */
+export type CompressionCodecName = keyof typeof CompressionCodecId
+
+/**
+ * A compression codec. `decompress` must never produce more than
+ * `maxOutputBytes` bytes: it throws {@link DecompressedSizeExceededError}
+ * instead, so a hostile batch cannot exhaust memory. On malformed input it throws
+ * {@link CompressionError}.
+ *
+ * @example
+ * ```ts
+ * import { registerCodec, type CompressionCodec } from 'rxkafka'
+ * const identityLz4: CompressionCodec = {
+ *   id: 3, name: 'lz4',
+ *   compress: bytes => myNativeLz4.compressFrame(bytes),
+ *   decompress: (bytes, max) => myNativeLz4.decompressFrame(bytes, max),
+ * }
+ * registerCodec(identityLz4)
+ * ```
+ */
+export interface CompressionCodec {
+  /** Kafka's codec id (0 to 7: three attribute bits). */
+  readonly id: number
+  readonly name: string
+  compress(bytes: Uint8Array): Buffer
+  decompress(bytes: Uint8Array, maxOutputBytes: number): Buffer
+}
+
+/** Compressed bytes that do not decompress: corrupt, truncated, or not in the codec's format. */
+export class CompressionError extends RxKafkaError {
+  /** The codec that failed, such as `lz4`. */
+  readonly codec: string
+
+  constructor(codec: string, what: string, options: RxKafkaErrorOptions = {}, code = 'COMPRESSION_CORRUPT') {
+    super(code, `${codec}: ${what}`, options)
+    this.codec = codec
+  }
+}
+
+/** Decompression stopped because the output would exceed the allowed maximum. */
+export class DecompressedSizeExceededError extends CompressionError {
+  /** The limit that was hit, in bytes. */
+  readonly maxOutputBytes: number
+
+  constructor(codec: string, maxOutputBytes: number, options: RxKafkaErrorOptions = {}) {
+    super(
+      codec,
+      `decompressed data exceeds the limit of ${maxOutputBytes} bytes`,
+      {
+        hint:
+          'The batch is either a compression bomb or larger than expected; raise maxDecompressedBytes if such batches are legitimate',
+        ...options,
+      },
+      'DECOMPRESSED_SIZE_EXCEEDED',
+    )
+    this.maxOutputBytes = maxOutputBytes
+  }
+}
+
+/** A codec id with no registered implementation, or a codec the running platform cannot provide. */
+export class CodecUnavailableError extends RxKafkaError {
+  readonly codecId: number
+
+  constructor(codecId: number, what: string, options: RxKafkaErrorOptions = {}) {
+    super('CODEC_UNAVAILABLE', what, {
+      hint: 'Register an implementation with registerCodec({ id, name, compress, decompress })',
+      ...options,
+    })
+    this.codecId = codecId
+  }
+}
+
+const registry = new Map<number, CompressionCodec>()
+
+/**
+ * Registers (or replaces) the codec for `codec.id`.
+ *
+ * @example
+ * ```ts
+ * registerCodec({ id: 4, name: 'zstd', compress: b => zstd.compress(b), decompress: (b, max) => zstd.decompress(b, max) })
+ * ```
+ */
+export function registerCodec(codec: CompressionCodec): void {
+  if (!Number.isInteger(codec.id) || codec.id < 0 || codec.id > 7) {
+    throw new RangeError(`codec id must be an integer in [0, 7] (three attribute bits), got ${codec.id}`)
+  }
+  registry.set(codec.id, codec)
+}
+
+/**
+ * The codec registered for `id`.
+ *
+ * @throws CodecUnavailableError when nothing is registered for `id`.
+ * @example
+ * ```ts
+ * const gzip = getCodec(CompressionCodecId.gzip)
+ * const packed = gzip.compress(Buffer.from('hello'))
+ * ```
+ */
+export function getCodec(id: number, location: RxKafkaErrorOptions = {}): CompressionCodec {
+  const codec = registry.get(id)
+  if (codec === undefined) {
+    throw new CodecUnavailableError(id, `unknown compression codec id ${id}`, location)
+  }
+  return codec
+}
+
+/**
+ * The id of a codec given by name or id.
+ *
+ * @example
+ * ```ts
+ * codecIdOf('lz4') // 3
+ * ```
+ */
+export function codecIdOf(codec: CompressionCodecName | number): number {
+  if (typeof codec === 'number') return codec
+  const id = CompressionCodecId[codec]
+  if (id === undefined) throw new CodecUnavailableError(-1, `unknown compression codec name '${String(codec)}'`)
+  return id
+}
+
+/** Turns anything a third-party decoder throws into a {@link CompressionError}, keeping our own errors as they are. */
+export function asCompressionError(codec: string, error: unknown): RxKafkaError {
+  if (error instanceof RxKafkaError) return error
+  const message = error instanceof Error ? error.message : String(error)
+  return new CompressionError(codec, `malformed input (${message})`, { cause: error })
+}

@@ -1,0 +1,57 @@
+/**
+ * gzip (Kafka codec 1) through pako. Kafka's Java client writes gzip members
+ * (GZIPOutputStream); pako's inflater detects gzip and zlib headers.
+ */
+import pako from 'pako'
+import { CompressionError, DecompressedSizeExceededError, asCompressionError, type CompressionCodec } from './codec.js'
+
+const NAME = 'gzip'
+const OUTPUT_CHUNK_BYTES = 64 * 1024
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
+/** Marks the size limit being hit inside pako's callback, so it is not mistaken for a pako failure. */
+class OutputLimitReached extends Error {}
+
+/**
+ * The gzip codec.
+ *
+ * @example
+ * ```ts
+ * const packed = gzipCodec.compress(Buffer.from('hello'))
+ * gzipCodec.decompress(packed, 1024).toString() // 'hello'
+ * ```
+ */
+export const gzipCodec: CompressionCodec = {
+  id: 1,
+  name: NAME,
+  compress(bytes: Uint8Array): Buffer {
+    return toBuffer(pako.gzip(bytes))
+  },
+  decompress(bytes: Uint8Array, maxOutputBytes: number): Buffer {
+    const chunks: Uint8Array[] = []
+    let total = 0
+    // Streaming with a per-chunk callback is what lets us stop at the limit instead of inflating a bomb completely.
+    const inflater = new pako.Inflate({ chunkSize: OUTPUT_CHUNK_BYTES })
+    inflater.onData = (chunk): void => {
+      const data = chunk as Uint8Array
+      total += data.length
+      if (total > maxOutputBytes) throw new OutputLimitReached()
+      chunks.push(data)
+    }
+    let finished: boolean
+    try {
+      finished = inflater.push(bytes, true)
+    } catch (error) {
+      if (error instanceof OutputLimitReached) throw new DecompressedSizeExceededError(NAME, maxOutputBytes)
+      throw asCompressionError(NAME, error)
+    }
+    if (!finished || inflater.err !== 0) {
+      const reason = inflater.msg !== '' ? inflater.msg : inflater.err === -5 ? 'truncated stream' : `zlib status ${inflater.err}`
+      throw new CompressionError(NAME, `malformed input (${reason})`)
+    }
+    return Buffer.concat(chunks, total)
+  },
+}

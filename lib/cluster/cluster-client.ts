@@ -1,0 +1,80 @@
+/**
+ * The seam between the Kafka-speaking layers (producer, consumer, admin) and
+ * whatever answers their requests: the real connection layer, or the virtual
+ * in-memory cluster of `rxkafka/testing`. Requests are typed messages in and
+ * typed messages out; the cluster view is an Observable.
+ */
+import type { Observable, SchedulerLike } from 'rxjs'
+import type { ApiDefinition } from '../protocol/api.js'
+import type { ClusterView } from './cluster-view.js'
+
+/** Which connection to a broker a request travels on. Brokers answer one request at a time per connection, in order, so roles keep slow requests (a long-polling fetch, a JoinGroup that waits for a rebalance) from delaying others. */
+export type ConnectionRole = 'default' | 'produce' | 'fetch' | 'group'
+
+/** Options of one request through the cluster. */
+export interface ClusterRequestOptions {
+  /** Default: the cluster's requestTimeoutMs. */
+  timeoutMs?: number
+  minVersion?: number
+  maxVersion?: number
+  /** Default `'default'`. */
+  role?: ConnectionRole
+}
+
+/** A body, or a function that shapes it for the version chosen for this broker. */
+export type ClusterRequestBody<Request> = Request | ((version: number) => Request)
+
+/** The kind of coordinator FindCoordinator looks up. */
+export type CoordinatorType = 'group' | 'transaction'
+
+/** What producer, consumer and admin code needs from a cluster. */
+export interface ClusterClient {
+  readonly clientId: string
+  /** Time source for every timer above this layer; a TestScheduler in marble tests. */
+  readonly scheduler: SchedulerLike
+  /**
+   * The current view, then every new one. Subscribing bootstraps the cluster if
+   * nothing has yet.
+   */
+  readonly metadata$: Observable<ClusterView>
+  /** The latest view, without waiting (empty before bootstrap). */
+  currentView(): ClusterView
+  /**
+   * Fetches metadata now, adding `topics` to the topics this client follows;
+   * concurrent refreshes are coalesced. Emits the new view and completes.
+   */
+  refreshMetadata(topics?: readonly string[]): Observable<ClusterView>
+  /**
+   * Emits a view in which every topic exists and every partition has a leader,
+   * refreshing (and letting the broker auto-create where it allows) until then;
+   * errors with a typed error after the topic wait time.
+   */
+  ensureTopics(topics: readonly string[]): Observable<ClusterView>
+  /** Sends a request to a broker by node id (`'any'`: whichever broker is least busy). Emits the response once. */
+  request<Request, Response>(
+    broker: number | 'any',
+    api: ApiDefinition<Request, Response>,
+    body: ClusterRequestBody<Request>,
+    options?: ClusterRequestOptions,
+  ): Observable<Response>
+  /** Sends a request that gets no answer (Produce with acks 0); emits once when written. */
+  send<Request>(
+    broker: number,
+    api: ApiDefinition<Request, unknown>,
+    body: ClusterRequestBody<Request>,
+    options?: ClusterRequestOptions,
+  ): Observable<void>
+  /** The version a request of `api` to `broker` would use, once that broker's versions are known. */
+  versionFor(broker: number, api: ApiDefinition<unknown, unknown>): number | undefined
+  /** The node id of the coordinator for a group or transactional id (cached until invalidated). */
+  findCoordinator(type: CoordinatorType, key: string): Observable<number>
+  /** Forgets a cached coordinator (after NOT_COORDINATOR or a connection error). */
+  invalidateCoordinator(type: CoordinatorType, key: string): void
+  /**
+   * Keeps the cluster's sockets and timers alive while the returned Observable
+   * is subscribed; when the last user unsubscribes they are released.
+   */
+  use<T>(work: () => Observable<T>): Observable<T>
+  /** Releases every socket and timer. The client cannot be used afterwards. */
+  close(): Promise<void>
+}

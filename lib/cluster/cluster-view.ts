@@ -1,0 +1,105 @@
+/**
+ * The client's view of the cluster, built from Metadata responses: brokers,
+ * topics, partitions and their leaders. Immutable: every refresh makes a new one,
+ * so a consumer of `metadata$` can compare views to see what moved.
+ */
+import type { MetadataResponse } from '../protocol/messages/Metadata.js'
+
+/** A broker as metadata describes it. */
+export interface BrokerInfo {
+  nodeId: number
+  host: string
+  port: number
+  rack: string | null
+}
+
+/** One partition of a topic. `leader` is -1 while the partition has none. */
+export interface PartitionInfo {
+  partition: number
+  leader: number
+  /** -1 where the broker does not report epochs (Metadata before v7). */
+  leaderEpoch: number
+  replicas: readonly number[]
+  isr: readonly number[]
+  offlineReplicas: readonly number[]
+  /** Kafka error code for this partition (0 when healthy, 5 LEADER_NOT_AVAILABLE during elections). */
+  errorCode: number
+}
+
+/** One topic. `errorCode` 3 (UNKNOWN_TOPIC_OR_PARTITION) means it does not exist. */
+export interface TopicInfo {
+  name: string
+  /** URL-safe base64 uuid; all zeros where the broker does not report ids. */
+  topicId: string
+  isInternal: boolean
+  errorCode: number
+  /** Sorted by partition number. */
+  partitions: readonly PartitionInfo[]
+}
+
+/** A snapshot of the cluster. */
+export interface ClusterView {
+  clusterId: string | null
+  controllerId: number
+  brokers: ReadonlyMap<number, BrokerInfo>
+  topics: ReadonlyMap<string, TopicInfo>
+  /** When this view was received (ms since the epoch, from the cluster's scheduler). */
+  receivedAt: number
+}
+
+/** An empty view: before the first Metadata answer. */
+export const EMPTY_VIEW: ClusterView = {
+  clusterId: null,
+  controllerId: -1,
+  brokers: new Map(),
+  topics: new Map(),
+  receivedAt: 0,
+}
+
+/**
+ * A new view from a Metadata response. Topics the response does not mention keep
+ * what the previous view knew, because a refresh may ask about only some topics.
+ */
+export function viewFromMetadata(previous: ClusterView, response: MetadataResponse, receivedAt: number): ClusterView {
+  const brokers = new Map<number, BrokerInfo>()
+  for (const b of response.brokers) {
+    brokers.set(b.nodeId, { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack ?? null })
+  }
+  const topics = new Map(previous.topics)
+  for (const t of response.topics) {
+    if (t.name === null || t.name === undefined) continue
+    const partitions: PartitionInfo[] = t.partitions
+      .map((p) => ({
+        partition: p.partitionIndex,
+        leader: p.leaderId,
+        leaderEpoch: p.leaderEpoch ?? -1,
+        replicas: p.replicaNodes,
+        isr: p.isrNodes,
+        offlineReplicas: p.offlineReplicas ?? [],
+        errorCode: p.errorCode,
+      }))
+      .sort((a, b) => a.partition - b.partition)
+    topics.set(t.name, {
+      name: t.name,
+      topicId: t.topicId ?? 'AAAAAAAAAAAAAAAAAAAAAA',
+      isInternal: t.isInternal ?? false,
+      errorCode: t.errorCode,
+      partitions,
+    })
+  }
+  return {
+    clusterId: response.clusterId ?? null,
+    controllerId: response.controllerId ?? -1,
+    brokers,
+    topics,
+    receivedAt,
+  }
+}
+
+/** The partition's info, or undefined when the view does not know it. */
+export function partitionInfo(view: ClusterView, topic: string, partition: number): PartitionInfo | undefined {
+  const t = view.topics.get(topic)
+  if (t === undefined) return undefined
+  const p = t.partitions[partition]
+  return p?.partition === partition ? p : t.partitions.find((x) => x.partition === partition)
+}

@@ -1,0 +1,495 @@
+/**
+ * The real cluster: bootstrap from any reachable broker, the metadata view as
+ * an Observable (refreshed on a period and on demand, concurrent refreshes
+ * coalesced), coordinator lookup, and a pool of connections keyed by broker id
+ * and role. Nothing connects until something subscribes, and when the last
+ * user unsubscribes every socket and timer is released.
+ */
+import {
+  asyncScheduler,
+  BehaviorSubject,
+  concatMap,
+  defer,
+  distinctUntilChanged,
+  EMPTY,
+  filter,
+  finalize,
+  from,
+  map,
+  Observable,
+  interval,
+  exhaustMap,
+  of,
+  retry,
+  throwIfEmpty,
+  type SchedulerLike,
+  shareReplay,
+  Subscription,
+  switchMap,
+  take,
+  throwError,
+  timer,
+  catchError,
+} from 'rxjs'
+import type { ApiDefinition } from '../protocol/api.js'
+import { brokerError } from '../protocol/broker-error.js'
+import { errorCodeInfo } from '../protocol/error-codes.js'
+import { RxKafkaError } from '../protocol/errors.js'
+import { FindCoordinatorApi } from '../protocol/messages/FindCoordinator.js'
+import { MetadataApi } from '../protocol/messages/Metadata.js'
+import { ZERO_UUID } from '../protocol/primitives.js'
+import { BrokerConnection, type BrokerAddress, type ConnectionOptions, type ConnectionStats } from '../connection/broker-connection.js'
+import { ConnectionError } from '../connection/connection-errors.js'
+import type {
+  ClusterClient,
+  ClusterRequestBody,
+  ClusterRequestOptions,
+  ConnectionRole,
+  CoordinatorType,
+} from './cluster-client.js'
+import { EMPTY_VIEW, viewFromMetadata, type ClusterView } from './cluster-view.js'
+
+/** Settings of a cluster client. Durations in milliseconds. */
+export interface ClusterConfig extends Omit<ConnectionOptions, 'clientId'> {
+  /** Bootstrap brokers as `host:port`; any one reachable is enough. */
+  brokers: readonly string[]
+  /** Default `'rxkafka'`. */
+  clientId?: string
+  /** Refresh metadata at least this often while in use. Default 300 000. */
+  metadataMaxAgeMs?: number
+  /** Pause between retries of metadata and coordinator lookups. Default 100. */
+  retryBackoffMs?: number
+  /** Ask brokers to create unknown topics (they do where `auto.create.topics.enable` is on). Default true. */
+  allowAutoTopicCreation?: boolean
+  /** How long `ensureTopics` waits for a topic to exist and have leaders. Default 10 000. */
+  topicWaitMs?: number
+  /** Time source for timers above the connection layer. Default `asyncScheduler`. */
+  scheduler?: SchedulerLike
+}
+
+/** A topic that does not exist (or has no leaders) after the wait. */
+export class UnknownTopicError extends RxKafkaError {
+  constructor(topic: string, waitedMs: number, errorCode: number) {
+    super('UNKNOWN_TOPIC', `topic does not exist or has no leader after ${waitedMs} ms (${errorCodeInfo(errorCode).name})`, {
+      topic,
+      retriable: false,
+      hint: 'create the topic, or enable auto.create.topics.enable on the brokers; check the topic name',
+    })
+  }
+}
+
+/** A snapshot of the cluster client for diagnostics. */
+export interface ClusterDiagnostics {
+  users: number
+  closed: boolean
+  metadata: {
+    ageMs: number | undefined
+    refreshInFlight: boolean
+    refreshes: number
+    followedTopics: string[]
+    brokers: number
+    topics: number
+    lastError: string | undefined
+  }
+  coordinators: { type: CoordinatorType; key: string; nodeId: number }[]
+  connections: (ConnectionStats & { role: string })[]
+}
+
+interface PooledConnection {
+  connection: BrokerConnection
+  role: string
+}
+
+export class KafkaCluster implements ClusterClient {
+  readonly clientId: string
+  readonly scheduler: SchedulerLike
+  private readonly config: ClusterConfig
+  private readonly bootstrap: BrokerAddress[]
+  private readonly view = new BehaviorSubject<ClusterView | undefined>(undefined)
+  private readonly followedTopics = new Set<string>()
+  private readonly pool = new Map<string, PooledConnection>()
+  private readonly coordinators = new Map<string, { type: CoordinatorType; key: string; nodeId: number }>()
+  /** Coordinator addresses FindCoordinator gave that metadata may not list yet. */
+  private readonly extraBrokers = new Map<number, BrokerAddress>()
+  private refreshInFlight: { topics: Set<string>; result: Observable<ClusterView> } | undefined
+  private refreshes = 0
+  private lastMetadataError: string | undefined
+  private users = 0
+  private periodic: Subscription | undefined
+  private teardownTimer: ReturnType<typeof setTimeout> | undefined
+  private closed = false
+
+  readonly metadata$: Observable<ClusterView>
+
+  constructor(config: ClusterConfig) {
+    if (config.brokers.length === 0) {
+      throw new RxKafkaError('CONFIG', 'no bootstrap brokers given', { hint: 'pass brokers: ["host:port", ...]' })
+    }
+    this.config = config
+    this.clientId = config.clientId ?? 'rxkafka'
+    this.scheduler = config.scheduler ?? asyncScheduler
+    this.bootstrap = config.brokers.map(parseBrokerAddress)
+    this.metadata$ = this.use(
+      () =>
+        new Observable<ClusterView>((subscriber) => {
+          const subscription = new Subscription()
+          // The first subscriber bootstraps; the view itself arrives through the subject.
+          if (this.view.value === undefined) {
+            subscription.add(this.refreshMetadata().subscribe({ error: (e: unknown) => subscriber.error(e) }))
+          }
+          subscription.add(
+            this.view.pipe(filter((v): v is ClusterView => v !== undefined), distinctUntilChanged()).subscribe(subscriber),
+          )
+          return subscription
+        }),
+    )
+  }
+
+  currentView(): ClusterView {
+    return this.view.value ?? EMPTY_VIEW
+  }
+
+  use<T>(work: () => Observable<T>): Observable<T> {
+    return defer(() => {
+      this.acquire()
+      return work().pipe(finalize(() => this.release()))
+    })
+  }
+
+  refreshMetadata(topics: readonly string[] = []): Observable<ClusterView> {
+    return this.use(() =>
+      defer(() => {
+        this.assertOpen()
+        for (const topic of topics) this.followedTopics.add(topic)
+        const inFlight = this.refreshInFlight
+        if (inFlight !== undefined && topics.every((t) => inFlight.topics.has(t))) return inFlight.result
+        const asked = new Set(this.followedTopics)
+        const result = this.fetchMetadata([...asked]).pipe(
+          finalize(() => {
+            if (this.refreshInFlight?.result === result) this.refreshInFlight = undefined
+          }),
+          shareReplay({ bufferSize: 1, refCount: false }),
+        )
+        this.refreshInFlight = { topics: asked, result }
+        return result
+      }),
+    )
+  }
+
+  ensureTopics(topics: readonly string[]): Observable<ClusterView> {
+    const waitMs = this.config.topicWaitMs ?? 10_000
+    const backoffMs = this.config.retryBackoffMs ?? 100
+    return this.use(() =>
+      defer(() => {
+        const started = this.scheduler.now()
+        const attempt = (): Observable<ClusterView> =>
+          this.refreshMetadata(topics).pipe(
+            switchMap((view) => {
+              const missing = firstUnready(view, topics)
+              if (missing === undefined) return of(view)
+              const info = errorCodeInfo(missing.errorCode)
+              if (missing.errorCode !== 0 && !info.retriable) {
+                return throwError(() => brokerError(missing.errorCode, { topic: missing.topic, api: 'Metadata' }))
+              }
+              const waited = this.scheduler.now() - started
+              if (waited >= waitMs) return throwError(() => new UnknownTopicError(missing.topic, waited, missing.errorCode))
+              return timer(Math.min(backoffMs * 2, waitMs - waited), this.scheduler).pipe(switchMap(attempt))
+            }),
+          )
+        const known = this.view.value
+        if (known !== undefined && firstUnready(known, topics) === undefined) {
+          for (const topic of topics) this.followedTopics.add(topic)
+          return of(known)
+        }
+        return attempt()
+      }),
+    )
+  }
+
+  request<Request, Response>(
+    broker: number | 'any',
+    api: ApiDefinition<Request, Response>,
+    body: ClusterRequestBody<Request>,
+    options: ClusterRequestOptions = {},
+  ): Observable<Response> {
+    return this.use(() =>
+      defer(() => this.connectionFor(broker, options.role ?? 'default').request(api, body, options)),
+    )
+  }
+
+  send<Request>(
+    broker: number,
+    api: ApiDefinition<Request, unknown>,
+    body: ClusterRequestBody<Request>,
+    options: ClusterRequestOptions = {},
+  ): Observable<void> {
+    return this.use(() => defer(() => this.connectionFor(broker, options.role ?? 'default').send(api, body, options)))
+  }
+
+  versionFor(broker: number, api: ApiDefinition<unknown, unknown>): number | undefined {
+    for (const pooled of this.pool.values()) {
+      if (pooled.connection.address.nodeId === broker) {
+        const version = pooled.connection.versionFor(api)
+        if (version !== undefined) return version
+      }
+    }
+    return undefined
+  }
+
+  findCoordinator(type: CoordinatorType, key: string): Observable<number> {
+    const backoffMs = this.config.retryBackoffMs ?? 100
+    return this.use(() =>
+      defer(() => {
+        const cached = this.coordinators.get(`${type}:${key}`)
+        if (cached !== undefined) return of(cached.nodeId)
+        return this.lookupCoordinator(type, key).pipe(
+          retry({
+            count: 10,
+            delay: (error: unknown, attempt) =>
+              error instanceof RxKafkaError && error.retriable
+                ? timer(Math.min(backoffMs * 2 ** (attempt - 1), 5_000), this.scheduler)
+                : throwError(() => error),
+          }),
+        )
+      }),
+    )
+  }
+
+  invalidateCoordinator(type: CoordinatorType, key: string): void {
+    this.coordinators.delete(`${type}:${key}`)
+  }
+
+  diagnostics(): ClusterDiagnostics {
+    const current = this.view.value
+    return {
+      users: this.users,
+      closed: this.closed,
+      metadata: {
+        ageMs: current === undefined ? undefined : this.scheduler.now() - current.receivedAt,
+        refreshInFlight: this.refreshInFlight !== undefined,
+        refreshes: this.refreshes,
+        followedTopics: [...this.followedTopics],
+        brokers: current?.brokers.size ?? 0,
+        topics: current?.topics.size ?? 0,
+        lastError: this.lastMetadataError,
+      },
+      coordinators: [...this.coordinators.values()],
+      connections: [...this.pool.values()].map((p) => ({ ...p.connection.getStats(), role: p.role })),
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.teardown()
+    this.view.complete()
+  }
+
+  private lookupCoordinator(type: CoordinatorType, key: string): Observable<number> {
+    return this.request('any', FindCoordinatorApi, () => ({
+      key,
+      keyType: type === 'group' ? 0 : 1,
+      coordinatorKeys: [key],
+    }), {}).pipe(
+      map((response) => {
+        const entry =
+          response.coordinators !== undefined && response.coordinators.length > 0
+            ? response.coordinators[0]!
+            : {
+                errorCode: response.errorCode ?? 0,
+                errorMessage: response.errorMessage ?? null,
+                nodeId: response.nodeId ?? -1,
+                host: response.host ?? '',
+                port: response.port ?? -1,
+              }
+        if (entry.errorCode !== 0) {
+          throw brokerError(entry.errorCode, { api: 'FindCoordinator', errorMessage: entry.errorMessage })
+        }
+        this.extraBrokers.set(entry.nodeId, { nodeId: entry.nodeId, host: entry.host, port: entry.port })
+        this.coordinators.set(`${type}:${key}`, { type, key, nodeId: entry.nodeId })
+        return entry.nodeId
+      }),
+    )
+  }
+
+  /** Asks brokers in turn (connected ones first, then the rest, then the bootstrap list) until one answers. */
+  private fetchMetadata(topics: string[]): Observable<ClusterView> {
+    const candidates = this.metadataCandidates()
+    const failures: string[] = []
+    const allowAutoTopicCreation = this.config.allowAutoTopicCreation ?? true
+    return from(candidates).pipe(
+      concatMap((address) =>
+        this.connectionTo(address, 'default')
+          .request(MetadataApi, () => ({
+            topics: topics.map((name) => ({ name, topicId: ZERO_UUID })),
+            allowAutoTopicCreation,
+            includeTopicAuthorizedOperations: false,
+          }))
+          .pipe(
+            catchError((error: unknown) => {
+              failures.push(`${address.host}:${address.port}: ${error instanceof Error ? error.message : String(error)}`)
+              if (error instanceof RxKafkaError && !error.retriable && !(error instanceof ConnectionError)) {
+                return throwError(() => error)
+              }
+              return EMPTY
+            }),
+          ),
+      ),
+      take(1),
+      map((response) => {
+        const next = viewFromMetadata(this.view.value ?? EMPTY_VIEW, response, this.scheduler.now())
+        this.refreshes++
+        this.lastMetadataError = undefined
+        this.onNewView(next)
+        return next
+      }),
+      throwIfEmpty(() => {
+        const error = new ConnectionError(`no broker answered a Metadata request: ${failures.join('; ')}`, {
+          api: 'Metadata',
+          hint: 'check the broker list and that at least one broker is up and reachable',
+        })
+        this.lastMetadataError = error.message
+        return error
+      }),
+    )
+  }
+
+  private metadataCandidates(): BrokerAddress[] {
+    const current = this.view.value
+    const ready: BrokerAddress[] = []
+    const known: BrokerAddress[] = []
+    if (current !== undefined) {
+      for (const b of current.brokers.values()) {
+        const address = { host: b.host, port: b.port, nodeId: b.nodeId }
+        const pooled = this.pool.get(poolKey(address, 'default'))
+        if (pooled?.connection.state === 'ready') ready.push(address)
+        else known.push(address)
+      }
+    }
+    return [...ready, ...shuffle(known), ...this.bootstrap]
+  }
+
+  private onNewView(next: ClusterView): void {
+    // Connections to brokers that left the cluster or moved to another address are closed.
+    for (const [key, pooled] of this.pool) {
+      const nodeId = pooled.connection.address.nodeId
+      if (nodeId < 0) continue
+      const broker = next.brokers.get(nodeId) ?? this.extraBrokers.get(nodeId)
+      if (broker === undefined || broker.host !== pooled.connection.address.host || broker.port !== pooled.connection.address.port) {
+        pooled.connection.close()
+        this.pool.delete(key)
+      }
+    }
+    this.view.next(next)
+  }
+
+  private connectionFor(broker: number | 'any', role: ConnectionRole): BrokerConnection {
+    this.assertOpen()
+    if (broker === 'any') {
+      let best: BrokerConnection | undefined
+      for (const pooled of this.pool.values()) {
+        if (pooled.connection.state !== 'ready' || pooled.role !== role) continue
+        if (best === undefined || pooled.connection.getStats().inFlight < best.getStats().inFlight) best = pooled.connection
+      }
+      if (best !== undefined) return best
+      const candidates = this.metadataCandidates()
+      return this.connectionTo(candidates[0]!, role)
+    }
+    const info = this.view.value?.brokers.get(broker) ?? this.extraBrokers.get(broker)
+    if (info === undefined) {
+      throw new ConnectionError(`broker ${broker} is not in the cluster metadata`, {
+        broker,
+        hint: 'metadata may be stale: refresh it and look up the leader again',
+      })
+    }
+    return this.connectionTo({ host: info.host, port: info.port, nodeId: broker }, role)
+  }
+
+  private connectionTo(address: BrokerAddress, role: string): BrokerConnection {
+    const key = poolKey(address, role)
+    const pooled = this.pool.get(key)
+    if (pooled !== undefined && pooled.connection.state !== 'closed') return pooled.connection
+    const { brokers: _brokers, clientId: _clientId, metadataMaxAgeMs: _m, retryBackoffMs: _r, allowAutoTopicCreation: _a, topicWaitMs: _t, scheduler: _s, ...connectionOptions } = this.config
+    const connection = new BrokerConnection(address, { ...connectionOptions, clientId: this.clientId })
+    this.pool.set(key, { connection, role })
+    return connection
+  }
+
+  private acquire(): void {
+    this.assertOpen()
+    this.users++
+    if (this.teardownTimer !== undefined) {
+      clearTimeout(this.teardownTimer)
+      this.teardownTimer = undefined
+    }
+    if (this.periodic === undefined) {
+      const period = this.config.metadataMaxAgeMs ?? 300_000
+      this.periodic = interval(period, this.scheduler)
+        .pipe(exhaustMap(() => this.refreshMetadata().pipe(catchError(() => EMPTY))))
+        .subscribe()
+    }
+  }
+
+  private release(): void {
+    this.users--
+    if (this.users > 0 || this.closed) return
+    // Deferred one macrotask, so that `await a(); await b()` keeps its connections between calls.
+    this.teardownTimer = setTimeout(() => {
+      this.teardownTimer = undefined
+      if (this.users === 0) this.teardown()
+    }, 0)
+  }
+
+  private teardown(): void {
+    this.periodic?.unsubscribe()
+    this.periodic = undefined
+    if (this.teardownTimer !== undefined) clearTimeout(this.teardownTimer)
+    this.teardownTimer = undefined
+    for (const pooled of this.pool.values()) pooled.connection.close()
+    this.pool.clear()
+    this.refreshInFlight = undefined
+  }
+
+  private assertOpen(): void {
+    if (this.closed) {
+      throw new RxKafkaError('CLOSED', 'the Kafka client is closed', { hint: 'create a new client with createKafka()' })
+    }
+  }
+}
+
+function poolKey(address: BrokerAddress, role: string): string {
+  return address.nodeId >= 0 ? `${address.nodeId}/${role}` : `bootstrap ${address.host}:${address.port}/${role}`
+}
+
+/** The first topic of `topics` that is missing or has a partition without a leader. */
+function firstUnready(view: ClusterView, topics: readonly string[]): { topic: string; errorCode: number } | undefined {
+  for (const topic of topics) {
+    const info = view.topics.get(topic)
+    if (info === undefined) return { topic, errorCode: 3 }
+    if (info.errorCode !== 0) return { topic, errorCode: info.errorCode }
+    if (info.partitions.length === 0) return { topic, errorCode: 5 }
+    for (const p of info.partitions) if (p.leader < 0) return { topic, errorCode: p.errorCode !== 0 ? p.errorCode : 5 }
+  }
+  return undefined
+}
+
+/** Parses `host:port`, `[::1]:port` or a bare host (port 9092). */
+export function parseBrokerAddress(text: string): BrokerAddress {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text)
+  if (bracketed !== null) return { host: bracketed[1]!, port: Number(bracketed[2] ?? 9092), nodeId: -1 }
+  const colon = text.lastIndexOf(':')
+  const host = colon < 0 ? text : text.slice(0, colon)
+  const port = colon < 0 ? 9092 : Number(text.slice(colon + 1))
+  if (host.length === 0 || !Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw new RxKafkaError('CONFIG', `invalid broker address ${JSON.stringify(text)}`, { hint: 'use host:port, for example localhost:9092' })
+  }
+  return { host, port, nodeId: -1 }
+}
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[items[i], items[j]] = [items[j]!, items[i]!]
+  }
+  return items
+}

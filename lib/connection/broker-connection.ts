@@ -1,0 +1,691 @@
+/**
+ * One TCP (or TLS) connection to one broker: framing, correlation ids,
+ * pipelining up to `maxInFlight`, per-request timeouts, ApiVersions
+ * negotiation and SASL, with requests as cold Observables.
+ *
+ * Kafka brokers answer the requests of one connection strictly in order and
+ * work on one at a time, so the cluster layer keeps separate connections per
+ * role (a long-polling fetch must not sit in front of a produce).
+ */
+import * as net from 'node:net'
+import * as tls from 'node:tls'
+import { BehaviorSubject, firstValueFrom, Observable, type Subscriber } from 'rxjs'
+import type { ApiDefinition } from '../protocol/api.js'
+import { ProtocolDecodeError, RxKafkaError } from '../protocol/errors.js'
+import { ApiVersionsApi } from '../protocol/messages/ApiVersions.js'
+import { RequestHeaderData } from '../protocol/messages/RequestHeader.js'
+import { ResponseHeaderData } from '../protocol/messages/ResponseHeader.js'
+import { Reader, Writer } from '../protocol/primitives.js'
+import { chooseVersion, type VersionRange } from '../protocol/versions.js'
+import { AuthenticationError, ConnectionError, RequestTimeoutError } from './connection-errors.js'
+import { FrameDecoder } from './frame-decoder.js'
+import { authenticateSasl, type SaslOptions } from './sasl/authenticate.js'
+
+/** Where a broker listens. `nodeId` is -1 for a bootstrap address whose id is not known yet. */
+export interface BrokerAddress {
+  host: string
+  port: number
+  nodeId: number
+}
+
+/** Options of one broker connection. Every duration is in milliseconds. */
+export interface ConnectionOptions {
+  clientId: string
+  /** Sent in ApiVersions v3+; brokers show it in their metrics. */
+  clientSoftwareName?: string
+  clientSoftwareVersion?: string
+  /** Default 10 000. */
+  connectTimeoutMs?: number
+  /** Default 30 000; a request's own option wins. */
+  requestTimeoutMs?: number
+  /** Requests written but not yet answered. Default 5. */
+  maxInFlight?: number
+  /** Largest response frame accepted. Default 128 MiB. */
+  maxResponseBytes?: number
+  /** Close the socket after this long without requests. Default 540 000 (Kafka's 9 minutes). */
+  connectionsMaxIdleMs?: number
+  /** First reconnect delay after a failed connect. Default 100. */
+  reconnectBackoffMs?: number
+  /** Largest reconnect delay. Default 10 000. */
+  reconnectBackoffMaxMs?: number
+  /** `true` for TLS with default options (hostname verified), or node:tls options. */
+  tls?: boolean | tls.ConnectionOptions
+  sasl?: SaslOptions
+}
+
+/** Options of one request. */
+export interface RequestOptions {
+  timeoutMs?: number
+  /** Highest version to use (for example to stay below a version whose semantics differ). */
+  maxVersion?: number
+  /** Lowest acceptable version; the request fails when the broker only offers less. */
+  minVersion?: number
+}
+
+/** Where a connection is in its life. */
+export type ConnectionState =
+  | 'idle'
+  | 'connecting'
+  | 'negotiating'
+  | 'authenticating'
+  | 'ready'
+  | 'backoff'
+  | 'closed'
+
+/** Counters and state of a connection, for diagnostics. */
+export interface ConnectionStats {
+  broker: string
+  nodeId: number
+  state: ConnectionState
+  inFlight: number
+  queued: number
+  bytesIn: number
+  bytesOut: number
+  requests: number
+  connects: number
+  lastError: string | undefined
+}
+
+/** A body, or a function that shapes the body for the version that was chosen. */
+export type RequestBody<Request> = Request | ((version: number) => Request)
+
+interface PendingRequest {
+  api: ApiDefinition<unknown, unknown>
+  body: RequestBody<unknown>
+  options: RequestOptions
+  expectResponse: boolean
+  subscriber: Subscriber<unknown>
+  version: number
+  correlationId: number
+  timer: ReturnType<typeof setTimeout> | undefined
+  /** True once written; then it holds an in-flight slot until answered, timed out or unsubscribed. */
+  sent: boolean
+  /** Internal requests (ApiVersions, SASL) may go before the connection is ready. */
+  handshake: boolean
+}
+
+const API_VERSIONS_MAX = ApiVersionsApi.maxVersion
+const UNSUPPORTED_VERSION = 35
+
+/**
+ * A connection to one broker. Nothing happens until the first request is
+ * subscribed; the socket then connects, negotiates versions and authenticates.
+ *
+ * @example
+ * ```ts
+ * const conn = new BrokerConnection({ host: '127.0.0.1', port: 9092, nodeId: -1 }, { clientId: 'demo' })
+ * conn.request(MetadataApi, { topics: null }).subscribe(m => console.log(m.brokers))
+ * ```
+ */
+export class BrokerConnection {
+  readonly address: BrokerAddress
+  private readonly options: Required<Omit<ConnectionOptions, 'tls' | 'sasl'>> & Pick<ConnectionOptions, 'tls' | 'sasl'>
+  private readonly stateSubject = new BehaviorSubject<ConnectionState>('idle')
+  /** Every state change, starting with the current one. */
+  readonly state$: Observable<ConnectionState> = this.stateSubject.asObservable()
+
+  private socket: net.Socket | undefined
+  private decoder: FrameDecoder | undefined
+  private readonly queue: PendingRequest[] = []
+  private readonly inFlight = new Map<number, PendingRequest>()
+  /** Correlation ids of requests given up (timed out or unsubscribed) whose answers may still arrive. */
+  private readonly abandoned = new Set<number>()
+  private nextCorrelationId = 0
+  private versions: Map<number, VersionRange> | undefined
+  private failedConnects = 0
+  private backoffUntil = 0
+  private idleTimer: ReturnType<typeof setTimeout> | undefined
+  private reauthTimer: ReturnType<typeof setTimeout> | undefined
+  private corked = false
+  private stats = { bytesIn: 0, bytesOut: 0, requests: 0, connects: 0, lastError: undefined as string | undefined }
+
+  constructor(address: BrokerAddress, options: ConnectionOptions) {
+    this.address = address
+    this.options = {
+      clientSoftwareName: 'rxkafka',
+      clientSoftwareVersion: '0.1.0',
+      connectTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      maxInFlight: 5,
+      maxResponseBytes: 128 * 1024 * 1024,
+      connectionsMaxIdleMs: 540_000,
+      reconnectBackoffMs: 100,
+      reconnectBackoffMaxMs: 10_000,
+      ...withoutUndefined(options),
+      clientId: options.clientId,
+    }
+  }
+
+  /** `host:port`, as errors name the broker before its id is known. */
+  get name(): string {
+    return `${this.address.host}:${this.address.port}`
+  }
+
+  get state(): ConnectionState {
+    return this.stateSubject.value
+  }
+
+  /** The broker's version range per API key, once negotiated. */
+  get apiVersions(): ReadonlyMap<number, VersionRange> | undefined {
+    return this.versions
+  }
+
+  /**
+   * Sends `body` as a request of `api` on subscribe; emits the decoded response
+   * once and completes. Unsubscribing before the answer frees the in-flight
+   * slot; the late answer is then dropped.
+   */
+  request<Request, Response>(
+    api: ApiDefinition<Request, Response>,
+    body: RequestBody<Request>,
+    options: RequestOptions = {},
+  ): Observable<Response> {
+    return this.makeRequest(api, body, options, true, false) as Observable<Response>
+  }
+
+  /**
+   * Sends a request the broker does not answer (Produce with acks 0). Emits
+   * once, after the bytes were handed to the socket, then completes.
+   */
+  send<Request>(api: ApiDefinition<Request, unknown>, body: RequestBody<Request>, options: RequestOptions = {}): Observable<void> {
+    return this.makeRequest(api, body, options, false, false) as Observable<void>
+  }
+
+  /** The version a request of `api` would use now, or undefined before negotiation. */
+  versionFor(api: ApiDefinition<unknown, unknown>, options: RequestOptions = {}): number | undefined {
+    if (this.versions === undefined) return undefined
+    return chooseVersion(api, this.versions.get(api.apiKey), { min: options.minVersion, max: options.maxVersion })
+  }
+
+  /** Counters for diagnostics. */
+  getStats(): ConnectionStats {
+    return {
+      broker: this.name,
+      nodeId: this.address.nodeId,
+      state: this.state,
+      inFlight: this.inFlight.size,
+      queued: this.queue.length,
+      bytesIn: this.stats.bytesIn,
+      bytesOut: this.stats.bytesOut,
+      requests: this.stats.requests,
+      connects: this.stats.connects,
+      lastError: this.stats.lastError,
+    }
+  }
+
+  /** Closes the socket and fails whatever is pending. Idempotent; the connection cannot be used again. */
+  close(): void {
+    if (this.state === 'closed') return
+    this.failAll(new ConnectionError('connection closed by the client', { broker: this.name }))
+    this.destroySocket()
+    this.clearIdleTimer()
+    this.stateSubject.next('closed')
+    this.stateSubject.complete()
+  }
+
+  private makeRequest(
+    api: ApiDefinition<unknown, unknown>,
+    body: RequestBody<unknown>,
+    options: RequestOptions,
+    expectResponse: boolean,
+    handshake: boolean,
+    pinnedVersion = -1,
+  ): Observable<unknown> {
+    return new Observable<unknown>((subscriber) => {
+      if (this.state === 'closed') {
+        subscriber.error(new ConnectionError('connection is closed', { broker: this.name, api: api.name }))
+        return undefined
+      }
+      const pending: PendingRequest = {
+        api,
+        body,
+        options,
+        expectResponse,
+        subscriber,
+        version: pinnedVersion,
+        correlationId: -1,
+        timer: undefined,
+        sent: false,
+        handshake,
+      }
+      const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs
+      pending.timer = setTimeout(() => {
+        pending.timer = undefined
+        this.abandon(pending)
+        subscriber.error(new RequestTimeoutError(api.name, timeoutMs, this.address.nodeId >= 0 ? this.address.nodeId : this.name))
+      }, timeoutMs)
+      this.enqueue(pending)
+      return () => {
+        if (pending.timer !== undefined) clearTimeout(pending.timer)
+        pending.timer = undefined
+        this.abandon(pending)
+      }
+    })
+  }
+
+  private enqueue(pending: PendingRequest): void {
+    this.clearIdleTimer()
+    if (pending.handshake) {
+      this.write(pending)
+      return
+    }
+    this.queue.push(pending)
+    switch (this.state) {
+      case 'idle':
+        this.connect()
+        break
+      case 'backoff':
+        if (Date.now() >= this.backoffUntil) {
+          this.connect()
+        } else {
+          this.queue.pop()
+          this.finish(
+            pending,
+            new ConnectionError(`broker unreachable after ${this.failedConnects} failed connects`, {
+              broker: this.name,
+              api: pending.api.name,
+              hint: `next attempt in ${this.backoffUntil - Date.now()} ms; check that the broker is up and the address is right`,
+              cause: this.stats.lastError,
+            }),
+          )
+        }
+        break
+      case 'ready':
+        this.drain()
+        break
+      default:
+        break // connecting, negotiating or authenticating: drained when ready
+    }
+  }
+
+  /** Writes queued requests while in-flight slots are free. */
+  private drain(): void {
+    while (this.state === 'ready' && this.queue.length > 0 && this.inFlight.size < this.options.maxInFlight) {
+      this.write(this.queue.shift()!)
+    }
+  }
+
+  private write(pending: PendingRequest): void {
+    const socket = this.socket
+    if (socket === undefined) {
+      this.finish(pending, new ConnectionError('not connected', { broker: this.name, api: pending.api.name }))
+      return
+    }
+    let frame: Buffer
+    try {
+      if (pending.version < 0) {
+        pending.version = chooseVersion(pending.api, this.versions?.get(pending.api.apiKey), {
+          min: pending.options.minVersion,
+          max: pending.options.maxVersion,
+        })
+      }
+      pending.correlationId = this.nextCorrelationId
+      this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff
+      frame = this.encode(pending)
+    } catch (error) {
+      this.finish(pending, error instanceof RxKafkaError ? error : new RxKafkaError('ENCODE', String(error), { api: pending.api.name }))
+      return
+    }
+    pending.sent = true
+    this.stats.requests++
+    this.stats.bytesOut += frame.length
+    if (!this.corked) {
+      // Coalesce every request written in this tick into one writev.
+      this.corked = true
+      socket.cork()
+      process.nextTick(() => {
+        this.corked = false
+        socket.uncork()
+      })
+    }
+    if (pending.expectResponse) {
+      this.inFlight.set(pending.correlationId, pending)
+      socket.write(frame)
+    } else {
+      socket.write(frame, (error) => {
+        if (error) this.finish(pending, new ConnectionError(`write failed: ${error.message}`, { broker: this.name }))
+        else this.finish(pending, undefined, undefined, true)
+      })
+    }
+  }
+
+  private encode(pending: PendingRequest): Buffer {
+    const { api, version } = pending
+    const body = typeof pending.body === 'function' ? (pending.body as (v: number) => unknown)(version) : pending.body
+    const w = new Writer(512)
+    w.reserve(4)
+    RequestHeaderData.encode(w, api.requestHeaderVersion(version), {
+      requestApiKey: api.apiKey,
+      requestApiVersion: version,
+      correlationId: pending.correlationId,
+      clientId: this.options.clientId,
+    })
+    api.encodeRequest(w, version, body)
+    w.buffer.writeInt32BE(w.offset - 4, 0)
+    return w.finish()
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (frame.length < 4) {
+      this.fail(new ProtocolDecodeError(`response frame of ${frame.length} bytes has no correlation id`, { broker: this.name }))
+      return
+    }
+    const correlationId = frame.readInt32BE(0)
+    const pending = this.inFlight.get(correlationId)
+    if (pending === undefined) {
+      if (this.abandoned.delete(correlationId)) return // the caller gave up on it; drop the late answer
+      this.fail(
+        new ProtocolDecodeError(`response with unknown correlation id ${correlationId}`, {
+          broker: this.name,
+          hint: 'the connection is out of step with the broker and is being reset',
+        }),
+      )
+      return
+    }
+    this.inFlight.delete(correlationId)
+    let response: unknown
+    try {
+      const reader = new Reader(frame)
+      ResponseHeaderData.decode(reader, pending.api.responseHeaderVersion(pending.version))
+      response = this.decodeBody(pending, reader)
+    } catch (error) {
+      const located =
+        error instanceof ProtocolDecodeError
+          ? new ProtocolDecodeError(`cannot decode ${pending.api.name} v${pending.version} response: ${error.message}`, {
+              broker: this.name,
+              api: pending.api.name,
+              path: error.path,
+              cause: error,
+            })
+          : error
+      this.finish(pending, located)
+      this.drain()
+      return
+    }
+    this.finish(pending, undefined, response, true)
+    this.drain()
+  }
+
+  /** ApiVersions answers an unsupported version in v0 format, so a failed decode is tried again as v0. */
+  private decodeBody(pending: PendingRequest, reader: Reader): unknown {
+    if (pending.api !== ApiVersionsApi || pending.version === 0) {
+      const body = pending.api.decodeResponse(reader, pending.version)
+      return body
+    }
+    const start = reader.offset
+    try {
+      const body = ApiVersionsApi.decodeResponse(reader, pending.version)
+      if (body.errorCode !== UNSUPPORTED_VERSION) return body
+    } catch (error) {
+      if (!(error instanceof ProtocolDecodeError)) throw error
+    }
+    reader.offset = start
+    return ApiVersionsApi.decodeResponse(reader, 0)
+  }
+
+  private connect(): void {
+    this.stateSubject.next('connecting')
+    this.stats.connects++
+    const { host, port } = this.address
+    const tlsOption = this.options.tls
+    const socket =
+      tlsOption === undefined || tlsOption === false
+        ? net.connect({ host, port })
+        : tls.connect({
+            host,
+            port,
+            ...(net.isIP(host) === 0 ? { servername: host } : {}),
+            ...(tlsOption === true ? {} : tlsOption),
+          })
+    socket.setNoDelay(true)
+    this.socket = socket
+    this.decoder = new FrameDecoder(this.options.maxResponseBytes, this.name)
+    const connectTimer = setTimeout(() => {
+      this.onConnectFailed(new ConnectionError(`connect timed out after ${this.options.connectTimeoutMs} ms`, {
+        broker: this.name,
+        hint: 'check that the broker is up and reachable from here',
+      }))
+    }, this.options.connectTimeoutMs)
+    const connectEvent = tlsOption === undefined || tlsOption === false ? 'connect' : 'secureConnect'
+    socket.once(connectEvent, () => {
+      clearTimeout(connectTimer)
+      if (this.socket !== socket) return
+      void this.handshake()
+    })
+    socket.on('data', (chunk: Buffer) => {
+      if (this.socket !== socket) return
+      this.stats.bytesIn += chunk.length
+      try {
+        this.decoder!.push(chunk, (frame) => this.onFrame(frame))
+      } catch (error) {
+        this.fail(error instanceof RxKafkaError ? error : new ConnectionError(String(error), { broker: this.name }))
+      }
+    })
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(connectTimer)
+      if (this.socket !== socket) return
+      const wrapped = new ConnectionError(describeSocketError(error, this.name), {
+        broker: this.name,
+        hint: hintForSocketError(error),
+        cause: error,
+      })
+      if (this.state === 'connecting') this.onConnectFailed(wrapped)
+      else this.fail(wrapped)
+    })
+    socket.on('close', () => {
+      clearTimeout(connectTimer)
+      if (this.socket !== socket) return
+      const error = new ConnectionError('the broker closed the connection', {
+        broker: this.name,
+        hint: 'it may be restarting, or it rejected a request (check the broker log); requests are retried by the layers above',
+      })
+      if (this.state === 'connecting' || this.state === 'negotiating' || this.state === 'authenticating') {
+        this.onConnectFailed(error)
+      } else this.fail(error)
+    })
+  }
+
+  private async handshake(): Promise<void> {
+    try {
+      this.stateSubject.next('negotiating')
+      this.versions = await this.negotiateVersions()
+      if (this.options.sasl !== undefined) {
+        this.stateSubject.next('authenticating')
+        await this.authenticate(this.options.sasl)
+      }
+    } catch (error) {
+      const failure =
+        error instanceof RxKafkaError ? error : new ConnectionError(`handshake failed: ${String(error)}`, { broker: this.name })
+      if (failure instanceof AuthenticationError) {
+        // Wrong credentials do not get better with retries: fail fast and stay idle.
+        this.failAll(failure)
+        this.destroySocket()
+        this.stateSubject.next('idle')
+      } else this.onConnectFailed(failure)
+      return
+    }
+    this.failedConnects = 0
+    this.stateSubject.next('ready')
+    this.drain()
+    this.armIdleTimer()
+  }
+
+  private async authenticate(sasl: SaslOptions): Promise<void> {
+    const session = await authenticateSasl(sasl, {
+      broker: this.name,
+      request: (api, body) => this.handshakeRequest(api, body),
+    })
+    if (session.sessionLifetimeMs > 0) {
+      // KIP-368: re-authenticate before the broker's session deadline, at a random 85-95% of it.
+      const delay = Math.floor(session.sessionLifetimeMs * (0.85 + Math.random() * 0.1))
+      this.reauthTimer = setTimeout(() => void this.reauthenticate(sasl), delay)
+    }
+  }
+
+  /**
+   * Re-authenticates a live connection. New requests wait in the queue meanwhile;
+   * answers to requests already in flight still arrive and are matched by correlation id.
+   */
+  private async reauthenticate(sasl: SaslOptions): Promise<void> {
+    this.reauthTimer = undefined
+    if (this.state !== 'ready') return
+    this.stateSubject.next('authenticating')
+    try {
+      await this.authenticate(sasl)
+    } catch (error) {
+      this.fail(error instanceof RxKafkaError ? error : new AuthenticationError(`re-authentication failed: ${String(error)}`))
+      return
+    }
+    // The connection may have failed or been closed while authenticating.
+    if ((this.state as ConnectionState) !== 'authenticating') return
+    this.stateSubject.next('ready')
+    this.drain()
+  }
+
+  /** ApiVersions at our highest version; a broker that does not know it answers with the range it does know. */
+  private async negotiateVersions(): Promise<Map<number, VersionRange>> {
+    let version = API_VERSIONS_MAX
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const response = await this.handshakeRequest(
+        ApiVersionsApi,
+        {
+          clientSoftwareName: this.options.clientSoftwareName,
+          clientSoftwareVersion: this.options.clientSoftwareVersion,
+        },
+        version,
+      )
+      const ranges = new Map<number, VersionRange>()
+      for (const key of response.apiKeys) ranges.set(key.apiKey, { minVersion: key.minVersion, maxVersion: key.maxVersion })
+      if (response.errorCode === 0) return ranges
+      const brokerRange = ranges.get(ApiVersionsApi.apiKey)
+      if (response.errorCode !== UNSUPPORTED_VERSION || brokerRange === undefined || brokerRange.maxVersion >= version) {
+        throw new ConnectionError(`ApiVersions failed with error code ${response.errorCode}`, { broker: this.name, api: 'ApiVersions' })
+      }
+      version = Math.min(brokerRange.maxVersion, API_VERSIONS_MAX)
+    }
+    throw new ConnectionError('ApiVersions negotiation did not settle', { broker: this.name, api: 'ApiVersions' })
+  }
+
+  /** A request of the connection's own handshake (ApiVersions, SASL), written before the connection is ready. */
+  private handshakeRequest<Request, Response>(
+    api: ApiDefinition<Request, Response>,
+    body: Request,
+    version?: number,
+  ): Promise<Response> {
+    return firstValueFrom(this.makeRequest(api, body, {}, true, true, version) as Observable<Response>)
+  }
+
+  private onConnectFailed(error: RxKafkaError): void {
+    this.failedConnects++
+    const delay = Math.min(
+      this.options.reconnectBackoffMaxMs,
+      this.options.reconnectBackoffMs * 2 ** (this.failedConnects - 1),
+    )
+    // Jitter of +-20% keeps many clients from reconnecting in lockstep.
+    this.backoffUntil = Date.now() + Math.round(delay * (0.8 + Math.random() * 0.4))
+    this.failAll(error)
+    this.destroySocket()
+    this.stateSubject.next('backoff')
+  }
+
+  /** A failure of an established connection: fail what is pending; the next request reconnects. */
+  private fail(error: RxKafkaError): void {
+    this.failAll(error)
+    this.destroySocket()
+    if (this.state !== 'closed') this.stateSubject.next('idle')
+  }
+
+  private failAll(error: RxKafkaError): void {
+    this.stats.lastError = error.message
+    const pending = [...this.inFlight.values(), ...this.queue]
+    this.inFlight.clear()
+    this.queue.length = 0
+    this.abandoned.clear()
+    for (const p of pending) this.finish(p, error)
+  }
+
+  /** Completes a request: with an error, with a response, or (one-way sends) with nothing to decode. */
+  private finish(pending: PendingRequest, error: unknown, response?: unknown, ok = false): void {
+    if (pending.timer !== undefined) clearTimeout(pending.timer)
+    pending.timer = undefined
+    if (ok) {
+      pending.subscriber.next(response)
+      pending.subscriber.complete()
+    } else pending.subscriber.error(error)
+    if (this.inFlight.size === 0 && this.queue.length === 0) this.armIdleTimer()
+  }
+
+  /** Forgets a request whose caller gave up; a late answer to it is dropped. */
+  private abandon(pending: PendingRequest): void {
+    const queued = this.queue.indexOf(pending)
+    if (queued >= 0) this.queue.splice(queued, 1)
+    if (pending.sent && this.inFlight.delete(pending.correlationId)) {
+      this.abandoned.add(pending.correlationId)
+      this.drain()
+    }
+  }
+
+  private destroySocket(): void {
+    const socket = this.socket
+    this.socket = undefined
+    this.decoder = undefined
+    this.versions = undefined
+    if (this.reauthTimer !== undefined) clearTimeout(this.reauthTimer)
+    this.reauthTimer = undefined
+    if (socket !== undefined) {
+      socket.removeAllListeners('data')
+      socket.on('error', () => undefined) // errors after destroy are expected and uninteresting
+      socket.destroy()
+    }
+  }
+
+  private armIdleTimer(): void {
+    this.clearIdleTimer()
+    if (this.state !== 'ready') return
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined
+      if (this.inFlight.size === 0 && this.queue.length === 0 && this.state === 'ready') {
+        this.destroySocket()
+        this.stateSubject.next('idle')
+      }
+    }, this.options.connectionsMaxIdleMs)
+  }
+
+  private clearIdleTimer(): void {
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
+    this.idleTimer = undefined
+  }
+}
+
+function describeSocketError(error: NodeJS.ErrnoException, broker: string): string {
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return `connection refused by ${broker}`
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot resolve host of ${broker}`
+    case 'ECONNRESET':
+      return `connection reset by ${broker}`
+    default:
+      return `socket error on ${broker}: ${error.message}`
+  }
+}
+
+function hintForSocketError(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return 'nothing listens on that port: check that the broker is running and the port is right'
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'check the host name in the broker list or in the advertised listeners'
+    default:
+      if (error.code?.startsWith('ERR_TLS') === true || /certificate|SSL|TLS/i.test(error.message)) {
+        return 'TLS handshake failed: check the CA, the host name, or whether the port expects TLS at all'
+      }
+      return 'the layers above retry retriable connection errors'
+  }
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
+}

@@ -273,9 +273,11 @@ export class CircuitBreaker {
    * circuit does not let it pass, else subscribes to `call` and records its outcome.
    *
    * ```
-   * call:     -a-#        (with failureThreshold: 1)
-   * wrap:     -a-#
-   * state$:   c--o-----h  (half-opens resetAfterMs after the failure)
+   * failureThreshold: 1, resetAfterMs: 5
+   * call:     --#
+   * wrap:     --#         (the same error; the call counted as a failure)
+   * state$:   c-o----h    (half-opens resetAfterMs after the failure)
+   * call:     a-#         (a value first: counted as a success, the later error passes uncounted)
    * ```
    */
   wrap<R>(call: ObservableInput<R>): Observable<R> {
@@ -338,9 +340,11 @@ export class CircuitBreaker {
    * to skip values instead).
    *
    * ```
-   * source:  a---b---c------d        (failureThreshold: 2, resetAfterMs: 8)
-   * work:    fails, fails, -, succeeds
-   * output:  -F  -F  #                (F: failed call; # at c: CircuitOpenError)
+   * source:  a-b-c|          work(v) = -V|   (V: v in upper case)
+   * output:  -A-B-C|         (concurrency 1: one call at a time, in order)
+   *
+   * source:  -a              (circuit open)
+   * output:  -#              (CircuitOpenError; work is not called)
    * ```
    *
    * @example
@@ -403,9 +407,12 @@ export class CircuitBreaker {
  * through; a probe success closes it, a probe failure opens it again.
  *
  * ```
- * calls:    F-F-x--------p-----q-x      (F fails, x/p/q succeed; failureThreshold: 2, resetAfterMs: 10)
- * results:  F-F-O--------p-----q-x      (O: refused with CircuitOpenError)
- * state$:   c--o----------h-c           (open at the 2nd failure, half-open 10 later, the probe p closes it)
+ * failureThreshold: 2, resetAfterMs: 10
+ * f: a call that fails after 1 ms, s: a call that answers s after 1 ms
+ *
+ * calls:    f-f-s--------s
+ * results:  -F-FO---------s    (F: failed; O: refused at once with CircuitOpenError)
+ * state$:   c--o---------hc    (open at the 2nd failure, half-open 10 ms later, the probe closes it)
  * ```
  *
  * @example

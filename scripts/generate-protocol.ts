@@ -500,7 +500,8 @@ class MessageGenerator {
       if (this.isTaggedAt(field, version)) {
         tagged.push(field)
       } else if (this.isRegularAt(field, version)) {
-        const x = this.isRequired(struct, field) ? access : `(${access} ?? ${this.defaultExpr(field)})`
+        // Not \`??\`: null is a value of its own in nullable fields, only undefined means "not given".
+        const x = this.isRequired(struct, field) ? access : `(${access} === undefined ? ${this.defaultExpr(field)} : ${access})`
         const inline = this.encodeField(struct, field, version, x, 'w', '  ')
         if (x === access || inline.split(x).length === 2) {
           out += inline

@@ -157,11 +157,11 @@ function encodeAddPartitionsToTxnRequestV0toV2(w: Writer, value: AddPartitionsTo
   if (value.transactions !== undefined && !(value.transactions.length === 0)) {
     throw fieldNotInVersion('AddPartitionsToTxn', version, 'AddPartitionsToTxnRequest', 'transactions', '4+')
   }
-  w.string((value.v3AndBelowTransactionalId ?? ''))
-  w.int64((value.v3AndBelowProducerId ?? 0n))
-  w.int16((value.v3AndBelowProducerEpoch ?? 0))
+  w.string((value.v3AndBelowTransactionalId === undefined ? '' : value.v3AndBelowTransactionalId))
+  w.int64((value.v3AndBelowProducerId === undefined ? 0n : value.v3AndBelowProducerId))
+  w.int16((value.v3AndBelowProducerEpoch === undefined ? 0 : value.v3AndBelowProducerEpoch))
   {
-    const given = (value.v3AndBelowTopics ?? [])
+    const given = (value.v3AndBelowTopics === undefined ? [] : value.v3AndBelowTopics)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeAddPartitionsToTxnRequestAddPartitionsToTxnTopicV0toV2(w, element, version)
@@ -173,11 +173,11 @@ function encodeAddPartitionsToTxnRequestV3(w: Writer, value: AddPartitionsToTxnR
   if (value.transactions !== undefined && !(value.transactions.length === 0)) {
     throw fieldNotInVersion('AddPartitionsToTxn', version, 'AddPartitionsToTxnRequest', 'transactions', '4+')
   }
-  w.compactString((value.v3AndBelowTransactionalId ?? ''))
-  w.int64((value.v3AndBelowProducerId ?? 0n))
-  w.int16((value.v3AndBelowProducerEpoch ?? 0))
+  w.compactString((value.v3AndBelowTransactionalId === undefined ? '' : value.v3AndBelowTransactionalId))
+  w.int64((value.v3AndBelowProducerId === undefined ? 0n : value.v3AndBelowProducerId))
+  w.int16((value.v3AndBelowProducerEpoch === undefined ? 0 : value.v3AndBelowProducerEpoch))
   {
-    const given = (value.v3AndBelowTopics ?? [])
+    const given = (value.v3AndBelowTopics === undefined ? [] : value.v3AndBelowTopics)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeAddPartitionsToTxnRequestAddPartitionsToTxnTopicV3toV5(w, element, version)
@@ -188,7 +188,7 @@ function encodeAddPartitionsToTxnRequestV3(w: Writer, value: AddPartitionsToTxnR
 
 function encodeAddPartitionsToTxnRequestV4toV5(w: Writer, value: AddPartitionsToTxnRequest, version: number): void {
   {
-    const given = (value.transactions ?? [])
+    const given = (value.transactions === undefined ? [] : value.transactions)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeAddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4toV5(w, element, version)
@@ -372,7 +372,7 @@ function encodeAddPartitionsToTxnResponseV0toV2(w: Writer, value: AddPartitionsT
     throw fieldNotInVersion('AddPartitionsToTxn', version, 'AddPartitionsToTxnResponse', 'resultsByTransaction', '4+')
   }
   {
-    const given = (value.resultsByTopicV3AndBelow ?? [])
+    const given = (value.resultsByTopicV3AndBelow === undefined ? [] : value.resultsByTopicV3AndBelow)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0toV2(w, element, version)
@@ -386,7 +386,7 @@ function encodeAddPartitionsToTxnResponseV3(w: Writer, value: AddPartitionsToTxn
     throw fieldNotInVersion('AddPartitionsToTxn', version, 'AddPartitionsToTxnResponse', 'resultsByTransaction', '4+')
   }
   {
-    const given = (value.resultsByTopicV3AndBelow ?? [])
+    const given = (value.resultsByTopicV3AndBelow === undefined ? [] : value.resultsByTopicV3AndBelow)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3toV5(w, element, version)
@@ -397,9 +397,9 @@ function encodeAddPartitionsToTxnResponseV3(w: Writer, value: AddPartitionsToTxn
 
 function encodeAddPartitionsToTxnResponseV4toV5(w: Writer, value: AddPartitionsToTxnResponse, version: number): void {
   w.int32(value.throttleTimeMs)
-  w.int16((value.errorCode ?? 0))
+  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
   {
-    const given = (value.resultsByTransaction ?? [])
+    const given = (value.resultsByTransaction === undefined ? [] : value.resultsByTransaction)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeAddPartitionsToTxnResponseAddPartitionsToTxnResultV4toV5(w, element, version)

@@ -111,7 +111,7 @@ function encodeAlterPartitionRequestPartitionDataV0(w: Writer, value: AlterParti
   w.int32(value.partitionIndex)
   w.int32(value.leaderEpoch)
   {
-    const given = (value.newIsr ?? [])
+    const given = (value.newIsr === undefined ? [] : value.newIsr)
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -131,7 +131,7 @@ function encodeAlterPartitionRequestPartitionDataV1toV2(w: Writer, value: AlterP
   w.int32(value.partitionIndex)
   w.int32(value.leaderEpoch)
   {
-    const given = (value.newIsr ?? [])
+    const given = (value.newIsr === undefined ? [] : value.newIsr)
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -140,7 +140,7 @@ function encodeAlterPartitionRequestPartitionDataV1toV2(w: Writer, value: AlterP
   if (value.newIsrWithEpochs !== undefined && !(value.newIsrWithEpochs.length === 0)) {
     throw fieldNotInVersion('AlterPartition', version, 'AlterPartitionRequestPartitionData', 'newIsrWithEpochs', '3+')
   }
-  w.int8((value.leaderRecoveryState ?? 0))
+  w.int8((value.leaderRecoveryState === undefined ? 0 : value.leaderRecoveryState))
   w.int32(value.partitionEpoch)
   w.uvarint(0)
 }
@@ -152,13 +152,13 @@ function encodeAlterPartitionRequestPartitionDataV3(w: Writer, value: AlterParti
     throw fieldNotInVersion('AlterPartition', version, 'AlterPartitionRequestPartitionData', 'newIsr', '0-2')
   }
   {
-    const given = (value.newIsrWithEpochs ?? [])
+    const given = (value.newIsrWithEpochs === undefined ? [] : value.newIsrWithEpochs)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeAlterPartitionRequestBrokerStateV3(w, element, version)
     }
   }
-  w.int8((value.leaderRecoveryState ?? 0))
+  w.int8((value.leaderRecoveryState === undefined ? 0 : value.leaderRecoveryState))
   w.int32(value.partitionEpoch)
   w.uvarint(0)
 }
@@ -225,7 +225,7 @@ function decodeAlterPartitionRequestPartitionDataV3(r: Reader): AlterPartitionRe
 }
 
 function encodeAlterPartitionRequestTopicDataV0(w: Writer, value: AlterPartitionRequestTopicData, version: number): void {
-  w.compactString((value.topicName ?? ''))
+  w.compactString((value.topicName === undefined ? '' : value.topicName))
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeAlterPartitionRequestPartitionDataV0(w, element, version)
@@ -234,7 +234,7 @@ function encodeAlterPartitionRequestTopicDataV0(w: Writer, value: AlterPartition
 }
 
 function encodeAlterPartitionRequestTopicDataV1(w: Writer, value: AlterPartitionRequestTopicData, version: number): void {
-  w.compactString((value.topicName ?? ''))
+  w.compactString((value.topicName === undefined ? '' : value.topicName))
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeAlterPartitionRequestPartitionDataV1toV2(w, element, version)
@@ -243,7 +243,7 @@ function encodeAlterPartitionRequestTopicDataV1(w: Writer, value: AlterPartition
 }
 
 function encodeAlterPartitionRequestTopicDataV2(w: Writer, value: AlterPartitionRequestTopicData, version: number): void {
-  w.uuid((value.topicId ?? ZERO_UUID))
+  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeAlterPartitionRequestPartitionDataV1toV2(w, element, version)
@@ -252,7 +252,7 @@ function encodeAlterPartitionRequestTopicDataV2(w: Writer, value: AlterPartition
 }
 
 function encodeAlterPartitionRequestTopicDataV3(w: Writer, value: AlterPartitionRequestTopicData, version: number): void {
-  w.uuid((value.topicId ?? ZERO_UUID))
+  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeAlterPartitionRequestPartitionDataV3(w, element, version)
@@ -450,7 +450,7 @@ function encodeAlterPartitionResponsePartitionDataV1toV3(w: Writer, value: Alter
   for (const element of value.isr) {
     w.int32(element)
   }
-  w.int8((value.leaderRecoveryState ?? 0))
+  w.int8((value.leaderRecoveryState === undefined ? 0 : value.leaderRecoveryState))
   w.int32(value.partitionEpoch)
   w.uvarint(0)
 }
@@ -504,7 +504,7 @@ function decodeAlterPartitionResponsePartitionDataV1toV3(r: Reader): AlterPartit
 }
 
 function encodeAlterPartitionResponseTopicDataV0(w: Writer, value: AlterPartitionResponseTopicData, version: number): void {
-  w.compactString((value.topicName ?? ''))
+  w.compactString((value.topicName === undefined ? '' : value.topicName))
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeAlterPartitionResponsePartitionDataV0(w, element, version)
@@ -513,7 +513,7 @@ function encodeAlterPartitionResponseTopicDataV0(w: Writer, value: AlterPartitio
 }
 
 function encodeAlterPartitionResponseTopicDataV1(w: Writer, value: AlterPartitionResponseTopicData, version: number): void {
-  w.compactString((value.topicName ?? ''))
+  w.compactString((value.topicName === undefined ? '' : value.topicName))
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeAlterPartitionResponsePartitionDataV1toV3(w, element, version)
@@ -522,7 +522,7 @@ function encodeAlterPartitionResponseTopicDataV1(w: Writer, value: AlterPartitio
 }
 
 function encodeAlterPartitionResponseTopicDataV2toV3(w: Writer, value: AlterPartitionResponseTopicData, version: number): void {
-  w.uuid((value.topicId ?? ZERO_UUID))
+  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeAlterPartitionResponsePartitionDataV1toV3(w, element, version)

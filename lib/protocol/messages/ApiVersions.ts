@@ -63,8 +63,8 @@ function encodeApiVersionsRequestV0toV2(w: Writer, value: ApiVersionsRequest, ve
 }
 
 function encodeApiVersionsRequestV3toV4(w: Writer, value: ApiVersionsRequest, version: number): void {
-  w.compactString((value.clientSoftwareName ?? ''))
-  w.compactString((value.clientSoftwareVersion ?? ''))
+  w.compactString((value.clientSoftwareName === undefined ? '' : value.clientSoftwareName))
+  w.compactString((value.clientSoftwareVersion === undefined ? '' : value.clientSoftwareVersion))
   w.uvarint(0)
 }
 
@@ -199,7 +199,7 @@ function encodeApiVersionsResponseV1toV2(w: Writer, value: ApiVersionsResponse, 
   for (const element of value.apiKeys) {
     encodeApiVersionsResponseApiVersionV0toV2(w, element, version)
   }
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
 }
 
 function encodeApiVersionsResponseV3toV4(w: Writer, value: ApiVersionsResponse, version: number): void {
@@ -208,7 +208,7 @@ function encodeApiVersionsResponseV3toV4(w: Writer, value: ApiVersionsResponse, 
   for (const element of value.apiKeys) {
     encodeApiVersionsResponseApiVersionV3toV4(w, element, version)
   }
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   let taggedCount = 0
   const tagged0 = value.supportedFeatures
   const put0 = tagged0 !== undefined && !(tagged0.length === 0)

@@ -140,7 +140,7 @@ function encodeBrokerRegistrationRequestV1(w: Writer, value: BrokerRegistrationR
     encodeBrokerRegistrationRequestFeatureV0toV4(w, element, version)
   }
   w.compactString(value.rack)
-  w.bool((value.isMigratingZkBroker ?? false))
+  w.bool((value.isMigratingZkBroker === undefined ? false : value.isMigratingZkBroker))
   w.uvarint(0)
 }
 
@@ -157,9 +157,9 @@ function encodeBrokerRegistrationRequestV2(w: Writer, value: BrokerRegistrationR
     encodeBrokerRegistrationRequestFeatureV0toV4(w, element, version)
   }
   w.compactString(value.rack)
-  w.bool((value.isMigratingZkBroker ?? false))
+  w.bool((value.isMigratingZkBroker === undefined ? false : value.isMigratingZkBroker))
   {
-    const given = (value.logDirs ?? [])
+    const given = (value.logDirs === undefined ? [] : value.logDirs)
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.uuid(element)
@@ -181,15 +181,15 @@ function encodeBrokerRegistrationRequestV3toV4(w: Writer, value: BrokerRegistrat
     encodeBrokerRegistrationRequestFeatureV0toV4(w, element, version)
   }
   w.compactString(value.rack)
-  w.bool((value.isMigratingZkBroker ?? false))
+  w.bool((value.isMigratingZkBroker === undefined ? false : value.isMigratingZkBroker))
   {
-    const given = (value.logDirs ?? [])
+    const given = (value.logDirs === undefined ? [] : value.logDirs)
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.uuid(element)
     }
   }
-  w.int64((value.previousBrokerEpoch ?? -1n))
+  w.int64((value.previousBrokerEpoch === undefined ? -1n : value.previousBrokerEpoch))
   w.uvarint(0)
 }
 

@@ -61,7 +61,7 @@ function encodeConsumerProtocolSubscriptionV1(w: Writer, value: ConsumerProtocol
   }
   w.bytes(value.userData)
   {
-    const given = (value.ownedPartitions ?? [])
+    const given = (value.ownedPartitions === undefined ? [] : value.ownedPartitions)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeConsumerProtocolSubscriptionTopicPartitionV1toV3(w, element, version)
@@ -76,13 +76,13 @@ function encodeConsumerProtocolSubscriptionV2(w: Writer, value: ConsumerProtocol
   }
   w.bytes(value.userData)
   {
-    const given = (value.ownedPartitions ?? [])
+    const given = (value.ownedPartitions === undefined ? [] : value.ownedPartitions)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeConsumerProtocolSubscriptionTopicPartitionV1toV3(w, element, version)
     }
   }
-  w.int32((value.generationId ?? -1))
+  w.int32((value.generationId === undefined ? -1 : value.generationId))
 }
 
 function encodeConsumerProtocolSubscriptionV3(w: Writer, value: ConsumerProtocolSubscription, version: number): void {
@@ -92,14 +92,14 @@ function encodeConsumerProtocolSubscriptionV3(w: Writer, value: ConsumerProtocol
   }
   w.bytes(value.userData)
   {
-    const given = (value.ownedPartitions ?? [])
+    const given = (value.ownedPartitions === undefined ? [] : value.ownedPartitions)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeConsumerProtocolSubscriptionTopicPartitionV1toV3(w, element, version)
     }
   }
-  w.int32((value.generationId ?? -1))
-  w.string((value.rackId ?? null))
+  w.int32((value.generationId === undefined ? -1 : value.generationId))
+  w.string((value.rackId === undefined ? null : value.rackId))
 }
 
 function decodeConsumerProtocolSubscriptionV0(r: Reader): ConsumerProtocolSubscription {

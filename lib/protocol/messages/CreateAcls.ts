@@ -58,7 +58,7 @@ function encodeCreateAclsRequestAclCreationV0(w: Writer, value: CreateAclsReques
 function encodeCreateAclsRequestAclCreationV1(w: Writer, value: CreateAclsRequestAclCreation, version: number): void {
   w.int8(value.resourceType)
   w.string(value.resourceName)
-  w.int8((value.resourcePatternType ?? 3))
+  w.int8((value.resourcePatternType === undefined ? 3 : value.resourcePatternType))
   w.string(value.principal)
   w.string(value.host)
   w.int8(value.operation)
@@ -68,7 +68,7 @@ function encodeCreateAclsRequestAclCreationV1(w: Writer, value: CreateAclsReques
 function encodeCreateAclsRequestAclCreationV2toV3(w: Writer, value: CreateAclsRequestAclCreation, version: number): void {
   w.int8(value.resourceType)
   w.compactString(value.resourceName)
-  w.int8((value.resourcePatternType ?? 3))
+  w.int8((value.resourcePatternType === undefined ? 3 : value.resourcePatternType))
   w.compactString(value.principal)
   w.compactString(value.host)
   w.int8(value.operation)

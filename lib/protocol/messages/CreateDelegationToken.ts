@@ -118,8 +118,8 @@ function encodeCreateDelegationTokenRequestV2(w: Writer, value: CreateDelegation
 }
 
 function encodeCreateDelegationTokenRequestV3(w: Writer, value: CreateDelegationTokenRequest, version: number): void {
-  w.compactString((value.ownerPrincipalType ?? ''))
-  w.compactString((value.ownerPrincipalName ?? ''))
+  w.compactString((value.ownerPrincipalType === undefined ? '' : value.ownerPrincipalType))
+  w.compactString((value.ownerPrincipalName === undefined ? '' : value.ownerPrincipalName))
   w.compactArrayLength(value.renewers.length)
   for (const element of value.renewers) {
     encodeCreateDelegationTokenRequestCreatableRenewersV2toV3(w, element, version)
@@ -216,8 +216,8 @@ function encodeCreateDelegationTokenResponseV3(w: Writer, value: CreateDelegatio
   w.int16(value.errorCode)
   w.compactString(value.principalType)
   w.compactString(value.principalName)
-  w.compactString((value.tokenRequesterPrincipalType ?? ''))
-  w.compactString((value.tokenRequesterPrincipalName ?? ''))
+  w.compactString((value.tokenRequesterPrincipalType === undefined ? '' : value.tokenRequesterPrincipalType))
+  w.compactString((value.tokenRequesterPrincipalName === undefined ? '' : value.tokenRequesterPrincipalName))
   w.int64(value.issueTimestampMs)
   w.int64(value.expiryTimestampMs)
   w.int64(value.maxTimestampMs)

@@ -256,7 +256,7 @@ function encodeCreateTopicsRequestV1toV4(w: Writer, value: CreateTopicsRequest, 
     encodeCreateTopicsRequestCreatableTopicV0toV4(w, element, version)
   }
   w.int32(value.timeoutMs)
-  w.bool((value.validateOnly ?? false))
+  w.bool((value.validateOnly === undefined ? false : value.validateOnly))
 }
 
 function encodeCreateTopicsRequestV5toV7(w: Writer, value: CreateTopicsRequest, version: number): void {
@@ -265,7 +265,7 @@ function encodeCreateTopicsRequestV5toV7(w: Writer, value: CreateTopicsRequest, 
     encodeCreateTopicsRequestCreatableTopicV5toV7(w, element, version)
   }
   w.int32(value.timeoutMs)
-  w.bool((value.validateOnly ?? false))
+  w.bool((value.validateOnly === undefined ? false : value.validateOnly))
   w.uvarint(0)
 }
 
@@ -352,17 +352,17 @@ function encodeCreateTopicsResponseCreatableTopicResultV0(w: Writer, value: Crea
 function encodeCreateTopicsResponseCreatableTopicResultV1toV4(w: Writer, value: CreateTopicsResponseCreatableTopicResult, version: number): void {
   w.string(value.name)
   w.int16(value.errorCode)
-  w.string((value.errorMessage ?? ''))
+  w.string((value.errorMessage === undefined ? '' : value.errorMessage))
 }
 
 function encodeCreateTopicsResponseCreatableTopicResultV5toV6(w: Writer, value: CreateTopicsResponseCreatableTopicResult, version: number): void {
   w.compactString(value.name)
   w.int16(value.errorCode)
-  w.compactString((value.errorMessage ?? ''))
-  w.int32((value.numPartitions ?? -1))
-  w.int16((value.replicationFactor ?? -1))
+  w.compactString((value.errorMessage === undefined ? '' : value.errorMessage))
+  w.int32((value.numPartitions === undefined ? -1 : value.numPartitions))
+  w.int16((value.replicationFactor === undefined ? -1 : value.replicationFactor))
   {
-    const given = (value.configs ?? [])
+    const given = (value.configs === undefined ? [] : value.configs)
     if (given === null) {
       w.compactArrayLength(null)
     } else {
@@ -387,13 +387,13 @@ function encodeCreateTopicsResponseCreatableTopicResultV5toV6(w: Writer, value: 
 
 function encodeCreateTopicsResponseCreatableTopicResultV7(w: Writer, value: CreateTopicsResponseCreatableTopicResult, version: number): void {
   w.compactString(value.name)
-  w.uuid((value.topicId ?? ZERO_UUID))
+  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
   w.int16(value.errorCode)
-  w.compactString((value.errorMessage ?? ''))
-  w.int32((value.numPartitions ?? -1))
-  w.int16((value.replicationFactor ?? -1))
+  w.compactString((value.errorMessage === undefined ? '' : value.errorMessage))
+  w.int32((value.numPartitions === undefined ? -1 : value.numPartitions))
+  w.int16((value.replicationFactor === undefined ? -1 : value.replicationFactor))
   {
-    const given = (value.configs ?? [])
+    const given = (value.configs === undefined ? [] : value.configs)
     if (given === null) {
       w.compactArrayLength(null)
     } else {
@@ -541,7 +541,7 @@ function encodeCreateTopicsResponseV1(w: Writer, value: CreateTopicsResponse, ve
 }
 
 function encodeCreateTopicsResponseV2toV4(w: Writer, value: CreateTopicsResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeCreateTopicsResponseCreatableTopicResultV1toV4(w, element, version)
@@ -549,7 +549,7 @@ function encodeCreateTopicsResponseV2toV4(w: Writer, value: CreateTopicsResponse
 }
 
 function encodeCreateTopicsResponseV5toV6(w: Writer, value: CreateTopicsResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeCreateTopicsResponseCreatableTopicResultV5toV6(w, element, version)
@@ -558,7 +558,7 @@ function encodeCreateTopicsResponseV5toV6(w: Writer, value: CreateTopicsResponse
 }
 
 function encodeCreateTopicsResponseV7(w: Writer, value: CreateTopicsResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeCreateTopicsResponseCreatableTopicResultV7(w, element, version)

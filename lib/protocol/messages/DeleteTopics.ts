@@ -68,7 +68,7 @@ function encodeDeleteTopicsRequestV0toV3(w: Writer, value: DeleteTopicsRequest, 
     throw fieldNotInVersion('DeleteTopics', version, 'DeleteTopicsRequest', 'topics', '6+')
   }
   {
-    const given = (value.topicNames ?? [])
+    const given = (value.topicNames === undefined ? [] : value.topicNames)
     w.arrayLength(given.length)
     for (const element of given) {
       w.string(element)
@@ -82,7 +82,7 @@ function encodeDeleteTopicsRequestV4toV5(w: Writer, value: DeleteTopicsRequest, 
     throw fieldNotInVersion('DeleteTopics', version, 'DeleteTopicsRequest', 'topics', '6+')
   }
   {
-    const given = (value.topicNames ?? [])
+    const given = (value.topicNames === undefined ? [] : value.topicNames)
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.compactString(element)
@@ -94,7 +94,7 @@ function encodeDeleteTopicsRequestV4toV5(w: Writer, value: DeleteTopicsRequest, 
 
 function encodeDeleteTopicsRequestV6(w: Writer, value: DeleteTopicsRequest, version: number): void {
   {
-    const given = (value.topics ?? [])
+    const given = (value.topics === undefined ? [] : value.topics)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeDeleteTopicsRequestDeleteTopicStateV6(w, element, version)
@@ -164,15 +164,15 @@ function encodeDeleteTopicsResponseDeletableTopicResultV5(w: Writer, value: Dele
   if (value.name === null) throw nullNotAllowed('DeleteTopics', version, 'DeleteTopicsResponseDeletableTopicResult', 'name')
   w.compactString(value.name)
   w.int16(value.errorCode)
-  w.compactString((value.errorMessage ?? null))
+  w.compactString((value.errorMessage === undefined ? null : value.errorMessage))
   w.uvarint(0)
 }
 
 function encodeDeleteTopicsResponseDeletableTopicResultV6(w: Writer, value: DeleteTopicsResponseDeletableTopicResult, version: number): void {
   w.compactString(value.name)
-  w.uuid((value.topicId ?? ZERO_UUID))
+  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
   w.int16(value.errorCode)
-  w.compactString((value.errorMessage ?? null))
+  w.compactString((value.errorMessage === undefined ? null : value.errorMessage))
   w.uvarint(0)
 }
 
@@ -248,7 +248,7 @@ function encodeDeleteTopicsResponseV0(w: Writer, value: DeleteTopicsResponse, ve
 }
 
 function encodeDeleteTopicsResponseV1toV3(w: Writer, value: DeleteTopicsResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.arrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeDeleteTopicsResponseDeletableTopicResultV0toV3(w, element, version)
@@ -256,7 +256,7 @@ function encodeDeleteTopicsResponseV1toV3(w: Writer, value: DeleteTopicsResponse
 }
 
 function encodeDeleteTopicsResponseV4(w: Writer, value: DeleteTopicsResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.compactArrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeDeleteTopicsResponseDeletableTopicResultV4(w, element, version)
@@ -265,7 +265,7 @@ function encodeDeleteTopicsResponseV4(w: Writer, value: DeleteTopicsResponse, ve
 }
 
 function encodeDeleteTopicsResponseV5(w: Writer, value: DeleteTopicsResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.compactArrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeDeleteTopicsResponseDeletableTopicResultV5(w, element, version)
@@ -274,7 +274,7 @@ function encodeDeleteTopicsResponseV5(w: Writer, value: DeleteTopicsResponse, ve
 }
 
 function encodeDeleteTopicsResponseV6(w: Writer, value: DeleteTopicsResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.compactArrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeDeleteTopicsResponseDeletableTopicResultV6(w, element, version)

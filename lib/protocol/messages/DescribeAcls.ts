@@ -72,7 +72,7 @@ function encodeDescribeAclsRequestV0(w: Writer, value: DescribeAclsRequest, vers
 function encodeDescribeAclsRequestV1(w: Writer, value: DescribeAclsRequest, version: number): void {
   w.int8(value.resourceTypeFilter)
   w.string(value.resourceNameFilter)
-  w.int8((value.patternTypeFilter ?? 3))
+  w.int8((value.patternTypeFilter === undefined ? 3 : value.patternTypeFilter))
   w.string(value.principalFilter)
   w.string(value.hostFilter)
   w.int8(value.operation)
@@ -82,7 +82,7 @@ function encodeDescribeAclsRequestV1(w: Writer, value: DescribeAclsRequest, vers
 function encodeDescribeAclsRequestV2toV3(w: Writer, value: DescribeAclsRequest, version: number): void {
   w.int8(value.resourceTypeFilter)
   w.compactString(value.resourceNameFilter)
-  w.int8((value.patternTypeFilter ?? 3))
+  w.int8((value.patternTypeFilter === undefined ? 3 : value.patternTypeFilter))
   w.compactString(value.principalFilter)
   w.compactString(value.hostFilter)
   w.int8(value.operation)
@@ -225,7 +225,7 @@ function encodeDescribeAclsResponseDescribeAclsResourceV0(w: Writer, value: Desc
 function encodeDescribeAclsResponseDescribeAclsResourceV1(w: Writer, value: DescribeAclsResponseDescribeAclsResource, version: number): void {
   w.int8(value.resourceType)
   w.string(value.resourceName)
-  w.int8((value.patternType ?? 3))
+  w.int8((value.patternType === undefined ? 3 : value.patternType))
   w.arrayLength(value.acls.length)
   for (const element of value.acls) {
     encodeDescribeAclsResponseAclDescriptionV0toV1(w, element, version)
@@ -235,7 +235,7 @@ function encodeDescribeAclsResponseDescribeAclsResourceV1(w: Writer, value: Desc
 function encodeDescribeAclsResponseDescribeAclsResourceV2toV3(w: Writer, value: DescribeAclsResponseDescribeAclsResource, version: number): void {
   w.int8(value.resourceType)
   w.compactString(value.resourceName)
-  w.int8((value.patternType ?? 3))
+  w.int8((value.patternType === undefined ? 3 : value.patternType))
   w.compactArrayLength(value.acls.length)
   for (const element of value.acls) {
     encodeDescribeAclsResponseAclDescriptionV2toV3(w, element, version)

@@ -53,7 +53,7 @@ function encodeDescribeClusterRequestV0(w: Writer, value: DescribeClusterRequest
 
 function encodeDescribeClusterRequestV1(w: Writer, value: DescribeClusterRequest, version: number): void {
   w.bool(value.includeClusterAuthorizedOperations)
-  w.int8((value.endpointType ?? 1))
+  w.int8((value.endpointType === undefined ? 1 : value.endpointType))
   w.uvarint(0)
 }
 
@@ -133,7 +133,7 @@ function encodeDescribeClusterResponseV1(w: Writer, value: DescribeClusterRespon
   w.int32(value.throttleTimeMs)
   w.int16(value.errorCode)
   w.compactString(value.errorMessage)
-  w.int8((value.endpointType ?? 1))
+  w.int8((value.endpointType === undefined ? 1 : value.endpointType))
   w.compactString(value.clusterId)
   w.int32(value.controllerId)
   w.compactArrayLength(value.brokers.length)

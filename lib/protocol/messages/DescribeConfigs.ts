@@ -154,7 +154,7 @@ function encodeDescribeConfigsRequestV1toV2(w: Writer, value: DescribeConfigsReq
   for (const element of value.resources) {
     encodeDescribeConfigsRequestDescribeConfigsResourceV0toV3(w, element, version)
   }
-  w.bool((value.includeSynonyms ?? false))
+  w.bool((value.includeSynonyms === undefined ? false : value.includeSynonyms))
   if (value.includeDocumentation !== undefined && !(value.includeDocumentation === false)) {
     throw fieldNotInVersion('DescribeConfigs', version, 'DescribeConfigsRequest', 'includeDocumentation', '3+')
   }
@@ -165,8 +165,8 @@ function encodeDescribeConfigsRequestV3(w: Writer, value: DescribeConfigsRequest
   for (const element of value.resources) {
     encodeDescribeConfigsRequestDescribeConfigsResourceV0toV3(w, element, version)
   }
-  w.bool((value.includeSynonyms ?? false))
-  w.bool((value.includeDocumentation ?? false))
+  w.bool((value.includeSynonyms === undefined ? false : value.includeSynonyms))
+  w.bool((value.includeDocumentation === undefined ? false : value.includeDocumentation))
 }
 
 function encodeDescribeConfigsRequestV4(w: Writer, value: DescribeConfigsRequest, version: number): void {
@@ -174,8 +174,8 @@ function encodeDescribeConfigsRequestV4(w: Writer, value: DescribeConfigsRequest
   for (const element of value.resources) {
     encodeDescribeConfigsRequestDescribeConfigsResourceV4(w, element, version)
   }
-  w.bool((value.includeSynonyms ?? false))
-  w.bool((value.includeDocumentation ?? false))
+  w.bool((value.includeSynonyms === undefined ? false : value.includeSynonyms))
+  w.bool((value.includeDocumentation === undefined ? false : value.includeDocumentation))
   w.uvarint(0)
 }
 
@@ -284,7 +284,7 @@ function encodeDescribeConfigsResponseDescribeConfigsResourceResultV0(w: Writer,
   w.string(value.name)
   w.string(value.value)
   w.bool(value.readOnly)
-  w.bool((value.isDefault ?? false))
+  w.bool((value.isDefault === undefined ? false : value.isDefault))
   w.bool(value.isSensitive)
 }
 
@@ -295,10 +295,10 @@ function encodeDescribeConfigsResponseDescribeConfigsResourceResultV1toV2(w: Wri
   if (value.isDefault !== undefined && !(value.isDefault === false)) {
     throw fieldNotInVersion('DescribeConfigs', version, 'DescribeConfigsResponseDescribeConfigsResourceResult', 'isDefault', '0')
   }
-  w.int8((value.configSource ?? -1))
+  w.int8((value.configSource === undefined ? -1 : value.configSource))
   w.bool(value.isSensitive)
   {
-    const given = (value.synonyms ?? [])
+    const given = (value.synonyms === undefined ? [] : value.synonyms)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeDescribeConfigsResponseDescribeConfigsSynonymV1toV3(w, element, version)
@@ -313,17 +313,17 @@ function encodeDescribeConfigsResponseDescribeConfigsResourceResultV3(w: Writer,
   if (value.isDefault !== undefined && !(value.isDefault === false)) {
     throw fieldNotInVersion('DescribeConfigs', version, 'DescribeConfigsResponseDescribeConfigsResourceResult', 'isDefault', '0')
   }
-  w.int8((value.configSource ?? -1))
+  w.int8((value.configSource === undefined ? -1 : value.configSource))
   w.bool(value.isSensitive)
   {
-    const given = (value.synonyms ?? [])
+    const given = (value.synonyms === undefined ? [] : value.synonyms)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeDescribeConfigsResponseDescribeConfigsSynonymV1toV3(w, element, version)
     }
   }
-  w.int8((value.configType ?? 0))
-  w.string((value.documentation ?? ''))
+  w.int8((value.configType === undefined ? 0 : value.configType))
+  w.string((value.documentation === undefined ? '' : value.documentation))
 }
 
 function encodeDescribeConfigsResponseDescribeConfigsResourceResultV4(w: Writer, value: DescribeConfigsResponseDescribeConfigsResourceResult, version: number): void {
@@ -333,17 +333,17 @@ function encodeDescribeConfigsResponseDescribeConfigsResourceResultV4(w: Writer,
   if (value.isDefault !== undefined && !(value.isDefault === false)) {
     throw fieldNotInVersion('DescribeConfigs', version, 'DescribeConfigsResponseDescribeConfigsResourceResult', 'isDefault', '0')
   }
-  w.int8((value.configSource ?? -1))
+  w.int8((value.configSource === undefined ? -1 : value.configSource))
   w.bool(value.isSensitive)
   {
-    const given = (value.synonyms ?? [])
+    const given = (value.synonyms === undefined ? [] : value.synonyms)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeDescribeConfigsResponseDescribeConfigsSynonymV4(w, element, version)
     }
   }
-  w.int8((value.configType ?? 0))
-  w.compactString((value.documentation ?? ''))
+  w.int8((value.configType === undefined ? 0 : value.configType))
+  w.compactString((value.documentation === undefined ? '' : value.documentation))
   w.uvarint(0)
 }
 

@@ -228,8 +228,8 @@ function encodeDescribeDelegationTokenResponseDescribedDelegationTokenV2(w: Writ
 function encodeDescribeDelegationTokenResponseDescribedDelegationTokenV3(w: Writer, value: DescribeDelegationTokenResponseDescribedDelegationToken, version: number): void {
   w.compactString(value.principalType)
   w.compactString(value.principalName)
-  w.compactString((value.tokenRequesterPrincipalType ?? ''))
-  w.compactString((value.tokenRequesterPrincipalName ?? ''))
+  w.compactString((value.tokenRequesterPrincipalType === undefined ? '' : value.tokenRequesterPrincipalType))
+  w.compactString((value.tokenRequesterPrincipalName === undefined ? '' : value.tokenRequesterPrincipalName))
   w.int64(value.issueTimestamp)
   w.int64(value.expiryTimestamp)
   w.int64(value.maxTimestamp)

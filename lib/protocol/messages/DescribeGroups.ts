@@ -68,7 +68,7 @@ function encodeDescribeGroupsRequestV3toV4(w: Writer, value: DescribeGroupsReque
   for (const element of value.groups) {
     w.string(element)
   }
-  w.bool((value.includeAuthorizedOperations ?? false))
+  w.bool((value.includeAuthorizedOperations === undefined ? false : value.includeAuthorizedOperations))
 }
 
 function encodeDescribeGroupsRequestV5(w: Writer, value: DescribeGroupsRequest, version: number): void {
@@ -76,7 +76,7 @@ function encodeDescribeGroupsRequestV5(w: Writer, value: DescribeGroupsRequest, 
   for (const element of value.groups) {
     w.compactString(element)
   }
-  w.bool((value.includeAuthorizedOperations ?? false))
+  w.bool((value.includeAuthorizedOperations === undefined ? false : value.includeAuthorizedOperations))
   w.uvarint(0)
 }
 
@@ -129,7 +129,7 @@ function encodeDescribeGroupsResponseDescribedGroupMemberV0toV3(w: Writer, value
 
 function encodeDescribeGroupsResponseDescribedGroupMemberV4(w: Writer, value: DescribeGroupsResponseDescribedGroupMember, version: number): void {
   w.string(value.memberId)
-  w.string((value.groupInstanceId ?? null))
+  w.string((value.groupInstanceId === undefined ? null : value.groupInstanceId))
   w.string(value.clientId)
   w.string(value.clientHost)
   w.bytes(value.memberMetadata)
@@ -138,7 +138,7 @@ function encodeDescribeGroupsResponseDescribedGroupMemberV4(w: Writer, value: De
 
 function encodeDescribeGroupsResponseDescribedGroupMemberV5(w: Writer, value: DescribeGroupsResponseDescribedGroupMember, version: number): void {
   w.compactString(value.memberId)
-  w.compactString((value.groupInstanceId ?? null))
+  w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
   w.compactString(value.clientId)
   w.compactString(value.clientHost)
   w.compactBytes(value.memberMetadata)
@@ -234,7 +234,7 @@ function encodeDescribeGroupsResponseDescribedGroupV3(w: Writer, value: Describe
   for (const element of value.members) {
     encodeDescribeGroupsResponseDescribedGroupMemberV0toV3(w, element, version)
   }
-  w.int32((value.authorizedOperations ?? -2147483648))
+  w.int32((value.authorizedOperations === undefined ? -2147483648 : value.authorizedOperations))
 }
 
 function encodeDescribeGroupsResponseDescribedGroupV4(w: Writer, value: DescribeGroupsResponseDescribedGroup, version: number): void {
@@ -247,7 +247,7 @@ function encodeDescribeGroupsResponseDescribedGroupV4(w: Writer, value: Describe
   for (const element of value.members) {
     encodeDescribeGroupsResponseDescribedGroupMemberV4(w, element, version)
   }
-  w.int32((value.authorizedOperations ?? -2147483648))
+  w.int32((value.authorizedOperations === undefined ? -2147483648 : value.authorizedOperations))
 }
 
 function encodeDescribeGroupsResponseDescribedGroupV5(w: Writer, value: DescribeGroupsResponseDescribedGroup, version: number): void {
@@ -260,7 +260,7 @@ function encodeDescribeGroupsResponseDescribedGroupV5(w: Writer, value: Describe
   for (const element of value.members) {
     encodeDescribeGroupsResponseDescribedGroupMemberV5(w, element, version)
   }
-  w.int32((value.authorizedOperations ?? -2147483648))
+  w.int32((value.authorizedOperations === undefined ? -2147483648 : value.authorizedOperations))
   w.uvarint(0)
 }
 
@@ -364,7 +364,7 @@ function encodeDescribeGroupsResponseV0(w: Writer, value: DescribeGroupsResponse
 }
 
 function encodeDescribeGroupsResponseV1toV2(w: Writer, value: DescribeGroupsResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.arrayLength(value.groups.length)
   for (const element of value.groups) {
     encodeDescribeGroupsResponseDescribedGroupV0toV2(w, element, version)
@@ -372,7 +372,7 @@ function encodeDescribeGroupsResponseV1toV2(w: Writer, value: DescribeGroupsResp
 }
 
 function encodeDescribeGroupsResponseV3(w: Writer, value: DescribeGroupsResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.arrayLength(value.groups.length)
   for (const element of value.groups) {
     encodeDescribeGroupsResponseDescribedGroupV3(w, element, version)
@@ -380,7 +380,7 @@ function encodeDescribeGroupsResponseV3(w: Writer, value: DescribeGroupsResponse
 }
 
 function encodeDescribeGroupsResponseV4(w: Writer, value: DescribeGroupsResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.arrayLength(value.groups.length)
   for (const element of value.groups) {
     encodeDescribeGroupsResponseDescribedGroupV4(w, element, version)
@@ -388,7 +388,7 @@ function encodeDescribeGroupsResponseV4(w: Writer, value: DescribeGroupsResponse
 }
 
 function encodeDescribeGroupsResponseV5(w: Writer, value: DescribeGroupsResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.compactArrayLength(value.groups.length)
   for (const element of value.groups) {
     encodeDescribeGroupsResponseDescribedGroupV5(w, element, version)

@@ -275,8 +275,8 @@ function encodeDescribeLogDirsResponseDescribeLogDirsResultV4(w: Writer, value: 
   for (const element of value.topics) {
     encodeDescribeLogDirsResponseDescribeLogDirsTopicV2toV4(w, element, version)
   }
-  w.int64((value.totalBytes ?? -1n))
-  w.int64((value.usableBytes ?? -1n))
+  w.int64((value.totalBytes === undefined ? -1n : value.totalBytes))
+  w.int64((value.usableBytes === undefined ? -1n : value.usableBytes))
   w.uvarint(0)
 }
 
@@ -352,7 +352,7 @@ function encodeDescribeLogDirsResponseV2(w: Writer, value: DescribeLogDirsRespon
 
 function encodeDescribeLogDirsResponseV3(w: Writer, value: DescribeLogDirsResponse, version: number): void {
   w.int32(value.throttleTimeMs)
-  w.int16((value.errorCode ?? 0))
+  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
   w.compactArrayLength(value.results.length)
   for (const element of value.results) {
     encodeDescribeLogDirsResponseDescribeLogDirsResultV2toV3(w, element, version)
@@ -362,7 +362,7 @@ function encodeDescribeLogDirsResponseV3(w: Writer, value: DescribeLogDirsRespon
 
 function encodeDescribeLogDirsResponseV4(w: Writer, value: DescribeLogDirsResponse, version: number): void {
   w.int32(value.throttleTimeMs)
-  w.int16((value.errorCode ?? 0))
+  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
   w.compactArrayLength(value.results.length)
   for (const element of value.results) {
     encodeDescribeLogDirsResponseDescribeLogDirsResultV4(w, element, version)

@@ -110,7 +110,7 @@ function encodeElectLeadersRequestV0(w: Writer, value: ElectLeadersRequest, vers
 }
 
 function encodeElectLeadersRequestV1(w: Writer, value: ElectLeadersRequest, version: number): void {
-  w.int8((value.electionType ?? 0))
+  w.int8((value.electionType === undefined ? 0 : value.electionType))
   if (value.topicPartitions === null) {
     w.arrayLength(null)
   } else {
@@ -123,7 +123,7 @@ function encodeElectLeadersRequestV1(w: Writer, value: ElectLeadersRequest, vers
 }
 
 function encodeElectLeadersRequestV2(w: Writer, value: ElectLeadersRequest, version: number): void {
-  w.int8((value.electionType ?? 0))
+  w.int8((value.electionType === undefined ? 0 : value.electionType))
   if (value.topicPartitions === null) {
     w.compactArrayLength(null)
   } else {
@@ -284,7 +284,7 @@ function encodeElectLeadersResponseV0(w: Writer, value: ElectLeadersResponse, ve
 
 function encodeElectLeadersResponseV1(w: Writer, value: ElectLeadersResponse, version: number): void {
   w.int32(value.throttleTimeMs)
-  w.int16((value.errorCode ?? 0))
+  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
   w.arrayLength(value.replicaElectionResults.length)
   for (const element of value.replicaElectionResults) {
     encodeElectLeadersResponseReplicaElectionResultV0toV1(w, element, version)
@@ -293,7 +293,7 @@ function encodeElectLeadersResponseV1(w: Writer, value: ElectLeadersResponse, ve
 
 function encodeElectLeadersResponseV2(w: Writer, value: ElectLeadersResponse, version: number): void {
   w.int32(value.throttleTimeMs)
-  w.int16((value.errorCode ?? 0))
+  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
   w.compactArrayLength(value.replicaElectionResults.length)
   for (const element of value.replicaElectionResults) {
     encodeElectLeadersResponseReplicaElectionResultV2(w, element, version)

@@ -119,7 +119,7 @@ function encodeEndQuorumEpochRequestPartitionDataV0(w: Writer, value: EndQuorumE
   w.int32(value.leaderId)
   w.int32(value.leaderEpoch)
   {
-    const given = (value.preferredSuccessors ?? [])
+    const given = (value.preferredSuccessors === undefined ? [] : value.preferredSuccessors)
     w.arrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -132,7 +132,7 @@ function encodeEndQuorumEpochRequestPartitionDataV1(w: Writer, value: EndQuorumE
   w.int32(value.leaderId)
   w.int32(value.leaderEpoch)
   {
-    const given = (value.preferredCandidates ?? [])
+    const given = (value.preferredCandidates === undefined ? [] : value.preferredCandidates)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeEndQuorumEpochRequestReplicaInfoV1(w, element, version)
@@ -261,7 +261,7 @@ function encodeEndQuorumEpochRequestV1(w: Writer, value: EndQuorumEpochRequest, 
     encodeEndQuorumEpochRequestTopicDataV1(w, element, version)
   }
   {
-    const given = (value.leaderEndpoints ?? [])
+    const given = (value.leaderEndpoints === undefined ? [] : value.leaderEndpoints)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeEndQuorumEpochRequestLeaderEndpointV1(w, element, version)

@@ -191,37 +191,37 @@ function encodeFetchRequestFetchPartitionV5toV8(w: Writer, value: FetchRequestFe
   if (value.lastFetchedEpoch !== undefined && !(value.lastFetchedEpoch === -1)) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequestFetchPartition', 'lastFetchedEpoch', '12+')
   }
-  w.int64((value.logStartOffset ?? -1n))
+  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
   w.int32(value.partitionMaxBytes)
 }
 
 function encodeFetchRequestFetchPartitionV9toV11(w: Writer, value: FetchRequestFetchPartition, version: number): void {
   w.int32(value.partition)
-  w.int32((value.currentLeaderEpoch ?? -1))
+  w.int32((value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch))
   w.int64(value.fetchOffset)
   if (value.lastFetchedEpoch !== undefined && !(value.lastFetchedEpoch === -1)) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequestFetchPartition', 'lastFetchedEpoch', '12+')
   }
-  w.int64((value.logStartOffset ?? -1n))
+  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
   w.int32(value.partitionMaxBytes)
 }
 
 function encodeFetchRequestFetchPartitionV12toV16(w: Writer, value: FetchRequestFetchPartition, version: number): void {
   w.int32(value.partition)
-  w.int32((value.currentLeaderEpoch ?? -1))
+  w.int32((value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch))
   w.int64(value.fetchOffset)
-  w.int32((value.lastFetchedEpoch ?? -1))
-  w.int64((value.logStartOffset ?? -1n))
+  w.int32((value.lastFetchedEpoch === undefined ? -1 : value.lastFetchedEpoch))
+  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
   w.int32(value.partitionMaxBytes)
   w.uvarint(0)
 }
 
 function encodeFetchRequestFetchPartitionV17(w: Writer, value: FetchRequestFetchPartition, version: number): void {
   w.int32(value.partition)
-  w.int32((value.currentLeaderEpoch ?? -1))
+  w.int32((value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch))
   w.int64(value.fetchOffset)
-  w.int32((value.lastFetchedEpoch ?? -1))
-  w.int64((value.logStartOffset ?? -1n))
+  w.int32((value.lastFetchedEpoch === undefined ? -1 : value.lastFetchedEpoch))
+  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
   w.int32(value.partitionMaxBytes)
   let taggedCount = 0
   const tagged0 = value.replicaDirectoryId
@@ -351,7 +351,7 @@ function decodeFetchRequestFetchPartitionV17(r: Reader): FetchRequestFetchPartit
 }
 
 function encodeFetchRequestFetchTopicV0toV4(w: Writer, value: FetchRequestFetchTopic, version: number): void {
-  w.string((value.topic ?? ''))
+  w.string((value.topic === undefined ? '' : value.topic))
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchRequestFetchPartitionV0toV4(w, element, version)
@@ -359,7 +359,7 @@ function encodeFetchRequestFetchTopicV0toV4(w: Writer, value: FetchRequestFetchT
 }
 
 function encodeFetchRequestFetchTopicV5toV8(w: Writer, value: FetchRequestFetchTopic, version: number): void {
-  w.string((value.topic ?? ''))
+  w.string((value.topic === undefined ? '' : value.topic))
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchRequestFetchPartitionV5toV8(w, element, version)
@@ -367,7 +367,7 @@ function encodeFetchRequestFetchTopicV5toV8(w: Writer, value: FetchRequestFetchT
 }
 
 function encodeFetchRequestFetchTopicV9toV11(w: Writer, value: FetchRequestFetchTopic, version: number): void {
-  w.string((value.topic ?? ''))
+  w.string((value.topic === undefined ? '' : value.topic))
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchRequestFetchPartitionV9toV11(w, element, version)
@@ -375,7 +375,7 @@ function encodeFetchRequestFetchTopicV9toV11(w: Writer, value: FetchRequestFetch
 }
 
 function encodeFetchRequestFetchTopicV12(w: Writer, value: FetchRequestFetchTopic, version: number): void {
-  w.compactString((value.topic ?? ''))
+  w.compactString((value.topic === undefined ? '' : value.topic))
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchRequestFetchPartitionV12toV16(w, element, version)
@@ -384,7 +384,7 @@ function encodeFetchRequestFetchTopicV12(w: Writer, value: FetchRequestFetchTopi
 }
 
 function encodeFetchRequestFetchTopicV13toV16(w: Writer, value: FetchRequestFetchTopic, version: number): void {
-  w.uuid((value.topicId ?? ZERO_UUID))
+  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchRequestFetchPartitionV12toV16(w, element, version)
@@ -393,7 +393,7 @@ function encodeFetchRequestFetchTopicV13toV16(w: Writer, value: FetchRequestFetc
 }
 
 function encodeFetchRequestFetchTopicV17(w: Writer, value: FetchRequestFetchTopic, version: number): void {
-  w.uuid((value.topicId ?? ZERO_UUID))
+  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchRequestFetchPartitionV17(w, element, version)
@@ -486,7 +486,7 @@ function decodeFetchRequestFetchTopicV17(r: Reader): FetchRequestFetchTopic {
 }
 
 function encodeFetchRequestForgottenTopicV7toV11(w: Writer, value: FetchRequestForgottenTopic, version: number): void {
-  w.string((value.topic ?? ''))
+  w.string((value.topic === undefined ? '' : value.topic))
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     w.int32(element)
@@ -494,7 +494,7 @@ function encodeFetchRequestForgottenTopicV7toV11(w: Writer, value: FetchRequestF
 }
 
 function encodeFetchRequestForgottenTopicV12(w: Writer, value: FetchRequestForgottenTopic, version: number): void {
-  w.compactString((value.topic ?? ''))
+  w.compactString((value.topic === undefined ? '' : value.topic))
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     w.int32(element)
@@ -503,7 +503,7 @@ function encodeFetchRequestForgottenTopicV12(w: Writer, value: FetchRequestForgo
 }
 
 function encodeFetchRequestForgottenTopicV13toV17(w: Writer, value: FetchRequestForgottenTopic, version: number): void {
-  w.uuid((value.topicId ?? ZERO_UUID))
+  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     w.int32(element)
@@ -576,7 +576,7 @@ function decodeFetchRequestReplicaStateV15toV17(r: Reader): FetchRequestReplicaS
 }
 
 function encodeFetchRequestV0toV2(w: Writer, value: FetchRequest, version: number): void {
-  w.int32((value.replicaId ?? -1))
+  w.int32((value.replicaId === undefined ? -1 : value.replicaId))
   if (value.replicaState !== undefined && !(isDeepEqual(value.replicaState, defaultFetchRequestReplicaState()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequest', 'replicaState', '15+')
   }
@@ -592,13 +592,13 @@ function encodeFetchRequestV0toV2(w: Writer, value: FetchRequest, version: numbe
 }
 
 function encodeFetchRequestV3(w: Writer, value: FetchRequest, version: number): void {
-  w.int32((value.replicaId ?? -1))
+  w.int32((value.replicaId === undefined ? -1 : value.replicaId))
   if (value.replicaState !== undefined && !(isDeepEqual(value.replicaState, defaultFetchRequestReplicaState()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequest', 'replicaState', '15+')
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
-  w.int32((value.maxBytes ?? 2147483647))
+  w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV0toV4(w, element, version)
@@ -609,14 +609,14 @@ function encodeFetchRequestV3(w: Writer, value: FetchRequest, version: number): 
 }
 
 function encodeFetchRequestV4(w: Writer, value: FetchRequest, version: number): void {
-  w.int32((value.replicaId ?? -1))
+  w.int32((value.replicaId === undefined ? -1 : value.replicaId))
   if (value.replicaState !== undefined && !(isDeepEqual(value.replicaState, defaultFetchRequestReplicaState()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequest', 'replicaState', '15+')
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
-  w.int32((value.maxBytes ?? 2147483647))
-  w.int8((value.isolationLevel ?? 0))
+  w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
+  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV0toV4(w, element, version)
@@ -627,14 +627,14 @@ function encodeFetchRequestV4(w: Writer, value: FetchRequest, version: number): 
 }
 
 function encodeFetchRequestV5toV6(w: Writer, value: FetchRequest, version: number): void {
-  w.int32((value.replicaId ?? -1))
+  w.int32((value.replicaId === undefined ? -1 : value.replicaId))
   if (value.replicaState !== undefined && !(isDeepEqual(value.replicaState, defaultFetchRequestReplicaState()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequest', 'replicaState', '15+')
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
-  w.int32((value.maxBytes ?? 2147483647))
-  w.int8((value.isolationLevel ?? 0))
+  w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
+  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV5toV8(w, element, version)
@@ -645,22 +645,22 @@ function encodeFetchRequestV5toV6(w: Writer, value: FetchRequest, version: numbe
 }
 
 function encodeFetchRequestV7toV8(w: Writer, value: FetchRequest, version: number): void {
-  w.int32((value.replicaId ?? -1))
+  w.int32((value.replicaId === undefined ? -1 : value.replicaId))
   if (value.replicaState !== undefined && !(isDeepEqual(value.replicaState, defaultFetchRequestReplicaState()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequest', 'replicaState', '15+')
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
-  w.int32((value.maxBytes ?? 2147483647))
-  w.int8((value.isolationLevel ?? 0))
-  w.int32((value.sessionId ?? 0))
-  w.int32((value.sessionEpoch ?? -1))
+  w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
+  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
+  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
+  w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV5toV8(w, element, version)
   }
   {
-    const given = (value.forgottenTopicsData ?? [])
+    const given = (value.forgottenTopicsData === undefined ? [] : value.forgottenTopicsData)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeFetchRequestForgottenTopicV7toV11(w, element, version)
@@ -669,22 +669,22 @@ function encodeFetchRequestV7toV8(w: Writer, value: FetchRequest, version: numbe
 }
 
 function encodeFetchRequestV9toV10(w: Writer, value: FetchRequest, version: number): void {
-  w.int32((value.replicaId ?? -1))
+  w.int32((value.replicaId === undefined ? -1 : value.replicaId))
   if (value.replicaState !== undefined && !(isDeepEqual(value.replicaState, defaultFetchRequestReplicaState()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequest', 'replicaState', '15+')
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
-  w.int32((value.maxBytes ?? 2147483647))
-  w.int8((value.isolationLevel ?? 0))
-  w.int32((value.sessionId ?? 0))
-  w.int32((value.sessionEpoch ?? -1))
+  w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
+  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
+  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
+  w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV9toV11(w, element, version)
   }
   {
-    const given = (value.forgottenTopicsData ?? [])
+    const given = (value.forgottenTopicsData === undefined ? [] : value.forgottenTopicsData)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeFetchRequestForgottenTopicV7toV11(w, element, version)
@@ -693,53 +693,53 @@ function encodeFetchRequestV9toV10(w: Writer, value: FetchRequest, version: numb
 }
 
 function encodeFetchRequestV11(w: Writer, value: FetchRequest, version: number): void {
-  w.int32((value.replicaId ?? -1))
+  w.int32((value.replicaId === undefined ? -1 : value.replicaId))
   if (value.replicaState !== undefined && !(isDeepEqual(value.replicaState, defaultFetchRequestReplicaState()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequest', 'replicaState', '15+')
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
-  w.int32((value.maxBytes ?? 2147483647))
-  w.int8((value.isolationLevel ?? 0))
-  w.int32((value.sessionId ?? 0))
-  w.int32((value.sessionEpoch ?? -1))
+  w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
+  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
+  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
+  w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV9toV11(w, element, version)
   }
   {
-    const given = (value.forgottenTopicsData ?? [])
+    const given = (value.forgottenTopicsData === undefined ? [] : value.forgottenTopicsData)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeFetchRequestForgottenTopicV7toV11(w, element, version)
     }
   }
-  w.string((value.rackId ?? ''))
+  w.string((value.rackId === undefined ? '' : value.rackId))
 }
 
 function encodeFetchRequestV12(w: Writer, value: FetchRequest, version: number): void {
-  w.int32((value.replicaId ?? -1))
+  w.int32((value.replicaId === undefined ? -1 : value.replicaId))
   if (value.replicaState !== undefined && !(isDeepEqual(value.replicaState, defaultFetchRequestReplicaState()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequest', 'replicaState', '15+')
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
-  w.int32((value.maxBytes ?? 2147483647))
-  w.int8((value.isolationLevel ?? 0))
-  w.int32((value.sessionId ?? 0))
-  w.int32((value.sessionEpoch ?? -1))
+  w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
+  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
+  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
+  w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV12(w, element, version)
   }
   {
-    const given = (value.forgottenTopicsData ?? [])
+    const given = (value.forgottenTopicsData === undefined ? [] : value.forgottenTopicsData)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeFetchRequestForgottenTopicV12(w, element, version)
     }
   }
-  w.compactString((value.rackId ?? ''))
+  w.compactString((value.rackId === undefined ? '' : value.rackId))
   let taggedCount = 0
   const tagged0 = value.clusterId
   const put0 = tagged0 !== undefined && !(tagged0 === null)
@@ -754,28 +754,28 @@ function encodeFetchRequestV12(w: Writer, value: FetchRequest, version: number):
 }
 
 function encodeFetchRequestV13toV14(w: Writer, value: FetchRequest, version: number): void {
-  w.int32((value.replicaId ?? -1))
+  w.int32((value.replicaId === undefined ? -1 : value.replicaId))
   if (value.replicaState !== undefined && !(isDeepEqual(value.replicaState, defaultFetchRequestReplicaState()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequest', 'replicaState', '15+')
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
-  w.int32((value.maxBytes ?? 2147483647))
-  w.int8((value.isolationLevel ?? 0))
-  w.int32((value.sessionId ?? 0))
-  w.int32((value.sessionEpoch ?? -1))
+  w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
+  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
+  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
+  w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV13toV16(w, element, version)
   }
   {
-    const given = (value.forgottenTopicsData ?? [])
+    const given = (value.forgottenTopicsData === undefined ? [] : value.forgottenTopicsData)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeFetchRequestForgottenTopicV13toV17(w, element, version)
     }
   }
-  w.compactString((value.rackId ?? ''))
+  w.compactString((value.rackId === undefined ? '' : value.rackId))
   let taggedCount = 0
   const tagged0 = value.clusterId
   const put0 = tagged0 !== undefined && !(tagged0 === null)
@@ -795,22 +795,22 @@ function encodeFetchRequestV15toV16(w: Writer, value: FetchRequest, version: num
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
-  w.int32((value.maxBytes ?? 2147483647))
-  w.int8((value.isolationLevel ?? 0))
-  w.int32((value.sessionId ?? 0))
-  w.int32((value.sessionEpoch ?? -1))
+  w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
+  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
+  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
+  w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV13toV16(w, element, version)
   }
   {
-    const given = (value.forgottenTopicsData ?? [])
+    const given = (value.forgottenTopicsData === undefined ? [] : value.forgottenTopicsData)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeFetchRequestForgottenTopicV13toV17(w, element, version)
     }
   }
-  w.compactString((value.rackId ?? ''))
+  w.compactString((value.rackId === undefined ? '' : value.rackId))
   let taggedCount = 0
   const tagged0 = value.clusterId
   const put0 = tagged0 !== undefined && !(tagged0 === null)
@@ -839,22 +839,22 @@ function encodeFetchRequestV17(w: Writer, value: FetchRequest, version: number):
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
-  w.int32((value.maxBytes ?? 2147483647))
-  w.int8((value.isolationLevel ?? 0))
-  w.int32((value.sessionId ?? 0))
-  w.int32((value.sessionEpoch ?? -1))
+  w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
+  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
+  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
+  w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV17(w, element, version)
   }
   {
-    const given = (value.forgottenTopicsData ?? [])
+    const given = (value.forgottenTopicsData === undefined ? [] : value.forgottenTopicsData)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeFetchRequestForgottenTopicV13toV17(w, element, version)
     }
   }
-  w.compactString((value.rackId ?? ''))
+  w.compactString((value.rackId === undefined ? '' : value.rackId))
   let taggedCount = 0
   const tagged0 = value.clusterId
   const put0 = tagged0 !== undefined && !(tagged0 === null)
@@ -1381,7 +1381,7 @@ function encodeFetchResponsePartitionDataV4(w: Writer, value: FetchResponseParti
   w.int32(value.partitionIndex)
   w.int16(value.errorCode)
   w.int64(value.highWatermark)
-  w.int64((value.lastStableOffset ?? -1n))
+  w.int64((value.lastStableOffset === undefined ? -1n : value.lastStableOffset))
   if (value.divergingEpoch !== undefined && !(isDeepEqual(value.divergingEpoch, defaultFetchResponseEpochEndOffset()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchResponsePartitionData', 'divergingEpoch', '12+')
   }
@@ -1392,7 +1392,7 @@ function encodeFetchResponsePartitionDataV4(w: Writer, value: FetchResponseParti
     throw fieldNotInVersion('Fetch', version, 'FetchResponsePartitionData', 'snapshotId', '12+')
   }
   {
-    const given = (value.abortedTransactions ?? [])
+    const given = (value.abortedTransactions === undefined ? [] : value.abortedTransactions)
     if (given === null) {
       w.arrayLength(null)
     } else {
@@ -1412,8 +1412,8 @@ function encodeFetchResponsePartitionDataV5toV10(w: Writer, value: FetchResponse
   w.int32(value.partitionIndex)
   w.int16(value.errorCode)
   w.int64(value.highWatermark)
-  w.int64((value.lastStableOffset ?? -1n))
-  w.int64((value.logStartOffset ?? -1n))
+  w.int64((value.lastStableOffset === undefined ? -1n : value.lastStableOffset))
+  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
   if (value.divergingEpoch !== undefined && !(isDeepEqual(value.divergingEpoch, defaultFetchResponseEpochEndOffset()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchResponsePartitionData', 'divergingEpoch', '12+')
   }
@@ -1424,7 +1424,7 @@ function encodeFetchResponsePartitionDataV5toV10(w: Writer, value: FetchResponse
     throw fieldNotInVersion('Fetch', version, 'FetchResponsePartitionData', 'snapshotId', '12+')
   }
   {
-    const given = (value.abortedTransactions ?? [])
+    const given = (value.abortedTransactions === undefined ? [] : value.abortedTransactions)
     if (given === null) {
       w.arrayLength(null)
     } else {
@@ -1444,8 +1444,8 @@ function encodeFetchResponsePartitionDataV11(w: Writer, value: FetchResponsePart
   w.int32(value.partitionIndex)
   w.int16(value.errorCode)
   w.int64(value.highWatermark)
-  w.int64((value.lastStableOffset ?? -1n))
-  w.int64((value.logStartOffset ?? -1n))
+  w.int64((value.lastStableOffset === undefined ? -1n : value.lastStableOffset))
+  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
   if (value.divergingEpoch !== undefined && !(isDeepEqual(value.divergingEpoch, defaultFetchResponseEpochEndOffset()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchResponsePartitionData', 'divergingEpoch', '12+')
   }
@@ -1456,7 +1456,7 @@ function encodeFetchResponsePartitionDataV11(w: Writer, value: FetchResponsePart
     throw fieldNotInVersion('Fetch', version, 'FetchResponsePartitionData', 'snapshotId', '12+')
   }
   {
-    const given = (value.abortedTransactions ?? [])
+    const given = (value.abortedTransactions === undefined ? [] : value.abortedTransactions)
     if (given === null) {
       w.arrayLength(null)
     } else {
@@ -1466,7 +1466,7 @@ function encodeFetchResponsePartitionDataV11(w: Writer, value: FetchResponsePart
       }
     }
   }
-  w.int32((value.preferredReadReplica ?? -1))
+  w.int32((value.preferredReadReplica === undefined ? -1 : value.preferredReadReplica))
   w.bytes(value.records)
 }
 
@@ -1474,10 +1474,10 @@ function encodeFetchResponsePartitionDataV12toV17(w: Writer, value: FetchRespons
   w.int32(value.partitionIndex)
   w.int16(value.errorCode)
   w.int64(value.highWatermark)
-  w.int64((value.lastStableOffset ?? -1n))
-  w.int64((value.logStartOffset ?? -1n))
+  w.int64((value.lastStableOffset === undefined ? -1n : value.lastStableOffset))
+  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
   {
-    const given = (value.abortedTransactions ?? [])
+    const given = (value.abortedTransactions === undefined ? [] : value.abortedTransactions)
     if (given === null) {
       w.compactArrayLength(null)
     } else {
@@ -1487,7 +1487,7 @@ function encodeFetchResponsePartitionDataV12toV17(w: Writer, value: FetchRespons
       }
     }
   }
-  w.int32((value.preferredReadReplica ?? -1))
+  w.int32((value.preferredReadReplica === undefined ? -1 : value.preferredReadReplica))
   w.compactBytes(value.records)
   let taggedCount = 0
   const tagged0 = value.divergingEpoch
@@ -1669,7 +1669,7 @@ function decodeFetchResponsePartitionDataV12toV17(r: Reader): FetchResponseParti
 }
 
 function encodeFetchResponseFetchableTopicResponseV0toV3(w: Writer, value: FetchResponseFetchableTopicResponse, version: number): void {
-  w.string((value.topic ?? ''))
+  w.string((value.topic === undefined ? '' : value.topic))
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchResponsePartitionDataV0toV3(w, element, version)
@@ -1677,7 +1677,7 @@ function encodeFetchResponseFetchableTopicResponseV0toV3(w: Writer, value: Fetch
 }
 
 function encodeFetchResponseFetchableTopicResponseV4(w: Writer, value: FetchResponseFetchableTopicResponse, version: number): void {
-  w.string((value.topic ?? ''))
+  w.string((value.topic === undefined ? '' : value.topic))
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchResponsePartitionDataV4(w, element, version)
@@ -1685,7 +1685,7 @@ function encodeFetchResponseFetchableTopicResponseV4(w: Writer, value: FetchResp
 }
 
 function encodeFetchResponseFetchableTopicResponseV5toV10(w: Writer, value: FetchResponseFetchableTopicResponse, version: number): void {
-  w.string((value.topic ?? ''))
+  w.string((value.topic === undefined ? '' : value.topic))
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchResponsePartitionDataV5toV10(w, element, version)
@@ -1693,7 +1693,7 @@ function encodeFetchResponseFetchableTopicResponseV5toV10(w: Writer, value: Fetc
 }
 
 function encodeFetchResponseFetchableTopicResponseV11(w: Writer, value: FetchResponseFetchableTopicResponse, version: number): void {
-  w.string((value.topic ?? ''))
+  w.string((value.topic === undefined ? '' : value.topic))
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchResponsePartitionDataV11(w, element, version)
@@ -1701,7 +1701,7 @@ function encodeFetchResponseFetchableTopicResponseV11(w: Writer, value: FetchRes
 }
 
 function encodeFetchResponseFetchableTopicResponseV12(w: Writer, value: FetchResponseFetchableTopicResponse, version: number): void {
-  w.compactString((value.topic ?? ''))
+  w.compactString((value.topic === undefined ? '' : value.topic))
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchResponsePartitionDataV12toV17(w, element, version)
@@ -1710,7 +1710,7 @@ function encodeFetchResponseFetchableTopicResponseV12(w: Writer, value: FetchRes
 }
 
 function encodeFetchResponseFetchableTopicResponseV13toV17(w: Writer, value: FetchResponseFetchableTopicResponse, version: number): void {
-  w.uuid((value.topicId ?? ZERO_UUID))
+  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchResponsePartitionDataV12toV17(w, element, version)
@@ -1841,7 +1841,7 @@ function encodeFetchResponseV0(w: Writer, value: FetchResponse, version: number)
 }
 
 function encodeFetchResponseV1toV3(w: Writer, value: FetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   if (value.sessionId !== undefined && !(value.sessionId === 0)) {
     throw fieldNotInVersion('Fetch', version, 'FetchResponse', 'sessionId', '7+')
   }
@@ -1855,7 +1855,7 @@ function encodeFetchResponseV1toV3(w: Writer, value: FetchResponse, version: num
 }
 
 function encodeFetchResponseV4(w: Writer, value: FetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   if (value.sessionId !== undefined && !(value.sessionId === 0)) {
     throw fieldNotInVersion('Fetch', version, 'FetchResponse', 'sessionId', '7+')
   }
@@ -1869,7 +1869,7 @@ function encodeFetchResponseV4(w: Writer, value: FetchResponse, version: number)
 }
 
 function encodeFetchResponseV5toV6(w: Writer, value: FetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   if (value.sessionId !== undefined && !(value.sessionId === 0)) {
     throw fieldNotInVersion('Fetch', version, 'FetchResponse', 'sessionId', '7+')
   }
@@ -1883,9 +1883,9 @@ function encodeFetchResponseV5toV6(w: Writer, value: FetchResponse, version: num
 }
 
 function encodeFetchResponseV7toV10(w: Writer, value: FetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
-  w.int16((value.errorCode ?? 0))
-  w.int32((value.sessionId ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
+  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
   w.arrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeFetchResponseFetchableTopicResponseV5toV10(w, element, version)
@@ -1896,9 +1896,9 @@ function encodeFetchResponseV7toV10(w: Writer, value: FetchResponse, version: nu
 }
 
 function encodeFetchResponseV11(w: Writer, value: FetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
-  w.int16((value.errorCode ?? 0))
-  w.int32((value.sessionId ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
+  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
   w.arrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeFetchResponseFetchableTopicResponseV11(w, element, version)
@@ -1909,9 +1909,9 @@ function encodeFetchResponseV11(w: Writer, value: FetchResponse, version: number
 }
 
 function encodeFetchResponseV12(w: Writer, value: FetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
-  w.int16((value.errorCode ?? 0))
-  w.int32((value.sessionId ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
+  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
   w.compactArrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeFetchResponseFetchableTopicResponseV12(w, element, version)
@@ -1923,9 +1923,9 @@ function encodeFetchResponseV12(w: Writer, value: FetchResponse, version: number
 }
 
 function encodeFetchResponseV13toV15(w: Writer, value: FetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
-  w.int16((value.errorCode ?? 0))
-  w.int32((value.sessionId ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
+  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
   w.compactArrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeFetchResponseFetchableTopicResponseV13toV17(w, element, version)
@@ -1937,9 +1937,9 @@ function encodeFetchResponseV13toV15(w: Writer, value: FetchResponse, version: n
 }
 
 function encodeFetchResponseV16toV17(w: Writer, value: FetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
-  w.int16((value.errorCode ?? 0))
-  w.int32((value.sessionId ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
+  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
   w.compactArrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeFetchResponseFetchableTopicResponseV13toV17(w, element, version)

@@ -48,7 +48,7 @@ export interface FindCoordinatorResponseCoordinator {
 }
 
 function encodeFindCoordinatorRequestV0(w: Writer, value: FindCoordinatorRequest, version: number): void {
-  w.string((value.key ?? ''))
+  w.string((value.key === undefined ? '' : value.key))
   if (value.keyType !== undefined && !(value.keyType === 0)) {
     throw fieldNotInVersion('FindCoordinator', version, 'FindCoordinatorRequest', 'keyType', '1+')
   }
@@ -58,16 +58,16 @@ function encodeFindCoordinatorRequestV0(w: Writer, value: FindCoordinatorRequest
 }
 
 function encodeFindCoordinatorRequestV1toV2(w: Writer, value: FindCoordinatorRequest, version: number): void {
-  w.string((value.key ?? ''))
-  w.int8((value.keyType ?? 0))
+  w.string((value.key === undefined ? '' : value.key))
+  w.int8((value.keyType === undefined ? 0 : value.keyType))
   if (value.coordinatorKeys !== undefined && !(value.coordinatorKeys.length === 0)) {
     throw fieldNotInVersion('FindCoordinator', version, 'FindCoordinatorRequest', 'coordinatorKeys', '4+')
   }
 }
 
 function encodeFindCoordinatorRequestV3(w: Writer, value: FindCoordinatorRequest, version: number): void {
-  w.compactString((value.key ?? ''))
-  w.int8((value.keyType ?? 0))
+  w.compactString((value.key === undefined ? '' : value.key))
+  w.int8((value.keyType === undefined ? 0 : value.keyType))
   if (value.coordinatorKeys !== undefined && !(value.coordinatorKeys.length === 0)) {
     throw fieldNotInVersion('FindCoordinator', version, 'FindCoordinatorRequest', 'coordinatorKeys', '4+')
   }
@@ -78,9 +78,9 @@ function encodeFindCoordinatorRequestV4toV6(w: Writer, value: FindCoordinatorReq
   if (value.key !== undefined && !(value.key === '')) {
     throw fieldNotInVersion('FindCoordinator', version, 'FindCoordinatorRequest', 'key', '0-3')
   }
-  w.int8((value.keyType ?? 0))
+  w.int8((value.keyType === undefined ? 0 : value.keyType))
   {
-    const given = (value.coordinatorKeys ?? [])
+    const given = (value.coordinatorKeys === undefined ? [] : value.coordinatorKeys)
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.compactString(element)
@@ -177,34 +177,34 @@ function decodeFindCoordinatorResponseCoordinatorV4toV6(r: Reader): FindCoordina
 }
 
 function encodeFindCoordinatorResponseV0(w: Writer, value: FindCoordinatorResponse, version: number): void {
-  w.int16((value.errorCode ?? 0))
-  w.int32((value.nodeId ?? 0))
-  w.string((value.host ?? ''))
-  w.int32((value.port ?? 0))
+  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
+  w.int32((value.nodeId === undefined ? 0 : value.nodeId))
+  w.string((value.host === undefined ? '' : value.host))
+  w.int32((value.port === undefined ? 0 : value.port))
   if (value.coordinators !== undefined && !(value.coordinators.length === 0)) {
     throw fieldNotInVersion('FindCoordinator', version, 'FindCoordinatorResponse', 'coordinators', '4+')
   }
 }
 
 function encodeFindCoordinatorResponseV1toV2(w: Writer, value: FindCoordinatorResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
-  w.int16((value.errorCode ?? 0))
-  w.string((value.errorMessage ?? ''))
-  w.int32((value.nodeId ?? 0))
-  w.string((value.host ?? ''))
-  w.int32((value.port ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
+  w.string((value.errorMessage === undefined ? '' : value.errorMessage))
+  w.int32((value.nodeId === undefined ? 0 : value.nodeId))
+  w.string((value.host === undefined ? '' : value.host))
+  w.int32((value.port === undefined ? 0 : value.port))
   if (value.coordinators !== undefined && !(value.coordinators.length === 0)) {
     throw fieldNotInVersion('FindCoordinator', version, 'FindCoordinatorResponse', 'coordinators', '4+')
   }
 }
 
 function encodeFindCoordinatorResponseV3(w: Writer, value: FindCoordinatorResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
-  w.int16((value.errorCode ?? 0))
-  w.compactString((value.errorMessage ?? ''))
-  w.int32((value.nodeId ?? 0))
-  w.compactString((value.host ?? ''))
-  w.int32((value.port ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
+  w.compactString((value.errorMessage === undefined ? '' : value.errorMessage))
+  w.int32((value.nodeId === undefined ? 0 : value.nodeId))
+  w.compactString((value.host === undefined ? '' : value.host))
+  w.int32((value.port === undefined ? 0 : value.port))
   if (value.coordinators !== undefined && !(value.coordinators.length === 0)) {
     throw fieldNotInVersion('FindCoordinator', version, 'FindCoordinatorResponse', 'coordinators', '4+')
   }
@@ -212,7 +212,7 @@ function encodeFindCoordinatorResponseV3(w: Writer, value: FindCoordinatorRespon
 }
 
 function encodeFindCoordinatorResponseV4toV6(w: Writer, value: FindCoordinatorResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   if (value.errorCode !== undefined && !(value.errorCode === 0)) {
     throw fieldNotInVersion('FindCoordinator', version, 'FindCoordinatorResponse', 'errorCode', '0-3')
   }
@@ -226,7 +226,7 @@ function encodeFindCoordinatorResponseV4toV6(w: Writer, value: FindCoordinatorRe
     throw fieldNotInVersion('FindCoordinator', version, 'FindCoordinatorResponse', 'port', '0-3')
   }
   {
-    const given = (value.coordinators ?? [])
+    const given = (value.coordinators === undefined ? [] : value.coordinators)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeFindCoordinatorResponseCoordinatorV4toV6(w, element, version)

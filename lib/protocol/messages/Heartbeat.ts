@@ -36,14 +36,14 @@ function encodeHeartbeatRequestV3(w: Writer, value: HeartbeatRequest, version: n
   w.string(value.groupId)
   w.int32(value.generationId)
   w.string(value.memberId)
-  w.string((value.groupInstanceId ?? null))
+  w.string((value.groupInstanceId === undefined ? null : value.groupInstanceId))
 }
 
 function encodeHeartbeatRequestV4(w: Writer, value: HeartbeatRequest, version: number): void {
   w.compactString(value.groupId)
   w.int32(value.generationId)
   w.compactString(value.memberId)
-  w.compactString((value.groupInstanceId ?? null))
+  w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
   w.uvarint(0)
 }
 
@@ -103,12 +103,12 @@ function encodeHeartbeatResponseV0(w: Writer, value: HeartbeatResponse, version:
 }
 
 function encodeHeartbeatResponseV1toV3(w: Writer, value: HeartbeatResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16(value.errorCode)
 }
 
 function encodeHeartbeatResponseV4(w: Writer, value: HeartbeatResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16(value.errorCode)
   w.uvarint(0)
 }

@@ -119,7 +119,7 @@ function encodeJoinGroupRequestV0(w: Writer, value: JoinGroupRequest, version: n
 function encodeJoinGroupRequestV1toV4(w: Writer, value: JoinGroupRequest, version: number): void {
   w.string(value.groupId)
   w.int32(value.sessionTimeoutMs)
-  w.int32((value.rebalanceTimeoutMs ?? -1))
+  w.int32((value.rebalanceTimeoutMs === undefined ? -1 : value.rebalanceTimeoutMs))
   w.string(value.memberId)
   if (value.groupInstanceId !== undefined && !(value.groupInstanceId === null)) {
     throw fieldNotInVersion('JoinGroup', version, 'JoinGroupRequest', 'groupInstanceId', '5+')
@@ -134,9 +134,9 @@ function encodeJoinGroupRequestV1toV4(w: Writer, value: JoinGroupRequest, versio
 function encodeJoinGroupRequestV5(w: Writer, value: JoinGroupRequest, version: number): void {
   w.string(value.groupId)
   w.int32(value.sessionTimeoutMs)
-  w.int32((value.rebalanceTimeoutMs ?? -1))
+  w.int32((value.rebalanceTimeoutMs === undefined ? -1 : value.rebalanceTimeoutMs))
   w.string(value.memberId)
-  w.string((value.groupInstanceId ?? null))
+  w.string((value.groupInstanceId === undefined ? null : value.groupInstanceId))
   w.string(value.protocolType)
   w.arrayLength(value.protocols.length)
   for (const element of value.protocols) {
@@ -147,9 +147,9 @@ function encodeJoinGroupRequestV5(w: Writer, value: JoinGroupRequest, version: n
 function encodeJoinGroupRequestV6toV7(w: Writer, value: JoinGroupRequest, version: number): void {
   w.compactString(value.groupId)
   w.int32(value.sessionTimeoutMs)
-  w.int32((value.rebalanceTimeoutMs ?? -1))
+  w.int32((value.rebalanceTimeoutMs === undefined ? -1 : value.rebalanceTimeoutMs))
   w.compactString(value.memberId)
-  w.compactString((value.groupInstanceId ?? null))
+  w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
   w.compactString(value.protocolType)
   w.compactArrayLength(value.protocols.length)
   for (const element of value.protocols) {
@@ -161,15 +161,15 @@ function encodeJoinGroupRequestV6toV7(w: Writer, value: JoinGroupRequest, versio
 function encodeJoinGroupRequestV8toV9(w: Writer, value: JoinGroupRequest, version: number): void {
   w.compactString(value.groupId)
   w.int32(value.sessionTimeoutMs)
-  w.int32((value.rebalanceTimeoutMs ?? -1))
+  w.int32((value.rebalanceTimeoutMs === undefined ? -1 : value.rebalanceTimeoutMs))
   w.compactString(value.memberId)
-  w.compactString((value.groupInstanceId ?? null))
+  w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
   w.compactString(value.protocolType)
   w.compactArrayLength(value.protocols.length)
   for (const element of value.protocols) {
     encodeJoinGroupRequestJoinGroupRequestProtocolV6toV9(w, element, version)
   }
-  w.compactString((value.reason ?? null))
+  w.compactString((value.reason === undefined ? null : value.reason))
   w.uvarint(0)
 }
 
@@ -295,13 +295,13 @@ function encodeJoinGroupResponseJoinGroupResponseMemberV0toV4(w: Writer, value: 
 
 function encodeJoinGroupResponseJoinGroupResponseMemberV5(w: Writer, value: JoinGroupResponseJoinGroupResponseMember, version: number): void {
   w.string(value.memberId)
-  w.string((value.groupInstanceId ?? null))
+  w.string((value.groupInstanceId === undefined ? null : value.groupInstanceId))
   w.bytes(value.metadata)
 }
 
 function encodeJoinGroupResponseJoinGroupResponseMemberV6toV9(w: Writer, value: JoinGroupResponseJoinGroupResponseMember, version: number): void {
   w.compactString(value.memberId)
-  w.compactString((value.groupInstanceId ?? null))
+  w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
   w.compactBytes(value.metadata)
   w.uvarint(0)
 }
@@ -368,7 +368,7 @@ function encodeJoinGroupResponseV0toV1(w: Writer, value: JoinGroupResponse, vers
 }
 
 function encodeJoinGroupResponseV2toV4(w: Writer, value: JoinGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16(value.errorCode)
   w.int32(value.generationId)
   if (value.protocolName === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'protocolName')
@@ -385,7 +385,7 @@ function encodeJoinGroupResponseV2toV4(w: Writer, value: JoinGroupResponse, vers
 }
 
 function encodeJoinGroupResponseV5(w: Writer, value: JoinGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16(value.errorCode)
   w.int32(value.generationId)
   if (value.protocolName === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'protocolName')
@@ -402,7 +402,7 @@ function encodeJoinGroupResponseV5(w: Writer, value: JoinGroupResponse, version:
 }
 
 function encodeJoinGroupResponseV6(w: Writer, value: JoinGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16(value.errorCode)
   w.int32(value.generationId)
   if (value.protocolName === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'protocolName')
@@ -420,10 +420,10 @@ function encodeJoinGroupResponseV6(w: Writer, value: JoinGroupResponse, version:
 }
 
 function encodeJoinGroupResponseV7toV8(w: Writer, value: JoinGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16(value.errorCode)
   w.int32(value.generationId)
-  w.compactString((value.protocolType ?? null))
+  w.compactString((value.protocolType === undefined ? null : value.protocolType))
   w.compactString(value.protocolName)
   w.compactString(value.leader)
   if (value.skipAssignment !== undefined && !(value.skipAssignment === false)) {
@@ -438,13 +438,13 @@ function encodeJoinGroupResponseV7toV8(w: Writer, value: JoinGroupResponse, vers
 }
 
 function encodeJoinGroupResponseV9(w: Writer, value: JoinGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16(value.errorCode)
   w.int32(value.generationId)
-  w.compactString((value.protocolType ?? null))
+  w.compactString((value.protocolType === undefined ? null : value.protocolType))
   w.compactString(value.protocolName)
   w.compactString(value.leader)
-  w.bool((value.skipAssignment ?? false))
+  w.bool((value.skipAssignment === undefined ? false : value.skipAssignment))
   w.compactString(value.memberId)
   w.compactArrayLength(value.members.length)
   for (const element of value.members) {

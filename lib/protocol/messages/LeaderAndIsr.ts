@@ -101,7 +101,7 @@ export interface LeaderAndIsrResponseLeaderAndIsrTopicError {
 }
 
 function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV0(w: Writer, value: LeaderAndIsrRequestLeaderAndIsrPartitionState, version: number): void {
-  w.string((value.topicName ?? ''))
+  w.string((value.topicName === undefined ? '' : value.topicName))
   w.int32(value.partitionIndex)
   w.int32(value.controllerEpoch)
   w.int32(value.leader)
@@ -121,7 +121,7 @@ function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV0(w: Writer, value:
 }
 
 function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV1(w: Writer, value: LeaderAndIsrRequestLeaderAndIsrPartitionState, version: number): void {
-  w.string((value.topicName ?? ''))
+  w.string((value.topicName === undefined ? '' : value.topicName))
   w.int32(value.partitionIndex)
   w.int32(value.controllerEpoch)
   w.int32(value.leader)
@@ -135,7 +135,7 @@ function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV1(w: Writer, value:
   for (const element of value.replicas) {
     w.int32(element)
   }
-  w.bool((value.isNew ?? false))
+  w.bool((value.isNew === undefined ? false : value.isNew))
   if (value.leaderRecoveryState !== undefined && !(value.leaderRecoveryState === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'leaderRecoveryState', '6+')
   }
@@ -155,7 +155,7 @@ function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV2(w: Writer, value:
   for (const element of value.replicas) {
     w.int32(element)
   }
-  w.bool((value.isNew ?? false))
+  w.bool((value.isNew === undefined ? false : value.isNew))
   if (value.leaderRecoveryState !== undefined && !(value.leaderRecoveryState === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'leaderRecoveryState', '6+')
   }
@@ -176,20 +176,20 @@ function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV3(w: Writer, value:
     w.int32(element)
   }
   {
-    const given = (value.addingReplicas ?? [])
+    const given = (value.addingReplicas === undefined ? [] : value.addingReplicas)
     w.arrayLength(given.length)
     for (const element of given) {
       w.int32(element)
     }
   }
   {
-    const given = (value.removingReplicas ?? [])
+    const given = (value.removingReplicas === undefined ? [] : value.removingReplicas)
     w.arrayLength(given.length)
     for (const element of given) {
       w.int32(element)
     }
   }
-  w.bool((value.isNew ?? false))
+  w.bool((value.isNew === undefined ? false : value.isNew))
   if (value.leaderRecoveryState !== undefined && !(value.leaderRecoveryState === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'leaderRecoveryState', '6+')
   }
@@ -210,20 +210,20 @@ function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV4toV5(w: Writer, va
     w.int32(element)
   }
   {
-    const given = (value.addingReplicas ?? [])
+    const given = (value.addingReplicas === undefined ? [] : value.addingReplicas)
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.int32(element)
     }
   }
   {
-    const given = (value.removingReplicas ?? [])
+    const given = (value.removingReplicas === undefined ? [] : value.removingReplicas)
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.int32(element)
     }
   }
-  w.bool((value.isNew ?? false))
+  w.bool((value.isNew === undefined ? false : value.isNew))
   if (value.leaderRecoveryState !== undefined && !(value.leaderRecoveryState === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'leaderRecoveryState', '6+')
   }
@@ -245,21 +245,21 @@ function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV6toV7(w: Writer, va
     w.int32(element)
   }
   {
-    const given = (value.addingReplicas ?? [])
+    const given = (value.addingReplicas === undefined ? [] : value.addingReplicas)
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.int32(element)
     }
   }
   {
-    const given = (value.removingReplicas ?? [])
+    const given = (value.removingReplicas === undefined ? [] : value.removingReplicas)
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.int32(element)
     }
   }
-  w.bool((value.isNew ?? false))
-  w.int8((value.leaderRecoveryState ?? 0))
+  w.bool((value.isNew === undefined ? false : value.isNew))
+  w.int8((value.leaderRecoveryState === undefined ? 0 : value.leaderRecoveryState))
   w.uvarint(0)
 }
 
@@ -505,7 +505,7 @@ function encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV4(w: Writer, value: Lea
 
 function encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV5(w: Writer, value: LeaderAndIsrRequestLeaderAndIsrTopicState, version: number): void {
   w.compactString(value.topicName)
-  w.uuid((value.topicId ?? ZERO_UUID))
+  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
   w.compactArrayLength(value.partitionStates.length)
   for (const element of value.partitionStates) {
     encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV4toV5(w, element, version)
@@ -515,7 +515,7 @@ function encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV5(w: Writer, value: Lea
 
 function encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV6toV7(w: Writer, value: LeaderAndIsrRequestLeaderAndIsrTopicState, version: number): void {
   w.compactString(value.topicName)
-  w.uuid((value.topicId ?? ZERO_UUID))
+  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
   w.compactArrayLength(value.partitionStates.length)
   for (const element of value.partitionStates) {
     encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV6toV7(w, element, version)
@@ -608,7 +608,7 @@ function encodeLeaderAndIsrRequestV0(w: Writer, value: LeaderAndIsrRequest, vers
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'type', '5+')
   }
   {
-    const given = (value.ungroupedPartitionStates ?? [])
+    const given = (value.ungroupedPartitionStates === undefined ? [] : value.ungroupedPartitionStates)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV0(w, element, version)
@@ -633,7 +633,7 @@ function encodeLeaderAndIsrRequestV1(w: Writer, value: LeaderAndIsrRequest, vers
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'type', '5+')
   }
   {
-    const given = (value.ungroupedPartitionStates ?? [])
+    const given = (value.ungroupedPartitionStates === undefined ? [] : value.ungroupedPartitionStates)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV1(w, element, version)
@@ -654,7 +654,7 @@ function encodeLeaderAndIsrRequestV2(w: Writer, value: LeaderAndIsrRequest, vers
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'isKRaftController', '7+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch ?? -1n))
+  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
   if (value.type !== undefined && !(value.type === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'type', '5+')
   }
@@ -662,7 +662,7 @@ function encodeLeaderAndIsrRequestV2(w: Writer, value: LeaderAndIsrRequest, vers
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'ungroupedPartitionStates', '0-1')
   }
   {
-    const given = (value.topicStates ?? [])
+    const given = (value.topicStates === undefined ? [] : value.topicStates)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV2(w, element, version)
@@ -680,7 +680,7 @@ function encodeLeaderAndIsrRequestV3(w: Writer, value: LeaderAndIsrRequest, vers
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'isKRaftController', '7+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch ?? -1n))
+  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
   if (value.type !== undefined && !(value.type === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'type', '5+')
   }
@@ -688,7 +688,7 @@ function encodeLeaderAndIsrRequestV3(w: Writer, value: LeaderAndIsrRequest, vers
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'ungroupedPartitionStates', '0-1')
   }
   {
-    const given = (value.topicStates ?? [])
+    const given = (value.topicStates === undefined ? [] : value.topicStates)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV3(w, element, version)
@@ -706,7 +706,7 @@ function encodeLeaderAndIsrRequestV4(w: Writer, value: LeaderAndIsrRequest, vers
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'isKRaftController', '7+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch ?? -1n))
+  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
   if (value.type !== undefined && !(value.type === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'type', '5+')
   }
@@ -714,7 +714,7 @@ function encodeLeaderAndIsrRequestV4(w: Writer, value: LeaderAndIsrRequest, vers
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'ungroupedPartitionStates', '0-1')
   }
   {
-    const given = (value.topicStates ?? [])
+    const given = (value.topicStates === undefined ? [] : value.topicStates)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV4(w, element, version)
@@ -733,13 +733,13 @@ function encodeLeaderAndIsrRequestV5(w: Writer, value: LeaderAndIsrRequest, vers
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'isKRaftController', '7+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch ?? -1n))
-  w.int8((value.type ?? 0))
+  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
+  w.int8((value.type === undefined ? 0 : value.type))
   if (value.ungroupedPartitionStates !== undefined && !(value.ungroupedPartitionStates.length === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'ungroupedPartitionStates', '0-1')
   }
   {
-    const given = (value.topicStates ?? [])
+    const given = (value.topicStates === undefined ? [] : value.topicStates)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV5(w, element, version)
@@ -758,13 +758,13 @@ function encodeLeaderAndIsrRequestV6(w: Writer, value: LeaderAndIsrRequest, vers
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'isKRaftController', '7+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch ?? -1n))
-  w.int8((value.type ?? 0))
+  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
+  w.int8((value.type === undefined ? 0 : value.type))
   if (value.ungroupedPartitionStates !== undefined && !(value.ungroupedPartitionStates.length === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'ungroupedPartitionStates', '0-1')
   }
   {
-    const given = (value.topicStates ?? [])
+    const given = (value.topicStates === undefined ? [] : value.topicStates)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV6toV7(w, element, version)
@@ -779,15 +779,15 @@ function encodeLeaderAndIsrRequestV6(w: Writer, value: LeaderAndIsrRequest, vers
 
 function encodeLeaderAndIsrRequestV7(w: Writer, value: LeaderAndIsrRequest, version: number): void {
   w.int32(value.controllerId)
-  w.bool((value.isKRaftController ?? false))
+  w.bool((value.isKRaftController === undefined ? false : value.isKRaftController))
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch ?? -1n))
-  w.int8((value.type ?? 0))
+  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
+  w.int8((value.type === undefined ? 0 : value.type))
   if (value.ungroupedPartitionStates !== undefined && !(value.ungroupedPartitionStates.length === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'ungroupedPartitionStates', '0-1')
   }
   {
-    const given = (value.topicStates ?? [])
+    const given = (value.topicStates === undefined ? [] : value.topicStates)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV6toV7(w, element, version)
@@ -965,13 +965,13 @@ function decodeLeaderAndIsrRequestV7(r: Reader): LeaderAndIsrRequest {
 }
 
 function encodeLeaderAndIsrResponseLeaderAndIsrPartitionErrorV0toV3(w: Writer, value: LeaderAndIsrResponseLeaderAndIsrPartitionError, version: number): void {
-  w.string((value.topicName ?? ''))
+  w.string((value.topicName === undefined ? '' : value.topicName))
   w.int32(value.partitionIndex)
   w.int16(value.errorCode)
 }
 
 function encodeLeaderAndIsrResponseLeaderAndIsrPartitionErrorV4(w: Writer, value: LeaderAndIsrResponseLeaderAndIsrPartitionError, version: number): void {
-  w.compactString((value.topicName ?? ''))
+  w.compactString((value.topicName === undefined ? '' : value.topicName))
   w.int32(value.partitionIndex)
   w.int16(value.errorCode)
   w.uvarint(0)
@@ -1057,7 +1057,7 @@ function decodeLeaderAndIsrResponseLeaderAndIsrTopicErrorV5toV7(r: Reader): Lead
 function encodeLeaderAndIsrResponseV0toV3(w: Writer, value: LeaderAndIsrResponse, version: number): void {
   w.int16(value.errorCode)
   {
-    const given = (value.partitionErrors ?? [])
+    const given = (value.partitionErrors === undefined ? [] : value.partitionErrors)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrResponseLeaderAndIsrPartitionErrorV0toV3(w, element, version)
@@ -1071,7 +1071,7 @@ function encodeLeaderAndIsrResponseV0toV3(w: Writer, value: LeaderAndIsrResponse
 function encodeLeaderAndIsrResponseV4(w: Writer, value: LeaderAndIsrResponse, version: number): void {
   w.int16(value.errorCode)
   {
-    const given = (value.partitionErrors ?? [])
+    const given = (value.partitionErrors === undefined ? [] : value.partitionErrors)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrResponseLeaderAndIsrPartitionErrorV4(w, element, version)
@@ -1089,7 +1089,7 @@ function encodeLeaderAndIsrResponseV5toV7(w: Writer, value: LeaderAndIsrResponse
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrResponse', 'partitionErrors', '0-4')
   }
   {
-    const given = (value.topics ?? [])
+    const given = (value.topics === undefined ? [] : value.topics)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrResponseLeaderAndIsrTopicErrorV5toV7(w, element, version)

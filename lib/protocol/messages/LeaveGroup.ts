@@ -57,7 +57,7 @@ function encodeLeaveGroupRequestMemberIdentityV4(w: Writer, value: LeaveGroupReq
 function encodeLeaveGroupRequestMemberIdentityV5(w: Writer, value: LeaveGroupRequestMemberIdentity, version: number): void {
   w.compactString(value.memberId)
   w.compactString(value.groupInstanceId)
-  w.compactString((value.reason ?? null))
+  w.compactString((value.reason === undefined ? null : value.reason))
   w.uvarint(0)
 }
 
@@ -108,7 +108,7 @@ function decodeLeaveGroupRequestMemberIdentityV5(r: Reader): LeaveGroupRequestMe
 
 function encodeLeaveGroupRequestV0toV2(w: Writer, value: LeaveGroupRequest, version: number): void {
   w.string(value.groupId)
-  w.string((value.memberId ?? ''))
+  w.string((value.memberId === undefined ? '' : value.memberId))
   if (value.members !== undefined && !(value.members.length === 0)) {
     throw fieldNotInVersion('LeaveGroup', version, 'LeaveGroupRequest', 'members', '3+')
   }
@@ -120,7 +120,7 @@ function encodeLeaveGroupRequestV3(w: Writer, value: LeaveGroupRequest, version:
     throw fieldNotInVersion('LeaveGroup', version, 'LeaveGroupRequest', 'memberId', '0-2')
   }
   {
-    const given = (value.members ?? [])
+    const given = (value.members === undefined ? [] : value.members)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeLeaveGroupRequestMemberIdentityV3(w, element, version)
@@ -134,7 +134,7 @@ function encodeLeaveGroupRequestV4(w: Writer, value: LeaveGroupRequest, version:
     throw fieldNotInVersion('LeaveGroup', version, 'LeaveGroupRequest', 'memberId', '0-2')
   }
   {
-    const given = (value.members ?? [])
+    const given = (value.members === undefined ? [] : value.members)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeLeaveGroupRequestMemberIdentityV4(w, element, version)
@@ -149,7 +149,7 @@ function encodeLeaveGroupRequestV5(w: Writer, value: LeaveGroupRequest, version:
     throw fieldNotInVersion('LeaveGroup', version, 'LeaveGroupRequest', 'memberId', '0-2')
   }
   {
-    const given = (value.members ?? [])
+    const given = (value.members === undefined ? [] : value.members)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeLeaveGroupRequestMemberIdentityV5(w, element, version)
@@ -267,7 +267,7 @@ function encodeLeaveGroupResponseV0(w: Writer, value: LeaveGroupResponse, versio
 }
 
 function encodeLeaveGroupResponseV1toV2(w: Writer, value: LeaveGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16(value.errorCode)
   if (value.members !== undefined && !(value.members.length === 0)) {
     throw fieldNotInVersion('LeaveGroup', version, 'LeaveGroupResponse', 'members', '3+')
@@ -275,10 +275,10 @@ function encodeLeaveGroupResponseV1toV2(w: Writer, value: LeaveGroupResponse, ve
 }
 
 function encodeLeaveGroupResponseV3(w: Writer, value: LeaveGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16(value.errorCode)
   {
-    const given = (value.members ?? [])
+    const given = (value.members === undefined ? [] : value.members)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeLeaveGroupResponseMemberResponseV3(w, element, version)
@@ -287,10 +287,10 @@ function encodeLeaveGroupResponseV3(w: Writer, value: LeaveGroupResponse, versio
 }
 
 function encodeLeaveGroupResponseV4toV5(w: Writer, value: LeaveGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16(value.errorCode)
   {
-    const given = (value.members ?? [])
+    const given = (value.members === undefined ? [] : value.members)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeLeaveGroupResponseMemberResponseV4toV5(w, element, version)

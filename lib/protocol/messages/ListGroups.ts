@@ -54,7 +54,7 @@ function encodeListGroupsRequestV3(w: Writer, value: ListGroupsRequest, version:
 
 function encodeListGroupsRequestV4(w: Writer, value: ListGroupsRequest, version: number): void {
   {
-    const given = (value.statesFilter ?? [])
+    const given = (value.statesFilter === undefined ? [] : value.statesFilter)
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.compactString(element)
@@ -68,14 +68,14 @@ function encodeListGroupsRequestV4(w: Writer, value: ListGroupsRequest, version:
 
 function encodeListGroupsRequestV5(w: Writer, value: ListGroupsRequest, version: number): void {
   {
-    const given = (value.statesFilter ?? [])
+    const given = (value.statesFilter === undefined ? [] : value.statesFilter)
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.compactString(element)
     }
   }
   {
-    const given = (value.typesFilter ?? [])
+    const given = (value.typesFilter === undefined ? [] : value.typesFilter)
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.compactString(element)
@@ -146,15 +146,15 @@ function encodeListGroupsResponseListedGroupV3(w: Writer, value: ListGroupsRespo
 function encodeListGroupsResponseListedGroupV4(w: Writer, value: ListGroupsResponseListedGroup, version: number): void {
   w.compactString(value.groupId)
   w.compactString(value.protocolType)
-  w.compactString((value.groupState ?? ''))
+  w.compactString((value.groupState === undefined ? '' : value.groupState))
   w.uvarint(0)
 }
 
 function encodeListGroupsResponseListedGroupV5(w: Writer, value: ListGroupsResponseListedGroup, version: number): void {
   w.compactString(value.groupId)
   w.compactString(value.protocolType)
-  w.compactString((value.groupState ?? ''))
-  w.compactString((value.groupType ?? ''))
+  w.compactString((value.groupState === undefined ? '' : value.groupState))
+  w.compactString((value.groupType === undefined ? '' : value.groupType))
   w.uvarint(0)
 }
 
@@ -231,7 +231,7 @@ function encodeListGroupsResponseV0(w: Writer, value: ListGroupsResponse, versio
 }
 
 function encodeListGroupsResponseV1toV2(w: Writer, value: ListGroupsResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16(value.errorCode)
   w.arrayLength(value.groups.length)
   for (const element of value.groups) {
@@ -240,7 +240,7 @@ function encodeListGroupsResponseV1toV2(w: Writer, value: ListGroupsResponse, ve
 }
 
 function encodeListGroupsResponseV3(w: Writer, value: ListGroupsResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16(value.errorCode)
   w.compactArrayLength(value.groups.length)
   for (const element of value.groups) {
@@ -250,7 +250,7 @@ function encodeListGroupsResponseV3(w: Writer, value: ListGroupsResponse, versio
 }
 
 function encodeListGroupsResponseV4(w: Writer, value: ListGroupsResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16(value.errorCode)
   w.compactArrayLength(value.groups.length)
   for (const element of value.groups) {
@@ -260,7 +260,7 @@ function encodeListGroupsResponseV4(w: Writer, value: ListGroupsResponse, versio
 }
 
 function encodeListGroupsResponseV5(w: Writer, value: ListGroupsResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16(value.errorCode)
   w.compactArrayLength(value.groups.length)
   for (const element of value.groups) {

@@ -70,7 +70,7 @@ export interface ListOffsetsResponseListOffsetsPartitionResponse {
 function encodeListOffsetsRequestListOffsetsPartitionV0(w: Writer, value: ListOffsetsRequestListOffsetsPartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.timestamp)
-  w.int32((value.maxNumOffsets ?? 1))
+  w.int32((value.maxNumOffsets === undefined ? 1 : value.maxNumOffsets))
 }
 
 function encodeListOffsetsRequestListOffsetsPartitionV1toV3(w: Writer, value: ListOffsetsRequestListOffsetsPartition, version: number): void {
@@ -83,7 +83,7 @@ function encodeListOffsetsRequestListOffsetsPartitionV1toV3(w: Writer, value: Li
 
 function encodeListOffsetsRequestListOffsetsPartitionV4toV5(w: Writer, value: ListOffsetsRequestListOffsetsPartition, version: number): void {
   w.int32(value.partitionIndex)
-  w.int32((value.currentLeaderEpoch ?? -1))
+  w.int32((value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch))
   w.int64(value.timestamp)
   if (value.maxNumOffsets !== undefined && !(value.maxNumOffsets === 1)) {
     throw fieldNotInVersion('ListOffsets', version, 'ListOffsetsRequestListOffsetsPartition', 'maxNumOffsets', '0')
@@ -92,7 +92,7 @@ function encodeListOffsetsRequestListOffsetsPartitionV4toV5(w: Writer, value: Li
 
 function encodeListOffsetsRequestListOffsetsPartitionV6toV10(w: Writer, value: ListOffsetsRequestListOffsetsPartition, version: number): void {
   w.int32(value.partitionIndex)
-  w.int32((value.currentLeaderEpoch ?? -1))
+  w.int32((value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch))
   w.int64(value.timestamp)
   if (value.maxNumOffsets !== undefined && !(value.maxNumOffsets === 1)) {
     throw fieldNotInVersion('ListOffsets', version, 'ListOffsetsRequestListOffsetsPartition', 'maxNumOffsets', '0')
@@ -271,7 +271,7 @@ function encodeListOffsetsRequestV1(w: Writer, value: ListOffsetsRequest, versio
 
 function encodeListOffsetsRequestV2toV3(w: Writer, value: ListOffsetsRequest, version: number): void {
   w.int32(value.replicaId)
-  w.int8((value.isolationLevel ?? 0))
+  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeListOffsetsRequestListOffsetsTopicV1toV3(w, element, version)
@@ -280,7 +280,7 @@ function encodeListOffsetsRequestV2toV3(w: Writer, value: ListOffsetsRequest, ve
 
 function encodeListOffsetsRequestV4toV5(w: Writer, value: ListOffsetsRequest, version: number): void {
   w.int32(value.replicaId)
-  w.int8((value.isolationLevel ?? 0))
+  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeListOffsetsRequestListOffsetsTopicV4toV5(w, element, version)
@@ -289,7 +289,7 @@ function encodeListOffsetsRequestV4toV5(w: Writer, value: ListOffsetsRequest, ve
 
 function encodeListOffsetsRequestV6toV9(w: Writer, value: ListOffsetsRequest, version: number): void {
   w.int32(value.replicaId)
-  w.int8((value.isolationLevel ?? 0))
+  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeListOffsetsRequestListOffsetsTopicV6toV10(w, element, version)
@@ -299,12 +299,12 @@ function encodeListOffsetsRequestV6toV9(w: Writer, value: ListOffsetsRequest, ve
 
 function encodeListOffsetsRequestV10(w: Writer, value: ListOffsetsRequest, version: number): void {
   w.int32(value.replicaId)
-  w.int8((value.isolationLevel ?? 0))
+  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeListOffsetsRequestListOffsetsTopicV6toV10(w, element, version)
   }
-  w.int32((value.timeoutMs ?? 0))
+  w.int32((value.timeoutMs === undefined ? 0 : value.timeoutMs))
   w.uvarint(0)
 }
 
@@ -404,7 +404,7 @@ function encodeListOffsetsResponseListOffsetsPartitionResponseV0(w: Writer, valu
   w.int32(value.partitionIndex)
   w.int16(value.errorCode)
   {
-    const given = (value.oldStyleOffsets ?? [])
+    const given = (value.oldStyleOffsets === undefined ? [] : value.oldStyleOffsets)
     w.arrayLength(given.length)
     for (const element of given) {
       w.int64(element)
@@ -427,8 +427,8 @@ function encodeListOffsetsResponseListOffsetsPartitionResponseV1toV3(w: Writer, 
   if (value.oldStyleOffsets !== undefined && !(value.oldStyleOffsets.length === 0)) {
     throw fieldNotInVersion('ListOffsets', version, 'ListOffsetsResponseListOffsetsPartitionResponse', 'oldStyleOffsets', '0')
   }
-  w.int64((value.timestamp ?? -1n))
-  w.int64((value.offset ?? -1n))
+  w.int64((value.timestamp === undefined ? -1n : value.timestamp))
+  w.int64((value.offset === undefined ? -1n : value.offset))
   if (value.leaderEpoch !== undefined && !(value.leaderEpoch === -1)) {
     throw fieldNotInVersion('ListOffsets', version, 'ListOffsetsResponseListOffsetsPartitionResponse', 'leaderEpoch', '4+')
   }
@@ -440,9 +440,9 @@ function encodeListOffsetsResponseListOffsetsPartitionResponseV4toV5(w: Writer, 
   if (value.oldStyleOffsets !== undefined && !(value.oldStyleOffsets.length === 0)) {
     throw fieldNotInVersion('ListOffsets', version, 'ListOffsetsResponseListOffsetsPartitionResponse', 'oldStyleOffsets', '0')
   }
-  w.int64((value.timestamp ?? -1n))
-  w.int64((value.offset ?? -1n))
-  w.int32((value.leaderEpoch ?? -1))
+  w.int64((value.timestamp === undefined ? -1n : value.timestamp))
+  w.int64((value.offset === undefined ? -1n : value.offset))
+  w.int32((value.leaderEpoch === undefined ? -1 : value.leaderEpoch))
 }
 
 function encodeListOffsetsResponseListOffsetsPartitionResponseV6toV10(w: Writer, value: ListOffsetsResponseListOffsetsPartitionResponse, version: number): void {
@@ -451,9 +451,9 @@ function encodeListOffsetsResponseListOffsetsPartitionResponseV6toV10(w: Writer,
   if (value.oldStyleOffsets !== undefined && !(value.oldStyleOffsets.length === 0)) {
     throw fieldNotInVersion('ListOffsets', version, 'ListOffsetsResponseListOffsetsPartitionResponse', 'oldStyleOffsets', '0')
   }
-  w.int64((value.timestamp ?? -1n))
-  w.int64((value.offset ?? -1n))
-  w.int32((value.leaderEpoch ?? -1))
+  w.int64((value.timestamp === undefined ? -1n : value.timestamp))
+  w.int64((value.offset === undefined ? -1n : value.offset))
+  w.int32((value.leaderEpoch === undefined ? -1 : value.leaderEpoch))
   w.uvarint(0)
 }
 
@@ -631,7 +631,7 @@ function encodeListOffsetsResponseV1(w: Writer, value: ListOffsetsResponse, vers
 }
 
 function encodeListOffsetsResponseV2toV3(w: Writer, value: ListOffsetsResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeListOffsetsResponseListOffsetsTopicResponseV1toV3(w, element, version)
@@ -639,7 +639,7 @@ function encodeListOffsetsResponseV2toV3(w: Writer, value: ListOffsetsResponse, 
 }
 
 function encodeListOffsetsResponseV4toV5(w: Writer, value: ListOffsetsResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeListOffsetsResponseListOffsetsTopicResponseV4toV5(w, element, version)
@@ -647,7 +647,7 @@ function encodeListOffsetsResponseV4toV5(w: Writer, value: ListOffsetsResponse, 
 }
 
 function encodeListOffsetsResponseV6toV10(w: Writer, value: ListOffsetsResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeListOffsetsResponseListOffsetsTopicResponseV6toV10(w, element, version)

@@ -98,7 +98,7 @@ function encodeMetadataRequestMetadataRequestTopicV9(w: Writer, value: MetadataR
 }
 
 function encodeMetadataRequestMetadataRequestTopicV10toV12(w: Writer, value: MetadataRequestMetadataRequestTopic, version: number): void {
-  w.uuid((value.topicId ?? ZERO_UUID))
+  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
   w.compactString(value.name)
   w.uvarint(0)
 }
@@ -188,7 +188,7 @@ function encodeMetadataRequestV4toV7(w: Writer, value: MetadataRequest, version:
       encodeMetadataRequestMetadataRequestTopicV0toV8(w, element, version)
     }
   }
-  w.bool((value.allowAutoTopicCreation ?? true))
+  w.bool((value.allowAutoTopicCreation === undefined ? true : value.allowAutoTopicCreation))
   if (value.includeClusterAuthorizedOperations !== undefined && !(value.includeClusterAuthorizedOperations === false)) {
     throw fieldNotInVersion('Metadata', version, 'MetadataRequest', 'includeClusterAuthorizedOperations', '8-10')
   }
@@ -206,9 +206,9 @@ function encodeMetadataRequestV8(w: Writer, value: MetadataRequest, version: num
       encodeMetadataRequestMetadataRequestTopicV0toV8(w, element, version)
     }
   }
-  w.bool((value.allowAutoTopicCreation ?? true))
-  w.bool((value.includeClusterAuthorizedOperations ?? false))
-  w.bool((value.includeTopicAuthorizedOperations ?? false))
+  w.bool((value.allowAutoTopicCreation === undefined ? true : value.allowAutoTopicCreation))
+  w.bool((value.includeClusterAuthorizedOperations === undefined ? false : value.includeClusterAuthorizedOperations))
+  w.bool((value.includeTopicAuthorizedOperations === undefined ? false : value.includeTopicAuthorizedOperations))
 }
 
 function encodeMetadataRequestV9(w: Writer, value: MetadataRequest, version: number): void {
@@ -220,9 +220,9 @@ function encodeMetadataRequestV9(w: Writer, value: MetadataRequest, version: num
       encodeMetadataRequestMetadataRequestTopicV9(w, element, version)
     }
   }
-  w.bool((value.allowAutoTopicCreation ?? true))
-  w.bool((value.includeClusterAuthorizedOperations ?? false))
-  w.bool((value.includeTopicAuthorizedOperations ?? false))
+  w.bool((value.allowAutoTopicCreation === undefined ? true : value.allowAutoTopicCreation))
+  w.bool((value.includeClusterAuthorizedOperations === undefined ? false : value.includeClusterAuthorizedOperations))
+  w.bool((value.includeTopicAuthorizedOperations === undefined ? false : value.includeTopicAuthorizedOperations))
   w.uvarint(0)
 }
 
@@ -235,9 +235,9 @@ function encodeMetadataRequestV10(w: Writer, value: MetadataRequest, version: nu
       encodeMetadataRequestMetadataRequestTopicV10toV12(w, element, version)
     }
   }
-  w.bool((value.allowAutoTopicCreation ?? true))
-  w.bool((value.includeClusterAuthorizedOperations ?? false))
-  w.bool((value.includeTopicAuthorizedOperations ?? false))
+  w.bool((value.allowAutoTopicCreation === undefined ? true : value.allowAutoTopicCreation))
+  w.bool((value.includeClusterAuthorizedOperations === undefined ? false : value.includeClusterAuthorizedOperations))
+  w.bool((value.includeTopicAuthorizedOperations === undefined ? false : value.includeTopicAuthorizedOperations))
   w.uvarint(0)
 }
 
@@ -250,11 +250,11 @@ function encodeMetadataRequestV11toV12(w: Writer, value: MetadataRequest, versio
       encodeMetadataRequestMetadataRequestTopicV10toV12(w, element, version)
     }
   }
-  w.bool((value.allowAutoTopicCreation ?? true))
+  w.bool((value.allowAutoTopicCreation === undefined ? true : value.allowAutoTopicCreation))
   if (value.includeClusterAuthorizedOperations !== undefined && !(value.includeClusterAuthorizedOperations === false)) {
     throw fieldNotInVersion('Metadata', version, 'MetadataRequest', 'includeClusterAuthorizedOperations', '8-10')
   }
-  w.bool((value.includeTopicAuthorizedOperations ?? false))
+  w.bool((value.includeTopicAuthorizedOperations === undefined ? false : value.includeTopicAuthorizedOperations))
   w.uvarint(0)
 }
 
@@ -375,14 +375,14 @@ function encodeMetadataResponseMetadataResponseBrokerV1toV8(w: Writer, value: Me
   w.int32(value.nodeId)
   w.string(value.host)
   w.int32(value.port)
-  w.string((value.rack ?? null))
+  w.string((value.rack === undefined ? null : value.rack))
 }
 
 function encodeMetadataResponseMetadataResponseBrokerV9toV12(w: Writer, value: MetadataResponseMetadataResponseBroker, version: number): void {
   w.int32(value.nodeId)
   w.compactString(value.host)
   w.int32(value.port)
-  w.compactString((value.rack ?? null))
+  w.compactString((value.rack === undefined ? null : value.rack))
   w.uvarint(0)
 }
 
@@ -464,7 +464,7 @@ function encodeMetadataResponseMetadataResponsePartitionV5toV6(w: Writer, value:
     w.int32(element)
   }
   {
-    const given = (value.offlineReplicas ?? [])
+    const given = (value.offlineReplicas === undefined ? [] : value.offlineReplicas)
     w.arrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -476,7 +476,7 @@ function encodeMetadataResponseMetadataResponsePartitionV7toV8(w: Writer, value:
   w.int16(value.errorCode)
   w.int32(value.partitionIndex)
   w.int32(value.leaderId)
-  w.int32((value.leaderEpoch ?? -1))
+  w.int32((value.leaderEpoch === undefined ? -1 : value.leaderEpoch))
   w.arrayLength(value.replicaNodes.length)
   for (const element of value.replicaNodes) {
     w.int32(element)
@@ -486,7 +486,7 @@ function encodeMetadataResponseMetadataResponsePartitionV7toV8(w: Writer, value:
     w.int32(element)
   }
   {
-    const given = (value.offlineReplicas ?? [])
+    const given = (value.offlineReplicas === undefined ? [] : value.offlineReplicas)
     w.arrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -498,7 +498,7 @@ function encodeMetadataResponseMetadataResponsePartitionV9toV12(w: Writer, value
   w.int16(value.errorCode)
   w.int32(value.partitionIndex)
   w.int32(value.leaderId)
-  w.int32((value.leaderEpoch ?? -1))
+  w.int32((value.leaderEpoch === undefined ? -1 : value.leaderEpoch))
   w.compactArrayLength(value.replicaNodes.length)
   for (const element of value.replicaNodes) {
     w.int32(element)
@@ -508,7 +508,7 @@ function encodeMetadataResponseMetadataResponsePartitionV9toV12(w: Writer, value
     w.int32(element)
   }
   {
-    const given = (value.offlineReplicas ?? [])
+    const given = (value.offlineReplicas === undefined ? [] : value.offlineReplicas)
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -622,7 +622,7 @@ function encodeMetadataResponseMetadataResponseTopicV1toV4(w: Writer, value: Met
   w.int16(value.errorCode)
   if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseMetadataResponseTopic', 'name')
   w.string(value.name)
-  w.bool((value.isInternal ?? false))
+  w.bool((value.isInternal === undefined ? false : value.isInternal))
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeMetadataResponseMetadataResponsePartitionV0toV4(w, element, version)
@@ -636,7 +636,7 @@ function encodeMetadataResponseMetadataResponseTopicV5toV6(w: Writer, value: Met
   w.int16(value.errorCode)
   if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseMetadataResponseTopic', 'name')
   w.string(value.name)
-  w.bool((value.isInternal ?? false))
+  w.bool((value.isInternal === undefined ? false : value.isInternal))
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeMetadataResponseMetadataResponsePartitionV5toV6(w, element, version)
@@ -650,7 +650,7 @@ function encodeMetadataResponseMetadataResponseTopicV7(w: Writer, value: Metadat
   w.int16(value.errorCode)
   if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseMetadataResponseTopic', 'name')
   w.string(value.name)
-  w.bool((value.isInternal ?? false))
+  w.bool((value.isInternal === undefined ? false : value.isInternal))
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeMetadataResponseMetadataResponsePartitionV7toV8(w, element, version)
@@ -664,24 +664,24 @@ function encodeMetadataResponseMetadataResponseTopicV8(w: Writer, value: Metadat
   w.int16(value.errorCode)
   if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseMetadataResponseTopic', 'name')
   w.string(value.name)
-  w.bool((value.isInternal ?? false))
+  w.bool((value.isInternal === undefined ? false : value.isInternal))
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeMetadataResponseMetadataResponsePartitionV7toV8(w, element, version)
   }
-  w.int32((value.topicAuthorizedOperations ?? -2147483648))
+  w.int32((value.topicAuthorizedOperations === undefined ? -2147483648 : value.topicAuthorizedOperations))
 }
 
 function encodeMetadataResponseMetadataResponseTopicV9(w: Writer, value: MetadataResponseMetadataResponseTopic, version: number): void {
   w.int16(value.errorCode)
   if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseMetadataResponseTopic', 'name')
   w.compactString(value.name)
-  w.bool((value.isInternal ?? false))
+  w.bool((value.isInternal === undefined ? false : value.isInternal))
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeMetadataResponseMetadataResponsePartitionV9toV12(w, element, version)
   }
-  w.int32((value.topicAuthorizedOperations ?? -2147483648))
+  w.int32((value.topicAuthorizedOperations === undefined ? -2147483648 : value.topicAuthorizedOperations))
   w.uvarint(0)
 }
 
@@ -689,26 +689,26 @@ function encodeMetadataResponseMetadataResponseTopicV10toV11(w: Writer, value: M
   w.int16(value.errorCode)
   if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseMetadataResponseTopic', 'name')
   w.compactString(value.name)
-  w.uuid((value.topicId ?? ZERO_UUID))
-  w.bool((value.isInternal ?? false))
+  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  w.bool((value.isInternal === undefined ? false : value.isInternal))
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeMetadataResponseMetadataResponsePartitionV9toV12(w, element, version)
   }
-  w.int32((value.topicAuthorizedOperations ?? -2147483648))
+  w.int32((value.topicAuthorizedOperations === undefined ? -2147483648 : value.topicAuthorizedOperations))
   w.uvarint(0)
 }
 
 function encodeMetadataResponseMetadataResponseTopicV12(w: Writer, value: MetadataResponseMetadataResponseTopic, version: number): void {
   w.int16(value.errorCode)
   w.compactString(value.name)
-  w.uuid((value.topicId ?? ZERO_UUID))
-  w.bool((value.isInternal ?? false))
+  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  w.bool((value.isInternal === undefined ? false : value.isInternal))
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeMetadataResponseMetadataResponsePartitionV9toV12(w, element, version)
   }
-  w.int32((value.topicAuthorizedOperations ?? -2147483648))
+  w.int32((value.topicAuthorizedOperations === undefined ? -2147483648 : value.topicAuthorizedOperations))
   w.uvarint(0)
 }
 
@@ -883,7 +883,7 @@ function encodeMetadataResponseV1(w: Writer, value: MetadataResponse, version: n
   for (const element of value.brokers) {
     encodeMetadataResponseMetadataResponseBrokerV1toV8(w, element, version)
   }
-  w.int32((value.controllerId ?? -1))
+  w.int32((value.controllerId === undefined ? -1 : value.controllerId))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseMetadataResponseTopicV1toV4(w, element, version)
@@ -898,8 +898,8 @@ function encodeMetadataResponseV2(w: Writer, value: MetadataResponse, version: n
   for (const element of value.brokers) {
     encodeMetadataResponseMetadataResponseBrokerV1toV8(w, element, version)
   }
-  w.string((value.clusterId ?? null))
-  w.int32((value.controllerId ?? -1))
+  w.string((value.clusterId === undefined ? null : value.clusterId))
+  w.int32((value.controllerId === undefined ? -1 : value.controllerId))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseMetadataResponseTopicV1toV4(w, element, version)
@@ -910,13 +910,13 @@ function encodeMetadataResponseV2(w: Writer, value: MetadataResponse, version: n
 }
 
 function encodeMetadataResponseV3toV4(w: Writer, value: MetadataResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseMetadataResponseBrokerV1toV8(w, element, version)
   }
-  w.string((value.clusterId ?? null))
-  w.int32((value.controllerId ?? -1))
+  w.string((value.clusterId === undefined ? null : value.clusterId))
+  w.int32((value.controllerId === undefined ? -1 : value.controllerId))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseMetadataResponseTopicV1toV4(w, element, version)
@@ -927,13 +927,13 @@ function encodeMetadataResponseV3toV4(w: Writer, value: MetadataResponse, versio
 }
 
 function encodeMetadataResponseV5toV6(w: Writer, value: MetadataResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseMetadataResponseBrokerV1toV8(w, element, version)
   }
-  w.string((value.clusterId ?? null))
-  w.int32((value.controllerId ?? -1))
+  w.string((value.clusterId === undefined ? null : value.clusterId))
+  w.int32((value.controllerId === undefined ? -1 : value.controllerId))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseMetadataResponseTopicV5toV6(w, element, version)
@@ -944,13 +944,13 @@ function encodeMetadataResponseV5toV6(w: Writer, value: MetadataResponse, versio
 }
 
 function encodeMetadataResponseV7(w: Writer, value: MetadataResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseMetadataResponseBrokerV1toV8(w, element, version)
   }
-  w.string((value.clusterId ?? null))
-  w.int32((value.controllerId ?? -1))
+  w.string((value.clusterId === undefined ? null : value.clusterId))
+  w.int32((value.controllerId === undefined ? -1 : value.controllerId))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseMetadataResponseTopicV7(w, element, version)
@@ -961,60 +961,60 @@ function encodeMetadataResponseV7(w: Writer, value: MetadataResponse, version: n
 }
 
 function encodeMetadataResponseV8(w: Writer, value: MetadataResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseMetadataResponseBrokerV1toV8(w, element, version)
   }
-  w.string((value.clusterId ?? null))
-  w.int32((value.controllerId ?? -1))
+  w.string((value.clusterId === undefined ? null : value.clusterId))
+  w.int32((value.controllerId === undefined ? -1 : value.controllerId))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseMetadataResponseTopicV8(w, element, version)
   }
-  w.int32((value.clusterAuthorizedOperations ?? -2147483648))
+  w.int32((value.clusterAuthorizedOperations === undefined ? -2147483648 : value.clusterAuthorizedOperations))
 }
 
 function encodeMetadataResponseV9(w: Writer, value: MetadataResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.compactArrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseMetadataResponseBrokerV9toV12(w, element, version)
   }
-  w.compactString((value.clusterId ?? null))
-  w.int32((value.controllerId ?? -1))
+  w.compactString((value.clusterId === undefined ? null : value.clusterId))
+  w.int32((value.controllerId === undefined ? -1 : value.controllerId))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseMetadataResponseTopicV9(w, element, version)
   }
-  w.int32((value.clusterAuthorizedOperations ?? -2147483648))
+  w.int32((value.clusterAuthorizedOperations === undefined ? -2147483648 : value.clusterAuthorizedOperations))
   w.uvarint(0)
 }
 
 function encodeMetadataResponseV10(w: Writer, value: MetadataResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.compactArrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseMetadataResponseBrokerV9toV12(w, element, version)
   }
-  w.compactString((value.clusterId ?? null))
-  w.int32((value.controllerId ?? -1))
+  w.compactString((value.clusterId === undefined ? null : value.clusterId))
+  w.int32((value.controllerId === undefined ? -1 : value.controllerId))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseMetadataResponseTopicV10toV11(w, element, version)
   }
-  w.int32((value.clusterAuthorizedOperations ?? -2147483648))
+  w.int32((value.clusterAuthorizedOperations === undefined ? -2147483648 : value.clusterAuthorizedOperations))
   w.uvarint(0)
 }
 
 function encodeMetadataResponseV11(w: Writer, value: MetadataResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.compactArrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseMetadataResponseBrokerV9toV12(w, element, version)
   }
-  w.compactString((value.clusterId ?? null))
-  w.int32((value.controllerId ?? -1))
+  w.compactString((value.clusterId === undefined ? null : value.clusterId))
+  w.int32((value.controllerId === undefined ? -1 : value.controllerId))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseMetadataResponseTopicV10toV11(w, element, version)
@@ -1026,13 +1026,13 @@ function encodeMetadataResponseV11(w: Writer, value: MetadataResponse, version: 
 }
 
 function encodeMetadataResponseV12(w: Writer, value: MetadataResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.compactArrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseMetadataResponseBrokerV9toV12(w, element, version)
   }
-  w.compactString((value.clusterId ?? null))
-  w.int32((value.controllerId ?? -1))
+  w.compactString((value.clusterId === undefined ? null : value.clusterId))
+  w.int32((value.controllerId === undefined ? -1 : value.controllerId))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseMetadataResponseTopicV12(w, element, version)

@@ -77,7 +77,7 @@ function encodeOffsetCommitRequestOffsetCommitRequestPartitionV0(w: Writer, valu
 function encodeOffsetCommitRequestOffsetCommitRequestPartitionV1(w: Writer, value: OffsetCommitRequestOffsetCommitRequestPartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
-  w.int64((value.commitTimestamp ?? -1n))
+  w.int64((value.commitTimestamp === undefined ? -1n : value.commitTimestamp))
   w.string(value.committedMetadata)
 }
 
@@ -93,7 +93,7 @@ function encodeOffsetCommitRequestOffsetCommitRequestPartitionV2toV5(w: Writer, 
 function encodeOffsetCommitRequestOffsetCommitRequestPartitionV6toV7(w: Writer, value: OffsetCommitRequestOffsetCommitRequestPartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
-  w.int32((value.committedLeaderEpoch ?? -1))
+  w.int32((value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch))
   if (value.commitTimestamp !== undefined && !(value.commitTimestamp === -1n)) {
     throw fieldNotInVersion('OffsetCommit', version, 'OffsetCommitRequestOffsetCommitRequestPartition', 'commitTimestamp', '1')
   }
@@ -103,7 +103,7 @@ function encodeOffsetCommitRequestOffsetCommitRequestPartitionV6toV7(w: Writer, 
 function encodeOffsetCommitRequestOffsetCommitRequestPartitionV8toV9(w: Writer, value: OffsetCommitRequestOffsetCommitRequestPartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
-  w.int32((value.committedLeaderEpoch ?? -1))
+  w.int32((value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch))
   if (value.commitTimestamp !== undefined && !(value.commitTimestamp === -1n)) {
     throw fieldNotInVersion('OffsetCommit', version, 'OffsetCommitRequestOffsetCommitRequestPartition', 'commitTimestamp', '1')
   }
@@ -315,8 +315,8 @@ function encodeOffsetCommitRequestV0(w: Writer, value: OffsetCommitRequest, vers
 
 function encodeOffsetCommitRequestV1(w: Writer, value: OffsetCommitRequest, version: number): void {
   w.string(value.groupId)
-  w.int32((value.generationIdOrMemberEpoch ?? -1))
-  w.string((value.memberId ?? ''))
+  w.int32((value.generationIdOrMemberEpoch === undefined ? -1 : value.generationIdOrMemberEpoch))
+  w.string((value.memberId === undefined ? '' : value.memberId))
   if (value.groupInstanceId !== undefined && !(value.groupInstanceId === null)) {
     throw fieldNotInVersion('OffsetCommit', version, 'OffsetCommitRequest', 'groupInstanceId', '7+')
   }
@@ -328,12 +328,12 @@ function encodeOffsetCommitRequestV1(w: Writer, value: OffsetCommitRequest, vers
 
 function encodeOffsetCommitRequestV2toV4(w: Writer, value: OffsetCommitRequest, version: number): void {
   w.string(value.groupId)
-  w.int32((value.generationIdOrMemberEpoch ?? -1))
-  w.string((value.memberId ?? ''))
+  w.int32((value.generationIdOrMemberEpoch === undefined ? -1 : value.generationIdOrMemberEpoch))
+  w.string((value.memberId === undefined ? '' : value.memberId))
   if (value.groupInstanceId !== undefined && !(value.groupInstanceId === null)) {
     throw fieldNotInVersion('OffsetCommit', version, 'OffsetCommitRequest', 'groupInstanceId', '7+')
   }
-  w.int64((value.retentionTimeMs ?? -1n))
+  w.int64((value.retentionTimeMs === undefined ? -1n : value.retentionTimeMs))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeOffsetCommitRequestOffsetCommitRequestTopicV2toV5(w, element, version)
@@ -342,8 +342,8 @@ function encodeOffsetCommitRequestV2toV4(w: Writer, value: OffsetCommitRequest, 
 
 function encodeOffsetCommitRequestV5(w: Writer, value: OffsetCommitRequest, version: number): void {
   w.string(value.groupId)
-  w.int32((value.generationIdOrMemberEpoch ?? -1))
-  w.string((value.memberId ?? ''))
+  w.int32((value.generationIdOrMemberEpoch === undefined ? -1 : value.generationIdOrMemberEpoch))
+  w.string((value.memberId === undefined ? '' : value.memberId))
   if (value.groupInstanceId !== undefined && !(value.groupInstanceId === null)) {
     throw fieldNotInVersion('OffsetCommit', version, 'OffsetCommitRequest', 'groupInstanceId', '7+')
   }
@@ -355,8 +355,8 @@ function encodeOffsetCommitRequestV5(w: Writer, value: OffsetCommitRequest, vers
 
 function encodeOffsetCommitRequestV6(w: Writer, value: OffsetCommitRequest, version: number): void {
   w.string(value.groupId)
-  w.int32((value.generationIdOrMemberEpoch ?? -1))
-  w.string((value.memberId ?? ''))
+  w.int32((value.generationIdOrMemberEpoch === undefined ? -1 : value.generationIdOrMemberEpoch))
+  w.string((value.memberId === undefined ? '' : value.memberId))
   if (value.groupInstanceId !== undefined && !(value.groupInstanceId === null)) {
     throw fieldNotInVersion('OffsetCommit', version, 'OffsetCommitRequest', 'groupInstanceId', '7+')
   }
@@ -368,9 +368,9 @@ function encodeOffsetCommitRequestV6(w: Writer, value: OffsetCommitRequest, vers
 
 function encodeOffsetCommitRequestV7(w: Writer, value: OffsetCommitRequest, version: number): void {
   w.string(value.groupId)
-  w.int32((value.generationIdOrMemberEpoch ?? -1))
-  w.string((value.memberId ?? ''))
-  w.string((value.groupInstanceId ?? null))
+  w.int32((value.generationIdOrMemberEpoch === undefined ? -1 : value.generationIdOrMemberEpoch))
+  w.string((value.memberId === undefined ? '' : value.memberId))
+  w.string((value.groupInstanceId === undefined ? null : value.groupInstanceId))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeOffsetCommitRequestOffsetCommitRequestTopicV6toV7(w, element, version)
@@ -379,9 +379,9 @@ function encodeOffsetCommitRequestV7(w: Writer, value: OffsetCommitRequest, vers
 
 function encodeOffsetCommitRequestV8toV9(w: Writer, value: OffsetCommitRequest, version: number): void {
   w.compactString(value.groupId)
-  w.int32((value.generationIdOrMemberEpoch ?? -1))
-  w.compactString((value.memberId ?? ''))
-  w.compactString((value.groupInstanceId ?? null))
+  w.int32((value.generationIdOrMemberEpoch === undefined ? -1 : value.generationIdOrMemberEpoch))
+  w.compactString((value.memberId === undefined ? '' : value.memberId))
+  w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeOffsetCommitRequestOffsetCommitRequestTopicV8toV9(w, element, version)
@@ -604,7 +604,7 @@ function encodeOffsetCommitResponseV0toV2(w: Writer, value: OffsetCommitResponse
 }
 
 function encodeOffsetCommitResponseV3toV7(w: Writer, value: OffsetCommitResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeOffsetCommitResponseOffsetCommitResponseTopicV0toV7(w, element, version)
@@ -612,7 +612,7 @@ function encodeOffsetCommitResponseV3toV7(w: Writer, value: OffsetCommitResponse
 }
 
 function encodeOffsetCommitResponseV8toV9(w: Writer, value: OffsetCommitResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeOffsetCommitResponseOffsetCommitResponseTopicV8toV9(w, element, version)

@@ -193,8 +193,8 @@ function encodeOffsetFetchRequestOffsetFetchRequestGroupV8(w: Writer, value: Off
 
 function encodeOffsetFetchRequestOffsetFetchRequestGroupV9(w: Writer, value: OffsetFetchRequestOffsetFetchRequestGroup, version: number): void {
   w.compactString(value.groupId)
-  w.compactString((value.memberId ?? null))
-  w.int32((value.memberEpoch ?? -1))
+  w.compactString((value.memberId === undefined ? null : value.memberId))
+  w.int32((value.memberEpoch === undefined ? -1 : value.memberEpoch))
   if (value.topics === null) {
     w.compactArrayLength(null)
   } else {
@@ -241,9 +241,9 @@ function decodeOffsetFetchRequestOffsetFetchRequestGroupV9(r: Reader): OffsetFet
 }
 
 function encodeOffsetFetchRequestV0toV1(w: Writer, value: OffsetFetchRequest, version: number): void {
-  w.string((value.groupId ?? ''))
+  w.string((value.groupId === undefined ? '' : value.groupId))
   {
-    const given = (value.topics ?? [])
+    const given = (value.topics === undefined ? [] : value.topics)
     if (given === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchRequest', 'topics')
     w.arrayLength(given.length)
     for (const element of given) {
@@ -259,9 +259,9 @@ function encodeOffsetFetchRequestV0toV1(w: Writer, value: OffsetFetchRequest, ve
 }
 
 function encodeOffsetFetchRequestV2toV5(w: Writer, value: OffsetFetchRequest, version: number): void {
-  w.string((value.groupId ?? ''))
+  w.string((value.groupId === undefined ? '' : value.groupId))
   {
-    const given = (value.topics ?? [])
+    const given = (value.topics === undefined ? [] : value.topics)
     if (given === null) {
       w.arrayLength(null)
     } else {
@@ -280,9 +280,9 @@ function encodeOffsetFetchRequestV2toV5(w: Writer, value: OffsetFetchRequest, ve
 }
 
 function encodeOffsetFetchRequestV6(w: Writer, value: OffsetFetchRequest, version: number): void {
-  w.compactString((value.groupId ?? ''))
+  w.compactString((value.groupId === undefined ? '' : value.groupId))
   {
-    const given = (value.topics ?? [])
+    const given = (value.topics === undefined ? [] : value.topics)
     if (given === null) {
       w.compactArrayLength(null)
     } else {
@@ -302,9 +302,9 @@ function encodeOffsetFetchRequestV6(w: Writer, value: OffsetFetchRequest, versio
 }
 
 function encodeOffsetFetchRequestV7(w: Writer, value: OffsetFetchRequest, version: number): void {
-  w.compactString((value.groupId ?? ''))
+  w.compactString((value.groupId === undefined ? '' : value.groupId))
   {
-    const given = (value.topics ?? [])
+    const given = (value.topics === undefined ? [] : value.topics)
     if (given === null) {
       w.compactArrayLength(null)
     } else {
@@ -317,7 +317,7 @@ function encodeOffsetFetchRequestV7(w: Writer, value: OffsetFetchRequest, versio
   if (value.groups !== undefined && !(value.groups.length === 0)) {
     throw fieldNotInVersion('OffsetFetch', version, 'OffsetFetchRequest', 'groups', '8+')
   }
-  w.bool((value.requireStable ?? false))
+  w.bool((value.requireStable === undefined ? false : value.requireStable))
   w.uvarint(0)
 }
 
@@ -329,13 +329,13 @@ function encodeOffsetFetchRequestV8(w: Writer, value: OffsetFetchRequest, versio
     throw fieldNotInVersion('OffsetFetch', version, 'OffsetFetchRequest', 'topics', '0-7')
   }
   {
-    const given = (value.groups ?? [])
+    const given = (value.groups === undefined ? [] : value.groups)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeOffsetFetchRequestOffsetFetchRequestGroupV8(w, element, version)
     }
   }
-  w.bool((value.requireStable ?? false))
+  w.bool((value.requireStable === undefined ? false : value.requireStable))
   w.uvarint(0)
 }
 
@@ -347,13 +347,13 @@ function encodeOffsetFetchRequestV9(w: Writer, value: OffsetFetchRequest, versio
     throw fieldNotInVersion('OffsetFetch', version, 'OffsetFetchRequest', 'topics', '0-7')
   }
   {
-    const given = (value.groups ?? [])
+    const given = (value.groups === undefined ? [] : value.groups)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeOffsetFetchRequestOffsetFetchRequestGroupV9(w, element, version)
     }
   }
-  w.bool((value.requireStable ?? false))
+  w.bool((value.requireStable === undefined ? false : value.requireStable))
   w.uvarint(0)
 }
 
@@ -455,7 +455,7 @@ function encodeOffsetFetchResponseOffsetFetchResponsePartitionV0toV4(w: Writer, 
 function encodeOffsetFetchResponseOffsetFetchResponsePartitionV5(w: Writer, value: OffsetFetchResponseOffsetFetchResponsePartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
-  w.int32((value.committedLeaderEpoch ?? -1))
+  w.int32((value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch))
   w.string(value.metadata)
   w.int16(value.errorCode)
 }
@@ -463,7 +463,7 @@ function encodeOffsetFetchResponseOffsetFetchResponsePartitionV5(w: Writer, valu
 function encodeOffsetFetchResponseOffsetFetchResponsePartitionV6toV7(w: Writer, value: OffsetFetchResponseOffsetFetchResponsePartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
-  w.int32((value.committedLeaderEpoch ?? -1))
+  w.int32((value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch))
   w.compactString(value.metadata)
   w.int16(value.errorCode)
   w.uvarint(0)
@@ -675,7 +675,7 @@ function decodeOffsetFetchResponseOffsetFetchResponseGroupV8toV9(r: Reader): Off
 
 function encodeOffsetFetchResponseV0toV1(w: Writer, value: OffsetFetchResponse, version: number): void {
   {
-    const given = (value.topics ?? [])
+    const given = (value.topics === undefined ? [] : value.topics)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeOffsetFetchResponseOffsetFetchResponseTopicV0toV4(w, element, version)
@@ -688,58 +688,58 @@ function encodeOffsetFetchResponseV0toV1(w: Writer, value: OffsetFetchResponse, 
 
 function encodeOffsetFetchResponseV2(w: Writer, value: OffsetFetchResponse, version: number): void {
   {
-    const given = (value.topics ?? [])
+    const given = (value.topics === undefined ? [] : value.topics)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeOffsetFetchResponseOffsetFetchResponseTopicV0toV4(w, element, version)
     }
   }
-  w.int16((value.errorCode ?? 0))
+  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
   if (value.groups !== undefined && !(value.groups.length === 0)) {
     throw fieldNotInVersion('OffsetFetch', version, 'OffsetFetchResponse', 'groups', '8+')
   }
 }
 
 function encodeOffsetFetchResponseV3toV4(w: Writer, value: OffsetFetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   {
-    const given = (value.topics ?? [])
+    const given = (value.topics === undefined ? [] : value.topics)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeOffsetFetchResponseOffsetFetchResponseTopicV0toV4(w, element, version)
     }
   }
-  w.int16((value.errorCode ?? 0))
+  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
   if (value.groups !== undefined && !(value.groups.length === 0)) {
     throw fieldNotInVersion('OffsetFetch', version, 'OffsetFetchResponse', 'groups', '8+')
   }
 }
 
 function encodeOffsetFetchResponseV5(w: Writer, value: OffsetFetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   {
-    const given = (value.topics ?? [])
+    const given = (value.topics === undefined ? [] : value.topics)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeOffsetFetchResponseOffsetFetchResponseTopicV5(w, element, version)
     }
   }
-  w.int16((value.errorCode ?? 0))
+  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
   if (value.groups !== undefined && !(value.groups.length === 0)) {
     throw fieldNotInVersion('OffsetFetch', version, 'OffsetFetchResponse', 'groups', '8+')
   }
 }
 
 function encodeOffsetFetchResponseV6toV7(w: Writer, value: OffsetFetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   {
-    const given = (value.topics ?? [])
+    const given = (value.topics === undefined ? [] : value.topics)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeOffsetFetchResponseOffsetFetchResponseTopicV6toV7(w, element, version)
     }
   }
-  w.int16((value.errorCode ?? 0))
+  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
   if (value.groups !== undefined && !(value.groups.length === 0)) {
     throw fieldNotInVersion('OffsetFetch', version, 'OffsetFetchResponse', 'groups', '8+')
   }
@@ -747,12 +747,12 @@ function encodeOffsetFetchResponseV6toV7(w: Writer, value: OffsetFetchResponse, 
 }
 
 function encodeOffsetFetchResponseV8toV9(w: Writer, value: OffsetFetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   if (value.topics !== undefined && !(value.topics.length === 0)) {
     throw fieldNotInVersion('OffsetFetch', version, 'OffsetFetchResponse', 'topics', '0-7')
   }
   {
-    const given = (value.groups ?? [])
+    const given = (value.groups === undefined ? [] : value.groups)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeOffsetFetchResponseOffsetFetchResponseGroupV8toV9(w, element, version)

@@ -64,13 +64,13 @@ function encodeOffsetForLeaderEpochRequestOffsetForLeaderPartitionV0toV1(w: Writ
 
 function encodeOffsetForLeaderEpochRequestOffsetForLeaderPartitionV2toV3(w: Writer, value: OffsetForLeaderEpochRequestOffsetForLeaderPartition, version: number): void {
   w.int32(value.partition)
-  w.int32((value.currentLeaderEpoch ?? -1))
+  w.int32((value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch))
   w.int32(value.leaderEpoch)
 }
 
 function encodeOffsetForLeaderEpochRequestOffsetForLeaderPartitionV4(w: Writer, value: OffsetForLeaderEpochRequestOffsetForLeaderPartition, version: number): void {
   w.int32(value.partition)
-  w.int32((value.currentLeaderEpoch ?? -1))
+  w.int32((value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch))
   w.int32(value.leaderEpoch)
   w.uvarint(0)
 }
@@ -201,7 +201,7 @@ function encodeOffsetForLeaderEpochRequestV2(w: Writer, value: OffsetForLeaderEp
 }
 
 function encodeOffsetForLeaderEpochRequestV3(w: Writer, value: OffsetForLeaderEpochRequest, version: number): void {
-  w.int32((value.replicaId ?? -2))
+  w.int32((value.replicaId === undefined ? -2 : value.replicaId))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeOffsetForLeaderEpochRequestOffsetForLeaderTopicV2toV3(w, element, version)
@@ -209,7 +209,7 @@ function encodeOffsetForLeaderEpochRequestV3(w: Writer, value: OffsetForLeaderEp
 }
 
 function encodeOffsetForLeaderEpochRequestV4(w: Writer, value: OffsetForLeaderEpochRequest, version: number): void {
-  w.int32((value.replicaId ?? -2))
+  w.int32((value.replicaId === undefined ? -2 : value.replicaId))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeOffsetForLeaderEpochRequestOffsetForLeaderTopicV4(w, element, version)
@@ -276,14 +276,14 @@ function encodeOffsetForLeaderEpochResponseEpochEndOffsetV0(w: Writer, value: Of
 function encodeOffsetForLeaderEpochResponseEpochEndOffsetV1toV3(w: Writer, value: OffsetForLeaderEpochResponseEpochEndOffset, version: number): void {
   w.int16(value.errorCode)
   w.int32(value.partition)
-  w.int32((value.leaderEpoch ?? -1))
+  w.int32((value.leaderEpoch === undefined ? -1 : value.leaderEpoch))
   w.int64(value.endOffset)
 }
 
 function encodeOffsetForLeaderEpochResponseEpochEndOffsetV4(w: Writer, value: OffsetForLeaderEpochResponseEpochEndOffset, version: number): void {
   w.int16(value.errorCode)
   w.int32(value.partition)
-  w.int32((value.leaderEpoch ?? -1))
+  w.int32((value.leaderEpoch === undefined ? -1 : value.leaderEpoch))
   w.int64(value.endOffset)
   w.uvarint(0)
 }
@@ -420,7 +420,7 @@ function encodeOffsetForLeaderEpochResponseV1(w: Writer, value: OffsetForLeaderE
 }
 
 function encodeOffsetForLeaderEpochResponseV2toV3(w: Writer, value: OffsetForLeaderEpochResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeOffsetForLeaderEpochResponseOffsetForLeaderTopicResultV1toV3(w, element, version)
@@ -428,7 +428,7 @@ function encodeOffsetForLeaderEpochResponseV2toV3(w: Writer, value: OffsetForLea
 }
 
 function encodeOffsetForLeaderEpochResponseV4(w: Writer, value: OffsetForLeaderEpochResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeOffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4(w, element, version)

@@ -194,7 +194,7 @@ function encodeProduceRequestV0toV2(w: Writer, value: ProduceRequest, version: n
 }
 
 function encodeProduceRequestV3toV8(w: Writer, value: ProduceRequest, version: number): void {
-  w.string((value.transactionalId ?? null))
+  w.string((value.transactionalId === undefined ? null : value.transactionalId))
   w.int16(value.acks)
   w.int32(value.timeoutMs)
   w.arrayLength(value.topicData.length)
@@ -204,7 +204,7 @@ function encodeProduceRequestV3toV8(w: Writer, value: ProduceRequest, version: n
 }
 
 function encodeProduceRequestV9toV11(w: Writer, value: ProduceRequest, version: number): void {
-  w.compactString((value.transactionalId ?? null))
+  w.compactString((value.transactionalId === undefined ? null : value.transactionalId))
   w.int16(value.acks)
   w.int32(value.timeoutMs)
   w.compactArrayLength(value.topicData.length)
@@ -342,7 +342,7 @@ function encodeProduceResponsePartitionProduceResponseV2toV4(w: Writer, value: P
   w.int32(value.index)
   w.int16(value.errorCode)
   w.int64(value.baseOffset)
-  w.int64((value.logAppendTimeMs ?? -1n))
+  w.int64((value.logAppendTimeMs === undefined ? -1n : value.logAppendTimeMs))
   if (value.currentLeader !== undefined && !(isDeepEqual(value.currentLeader, defaultProduceResponseLeaderIdAndEpoch()))) {
     throw fieldNotInVersion('Produce', version, 'ProduceResponsePartitionProduceResponse', 'currentLeader', '10+')
   }
@@ -352,8 +352,8 @@ function encodeProduceResponsePartitionProduceResponseV5toV7(w: Writer, value: P
   w.int32(value.index)
   w.int16(value.errorCode)
   w.int64(value.baseOffset)
-  w.int64((value.logAppendTimeMs ?? -1n))
-  w.int64((value.logStartOffset ?? -1n))
+  w.int64((value.logAppendTimeMs === undefined ? -1n : value.logAppendTimeMs))
+  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
   if (value.currentLeader !== undefined && !(isDeepEqual(value.currentLeader, defaultProduceResponseLeaderIdAndEpoch()))) {
     throw fieldNotInVersion('Produce', version, 'ProduceResponsePartitionProduceResponse', 'currentLeader', '10+')
   }
@@ -363,16 +363,16 @@ function encodeProduceResponsePartitionProduceResponseV8(w: Writer, value: Produ
   w.int32(value.index)
   w.int16(value.errorCode)
   w.int64(value.baseOffset)
-  w.int64((value.logAppendTimeMs ?? -1n))
-  w.int64((value.logStartOffset ?? -1n))
+  w.int64((value.logAppendTimeMs === undefined ? -1n : value.logAppendTimeMs))
+  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
   {
-    const given = (value.recordErrors ?? [])
+    const given = (value.recordErrors === undefined ? [] : value.recordErrors)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeProduceResponseBatchIndexAndErrorMessageV8(w, element, version)
     }
   }
-  w.string((value.errorMessage ?? null))
+  w.string((value.errorMessage === undefined ? null : value.errorMessage))
   if (value.currentLeader !== undefined && !(isDeepEqual(value.currentLeader, defaultProduceResponseLeaderIdAndEpoch()))) {
     throw fieldNotInVersion('Produce', version, 'ProduceResponsePartitionProduceResponse', 'currentLeader', '10+')
   }
@@ -382,16 +382,16 @@ function encodeProduceResponsePartitionProduceResponseV9(w: Writer, value: Produ
   w.int32(value.index)
   w.int16(value.errorCode)
   w.int64(value.baseOffset)
-  w.int64((value.logAppendTimeMs ?? -1n))
-  w.int64((value.logStartOffset ?? -1n))
+  w.int64((value.logAppendTimeMs === undefined ? -1n : value.logAppendTimeMs))
+  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
   {
-    const given = (value.recordErrors ?? [])
+    const given = (value.recordErrors === undefined ? [] : value.recordErrors)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeProduceResponseBatchIndexAndErrorMessageV9toV11(w, element, version)
     }
   }
-  w.compactString((value.errorMessage ?? null))
+  w.compactString((value.errorMessage === undefined ? null : value.errorMessage))
   if (value.currentLeader !== undefined && !(isDeepEqual(value.currentLeader, defaultProduceResponseLeaderIdAndEpoch()))) {
     throw fieldNotInVersion('Produce', version, 'ProduceResponsePartitionProduceResponse', 'currentLeader', '10+')
   }
@@ -402,16 +402,16 @@ function encodeProduceResponsePartitionProduceResponseV10toV11(w: Writer, value:
   w.int32(value.index)
   w.int16(value.errorCode)
   w.int64(value.baseOffset)
-  w.int64((value.logAppendTimeMs ?? -1n))
-  w.int64((value.logStartOffset ?? -1n))
+  w.int64((value.logAppendTimeMs === undefined ? -1n : value.logAppendTimeMs))
+  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
   {
-    const given = (value.recordErrors ?? [])
+    const given = (value.recordErrors === undefined ? [] : value.recordErrors)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeProduceResponseBatchIndexAndErrorMessageV9toV11(w, element, version)
     }
   }
-  w.compactString((value.errorMessage ?? null))
+  w.compactString((value.errorMessage === undefined ? null : value.errorMessage))
   let taggedCount = 0
   const tagged0 = value.currentLeader
   const put0 = tagged0 !== undefined && !(isDeepEqual(tagged0, defaultProduceResponseLeaderIdAndEpoch()))
@@ -740,7 +740,7 @@ function encodeProduceResponseV1(w: Writer, value: ProduceResponse, version: num
   for (const element of value.responses) {
     encodeProduceResponseTopicProduceResponseV0toV1(w, element, version)
   }
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   if (value.nodeEndpoints !== undefined && !(value.nodeEndpoints.length === 0)) {
     throw fieldNotInVersion('Produce', version, 'ProduceResponse', 'nodeEndpoints', '10+')
   }
@@ -751,7 +751,7 @@ function encodeProduceResponseV2toV4(w: Writer, value: ProduceResponse, version:
   for (const element of value.responses) {
     encodeProduceResponseTopicProduceResponseV2toV4(w, element, version)
   }
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   if (value.nodeEndpoints !== undefined && !(value.nodeEndpoints.length === 0)) {
     throw fieldNotInVersion('Produce', version, 'ProduceResponse', 'nodeEndpoints', '10+')
   }
@@ -762,7 +762,7 @@ function encodeProduceResponseV5toV7(w: Writer, value: ProduceResponse, version:
   for (const element of value.responses) {
     encodeProduceResponseTopicProduceResponseV5toV7(w, element, version)
   }
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   if (value.nodeEndpoints !== undefined && !(value.nodeEndpoints.length === 0)) {
     throw fieldNotInVersion('Produce', version, 'ProduceResponse', 'nodeEndpoints', '10+')
   }
@@ -773,7 +773,7 @@ function encodeProduceResponseV8(w: Writer, value: ProduceResponse, version: num
   for (const element of value.responses) {
     encodeProduceResponseTopicProduceResponseV8(w, element, version)
   }
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   if (value.nodeEndpoints !== undefined && !(value.nodeEndpoints.length === 0)) {
     throw fieldNotInVersion('Produce', version, 'ProduceResponse', 'nodeEndpoints', '10+')
   }
@@ -784,7 +784,7 @@ function encodeProduceResponseV9(w: Writer, value: ProduceResponse, version: num
   for (const element of value.responses) {
     encodeProduceResponseTopicProduceResponseV9(w, element, version)
   }
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   if (value.nodeEndpoints !== undefined && !(value.nodeEndpoints.length === 0)) {
     throw fieldNotInVersion('Produce', version, 'ProduceResponse', 'nodeEndpoints', '10+')
   }
@@ -796,7 +796,7 @@ function encodeProduceResponseV10toV11(w: Writer, value: ProduceResponse, versio
   for (const element of value.responses) {
     encodeProduceResponseTopicProduceResponseV10toV11(w, element, version)
   }
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   let taggedCount = 0
   const tagged0 = value.nodeEndpoints
   const put0 = tagged0 !== undefined && !(tagged0.length === 0)

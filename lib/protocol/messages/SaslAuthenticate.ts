@@ -64,14 +64,14 @@ function encodeSaslAuthenticateResponseV1(w: Writer, value: SaslAuthenticateResp
   w.int16(value.errorCode)
   w.string(value.errorMessage)
   w.bytes(value.authBytes)
-  w.int64((value.sessionLifetimeMs ?? 0n))
+  w.int64((value.sessionLifetimeMs === undefined ? 0n : value.sessionLifetimeMs))
 }
 
 function encodeSaslAuthenticateResponseV2(w: Writer, value: SaslAuthenticateResponse, version: number): void {
   w.int16(value.errorCode)
   w.compactString(value.errorMessage)
   w.compactBytes(value.authBytes)
-  w.int64((value.sessionLifetimeMs ?? 0n))
+  w.int64((value.sessionLifetimeMs === undefined ? 0n : value.sessionLifetimeMs))
   w.uvarint(0)
 }
 

@@ -192,9 +192,9 @@ function encodeStopReplicaRequestV0(w: Writer, value: StopReplicaRequest, versio
     throw fieldNotInVersion('StopReplica', version, 'StopReplicaRequest', 'isKRaftController', '4+')
   }
   w.int32(value.controllerEpoch)
-  w.bool((value.deletePartitions ?? false))
+  w.bool((value.deletePartitions === undefined ? false : value.deletePartitions))
   {
-    const given = (value.ungroupedPartitions ?? [])
+    const given = (value.ungroupedPartitions === undefined ? [] : value.ungroupedPartitions)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeStopReplicaRequestStopReplicaPartitionV0V0(w, element, version)
@@ -214,13 +214,13 @@ function encodeStopReplicaRequestV1(w: Writer, value: StopReplicaRequest, versio
     throw fieldNotInVersion('StopReplica', version, 'StopReplicaRequest', 'isKRaftController', '4+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch ?? -1n))
-  w.bool((value.deletePartitions ?? false))
+  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
+  w.bool((value.deletePartitions === undefined ? false : value.deletePartitions))
   if (value.ungroupedPartitions !== undefined && !(value.ungroupedPartitions.length === 0)) {
     throw fieldNotInVersion('StopReplica', version, 'StopReplicaRequest', 'ungroupedPartitions', '0')
   }
   {
-    const given = (value.topics ?? [])
+    const given = (value.topics === undefined ? [] : value.topics)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeStopReplicaRequestStopReplicaTopicV1V1(w, element, version)
@@ -237,13 +237,13 @@ function encodeStopReplicaRequestV2(w: Writer, value: StopReplicaRequest, versio
     throw fieldNotInVersion('StopReplica', version, 'StopReplicaRequest', 'isKRaftController', '4+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch ?? -1n))
-  w.bool((value.deletePartitions ?? false))
+  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
+  w.bool((value.deletePartitions === undefined ? false : value.deletePartitions))
   if (value.ungroupedPartitions !== undefined && !(value.ungroupedPartitions.length === 0)) {
     throw fieldNotInVersion('StopReplica', version, 'StopReplicaRequest', 'ungroupedPartitions', '0')
   }
   {
-    const given = (value.topics ?? [])
+    const given = (value.topics === undefined ? [] : value.topics)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeStopReplicaRequestStopReplicaTopicV1V2(w, element, version)
@@ -261,7 +261,7 @@ function encodeStopReplicaRequestV3(w: Writer, value: StopReplicaRequest, versio
     throw fieldNotInVersion('StopReplica', version, 'StopReplicaRequest', 'isKRaftController', '4+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch ?? -1n))
+  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
   if (value.deletePartitions !== undefined && !(value.deletePartitions === false)) {
     throw fieldNotInVersion('StopReplica', version, 'StopReplicaRequest', 'deletePartitions', '0-2')
   }
@@ -272,7 +272,7 @@ function encodeStopReplicaRequestV3(w: Writer, value: StopReplicaRequest, versio
     throw fieldNotInVersion('StopReplica', version, 'StopReplicaRequest', 'topics', '1-2')
   }
   {
-    const given = (value.topicStates ?? [])
+    const given = (value.topicStates === undefined ? [] : value.topicStates)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeStopReplicaRequestStopReplicaTopicStateV3toV4(w, element, version)
@@ -283,9 +283,9 @@ function encodeStopReplicaRequestV3(w: Writer, value: StopReplicaRequest, versio
 
 function encodeStopReplicaRequestV4(w: Writer, value: StopReplicaRequest, version: number): void {
   w.int32(value.controllerId)
-  w.bool((value.isKRaftController ?? false))
+  w.bool((value.isKRaftController === undefined ? false : value.isKRaftController))
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch ?? -1n))
+  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
   if (value.deletePartitions !== undefined && !(value.deletePartitions === false)) {
     throw fieldNotInVersion('StopReplica', version, 'StopReplicaRequest', 'deletePartitions', '0-2')
   }
@@ -296,7 +296,7 @@ function encodeStopReplicaRequestV4(w: Writer, value: StopReplicaRequest, versio
     throw fieldNotInVersion('StopReplica', version, 'StopReplicaRequest', 'topics', '1-2')
   }
   {
-    const given = (value.topicStates ?? [])
+    const given = (value.topicStates === undefined ? [] : value.topicStates)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeStopReplicaRequestStopReplicaTopicStateV3toV4(w, element, version)

@@ -99,7 +99,7 @@ function encodeSyncGroupRequestV3(w: Writer, value: SyncGroupRequest, version: n
   w.string(value.groupId)
   w.int32(value.generationId)
   w.string(value.memberId)
-  w.string((value.groupInstanceId ?? null))
+  w.string((value.groupInstanceId === undefined ? null : value.groupInstanceId))
   w.arrayLength(value.assignments.length)
   for (const element of value.assignments) {
     encodeSyncGroupRequestSyncGroupRequestAssignmentV0toV3(w, element, version)
@@ -110,7 +110,7 @@ function encodeSyncGroupRequestV4(w: Writer, value: SyncGroupRequest, version: n
   w.compactString(value.groupId)
   w.int32(value.generationId)
   w.compactString(value.memberId)
-  w.compactString((value.groupInstanceId ?? null))
+  w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
   w.compactArrayLength(value.assignments.length)
   for (const element of value.assignments) {
     encodeSyncGroupRequestSyncGroupRequestAssignmentV4toV5(w, element, version)
@@ -122,9 +122,9 @@ function encodeSyncGroupRequestV5(w: Writer, value: SyncGroupRequest, version: n
   w.compactString(value.groupId)
   w.int32(value.generationId)
   w.compactString(value.memberId)
-  w.compactString((value.groupInstanceId ?? null))
-  w.compactString((value.protocolType ?? null))
-  w.compactString((value.protocolName ?? null))
+  w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
+  w.compactString((value.protocolType === undefined ? null : value.protocolType))
+  w.compactString((value.protocolName === undefined ? null : value.protocolName))
   w.compactArrayLength(value.assignments.length)
   for (const element of value.assignments) {
     encodeSyncGroupRequestSyncGroupRequestAssignmentV4toV5(w, element, version)
@@ -220,23 +220,23 @@ function encodeSyncGroupResponseV0(w: Writer, value: SyncGroupResponse, version:
 }
 
 function encodeSyncGroupResponseV1toV3(w: Writer, value: SyncGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16(value.errorCode)
   w.bytes(value.assignment)
 }
 
 function encodeSyncGroupResponseV4(w: Writer, value: SyncGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16(value.errorCode)
   w.compactBytes(value.assignment)
   w.uvarint(0)
 }
 
 function encodeSyncGroupResponseV5(w: Writer, value: SyncGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs ?? 0))
+  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16(value.errorCode)
-  w.compactString((value.protocolType ?? null))
-  w.compactString((value.protocolName ?? null))
+  w.compactString((value.protocolType === undefined ? null : value.protocolType))
+  w.compactString((value.protocolName === undefined ? null : value.protocolName))
   w.compactBytes(value.assignment)
   w.uvarint(0)
 }

@@ -76,14 +76,14 @@ function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV0toV1(w: Wr
 function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV2(w: Writer, value: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
-  w.int32((value.committedLeaderEpoch ?? -1))
+  w.int32((value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch))
   w.string(value.committedMetadata)
 }
 
 function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV3toV4(w: Writer, value: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
-  w.int32((value.committedLeaderEpoch ?? -1))
+  w.int32((value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch))
   w.compactString(value.committedMetadata)
   w.uvarint(0)
 }
@@ -250,9 +250,9 @@ function encodeTxnOffsetCommitRequestV3toV4(w: Writer, value: TxnOffsetCommitReq
   w.compactString(value.groupId)
   w.int64(value.producerId)
   w.int16(value.producerEpoch)
-  w.int32((value.generationId ?? -1))
-  w.compactString((value.memberId ?? ''))
-  w.compactString((value.groupInstanceId ?? null))
+  w.int32((value.generationId === undefined ? -1 : value.generationId))
+  w.compactString((value.memberId === undefined ? '' : value.memberId))
+  w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopicV3toV4(w, element, version)

@@ -50,7 +50,7 @@ export interface UpdateFeaturesResponseUpdatableFeatureResult {
 function encodeUpdateFeaturesRequestFeatureUpdateKeyV0(w: Writer, value: UpdateFeaturesRequestFeatureUpdateKey, version: number): void {
   w.compactString(value.feature)
   w.int16(value.maxVersionLevel)
-  w.bool((value.allowDowngrade ?? false))
+  w.bool((value.allowDowngrade === undefined ? false : value.allowDowngrade))
   if (value.upgradeType !== undefined && !(value.upgradeType === 1)) {
     throw fieldNotInVersion('UpdateFeatures', version, 'UpdateFeaturesRequestFeatureUpdateKey', 'upgradeType', '1+')
   }
@@ -63,7 +63,7 @@ function encodeUpdateFeaturesRequestFeatureUpdateKeyV1toV2(w: Writer, value: Upd
   if (value.allowDowngrade !== undefined && !(value.allowDowngrade === false)) {
     throw fieldNotInVersion('UpdateFeatures', version, 'UpdateFeaturesRequestFeatureUpdateKey', 'allowDowngrade', '0')
   }
-  w.int8((value.upgradeType ?? 1))
+  w.int8((value.upgradeType === undefined ? 1 : value.upgradeType))
   w.uvarint(0)
 }
 
@@ -119,7 +119,7 @@ function encodeUpdateFeaturesRequestV1toV2(w: Writer, value: UpdateFeaturesReque
   for (const element of value.featureUpdates) {
     encodeUpdateFeaturesRequestFeatureUpdateKeyV1toV2(w, element, version)
   }
-  w.bool((value.validateOnly ?? false))
+  w.bool((value.validateOnly === undefined ? false : value.validateOnly))
   w.uvarint(0)
 }
 
@@ -184,7 +184,7 @@ function encodeUpdateFeaturesResponseV0toV1(w: Writer, value: UpdateFeaturesResp
   w.int16(value.errorCode)
   w.compactString(value.errorMessage)
   {
-    const given = (value.results ?? [])
+    const given = (value.results === undefined ? [] : value.results)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeUpdateFeaturesResponseUpdatableFeatureResultV0toV1(w, element, version)

@@ -89,7 +89,7 @@ export interface UpdateMetadataResponse {
 }
 
 function encodeUpdateMetadataRequestUpdateMetadataPartitionStateV0toV3(w: Writer, value: UpdateMetadataRequestUpdateMetadataPartitionState, version: number): void {
-  w.string((value.topicName ?? ''))
+  w.string((value.topicName === undefined ? '' : value.topicName))
   w.int32(value.partitionIndex)
   w.int32(value.controllerEpoch)
   w.int32(value.leader)
@@ -106,7 +106,7 @@ function encodeUpdateMetadataRequestUpdateMetadataPartitionStateV0toV3(w: Writer
 }
 
 function encodeUpdateMetadataRequestUpdateMetadataPartitionStateV4(w: Writer, value: UpdateMetadataRequestUpdateMetadataPartitionState, version: number): void {
-  w.string((value.topicName ?? ''))
+  w.string((value.topicName === undefined ? '' : value.topicName))
   w.int32(value.partitionIndex)
   w.int32(value.controllerEpoch)
   w.int32(value.leader)
@@ -121,7 +121,7 @@ function encodeUpdateMetadataRequestUpdateMetadataPartitionStateV4(w: Writer, va
     w.int32(element)
   }
   {
-    const given = (value.offlineReplicas ?? [])
+    const given = (value.offlineReplicas === undefined ? [] : value.offlineReplicas)
     w.arrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -144,7 +144,7 @@ function encodeUpdateMetadataRequestUpdateMetadataPartitionStateV5(w: Writer, va
     w.int32(element)
   }
   {
-    const given = (value.offlineReplicas ?? [])
+    const given = (value.offlineReplicas === undefined ? [] : value.offlineReplicas)
     w.arrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -167,7 +167,7 @@ function encodeUpdateMetadataRequestUpdateMetadataPartitionStateV6toV8(w: Writer
     w.int32(element)
   }
   {
-    const given = (value.offlineReplicas ?? [])
+    const given = (value.offlineReplicas === undefined ? [] : value.offlineReplicas)
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -289,14 +289,14 @@ function encodeUpdateMetadataRequestUpdateMetadataEndpointV1toV2(w: Writer, valu
 function encodeUpdateMetadataRequestUpdateMetadataEndpointV3toV5(w: Writer, value: UpdateMetadataRequestUpdateMetadataEndpoint, version: number): void {
   w.int32(value.port)
   w.string(value.host)
-  w.string((value.listener ?? ''))
+  w.string((value.listener === undefined ? '' : value.listener))
   w.int16(value.securityProtocol)
 }
 
 function encodeUpdateMetadataRequestUpdateMetadataEndpointV6toV8(w: Writer, value: UpdateMetadataRequestUpdateMetadataEndpoint, version: number): void {
   w.int32(value.port)
   w.compactString(value.host)
-  w.compactString((value.listener ?? ''))
+  w.compactString((value.listener === undefined ? '' : value.listener))
   w.int16(value.securityProtocol)
   w.uvarint(0)
 }
@@ -354,14 +354,14 @@ function decodeUpdateMetadataRequestUpdateMetadataEndpointV6toV8(r: Reader): Upd
 
 function encodeUpdateMetadataRequestUpdateMetadataBrokerV0(w: Writer, value: UpdateMetadataRequestUpdateMetadataBroker, version: number): void {
   w.int32(value.id)
-  w.string((value.v0Host ?? ''))
-  w.int32((value.v0Port ?? 0))
+  w.string((value.v0Host === undefined ? '' : value.v0Host))
+  w.int32((value.v0Port === undefined ? 0 : value.v0Port))
 }
 
 function encodeUpdateMetadataRequestUpdateMetadataBrokerV1(w: Writer, value: UpdateMetadataRequestUpdateMetadataBroker, version: number): void {
   w.int32(value.id)
   {
-    const given = (value.endpoints ?? [])
+    const given = (value.endpoints === undefined ? [] : value.endpoints)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataEndpointV1toV2(w, element, version)
@@ -372,37 +372,37 @@ function encodeUpdateMetadataRequestUpdateMetadataBrokerV1(w: Writer, value: Upd
 function encodeUpdateMetadataRequestUpdateMetadataBrokerV2(w: Writer, value: UpdateMetadataRequestUpdateMetadataBroker, version: number): void {
   w.int32(value.id)
   {
-    const given = (value.endpoints ?? [])
+    const given = (value.endpoints === undefined ? [] : value.endpoints)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataEndpointV1toV2(w, element, version)
     }
   }
-  w.string((value.rack ?? ''))
+  w.string((value.rack === undefined ? '' : value.rack))
 }
 
 function encodeUpdateMetadataRequestUpdateMetadataBrokerV3toV5(w: Writer, value: UpdateMetadataRequestUpdateMetadataBroker, version: number): void {
   w.int32(value.id)
   {
-    const given = (value.endpoints ?? [])
+    const given = (value.endpoints === undefined ? [] : value.endpoints)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataEndpointV3toV5(w, element, version)
     }
   }
-  w.string((value.rack ?? ''))
+  w.string((value.rack === undefined ? '' : value.rack))
 }
 
 function encodeUpdateMetadataRequestUpdateMetadataBrokerV6toV8(w: Writer, value: UpdateMetadataRequestUpdateMetadataBroker, version: number): void {
   w.int32(value.id)
   {
-    const given = (value.endpoints ?? [])
+    const given = (value.endpoints === undefined ? [] : value.endpoints)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataEndpointV6toV8(w, element, version)
     }
   }
-  w.compactString((value.rack ?? ''))
+  w.compactString((value.rack === undefined ? '' : value.rack))
   w.uvarint(0)
 }
 
@@ -500,7 +500,7 @@ function encodeUpdateMetadataRequestUpdateMetadataTopicStateV6(w: Writer, value:
 
 function encodeUpdateMetadataRequestUpdateMetadataTopicStateV7toV8(w: Writer, value: UpdateMetadataRequestUpdateMetadataTopicState, version: number): void {
   w.compactString(value.topicName)
-  w.uuid((value.topicId ?? ZERO_UUID))
+  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
   w.compactArrayLength(value.partitionStates.length)
   for (const element of value.partitionStates) {
     encodeUpdateMetadataRequestUpdateMetadataPartitionStateV6toV8(w, element, version)
@@ -563,7 +563,7 @@ function encodeUpdateMetadataRequestV0(w: Writer, value: UpdateMetadataRequest, 
   }
   w.int32(value.controllerEpoch)
   {
-    const given = (value.ungroupedPartitionStates ?? [])
+    const given = (value.ungroupedPartitionStates === undefined ? [] : value.ungroupedPartitionStates)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataPartitionStateV0toV3(w, element, version)
@@ -588,7 +588,7 @@ function encodeUpdateMetadataRequestV1(w: Writer, value: UpdateMetadataRequest, 
   }
   w.int32(value.controllerEpoch)
   {
-    const given = (value.ungroupedPartitionStates ?? [])
+    const given = (value.ungroupedPartitionStates === undefined ? [] : value.ungroupedPartitionStates)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataPartitionStateV0toV3(w, element, version)
@@ -613,7 +613,7 @@ function encodeUpdateMetadataRequestV2(w: Writer, value: UpdateMetadataRequest, 
   }
   w.int32(value.controllerEpoch)
   {
-    const given = (value.ungroupedPartitionStates ?? [])
+    const given = (value.ungroupedPartitionStates === undefined ? [] : value.ungroupedPartitionStates)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataPartitionStateV0toV3(w, element, version)
@@ -638,7 +638,7 @@ function encodeUpdateMetadataRequestV3(w: Writer, value: UpdateMetadataRequest, 
   }
   w.int32(value.controllerEpoch)
   {
-    const given = (value.ungroupedPartitionStates ?? [])
+    const given = (value.ungroupedPartitionStates === undefined ? [] : value.ungroupedPartitionStates)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataPartitionStateV0toV3(w, element, version)
@@ -663,7 +663,7 @@ function encodeUpdateMetadataRequestV4(w: Writer, value: UpdateMetadataRequest, 
   }
   w.int32(value.controllerEpoch)
   {
-    const given = (value.ungroupedPartitionStates ?? [])
+    const given = (value.ungroupedPartitionStates === undefined ? [] : value.ungroupedPartitionStates)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataPartitionStateV4(w, element, version)
@@ -687,12 +687,12 @@ function encodeUpdateMetadataRequestV5(w: Writer, value: UpdateMetadataRequest, 
     throw fieldNotInVersion('UpdateMetadata', version, 'UpdateMetadataRequest', 'type', '8+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch ?? -1n))
+  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
   if (value.ungroupedPartitionStates !== undefined && !(value.ungroupedPartitionStates.length === 0)) {
     throw fieldNotInVersion('UpdateMetadata', version, 'UpdateMetadataRequest', 'ungroupedPartitionStates', '0-4')
   }
   {
-    const given = (value.topicStates ?? [])
+    const given = (value.topicStates === undefined ? [] : value.topicStates)
     w.arrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataTopicStateV5(w, element, version)
@@ -713,12 +713,12 @@ function encodeUpdateMetadataRequestV6(w: Writer, value: UpdateMetadataRequest, 
     throw fieldNotInVersion('UpdateMetadata', version, 'UpdateMetadataRequest', 'type', '8+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch ?? -1n))
+  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
   if (value.ungroupedPartitionStates !== undefined && !(value.ungroupedPartitionStates.length === 0)) {
     throw fieldNotInVersion('UpdateMetadata', version, 'UpdateMetadataRequest', 'ungroupedPartitionStates', '0-4')
   }
   {
-    const given = (value.topicStates ?? [])
+    const given = (value.topicStates === undefined ? [] : value.topicStates)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataTopicStateV6(w, element, version)
@@ -740,12 +740,12 @@ function encodeUpdateMetadataRequestV7(w: Writer, value: UpdateMetadataRequest, 
     throw fieldNotInVersion('UpdateMetadata', version, 'UpdateMetadataRequest', 'type', '8+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch ?? -1n))
+  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
   if (value.ungroupedPartitionStates !== undefined && !(value.ungroupedPartitionStates.length === 0)) {
     throw fieldNotInVersion('UpdateMetadata', version, 'UpdateMetadataRequest', 'ungroupedPartitionStates', '0-4')
   }
   {
-    const given = (value.topicStates ?? [])
+    const given = (value.topicStates === undefined ? [] : value.topicStates)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataTopicStateV7toV8(w, element, version)
@@ -760,14 +760,14 @@ function encodeUpdateMetadataRequestV7(w: Writer, value: UpdateMetadataRequest, 
 
 function encodeUpdateMetadataRequestV8(w: Writer, value: UpdateMetadataRequest, version: number): void {
   w.int32(value.controllerId)
-  w.bool((value.isKRaftController ?? false))
+  w.bool((value.isKRaftController === undefined ? false : value.isKRaftController))
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch ?? -1n))
+  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
   if (value.ungroupedPartitionStates !== undefined && !(value.ungroupedPartitionStates.length === 0)) {
     throw fieldNotInVersion('UpdateMetadata', version, 'UpdateMetadataRequest', 'ungroupedPartitionStates', '0-4')
   }
   {
-    const given = (value.topicStates ?? [])
+    const given = (value.topicStates === undefined ? [] : value.topicStates)
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataTopicStateV7toV8(w, element, version)

@@ -95,8 +95,8 @@ function encodeVoteRequestPartitionDataV1(w: Writer, value: VoteRequestPartition
   w.int32(value.partitionIndex)
   w.int32(value.candidateEpoch)
   w.int32(value.candidateId)
-  w.uuid((value.candidateDirectoryId ?? ZERO_UUID))
-  w.uuid((value.voterDirectoryId ?? ZERO_UUID))
+  w.uuid((value.candidateDirectoryId === undefined ? ZERO_UUID : value.candidateDirectoryId))
+  w.uuid((value.voterDirectoryId === undefined ? ZERO_UUID : value.voterDirectoryId))
   w.int32(value.lastOffsetEpoch)
   w.int64(value.lastOffset)
   w.uvarint(0)
@@ -207,7 +207,7 @@ function encodeVoteRequestV0(w: Writer, value: VoteRequest, version: number): vo
 
 function encodeVoteRequestV1(w: Writer, value: VoteRequest, version: number): void {
   w.compactString(value.clusterId)
-  w.int32((value.voterId ?? -1))
+  w.int32((value.voterId === undefined ? -1 : value.voterId))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeVoteRequestTopicDataV1(w, element, version)

@@ -1,0 +1,108 @@
+/**
+ * CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of
+ * RecordBatch v2. Slicing-by-16: sixteen 256-entry tables let the loop consume
+ * sixteen bytes per iteration. Measured against slicing-by-8 on Node 20 here
+ * (1 MiB input, interleaved runs, median): by-16 ~1000 MB/s, by-8 ~700-900 MB/s,
+ * so by-16 it is. Reading the sixteen bytes as four aligned 32-bit words through
+ * an Int32Array view (little-endian hosts) nearly doubles that again (~1400
+ * MB/s vs ~750 MB/s byte by byte in the same run), so large inputs take that path.
+ */
+import { endianness } from 'node:os'
+
+const POLYNOMIAL = 0x82f63b78
+const SLICES = 16
+/** Below this many bytes, creating a word view costs more than it saves. */
+const WORD_PATH_MIN_BYTES = 256
+const LITTLE_ENDIAN = endianness() === 'LE'
+
+/** `TABLES[k * 256 + b]`: the CRC contribution of byte `b` followed by `k` zero bytes. */
+const TABLES: Int32Array = buildTables()
+
+function buildTables(): Int32Array {
+  const tables = new Int32Array(SLICES * 256)
+  for (let b = 0; b < 256; b++) {
+    let crc = b
+    for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ POLYNOMIAL : crc >>> 1
+    tables[b] = crc
+  }
+  for (let b = 0; b < 256; b++) {
+    let crc = tables[b]!
+    for (let k = 1; k < SLICES; k++) {
+      crc = tables[crc & 0xff]! ^ (crc >>> 8)
+      tables[k * 256 + b] = crc
+    }
+  }
+  return tables
+}
+
+/**
+ * CRC-32C of `bytes[start, end)`, continuing from `initial` (the unsigned
+ * result of a previous call over the preceding bytes; 0 to start afresh).
+ *
+ * @returns the checksum as an unsigned 32-bit integer.
+ *
+ * @example
+ * ```ts
+ * crc32c(Buffer.from('123456789')) // 0xe3069283
+ * const whole = crc32c(bytes)
+ * const resumed = crc32c(bytes, 10, bytes.length, crc32c(bytes, 0, 10)) // === whole
+ * ```
+ */
+export function crc32c(bytes: Uint8Array, start = 0, end: number = bytes.length, initial = 0): number {
+  const t = TABLES
+  let crc = ~initial
+  let i = start
+  if (LITTLE_ENDIAN && end - start >= WORD_PATH_MIN_BYTES) {
+    while (((bytes.byteOffset + i) & 3) !== 0) crc = t[(crc ^ bytes[i++]!) & 0xff]! ^ (crc >>> 8)
+    const wordCount = ((end - i) >>> 4) << 2
+    const words = new Int32Array(bytes.buffer, bytes.byteOffset + i, wordCount)
+    for (let w = 0; w < wordCount; w += 4) {
+      const a = crc ^ words[w]!
+      const b = words[w + 1]!
+      const c = words[w + 2]!
+      const d = words[w + 3]!
+      crc =
+        t[3840 + (a & 0xff)]! ^
+        t[3584 + ((a >>> 8) & 0xff)]! ^
+        t[3328 + ((a >>> 16) & 0xff)]! ^
+        t[3072 + (a >>> 24)]! ^
+        t[2816 + (b & 0xff)]! ^
+        t[2560 + ((b >>> 8) & 0xff)]! ^
+        t[2304 + ((b >>> 16) & 0xff)]! ^
+        t[2048 + (b >>> 24)]! ^
+        t[1792 + (c & 0xff)]! ^
+        t[1536 + ((c >>> 8) & 0xff)]! ^
+        t[1280 + ((c >>> 16) & 0xff)]! ^
+        t[1024 + (c >>> 24)]! ^
+        t[768 + (d & 0xff)]! ^
+        t[512 + ((d >>> 8) & 0xff)]! ^
+        t[256 + ((d >>> 16) & 0xff)]! ^
+        t[d >>> 24]!
+    }
+    i += wordCount * 4
+  }
+  const blockEnd = i + ((end - i) & ~15)
+  while (i < blockEnd) {
+    const first = crc ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24))
+    crc =
+      t[3840 + (first & 0xff)]! ^
+      t[3584 + ((first >>> 8) & 0xff)]! ^
+      t[3328 + ((first >>> 16) & 0xff)]! ^
+      t[3072 + (first >>> 24)]! ^
+      t[2816 + bytes[i + 4]!]! ^
+      t[2560 + bytes[i + 5]!]! ^
+      t[2304 + bytes[i + 6]!]! ^
+      t[2048 + bytes[i + 7]!]! ^
+      t[1792 + bytes[i + 8]!]! ^
+      t[1536 + bytes[i + 9]!]! ^
+      t[1280 + bytes[i + 10]!]! ^
+      t[1024 + bytes[i + 11]!]! ^
+      t[768 + bytes[i + 12]!]! ^
+      t[512 + bytes[i + 13]!]! ^
+      t[256 + bytes[i + 14]!]! ^
+      t[bytes[i + 15]!]!
+    i += 16
+  }
+  while (i < end) crc = t[(crc ^ bytes[i++]!) & 0xff]! ^ (crc >>> 8)
+  return ~crc >>> 0
+}

@@ -91,6 +91,8 @@ export interface MockCluster {
   readonly pid: number
   /** Whether `stop()` was called or the process exited. */
   readonly stopped: boolean
+  /** Settles (never rejects) once the process has exited, whether by `stop()` or on its own. */
+  readonly exited: Promise<void>
   /**
    * Version ranges the mock advertised at start, before any `setApiVersion`:
    * the most it implements. Indexed by nothing; search by `apiKey`.
@@ -237,9 +239,9 @@ class MockClusterProcess implements MockCluster {
   private readonly pending = new Map<number, Pending>()
   private readonly stderrTail: string[] = []
   private nextId = 1
-  private exited = false
+  private hasExited = false
   private stopRequested = false
-  private readonly exitPromise: Promise<void>
+  readonly exited: Promise<void>
   private stopPromise: Promise<void> | undefined
   private onReady: ((line: string) => void) | undefined
 
@@ -247,9 +249,9 @@ class MockClusterProcess implements MockCluster {
     this.child = child
     if (child.pid === undefined) throw new MockClusterStoppedError('the mock cluster process did not start')
     this.pid = child.pid
-    this.exitPromise = new Promise((resolve) => {
+    this.exited = new Promise<void>((resolve) => {
       child.on('exit', (code, signal) => {
-        this.exited = true
+        this.hasExited = true
         liveClusters.delete(this)
         const why = this.stopRequested
           ? 'the mock cluster was stopped'
@@ -301,12 +303,12 @@ class MockClusterProcess implements MockCluster {
   }
 
   get stopped(): boolean {
-    return this.stopRequested || this.exited
+    return this.stopRequested || this.hasExited
   }
 
   /** Synchronous last resort for process exit; stop() is the normal way. */
   killNow(): void {
-    if (this.exited) return
+    if (this.hasExited) return
     this.stopRequested = true
     try {
       process.kill(this.pid, 'SIGKILL')
@@ -322,7 +324,7 @@ class MockClusterProcess implements MockCluster {
     // Keep the event loop alive until the exit is observed, so stop() always settles.
     this.child.ref()
     this.killNow()
-    this.stopPromise = this.exitPromise.then(() => {
+    this.stopPromise = this.exited.then(() => {
       this.child.stdin.destroy()
       this.child.stdout.destroy()
       this.child.stderr.destroy()
@@ -337,7 +339,7 @@ class MockClusterProcess implements MockCluster {
           hint: 'Raise startTimeoutMs on a very slow machine',
         }))
       }, timeoutMs)
-      void this.exitPromise.then(() => {
+      void this.exited.then(() => {
         clearTimeout(timer)
         reject(new MockClusterStoppedError(`the mock cluster process exited before it was ready${this.stderrSummary()}`))
       })

@@ -89,7 +89,7 @@ interface FieldSpec {
 interface StructSpec {
   /** Name inside the message (`TopicProduceData`; the message name for the root). */
   specName: string
-  /** TypeScript interface name (`ProduceRequestTopicProduceData`). */
+  /** TypeScript interface name (`ProduceRequestTopicProduceData`; `MetadataResponseBroker` is not prefixed twice). */
   tsName: string
   fields: FieldSpec[]
   /** Versions of the message in which this struct appears on the wire. */
@@ -167,7 +167,7 @@ function parseMessage(file: string, text: string): MessageSpec {
 
   const define = (specName: string, fields: JsonField[], about: string): StructSpec => {
     if (structs.has(specName)) throw new Error(`${file}: struct ${specName} is defined twice`)
-    const struct: StructSpec = { specName, tsName: specName === name ? name : name + specName, fields: [], used: new Set(), about }
+    const struct: StructSpec = { specName, tsName: specName.startsWith(name) ? specName : name + specName, fields: [], used: new Set(), about }
     structs.set(specName, struct)
     struct.fields = fields.map((field) => parseField(field))
     return struct

@@ -32,13 +32,13 @@ export interface DescribeTopicPartitionsResponse {
   /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+) */
   throttleTimeMs: number
   /** Each topic in the response. (versions 0+) */
-  topics: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic[]
+  topics: DescribeTopicPartitionsResponseTopic[]
   /** The next topic and partition index to fetch details for. (versions 0+, nullable 0+, default null) */
   nextCursor: DescribeTopicPartitionsResponseCursor | null
 }
 
 /** Each topic in the response. */
-export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic {
+export interface DescribeTopicPartitionsResponseTopic {
   /** The topic error, or 0 if there was no error. (versions 0+) */
   errorCode: number
   /** The topic name. (versions 0+, nullable 0+) */
@@ -48,13 +48,13 @@ export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseT
   /** True if the topic is internal. (versions 0+, default false) */
   isInternal: boolean
   /** Each partition in the topic. (versions 0+) */
-  partitions: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition[]
+  partitions: DescribeTopicPartitionsResponsePartition[]
   /** 32-bit bitfield to represent authorized operations for this topic. (versions 0+, default -2147483648) */
   topicAuthorizedOperations: number
 }
 
 /** Each partition in the topic. */
-export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition {
+export interface DescribeTopicPartitionsResponsePartition {
   /** The partition error, or 0 if there was no error. (versions 0+) */
   errorCode: number
   /** The partition index. (versions 0+) */
@@ -154,7 +154,7 @@ function decodeDescribeTopicPartitionsRequestV0(r: Reader): DescribeTopicPartiti
   }
 }
 
-function encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartitionV0(w: Writer, value: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition, version: number): void {
+function encodeDescribeTopicPartitionsResponsePartitionV0(w: Writer, value: DescribeTopicPartitionsResponsePartition, version: number): void {
   w.int16(value.errorCode)
   w.int32(value.partitionIndex)
   w.int32(value.leaderId)
@@ -190,7 +190,7 @@ function encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePar
   w.uvarint(0)
 }
 
-function decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartitionV0(r: Reader): DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition {
+function decodeDescribeTopicPartitionsResponsePartitionV0(r: Reader): DescribeTopicPartitionsResponsePartition {
   let at = ''
   try {
     at = 'errorCode'
@@ -219,20 +219,20 @@ function decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePar
   }
 }
 
-function encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopicV0(w: Writer, value: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic, version: number): void {
+function encodeDescribeTopicPartitionsResponseTopicV0(w: Writer, value: DescribeTopicPartitionsResponseTopic, version: number): void {
   w.int16(value.errorCode)
   w.compactString(value.name)
   w.uuid(value.topicId)
   w.bool(value.isInternal)
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartitionV0(w, element, version)
+    encodeDescribeTopicPartitionsResponsePartitionV0(w, element, version)
   }
   w.int32(value.topicAuthorizedOperations)
   w.uvarint(0)
 }
 
-function decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopicV0(r: Reader): DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic {
+function decodeDescribeTopicPartitionsResponseTopicV0(r: Reader): DescribeTopicPartitionsResponseTopic {
   let at = ''
   try {
     at = 'errorCode'
@@ -244,7 +244,7 @@ function decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTop
     at = 'isInternal'
     const f3 = r.bool()
     at = 'partitions'
-    const f4 = readArray(r, r.compactArrayLength(20), decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartitionV0)
+    const f4 = readArray(r, r.compactArrayLength(20), decodeDescribeTopicPartitionsResponsePartitionV0)
     at = 'topicAuthorizedOperations'
     const f5 = r.int32()
     at = '(tagged fields)'
@@ -280,7 +280,7 @@ function encodeDescribeTopicPartitionsResponseV0(w: Writer, value: DescribeTopic
   w.int32(value.throttleTimeMs)
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopicV0(w, element, version)
+    encodeDescribeTopicPartitionsResponseTopicV0(w, element, version)
   }
   if (value.nextCursor === null) {
     w.int8(-1)
@@ -297,7 +297,7 @@ function decodeDescribeTopicPartitionsResponseV0(r: Reader): DescribeTopicPartit
     at = 'throttleTimeMs'
     const f0 = r.int32()
     at = 'topics'
-    const f1 = readArray(r, r.compactArrayLength(26), decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopicV0)
+    const f1 = readArray(r, r.compactArrayLength(26), decodeDescribeTopicPartitionsResponseTopicV0)
     at = 'nextCursor'
     const f2 = (r.int8() < 0 ? null : decodeDescribeTopicPartitionsResponseCursorV0(r))
     at = '(tagged fields)'

@@ -18,13 +18,13 @@ export interface JoinGroupRequest {
   /** The unique name the for class of protocols implemented by the group we want to join. (versions 0+) */
   protocolType: string
   /** The list of protocols that the member supports. (versions 0+) */
-  protocols: JoinGroupRequestJoinGroupRequestProtocol[]
+  protocols: JoinGroupRequestProtocol[]
   /** The reason why the member (re-)joins the group. (versions 8+, nullable 8+, default null) */
   reason?: string | null
 }
 
 /** The list of protocols that the member supports. */
-export interface JoinGroupRequestJoinGroupRequestProtocol {
+export interface JoinGroupRequestProtocol {
   /** The protocol name. (versions 0+) */
   name: string
   /** The protocol metadata. (versions 0+) */
@@ -50,11 +50,11 @@ export interface JoinGroupResponse {
   /** The member ID assigned by the group coordinator. (versions 0+) */
   memberId: string
   /**  (versions 0+) */
-  members: JoinGroupResponseJoinGroupResponseMember[]
+  members: JoinGroupResponseMember[]
 }
 
 /** JoinGroupResponseMember of JoinGroupResponse. */
-export interface JoinGroupResponseJoinGroupResponseMember {
+export interface JoinGroupResponseMember {
   /** The group member ID. (versions 0+) */
   memberId: string
   /** The unique identifier of the consumer instance provided by end user. (versions 5+, nullable 5+, default null) */
@@ -63,18 +63,18 @@ export interface JoinGroupResponseJoinGroupResponseMember {
   metadata: Buffer
 }
 
-function encodeJoinGroupRequestJoinGroupRequestProtocolV0toV5(w: Writer, value: JoinGroupRequestJoinGroupRequestProtocol, version: number): void {
+function encodeJoinGroupRequestProtocolV0toV5(w: Writer, value: JoinGroupRequestProtocol, version: number): void {
   w.string(value.name)
   w.bytes(value.metadata)
 }
 
-function encodeJoinGroupRequestJoinGroupRequestProtocolV6toV9(w: Writer, value: JoinGroupRequestJoinGroupRequestProtocol, version: number): void {
+function encodeJoinGroupRequestProtocolV6toV9(w: Writer, value: JoinGroupRequestProtocol, version: number): void {
   w.compactString(value.name)
   w.compactBytes(value.metadata)
   w.uvarint(0)
 }
 
-function decodeJoinGroupRequestJoinGroupRequestProtocolV0toV5(r: Reader): JoinGroupRequestJoinGroupRequestProtocol {
+function decodeJoinGroupRequestProtocolV0toV5(r: Reader): JoinGroupRequestProtocol {
   let at = ''
   try {
     at = 'name'
@@ -87,7 +87,7 @@ function decodeJoinGroupRequestJoinGroupRequestProtocolV0toV5(r: Reader): JoinGr
   }
 }
 
-function decodeJoinGroupRequestJoinGroupRequestProtocolV6toV9(r: Reader): JoinGroupRequestJoinGroupRequestProtocol {
+function decodeJoinGroupRequestProtocolV6toV9(r: Reader): JoinGroupRequestProtocol {
   let at = ''
   try {
     at = 'name'
@@ -112,7 +112,7 @@ function encodeJoinGroupRequestV0(w: Writer, value: JoinGroupRequest, version: n
   w.string(value.protocolType)
   w.arrayLength(value.protocols.length)
   for (const element of value.protocols) {
-    encodeJoinGroupRequestJoinGroupRequestProtocolV0toV5(w, element, version)
+    encodeJoinGroupRequestProtocolV0toV5(w, element, version)
   }
 }
 
@@ -127,7 +127,7 @@ function encodeJoinGroupRequestV1toV4(w: Writer, value: JoinGroupRequest, versio
   w.string(value.protocolType)
   w.arrayLength(value.protocols.length)
   for (const element of value.protocols) {
-    encodeJoinGroupRequestJoinGroupRequestProtocolV0toV5(w, element, version)
+    encodeJoinGroupRequestProtocolV0toV5(w, element, version)
   }
 }
 
@@ -140,7 +140,7 @@ function encodeJoinGroupRequestV5(w: Writer, value: JoinGroupRequest, version: n
   w.string(value.protocolType)
   w.arrayLength(value.protocols.length)
   for (const element of value.protocols) {
-    encodeJoinGroupRequestJoinGroupRequestProtocolV0toV5(w, element, version)
+    encodeJoinGroupRequestProtocolV0toV5(w, element, version)
   }
 }
 
@@ -153,7 +153,7 @@ function encodeJoinGroupRequestV6toV7(w: Writer, value: JoinGroupRequest, versio
   w.compactString(value.protocolType)
   w.compactArrayLength(value.protocols.length)
   for (const element of value.protocols) {
-    encodeJoinGroupRequestJoinGroupRequestProtocolV6toV9(w, element, version)
+    encodeJoinGroupRequestProtocolV6toV9(w, element, version)
   }
   w.uvarint(0)
 }
@@ -167,7 +167,7 @@ function encodeJoinGroupRequestV8toV9(w: Writer, value: JoinGroupRequest, versio
   w.compactString(value.protocolType)
   w.compactArrayLength(value.protocols.length)
   for (const element of value.protocols) {
-    encodeJoinGroupRequestJoinGroupRequestProtocolV6toV9(w, element, version)
+    encodeJoinGroupRequestProtocolV6toV9(w, element, version)
   }
   w.compactString((value.reason === undefined ? null : value.reason))
   w.uvarint(0)
@@ -185,7 +185,7 @@ function decodeJoinGroupRequestV0(r: Reader): JoinGroupRequest {
     at = 'protocolType'
     const f5 = readStringNotNull(r)
     at = 'protocols'
-    const f6 = readArray(r, r.arrayLength(6), decodeJoinGroupRequestJoinGroupRequestProtocolV0toV5)
+    const f6 = readArray(r, r.arrayLength(6), decodeJoinGroupRequestProtocolV0toV5)
     return { groupId: f0, sessionTimeoutMs: f1, rebalanceTimeoutMs: -1, memberId: f3, groupInstanceId: null, protocolType: f5, protocols: f6, reason: null }
   } catch (error) {
     throw withSegment(error, at)
@@ -206,7 +206,7 @@ function decodeJoinGroupRequestV1toV4(r: Reader): JoinGroupRequest {
     at = 'protocolType'
     const f5 = readStringNotNull(r)
     at = 'protocols'
-    const f6 = readArray(r, r.arrayLength(6), decodeJoinGroupRequestJoinGroupRequestProtocolV0toV5)
+    const f6 = readArray(r, r.arrayLength(6), decodeJoinGroupRequestProtocolV0toV5)
     return { groupId: f0, sessionTimeoutMs: f1, rebalanceTimeoutMs: f2, memberId: f3, groupInstanceId: null, protocolType: f5, protocols: f6, reason: null }
   } catch (error) {
     throw withSegment(error, at)
@@ -229,7 +229,7 @@ function decodeJoinGroupRequestV5(r: Reader): JoinGroupRequest {
     at = 'protocolType'
     const f5 = readStringNotNull(r)
     at = 'protocols'
-    const f6 = readArray(r, r.arrayLength(6), decodeJoinGroupRequestJoinGroupRequestProtocolV0toV5)
+    const f6 = readArray(r, r.arrayLength(6), decodeJoinGroupRequestProtocolV0toV5)
     return { groupId: f0, sessionTimeoutMs: f1, rebalanceTimeoutMs: f2, memberId: f3, groupInstanceId: f4, protocolType: f5, protocols: f6, reason: null }
   } catch (error) {
     throw withSegment(error, at)
@@ -252,7 +252,7 @@ function decodeJoinGroupRequestV6toV7(r: Reader): JoinGroupRequest {
     at = 'protocolType'
     const f5 = readCompactStringNotNull(r)
     at = 'protocols'
-    const f6 = readArray(r, r.compactArrayLength(3), decodeJoinGroupRequestJoinGroupRequestProtocolV6toV9)
+    const f6 = readArray(r, r.compactArrayLength(3), decodeJoinGroupRequestProtocolV6toV9)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { groupId: f0, sessionTimeoutMs: f1, rebalanceTimeoutMs: f2, memberId: f3, groupInstanceId: f4, protocolType: f5, protocols: f6, reason: null }
@@ -277,7 +277,7 @@ function decodeJoinGroupRequestV8toV9(r: Reader): JoinGroupRequest {
     at = 'protocolType'
     const f5 = readCompactStringNotNull(r)
     at = 'protocols'
-    const f6 = readArray(r, r.compactArrayLength(3), decodeJoinGroupRequestJoinGroupRequestProtocolV6toV9)
+    const f6 = readArray(r, r.compactArrayLength(3), decodeJoinGroupRequestProtocolV6toV9)
     at = 'reason'
     const f7 = r.compactString()
     at = '(tagged fields)'
@@ -288,25 +288,25 @@ function decodeJoinGroupRequestV8toV9(r: Reader): JoinGroupRequest {
   }
 }
 
-function encodeJoinGroupResponseJoinGroupResponseMemberV0toV4(w: Writer, value: JoinGroupResponseJoinGroupResponseMember, version: number): void {
+function encodeJoinGroupResponseMemberV0toV4(w: Writer, value: JoinGroupResponseMember, version: number): void {
   w.string(value.memberId)
   w.bytes(value.metadata)
 }
 
-function encodeJoinGroupResponseJoinGroupResponseMemberV5(w: Writer, value: JoinGroupResponseJoinGroupResponseMember, version: number): void {
+function encodeJoinGroupResponseMemberV5(w: Writer, value: JoinGroupResponseMember, version: number): void {
   w.string(value.memberId)
   w.string((value.groupInstanceId === undefined ? null : value.groupInstanceId))
   w.bytes(value.metadata)
 }
 
-function encodeJoinGroupResponseJoinGroupResponseMemberV6toV9(w: Writer, value: JoinGroupResponseJoinGroupResponseMember, version: number): void {
+function encodeJoinGroupResponseMemberV6toV9(w: Writer, value: JoinGroupResponseMember, version: number): void {
   w.compactString(value.memberId)
   w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
   w.compactBytes(value.metadata)
   w.uvarint(0)
 }
 
-function decodeJoinGroupResponseJoinGroupResponseMemberV0toV4(r: Reader): JoinGroupResponseJoinGroupResponseMember {
+function decodeJoinGroupResponseMemberV0toV4(r: Reader): JoinGroupResponseMember {
   let at = ''
   try {
     at = 'memberId'
@@ -319,7 +319,7 @@ function decodeJoinGroupResponseJoinGroupResponseMemberV0toV4(r: Reader): JoinGr
   }
 }
 
-function decodeJoinGroupResponseJoinGroupResponseMemberV5(r: Reader): JoinGroupResponseJoinGroupResponseMember {
+function decodeJoinGroupResponseMemberV5(r: Reader): JoinGroupResponseMember {
   let at = ''
   try {
     at = 'memberId'
@@ -334,7 +334,7 @@ function decodeJoinGroupResponseJoinGroupResponseMemberV5(r: Reader): JoinGroupR
   }
 }
 
-function decodeJoinGroupResponseJoinGroupResponseMemberV6toV9(r: Reader): JoinGroupResponseJoinGroupResponseMember {
+function decodeJoinGroupResponseMemberV6toV9(r: Reader): JoinGroupResponseMember {
   let at = ''
   try {
     at = 'memberId'
@@ -363,7 +363,7 @@ function encodeJoinGroupResponseV0toV1(w: Writer, value: JoinGroupResponse, vers
   w.string(value.memberId)
   w.arrayLength(value.members.length)
   for (const element of value.members) {
-    encodeJoinGroupResponseJoinGroupResponseMemberV0toV4(w, element, version)
+    encodeJoinGroupResponseMemberV0toV4(w, element, version)
   }
 }
 
@@ -380,7 +380,7 @@ function encodeJoinGroupResponseV2toV4(w: Writer, value: JoinGroupResponse, vers
   w.string(value.memberId)
   w.arrayLength(value.members.length)
   for (const element of value.members) {
-    encodeJoinGroupResponseJoinGroupResponseMemberV0toV4(w, element, version)
+    encodeJoinGroupResponseMemberV0toV4(w, element, version)
   }
 }
 
@@ -397,7 +397,7 @@ function encodeJoinGroupResponseV5(w: Writer, value: JoinGroupResponse, version:
   w.string(value.memberId)
   w.arrayLength(value.members.length)
   for (const element of value.members) {
-    encodeJoinGroupResponseJoinGroupResponseMemberV5(w, element, version)
+    encodeJoinGroupResponseMemberV5(w, element, version)
   }
 }
 
@@ -414,7 +414,7 @@ function encodeJoinGroupResponseV6(w: Writer, value: JoinGroupResponse, version:
   w.compactString(value.memberId)
   w.compactArrayLength(value.members.length)
   for (const element of value.members) {
-    encodeJoinGroupResponseJoinGroupResponseMemberV6toV9(w, element, version)
+    encodeJoinGroupResponseMemberV6toV9(w, element, version)
   }
   w.uvarint(0)
 }
@@ -432,7 +432,7 @@ function encodeJoinGroupResponseV7toV8(w: Writer, value: JoinGroupResponse, vers
   w.compactString(value.memberId)
   w.compactArrayLength(value.members.length)
   for (const element of value.members) {
-    encodeJoinGroupResponseJoinGroupResponseMemberV6toV9(w, element, version)
+    encodeJoinGroupResponseMemberV6toV9(w, element, version)
   }
   w.uvarint(0)
 }
@@ -448,7 +448,7 @@ function encodeJoinGroupResponseV9(w: Writer, value: JoinGroupResponse, version:
   w.compactString(value.memberId)
   w.compactArrayLength(value.members.length)
   for (const element of value.members) {
-    encodeJoinGroupResponseJoinGroupResponseMemberV6toV9(w, element, version)
+    encodeJoinGroupResponseMemberV6toV9(w, element, version)
   }
   w.uvarint(0)
 }
@@ -467,7 +467,7 @@ function decodeJoinGroupResponseV0toV1(r: Reader): JoinGroupResponse {
     at = 'memberId'
     const f7 = readStringNotNull(r)
     at = 'members'
-    const f8 = readArray(r, r.arrayLength(6), decodeJoinGroupResponseJoinGroupResponseMemberV0toV4)
+    const f8 = readArray(r, r.arrayLength(6), decodeJoinGroupResponseMemberV0toV4)
     return { throttleTimeMs: 0, errorCode: f1, generationId: f2, protocolType: null, protocolName: f4, leader: f5, skipAssignment: false, memberId: f7, members: f8 }
   } catch (error) {
     throw withSegment(error, at)
@@ -490,7 +490,7 @@ function decodeJoinGroupResponseV2toV4(r: Reader): JoinGroupResponse {
     at = 'memberId'
     const f7 = readStringNotNull(r)
     at = 'members'
-    const f8 = readArray(r, r.arrayLength(6), decodeJoinGroupResponseJoinGroupResponseMemberV0toV4)
+    const f8 = readArray(r, r.arrayLength(6), decodeJoinGroupResponseMemberV0toV4)
     return { throttleTimeMs: f0, errorCode: f1, generationId: f2, protocolType: null, protocolName: f4, leader: f5, skipAssignment: false, memberId: f7, members: f8 }
   } catch (error) {
     throw withSegment(error, at)
@@ -513,7 +513,7 @@ function decodeJoinGroupResponseV5(r: Reader): JoinGroupResponse {
     at = 'memberId'
     const f7 = readStringNotNull(r)
     at = 'members'
-    const f8 = readArray(r, r.arrayLength(8), decodeJoinGroupResponseJoinGroupResponseMemberV5)
+    const f8 = readArray(r, r.arrayLength(8), decodeJoinGroupResponseMemberV5)
     return { throttleTimeMs: f0, errorCode: f1, generationId: f2, protocolType: null, protocolName: f4, leader: f5, skipAssignment: false, memberId: f7, members: f8 }
   } catch (error) {
     throw withSegment(error, at)
@@ -536,7 +536,7 @@ function decodeJoinGroupResponseV6(r: Reader): JoinGroupResponse {
     at = 'memberId'
     const f7 = readCompactStringNotNull(r)
     at = 'members'
-    const f8 = readArray(r, r.compactArrayLength(4), decodeJoinGroupResponseJoinGroupResponseMemberV6toV9)
+    const f8 = readArray(r, r.compactArrayLength(4), decodeJoinGroupResponseMemberV6toV9)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { throttleTimeMs: f0, errorCode: f1, generationId: f2, protocolType: null, protocolName: f4, leader: f5, skipAssignment: false, memberId: f7, members: f8 }
@@ -563,7 +563,7 @@ function decodeJoinGroupResponseV7toV8(r: Reader): JoinGroupResponse {
     at = 'memberId'
     const f7 = readCompactStringNotNull(r)
     at = 'members'
-    const f8 = readArray(r, r.compactArrayLength(4), decodeJoinGroupResponseJoinGroupResponseMemberV6toV9)
+    const f8 = readArray(r, r.compactArrayLength(4), decodeJoinGroupResponseMemberV6toV9)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { throttleTimeMs: f0, errorCode: f1, generationId: f2, protocolType: f3, protocolName: f4, leader: f5, skipAssignment: false, memberId: f7, members: f8 }
@@ -592,7 +592,7 @@ function decodeJoinGroupResponseV9(r: Reader): JoinGroupResponse {
     at = 'memberId'
     const f7 = readCompactStringNotNull(r)
     at = 'members'
-    const f8 = readArray(r, r.compactArrayLength(4), decodeJoinGroupResponseJoinGroupResponseMemberV6toV9)
+    const f8 = readArray(r, r.compactArrayLength(4), decodeJoinGroupResponseMemberV6toV9)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { throttleTimeMs: f0, errorCode: f1, generationId: f2, protocolType: f3, protocolName: f4, leader: f5, skipAssignment: f6, memberId: f7, members: f8 }

@@ -7,7 +7,7 @@ import { decodeFailure, encodeFailure, fieldNotInVersion, nullNotAllowed, readAr
 /** MetadataRequest, versions 0-12. */
 export interface MetadataRequest {
   /** The topics to fetch metadata for. (versions 0+, nullable 1+) */
-  topics: MetadataRequestMetadataRequestTopic[] | null
+  topics: MetadataRequestTopic[] | null
   /** If this is true, the broker may auto-create topics that we requested which do not already exist, if it is configured to do so. (versions 4+, default true) */
   allowAutoTopicCreation?: boolean
   /** Whether to include cluster authorized operations. (versions 8-10) */
@@ -17,7 +17,7 @@ export interface MetadataRequest {
 }
 
 /** The topics to fetch metadata for. */
-export interface MetadataRequestMetadataRequestTopic {
+export interface MetadataRequestTopic {
   /** The topic id. (versions 10+) */
   topicId?: string
   /** The topic name. (versions 0+, nullable 10+) */
@@ -29,19 +29,19 @@ export interface MetadataResponse {
   /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 3+) */
   throttleTimeMs?: number
   /** A list of brokers present in the cluster. (versions 0+) */
-  brokers: MetadataResponseMetadataResponseBroker[]
+  brokers: MetadataResponseBroker[]
   /** The cluster ID that responding broker belongs to. (versions 2+, nullable 2+, default null) */
   clusterId?: string | null
   /** The ID of the controller broker. (versions 1+, default -1) */
   controllerId?: number
   /** Each topic in the response. (versions 0+) */
-  topics: MetadataResponseMetadataResponseTopic[]
+  topics: MetadataResponseTopic[]
   /** 32-bit bitfield to represent authorized operations for this cluster. (versions 8-10, default -2147483648) */
   clusterAuthorizedOperations?: number
 }
 
 /** A list of brokers present in the cluster. */
-export interface MetadataResponseMetadataResponseBroker {
+export interface MetadataResponseBroker {
   /** The broker ID. (versions 0+) */
   nodeId: number
   /** The broker hostname. (versions 0+) */
@@ -53,7 +53,7 @@ export interface MetadataResponseMetadataResponseBroker {
 }
 
 /** Each topic in the response. */
-export interface MetadataResponseMetadataResponseTopic {
+export interface MetadataResponseTopic {
   /** The topic error, or 0 if there was no error. (versions 0+) */
   errorCode: number
   /** The topic name. Null for non-existing topics queried by ID. This is never null when ErrorCode is zero. One of Name and TopicId is always populated. (versions 0+, nullable 12+) */
@@ -63,13 +63,13 @@ export interface MetadataResponseMetadataResponseTopic {
   /** True if the topic is internal. (versions 1+, default false) */
   isInternal?: boolean
   /** Each partition in the topic. (versions 0+) */
-  partitions: MetadataResponseMetadataResponsePartition[]
+  partitions: MetadataResponsePartition[]
   /** 32-bit bitfield to represent authorized operations for this topic. (versions 8+, default -2147483648) */
   topicAuthorizedOperations?: number
 }
 
 /** Each partition in the topic. */
-export interface MetadataResponseMetadataResponsePartition {
+export interface MetadataResponsePartition {
   /** The partition error, or 0 if there was no error. (versions 0+) */
   errorCode: number
   /** The partition index. (versions 0+) */
@@ -86,24 +86,24 @@ export interface MetadataResponseMetadataResponsePartition {
   offlineReplicas?: number[]
 }
 
-function encodeMetadataRequestMetadataRequestTopicV0toV8(w: Writer, value: MetadataRequestMetadataRequestTopic, version: number): void {
-  if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataRequestMetadataRequestTopic', 'name')
+function encodeMetadataRequestTopicV0toV8(w: Writer, value: MetadataRequestTopic, version: number): void {
+  if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataRequestTopic', 'name')
   w.string(value.name)
 }
 
-function encodeMetadataRequestMetadataRequestTopicV9(w: Writer, value: MetadataRequestMetadataRequestTopic, version: number): void {
-  if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataRequestMetadataRequestTopic', 'name')
+function encodeMetadataRequestTopicV9(w: Writer, value: MetadataRequestTopic, version: number): void {
+  if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataRequestTopic', 'name')
   w.compactString(value.name)
   w.uvarint(0)
 }
 
-function encodeMetadataRequestMetadataRequestTopicV10toV12(w: Writer, value: MetadataRequestMetadataRequestTopic, version: number): void {
+function encodeMetadataRequestTopicV10toV12(w: Writer, value: MetadataRequestTopic, version: number): void {
   w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
   w.compactString(value.name)
   w.uvarint(0)
 }
 
-function decodeMetadataRequestMetadataRequestTopicV0toV8(r: Reader): MetadataRequestMetadataRequestTopic {
+function decodeMetadataRequestTopicV0toV8(r: Reader): MetadataRequestTopic {
   let at = ''
   try {
     at = 'name'
@@ -114,7 +114,7 @@ function decodeMetadataRequestMetadataRequestTopicV0toV8(r: Reader): MetadataReq
   }
 }
 
-function decodeMetadataRequestMetadataRequestTopicV9(r: Reader): MetadataRequestMetadataRequestTopic {
+function decodeMetadataRequestTopicV9(r: Reader): MetadataRequestTopic {
   let at = ''
   try {
     at = 'name'
@@ -127,7 +127,7 @@ function decodeMetadataRequestMetadataRequestTopicV9(r: Reader): MetadataRequest
   }
 }
 
-function decodeMetadataRequestMetadataRequestTopicV10toV12(r: Reader): MetadataRequestMetadataRequestTopic {
+function decodeMetadataRequestTopicV10toV12(r: Reader): MetadataRequestTopic {
   let at = ''
   try {
     at = 'topicId'
@@ -146,7 +146,7 @@ function encodeMetadataRequestV0(w: Writer, value: MetadataRequest, version: num
   if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeMetadataRequestMetadataRequestTopicV0toV8(w, element, version)
+    encodeMetadataRequestTopicV0toV8(w, element, version)
   }
   if (value.allowAutoTopicCreation !== undefined && !(value.allowAutoTopicCreation === true)) {
     throw fieldNotInVersion('Metadata', version, 'MetadataRequest', 'allowAutoTopicCreation', '4+')
@@ -165,7 +165,7 @@ function encodeMetadataRequestV1toV3(w: Writer, value: MetadataRequest, version:
   } else {
     w.arrayLength(value.topics.length)
     for (const element of value.topics) {
-      encodeMetadataRequestMetadataRequestTopicV0toV8(w, element, version)
+      encodeMetadataRequestTopicV0toV8(w, element, version)
     }
   }
   if (value.allowAutoTopicCreation !== undefined && !(value.allowAutoTopicCreation === true)) {
@@ -185,7 +185,7 @@ function encodeMetadataRequestV4toV7(w: Writer, value: MetadataRequest, version:
   } else {
     w.arrayLength(value.topics.length)
     for (const element of value.topics) {
-      encodeMetadataRequestMetadataRequestTopicV0toV8(w, element, version)
+      encodeMetadataRequestTopicV0toV8(w, element, version)
     }
   }
   w.bool((value.allowAutoTopicCreation === undefined ? true : value.allowAutoTopicCreation))
@@ -203,7 +203,7 @@ function encodeMetadataRequestV8(w: Writer, value: MetadataRequest, version: num
   } else {
     w.arrayLength(value.topics.length)
     for (const element of value.topics) {
-      encodeMetadataRequestMetadataRequestTopicV0toV8(w, element, version)
+      encodeMetadataRequestTopicV0toV8(w, element, version)
     }
   }
   w.bool((value.allowAutoTopicCreation === undefined ? true : value.allowAutoTopicCreation))
@@ -217,7 +217,7 @@ function encodeMetadataRequestV9(w: Writer, value: MetadataRequest, version: num
   } else {
     w.compactArrayLength(value.topics.length)
     for (const element of value.topics) {
-      encodeMetadataRequestMetadataRequestTopicV9(w, element, version)
+      encodeMetadataRequestTopicV9(w, element, version)
     }
   }
   w.bool((value.allowAutoTopicCreation === undefined ? true : value.allowAutoTopicCreation))
@@ -232,7 +232,7 @@ function encodeMetadataRequestV10(w: Writer, value: MetadataRequest, version: nu
   } else {
     w.compactArrayLength(value.topics.length)
     for (const element of value.topics) {
-      encodeMetadataRequestMetadataRequestTopicV10toV12(w, element, version)
+      encodeMetadataRequestTopicV10toV12(w, element, version)
     }
   }
   w.bool((value.allowAutoTopicCreation === undefined ? true : value.allowAutoTopicCreation))
@@ -247,7 +247,7 @@ function encodeMetadataRequestV11toV12(w: Writer, value: MetadataRequest, versio
   } else {
     w.compactArrayLength(value.topics.length)
     for (const element of value.topics) {
-      encodeMetadataRequestMetadataRequestTopicV10toV12(w, element, version)
+      encodeMetadataRequestTopicV10toV12(w, element, version)
     }
   }
   w.bool((value.allowAutoTopicCreation === undefined ? true : value.allowAutoTopicCreation))
@@ -262,7 +262,7 @@ function decodeMetadataRequestV0(r: Reader): MetadataRequest {
   let at = ''
   try {
     at = 'topics'
-    const f0 = readArray(r, r.arrayLength(2), decodeMetadataRequestMetadataRequestTopicV0toV8)
+    const f0 = readArray(r, r.arrayLength(2), decodeMetadataRequestTopicV0toV8)
     return { topics: f0, allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }
   } catch (error) {
     throw withSegment(error, at)
@@ -273,7 +273,7 @@ function decodeMetadataRequestV1toV3(r: Reader): MetadataRequest {
   let at = ''
   try {
     at = 'topics'
-    const f0 = readNullableArray(r, r.arrayLength(2), decodeMetadataRequestMetadataRequestTopicV0toV8)
+    const f0 = readNullableArray(r, r.arrayLength(2), decodeMetadataRequestTopicV0toV8)
     return { topics: f0, allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }
   } catch (error) {
     throw withSegment(error, at)
@@ -284,7 +284,7 @@ function decodeMetadataRequestV4toV7(r: Reader): MetadataRequest {
   let at = ''
   try {
     at = 'topics'
-    const f0 = readNullableArray(r, r.arrayLength(2), decodeMetadataRequestMetadataRequestTopicV0toV8)
+    const f0 = readNullableArray(r, r.arrayLength(2), decodeMetadataRequestTopicV0toV8)
     at = 'allowAutoTopicCreation'
     const f1 = r.bool()
     return { topics: f0, allowAutoTopicCreation: f1, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }
@@ -297,7 +297,7 @@ function decodeMetadataRequestV8(r: Reader): MetadataRequest {
   let at = ''
   try {
     at = 'topics'
-    const f0 = readNullableArray(r, r.arrayLength(2), decodeMetadataRequestMetadataRequestTopicV0toV8)
+    const f0 = readNullableArray(r, r.arrayLength(2), decodeMetadataRequestTopicV0toV8)
     at = 'allowAutoTopicCreation'
     const f1 = r.bool()
     at = 'includeClusterAuthorizedOperations'
@@ -314,7 +314,7 @@ function decodeMetadataRequestV9(r: Reader): MetadataRequest {
   let at = ''
   try {
     at = 'topics'
-    const f0 = readNullableArray(r, r.compactArrayLength(2), decodeMetadataRequestMetadataRequestTopicV9)
+    const f0 = readNullableArray(r, r.compactArrayLength(2), decodeMetadataRequestTopicV9)
     at = 'allowAutoTopicCreation'
     const f1 = r.bool()
     at = 'includeClusterAuthorizedOperations'
@@ -333,7 +333,7 @@ function decodeMetadataRequestV10(r: Reader): MetadataRequest {
   let at = ''
   try {
     at = 'topics'
-    const f0 = readNullableArray(r, r.compactArrayLength(18), decodeMetadataRequestMetadataRequestTopicV10toV12)
+    const f0 = readNullableArray(r, r.compactArrayLength(18), decodeMetadataRequestTopicV10toV12)
     at = 'allowAutoTopicCreation'
     const f1 = r.bool()
     at = 'includeClusterAuthorizedOperations'
@@ -352,7 +352,7 @@ function decodeMetadataRequestV11toV12(r: Reader): MetadataRequest {
   let at = ''
   try {
     at = 'topics'
-    const f0 = readNullableArray(r, r.compactArrayLength(18), decodeMetadataRequestMetadataRequestTopicV10toV12)
+    const f0 = readNullableArray(r, r.compactArrayLength(18), decodeMetadataRequestTopicV10toV12)
     at = 'allowAutoTopicCreation'
     const f1 = r.bool()
     at = 'includeTopicAuthorizedOperations'
@@ -365,20 +365,20 @@ function decodeMetadataRequestV11toV12(r: Reader): MetadataRequest {
   }
 }
 
-function encodeMetadataResponseMetadataResponseBrokerV0(w: Writer, value: MetadataResponseMetadataResponseBroker, version: number): void {
+function encodeMetadataResponseBrokerV0(w: Writer, value: MetadataResponseBroker, version: number): void {
   w.int32(value.nodeId)
   w.string(value.host)
   w.int32(value.port)
 }
 
-function encodeMetadataResponseMetadataResponseBrokerV1toV8(w: Writer, value: MetadataResponseMetadataResponseBroker, version: number): void {
+function encodeMetadataResponseBrokerV1toV8(w: Writer, value: MetadataResponseBroker, version: number): void {
   w.int32(value.nodeId)
   w.string(value.host)
   w.int32(value.port)
   w.string((value.rack === undefined ? null : value.rack))
 }
 
-function encodeMetadataResponseMetadataResponseBrokerV9toV12(w: Writer, value: MetadataResponseMetadataResponseBroker, version: number): void {
+function encodeMetadataResponseBrokerV9toV12(w: Writer, value: MetadataResponseBroker, version: number): void {
   w.int32(value.nodeId)
   w.compactString(value.host)
   w.int32(value.port)
@@ -386,7 +386,7 @@ function encodeMetadataResponseMetadataResponseBrokerV9toV12(w: Writer, value: M
   w.uvarint(0)
 }
 
-function decodeMetadataResponseMetadataResponseBrokerV0(r: Reader): MetadataResponseMetadataResponseBroker {
+function decodeMetadataResponseBrokerV0(r: Reader): MetadataResponseBroker {
   let at = ''
   try {
     at = 'nodeId'
@@ -401,7 +401,7 @@ function decodeMetadataResponseMetadataResponseBrokerV0(r: Reader): MetadataResp
   }
 }
 
-function decodeMetadataResponseMetadataResponseBrokerV1toV8(r: Reader): MetadataResponseMetadataResponseBroker {
+function decodeMetadataResponseBrokerV1toV8(r: Reader): MetadataResponseBroker {
   let at = ''
   try {
     at = 'nodeId'
@@ -418,7 +418,7 @@ function decodeMetadataResponseMetadataResponseBrokerV1toV8(r: Reader): Metadata
   }
 }
 
-function decodeMetadataResponseMetadataResponseBrokerV9toV12(r: Reader): MetadataResponseMetadataResponseBroker {
+function decodeMetadataResponseBrokerV9toV12(r: Reader): MetadataResponseBroker {
   let at = ''
   try {
     at = 'nodeId'
@@ -437,7 +437,7 @@ function decodeMetadataResponseMetadataResponseBrokerV9toV12(r: Reader): Metadat
   }
 }
 
-function encodeMetadataResponseMetadataResponsePartitionV0toV4(w: Writer, value: MetadataResponseMetadataResponsePartition, version: number): void {
+function encodeMetadataResponsePartitionV0toV4(w: Writer, value: MetadataResponsePartition, version: number): void {
   w.int16(value.errorCode)
   w.int32(value.partitionIndex)
   w.int32(value.leaderId)
@@ -451,7 +451,7 @@ function encodeMetadataResponseMetadataResponsePartitionV0toV4(w: Writer, value:
   }
 }
 
-function encodeMetadataResponseMetadataResponsePartitionV5toV6(w: Writer, value: MetadataResponseMetadataResponsePartition, version: number): void {
+function encodeMetadataResponsePartitionV5toV6(w: Writer, value: MetadataResponsePartition, version: number): void {
   w.int16(value.errorCode)
   w.int32(value.partitionIndex)
   w.int32(value.leaderId)
@@ -472,7 +472,7 @@ function encodeMetadataResponseMetadataResponsePartitionV5toV6(w: Writer, value:
   }
 }
 
-function encodeMetadataResponseMetadataResponsePartitionV7toV8(w: Writer, value: MetadataResponseMetadataResponsePartition, version: number): void {
+function encodeMetadataResponsePartitionV7toV8(w: Writer, value: MetadataResponsePartition, version: number): void {
   w.int16(value.errorCode)
   w.int32(value.partitionIndex)
   w.int32(value.leaderId)
@@ -494,7 +494,7 @@ function encodeMetadataResponseMetadataResponsePartitionV7toV8(w: Writer, value:
   }
 }
 
-function encodeMetadataResponseMetadataResponsePartitionV9toV12(w: Writer, value: MetadataResponseMetadataResponsePartition, version: number): void {
+function encodeMetadataResponsePartitionV9toV12(w: Writer, value: MetadataResponsePartition, version: number): void {
   w.int16(value.errorCode)
   w.int32(value.partitionIndex)
   w.int32(value.leaderId)
@@ -517,7 +517,7 @@ function encodeMetadataResponseMetadataResponsePartitionV9toV12(w: Writer, value
   w.uvarint(0)
 }
 
-function decodeMetadataResponseMetadataResponsePartitionV0toV4(r: Reader): MetadataResponseMetadataResponsePartition {
+function decodeMetadataResponsePartitionV0toV4(r: Reader): MetadataResponsePartition {
   let at = ''
   try {
     at = 'errorCode'
@@ -536,7 +536,7 @@ function decodeMetadataResponseMetadataResponsePartitionV0toV4(r: Reader): Metad
   }
 }
 
-function decodeMetadataResponseMetadataResponsePartitionV5toV6(r: Reader): MetadataResponseMetadataResponsePartition {
+function decodeMetadataResponsePartitionV5toV6(r: Reader): MetadataResponsePartition {
   let at = ''
   try {
     at = 'errorCode'
@@ -557,7 +557,7 @@ function decodeMetadataResponseMetadataResponsePartitionV5toV6(r: Reader): Metad
   }
 }
 
-function decodeMetadataResponseMetadataResponsePartitionV7toV8(r: Reader): MetadataResponseMetadataResponsePartition {
+function decodeMetadataResponsePartitionV7toV8(r: Reader): MetadataResponsePartition {
   let at = ''
   try {
     at = 'errorCode'
@@ -580,7 +580,7 @@ function decodeMetadataResponseMetadataResponsePartitionV7toV8(r: Reader): Metad
   }
 }
 
-function decodeMetadataResponseMetadataResponsePartitionV9toV12(r: Reader): MetadataResponseMetadataResponsePartition {
+function decodeMetadataResponsePartitionV9toV12(r: Reader): MetadataResponsePartition {
   let at = ''
   try {
     at = 'errorCode'
@@ -605,114 +605,114 @@ function decodeMetadataResponseMetadataResponsePartitionV9toV12(r: Reader): Meta
   }
 }
 
-function encodeMetadataResponseMetadataResponseTopicV0(w: Writer, value: MetadataResponseMetadataResponseTopic, version: number): void {
+function encodeMetadataResponseTopicV0(w: Writer, value: MetadataResponseTopic, version: number): void {
   w.int16(value.errorCode)
-  if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseMetadataResponseTopic', 'name')
+  if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'name')
   w.string(value.name)
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeMetadataResponseMetadataResponsePartitionV0toV4(w, element, version)
+    encodeMetadataResponsePartitionV0toV4(w, element, version)
   }
   if (value.topicAuthorizedOperations !== undefined && !(value.topicAuthorizedOperations === -2147483648)) {
-    throw fieldNotInVersion('Metadata', version, 'MetadataResponseMetadataResponseTopic', 'topicAuthorizedOperations', '8+')
+    throw fieldNotInVersion('Metadata', version, 'MetadataResponseTopic', 'topicAuthorizedOperations', '8+')
   }
 }
 
-function encodeMetadataResponseMetadataResponseTopicV1toV4(w: Writer, value: MetadataResponseMetadataResponseTopic, version: number): void {
+function encodeMetadataResponseTopicV1toV4(w: Writer, value: MetadataResponseTopic, version: number): void {
   w.int16(value.errorCode)
-  if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseMetadataResponseTopic', 'name')
+  if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'name')
   w.string(value.name)
   w.bool((value.isInternal === undefined ? false : value.isInternal))
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeMetadataResponseMetadataResponsePartitionV0toV4(w, element, version)
+    encodeMetadataResponsePartitionV0toV4(w, element, version)
   }
   if (value.topicAuthorizedOperations !== undefined && !(value.topicAuthorizedOperations === -2147483648)) {
-    throw fieldNotInVersion('Metadata', version, 'MetadataResponseMetadataResponseTopic', 'topicAuthorizedOperations', '8+')
+    throw fieldNotInVersion('Metadata', version, 'MetadataResponseTopic', 'topicAuthorizedOperations', '8+')
   }
 }
 
-function encodeMetadataResponseMetadataResponseTopicV5toV6(w: Writer, value: MetadataResponseMetadataResponseTopic, version: number): void {
+function encodeMetadataResponseTopicV5toV6(w: Writer, value: MetadataResponseTopic, version: number): void {
   w.int16(value.errorCode)
-  if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseMetadataResponseTopic', 'name')
+  if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'name')
   w.string(value.name)
   w.bool((value.isInternal === undefined ? false : value.isInternal))
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeMetadataResponseMetadataResponsePartitionV5toV6(w, element, version)
+    encodeMetadataResponsePartitionV5toV6(w, element, version)
   }
   if (value.topicAuthorizedOperations !== undefined && !(value.topicAuthorizedOperations === -2147483648)) {
-    throw fieldNotInVersion('Metadata', version, 'MetadataResponseMetadataResponseTopic', 'topicAuthorizedOperations', '8+')
+    throw fieldNotInVersion('Metadata', version, 'MetadataResponseTopic', 'topicAuthorizedOperations', '8+')
   }
 }
 
-function encodeMetadataResponseMetadataResponseTopicV7(w: Writer, value: MetadataResponseMetadataResponseTopic, version: number): void {
+function encodeMetadataResponseTopicV7(w: Writer, value: MetadataResponseTopic, version: number): void {
   w.int16(value.errorCode)
-  if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseMetadataResponseTopic', 'name')
+  if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'name')
   w.string(value.name)
   w.bool((value.isInternal === undefined ? false : value.isInternal))
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeMetadataResponseMetadataResponsePartitionV7toV8(w, element, version)
+    encodeMetadataResponsePartitionV7toV8(w, element, version)
   }
   if (value.topicAuthorizedOperations !== undefined && !(value.topicAuthorizedOperations === -2147483648)) {
-    throw fieldNotInVersion('Metadata', version, 'MetadataResponseMetadataResponseTopic', 'topicAuthorizedOperations', '8+')
+    throw fieldNotInVersion('Metadata', version, 'MetadataResponseTopic', 'topicAuthorizedOperations', '8+')
   }
 }
 
-function encodeMetadataResponseMetadataResponseTopicV8(w: Writer, value: MetadataResponseMetadataResponseTopic, version: number): void {
+function encodeMetadataResponseTopicV8(w: Writer, value: MetadataResponseTopic, version: number): void {
   w.int16(value.errorCode)
-  if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseMetadataResponseTopic', 'name')
+  if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'name')
   w.string(value.name)
   w.bool((value.isInternal === undefined ? false : value.isInternal))
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeMetadataResponseMetadataResponsePartitionV7toV8(w, element, version)
+    encodeMetadataResponsePartitionV7toV8(w, element, version)
   }
   w.int32((value.topicAuthorizedOperations === undefined ? -2147483648 : value.topicAuthorizedOperations))
 }
 
-function encodeMetadataResponseMetadataResponseTopicV9(w: Writer, value: MetadataResponseMetadataResponseTopic, version: number): void {
+function encodeMetadataResponseTopicV9(w: Writer, value: MetadataResponseTopic, version: number): void {
   w.int16(value.errorCode)
-  if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseMetadataResponseTopic', 'name')
+  if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'name')
   w.compactString(value.name)
   w.bool((value.isInternal === undefined ? false : value.isInternal))
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeMetadataResponseMetadataResponsePartitionV9toV12(w, element, version)
+    encodeMetadataResponsePartitionV9toV12(w, element, version)
   }
   w.int32((value.topicAuthorizedOperations === undefined ? -2147483648 : value.topicAuthorizedOperations))
   w.uvarint(0)
 }
 
-function encodeMetadataResponseMetadataResponseTopicV10toV11(w: Writer, value: MetadataResponseMetadataResponseTopic, version: number): void {
+function encodeMetadataResponseTopicV10toV11(w: Writer, value: MetadataResponseTopic, version: number): void {
   w.int16(value.errorCode)
-  if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseMetadataResponseTopic', 'name')
-  w.compactString(value.name)
-  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
-  w.bool((value.isInternal === undefined ? false : value.isInternal))
-  w.compactArrayLength(value.partitions.length)
-  for (const element of value.partitions) {
-    encodeMetadataResponseMetadataResponsePartitionV9toV12(w, element, version)
-  }
-  w.int32((value.topicAuthorizedOperations === undefined ? -2147483648 : value.topicAuthorizedOperations))
-  w.uvarint(0)
-}
-
-function encodeMetadataResponseMetadataResponseTopicV12(w: Writer, value: MetadataResponseMetadataResponseTopic, version: number): void {
-  w.int16(value.errorCode)
+  if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'name')
   w.compactString(value.name)
   w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
   w.bool((value.isInternal === undefined ? false : value.isInternal))
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeMetadataResponseMetadataResponsePartitionV9toV12(w, element, version)
+    encodeMetadataResponsePartitionV9toV12(w, element, version)
   }
   w.int32((value.topicAuthorizedOperations === undefined ? -2147483648 : value.topicAuthorizedOperations))
   w.uvarint(0)
 }
 
-function decodeMetadataResponseMetadataResponseTopicV0(r: Reader): MetadataResponseMetadataResponseTopic {
+function encodeMetadataResponseTopicV12(w: Writer, value: MetadataResponseTopic, version: number): void {
+  w.int16(value.errorCode)
+  w.compactString(value.name)
+  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  w.bool((value.isInternal === undefined ? false : value.isInternal))
+  w.compactArrayLength(value.partitions.length)
+  for (const element of value.partitions) {
+    encodeMetadataResponsePartitionV9toV12(w, element, version)
+  }
+  w.int32((value.topicAuthorizedOperations === undefined ? -2147483648 : value.topicAuthorizedOperations))
+  w.uvarint(0)
+}
+
+function decodeMetadataResponseTopicV0(r: Reader): MetadataResponseTopic {
   let at = ''
   try {
     at = 'errorCode'
@@ -720,14 +720,14 @@ function decodeMetadataResponseMetadataResponseTopicV0(r: Reader): MetadataRespo
     at = 'name'
     const f1 = readStringNotNull(r)
     at = 'partitions'
-    const f4 = readArray(r, r.arrayLength(18), decodeMetadataResponseMetadataResponsePartitionV0toV4)
+    const f4 = readArray(r, r.arrayLength(18), decodeMetadataResponsePartitionV0toV4)
     return { errorCode: f0, name: f1, topicId: ZERO_UUID, isInternal: false, partitions: f4, topicAuthorizedOperations: -2147483648 }
   } catch (error) {
     throw withSegment(error, at)
   }
 }
 
-function decodeMetadataResponseMetadataResponseTopicV1toV4(r: Reader): MetadataResponseMetadataResponseTopic {
+function decodeMetadataResponseTopicV1toV4(r: Reader): MetadataResponseTopic {
   let at = ''
   try {
     at = 'errorCode'
@@ -737,14 +737,14 @@ function decodeMetadataResponseMetadataResponseTopicV1toV4(r: Reader): MetadataR
     at = 'isInternal'
     const f3 = r.bool()
     at = 'partitions'
-    const f4 = readArray(r, r.arrayLength(18), decodeMetadataResponseMetadataResponsePartitionV0toV4)
+    const f4 = readArray(r, r.arrayLength(18), decodeMetadataResponsePartitionV0toV4)
     return { errorCode: f0, name: f1, topicId: ZERO_UUID, isInternal: f3, partitions: f4, topicAuthorizedOperations: -2147483648 }
   } catch (error) {
     throw withSegment(error, at)
   }
 }
 
-function decodeMetadataResponseMetadataResponseTopicV5toV6(r: Reader): MetadataResponseMetadataResponseTopic {
+function decodeMetadataResponseTopicV5toV6(r: Reader): MetadataResponseTopic {
   let at = ''
   try {
     at = 'errorCode'
@@ -754,14 +754,14 @@ function decodeMetadataResponseMetadataResponseTopicV5toV6(r: Reader): MetadataR
     at = 'isInternal'
     const f3 = r.bool()
     at = 'partitions'
-    const f4 = readArray(r, r.arrayLength(22), decodeMetadataResponseMetadataResponsePartitionV5toV6)
+    const f4 = readArray(r, r.arrayLength(22), decodeMetadataResponsePartitionV5toV6)
     return { errorCode: f0, name: f1, topicId: ZERO_UUID, isInternal: f3, partitions: f4, topicAuthorizedOperations: -2147483648 }
   } catch (error) {
     throw withSegment(error, at)
   }
 }
 
-function decodeMetadataResponseMetadataResponseTopicV7(r: Reader): MetadataResponseMetadataResponseTopic {
+function decodeMetadataResponseTopicV7(r: Reader): MetadataResponseTopic {
   let at = ''
   try {
     at = 'errorCode'
@@ -771,14 +771,14 @@ function decodeMetadataResponseMetadataResponseTopicV7(r: Reader): MetadataRespo
     at = 'isInternal'
     const f3 = r.bool()
     at = 'partitions'
-    const f4 = readArray(r, r.arrayLength(26), decodeMetadataResponseMetadataResponsePartitionV7toV8)
+    const f4 = readArray(r, r.arrayLength(26), decodeMetadataResponsePartitionV7toV8)
     return { errorCode: f0, name: f1, topicId: ZERO_UUID, isInternal: f3, partitions: f4, topicAuthorizedOperations: -2147483648 }
   } catch (error) {
     throw withSegment(error, at)
   }
 }
 
-function decodeMetadataResponseMetadataResponseTopicV8(r: Reader): MetadataResponseMetadataResponseTopic {
+function decodeMetadataResponseTopicV8(r: Reader): MetadataResponseTopic {
   let at = ''
   try {
     at = 'errorCode'
@@ -788,7 +788,7 @@ function decodeMetadataResponseMetadataResponseTopicV8(r: Reader): MetadataRespo
     at = 'isInternal'
     const f3 = r.bool()
     at = 'partitions'
-    const f4 = readArray(r, r.arrayLength(26), decodeMetadataResponseMetadataResponsePartitionV7toV8)
+    const f4 = readArray(r, r.arrayLength(26), decodeMetadataResponsePartitionV7toV8)
     at = 'topicAuthorizedOperations'
     const f5 = r.int32()
     return { errorCode: f0, name: f1, topicId: ZERO_UUID, isInternal: f3, partitions: f4, topicAuthorizedOperations: f5 }
@@ -797,7 +797,7 @@ function decodeMetadataResponseMetadataResponseTopicV8(r: Reader): MetadataRespo
   }
 }
 
-function decodeMetadataResponseMetadataResponseTopicV9(r: Reader): MetadataResponseMetadataResponseTopic {
+function decodeMetadataResponseTopicV9(r: Reader): MetadataResponseTopic {
   let at = ''
   try {
     at = 'errorCode'
@@ -807,7 +807,7 @@ function decodeMetadataResponseMetadataResponseTopicV9(r: Reader): MetadataRespo
     at = 'isInternal'
     const f3 = r.bool()
     at = 'partitions'
-    const f4 = readArray(r, r.compactArrayLength(18), decodeMetadataResponseMetadataResponsePartitionV9toV12)
+    const f4 = readArray(r, r.compactArrayLength(18), decodeMetadataResponsePartitionV9toV12)
     at = 'topicAuthorizedOperations'
     const f5 = r.int32()
     at = '(tagged fields)'
@@ -818,7 +818,7 @@ function decodeMetadataResponseMetadataResponseTopicV9(r: Reader): MetadataRespo
   }
 }
 
-function decodeMetadataResponseMetadataResponseTopicV10toV11(r: Reader): MetadataResponseMetadataResponseTopic {
+function decodeMetadataResponseTopicV10toV11(r: Reader): MetadataResponseTopic {
   let at = ''
   try {
     at = 'errorCode'
@@ -830,7 +830,7 @@ function decodeMetadataResponseMetadataResponseTopicV10toV11(r: Reader): Metadat
     at = 'isInternal'
     const f3 = r.bool()
     at = 'partitions'
-    const f4 = readArray(r, r.compactArrayLength(18), decodeMetadataResponseMetadataResponsePartitionV9toV12)
+    const f4 = readArray(r, r.compactArrayLength(18), decodeMetadataResponsePartitionV9toV12)
     at = 'topicAuthorizedOperations'
     const f5 = r.int32()
     at = '(tagged fields)'
@@ -841,7 +841,7 @@ function decodeMetadataResponseMetadataResponseTopicV10toV11(r: Reader): Metadat
   }
 }
 
-function decodeMetadataResponseMetadataResponseTopicV12(r: Reader): MetadataResponseMetadataResponseTopic {
+function decodeMetadataResponseTopicV12(r: Reader): MetadataResponseTopic {
   let at = ''
   try {
     at = 'errorCode'
@@ -853,7 +853,7 @@ function decodeMetadataResponseMetadataResponseTopicV12(r: Reader): MetadataResp
     at = 'isInternal'
     const f3 = r.bool()
     at = 'partitions'
-    const f4 = readArray(r, r.compactArrayLength(18), decodeMetadataResponseMetadataResponsePartitionV9toV12)
+    const f4 = readArray(r, r.compactArrayLength(18), decodeMetadataResponsePartitionV9toV12)
     at = 'topicAuthorizedOperations'
     const f5 = r.int32()
     at = '(tagged fields)'
@@ -867,11 +867,11 @@ function decodeMetadataResponseMetadataResponseTopicV12(r: Reader): MetadataResp
 function encodeMetadataResponseV0(w: Writer, value: MetadataResponse, version: number): void {
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
-    encodeMetadataResponseMetadataResponseBrokerV0(w, element, version)
+    encodeMetadataResponseBrokerV0(w, element, version)
   }
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeMetadataResponseMetadataResponseTopicV0(w, element, version)
+    encodeMetadataResponseTopicV0(w, element, version)
   }
   if (value.clusterAuthorizedOperations !== undefined && !(value.clusterAuthorizedOperations === -2147483648)) {
     throw fieldNotInVersion('Metadata', version, 'MetadataResponse', 'clusterAuthorizedOperations', '8-10')
@@ -881,12 +881,12 @@ function encodeMetadataResponseV0(w: Writer, value: MetadataResponse, version: n
 function encodeMetadataResponseV1(w: Writer, value: MetadataResponse, version: number): void {
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
-    encodeMetadataResponseMetadataResponseBrokerV1toV8(w, element, version)
+    encodeMetadataResponseBrokerV1toV8(w, element, version)
   }
   w.int32((value.controllerId === undefined ? -1 : value.controllerId))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeMetadataResponseMetadataResponseTopicV1toV4(w, element, version)
+    encodeMetadataResponseTopicV1toV4(w, element, version)
   }
   if (value.clusterAuthorizedOperations !== undefined && !(value.clusterAuthorizedOperations === -2147483648)) {
     throw fieldNotInVersion('Metadata', version, 'MetadataResponse', 'clusterAuthorizedOperations', '8-10')
@@ -896,13 +896,13 @@ function encodeMetadataResponseV1(w: Writer, value: MetadataResponse, version: n
 function encodeMetadataResponseV2(w: Writer, value: MetadataResponse, version: number): void {
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
-    encodeMetadataResponseMetadataResponseBrokerV1toV8(w, element, version)
+    encodeMetadataResponseBrokerV1toV8(w, element, version)
   }
   w.string((value.clusterId === undefined ? null : value.clusterId))
   w.int32((value.controllerId === undefined ? -1 : value.controllerId))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeMetadataResponseMetadataResponseTopicV1toV4(w, element, version)
+    encodeMetadataResponseTopicV1toV4(w, element, version)
   }
   if (value.clusterAuthorizedOperations !== undefined && !(value.clusterAuthorizedOperations === -2147483648)) {
     throw fieldNotInVersion('Metadata', version, 'MetadataResponse', 'clusterAuthorizedOperations', '8-10')
@@ -913,13 +913,13 @@ function encodeMetadataResponseV3toV4(w: Writer, value: MetadataResponse, versio
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
-    encodeMetadataResponseMetadataResponseBrokerV1toV8(w, element, version)
+    encodeMetadataResponseBrokerV1toV8(w, element, version)
   }
   w.string((value.clusterId === undefined ? null : value.clusterId))
   w.int32((value.controllerId === undefined ? -1 : value.controllerId))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeMetadataResponseMetadataResponseTopicV1toV4(w, element, version)
+    encodeMetadataResponseTopicV1toV4(w, element, version)
   }
   if (value.clusterAuthorizedOperations !== undefined && !(value.clusterAuthorizedOperations === -2147483648)) {
     throw fieldNotInVersion('Metadata', version, 'MetadataResponse', 'clusterAuthorizedOperations', '8-10')
@@ -930,13 +930,13 @@ function encodeMetadataResponseV5toV6(w: Writer, value: MetadataResponse, versio
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
-    encodeMetadataResponseMetadataResponseBrokerV1toV8(w, element, version)
+    encodeMetadataResponseBrokerV1toV8(w, element, version)
   }
   w.string((value.clusterId === undefined ? null : value.clusterId))
   w.int32((value.controllerId === undefined ? -1 : value.controllerId))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeMetadataResponseMetadataResponseTopicV5toV6(w, element, version)
+    encodeMetadataResponseTopicV5toV6(w, element, version)
   }
   if (value.clusterAuthorizedOperations !== undefined && !(value.clusterAuthorizedOperations === -2147483648)) {
     throw fieldNotInVersion('Metadata', version, 'MetadataResponse', 'clusterAuthorizedOperations', '8-10')
@@ -947,13 +947,13 @@ function encodeMetadataResponseV7(w: Writer, value: MetadataResponse, version: n
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
-    encodeMetadataResponseMetadataResponseBrokerV1toV8(w, element, version)
+    encodeMetadataResponseBrokerV1toV8(w, element, version)
   }
   w.string((value.clusterId === undefined ? null : value.clusterId))
   w.int32((value.controllerId === undefined ? -1 : value.controllerId))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeMetadataResponseMetadataResponseTopicV7(w, element, version)
+    encodeMetadataResponseTopicV7(w, element, version)
   }
   if (value.clusterAuthorizedOperations !== undefined && !(value.clusterAuthorizedOperations === -2147483648)) {
     throw fieldNotInVersion('Metadata', version, 'MetadataResponse', 'clusterAuthorizedOperations', '8-10')
@@ -964,13 +964,13 @@ function encodeMetadataResponseV8(w: Writer, value: MetadataResponse, version: n
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
-    encodeMetadataResponseMetadataResponseBrokerV1toV8(w, element, version)
+    encodeMetadataResponseBrokerV1toV8(w, element, version)
   }
   w.string((value.clusterId === undefined ? null : value.clusterId))
   w.int32((value.controllerId === undefined ? -1 : value.controllerId))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeMetadataResponseMetadataResponseTopicV8(w, element, version)
+    encodeMetadataResponseTopicV8(w, element, version)
   }
   w.int32((value.clusterAuthorizedOperations === undefined ? -2147483648 : value.clusterAuthorizedOperations))
 }
@@ -979,13 +979,13 @@ function encodeMetadataResponseV9(w: Writer, value: MetadataResponse, version: n
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.compactArrayLength(value.brokers.length)
   for (const element of value.brokers) {
-    encodeMetadataResponseMetadataResponseBrokerV9toV12(w, element, version)
+    encodeMetadataResponseBrokerV9toV12(w, element, version)
   }
   w.compactString((value.clusterId === undefined ? null : value.clusterId))
   w.int32((value.controllerId === undefined ? -1 : value.controllerId))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeMetadataResponseMetadataResponseTopicV9(w, element, version)
+    encodeMetadataResponseTopicV9(w, element, version)
   }
   w.int32((value.clusterAuthorizedOperations === undefined ? -2147483648 : value.clusterAuthorizedOperations))
   w.uvarint(0)
@@ -995,13 +995,13 @@ function encodeMetadataResponseV10(w: Writer, value: MetadataResponse, version: 
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.compactArrayLength(value.brokers.length)
   for (const element of value.brokers) {
-    encodeMetadataResponseMetadataResponseBrokerV9toV12(w, element, version)
+    encodeMetadataResponseBrokerV9toV12(w, element, version)
   }
   w.compactString((value.clusterId === undefined ? null : value.clusterId))
   w.int32((value.controllerId === undefined ? -1 : value.controllerId))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeMetadataResponseMetadataResponseTopicV10toV11(w, element, version)
+    encodeMetadataResponseTopicV10toV11(w, element, version)
   }
   w.int32((value.clusterAuthorizedOperations === undefined ? -2147483648 : value.clusterAuthorizedOperations))
   w.uvarint(0)
@@ -1011,13 +1011,13 @@ function encodeMetadataResponseV11(w: Writer, value: MetadataResponse, version: 
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.compactArrayLength(value.brokers.length)
   for (const element of value.brokers) {
-    encodeMetadataResponseMetadataResponseBrokerV9toV12(w, element, version)
+    encodeMetadataResponseBrokerV9toV12(w, element, version)
   }
   w.compactString((value.clusterId === undefined ? null : value.clusterId))
   w.int32((value.controllerId === undefined ? -1 : value.controllerId))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeMetadataResponseMetadataResponseTopicV10toV11(w, element, version)
+    encodeMetadataResponseTopicV10toV11(w, element, version)
   }
   if (value.clusterAuthorizedOperations !== undefined && !(value.clusterAuthorizedOperations === -2147483648)) {
     throw fieldNotInVersion('Metadata', version, 'MetadataResponse', 'clusterAuthorizedOperations', '8-10')
@@ -1029,13 +1029,13 @@ function encodeMetadataResponseV12(w: Writer, value: MetadataResponse, version: 
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.compactArrayLength(value.brokers.length)
   for (const element of value.brokers) {
-    encodeMetadataResponseMetadataResponseBrokerV9toV12(w, element, version)
+    encodeMetadataResponseBrokerV9toV12(w, element, version)
   }
   w.compactString((value.clusterId === undefined ? null : value.clusterId))
   w.int32((value.controllerId === undefined ? -1 : value.controllerId))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeMetadataResponseMetadataResponseTopicV12(w, element, version)
+    encodeMetadataResponseTopicV12(w, element, version)
   }
   if (value.clusterAuthorizedOperations !== undefined && !(value.clusterAuthorizedOperations === -2147483648)) {
     throw fieldNotInVersion('Metadata', version, 'MetadataResponse', 'clusterAuthorizedOperations', '8-10')
@@ -1047,9 +1047,9 @@ function decodeMetadataResponseV0(r: Reader): MetadataResponse {
   let at = ''
   try {
     at = 'brokers'
-    const f1 = readArray(r, r.arrayLength(10), decodeMetadataResponseMetadataResponseBrokerV0)
+    const f1 = readArray(r, r.arrayLength(10), decodeMetadataResponseBrokerV0)
     at = 'topics'
-    const f4 = readArray(r, r.arrayLength(8), decodeMetadataResponseMetadataResponseTopicV0)
+    const f4 = readArray(r, r.arrayLength(8), decodeMetadataResponseTopicV0)
     return { throttleTimeMs: 0, brokers: f1, clusterId: null, controllerId: -1, topics: f4, clusterAuthorizedOperations: -2147483648 }
   } catch (error) {
     throw withSegment(error, at)
@@ -1060,11 +1060,11 @@ function decodeMetadataResponseV1(r: Reader): MetadataResponse {
   let at = ''
   try {
     at = 'brokers'
-    const f1 = readArray(r, r.arrayLength(12), decodeMetadataResponseMetadataResponseBrokerV1toV8)
+    const f1 = readArray(r, r.arrayLength(12), decodeMetadataResponseBrokerV1toV8)
     at = 'controllerId'
     const f3 = r.int32()
     at = 'topics'
-    const f4 = readArray(r, r.arrayLength(9), decodeMetadataResponseMetadataResponseTopicV1toV4)
+    const f4 = readArray(r, r.arrayLength(9), decodeMetadataResponseTopicV1toV4)
     return { throttleTimeMs: 0, brokers: f1, clusterId: null, controllerId: f3, topics: f4, clusterAuthorizedOperations: -2147483648 }
   } catch (error) {
     throw withSegment(error, at)
@@ -1075,13 +1075,13 @@ function decodeMetadataResponseV2(r: Reader): MetadataResponse {
   let at = ''
   try {
     at = 'brokers'
-    const f1 = readArray(r, r.arrayLength(12), decodeMetadataResponseMetadataResponseBrokerV1toV8)
+    const f1 = readArray(r, r.arrayLength(12), decodeMetadataResponseBrokerV1toV8)
     at = 'clusterId'
     const f2 = r.string()
     at = 'controllerId'
     const f3 = r.int32()
     at = 'topics'
-    const f4 = readArray(r, r.arrayLength(9), decodeMetadataResponseMetadataResponseTopicV1toV4)
+    const f4 = readArray(r, r.arrayLength(9), decodeMetadataResponseTopicV1toV4)
     return { throttleTimeMs: 0, brokers: f1, clusterId: f2, controllerId: f3, topics: f4, clusterAuthorizedOperations: -2147483648 }
   } catch (error) {
     throw withSegment(error, at)
@@ -1094,13 +1094,13 @@ function decodeMetadataResponseV3toV4(r: Reader): MetadataResponse {
     at = 'throttleTimeMs'
     const f0 = r.int32()
     at = 'brokers'
-    const f1 = readArray(r, r.arrayLength(12), decodeMetadataResponseMetadataResponseBrokerV1toV8)
+    const f1 = readArray(r, r.arrayLength(12), decodeMetadataResponseBrokerV1toV8)
     at = 'clusterId'
     const f2 = r.string()
     at = 'controllerId'
     const f3 = r.int32()
     at = 'topics'
-    const f4 = readArray(r, r.arrayLength(9), decodeMetadataResponseMetadataResponseTopicV1toV4)
+    const f4 = readArray(r, r.arrayLength(9), decodeMetadataResponseTopicV1toV4)
     return { throttleTimeMs: f0, brokers: f1, clusterId: f2, controllerId: f3, topics: f4, clusterAuthorizedOperations: -2147483648 }
   } catch (error) {
     throw withSegment(error, at)
@@ -1113,13 +1113,13 @@ function decodeMetadataResponseV5toV6(r: Reader): MetadataResponse {
     at = 'throttleTimeMs'
     const f0 = r.int32()
     at = 'brokers'
-    const f1 = readArray(r, r.arrayLength(12), decodeMetadataResponseMetadataResponseBrokerV1toV8)
+    const f1 = readArray(r, r.arrayLength(12), decodeMetadataResponseBrokerV1toV8)
     at = 'clusterId'
     const f2 = r.string()
     at = 'controllerId'
     const f3 = r.int32()
     at = 'topics'
-    const f4 = readArray(r, r.arrayLength(9), decodeMetadataResponseMetadataResponseTopicV5toV6)
+    const f4 = readArray(r, r.arrayLength(9), decodeMetadataResponseTopicV5toV6)
     return { throttleTimeMs: f0, brokers: f1, clusterId: f2, controllerId: f3, topics: f4, clusterAuthorizedOperations: -2147483648 }
   } catch (error) {
     throw withSegment(error, at)
@@ -1132,13 +1132,13 @@ function decodeMetadataResponseV7(r: Reader): MetadataResponse {
     at = 'throttleTimeMs'
     const f0 = r.int32()
     at = 'brokers'
-    const f1 = readArray(r, r.arrayLength(12), decodeMetadataResponseMetadataResponseBrokerV1toV8)
+    const f1 = readArray(r, r.arrayLength(12), decodeMetadataResponseBrokerV1toV8)
     at = 'clusterId'
     const f2 = r.string()
     at = 'controllerId'
     const f3 = r.int32()
     at = 'topics'
-    const f4 = readArray(r, r.arrayLength(9), decodeMetadataResponseMetadataResponseTopicV7)
+    const f4 = readArray(r, r.arrayLength(9), decodeMetadataResponseTopicV7)
     return { throttleTimeMs: f0, brokers: f1, clusterId: f2, controllerId: f3, topics: f4, clusterAuthorizedOperations: -2147483648 }
   } catch (error) {
     throw withSegment(error, at)
@@ -1151,13 +1151,13 @@ function decodeMetadataResponseV8(r: Reader): MetadataResponse {
     at = 'throttleTimeMs'
     const f0 = r.int32()
     at = 'brokers'
-    const f1 = readArray(r, r.arrayLength(12), decodeMetadataResponseMetadataResponseBrokerV1toV8)
+    const f1 = readArray(r, r.arrayLength(12), decodeMetadataResponseBrokerV1toV8)
     at = 'clusterId'
     const f2 = r.string()
     at = 'controllerId'
     const f3 = r.int32()
     at = 'topics'
-    const f4 = readArray(r, r.arrayLength(13), decodeMetadataResponseMetadataResponseTopicV8)
+    const f4 = readArray(r, r.arrayLength(13), decodeMetadataResponseTopicV8)
     at = 'clusterAuthorizedOperations'
     const f5 = r.int32()
     return { throttleTimeMs: f0, brokers: f1, clusterId: f2, controllerId: f3, topics: f4, clusterAuthorizedOperations: f5 }
@@ -1172,13 +1172,13 @@ function decodeMetadataResponseV9(r: Reader): MetadataResponse {
     at = 'throttleTimeMs'
     const f0 = r.int32()
     at = 'brokers'
-    const f1 = readArray(r, r.compactArrayLength(11), decodeMetadataResponseMetadataResponseBrokerV9toV12)
+    const f1 = readArray(r, r.compactArrayLength(11), decodeMetadataResponseBrokerV9toV12)
     at = 'clusterId'
     const f2 = r.compactString()
     at = 'controllerId'
     const f3 = r.int32()
     at = 'topics'
-    const f4 = readArray(r, r.compactArrayLength(10), decodeMetadataResponseMetadataResponseTopicV9)
+    const f4 = readArray(r, r.compactArrayLength(10), decodeMetadataResponseTopicV9)
     at = 'clusterAuthorizedOperations'
     const f5 = r.int32()
     at = '(tagged fields)'
@@ -1195,13 +1195,13 @@ function decodeMetadataResponseV10(r: Reader): MetadataResponse {
     at = 'throttleTimeMs'
     const f0 = r.int32()
     at = 'brokers'
-    const f1 = readArray(r, r.compactArrayLength(11), decodeMetadataResponseMetadataResponseBrokerV9toV12)
+    const f1 = readArray(r, r.compactArrayLength(11), decodeMetadataResponseBrokerV9toV12)
     at = 'clusterId'
     const f2 = r.compactString()
     at = 'controllerId'
     const f3 = r.int32()
     at = 'topics'
-    const f4 = readArray(r, r.compactArrayLength(26), decodeMetadataResponseMetadataResponseTopicV10toV11)
+    const f4 = readArray(r, r.compactArrayLength(26), decodeMetadataResponseTopicV10toV11)
     at = 'clusterAuthorizedOperations'
     const f5 = r.int32()
     at = '(tagged fields)'
@@ -1218,13 +1218,13 @@ function decodeMetadataResponseV11(r: Reader): MetadataResponse {
     at = 'throttleTimeMs'
     const f0 = r.int32()
     at = 'brokers'
-    const f1 = readArray(r, r.compactArrayLength(11), decodeMetadataResponseMetadataResponseBrokerV9toV12)
+    const f1 = readArray(r, r.compactArrayLength(11), decodeMetadataResponseBrokerV9toV12)
     at = 'clusterId'
     const f2 = r.compactString()
     at = 'controllerId'
     const f3 = r.int32()
     at = 'topics'
-    const f4 = readArray(r, r.compactArrayLength(26), decodeMetadataResponseMetadataResponseTopicV10toV11)
+    const f4 = readArray(r, r.compactArrayLength(26), decodeMetadataResponseTopicV10toV11)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { throttleTimeMs: f0, brokers: f1, clusterId: f2, controllerId: f3, topics: f4, clusterAuthorizedOperations: -2147483648 }
@@ -1239,13 +1239,13 @@ function decodeMetadataResponseV12(r: Reader): MetadataResponse {
     at = 'throttleTimeMs'
     const f0 = r.int32()
     at = 'brokers'
-    const f1 = readArray(r, r.compactArrayLength(11), decodeMetadataResponseMetadataResponseBrokerV9toV12)
+    const f1 = readArray(r, r.compactArrayLength(11), decodeMetadataResponseBrokerV9toV12)
     at = 'clusterId'
     const f2 = r.compactString()
     at = 'controllerId'
     const f3 = r.int32()
     at = 'topics'
-    const f4 = readArray(r, r.compactArrayLength(26), decodeMetadataResponseMetadataResponseTopicV12)
+    const f4 = readArray(r, r.compactArrayLength(26), decodeMetadataResponseTopicV12)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { throttleTimeMs: f0, brokers: f1, clusterId: f2, controllerId: f3, topics: f4, clusterAuthorizedOperations: -2147483648 }

@@ -16,19 +16,19 @@ export interface OffsetCommitRequest {
   /** The time period in ms to retain the offset. (versions 2-4, default -1) */
   retentionTimeMs?: bigint
   /** The topics to commit offsets for. (versions 0+) */
-  topics: OffsetCommitRequestOffsetCommitRequestTopic[]
+  topics: OffsetCommitRequestTopic[]
 }
 
 /** The topics to commit offsets for. */
-export interface OffsetCommitRequestOffsetCommitRequestTopic {
+export interface OffsetCommitRequestTopic {
   /** The topic name. (versions 0+) */
   name: string
   /** Each partition to commit offsets for. (versions 0+) */
-  partitions: OffsetCommitRequestOffsetCommitRequestPartition[]
+  partitions: OffsetCommitRequestPartition[]
 }
 
 /** Each partition to commit offsets for. */
-export interface OffsetCommitRequestOffsetCommitRequestPartition {
+export interface OffsetCommitRequestPartition {
   /** The partition index. (versions 0+) */
   partitionIndex: number
   /** The message offset to be committed. (versions 0+) */
@@ -46,72 +46,72 @@ export interface OffsetCommitResponse {
   /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 3+) */
   throttleTimeMs?: number
   /** The responses for each topic. (versions 0+) */
-  topics: OffsetCommitResponseOffsetCommitResponseTopic[]
+  topics: OffsetCommitResponseTopic[]
 }
 
 /** The responses for each topic. */
-export interface OffsetCommitResponseOffsetCommitResponseTopic {
+export interface OffsetCommitResponseTopic {
   /** The topic name. (versions 0+) */
   name: string
   /** The responses for each partition in the topic. (versions 0+) */
-  partitions: OffsetCommitResponseOffsetCommitResponsePartition[]
+  partitions: OffsetCommitResponsePartition[]
 }
 
 /** The responses for each partition in the topic. */
-export interface OffsetCommitResponseOffsetCommitResponsePartition {
+export interface OffsetCommitResponsePartition {
   /** The partition index. (versions 0+) */
   partitionIndex: number
   /** The error code, or 0 if there was no error. (versions 0+) */
   errorCode: number
 }
 
-function encodeOffsetCommitRequestOffsetCommitRequestPartitionV0(w: Writer, value: OffsetCommitRequestOffsetCommitRequestPartition, version: number): void {
+function encodeOffsetCommitRequestPartitionV0(w: Writer, value: OffsetCommitRequestPartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
   if (value.commitTimestamp !== undefined && !(value.commitTimestamp === -1n)) {
-    throw fieldNotInVersion('OffsetCommit', version, 'OffsetCommitRequestOffsetCommitRequestPartition', 'commitTimestamp', '1')
+    throw fieldNotInVersion('OffsetCommit', version, 'OffsetCommitRequestPartition', 'commitTimestamp', '1')
   }
   w.string(value.committedMetadata)
 }
 
-function encodeOffsetCommitRequestOffsetCommitRequestPartitionV1(w: Writer, value: OffsetCommitRequestOffsetCommitRequestPartition, version: number): void {
+function encodeOffsetCommitRequestPartitionV1(w: Writer, value: OffsetCommitRequestPartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
   w.int64((value.commitTimestamp === undefined ? -1n : value.commitTimestamp))
   w.string(value.committedMetadata)
 }
 
-function encodeOffsetCommitRequestOffsetCommitRequestPartitionV2toV5(w: Writer, value: OffsetCommitRequestOffsetCommitRequestPartition, version: number): void {
+function encodeOffsetCommitRequestPartitionV2toV5(w: Writer, value: OffsetCommitRequestPartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
   if (value.commitTimestamp !== undefined && !(value.commitTimestamp === -1n)) {
-    throw fieldNotInVersion('OffsetCommit', version, 'OffsetCommitRequestOffsetCommitRequestPartition', 'commitTimestamp', '1')
+    throw fieldNotInVersion('OffsetCommit', version, 'OffsetCommitRequestPartition', 'commitTimestamp', '1')
   }
   w.string(value.committedMetadata)
 }
 
-function encodeOffsetCommitRequestOffsetCommitRequestPartitionV6toV7(w: Writer, value: OffsetCommitRequestOffsetCommitRequestPartition, version: number): void {
+function encodeOffsetCommitRequestPartitionV6toV7(w: Writer, value: OffsetCommitRequestPartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
   w.int32((value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch))
   if (value.commitTimestamp !== undefined && !(value.commitTimestamp === -1n)) {
-    throw fieldNotInVersion('OffsetCommit', version, 'OffsetCommitRequestOffsetCommitRequestPartition', 'commitTimestamp', '1')
+    throw fieldNotInVersion('OffsetCommit', version, 'OffsetCommitRequestPartition', 'commitTimestamp', '1')
   }
   w.string(value.committedMetadata)
 }
 
-function encodeOffsetCommitRequestOffsetCommitRequestPartitionV8toV9(w: Writer, value: OffsetCommitRequestOffsetCommitRequestPartition, version: number): void {
+function encodeOffsetCommitRequestPartitionV8toV9(w: Writer, value: OffsetCommitRequestPartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
   w.int32((value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch))
   if (value.commitTimestamp !== undefined && !(value.commitTimestamp === -1n)) {
-    throw fieldNotInVersion('OffsetCommit', version, 'OffsetCommitRequestOffsetCommitRequestPartition', 'commitTimestamp', '1')
+    throw fieldNotInVersion('OffsetCommit', version, 'OffsetCommitRequestPartition', 'commitTimestamp', '1')
   }
   w.compactString(value.committedMetadata)
   w.uvarint(0)
 }
 
-function decodeOffsetCommitRequestOffsetCommitRequestPartitionV0(r: Reader): OffsetCommitRequestOffsetCommitRequestPartition {
+function decodeOffsetCommitRequestPartitionV0(r: Reader): OffsetCommitRequestPartition {
   let at = ''
   try {
     at = 'partitionIndex'
@@ -126,7 +126,7 @@ function decodeOffsetCommitRequestOffsetCommitRequestPartitionV0(r: Reader): Off
   }
 }
 
-function decodeOffsetCommitRequestOffsetCommitRequestPartitionV1(r: Reader): OffsetCommitRequestOffsetCommitRequestPartition {
+function decodeOffsetCommitRequestPartitionV1(r: Reader): OffsetCommitRequestPartition {
   let at = ''
   try {
     at = 'partitionIndex'
@@ -143,7 +143,7 @@ function decodeOffsetCommitRequestOffsetCommitRequestPartitionV1(r: Reader): Off
   }
 }
 
-function decodeOffsetCommitRequestOffsetCommitRequestPartitionV2toV5(r: Reader): OffsetCommitRequestOffsetCommitRequestPartition {
+function decodeOffsetCommitRequestPartitionV2toV5(r: Reader): OffsetCommitRequestPartition {
   let at = ''
   try {
     at = 'partitionIndex'
@@ -158,7 +158,7 @@ function decodeOffsetCommitRequestOffsetCommitRequestPartitionV2toV5(r: Reader):
   }
 }
 
-function decodeOffsetCommitRequestOffsetCommitRequestPartitionV6toV7(r: Reader): OffsetCommitRequestOffsetCommitRequestPartition {
+function decodeOffsetCommitRequestPartitionV6toV7(r: Reader): OffsetCommitRequestPartition {
   let at = ''
   try {
     at = 'partitionIndex'
@@ -175,7 +175,7 @@ function decodeOffsetCommitRequestOffsetCommitRequestPartitionV6toV7(r: Reader):
   }
 }
 
-function decodeOffsetCommitRequestOffsetCommitRequestPartitionV8toV9(r: Reader): OffsetCommitRequestOffsetCommitRequestPartition {
+function decodeOffsetCommitRequestPartitionV8toV9(r: Reader): OffsetCommitRequestPartition {
   let at = ''
   try {
     at = 'partitionIndex'
@@ -194,106 +194,106 @@ function decodeOffsetCommitRequestOffsetCommitRequestPartitionV8toV9(r: Reader):
   }
 }
 
-function encodeOffsetCommitRequestOffsetCommitRequestTopicV0(w: Writer, value: OffsetCommitRequestOffsetCommitRequestTopic, version: number): void {
+function encodeOffsetCommitRequestTopicV0(w: Writer, value: OffsetCommitRequestTopic, version: number): void {
   w.string(value.name)
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeOffsetCommitRequestOffsetCommitRequestPartitionV0(w, element, version)
+    encodeOffsetCommitRequestPartitionV0(w, element, version)
   }
 }
 
-function encodeOffsetCommitRequestOffsetCommitRequestTopicV1(w: Writer, value: OffsetCommitRequestOffsetCommitRequestTopic, version: number): void {
+function encodeOffsetCommitRequestTopicV1(w: Writer, value: OffsetCommitRequestTopic, version: number): void {
   w.string(value.name)
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeOffsetCommitRequestOffsetCommitRequestPartitionV1(w, element, version)
+    encodeOffsetCommitRequestPartitionV1(w, element, version)
   }
 }
 
-function encodeOffsetCommitRequestOffsetCommitRequestTopicV2toV5(w: Writer, value: OffsetCommitRequestOffsetCommitRequestTopic, version: number): void {
+function encodeOffsetCommitRequestTopicV2toV5(w: Writer, value: OffsetCommitRequestTopic, version: number): void {
   w.string(value.name)
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeOffsetCommitRequestOffsetCommitRequestPartitionV2toV5(w, element, version)
+    encodeOffsetCommitRequestPartitionV2toV5(w, element, version)
   }
 }
 
-function encodeOffsetCommitRequestOffsetCommitRequestTopicV6toV7(w: Writer, value: OffsetCommitRequestOffsetCommitRequestTopic, version: number): void {
+function encodeOffsetCommitRequestTopicV6toV7(w: Writer, value: OffsetCommitRequestTopic, version: number): void {
   w.string(value.name)
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeOffsetCommitRequestOffsetCommitRequestPartitionV6toV7(w, element, version)
+    encodeOffsetCommitRequestPartitionV6toV7(w, element, version)
   }
 }
 
-function encodeOffsetCommitRequestOffsetCommitRequestTopicV8toV9(w: Writer, value: OffsetCommitRequestOffsetCommitRequestTopic, version: number): void {
+function encodeOffsetCommitRequestTopicV8toV9(w: Writer, value: OffsetCommitRequestTopic, version: number): void {
   w.compactString(value.name)
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeOffsetCommitRequestOffsetCommitRequestPartitionV8toV9(w, element, version)
+    encodeOffsetCommitRequestPartitionV8toV9(w, element, version)
   }
   w.uvarint(0)
 }
 
-function decodeOffsetCommitRequestOffsetCommitRequestTopicV0(r: Reader): OffsetCommitRequestOffsetCommitRequestTopic {
+function decodeOffsetCommitRequestTopicV0(r: Reader): OffsetCommitRequestTopic {
   let at = ''
   try {
     at = 'name'
     const f0 = readStringNotNull(r)
     at = 'partitions'
-    const f1 = readArray(r, r.arrayLength(14), decodeOffsetCommitRequestOffsetCommitRequestPartitionV0)
+    const f1 = readArray(r, r.arrayLength(14), decodeOffsetCommitRequestPartitionV0)
     return { name: f0, partitions: f1 }
   } catch (error) {
     throw withSegment(error, at)
   }
 }
 
-function decodeOffsetCommitRequestOffsetCommitRequestTopicV1(r: Reader): OffsetCommitRequestOffsetCommitRequestTopic {
+function decodeOffsetCommitRequestTopicV1(r: Reader): OffsetCommitRequestTopic {
   let at = ''
   try {
     at = 'name'
     const f0 = readStringNotNull(r)
     at = 'partitions'
-    const f1 = readArray(r, r.arrayLength(22), decodeOffsetCommitRequestOffsetCommitRequestPartitionV1)
+    const f1 = readArray(r, r.arrayLength(22), decodeOffsetCommitRequestPartitionV1)
     return { name: f0, partitions: f1 }
   } catch (error) {
     throw withSegment(error, at)
   }
 }
 
-function decodeOffsetCommitRequestOffsetCommitRequestTopicV2toV5(r: Reader): OffsetCommitRequestOffsetCommitRequestTopic {
+function decodeOffsetCommitRequestTopicV2toV5(r: Reader): OffsetCommitRequestTopic {
   let at = ''
   try {
     at = 'name'
     const f0 = readStringNotNull(r)
     at = 'partitions'
-    const f1 = readArray(r, r.arrayLength(14), decodeOffsetCommitRequestOffsetCommitRequestPartitionV2toV5)
+    const f1 = readArray(r, r.arrayLength(14), decodeOffsetCommitRequestPartitionV2toV5)
     return { name: f0, partitions: f1 }
   } catch (error) {
     throw withSegment(error, at)
   }
 }
 
-function decodeOffsetCommitRequestOffsetCommitRequestTopicV6toV7(r: Reader): OffsetCommitRequestOffsetCommitRequestTopic {
+function decodeOffsetCommitRequestTopicV6toV7(r: Reader): OffsetCommitRequestTopic {
   let at = ''
   try {
     at = 'name'
     const f0 = readStringNotNull(r)
     at = 'partitions'
-    const f1 = readArray(r, r.arrayLength(18), decodeOffsetCommitRequestOffsetCommitRequestPartitionV6toV7)
+    const f1 = readArray(r, r.arrayLength(18), decodeOffsetCommitRequestPartitionV6toV7)
     return { name: f0, partitions: f1 }
   } catch (error) {
     throw withSegment(error, at)
   }
 }
 
-function decodeOffsetCommitRequestOffsetCommitRequestTopicV8toV9(r: Reader): OffsetCommitRequestOffsetCommitRequestTopic {
+function decodeOffsetCommitRequestTopicV8toV9(r: Reader): OffsetCommitRequestTopic {
   let at = ''
   try {
     at = 'name'
     const f0 = readCompactStringNotNull(r)
     at = 'partitions'
-    const f1 = readArray(r, r.compactArrayLength(18), decodeOffsetCommitRequestOffsetCommitRequestPartitionV8toV9)
+    const f1 = readArray(r, r.compactArrayLength(18), decodeOffsetCommitRequestPartitionV8toV9)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { name: f0, partitions: f1 }
@@ -309,7 +309,7 @@ function encodeOffsetCommitRequestV0(w: Writer, value: OffsetCommitRequest, vers
   }
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeOffsetCommitRequestOffsetCommitRequestTopicV0(w, element, version)
+    encodeOffsetCommitRequestTopicV0(w, element, version)
   }
 }
 
@@ -322,7 +322,7 @@ function encodeOffsetCommitRequestV1(w: Writer, value: OffsetCommitRequest, vers
   }
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeOffsetCommitRequestOffsetCommitRequestTopicV1(w, element, version)
+    encodeOffsetCommitRequestTopicV1(w, element, version)
   }
 }
 
@@ -336,7 +336,7 @@ function encodeOffsetCommitRequestV2toV4(w: Writer, value: OffsetCommitRequest, 
   w.int64((value.retentionTimeMs === undefined ? -1n : value.retentionTimeMs))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeOffsetCommitRequestOffsetCommitRequestTopicV2toV5(w, element, version)
+    encodeOffsetCommitRequestTopicV2toV5(w, element, version)
   }
 }
 
@@ -349,7 +349,7 @@ function encodeOffsetCommitRequestV5(w: Writer, value: OffsetCommitRequest, vers
   }
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeOffsetCommitRequestOffsetCommitRequestTopicV2toV5(w, element, version)
+    encodeOffsetCommitRequestTopicV2toV5(w, element, version)
   }
 }
 
@@ -362,7 +362,7 @@ function encodeOffsetCommitRequestV6(w: Writer, value: OffsetCommitRequest, vers
   }
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeOffsetCommitRequestOffsetCommitRequestTopicV6toV7(w, element, version)
+    encodeOffsetCommitRequestTopicV6toV7(w, element, version)
   }
 }
 
@@ -373,7 +373,7 @@ function encodeOffsetCommitRequestV7(w: Writer, value: OffsetCommitRequest, vers
   w.string((value.groupInstanceId === undefined ? null : value.groupInstanceId))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeOffsetCommitRequestOffsetCommitRequestTopicV6toV7(w, element, version)
+    encodeOffsetCommitRequestTopicV6toV7(w, element, version)
   }
 }
 
@@ -384,7 +384,7 @@ function encodeOffsetCommitRequestV8toV9(w: Writer, value: OffsetCommitRequest, 
   w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeOffsetCommitRequestOffsetCommitRequestTopicV8toV9(w, element, version)
+    encodeOffsetCommitRequestTopicV8toV9(w, element, version)
   }
   w.uvarint(0)
 }
@@ -395,7 +395,7 @@ function decodeOffsetCommitRequestV0(r: Reader): OffsetCommitRequest {
     at = 'groupId'
     const f0 = readStringNotNull(r)
     at = 'topics'
-    const f5 = readArray(r, r.arrayLength(6), decodeOffsetCommitRequestOffsetCommitRequestTopicV0)
+    const f5 = readArray(r, r.arrayLength(6), decodeOffsetCommitRequestTopicV0)
     return { groupId: f0, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1n, topics: f5 }
   } catch (error) {
     throw withSegment(error, at)
@@ -412,7 +412,7 @@ function decodeOffsetCommitRequestV1(r: Reader): OffsetCommitRequest {
     at = 'memberId'
     const f2 = readStringNotNull(r)
     at = 'topics'
-    const f5 = readArray(r, r.arrayLength(6), decodeOffsetCommitRequestOffsetCommitRequestTopicV1)
+    const f5 = readArray(r, r.arrayLength(6), decodeOffsetCommitRequestTopicV1)
     return { groupId: f0, generationIdOrMemberEpoch: f1, memberId: f2, groupInstanceId: null, retentionTimeMs: -1n, topics: f5 }
   } catch (error) {
     throw withSegment(error, at)
@@ -431,7 +431,7 @@ function decodeOffsetCommitRequestV2toV4(r: Reader): OffsetCommitRequest {
     at = 'retentionTimeMs'
     const f4 = r.int64()
     at = 'topics'
-    const f5 = readArray(r, r.arrayLength(6), decodeOffsetCommitRequestOffsetCommitRequestTopicV2toV5)
+    const f5 = readArray(r, r.arrayLength(6), decodeOffsetCommitRequestTopicV2toV5)
     return { groupId: f0, generationIdOrMemberEpoch: f1, memberId: f2, groupInstanceId: null, retentionTimeMs: f4, topics: f5 }
   } catch (error) {
     throw withSegment(error, at)
@@ -448,7 +448,7 @@ function decodeOffsetCommitRequestV5(r: Reader): OffsetCommitRequest {
     at = 'memberId'
     const f2 = readStringNotNull(r)
     at = 'topics'
-    const f5 = readArray(r, r.arrayLength(6), decodeOffsetCommitRequestOffsetCommitRequestTopicV2toV5)
+    const f5 = readArray(r, r.arrayLength(6), decodeOffsetCommitRequestTopicV2toV5)
     return { groupId: f0, generationIdOrMemberEpoch: f1, memberId: f2, groupInstanceId: null, retentionTimeMs: -1n, topics: f5 }
   } catch (error) {
     throw withSegment(error, at)
@@ -465,7 +465,7 @@ function decodeOffsetCommitRequestV6(r: Reader): OffsetCommitRequest {
     at = 'memberId'
     const f2 = readStringNotNull(r)
     at = 'topics'
-    const f5 = readArray(r, r.arrayLength(6), decodeOffsetCommitRequestOffsetCommitRequestTopicV6toV7)
+    const f5 = readArray(r, r.arrayLength(6), decodeOffsetCommitRequestTopicV6toV7)
     return { groupId: f0, generationIdOrMemberEpoch: f1, memberId: f2, groupInstanceId: null, retentionTimeMs: -1n, topics: f5 }
   } catch (error) {
     throw withSegment(error, at)
@@ -484,7 +484,7 @@ function decodeOffsetCommitRequestV7(r: Reader): OffsetCommitRequest {
     at = 'groupInstanceId'
     const f3 = r.string()
     at = 'topics'
-    const f5 = readArray(r, r.arrayLength(6), decodeOffsetCommitRequestOffsetCommitRequestTopicV6toV7)
+    const f5 = readArray(r, r.arrayLength(6), decodeOffsetCommitRequestTopicV6toV7)
     return { groupId: f0, generationIdOrMemberEpoch: f1, memberId: f2, groupInstanceId: f3, retentionTimeMs: -1n, topics: f5 }
   } catch (error) {
     throw withSegment(error, at)
@@ -503,7 +503,7 @@ function decodeOffsetCommitRequestV8toV9(r: Reader): OffsetCommitRequest {
     at = 'groupInstanceId'
     const f3 = r.compactString()
     at = 'topics'
-    const f5 = readArray(r, r.compactArrayLength(3), decodeOffsetCommitRequestOffsetCommitRequestTopicV8toV9)
+    const f5 = readArray(r, r.compactArrayLength(3), decodeOffsetCommitRequestTopicV8toV9)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { groupId: f0, generationIdOrMemberEpoch: f1, memberId: f2, groupInstanceId: f3, retentionTimeMs: -1n, topics: f5 }
@@ -512,18 +512,18 @@ function decodeOffsetCommitRequestV8toV9(r: Reader): OffsetCommitRequest {
   }
 }
 
-function encodeOffsetCommitResponseOffsetCommitResponsePartitionV0toV7(w: Writer, value: OffsetCommitResponseOffsetCommitResponsePartition, version: number): void {
+function encodeOffsetCommitResponsePartitionV0toV7(w: Writer, value: OffsetCommitResponsePartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int16(value.errorCode)
 }
 
-function encodeOffsetCommitResponseOffsetCommitResponsePartitionV8toV9(w: Writer, value: OffsetCommitResponseOffsetCommitResponsePartition, version: number): void {
+function encodeOffsetCommitResponsePartitionV8toV9(w: Writer, value: OffsetCommitResponsePartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int16(value.errorCode)
   w.uvarint(0)
 }
 
-function decodeOffsetCommitResponseOffsetCommitResponsePartitionV0toV7(r: Reader): OffsetCommitResponseOffsetCommitResponsePartition {
+function decodeOffsetCommitResponsePartitionV0toV7(r: Reader): OffsetCommitResponsePartition {
   let at = ''
   try {
     at = 'partitionIndex'
@@ -536,7 +536,7 @@ function decodeOffsetCommitResponseOffsetCommitResponsePartitionV0toV7(r: Reader
   }
 }
 
-function decodeOffsetCommitResponseOffsetCommitResponsePartitionV8toV9(r: Reader): OffsetCommitResponseOffsetCommitResponsePartition {
+function decodeOffsetCommitResponsePartitionV8toV9(r: Reader): OffsetCommitResponsePartition {
   let at = ''
   try {
     at = 'partitionIndex'
@@ -551,43 +551,43 @@ function decodeOffsetCommitResponseOffsetCommitResponsePartitionV8toV9(r: Reader
   }
 }
 
-function encodeOffsetCommitResponseOffsetCommitResponseTopicV0toV7(w: Writer, value: OffsetCommitResponseOffsetCommitResponseTopic, version: number): void {
+function encodeOffsetCommitResponseTopicV0toV7(w: Writer, value: OffsetCommitResponseTopic, version: number): void {
   w.string(value.name)
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeOffsetCommitResponseOffsetCommitResponsePartitionV0toV7(w, element, version)
+    encodeOffsetCommitResponsePartitionV0toV7(w, element, version)
   }
 }
 
-function encodeOffsetCommitResponseOffsetCommitResponseTopicV8toV9(w: Writer, value: OffsetCommitResponseOffsetCommitResponseTopic, version: number): void {
+function encodeOffsetCommitResponseTopicV8toV9(w: Writer, value: OffsetCommitResponseTopic, version: number): void {
   w.compactString(value.name)
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeOffsetCommitResponseOffsetCommitResponsePartitionV8toV9(w, element, version)
+    encodeOffsetCommitResponsePartitionV8toV9(w, element, version)
   }
   w.uvarint(0)
 }
 
-function decodeOffsetCommitResponseOffsetCommitResponseTopicV0toV7(r: Reader): OffsetCommitResponseOffsetCommitResponseTopic {
+function decodeOffsetCommitResponseTopicV0toV7(r: Reader): OffsetCommitResponseTopic {
   let at = ''
   try {
     at = 'name'
     const f0 = readStringNotNull(r)
     at = 'partitions'
-    const f1 = readArray(r, r.arrayLength(6), decodeOffsetCommitResponseOffsetCommitResponsePartitionV0toV7)
+    const f1 = readArray(r, r.arrayLength(6), decodeOffsetCommitResponsePartitionV0toV7)
     return { name: f0, partitions: f1 }
   } catch (error) {
     throw withSegment(error, at)
   }
 }
 
-function decodeOffsetCommitResponseOffsetCommitResponseTopicV8toV9(r: Reader): OffsetCommitResponseOffsetCommitResponseTopic {
+function decodeOffsetCommitResponseTopicV8toV9(r: Reader): OffsetCommitResponseTopic {
   let at = ''
   try {
     at = 'name'
     const f0 = readCompactStringNotNull(r)
     at = 'partitions'
-    const f1 = readArray(r, r.compactArrayLength(7), decodeOffsetCommitResponseOffsetCommitResponsePartitionV8toV9)
+    const f1 = readArray(r, r.compactArrayLength(7), decodeOffsetCommitResponsePartitionV8toV9)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { name: f0, partitions: f1 }
@@ -599,7 +599,7 @@ function decodeOffsetCommitResponseOffsetCommitResponseTopicV8toV9(r: Reader): O
 function encodeOffsetCommitResponseV0toV2(w: Writer, value: OffsetCommitResponse, version: number): void {
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeOffsetCommitResponseOffsetCommitResponseTopicV0toV7(w, element, version)
+    encodeOffsetCommitResponseTopicV0toV7(w, element, version)
   }
 }
 
@@ -607,7 +607,7 @@ function encodeOffsetCommitResponseV3toV7(w: Writer, value: OffsetCommitResponse
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeOffsetCommitResponseOffsetCommitResponseTopicV0toV7(w, element, version)
+    encodeOffsetCommitResponseTopicV0toV7(w, element, version)
   }
 }
 
@@ -615,7 +615,7 @@ function encodeOffsetCommitResponseV8toV9(w: Writer, value: OffsetCommitResponse
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeOffsetCommitResponseOffsetCommitResponseTopicV8toV9(w, element, version)
+    encodeOffsetCommitResponseTopicV8toV9(w, element, version)
   }
   w.uvarint(0)
 }
@@ -624,7 +624,7 @@ function decodeOffsetCommitResponseV0toV2(r: Reader): OffsetCommitResponse {
   let at = ''
   try {
     at = 'topics'
-    const f1 = readArray(r, r.arrayLength(6), decodeOffsetCommitResponseOffsetCommitResponseTopicV0toV7)
+    const f1 = readArray(r, r.arrayLength(6), decodeOffsetCommitResponseTopicV0toV7)
     return { throttleTimeMs: 0, topics: f1 }
   } catch (error) {
     throw withSegment(error, at)
@@ -637,7 +637,7 @@ function decodeOffsetCommitResponseV3toV7(r: Reader): OffsetCommitResponse {
     at = 'throttleTimeMs'
     const f0 = r.int32()
     at = 'topics'
-    const f1 = readArray(r, r.arrayLength(6), decodeOffsetCommitResponseOffsetCommitResponseTopicV0toV7)
+    const f1 = readArray(r, r.arrayLength(6), decodeOffsetCommitResponseTopicV0toV7)
     return { throttleTimeMs: f0, topics: f1 }
   } catch (error) {
     throw withSegment(error, at)
@@ -650,7 +650,7 @@ function decodeOffsetCommitResponseV8toV9(r: Reader): OffsetCommitResponse {
     at = 'throttleTimeMs'
     const f0 = r.int32()
     at = 'topics'
-    const f1 = readArray(r, r.compactArrayLength(3), decodeOffsetCommitResponseOffsetCommitResponseTopicV8toV9)
+    const f1 = readArray(r, r.compactArrayLength(3), decodeOffsetCommitResponseTopicV8toV9)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { throttleTimeMs: f0, topics: f1 }

@@ -8,19 +8,19 @@ export interface OffsetDeleteRequest {
   /** The unique group identifier. (versions 0+) */
   groupId: string
   /** The topics to delete offsets for (versions 0+) */
-  topics: OffsetDeleteRequestOffsetDeleteRequestTopic[]
+  topics: OffsetDeleteRequestTopic[]
 }
 
 /** The topics to delete offsets for */
-export interface OffsetDeleteRequestOffsetDeleteRequestTopic {
+export interface OffsetDeleteRequestTopic {
   /** The topic name. (versions 0+) */
   name: string
   /** Each partition to delete offsets for. (versions 0+) */
-  partitions: OffsetDeleteRequestOffsetDeleteRequestPartition[]
+  partitions: OffsetDeleteRequestPartition[]
 }
 
 /** Each partition to delete offsets for. */
-export interface OffsetDeleteRequestOffsetDeleteRequestPartition {
+export interface OffsetDeleteRequestPartition {
   /** The partition index. (versions 0+) */
   partitionIndex: number
 }
@@ -32,30 +32,30 @@ export interface OffsetDeleteResponse {
   /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+) */
   throttleTimeMs: number
   /** The responses for each topic. (versions 0+) */
-  topics: OffsetDeleteResponseOffsetDeleteResponseTopic[]
+  topics: OffsetDeleteResponseTopic[]
 }
 
 /** The responses for each topic. */
-export interface OffsetDeleteResponseOffsetDeleteResponseTopic {
+export interface OffsetDeleteResponseTopic {
   /** The topic name. (versions 0+) */
   name: string
   /** The responses for each partition in the topic. (versions 0+) */
-  partitions: OffsetDeleteResponseOffsetDeleteResponsePartition[]
+  partitions: OffsetDeleteResponsePartition[]
 }
 
 /** The responses for each partition in the topic. */
-export interface OffsetDeleteResponseOffsetDeleteResponsePartition {
+export interface OffsetDeleteResponsePartition {
   /** The partition index. (versions 0+) */
   partitionIndex: number
   /** The error code, or 0 if there was no error. (versions 0+) */
   errorCode: number
 }
 
-function encodeOffsetDeleteRequestOffsetDeleteRequestPartitionV0(w: Writer, value: OffsetDeleteRequestOffsetDeleteRequestPartition, version: number): void {
+function encodeOffsetDeleteRequestPartitionV0(w: Writer, value: OffsetDeleteRequestPartition, version: number): void {
   w.int32(value.partitionIndex)
 }
 
-function decodeOffsetDeleteRequestOffsetDeleteRequestPartitionV0(r: Reader): OffsetDeleteRequestOffsetDeleteRequestPartition {
+function decodeOffsetDeleteRequestPartitionV0(r: Reader): OffsetDeleteRequestPartition {
   let at = ''
   try {
     at = 'partitionIndex'
@@ -66,21 +66,21 @@ function decodeOffsetDeleteRequestOffsetDeleteRequestPartitionV0(r: Reader): Off
   }
 }
 
-function encodeOffsetDeleteRequestOffsetDeleteRequestTopicV0(w: Writer, value: OffsetDeleteRequestOffsetDeleteRequestTopic, version: number): void {
+function encodeOffsetDeleteRequestTopicV0(w: Writer, value: OffsetDeleteRequestTopic, version: number): void {
   w.string(value.name)
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeOffsetDeleteRequestOffsetDeleteRequestPartitionV0(w, element, version)
+    encodeOffsetDeleteRequestPartitionV0(w, element, version)
   }
 }
 
-function decodeOffsetDeleteRequestOffsetDeleteRequestTopicV0(r: Reader): OffsetDeleteRequestOffsetDeleteRequestTopic {
+function decodeOffsetDeleteRequestTopicV0(r: Reader): OffsetDeleteRequestTopic {
   let at = ''
   try {
     at = 'name'
     const f0 = readStringNotNull(r)
     at = 'partitions'
-    const f1 = readArray(r, r.arrayLength(4), decodeOffsetDeleteRequestOffsetDeleteRequestPartitionV0)
+    const f1 = readArray(r, r.arrayLength(4), decodeOffsetDeleteRequestPartitionV0)
     return { name: f0, partitions: f1 }
   } catch (error) {
     throw withSegment(error, at)
@@ -91,7 +91,7 @@ function encodeOffsetDeleteRequestV0(w: Writer, value: OffsetDeleteRequest, vers
   w.string(value.groupId)
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeOffsetDeleteRequestOffsetDeleteRequestTopicV0(w, element, version)
+    encodeOffsetDeleteRequestTopicV0(w, element, version)
   }
 }
 
@@ -101,19 +101,19 @@ function decodeOffsetDeleteRequestV0(r: Reader): OffsetDeleteRequest {
     at = 'groupId'
     const f0 = readStringNotNull(r)
     at = 'topics'
-    const f1 = readArray(r, r.arrayLength(6), decodeOffsetDeleteRequestOffsetDeleteRequestTopicV0)
+    const f1 = readArray(r, r.arrayLength(6), decodeOffsetDeleteRequestTopicV0)
     return { groupId: f0, topics: f1 }
   } catch (error) {
     throw withSegment(error, at)
   }
 }
 
-function encodeOffsetDeleteResponseOffsetDeleteResponsePartitionV0(w: Writer, value: OffsetDeleteResponseOffsetDeleteResponsePartition, version: number): void {
+function encodeOffsetDeleteResponsePartitionV0(w: Writer, value: OffsetDeleteResponsePartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int16(value.errorCode)
 }
 
-function decodeOffsetDeleteResponseOffsetDeleteResponsePartitionV0(r: Reader): OffsetDeleteResponseOffsetDeleteResponsePartition {
+function decodeOffsetDeleteResponsePartitionV0(r: Reader): OffsetDeleteResponsePartition {
   let at = ''
   try {
     at = 'partitionIndex'
@@ -126,21 +126,21 @@ function decodeOffsetDeleteResponseOffsetDeleteResponsePartitionV0(r: Reader): O
   }
 }
 
-function encodeOffsetDeleteResponseOffsetDeleteResponseTopicV0(w: Writer, value: OffsetDeleteResponseOffsetDeleteResponseTopic, version: number): void {
+function encodeOffsetDeleteResponseTopicV0(w: Writer, value: OffsetDeleteResponseTopic, version: number): void {
   w.string(value.name)
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeOffsetDeleteResponseOffsetDeleteResponsePartitionV0(w, element, version)
+    encodeOffsetDeleteResponsePartitionV0(w, element, version)
   }
 }
 
-function decodeOffsetDeleteResponseOffsetDeleteResponseTopicV0(r: Reader): OffsetDeleteResponseOffsetDeleteResponseTopic {
+function decodeOffsetDeleteResponseTopicV0(r: Reader): OffsetDeleteResponseTopic {
   let at = ''
   try {
     at = 'name'
     const f0 = readStringNotNull(r)
     at = 'partitions'
-    const f1 = readArray(r, r.arrayLength(6), decodeOffsetDeleteResponseOffsetDeleteResponsePartitionV0)
+    const f1 = readArray(r, r.arrayLength(6), decodeOffsetDeleteResponsePartitionV0)
     return { name: f0, partitions: f1 }
   } catch (error) {
     throw withSegment(error, at)
@@ -152,7 +152,7 @@ function encodeOffsetDeleteResponseV0(w: Writer, value: OffsetDeleteResponse, ve
   w.int32(value.throttleTimeMs)
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeOffsetDeleteResponseOffsetDeleteResponseTopicV0(w, element, version)
+    encodeOffsetDeleteResponseTopicV0(w, element, version)
   }
 }
 
@@ -164,7 +164,7 @@ function decodeOffsetDeleteResponseV0(r: Reader): OffsetDeleteResponse {
     at = 'throttleTimeMs'
     const f1 = r.int32()
     at = 'topics'
-    const f2 = readArray(r, r.arrayLength(6), decodeOffsetDeleteResponseOffsetDeleteResponseTopicV0)
+    const f2 = readArray(r, r.arrayLength(6), decodeOffsetDeleteResponseTopicV0)
     return { errorCode: f0, throttleTimeMs: f1, topics: f2 }
   } catch (error) {
     throw withSegment(error, at)

@@ -8,15 +8,15 @@ export interface OffsetFetchRequest {
   /** The group to fetch offsets for. (versions 0-7) */
   groupId?: string
   /** Each topic we would like to fetch offsets for, or null to fetch offsets for all topics. (versions 0-7, nullable 2-7) */
-  topics?: OffsetFetchRequestOffsetFetchRequestTopic[] | null
+  topics?: OffsetFetchRequestTopic[] | null
   /** Each group we would like to fetch offsets for (versions 8+) */
-  groups?: OffsetFetchRequestOffsetFetchRequestGroup[]
+  groups?: OffsetFetchRequestGroup[]
   /** Whether broker should hold on returning unstable offsets but set a retriable error code for the partitions. (versions 7+, default false) */
   requireStable?: boolean
 }
 
 /** Each topic we would like to fetch offsets for, or null to fetch offsets for all topics. */
-export interface OffsetFetchRequestOffsetFetchRequestTopic {
+export interface OffsetFetchRequestTopic {
   /** The topic name. (versions 0-7) */
   name: string
   /** The partition indexes we would like to fetch offsets for. (versions 0-7) */
@@ -24,7 +24,7 @@ export interface OffsetFetchRequestOffsetFetchRequestTopic {
 }
 
 /** Each group we would like to fetch offsets for */
-export interface OffsetFetchRequestOffsetFetchRequestGroup {
+export interface OffsetFetchRequestGroup {
   /** The group ID. (versions 8+) */
   groupId: string
   /** The member ID assigned by the group coordinator if using the new consumer protocol (KIP-848). (versions 9+, nullable 9+, default null) */
@@ -32,11 +32,11 @@ export interface OffsetFetchRequestOffsetFetchRequestGroup {
   /** The member epoch if using the new consumer protocol (KIP-848). (versions 9+, default -1) */
   memberEpoch?: number
   /** Each topic we would like to fetch offsets for, or null to fetch offsets for all topics. (versions 8+, nullable 8+) */
-  topics: OffsetFetchRequestOffsetFetchRequestTopics[] | null
+  topics: OffsetFetchRequestTopics[] | null
 }
 
 /** Each topic we would like to fetch offsets for, or null to fetch offsets for all topics. */
-export interface OffsetFetchRequestOffsetFetchRequestTopics {
+export interface OffsetFetchRequestTopics {
   /** The topic name. (versions 8+) */
   name: string
   /** The partition indexes we would like to fetch offsets for. (versions 8+) */
@@ -48,23 +48,23 @@ export interface OffsetFetchResponse {
   /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 3+) */
   throttleTimeMs?: number
   /** The responses per topic. (versions 0-7) */
-  topics?: OffsetFetchResponseOffsetFetchResponseTopic[]
+  topics?: OffsetFetchResponseTopic[]
   /** The top-level error code, or 0 if there was no error. (versions 2-7, default 0) */
   errorCode?: number
   /** The responses per group id. (versions 8+) */
-  groups?: OffsetFetchResponseOffsetFetchResponseGroup[]
+  groups?: OffsetFetchResponseGroup[]
 }
 
 /** The responses per topic. */
-export interface OffsetFetchResponseOffsetFetchResponseTopic {
+export interface OffsetFetchResponseTopic {
   /** The topic name. (versions 0-7) */
   name: string
   /** The responses per partition (versions 0-7) */
-  partitions: OffsetFetchResponseOffsetFetchResponsePartition[]
+  partitions: OffsetFetchResponsePartition[]
 }
 
 /** The responses per partition */
-export interface OffsetFetchResponseOffsetFetchResponsePartition {
+export interface OffsetFetchResponsePartition {
   /** The partition index. (versions 0-7) */
   partitionIndex: number
   /** The committed message offset. (versions 0-7) */
@@ -78,25 +78,25 @@ export interface OffsetFetchResponseOffsetFetchResponsePartition {
 }
 
 /** The responses per group id. */
-export interface OffsetFetchResponseOffsetFetchResponseGroup {
+export interface OffsetFetchResponseGroup {
   /** The group ID. (versions 8+) */
   groupId: string
   /** The responses per topic. (versions 8+) */
-  topics: OffsetFetchResponseOffsetFetchResponseTopics[]
+  topics: OffsetFetchResponseTopics[]
   /** The group-level error code, or 0 if there was no error. (versions 8+, default 0) */
   errorCode: number
 }
 
 /** The responses per topic. */
-export interface OffsetFetchResponseOffsetFetchResponseTopics {
+export interface OffsetFetchResponseTopics {
   /** The topic name. (versions 8+) */
   name: string
   /** The responses per partition (versions 8+) */
-  partitions: OffsetFetchResponseOffsetFetchResponsePartitions[]
+  partitions: OffsetFetchResponsePartitions[]
 }
 
 /** The responses per partition */
-export interface OffsetFetchResponseOffsetFetchResponsePartitions {
+export interface OffsetFetchResponsePartitions {
   /** The partition index. (versions 8+) */
   partitionIndex: number
   /** The committed message offset. (versions 8+) */
@@ -109,7 +109,7 @@ export interface OffsetFetchResponseOffsetFetchResponsePartitions {
   errorCode: number
 }
 
-function encodeOffsetFetchRequestOffsetFetchRequestTopicV0toV5(w: Writer, value: OffsetFetchRequestOffsetFetchRequestTopic, version: number): void {
+function encodeOffsetFetchRequestTopicV0toV5(w: Writer, value: OffsetFetchRequestTopic, version: number): void {
   w.string(value.name)
   w.arrayLength(value.partitionIndexes.length)
   for (const element of value.partitionIndexes) {
@@ -117,7 +117,7 @@ function encodeOffsetFetchRequestOffsetFetchRequestTopicV0toV5(w: Writer, value:
   }
 }
 
-function encodeOffsetFetchRequestOffsetFetchRequestTopicV6toV7(w: Writer, value: OffsetFetchRequestOffsetFetchRequestTopic, version: number): void {
+function encodeOffsetFetchRequestTopicV6toV7(w: Writer, value: OffsetFetchRequestTopic, version: number): void {
   w.compactString(value.name)
   w.compactArrayLength(value.partitionIndexes.length)
   for (const element of value.partitionIndexes) {
@@ -126,7 +126,7 @@ function encodeOffsetFetchRequestOffsetFetchRequestTopicV6toV7(w: Writer, value:
   w.uvarint(0)
 }
 
-function decodeOffsetFetchRequestOffsetFetchRequestTopicV0toV5(r: Reader): OffsetFetchRequestOffsetFetchRequestTopic {
+function decodeOffsetFetchRequestTopicV0toV5(r: Reader): OffsetFetchRequestTopic {
   let at = ''
   try {
     at = 'name'
@@ -139,7 +139,7 @@ function decodeOffsetFetchRequestOffsetFetchRequestTopicV0toV5(r: Reader): Offse
   }
 }
 
-function decodeOffsetFetchRequestOffsetFetchRequestTopicV6toV7(r: Reader): OffsetFetchRequestOffsetFetchRequestTopic {
+function decodeOffsetFetchRequestTopicV6toV7(r: Reader): OffsetFetchRequestTopic {
   let at = ''
   try {
     at = 'name'
@@ -154,7 +154,7 @@ function decodeOffsetFetchRequestOffsetFetchRequestTopicV6toV7(r: Reader): Offse
   }
 }
 
-function encodeOffsetFetchRequestOffsetFetchRequestTopicsV8toV9(w: Writer, value: OffsetFetchRequestOffsetFetchRequestTopics, version: number): void {
+function encodeOffsetFetchRequestTopicsV8toV9(w: Writer, value: OffsetFetchRequestTopics, version: number): void {
   w.compactString(value.name)
   w.compactArrayLength(value.partitionIndexes.length)
   for (const element of value.partitionIndexes) {
@@ -163,7 +163,7 @@ function encodeOffsetFetchRequestOffsetFetchRequestTopicsV8toV9(w: Writer, value
   w.uvarint(0)
 }
 
-function decodeOffsetFetchRequestOffsetFetchRequestTopicsV8toV9(r: Reader): OffsetFetchRequestOffsetFetchRequestTopics {
+function decodeOffsetFetchRequestTopicsV8toV9(r: Reader): OffsetFetchRequestTopics {
   let at = ''
   try {
     at = 'name'
@@ -178,20 +178,20 @@ function decodeOffsetFetchRequestOffsetFetchRequestTopicsV8toV9(r: Reader): Offs
   }
 }
 
-function encodeOffsetFetchRequestOffsetFetchRequestGroupV8(w: Writer, value: OffsetFetchRequestOffsetFetchRequestGroup, version: number): void {
+function encodeOffsetFetchRequestGroupV8(w: Writer, value: OffsetFetchRequestGroup, version: number): void {
   w.compactString(value.groupId)
   if (value.topics === null) {
     w.compactArrayLength(null)
   } else {
     w.compactArrayLength(value.topics.length)
     for (const element of value.topics) {
-      encodeOffsetFetchRequestOffsetFetchRequestTopicsV8toV9(w, element, version)
+      encodeOffsetFetchRequestTopicsV8toV9(w, element, version)
     }
   }
   w.uvarint(0)
 }
 
-function encodeOffsetFetchRequestOffsetFetchRequestGroupV9(w: Writer, value: OffsetFetchRequestOffsetFetchRequestGroup, version: number): void {
+function encodeOffsetFetchRequestGroupV9(w: Writer, value: OffsetFetchRequestGroup, version: number): void {
   w.compactString(value.groupId)
   w.compactString((value.memberId === undefined ? null : value.memberId))
   w.int32((value.memberEpoch === undefined ? -1 : value.memberEpoch))
@@ -200,19 +200,19 @@ function encodeOffsetFetchRequestOffsetFetchRequestGroupV9(w: Writer, value: Off
   } else {
     w.compactArrayLength(value.topics.length)
     for (const element of value.topics) {
-      encodeOffsetFetchRequestOffsetFetchRequestTopicsV8toV9(w, element, version)
+      encodeOffsetFetchRequestTopicsV8toV9(w, element, version)
     }
   }
   w.uvarint(0)
 }
 
-function decodeOffsetFetchRequestOffsetFetchRequestGroupV8(r: Reader): OffsetFetchRequestOffsetFetchRequestGroup {
+function decodeOffsetFetchRequestGroupV8(r: Reader): OffsetFetchRequestGroup {
   let at = ''
   try {
     at = 'groupId'
     const f0 = readCompactStringNotNull(r)
     at = 'topics'
-    const f3 = readNullableArray(r, r.compactArrayLength(3), decodeOffsetFetchRequestOffsetFetchRequestTopicsV8toV9)
+    const f3 = readNullableArray(r, r.compactArrayLength(3), decodeOffsetFetchRequestTopicsV8toV9)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { groupId: f0, memberId: null, memberEpoch: -1, topics: f3 }
@@ -221,7 +221,7 @@ function decodeOffsetFetchRequestOffsetFetchRequestGroupV8(r: Reader): OffsetFet
   }
 }
 
-function decodeOffsetFetchRequestOffsetFetchRequestGroupV9(r: Reader): OffsetFetchRequestOffsetFetchRequestGroup {
+function decodeOffsetFetchRequestGroupV9(r: Reader): OffsetFetchRequestGroup {
   let at = ''
   try {
     at = 'groupId'
@@ -231,7 +231,7 @@ function decodeOffsetFetchRequestOffsetFetchRequestGroupV9(r: Reader): OffsetFet
     at = 'memberEpoch'
     const f2 = r.int32()
     at = 'topics'
-    const f3 = readNullableArray(r, r.compactArrayLength(3), decodeOffsetFetchRequestOffsetFetchRequestTopicsV8toV9)
+    const f3 = readNullableArray(r, r.compactArrayLength(3), decodeOffsetFetchRequestTopicsV8toV9)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { groupId: f0, memberId: f1, memberEpoch: f2, topics: f3 }
@@ -247,7 +247,7 @@ function encodeOffsetFetchRequestV0toV1(w: Writer, value: OffsetFetchRequest, ve
     if (given === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchRequest', 'topics')
     w.arrayLength(given.length)
     for (const element of given) {
-      encodeOffsetFetchRequestOffsetFetchRequestTopicV0toV5(w, element, version)
+      encodeOffsetFetchRequestTopicV0toV5(w, element, version)
     }
   }
   if (value.groups !== undefined && !(value.groups.length === 0)) {
@@ -267,7 +267,7 @@ function encodeOffsetFetchRequestV2toV5(w: Writer, value: OffsetFetchRequest, ve
     } else {
       w.arrayLength(given.length)
       for (const element of given) {
-        encodeOffsetFetchRequestOffsetFetchRequestTopicV0toV5(w, element, version)
+        encodeOffsetFetchRequestTopicV0toV5(w, element, version)
       }
     }
   }
@@ -288,7 +288,7 @@ function encodeOffsetFetchRequestV6(w: Writer, value: OffsetFetchRequest, versio
     } else {
       w.compactArrayLength(given.length)
       for (const element of given) {
-        encodeOffsetFetchRequestOffsetFetchRequestTopicV6toV7(w, element, version)
+        encodeOffsetFetchRequestTopicV6toV7(w, element, version)
       }
     }
   }
@@ -310,7 +310,7 @@ function encodeOffsetFetchRequestV7(w: Writer, value: OffsetFetchRequest, versio
     } else {
       w.compactArrayLength(given.length)
       for (const element of given) {
-        encodeOffsetFetchRequestOffsetFetchRequestTopicV6toV7(w, element, version)
+        encodeOffsetFetchRequestTopicV6toV7(w, element, version)
       }
     }
   }
@@ -332,7 +332,7 @@ function encodeOffsetFetchRequestV8(w: Writer, value: OffsetFetchRequest, versio
     const given = (value.groups === undefined ? [] : value.groups)
     w.compactArrayLength(given.length)
     for (const element of given) {
-      encodeOffsetFetchRequestOffsetFetchRequestGroupV8(w, element, version)
+      encodeOffsetFetchRequestGroupV8(w, element, version)
     }
   }
   w.bool((value.requireStable === undefined ? false : value.requireStable))
@@ -350,7 +350,7 @@ function encodeOffsetFetchRequestV9(w: Writer, value: OffsetFetchRequest, versio
     const given = (value.groups === undefined ? [] : value.groups)
     w.compactArrayLength(given.length)
     for (const element of given) {
-      encodeOffsetFetchRequestOffsetFetchRequestGroupV9(w, element, version)
+      encodeOffsetFetchRequestGroupV9(w, element, version)
     }
   }
   w.bool((value.requireStable === undefined ? false : value.requireStable))
@@ -363,7 +363,7 @@ function decodeOffsetFetchRequestV0toV1(r: Reader): OffsetFetchRequest {
     at = 'groupId'
     const f0 = readStringNotNull(r)
     at = 'topics'
-    const f1 = readArray(r, r.arrayLength(6), decodeOffsetFetchRequestOffsetFetchRequestTopicV0toV5)
+    const f1 = readArray(r, r.arrayLength(6), decodeOffsetFetchRequestTopicV0toV5)
     return { groupId: f0, topics: f1, groups: [], requireStable: false }
   } catch (error) {
     throw withSegment(error, at)
@@ -376,7 +376,7 @@ function decodeOffsetFetchRequestV2toV5(r: Reader): OffsetFetchRequest {
     at = 'groupId'
     const f0 = readStringNotNull(r)
     at = 'topics'
-    const f1 = readNullableArray(r, r.arrayLength(6), decodeOffsetFetchRequestOffsetFetchRequestTopicV0toV5)
+    const f1 = readNullableArray(r, r.arrayLength(6), decodeOffsetFetchRequestTopicV0toV5)
     return { groupId: f0, topics: f1, groups: [], requireStable: false }
   } catch (error) {
     throw withSegment(error, at)
@@ -389,7 +389,7 @@ function decodeOffsetFetchRequestV6(r: Reader): OffsetFetchRequest {
     at = 'groupId'
     const f0 = readCompactStringNotNull(r)
     at = 'topics'
-    const f1 = readNullableArray(r, r.compactArrayLength(3), decodeOffsetFetchRequestOffsetFetchRequestTopicV6toV7)
+    const f1 = readNullableArray(r, r.compactArrayLength(3), decodeOffsetFetchRequestTopicV6toV7)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { groupId: f0, topics: f1, groups: [], requireStable: false }
@@ -404,7 +404,7 @@ function decodeOffsetFetchRequestV7(r: Reader): OffsetFetchRequest {
     at = 'groupId'
     const f0 = readCompactStringNotNull(r)
     at = 'topics'
-    const f1 = readNullableArray(r, r.compactArrayLength(3), decodeOffsetFetchRequestOffsetFetchRequestTopicV6toV7)
+    const f1 = readNullableArray(r, r.compactArrayLength(3), decodeOffsetFetchRequestTopicV6toV7)
     at = 'requireStable'
     const f3 = r.bool()
     at = '(tagged fields)'
@@ -419,7 +419,7 @@ function decodeOffsetFetchRequestV8(r: Reader): OffsetFetchRequest {
   let at = ''
   try {
     at = 'groups'
-    const f2 = readArray(r, r.compactArrayLength(3), decodeOffsetFetchRequestOffsetFetchRequestGroupV8)
+    const f2 = readArray(r, r.compactArrayLength(3), decodeOffsetFetchRequestGroupV8)
     at = 'requireStable'
     const f3 = r.bool()
     at = '(tagged fields)'
@@ -434,7 +434,7 @@ function decodeOffsetFetchRequestV9(r: Reader): OffsetFetchRequest {
   let at = ''
   try {
     at = 'groups'
-    const f2 = readArray(r, r.compactArrayLength(8), decodeOffsetFetchRequestOffsetFetchRequestGroupV9)
+    const f2 = readArray(r, r.compactArrayLength(8), decodeOffsetFetchRequestGroupV9)
     at = 'requireStable'
     const f3 = r.bool()
     at = '(tagged fields)'
@@ -445,14 +445,14 @@ function decodeOffsetFetchRequestV9(r: Reader): OffsetFetchRequest {
   }
 }
 
-function encodeOffsetFetchResponseOffsetFetchResponsePartitionV0toV4(w: Writer, value: OffsetFetchResponseOffsetFetchResponsePartition, version: number): void {
+function encodeOffsetFetchResponsePartitionV0toV4(w: Writer, value: OffsetFetchResponsePartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
   w.string(value.metadata)
   w.int16(value.errorCode)
 }
 
-function encodeOffsetFetchResponseOffsetFetchResponsePartitionV5(w: Writer, value: OffsetFetchResponseOffsetFetchResponsePartition, version: number): void {
+function encodeOffsetFetchResponsePartitionV5(w: Writer, value: OffsetFetchResponsePartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
   w.int32((value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch))
@@ -460,7 +460,7 @@ function encodeOffsetFetchResponseOffsetFetchResponsePartitionV5(w: Writer, valu
   w.int16(value.errorCode)
 }
 
-function encodeOffsetFetchResponseOffsetFetchResponsePartitionV6toV7(w: Writer, value: OffsetFetchResponseOffsetFetchResponsePartition, version: number): void {
+function encodeOffsetFetchResponsePartitionV6toV7(w: Writer, value: OffsetFetchResponsePartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
   w.int32((value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch))
@@ -469,7 +469,7 @@ function encodeOffsetFetchResponseOffsetFetchResponsePartitionV6toV7(w: Writer, 
   w.uvarint(0)
 }
 
-function decodeOffsetFetchResponseOffsetFetchResponsePartitionV0toV4(r: Reader): OffsetFetchResponseOffsetFetchResponsePartition {
+function decodeOffsetFetchResponsePartitionV0toV4(r: Reader): OffsetFetchResponsePartition {
   let at = ''
   try {
     at = 'partitionIndex'
@@ -486,7 +486,7 @@ function decodeOffsetFetchResponseOffsetFetchResponsePartitionV0toV4(r: Reader):
   }
 }
 
-function decodeOffsetFetchResponseOffsetFetchResponsePartitionV5(r: Reader): OffsetFetchResponseOffsetFetchResponsePartition {
+function decodeOffsetFetchResponsePartitionV5(r: Reader): OffsetFetchResponsePartition {
   let at = ''
   try {
     at = 'partitionIndex'
@@ -505,7 +505,7 @@ function decodeOffsetFetchResponseOffsetFetchResponsePartitionV5(r: Reader): Off
   }
 }
 
-function decodeOffsetFetchResponseOffsetFetchResponsePartitionV6toV7(r: Reader): OffsetFetchResponseOffsetFetchResponsePartition {
+function decodeOffsetFetchResponsePartitionV6toV7(r: Reader): OffsetFetchResponsePartition {
   let at = ''
   try {
     at = 'partitionIndex'
@@ -526,64 +526,64 @@ function decodeOffsetFetchResponseOffsetFetchResponsePartitionV6toV7(r: Reader):
   }
 }
 
-function encodeOffsetFetchResponseOffsetFetchResponseTopicV0toV4(w: Writer, value: OffsetFetchResponseOffsetFetchResponseTopic, version: number): void {
+function encodeOffsetFetchResponseTopicV0toV4(w: Writer, value: OffsetFetchResponseTopic, version: number): void {
   w.string(value.name)
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeOffsetFetchResponseOffsetFetchResponsePartitionV0toV4(w, element, version)
+    encodeOffsetFetchResponsePartitionV0toV4(w, element, version)
   }
 }
 
-function encodeOffsetFetchResponseOffsetFetchResponseTopicV5(w: Writer, value: OffsetFetchResponseOffsetFetchResponseTopic, version: number): void {
+function encodeOffsetFetchResponseTopicV5(w: Writer, value: OffsetFetchResponseTopic, version: number): void {
   w.string(value.name)
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeOffsetFetchResponseOffsetFetchResponsePartitionV5(w, element, version)
+    encodeOffsetFetchResponsePartitionV5(w, element, version)
   }
 }
 
-function encodeOffsetFetchResponseOffsetFetchResponseTopicV6toV7(w: Writer, value: OffsetFetchResponseOffsetFetchResponseTopic, version: number): void {
+function encodeOffsetFetchResponseTopicV6toV7(w: Writer, value: OffsetFetchResponseTopic, version: number): void {
   w.compactString(value.name)
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeOffsetFetchResponseOffsetFetchResponsePartitionV6toV7(w, element, version)
+    encodeOffsetFetchResponsePartitionV6toV7(w, element, version)
   }
   w.uvarint(0)
 }
 
-function decodeOffsetFetchResponseOffsetFetchResponseTopicV0toV4(r: Reader): OffsetFetchResponseOffsetFetchResponseTopic {
+function decodeOffsetFetchResponseTopicV0toV4(r: Reader): OffsetFetchResponseTopic {
   let at = ''
   try {
     at = 'name'
     const f0 = readStringNotNull(r)
     at = 'partitions'
-    const f1 = readArray(r, r.arrayLength(16), decodeOffsetFetchResponseOffsetFetchResponsePartitionV0toV4)
+    const f1 = readArray(r, r.arrayLength(16), decodeOffsetFetchResponsePartitionV0toV4)
     return { name: f0, partitions: f1 }
   } catch (error) {
     throw withSegment(error, at)
   }
 }
 
-function decodeOffsetFetchResponseOffsetFetchResponseTopicV5(r: Reader): OffsetFetchResponseOffsetFetchResponseTopic {
+function decodeOffsetFetchResponseTopicV5(r: Reader): OffsetFetchResponseTopic {
   let at = ''
   try {
     at = 'name'
     const f0 = readStringNotNull(r)
     at = 'partitions'
-    const f1 = readArray(r, r.arrayLength(20), decodeOffsetFetchResponseOffsetFetchResponsePartitionV5)
+    const f1 = readArray(r, r.arrayLength(20), decodeOffsetFetchResponsePartitionV5)
     return { name: f0, partitions: f1 }
   } catch (error) {
     throw withSegment(error, at)
   }
 }
 
-function decodeOffsetFetchResponseOffsetFetchResponseTopicV6toV7(r: Reader): OffsetFetchResponseOffsetFetchResponseTopic {
+function decodeOffsetFetchResponseTopicV6toV7(r: Reader): OffsetFetchResponseTopic {
   let at = ''
   try {
     at = 'name'
     const f0 = readCompactStringNotNull(r)
     at = 'partitions'
-    const f1 = readArray(r, r.compactArrayLength(20), decodeOffsetFetchResponseOffsetFetchResponsePartitionV6toV7)
+    const f1 = readArray(r, r.compactArrayLength(20), decodeOffsetFetchResponsePartitionV6toV7)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { name: f0, partitions: f1 }
@@ -592,7 +592,7 @@ function decodeOffsetFetchResponseOffsetFetchResponseTopicV6toV7(r: Reader): Off
   }
 }
 
-function encodeOffsetFetchResponseOffsetFetchResponsePartitionsV8toV9(w: Writer, value: OffsetFetchResponseOffsetFetchResponsePartitions, version: number): void {
+function encodeOffsetFetchResponsePartitionsV8toV9(w: Writer, value: OffsetFetchResponsePartitions, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
   w.int32(value.committedLeaderEpoch)
@@ -601,7 +601,7 @@ function encodeOffsetFetchResponseOffsetFetchResponsePartitionsV8toV9(w: Writer,
   w.uvarint(0)
 }
 
-function decodeOffsetFetchResponseOffsetFetchResponsePartitionsV8toV9(r: Reader): OffsetFetchResponseOffsetFetchResponsePartitions {
+function decodeOffsetFetchResponsePartitionsV8toV9(r: Reader): OffsetFetchResponsePartitions {
   let at = ''
   try {
     at = 'partitionIndex'
@@ -622,22 +622,22 @@ function decodeOffsetFetchResponseOffsetFetchResponsePartitionsV8toV9(r: Reader)
   }
 }
 
-function encodeOffsetFetchResponseOffsetFetchResponseTopicsV8toV9(w: Writer, value: OffsetFetchResponseOffsetFetchResponseTopics, version: number): void {
+function encodeOffsetFetchResponseTopicsV8toV9(w: Writer, value: OffsetFetchResponseTopics, version: number): void {
   w.compactString(value.name)
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeOffsetFetchResponseOffsetFetchResponsePartitionsV8toV9(w, element, version)
+    encodeOffsetFetchResponsePartitionsV8toV9(w, element, version)
   }
   w.uvarint(0)
 }
 
-function decodeOffsetFetchResponseOffsetFetchResponseTopicsV8toV9(r: Reader): OffsetFetchResponseOffsetFetchResponseTopics {
+function decodeOffsetFetchResponseTopicsV8toV9(r: Reader): OffsetFetchResponseTopics {
   let at = ''
   try {
     at = 'name'
     const f0 = readCompactStringNotNull(r)
     at = 'partitions'
-    const f1 = readArray(r, r.compactArrayLength(20), decodeOffsetFetchResponseOffsetFetchResponsePartitionsV8toV9)
+    const f1 = readArray(r, r.compactArrayLength(20), decodeOffsetFetchResponsePartitionsV8toV9)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { name: f0, partitions: f1 }
@@ -646,23 +646,23 @@ function decodeOffsetFetchResponseOffsetFetchResponseTopicsV8toV9(r: Reader): Of
   }
 }
 
-function encodeOffsetFetchResponseOffsetFetchResponseGroupV8toV9(w: Writer, value: OffsetFetchResponseOffsetFetchResponseGroup, version: number): void {
+function encodeOffsetFetchResponseGroupV8toV9(w: Writer, value: OffsetFetchResponseGroup, version: number): void {
   w.compactString(value.groupId)
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeOffsetFetchResponseOffsetFetchResponseTopicsV8toV9(w, element, version)
+    encodeOffsetFetchResponseTopicsV8toV9(w, element, version)
   }
   w.int16(value.errorCode)
   w.uvarint(0)
 }
 
-function decodeOffsetFetchResponseOffsetFetchResponseGroupV8toV9(r: Reader): OffsetFetchResponseOffsetFetchResponseGroup {
+function decodeOffsetFetchResponseGroupV8toV9(r: Reader): OffsetFetchResponseGroup {
   let at = ''
   try {
     at = 'groupId'
     const f0 = readCompactStringNotNull(r)
     at = 'topics'
-    const f1 = readArray(r, r.compactArrayLength(3), decodeOffsetFetchResponseOffsetFetchResponseTopicsV8toV9)
+    const f1 = readArray(r, r.compactArrayLength(3), decodeOffsetFetchResponseTopicsV8toV9)
     at = 'errorCode'
     const f2 = r.int16()
     at = '(tagged fields)'
@@ -678,7 +678,7 @@ function encodeOffsetFetchResponseV0toV1(w: Writer, value: OffsetFetchResponse, 
     const given = (value.topics === undefined ? [] : value.topics)
     w.arrayLength(given.length)
     for (const element of given) {
-      encodeOffsetFetchResponseOffsetFetchResponseTopicV0toV4(w, element, version)
+      encodeOffsetFetchResponseTopicV0toV4(w, element, version)
     }
   }
   if (value.groups !== undefined && !(value.groups.length === 0)) {
@@ -691,7 +691,7 @@ function encodeOffsetFetchResponseV2(w: Writer, value: OffsetFetchResponse, vers
     const given = (value.topics === undefined ? [] : value.topics)
     w.arrayLength(given.length)
     for (const element of given) {
-      encodeOffsetFetchResponseOffsetFetchResponseTopicV0toV4(w, element, version)
+      encodeOffsetFetchResponseTopicV0toV4(w, element, version)
     }
   }
   w.int16((value.errorCode === undefined ? 0 : value.errorCode))
@@ -706,7 +706,7 @@ function encodeOffsetFetchResponseV3toV4(w: Writer, value: OffsetFetchResponse, 
     const given = (value.topics === undefined ? [] : value.topics)
     w.arrayLength(given.length)
     for (const element of given) {
-      encodeOffsetFetchResponseOffsetFetchResponseTopicV0toV4(w, element, version)
+      encodeOffsetFetchResponseTopicV0toV4(w, element, version)
     }
   }
   w.int16((value.errorCode === undefined ? 0 : value.errorCode))
@@ -721,7 +721,7 @@ function encodeOffsetFetchResponseV5(w: Writer, value: OffsetFetchResponse, vers
     const given = (value.topics === undefined ? [] : value.topics)
     w.arrayLength(given.length)
     for (const element of given) {
-      encodeOffsetFetchResponseOffsetFetchResponseTopicV5(w, element, version)
+      encodeOffsetFetchResponseTopicV5(w, element, version)
     }
   }
   w.int16((value.errorCode === undefined ? 0 : value.errorCode))
@@ -736,7 +736,7 @@ function encodeOffsetFetchResponseV6toV7(w: Writer, value: OffsetFetchResponse, 
     const given = (value.topics === undefined ? [] : value.topics)
     w.compactArrayLength(given.length)
     for (const element of given) {
-      encodeOffsetFetchResponseOffsetFetchResponseTopicV6toV7(w, element, version)
+      encodeOffsetFetchResponseTopicV6toV7(w, element, version)
     }
   }
   w.int16((value.errorCode === undefined ? 0 : value.errorCode))
@@ -755,7 +755,7 @@ function encodeOffsetFetchResponseV8toV9(w: Writer, value: OffsetFetchResponse, 
     const given = (value.groups === undefined ? [] : value.groups)
     w.compactArrayLength(given.length)
     for (const element of given) {
-      encodeOffsetFetchResponseOffsetFetchResponseGroupV8toV9(w, element, version)
+      encodeOffsetFetchResponseGroupV8toV9(w, element, version)
     }
   }
   w.uvarint(0)
@@ -765,7 +765,7 @@ function decodeOffsetFetchResponseV0toV1(r: Reader): OffsetFetchResponse {
   let at = ''
   try {
     at = 'topics'
-    const f1 = readArray(r, r.arrayLength(6), decodeOffsetFetchResponseOffsetFetchResponseTopicV0toV4)
+    const f1 = readArray(r, r.arrayLength(6), decodeOffsetFetchResponseTopicV0toV4)
     return { throttleTimeMs: 0, topics: f1, errorCode: 0, groups: [] }
   } catch (error) {
     throw withSegment(error, at)
@@ -776,7 +776,7 @@ function decodeOffsetFetchResponseV2(r: Reader): OffsetFetchResponse {
   let at = ''
   try {
     at = 'topics'
-    const f1 = readArray(r, r.arrayLength(6), decodeOffsetFetchResponseOffsetFetchResponseTopicV0toV4)
+    const f1 = readArray(r, r.arrayLength(6), decodeOffsetFetchResponseTopicV0toV4)
     at = 'errorCode'
     const f2 = r.int16()
     return { throttleTimeMs: 0, topics: f1, errorCode: f2, groups: [] }
@@ -791,7 +791,7 @@ function decodeOffsetFetchResponseV3toV4(r: Reader): OffsetFetchResponse {
     at = 'throttleTimeMs'
     const f0 = r.int32()
     at = 'topics'
-    const f1 = readArray(r, r.arrayLength(6), decodeOffsetFetchResponseOffsetFetchResponseTopicV0toV4)
+    const f1 = readArray(r, r.arrayLength(6), decodeOffsetFetchResponseTopicV0toV4)
     at = 'errorCode'
     const f2 = r.int16()
     return { throttleTimeMs: f0, topics: f1, errorCode: f2, groups: [] }
@@ -806,7 +806,7 @@ function decodeOffsetFetchResponseV5(r: Reader): OffsetFetchResponse {
     at = 'throttleTimeMs'
     const f0 = r.int32()
     at = 'topics'
-    const f1 = readArray(r, r.arrayLength(6), decodeOffsetFetchResponseOffsetFetchResponseTopicV5)
+    const f1 = readArray(r, r.arrayLength(6), decodeOffsetFetchResponseTopicV5)
     at = 'errorCode'
     const f2 = r.int16()
     return { throttleTimeMs: f0, topics: f1, errorCode: f2, groups: [] }
@@ -821,7 +821,7 @@ function decodeOffsetFetchResponseV6toV7(r: Reader): OffsetFetchResponse {
     at = 'throttleTimeMs'
     const f0 = r.int32()
     at = 'topics'
-    const f1 = readArray(r, r.compactArrayLength(3), decodeOffsetFetchResponseOffsetFetchResponseTopicV6toV7)
+    const f1 = readArray(r, r.compactArrayLength(3), decodeOffsetFetchResponseTopicV6toV7)
     at = 'errorCode'
     const f2 = r.int16()
     at = '(tagged fields)'
@@ -838,7 +838,7 @@ function decodeOffsetFetchResponseV8toV9(r: Reader): OffsetFetchResponse {
     at = 'throttleTimeMs'
     const f0 = r.int32()
     at = 'groups'
-    const f3 = readArray(r, r.compactArrayLength(5), decodeOffsetFetchResponseOffsetFetchResponseGroupV8toV9)
+    const f3 = readArray(r, r.compactArrayLength(5), decodeOffsetFetchResponseGroupV8toV9)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { throttleTimeMs: f0, topics: [], errorCode: 0, groups: f3 }

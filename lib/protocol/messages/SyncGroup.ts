@@ -18,11 +18,11 @@ export interface SyncGroupRequest {
   /** The group protocol name. (versions 5+, nullable 5+, default null) */
   protocolName?: string | null
   /** Each assignment. (versions 0+) */
-  assignments: SyncGroupRequestSyncGroupRequestAssignment[]
+  assignments: SyncGroupRequestAssignment[]
 }
 
 /** Each assignment. */
-export interface SyncGroupRequestSyncGroupRequestAssignment {
+export interface SyncGroupRequestAssignment {
   /** The ID of the member to assign. (versions 0+) */
   memberId: string
   /** The member assignment. (versions 0+) */
@@ -43,18 +43,18 @@ export interface SyncGroupResponse {
   assignment: Buffer
 }
 
-function encodeSyncGroupRequestSyncGroupRequestAssignmentV0toV3(w: Writer, value: SyncGroupRequestSyncGroupRequestAssignment, version: number): void {
+function encodeSyncGroupRequestAssignmentV0toV3(w: Writer, value: SyncGroupRequestAssignment, version: number): void {
   w.string(value.memberId)
   w.bytes(value.assignment)
 }
 
-function encodeSyncGroupRequestSyncGroupRequestAssignmentV4toV5(w: Writer, value: SyncGroupRequestSyncGroupRequestAssignment, version: number): void {
+function encodeSyncGroupRequestAssignmentV4toV5(w: Writer, value: SyncGroupRequestAssignment, version: number): void {
   w.compactString(value.memberId)
   w.compactBytes(value.assignment)
   w.uvarint(0)
 }
 
-function decodeSyncGroupRequestSyncGroupRequestAssignmentV0toV3(r: Reader): SyncGroupRequestSyncGroupRequestAssignment {
+function decodeSyncGroupRequestAssignmentV0toV3(r: Reader): SyncGroupRequestAssignment {
   let at = ''
   try {
     at = 'memberId'
@@ -67,7 +67,7 @@ function decodeSyncGroupRequestSyncGroupRequestAssignmentV0toV3(r: Reader): Sync
   }
 }
 
-function decodeSyncGroupRequestSyncGroupRequestAssignmentV4toV5(r: Reader): SyncGroupRequestSyncGroupRequestAssignment {
+function decodeSyncGroupRequestAssignmentV4toV5(r: Reader): SyncGroupRequestAssignment {
   let at = ''
   try {
     at = 'memberId'
@@ -91,7 +91,7 @@ function encodeSyncGroupRequestV0toV2(w: Writer, value: SyncGroupRequest, versio
   }
   w.arrayLength(value.assignments.length)
   for (const element of value.assignments) {
-    encodeSyncGroupRequestSyncGroupRequestAssignmentV0toV3(w, element, version)
+    encodeSyncGroupRequestAssignmentV0toV3(w, element, version)
   }
 }
 
@@ -102,7 +102,7 @@ function encodeSyncGroupRequestV3(w: Writer, value: SyncGroupRequest, version: n
   w.string((value.groupInstanceId === undefined ? null : value.groupInstanceId))
   w.arrayLength(value.assignments.length)
   for (const element of value.assignments) {
-    encodeSyncGroupRequestSyncGroupRequestAssignmentV0toV3(w, element, version)
+    encodeSyncGroupRequestAssignmentV0toV3(w, element, version)
   }
 }
 
@@ -113,7 +113,7 @@ function encodeSyncGroupRequestV4(w: Writer, value: SyncGroupRequest, version: n
   w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
   w.compactArrayLength(value.assignments.length)
   for (const element of value.assignments) {
-    encodeSyncGroupRequestSyncGroupRequestAssignmentV4toV5(w, element, version)
+    encodeSyncGroupRequestAssignmentV4toV5(w, element, version)
   }
   w.uvarint(0)
 }
@@ -127,7 +127,7 @@ function encodeSyncGroupRequestV5(w: Writer, value: SyncGroupRequest, version: n
   w.compactString((value.protocolName === undefined ? null : value.protocolName))
   w.compactArrayLength(value.assignments.length)
   for (const element of value.assignments) {
-    encodeSyncGroupRequestSyncGroupRequestAssignmentV4toV5(w, element, version)
+    encodeSyncGroupRequestAssignmentV4toV5(w, element, version)
   }
   w.uvarint(0)
 }
@@ -142,7 +142,7 @@ function decodeSyncGroupRequestV0toV2(r: Reader): SyncGroupRequest {
     at = 'memberId'
     const f2 = readStringNotNull(r)
     at = 'assignments'
-    const f6 = readArray(r, r.arrayLength(6), decodeSyncGroupRequestSyncGroupRequestAssignmentV0toV3)
+    const f6 = readArray(r, r.arrayLength(6), decodeSyncGroupRequestAssignmentV0toV3)
     return { groupId: f0, generationId: f1, memberId: f2, groupInstanceId: null, protocolType: null, protocolName: null, assignments: f6 }
   } catch (error) {
     throw withSegment(error, at)
@@ -161,7 +161,7 @@ function decodeSyncGroupRequestV3(r: Reader): SyncGroupRequest {
     at = 'groupInstanceId'
     const f3 = r.string()
     at = 'assignments'
-    const f6 = readArray(r, r.arrayLength(6), decodeSyncGroupRequestSyncGroupRequestAssignmentV0toV3)
+    const f6 = readArray(r, r.arrayLength(6), decodeSyncGroupRequestAssignmentV0toV3)
     return { groupId: f0, generationId: f1, memberId: f2, groupInstanceId: f3, protocolType: null, protocolName: null, assignments: f6 }
   } catch (error) {
     throw withSegment(error, at)
@@ -180,7 +180,7 @@ function decodeSyncGroupRequestV4(r: Reader): SyncGroupRequest {
     at = 'groupInstanceId'
     const f3 = r.compactString()
     at = 'assignments'
-    const f6 = readArray(r, r.compactArrayLength(3), decodeSyncGroupRequestSyncGroupRequestAssignmentV4toV5)
+    const f6 = readArray(r, r.compactArrayLength(3), decodeSyncGroupRequestAssignmentV4toV5)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { groupId: f0, generationId: f1, memberId: f2, groupInstanceId: f3, protocolType: null, protocolName: null, assignments: f6 }
@@ -205,7 +205,7 @@ function decodeSyncGroupRequestV5(r: Reader): SyncGroupRequest {
     at = 'protocolName'
     const f5 = r.compactString()
     at = 'assignments'
-    const f6 = readArray(r, r.compactArrayLength(3), decodeSyncGroupRequestSyncGroupRequestAssignmentV4toV5)
+    const f6 = readArray(r, r.compactArrayLength(3), decodeSyncGroupRequestAssignmentV4toV5)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { groupId: f0, generationId: f1, memberId: f2, groupInstanceId: f3, protocolType: f4, protocolName: f5, assignments: f6 }

@@ -20,19 +20,19 @@ export interface TxnOffsetCommitRequest {
   /** The unique identifier of the consumer instance provided by end user. (versions 3+, nullable 3+, default null) */
   groupInstanceId?: string | null
   /** Each topic that we want to commit offsets for. (versions 0+) */
-  topics: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic[]
+  topics: TxnOffsetCommitRequestTopic[]
 }
 
 /** Each topic that we want to commit offsets for. */
-export interface TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
+export interface TxnOffsetCommitRequestTopic {
   /** The topic name. (versions 0+) */
   name: string
   /** The partitions inside the topic that we want to commit offsets for. (versions 0+) */
-  partitions: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[]
+  partitions: TxnOffsetCommitRequestPartition[]
 }
 
 /** The partitions inside the topic that we want to commit offsets for. */
-export interface TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
+export interface TxnOffsetCommitRequestPartition {
   /** The index of the partition within the topic. (versions 0+) */
   partitionIndex: number
   /** The message offset to be committed. (versions 0+) */
@@ -48,39 +48,39 @@ export interface TxnOffsetCommitResponse {
   /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+) */
   throttleTimeMs: number
   /** The responses for each topic. (versions 0+) */
-  topics: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[]
+  topics: TxnOffsetCommitResponseTopic[]
 }
 
 /** The responses for each topic. */
-export interface TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
+export interface TxnOffsetCommitResponseTopic {
   /** The topic name. (versions 0+) */
   name: string
   /** The responses for each partition in the topic. (versions 0+) */
-  partitions: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[]
+  partitions: TxnOffsetCommitResponsePartition[]
 }
 
 /** The responses for each partition in the topic. */
-export interface TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
+export interface TxnOffsetCommitResponsePartition {
   /** The partition index. (versions 0+) */
   partitionIndex: number
   /** The error code, or 0 if there was no error. (versions 0+) */
   errorCode: number
 }
 
-function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV0toV1(w: Writer, value: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition, version: number): void {
+function encodeTxnOffsetCommitRequestPartitionV0toV1(w: Writer, value: TxnOffsetCommitRequestPartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
   w.string(value.committedMetadata)
 }
 
-function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV2(w: Writer, value: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition, version: number): void {
+function encodeTxnOffsetCommitRequestPartitionV2(w: Writer, value: TxnOffsetCommitRequestPartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
   w.int32((value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch))
   w.string(value.committedMetadata)
 }
 
-function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV3toV4(w: Writer, value: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition, version: number): void {
+function encodeTxnOffsetCommitRequestPartitionV3toV4(w: Writer, value: TxnOffsetCommitRequestPartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
   w.int32((value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch))
@@ -88,7 +88,7 @@ function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV3toV4(w: Wr
   w.uvarint(0)
 }
 
-function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV0toV1(r: Reader): TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
+function decodeTxnOffsetCommitRequestPartitionV0toV1(r: Reader): TxnOffsetCommitRequestPartition {
   let at = ''
   try {
     at = 'partitionIndex'
@@ -103,7 +103,7 @@ function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV0toV1(r: Re
   }
 }
 
-function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV2(r: Reader): TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
+function decodeTxnOffsetCommitRequestPartitionV2(r: Reader): TxnOffsetCommitRequestPartition {
   let at = ''
   try {
     at = 'partitionIndex'
@@ -120,7 +120,7 @@ function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV2(r: Reader
   }
 }
 
-function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV3toV4(r: Reader): TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
+function decodeTxnOffsetCommitRequestPartitionV3toV4(r: Reader): TxnOffsetCommitRequestPartition {
   let at = ''
   try {
     at = 'partitionIndex'
@@ -139,64 +139,64 @@ function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV3toV4(r: Re
   }
 }
 
-function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopicV0toV1(w: Writer, value: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic, version: number): void {
+function encodeTxnOffsetCommitRequestTopicV0toV1(w: Writer, value: TxnOffsetCommitRequestTopic, version: number): void {
   w.string(value.name)
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV0toV1(w, element, version)
+    encodeTxnOffsetCommitRequestPartitionV0toV1(w, element, version)
   }
 }
 
-function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopicV2(w: Writer, value: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic, version: number): void {
+function encodeTxnOffsetCommitRequestTopicV2(w: Writer, value: TxnOffsetCommitRequestTopic, version: number): void {
   w.string(value.name)
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV2(w, element, version)
+    encodeTxnOffsetCommitRequestPartitionV2(w, element, version)
   }
 }
 
-function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopicV3toV4(w: Writer, value: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic, version: number): void {
+function encodeTxnOffsetCommitRequestTopicV3toV4(w: Writer, value: TxnOffsetCommitRequestTopic, version: number): void {
   w.compactString(value.name)
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV3toV4(w, element, version)
+    encodeTxnOffsetCommitRequestPartitionV3toV4(w, element, version)
   }
   w.uvarint(0)
 }
 
-function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopicV0toV1(r: Reader): TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
+function decodeTxnOffsetCommitRequestTopicV0toV1(r: Reader): TxnOffsetCommitRequestTopic {
   let at = ''
   try {
     at = 'name'
     const f0 = readStringNotNull(r)
     at = 'partitions'
-    const f1 = readArray(r, r.arrayLength(14), decodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV0toV1)
+    const f1 = readArray(r, r.arrayLength(14), decodeTxnOffsetCommitRequestPartitionV0toV1)
     return { name: f0, partitions: f1 }
   } catch (error) {
     throw withSegment(error, at)
   }
 }
 
-function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopicV2(r: Reader): TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
+function decodeTxnOffsetCommitRequestTopicV2(r: Reader): TxnOffsetCommitRequestTopic {
   let at = ''
   try {
     at = 'name'
     const f0 = readStringNotNull(r)
     at = 'partitions'
-    const f1 = readArray(r, r.arrayLength(18), decodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV2)
+    const f1 = readArray(r, r.arrayLength(18), decodeTxnOffsetCommitRequestPartitionV2)
     return { name: f0, partitions: f1 }
   } catch (error) {
     throw withSegment(error, at)
   }
 }
 
-function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopicV3toV4(r: Reader): TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
+function decodeTxnOffsetCommitRequestTopicV3toV4(r: Reader): TxnOffsetCommitRequestTopic {
   let at = ''
   try {
     at = 'name'
     const f0 = readCompactStringNotNull(r)
     at = 'partitions'
-    const f1 = readArray(r, r.compactArrayLength(18), decodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionV3toV4)
+    const f1 = readArray(r, r.compactArrayLength(18), decodeTxnOffsetCommitRequestPartitionV3toV4)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { name: f0, partitions: f1 }
@@ -221,7 +221,7 @@ function encodeTxnOffsetCommitRequestV0toV1(w: Writer, value: TxnOffsetCommitReq
   }
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopicV0toV1(w, element, version)
+    encodeTxnOffsetCommitRequestTopicV0toV1(w, element, version)
   }
 }
 
@@ -241,7 +241,7 @@ function encodeTxnOffsetCommitRequestV2(w: Writer, value: TxnOffsetCommitRequest
   }
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopicV2(w, element, version)
+    encodeTxnOffsetCommitRequestTopicV2(w, element, version)
   }
 }
 
@@ -255,7 +255,7 @@ function encodeTxnOffsetCommitRequestV3toV4(w: Writer, value: TxnOffsetCommitReq
   w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopicV3toV4(w, element, version)
+    encodeTxnOffsetCommitRequestTopicV3toV4(w, element, version)
   }
   w.uvarint(0)
 }
@@ -272,7 +272,7 @@ function decodeTxnOffsetCommitRequestV0toV1(r: Reader): TxnOffsetCommitRequest {
     at = 'producerEpoch'
     const f3 = r.int16()
     at = 'topics'
-    const f7 = readArray(r, r.arrayLength(6), decodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopicV0toV1)
+    const f7 = readArray(r, r.arrayLength(6), decodeTxnOffsetCommitRequestTopicV0toV1)
     return { transactionalId: f0, groupId: f1, producerId: f2, producerEpoch: f3, generationId: -1, memberId: '', groupInstanceId: null, topics: f7 }
   } catch (error) {
     throw withSegment(error, at)
@@ -291,7 +291,7 @@ function decodeTxnOffsetCommitRequestV2(r: Reader): TxnOffsetCommitRequest {
     at = 'producerEpoch'
     const f3 = r.int16()
     at = 'topics'
-    const f7 = readArray(r, r.arrayLength(6), decodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopicV2)
+    const f7 = readArray(r, r.arrayLength(6), decodeTxnOffsetCommitRequestTopicV2)
     return { transactionalId: f0, groupId: f1, producerId: f2, producerEpoch: f3, generationId: -1, memberId: '', groupInstanceId: null, topics: f7 }
   } catch (error) {
     throw withSegment(error, at)
@@ -316,7 +316,7 @@ function decodeTxnOffsetCommitRequestV3toV4(r: Reader): TxnOffsetCommitRequest {
     at = 'groupInstanceId'
     const f6 = r.compactString()
     at = 'topics'
-    const f7 = readArray(r, r.compactArrayLength(3), decodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopicV3toV4)
+    const f7 = readArray(r, r.compactArrayLength(3), decodeTxnOffsetCommitRequestTopicV3toV4)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { transactionalId: f0, groupId: f1, producerId: f2, producerEpoch: f3, generationId: f4, memberId: f5, groupInstanceId: f6, topics: f7 }
@@ -325,18 +325,18 @@ function decodeTxnOffsetCommitRequestV3toV4(r: Reader): TxnOffsetCommitRequest {
   }
 }
 
-function encodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV0toV2(w: Writer, value: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition, version: number): void {
+function encodeTxnOffsetCommitResponsePartitionV0toV2(w: Writer, value: TxnOffsetCommitResponsePartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int16(value.errorCode)
 }
 
-function encodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV3toV4(w: Writer, value: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition, version: number): void {
+function encodeTxnOffsetCommitResponsePartitionV3toV4(w: Writer, value: TxnOffsetCommitResponsePartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int16(value.errorCode)
   w.uvarint(0)
 }
 
-function decodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV0toV2(r: Reader): TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
+function decodeTxnOffsetCommitResponsePartitionV0toV2(r: Reader): TxnOffsetCommitResponsePartition {
   let at = ''
   try {
     at = 'partitionIndex'
@@ -349,7 +349,7 @@ function decodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV0toV2(r: 
   }
 }
 
-function decodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV3toV4(r: Reader): TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
+function decodeTxnOffsetCommitResponsePartitionV3toV4(r: Reader): TxnOffsetCommitResponsePartition {
   let at = ''
   try {
     at = 'partitionIndex'
@@ -364,43 +364,43 @@ function decodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV3toV4(r: 
   }
 }
 
-function encodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopicV0toV2(w: Writer, value: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic, version: number): void {
+function encodeTxnOffsetCommitResponseTopicV0toV2(w: Writer, value: TxnOffsetCommitResponseTopic, version: number): void {
   w.string(value.name)
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV0toV2(w, element, version)
+    encodeTxnOffsetCommitResponsePartitionV0toV2(w, element, version)
   }
 }
 
-function encodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopicV3toV4(w: Writer, value: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic, version: number): void {
+function encodeTxnOffsetCommitResponseTopicV3toV4(w: Writer, value: TxnOffsetCommitResponseTopic, version: number): void {
   w.compactString(value.name)
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
-    encodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV3toV4(w, element, version)
+    encodeTxnOffsetCommitResponsePartitionV3toV4(w, element, version)
   }
   w.uvarint(0)
 }
 
-function decodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopicV0toV2(r: Reader): TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
+function decodeTxnOffsetCommitResponseTopicV0toV2(r: Reader): TxnOffsetCommitResponseTopic {
   let at = ''
   try {
     at = 'name'
     const f0 = readStringNotNull(r)
     at = 'partitions'
-    const f1 = readArray(r, r.arrayLength(6), decodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV0toV2)
+    const f1 = readArray(r, r.arrayLength(6), decodeTxnOffsetCommitResponsePartitionV0toV2)
     return { name: f0, partitions: f1 }
   } catch (error) {
     throw withSegment(error, at)
   }
 }
 
-function decodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopicV3toV4(r: Reader): TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
+function decodeTxnOffsetCommitResponseTopicV3toV4(r: Reader): TxnOffsetCommitResponseTopic {
   let at = ''
   try {
     at = 'name'
     const f0 = readCompactStringNotNull(r)
     at = 'partitions'
-    const f1 = readArray(r, r.compactArrayLength(7), decodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartitionV3toV4)
+    const f1 = readArray(r, r.compactArrayLength(7), decodeTxnOffsetCommitResponsePartitionV3toV4)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { name: f0, partitions: f1 }
@@ -413,7 +413,7 @@ function encodeTxnOffsetCommitResponseV0toV2(w: Writer, value: TxnOffsetCommitRe
   w.int32(value.throttleTimeMs)
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopicV0toV2(w, element, version)
+    encodeTxnOffsetCommitResponseTopicV0toV2(w, element, version)
   }
 }
 
@@ -421,7 +421,7 @@ function encodeTxnOffsetCommitResponseV3toV4(w: Writer, value: TxnOffsetCommitRe
   w.int32(value.throttleTimeMs)
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
-    encodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopicV3toV4(w, element, version)
+    encodeTxnOffsetCommitResponseTopicV3toV4(w, element, version)
   }
   w.uvarint(0)
 }
@@ -432,7 +432,7 @@ function decodeTxnOffsetCommitResponseV0toV2(r: Reader): TxnOffsetCommitResponse
     at = 'throttleTimeMs'
     const f0 = r.int32()
     at = 'topics'
-    const f1 = readArray(r, r.arrayLength(6), decodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopicV0toV2)
+    const f1 = readArray(r, r.arrayLength(6), decodeTxnOffsetCommitResponseTopicV0toV2)
     return { throttleTimeMs: f0, topics: f1 }
   } catch (error) {
     throw withSegment(error, at)
@@ -445,7 +445,7 @@ function decodeTxnOffsetCommitResponseV3toV4(r: Reader): TxnOffsetCommitResponse
     at = 'throttleTimeMs'
     const f0 = r.int32()
     at = 'topics'
-    const f1 = readArray(r, r.compactArrayLength(3), decodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopicV3toV4)
+    const f1 = readArray(r, r.compactArrayLength(3), decodeTxnOffsetCommitResponseTopicV3toV4)
     at = '(tagged fields)'
     skipTaggedFields(r)
     return { throttleTimeMs: f0, topics: f1 }

@@ -123,6 +123,19 @@ export function getCodec(id: number, location: RxKafkaErrorOptions = {}): Compre
 }
 
 /**
+ * Whether a codec is registered for `id` (registered does not mean usable:
+ * zstd on Node < 22.15 is registered and throws {@link CodecUnavailableError}).
+ *
+ * @example
+ * ```ts
+ * hasCodec(5) // false unless a user registered one
+ * ```
+ */
+export function hasCodec(id: number): boolean {
+  return registry.has(id)
+}
+
+/**
  * The id of a codec given by name or id.
  *
  * @example

@@ -16,6 +16,7 @@ export {
   DecompressedSizeExceededError,
   codecIdOf,
   getCodec,
+  hasCodec,
   registerCodec,
 } from './codec.js'
 export type { CompressionCodec, CompressionCodecName } from './codec.js'

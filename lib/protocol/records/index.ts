@@ -1,0 +1,29 @@
+/** Record batches: v2 encoder, lazy decoder of v2 and legacy message sets, CRC-32C. */
+export { crc32c } from './crc32c.js'
+export { CorruptRecordError } from './errors.js'
+export {
+  RECORD_BATCH_HEADER_BYTES,
+  RecordBatchBuilder,
+  SealedRecordBatch,
+  buildControlBatch,
+  stampProducerState,
+} from './record-batch-builder.js'
+export type {
+  ControlBatchOptions,
+  ProducerRecord,
+  ProducerRecordHeader,
+  RecordBatchBuilderOptions,
+  SealOptions,
+} from './record-batch-builder.js'
+export { DEFAULT_MAX_DECOMPRESSED_BYTES, decodeRecordBatches } from './record-batch-decoder.js'
+export type {
+  ConsumedRecord,
+  ConsumedRecordHeader,
+  DecodeRecordBatchesOptions,
+  DecodedRecordBatch,
+  DecodedRecordBatches,
+  RecordBatchContext,
+  TimestampType,
+} from './record-batch-decoder.js'
+export { parseControlRecord } from './control-record.js'
+export type { ControlRecord } from './control-record.js'

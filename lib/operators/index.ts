@@ -1,0 +1,21 @@
+/**
+ * Generic pipeable operators of rxkafka. They depend only on rxjs and the
+ * shared error classes, so the connection, producer and consumer layers build
+ * on them, and users can use them on any stream.
+ */
+export { OperatorOptionError } from './options.js'
+export { retryBackoff, backoffDelay, validateBackoffOptions, isRetriableByDefault, DEFAULT_BACKOFF } from './retryBackoff.js'
+export type { BackoffOptions, RetryBackoffConfig } from './retryBackoff.js'
+export { circuitBreaker, CircuitBreaker, CircuitBreakerState, CircuitOpenError, DEFAULT_CIRCUIT_BREAKER } from './circuitBreaker.js'
+export type {
+  CircuitState, CircuitBreakerStateOptions, CircuitBreakerOptions, CircuitBreakerOperatorOptions, CircuitOpenErrorOptions,
+} from './circuitBreaker.js'
+export { batch } from './batch.js'
+export type { BatchConfig } from './batch.js'
+export { maxMessageAge, StaleMessageError } from './maxMessageAge.js'
+export type { MaxAge, MaxMessageAgeOptions, TimestampedMessage } from './maxMessageAge.js'
+export { handleAndDone } from './handleAndDone.js'
+export type { Doneable } from './handleAndDone.js'
+export { processInOrder } from './processInOrder.js'
+export { processConcurrently } from './processConcurrently.js'
+export type { ProcessConcurrentlyOptions } from './processConcurrently.js'

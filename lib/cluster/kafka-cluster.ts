@@ -286,11 +286,11 @@ export class KafkaCluster implements ClusterClient {
   }
 
   private lookupCoordinator(type: CoordinatorType, key: string): Observable<number> {
-    return this.request('any', FindCoordinatorApi, () => ({
-      key,
-      keyType: type === 'group' ? 0 : 1,
-      coordinatorKeys: [key],
-    }), {}).pipe(
+    const keyType = type === 'group' ? 0 : 1
+    // v4+ (KIP-699) looks up a list of keys; older versions one key.
+    return this.request('any', FindCoordinatorApi, (version) =>
+      version >= 4 ? { keyType, coordinatorKeys: [key] } : { key, keyType },
+    ).pipe(
       map((response) => {
         const entry =
           response.coordinators !== undefined && response.coordinators.length > 0

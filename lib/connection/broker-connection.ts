@@ -406,11 +406,15 @@ export class BrokerConnection {
     this.drain()
   }
 
-  /** ApiVersions answers an unsupported version in v0 format, so a failed decode is tried again as v0. */
+  /**
+   * ApiVersions answers a version it does not know in v0 format (KIP-511), so a
+   * failed decode is tried again as v0. Some peers (librdkafka's mock) answer in
+   * neither; then only the error code, which leads every version, is kept and
+   * the negotiation steps down one version.
+   */
   private decodeBody(pending: PendingRequest, reader: Reader): unknown {
     if (pending.api !== ApiVersionsApi || pending.version === 0) {
-      const body = pending.api.decodeResponse(reader, pending.version)
-      return body
+      return pending.api.decodeResponse(reader, pending.version)
     }
     const start = reader.offset
     try {
@@ -420,7 +424,13 @@ export class BrokerConnection {
       if (!(error instanceof ProtocolDecodeError)) throw error
     }
     reader.offset = start
-    return ApiVersionsApi.decodeResponse(reader, 0)
+    try {
+      return ApiVersionsApi.decodeResponse(reader, 0)
+    } catch (error) {
+      if (!(error instanceof ProtocolDecodeError)) throw error
+      reader.offset = start
+      return { errorCode: reader.int16(), apiKeys: [] }
+    }
   }
 
   private connect(): void {
@@ -545,7 +555,7 @@ export class BrokerConnection {
   /** ApiVersions at our highest version; a broker that does not know it answers with the range it does know. */
   private async negotiateVersions(): Promise<Map<number, VersionRange>> {
     let version = API_VERSIONS_MAX
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (;;) {
       const response = await this.handshakeRequest(
         ApiVersionsApi,
         {
@@ -557,13 +567,16 @@ export class BrokerConnection {
       const ranges = new Map<number, VersionRange>()
       for (const key of response.apiKeys) ranges.set(key.apiKey, { minVersion: key.minVersion, maxVersion: key.maxVersion })
       if (response.errorCode === 0) return ranges
-      const brokerRange = ranges.get(ApiVersionsApi.apiKey)
-      if (response.errorCode !== UNSUPPORTED_VERSION || brokerRange === undefined || brokerRange.maxVersion >= version) {
-        throw new ConnectionError(`ApiVersions failed with error code ${response.errorCode}`, { broker: this.name, api: 'ApiVersions' })
+      if (response.errorCode !== UNSUPPORTED_VERSION || version === 0) {
+        throw new ConnectionError(`ApiVersions v${version} failed with error code ${response.errorCode}`, {
+          broker: this.name,
+          api: 'ApiVersions',
+          hint: 'the peer may not be a Kafka broker, or a very old one',
+        })
       }
-      version = Math.min(brokerRange.maxVersion, API_VERSIONS_MAX)
+      const brokerMax = ranges.get(ApiVersionsApi.apiKey)?.maxVersion
+      version = brokerMax !== undefined && brokerMax < version ? brokerMax : version - 1
     }
-    throw new ConnectionError('ApiVersions negotiation did not settle', { broker: this.name, api: 'ApiVersions' })
   }
 
   /** A request of the connection's own handshake (ApiVersions, SASL), written before the connection is ready. */

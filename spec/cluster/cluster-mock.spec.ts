@@ -1,0 +1,259 @@
+/**
+ * The connection layer and cluster view against librdkafka's mock cluster,
+ * a real implementation of the broker side we did not write.
+ */
+import { createServer, type Server } from 'node:http'
+import { firstValueFrom, forkJoin, lastValueFrom, take, toArray } from 'rxjs'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { BrokerConnection } from '../../lib/connection/broker-connection.js'
+import { ConnectionError, FrameTooLargeError, RequestTimeoutError } from '../../lib/connection/connection-errors.js'
+import { KafkaCluster, UnknownTopicError } from '../../lib/cluster/kafka-cluster.js'
+import { KafkaBrokerError } from '../../lib/protocol/broker-error.js'
+import { ErrorCode } from '../../lib/protocol/error-codes.js'
+import { ApiVersionsApi } from '../../lib/protocol/messages/ApiVersions.js'
+import { ListOffsetsApi } from '../../lib/protocol/messages/ListOffsets.js'
+import { MetadataApi } from '../../lib/protocol/messages/Metadata.js'
+import { startMockCluster, type MockCluster } from '../../lib/testing/mock-cluster.js'
+
+let mock: MockCluster
+const clusters: KafkaCluster[] = []
+
+function cluster(options: Partial<ConstructorParameters<typeof KafkaCluster>[0]> = {}): KafkaCluster {
+  const c = new KafkaCluster({ brokers: mock.bootstrap.split(','), clientId: 'spec', ...options })
+  clusters.push(c)
+  return c
+}
+
+function brokerAddress(id: number) {
+  const b = mock.brokers.find((x) => x.id === id)!
+  return { host: b.host, port: b.port, nodeId: id }
+}
+
+beforeAll(async () => {
+  mock = await startMockCluster({ brokers: 3, topics: [{ name: 'orders', partitions: 6 }] })
+})
+
+afterEach(async () => {
+  for (const c of clusters.splice(0)) await c.close()
+})
+
+afterAll(async () => {
+  await mock?.stop()
+})
+
+describe('BrokerConnection against the mock cluster', () => {
+  it('negotiates versions, then keeps the correlation of many pipelined requests', async () => {
+    const conn = new BrokerConnection(brokerAddress(1), { clientId: 'spec', maxInFlight: 5 })
+    try {
+      // 40 requests, each naming a different topic list, so each answer can be matched to its question.
+      const names = Array.from({ length: 40 }, (_, i) => ['orders', `auto-${i}`])
+      const answers = await lastValueFrom(
+        forkJoin(names.map((topics) => conn.request(MetadataApi, { topics: topics.map((name) => ({ name })), allowAutoTopicCreation: false }))),
+      )
+      answers.forEach((answer, i) => {
+        expect(answer.topics.map((t) => t.name).sort()).toEqual([...names[i]!].sort())
+      })
+      expect(conn.apiVersions?.get(MetadataApi.apiKey)).toBeDefined()
+      expect(conn.getStats().requests).toBeGreaterThanOrEqual(41)
+      expect(conn.getStats().inFlight).toBe(0)
+    } finally {
+      conn.close()
+    }
+  })
+
+  it('negotiates down when the broker advertises a lower ApiVersions and Metadata range', async () => {
+    const local = await startMockCluster({ brokers: 1 })
+    try {
+      await local.setApiVersion(ApiVersionsApi.apiKey, 0, 2)
+      await local.setApiVersion(MetadataApi.apiKey, 0, 4)
+      const b = local.brokers[0]!
+      const conn = new BrokerConnection({ host: b.host, port: b.port, nodeId: b.id }, { clientId: 'spec' })
+      try {
+        await local.startRequestTracking()
+        const answer = await firstValueFrom(conn.request(MetadataApi, { topics: [] }))
+        expect(answer.brokers.length).toBe(1)
+        expect(conn.versionFor(MetadataApi)).toBe(4)
+        const sent = await local.requests()
+        // our first ApiVersions (v4) is refused, and we step down until the broker accepts one
+        // (the mock does not record versions, so the count of attempts is what shows it)
+        const apiVersions = sent.filter((r) => r.apiKey === ApiVersionsApi.apiKey)
+        expect(apiVersions.length).toBeGreaterThanOrEqual(2)
+        expect(sent.filter((r) => r.apiKey === MetadataApi.apiKey).length).toBe(1)
+      } finally {
+        conn.close()
+      }
+    } finally {
+      await local.stop()
+    }
+  })
+
+  it('times out a slow answer, drops the late answer, and keeps serving', async () => {
+    const conn = new BrokerConnection(brokerAddress(2), { clientId: 'spec' })
+    try {
+      await firstValueFrom(conn.request(MetadataApi, { topics: [] })) // connected and negotiated
+      await mock.setBrokerRtt(2, 400)
+      const slow = firstValueFrom(conn.request(MetadataApi, { topics: [] }, { timeoutMs: 50 }))
+      await expect(slow).rejects.toBeInstanceOf(RequestTimeoutError)
+      await mock.setBrokerRtt(2, 0)
+      // the late answer of the timed-out request arrives meanwhile and must not be taken for this one
+      const next = await firstValueFrom(conn.request(MetadataApi, { topics: [{ name: 'orders' }] }, { timeoutMs: 5_000 }))
+      expect(next.topics.map((t) => t.name)).toEqual(['orders'])
+      expect(conn.state).toBe('ready')
+    } finally {
+      await mock.setBrokerRtt(2, 0)
+      conn.close()
+    }
+  })
+
+  it('fails requests with a retriable ConnectionError while the broker is down, and reconnects when it is up', async () => {
+    const conn = new BrokerConnection(brokerAddress(3), { clientId: 'spec', reconnectBackoffMs: 10, reconnectBackoffMaxMs: 20 })
+    try {
+      await firstValueFrom(conn.request(MetadataApi, { topics: [] }))
+      await mock.brokerDown(3)
+      const failure = await firstValueFrom(conn.request(MetadataApi, { topics: [] })).catch((e: unknown) => e)
+      expect(failure).toBeInstanceOf(ConnectionError)
+      expect((failure as ConnectionError).retriable).toBe(true)
+      await mock.brokerUp(3)
+      let answered = false
+      for (let i = 0; i < 50 && !answered; i++) {
+        answered = await firstValueFrom(conn.request(MetadataApi, { topics: [] })).then(
+          () => true,
+          async () => {
+            await new Promise((r) => setTimeout(r, 50))
+            return false
+          },
+        )
+      }
+      expect(answered).toBe(true)
+    } finally {
+      await mock.brokerUp(3)
+      conn.close()
+    }
+  })
+
+  it('names an HTTP server on a wrong port', async () => {
+    const server: Server = createServer((_req, res) => res.end('hello'))
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const port = (server.address() as { port: number }).port
+    const conn = new BrokerConnection({ host: '127.0.0.1', port, nodeId: -1 }, { clientId: 'spec' })
+    try {
+      const error = await firstValueFrom(conn.request(MetadataApi, { topics: [] })).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(FrameTooLargeError)
+      expect((error as Error).message).toMatch(/HTTP/)
+      expect((error as FrameTooLargeError).hint).toMatch(/port/)
+    } finally {
+      conn.close()
+      await new Promise((r) => server.close(r))
+    }
+  })
+
+  it('refuses a closed port with a hint, not a hang', async () => {
+    const conn = new BrokerConnection({ host: '127.0.0.1', port: 1, nodeId: -1 }, { clientId: 'spec' })
+    try {
+      const error = await firstValueFrom(conn.request(MetadataApi, { topics: [] })).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ConnectionError)
+      expect((error as ConnectionError).message).toMatch(/refused/)
+      expect((error as ConnectionError).hint).toMatch(/running/)
+    } finally {
+      conn.close()
+    }
+  })
+})
+
+describe('KafkaCluster against the mock cluster', () => {
+  it('bootstraps, shows brokers, topics and leaders in metadata$', async () => {
+    const c = cluster()
+    const view = await firstValueFrom(c.ensureTopics(['orders']))
+    expect([...view.brokers.keys()].sort()).toEqual([1, 2, 3])
+    const orders = view.topics.get('orders')!
+    expect(orders.partitions.map((p) => p.partition)).toEqual([0, 1, 2, 3, 4, 5])
+    for (const p of orders.partitions) expect([1, 2, 3]).toContain(p.leader)
+    const fromStream = await firstValueFrom(c.metadata$)
+    expect(fromStream.topics.get('orders')).toBeDefined()
+  })
+
+  it('bootstraps past a dead address in the broker list', async () => {
+    const c = cluster({ brokers: ['127.0.0.1:1', ...mock.bootstrap.split(',')] })
+    const view = await firstValueFrom(c.refreshMetadata())
+    expect(view.brokers.size).toBe(3)
+  })
+
+  it('coalesces concurrent refreshes into one Metadata request', async () => {
+    const c = cluster()
+    await firstValueFrom(c.refreshMetadata(['orders']))
+    await mock.startRequestTracking()
+    await mock.clearRequests()
+    await lastValueFrom(forkJoin([c.refreshMetadata(), c.refreshMetadata(), c.refreshMetadata(['orders'])]))
+    const metadataRequests = (await mock.requests()).filter((r) => r.apiKey === MetadataApi.apiKey)
+    await mock.stopRequestTracking()
+    expect(metadataRequests.length).toBe(1)
+  })
+
+  it('finds a moved leader on refresh', async () => {
+    const c = cluster()
+    const before = await firstValueFrom(c.ensureTopics(['orders']))
+    const oldLeader = before.topics.get('orders')!.partitions[0]!.leader
+    const newLeader = oldLeader === 1 ? 2 : 1
+    await mock.setPartitionLeader('orders', 0, newLeader)
+    const after = await firstValueFrom(c.refreshMetadata(['orders']))
+    expect(after.topics.get('orders')!.partitions[0]!.leader).toBe(newLeader)
+  })
+
+  it('auto-creates an unknown topic where the broker allows it', async () => {
+    const c = cluster()
+    const view = await firstValueFrom(c.ensureTopics(['created-on-demand']))
+    expect(view.topics.get('created-on-demand')!.partitions.length).toBeGreaterThan(0)
+  })
+
+  it('gives UnknownTopicError after bounded retries when auto-creation is off', async () => {
+    const c = cluster({ allowAutoTopicCreation: false, topicWaitMs: 300, retryBackoffMs: 20 })
+    const error = await firstValueFrom(c.ensureTopics(['no-such-topic'])).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(UnknownTopicError)
+    expect((error as UnknownTopicError).topic).toBe('no-such-topic')
+    expect((error as UnknownTopicError).hint).toMatch(/create the topic/)
+  })
+
+  it('surfaces an injected error code as a typed error with the right retriable flag', async () => {
+    const c = cluster()
+    const view = await firstValueFrom(c.ensureTopics(['orders']))
+    const p0 = view.topics.get('orders')!.partitions[0]!
+    await mock.pushRequestErrors(ListOffsetsApi.apiKey, [ErrorCode.NOT_LEADER_OR_FOLLOWER])
+    const answer = await firstValueFrom(
+      c.request(p0.leader, ListOffsetsApi, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, timestamp: -1n, currentLeaderEpoch: -1, maxNumOffsets: 1 }] }],
+      }),
+    )
+    const code = answer.topics[0]!.partitions[0]!.errorCode
+    expect(code).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    const { brokerError } = await import('../../lib/protocol/broker-error.js')
+    const typed = brokerError(code, { api: 'ListOffsets', topic: 'orders', partition: 0, broker: p0.leader })
+    expect(typed).toBeInstanceOf(KafkaBrokerError)
+    expect(typed.retriable).toBe(true)
+    expect(typed.refreshMetadata).toBe(true)
+  })
+
+  it('finds the group coordinator and follows it when it moves', async () => {
+    const c = cluster()
+    await mock.setCoordinator('group', 'g-move', 2)
+    expect(await firstValueFrom(c.findCoordinator('group', 'g-move'))).toBe(2)
+    await mock.setCoordinator('group', 'g-move', 3)
+    expect(await firstValueFrom(c.findCoordinator('group', 'g-move'))).toBe(2) // cached
+    c.invalidateCoordinator('group', 'g-move')
+    expect(await firstValueFrom(c.findCoordinator('group', 'g-move'))).toBe(3)
+  })
+
+  it('releases every socket when the last user unsubscribes, and after close()', async () => {
+    const c = cluster()
+    const views = await lastValueFrom(c.metadata$.pipe(take(1), toArray()))
+    expect(views.length).toBe(1)
+    await new Promise((r) => setTimeout(r, 10))
+    expect(c.diagnostics().connections).toEqual([])
+    expect(c.diagnostics().users).toBe(0)
+    await firstValueFrom(c.refreshMetadata())
+    await c.close()
+    expect(c.diagnostics().connections).toEqual([])
+    await expect(firstValueFrom(c.refreshMetadata())).rejects.toThrow(/closed/)
+  })
+})

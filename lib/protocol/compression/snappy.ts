@@ -121,7 +121,14 @@ function decompressXerial(bytes: Uint8Array, maxOutputBytes: number): Buffer {
     if (blockLength < 0 || blockLength > bytes.length - pos) {
       throw new CompressionError(NAME, `xerial block length ${blockLength} exceeds the ${bytes.length - pos} bytes left`)
     }
-    const block = decompressRawSnappy(bytes, pos, pos + blockLength, maxOutputBytes - total)
+    let block: Buffer
+    try {
+      block = decompressRawSnappy(bytes, pos, pos + blockLength, maxOutputBytes - total)
+    } catch (error) {
+      // Report the caller's limit, not what was left of it for this block.
+      if (error instanceof DecompressedSizeExceededError) throw new DecompressedSizeExceededError(NAME, maxOutputBytes)
+      throw error
+    }
     total += block.length
     blocks.push(block)
     pos += blockLength

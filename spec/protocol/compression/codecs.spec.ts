@@ -1,0 +1,236 @@
+import { readFileSync } from 'node:fs'
+import * as zlib from 'node:zlib'
+import { compress as rawSnappyCompress } from 'snappyjs'
+import { hash as xxh32 } from 'lz4js/xxh32.js'
+import { describe, expect, it } from 'vitest'
+import {
+  CodecUnavailableError,
+  CompressionError,
+  DecompressedSizeExceededError,
+  LZ4_BLOCK_BYTES,
+  XERIAL_BLOCK_BYTES,
+  codecIdOf,
+  getCodec,
+  gzipCodec,
+  lz4Codec,
+  registerCodec,
+  snappyCodec,
+  zstdAvailable,
+  zstdCodec,
+  type CompressionCodec,
+} from '../../../lib/protocol/compression/index.js'
+
+function seededBytes(seed: number, length: number): Buffer {
+  let state = seed >>> 0
+  const out = Buffer.alloc(length)
+  for (let i = 0; i < length; i++) {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    out[i] = (t ^ (t >>> 14)) & 0xff
+  }
+  return out
+}
+
+function textOfLines(count: number): Buffer {
+  let text = ''
+  for (let n = 0; n < count; n++) text += `line ${n}: the quick brown fox jumps over the lazy dog ${(n * n) % 9973}\n`
+  return Buffer.from(text)
+}
+
+const inputs: Record<string, Buffer> = {
+  empty: Buffer.alloc(0),
+  'one byte': Buffer.from([42]),
+  incompressible: seededBytes(1, 100_000),
+  'highly compressible': Buffer.alloc(300_000, 'abcabcabc'),
+  text: textOfLines(3000),
+  'mixed, over 64 KiB': Buffer.concat([seededBytes(2, 70_000), Buffer.alloc(90_000, 7), textOfLines(500)]),
+}
+
+const builtIns: CompressionCodec[] = [getCodec(0), gzipCodec, snappyCodec, lz4Codec]
+
+describe('codec round trips', () => {
+  for (const codec of builtIns) {
+    for (const [name, input] of Object.entries(inputs)) {
+      it(`${codec.name}: ${name} (${input.length} bytes)`, () => {
+        const packed = codec.compress(input)
+        expect(Buffer.isBuffer(packed)).toBe(true)
+        expect(codec.decompress(packed, input.length).equals(input)).toBe(true)
+      })
+    }
+  }
+
+  it('compresses what compresses', () => {
+    const input = inputs['highly compressible']!
+    for (const codec of [gzipCodec, snappyCodec, lz4Codec]) expect(codec.compress(input).length).toBeLessThan(input.length / 10)
+  })
+
+  it('looks codecs up by name and id, and rejects unknown ids', () => {
+    expect(codecIdOf('lz4')).toBe(3)
+    expect(codecIdOf(2)).toBe(2)
+    expect(getCodec(1)).toBe(gzipCodec)
+    expect(() => getCodec(6)).toThrow(CodecUnavailableError)
+    expect(() => registerCodec({ ...gzipCodec, id: 8 })).toThrow(RangeError)
+  })
+})
+
+describe('decompression bounds', () => {
+  const input = Buffer.alloc(200_000, 'x')
+  for (const codec of [getCodec(0), gzipCodec, snappyCodec, lz4Codec]) {
+    it(`${codec.name} refuses to produce more than maxOutputBytes`, () => {
+      const packed = codec.compress(input)
+      const error = (() => {
+        try {
+          codec.decompress(packed, 100_000)
+        } catch (e) {
+          return e
+        }
+        return undefined
+      })()
+      expect(error).toBeInstanceOf(DecompressedSizeExceededError)
+      expect((error as DecompressedSizeExceededError).maxOutputBytes).toBe(100_000)
+      expect((error as Error).message).toContain('maxDecompressedBytes')
+    })
+  }
+})
+
+describe('snappy framing', () => {
+  it('writes xerial framing as the Java client does: magic, version 1, compatible 1, 32 KiB blocks', () => {
+    const input = textOfLines(2000) // ~110 KiB: four blocks
+    const packed = snappyCodec.compress(input)
+    expect([...packed.subarray(0, 8)]).toEqual([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00])
+    expect(packed.readInt32BE(8)).toBe(1)
+    expect(packed.readInt32BE(12)).toBe(1)
+    let pos = 16
+    const blockSizes: number[] = []
+    while (pos < packed.length) {
+      const length = packed.readInt32BE(pos)
+      // Each block is raw snappy whose varint preamble states the uncompressed size.
+      const block = snappyCodec.decompress(packed.subarray(pos + 4, pos + 4 + length), XERIAL_BLOCK_BYTES)
+      blockSizes.push(block.length)
+      pos += 4 + length
+    }
+    expect(pos).toBe(packed.length)
+    expect(blockSizes.length).toBe(Math.ceil(input.length / XERIAL_BLOCK_BYTES))
+    expect(blockSizes.slice(0, -1).every(size => size === XERIAL_BLOCK_BYTES)).toBe(true)
+  })
+
+  it('reads raw (unframed) snappy as librdkafka may write it', () => {
+    const input = textOfLines(400)
+    const raw = rawSnappyCompress(new Uint8Array(input))
+    expect(snappyCodec.decompress(raw, input.length).equals(input)).toBe(true)
+  })
+
+  it('reads xerial streams with blocks of any size', () => {
+    const input = Buffer.concat([textOfLines(300), seededBytes(3, 5000)])
+    const cuts = [0, 1000, 1001, 20_000, input.length]
+    const parts: Buffer[] = [Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1])]
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const block = Buffer.from(rawSnappyCompress(new Uint8Array(input.subarray(cuts[i], cuts[i + 1]))))
+      const length = Buffer.alloc(4)
+      length.writeInt32BE(block.length)
+      parts.push(length, block)
+    }
+    expect(snappyCodec.decompress(Buffer.concat(parts), input.length).equals(input)).toBe(true)
+  })
+
+  it('rejects a declared length the input cannot produce, before allocating it', () => {
+    // varint 0xffffffff: a 4 GiB claim from six bytes.
+    const claim = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00])
+    expect(() => snappyCodec.decompress(claim, 2 ** 32)).toThrow(CompressionError)
+  })
+
+  it('rejects a copy that points before the start of the output', () => {
+    const bad = Buffer.from([10, 0x01 | (2 << 2), 5]) // length 10, copy-1 with offset 5 at output position 0
+    expect(() => snappyCodec.decompress(bad, 100)).toThrow(/points before the output/)
+  })
+})
+
+describe('lz4 frames', () => {
+  const fixture = JSON.parse(readFileSync(new URL('../../fixtures/records/lz4-cli-frames.json', import.meta.url), 'utf8')) as Record<string, string | number>
+  const cliInput = textOfLines(1500)
+
+  it('regenerates the fixture input', () => {
+    expect(cliInput.length).toBe(fixture.inputBytes)
+  })
+
+  for (const variant of ['independentBlocksWithContentChecksum', 'linkedBlocksBlockChecksumsContentSize', 'block256KiBNoContentChecksum']) {
+    it(`reads what the reference lz4 tool wrote: ${variant}`, () => {
+      const frame = Buffer.from(fixture[variant] as string, 'hex')
+      expect(lz4Codec.decompress(frame, cliInput.length).equals(cliInput)).toBe(true)
+    })
+  }
+
+  it('detects a corrupted block through its block checksum', () => {
+    const frame = Buffer.from(fixture.linkedBlocksBlockChecksumsContentSize as string, 'hex')
+    frame[40] = frame[40]! ^ 0x01
+    expect(() => lz4Codec.decompress(frame, cliInput.length)).toThrow(CompressionError)
+  })
+
+  it('writes the frame Java can read: FLG 0x60, BD 0x40, correct header checksum, 64 KiB blocks, end mark', () => {
+    const input = Buffer.concat([textOfLines(3000), seededBytes(4, 70_000)]) // > 64 KiB
+    const frame = lz4Codec.compress(input)
+    expect(frame.readUInt32LE(0)).toBe(0x184d2204)
+    expect(frame[4]).toBe(0x60)
+    expect(frame[5]).toBe(0x40)
+    expect(frame[6]).toBe((xxh32(0, frame, 4, 2) >>> 8) & 0xff)
+    let pos = 7
+    let blocks = 0
+    for (;;) {
+      const word = frame.readUInt32LE(pos)
+      pos += 4
+      if (word === 0) break
+      const size = word & 0x7fffffff
+      expect(size).toBeLessThanOrEqual(LZ4_BLOCK_BYTES)
+      pos += size
+      blocks++
+    }
+    expect(pos).toBe(frame.length)
+    expect(blocks).toBe(Math.ceil(input.length / LZ4_BLOCK_BYTES))
+  })
+
+  it('accepts the header checksum Kafka < 0.10 wrote (over magic and descriptor) and rejects any other', () => {
+    const input = textOfLines(50)
+    const frame = lz4Codec.compress(input)
+    frame[6] = (xxh32(0, frame, 0, 6) >>> 8) & 0xff
+    expect(lz4Codec.decompress(frame, input.length).equals(input)).toBe(true)
+    frame[6] = (frame[6]! + 1) & 0xff
+    if (frame[6] === ((xxh32(0, frame, 4, 2) >>> 8) & 0xff)) frame[6] = (frame[6]! + 1) & 0xff
+    expect(() => lz4Codec.decompress(frame, input.length)).toThrow(/header checksum/)
+  })
+})
+
+describe('gzip', () => {
+  it('reads gzip written by node:zlib (as the Java client writes gzip members)', () => {
+    const input = textOfLines(100)
+    expect(gzipCodec.decompress(zlib.gzipSync(input), input.length).equals(input)).toBe(true)
+  })
+
+  it('rejects a truncated stream', () => {
+    const packed = gzipCodec.compress(textOfLines(100))
+    expect(() => gzipCodec.decompress(packed.subarray(0, packed.length - 9), 1 << 20)).toThrow(CompressionError)
+  })
+})
+
+describe(`zstd on Node ${process.versions.node}`, () => {
+  if (zstdAvailable()) {
+    it('round-trips through node:zlib and enforces the output bound', () => {
+      for (const input of Object.values(inputs)) {
+        expect(zstdCodec.decompress(zstdCodec.compress(input), input.length).equals(input)).toBe(true)
+      }
+      const big = Buffer.alloc(100_000, 1)
+      expect(() => zstdCodec.decompress(zstdCodec.compress(big), 1000)).toThrow(DecompressedSizeExceededError)
+      expect(() => zstdCodec.decompress(Buffer.from('not zstd at all'), 1000)).toThrow(CompressionError)
+    })
+  } else {
+    it('says zstd needs Node >= 22.15 and how to register another codec', () => {
+      expect(typeof (zlib as unknown as Record<string, unknown>).zstdCompressSync).not.toBe('function')
+      for (const use of [() => zstdCodec.compress(Buffer.from('x')), () => zstdCodec.decompress(Buffer.from('x'), 10)]) {
+        expect(use).toThrow(CodecUnavailableError)
+        expect(use).toThrow(/Node >= 22\.15/)
+        expect(use).toThrow(/registerCodec/)
+      }
+    })
+  }
+})

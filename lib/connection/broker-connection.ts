@@ -449,6 +449,7 @@ export class BrokerConnection {
           })
     socket.setNoDelay(true)
     this.socket = socket
+    const bytesBefore = this.stats.bytesIn
     this.decoder = new FrameDecoder(this.options.maxResponseBytes, this.name)
     const connectTimer = setTimeout(() => {
       this.onConnectFailed(new ConnectionError(`connect timed out after ${this.options.connectTimeoutMs} ms`, {
@@ -485,10 +486,16 @@ export class BrokerConnection {
     socket.on('close', () => {
       clearTimeout(connectTimer)
       if (this.socket !== socket) return
-      const error = new ConnectionError('the broker closed the connection', {
-        broker: this.name,
-        hint: 'it may be restarting, or it rejected a request (check the broker log); requests are retried by the layers above',
-      })
+      const duringHandshake = this.state === 'negotiating' && bytesBefore === this.stats.bytesIn
+      const error = duringHandshake
+        ? new ConnectionError('the peer closed the connection without answering ApiVersions', {
+            broker: this.name,
+            hint: 'if this port expects TLS, set `tls: true`; otherwise check that it is a Kafka listener',
+          })
+        : new ConnectionError('the broker closed the connection', {
+            broker: this.name,
+            hint: 'it may be restarting, or it rejected a request (check the broker log); requests are retried by the layers above',
+          })
       if (this.state === 'connecting' || this.state === 'negotiating' || this.state === 'authenticating') {
         this.onConnectFailed(error)
       } else this.fail(error)

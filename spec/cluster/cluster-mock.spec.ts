@@ -256,4 +256,38 @@ describe('KafkaCluster against the mock cluster', () => {
     expect(c.diagnostics().connections).toEqual([])
     await expect(firstValueFrom(c.refreshMetadata())).rejects.toThrow(/closed/)
   })
+
+  it('leaves no socket or timer behind after close()', async () => {
+    const count = () => {
+      const info = process.getActiveResourcesInfo()
+      return { sockets: info.filter((r) => r === 'TCPSocketWrap').length, timers: info.filter((r) => r === 'Timeout').length }
+    }
+    await new Promise((r) => setTimeout(r, 20))
+    const before = count()
+    const c = cluster({ metadataMaxAgeMs: 50 })
+    const sub = c.metadata$.subscribe()
+    await firstValueFrom(c.ensureTopics(['orders']))
+    await firstValueFrom(c.findCoordinator('group', 'leak-check'))
+    expect(count().sockets).toBeGreaterThan(before.sockets)
+    sub.unsubscribe()
+    await c.close()
+    await new Promise((r) => setTimeout(r, 20))
+    expect(count()).toEqual(before)
+  })
+})
+
+describe('idle connections', () => {
+  it('are closed after connectionsMaxIdleMs and reopened on the next request', async () => {
+    const conn = new BrokerConnection(brokerAddress(1), { clientId: 'spec', connectionsMaxIdleMs: 50 })
+    try {
+      await firstValueFrom(conn.request(MetadataApi, { topics: [] }))
+      expect(conn.state).toBe('ready')
+      await new Promise((r) => setTimeout(r, 200))
+      expect(conn.state).toBe('idle')
+      await firstValueFrom(conn.request(MetadataApi, { topics: [] }))
+      expect(conn.getStats().connects).toBe(2)
+    } finally {
+      conn.close()
+    }
+  })
 })

@@ -1,0 +1,95 @@
+/**
+ * TLS through a TLS-terminating proxy in front of the mock cluster (which has
+ * no TLS of its own).
+ */
+import { readFileSync } from 'node:fs'
+import * as net from 'node:net'
+import * as tls from 'node:tls'
+import { fileURLToPath } from 'node:url'
+import { firstValueFrom } from 'rxjs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BrokerConnection } from '../../lib/connection/broker-connection.js'
+import { ConnectionError, FrameTooLargeError } from '../../lib/connection/connection-errors.js'
+import { MetadataApi } from '../../lib/protocol/messages/Metadata.js'
+import { startMockCluster, type MockCluster } from '../../lib/testing/mock-cluster.js'
+
+const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../fixtures/tls/${name}`, import.meta.url)))
+const cert = fixture('localhost.crt')
+const key = fixture('localhost.key')
+
+let mock: MockCluster
+let proxy: tls.Server
+let proxyPort: number
+const sockets = new Set<net.Socket>()
+
+beforeAll(async () => {
+  mock = await startMockCluster({ brokers: 1 })
+  const target = mock.brokers[0]!
+  proxy = tls.createServer({ cert, key }, (client) => {
+    const upstream = net.connect(target.port, target.host)
+    sockets.add(client).add(upstream)
+    client.pipe(upstream).pipe(client)
+    const end = () => {
+      client.destroy()
+      upstream.destroy()
+    }
+    client.on('error', end).on('close', end)
+    upstream.on('error', end).on('close', end)
+  })
+  proxy.on('tlsClientError', () => undefined)
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))
+  proxyPort = (proxy.address() as net.AddressInfo).port
+})
+
+afterAll(async () => {
+  for (const s of sockets) s.destroy()
+  await new Promise((r) => proxy?.close(r))
+  await mock?.stop()
+})
+
+describe('TLS', () => {
+  it('talks Kafka over TLS with the hostname verified against the certificate', async () => {
+    const conn = new BrokerConnection({ host: 'localhost', port: proxyPort, nodeId: 1 }, { clientId: 'spec', tls: { ca: cert } })
+    try {
+      const answer = await firstValueFrom(conn.request(MetadataApi, { topics: [] }))
+      expect(answer.brokers.length).toBe(1)
+    } finally {
+      conn.close()
+    }
+  })
+
+  it('refuses a certificate it cannot verify, with a hint', async () => {
+    const conn = new BrokerConnection({ host: 'localhost', port: proxyPort, nodeId: 1 }, { clientId: 'spec', tls: true })
+    try {
+      const error = await firstValueFrom(conn.request(MetadataApi, { topics: [] })).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ConnectionError)
+      expect((error as ConnectionError).hint).toMatch(/TLS handshake failed/)
+    } finally {
+      conn.close()
+    }
+  })
+
+  it('refuses a certificate for another host name', async () => {
+    // the certificate is for localhost; 127.0.0.1 is not in it
+    const conn = new BrokerConnection({ host: '127.0.0.1', port: proxyPort, nodeId: 1 }, { clientId: 'spec', tls: { ca: cert } })
+    try {
+      const error = await firstValueFrom(conn.request(MetadataApi, { topics: [] })).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ConnectionError)
+      expect(String((error as ConnectionError).cause)).toMatch(/IP: 127.0.0.1 is not in the cert|altnames/i)
+    } finally {
+      conn.close()
+    }
+  })
+
+  it('names a TLS port when the client speaks plaintext to it', async () => {
+    const conn = new BrokerConnection({ host: '127.0.0.1', port: proxyPort, nodeId: 1 }, { clientId: 'spec' })
+    try {
+      const error = await firstValueFrom(conn.request(MetadataApi, { topics: [] }, { timeoutMs: 5_000 })).catch((e: unknown) => e)
+      // a TLS server may answer with an alert (recognised by the frame decoder) or just close
+      expect(error instanceof FrameTooLargeError || error instanceof ConnectionError).toBe(true)
+      expect((error as ConnectionError).hint).toMatch(/tls: true/)
+    } finally {
+      conn.close()
+    }
+  })
+})

@@ -476,7 +476,9 @@ class MessageGenerator {
     const flexible = this.fieldFlexible(field, version)
     const nullableNow = inRange(field.nullableVersions, version)
     let out = ''
-    if (this.typeNullable(struct, field) && !nullableNow) {
+    const carriesNullInLength = field.isArray || (!field.isStruct && (field.elem === 'string' || field.elem === 'bytes' || field.elem === 'records'))
+    // Without this check a JavaScript caller's null would go out as a null length the receiver cannot accept.
+    if (!nullableNow && (this.typeNullable(struct, field) || carriesNullInLength)) {
       out += `${indent}if (${x} === null) throw ${this.ctx.use('nullNotAllowed')}(${quote(this.apiName)}, version, ${quote(struct.tsName)}, ${quote(field.prop)})\n`
     }
     if (nullableNow && (field.isArray || (!field.isStruct && (field.elem === 'string' || field.elem === 'bytes' || field.elem === 'records')))) {

@@ -2,7 +2,7 @@
 import type { ApiDefinition } from '../api.js'
 import type { Reader, Writer } from '../primitives.js'
 import { ZERO_UUID } from '../primitives.js'
-import { decodeFailure, encodeFailure, fieldNotInVersion, readArray, readCompactStringNotNull, skipTaggedFields, unsupportedVersion, withSegment } from './support.js'
+import { decodeFailure, encodeFailure, fieldNotInVersion, nullNotAllowed, readArray, readCompactStringNotNull, skipTaggedFields, unsupportedVersion, withSegment } from './support.js'
 
 /** AlterPartitionRequest, versions 0-3. */
 export interface AlterPartitionRequest {
@@ -112,6 +112,7 @@ function encodeAlterPartitionRequestPartitionDataV0(w: Writer, value: AlterParti
   w.int32(value.leaderEpoch)
   {
     const given = (value.newIsr === undefined ? [] : value.newIsr)
+    if (given === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionRequestPartitionData', 'newIsr')
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -132,6 +133,7 @@ function encodeAlterPartitionRequestPartitionDataV1toV2(w: Writer, value: AlterP
   w.int32(value.leaderEpoch)
   {
     const given = (value.newIsr === undefined ? [] : value.newIsr)
+    if (given === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionRequestPartitionData', 'newIsr')
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -153,6 +155,7 @@ function encodeAlterPartitionRequestPartitionDataV3(w: Writer, value: AlterParti
   }
   {
     const given = (value.newIsrWithEpochs === undefined ? [] : value.newIsrWithEpochs)
+    if (given === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionRequestPartitionData', 'newIsrWithEpochs')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeAlterPartitionRequestBrokerStateV3(w, element, version)
@@ -225,7 +228,12 @@ function decodeAlterPartitionRequestPartitionDataV3(r: Reader): AlterPartitionRe
 }
 
 function encodeAlterPartitionRequestTopicDataV0(w: Writer, value: AlterPartitionRequestTopicData, version: number): void {
-  w.compactString((value.topicName === undefined ? '' : value.topicName))
+  {
+    const given = (value.topicName === undefined ? '' : value.topicName)
+    if (given === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionRequestTopicData', 'topicName')
+    w.compactString(given)
+  }
+  if (value.partitions === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionRequestTopicData', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeAlterPartitionRequestPartitionDataV0(w, element, version)
@@ -234,7 +242,12 @@ function encodeAlterPartitionRequestTopicDataV0(w: Writer, value: AlterPartition
 }
 
 function encodeAlterPartitionRequestTopicDataV1(w: Writer, value: AlterPartitionRequestTopicData, version: number): void {
-  w.compactString((value.topicName === undefined ? '' : value.topicName))
+  {
+    const given = (value.topicName === undefined ? '' : value.topicName)
+    if (given === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionRequestTopicData', 'topicName')
+    w.compactString(given)
+  }
+  if (value.partitions === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionRequestTopicData', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeAlterPartitionRequestPartitionDataV1toV2(w, element, version)
@@ -244,6 +257,7 @@ function encodeAlterPartitionRequestTopicDataV1(w: Writer, value: AlterPartition
 
 function encodeAlterPartitionRequestTopicDataV2(w: Writer, value: AlterPartitionRequestTopicData, version: number): void {
   w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  if (value.partitions === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionRequestTopicData', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeAlterPartitionRequestPartitionDataV1toV2(w, element, version)
@@ -253,6 +267,7 @@ function encodeAlterPartitionRequestTopicDataV2(w: Writer, value: AlterPartition
 
 function encodeAlterPartitionRequestTopicDataV3(w: Writer, value: AlterPartitionRequestTopicData, version: number): void {
   w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  if (value.partitions === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionRequestTopicData', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeAlterPartitionRequestPartitionDataV3(w, element, version)
@@ -323,6 +338,7 @@ function decodeAlterPartitionRequestTopicDataV3(r: Reader): AlterPartitionReques
 function encodeAlterPartitionRequestV0(w: Writer, value: AlterPartitionRequest, version: number): void {
   w.int32(value.brokerId)
   w.int64(value.brokerEpoch)
+  if (value.topics === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeAlterPartitionRequestTopicDataV0(w, element, version)
@@ -333,6 +349,7 @@ function encodeAlterPartitionRequestV0(w: Writer, value: AlterPartitionRequest, 
 function encodeAlterPartitionRequestV1(w: Writer, value: AlterPartitionRequest, version: number): void {
   w.int32(value.brokerId)
   w.int64(value.brokerEpoch)
+  if (value.topics === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeAlterPartitionRequestTopicDataV1(w, element, version)
@@ -343,6 +360,7 @@ function encodeAlterPartitionRequestV1(w: Writer, value: AlterPartitionRequest, 
 function encodeAlterPartitionRequestV2(w: Writer, value: AlterPartitionRequest, version: number): void {
   w.int32(value.brokerId)
   w.int64(value.brokerEpoch)
+  if (value.topics === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeAlterPartitionRequestTopicDataV2(w, element, version)
@@ -353,6 +371,7 @@ function encodeAlterPartitionRequestV2(w: Writer, value: AlterPartitionRequest, 
 function encodeAlterPartitionRequestV3(w: Writer, value: AlterPartitionRequest, version: number): void {
   w.int32(value.brokerId)
   w.int64(value.brokerEpoch)
+  if (value.topics === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeAlterPartitionRequestTopicDataV3(w, element, version)
@@ -433,6 +452,7 @@ function encodeAlterPartitionResponsePartitionDataV0(w: Writer, value: AlterPart
   w.int16(value.errorCode)
   w.int32(value.leaderId)
   w.int32(value.leaderEpoch)
+  if (value.isr === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionResponsePartitionData', 'isr')
   w.compactArrayLength(value.isr.length)
   for (const element of value.isr) {
     w.int32(element)
@@ -446,6 +466,7 @@ function encodeAlterPartitionResponsePartitionDataV1toV3(w: Writer, value: Alter
   w.int16(value.errorCode)
   w.int32(value.leaderId)
   w.int32(value.leaderEpoch)
+  if (value.isr === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionResponsePartitionData', 'isr')
   w.compactArrayLength(value.isr.length)
   for (const element of value.isr) {
     w.int32(element)
@@ -504,7 +525,12 @@ function decodeAlterPartitionResponsePartitionDataV1toV3(r: Reader): AlterPartit
 }
 
 function encodeAlterPartitionResponseTopicDataV0(w: Writer, value: AlterPartitionResponseTopicData, version: number): void {
-  w.compactString((value.topicName === undefined ? '' : value.topicName))
+  {
+    const given = (value.topicName === undefined ? '' : value.topicName)
+    if (given === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionResponseTopicData', 'topicName')
+    w.compactString(given)
+  }
+  if (value.partitions === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionResponseTopicData', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeAlterPartitionResponsePartitionDataV0(w, element, version)
@@ -513,7 +539,12 @@ function encodeAlterPartitionResponseTopicDataV0(w: Writer, value: AlterPartitio
 }
 
 function encodeAlterPartitionResponseTopicDataV1(w: Writer, value: AlterPartitionResponseTopicData, version: number): void {
-  w.compactString((value.topicName === undefined ? '' : value.topicName))
+  {
+    const given = (value.topicName === undefined ? '' : value.topicName)
+    if (given === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionResponseTopicData', 'topicName')
+    w.compactString(given)
+  }
+  if (value.partitions === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionResponseTopicData', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeAlterPartitionResponsePartitionDataV1toV3(w, element, version)
@@ -523,6 +554,7 @@ function encodeAlterPartitionResponseTopicDataV1(w: Writer, value: AlterPartitio
 
 function encodeAlterPartitionResponseTopicDataV2toV3(w: Writer, value: AlterPartitionResponseTopicData, version: number): void {
   w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  if (value.partitions === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionResponseTopicData', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeAlterPartitionResponsePartitionDataV1toV3(w, element, version)
@@ -578,6 +610,7 @@ function decodeAlterPartitionResponseTopicDataV2toV3(r: Reader): AlterPartitionR
 function encodeAlterPartitionResponseV0(w: Writer, value: AlterPartitionResponse, version: number): void {
   w.int32(value.throttleTimeMs)
   w.int16(value.errorCode)
+  if (value.topics === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeAlterPartitionResponseTopicDataV0(w, element, version)
@@ -588,6 +621,7 @@ function encodeAlterPartitionResponseV0(w: Writer, value: AlterPartitionResponse
 function encodeAlterPartitionResponseV1(w: Writer, value: AlterPartitionResponse, version: number): void {
   w.int32(value.throttleTimeMs)
   w.int16(value.errorCode)
+  if (value.topics === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeAlterPartitionResponseTopicDataV1(w, element, version)
@@ -598,6 +632,7 @@ function encodeAlterPartitionResponseV1(w: Writer, value: AlterPartitionResponse
 function encodeAlterPartitionResponseV2toV3(w: Writer, value: AlterPartitionResponse, version: number): void {
   w.int32(value.throttleTimeMs)
   w.int16(value.errorCode)
+  if (value.topics === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeAlterPartitionResponseTopicDataV2toV3(w, element, version)

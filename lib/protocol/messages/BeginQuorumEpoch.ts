@@ -2,7 +2,7 @@
 import type { ApiDefinition } from '../api.js'
 import type { Reader, Writer } from '../primitives.js'
 import { ZERO_UUID } from '../primitives.js'
-import { closeTaggedField, decodeFailure, encodeFailure, fieldNotInVersion, openTaggedField, readArray, readCompactStringNotNull, readStringNotNull, skipTaggedFields, unsupportedVersion, withSegment, writeTaggedField } from './support.js'
+import { closeTaggedField, decodeFailure, encodeFailure, fieldNotInVersion, nullNotAllowed, openTaggedField, readArray, readCompactStringNotNull, readStringNotNull, skipTaggedFields, unsupportedVersion, withSegment, writeTaggedField } from './support.js'
 
 /** BeginQuorumEpochRequest, versions 0-1. */
 export interface BeginQuorumEpochRequest {
@@ -135,7 +135,9 @@ function decodeBeginQuorumEpochRequestPartitionDataV1(r: Reader): BeginQuorumEpo
 }
 
 function encodeBeginQuorumEpochRequestTopicDataV0(w: Writer, value: BeginQuorumEpochRequestTopicData, version: number): void {
+  if (value.topicName === null) throw nullNotAllowed('BeginQuorumEpoch', version, 'BeginQuorumEpochRequestTopicData', 'topicName')
   w.string(value.topicName)
+  if (value.partitions === null) throw nullNotAllowed('BeginQuorumEpoch', version, 'BeginQuorumEpochRequestTopicData', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeBeginQuorumEpochRequestPartitionDataV0(w, element, version)
@@ -143,7 +145,9 @@ function encodeBeginQuorumEpochRequestTopicDataV0(w: Writer, value: BeginQuorumE
 }
 
 function encodeBeginQuorumEpochRequestTopicDataV1(w: Writer, value: BeginQuorumEpochRequestTopicData, version: number): void {
+  if (value.topicName === null) throw nullNotAllowed('BeginQuorumEpoch', version, 'BeginQuorumEpochRequestTopicData', 'topicName')
   w.compactString(value.topicName)
+  if (value.partitions === null) throw nullNotAllowed('BeginQuorumEpoch', version, 'BeginQuorumEpochRequestTopicData', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeBeginQuorumEpochRequestPartitionDataV1(w, element, version)
@@ -180,7 +184,9 @@ function decodeBeginQuorumEpochRequestTopicDataV1(r: Reader): BeginQuorumEpochRe
 }
 
 function encodeBeginQuorumEpochRequestLeaderEndpointV1(w: Writer, value: BeginQuorumEpochRequestLeaderEndpoint, version: number): void {
+  if (value.name === null) throw nullNotAllowed('BeginQuorumEpoch', version, 'BeginQuorumEpochRequestLeaderEndpoint', 'name')
   w.compactString(value.name)
+  if (value.host === null) throw nullNotAllowed('BeginQuorumEpoch', version, 'BeginQuorumEpochRequestLeaderEndpoint', 'host')
   w.compactString(value.host)
   w.uint16(value.port)
   w.uvarint(0)
@@ -205,6 +211,7 @@ function decodeBeginQuorumEpochRequestLeaderEndpointV1(r: Reader): BeginQuorumEp
 
 function encodeBeginQuorumEpochRequestV0(w: Writer, value: BeginQuorumEpochRequest, version: number): void {
   w.string(value.clusterId)
+  if (value.topics === null) throw nullNotAllowed('BeginQuorumEpoch', version, 'BeginQuorumEpochRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeBeginQuorumEpochRequestTopicDataV0(w, element, version)
@@ -214,12 +221,14 @@ function encodeBeginQuorumEpochRequestV0(w: Writer, value: BeginQuorumEpochReque
 function encodeBeginQuorumEpochRequestV1(w: Writer, value: BeginQuorumEpochRequest, version: number): void {
   w.compactString(value.clusterId)
   w.int32((value.voterId === undefined ? -1 : value.voterId))
+  if (value.topics === null) throw nullNotAllowed('BeginQuorumEpoch', version, 'BeginQuorumEpochRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeBeginQuorumEpochRequestTopicDataV1(w, element, version)
   }
   {
     const given = (value.leaderEndpoints === undefined ? [] : value.leaderEndpoints)
+    if (given === null) throw nullNotAllowed('BeginQuorumEpoch', version, 'BeginQuorumEpochRequest', 'leaderEndpoints')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeBeginQuorumEpochRequestLeaderEndpointV1(w, element, version)
@@ -312,7 +321,9 @@ function decodeBeginQuorumEpochResponsePartitionDataV1(r: Reader): BeginQuorumEp
 }
 
 function encodeBeginQuorumEpochResponseTopicDataV0(w: Writer, value: BeginQuorumEpochResponseTopicData, version: number): void {
+  if (value.topicName === null) throw nullNotAllowed('BeginQuorumEpoch', version, 'BeginQuorumEpochResponseTopicData', 'topicName')
   w.string(value.topicName)
+  if (value.partitions === null) throw nullNotAllowed('BeginQuorumEpoch', version, 'BeginQuorumEpochResponseTopicData', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeBeginQuorumEpochResponsePartitionDataV0(w, element, version)
@@ -320,7 +331,9 @@ function encodeBeginQuorumEpochResponseTopicDataV0(w: Writer, value: BeginQuorum
 }
 
 function encodeBeginQuorumEpochResponseTopicDataV1(w: Writer, value: BeginQuorumEpochResponseTopicData, version: number): void {
+  if (value.topicName === null) throw nullNotAllowed('BeginQuorumEpoch', version, 'BeginQuorumEpochResponseTopicData', 'topicName')
   w.compactString(value.topicName)
+  if (value.partitions === null) throw nullNotAllowed('BeginQuorumEpoch', version, 'BeginQuorumEpochResponseTopicData', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeBeginQuorumEpochResponsePartitionDataV1(w, element, version)
@@ -358,6 +371,7 @@ function decodeBeginQuorumEpochResponseTopicDataV1(r: Reader): BeginQuorumEpochR
 
 function encodeBeginQuorumEpochResponseNodeEndpointV1(w: Writer, value: BeginQuorumEpochResponseNodeEndpoint, version: number): void {
   w.int32(value.nodeId)
+  if (value.host === null) throw nullNotAllowed('BeginQuorumEpoch', version, 'BeginQuorumEpochResponseNodeEndpoint', 'host')
   w.compactString(value.host)
   w.uint16(value.port)
   w.uvarint(0)
@@ -382,6 +396,7 @@ function decodeBeginQuorumEpochResponseNodeEndpointV1(r: Reader): BeginQuorumEpo
 
 function encodeBeginQuorumEpochResponseV0(w: Writer, value: BeginQuorumEpochResponse, version: number): void {
   w.int16(value.errorCode)
+  if (value.topics === null) throw nullNotAllowed('BeginQuorumEpoch', version, 'BeginQuorumEpochResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeBeginQuorumEpochResponseTopicDataV0(w, element, version)
@@ -393,6 +408,7 @@ function encodeBeginQuorumEpochResponseV0(w: Writer, value: BeginQuorumEpochResp
 
 function encodeBeginQuorumEpochResponseV1(w: Writer, value: BeginQuorumEpochResponse, version: number): void {
   w.int16(value.errorCode)
+  if (value.topics === null) throw nullNotAllowed('BeginQuorumEpoch', version, 'BeginQuorumEpochResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeBeginQuorumEpochResponseTopicDataV1(w, element, version)
@@ -405,6 +421,7 @@ function encodeBeginQuorumEpochResponseV1(w: Writer, value: BeginQuorumEpochResp
   if (put0 && tagged0 !== undefined) {
     const given = tagged0
     writeTaggedField(w, 0, (t) => {
+      if (given === null) throw nullNotAllowed('BeginQuorumEpoch', version, 'BeginQuorumEpochResponse', 'nodeEndpoints')
       t.compactArrayLength(given.length)
       for (const element of given) {
         encodeBeginQuorumEpochResponseNodeEndpointV1(t, element, version)

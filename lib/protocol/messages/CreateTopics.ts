@@ -2,7 +2,7 @@
 import type { ApiDefinition } from '../api.js'
 import type { Reader, Writer } from '../primitives.js'
 import { ZERO_UUID } from '../primitives.js'
-import { closeTaggedField, decodeFailure, encodeFailure, fieldNotInVersion, openTaggedField, readArray, readCompactStringNotNull, readNullableArray, readStringNotNull, skipTaggedFields, unsupportedVersion, withSegment, writeTaggedField } from './support.js'
+import { closeTaggedField, decodeFailure, encodeFailure, fieldNotInVersion, nullNotAllowed, openTaggedField, readArray, readCompactStringNotNull, readNullableArray, readStringNotNull, skipTaggedFields, unsupportedVersion, withSegment, writeTaggedField } from './support.js'
 
 /** CreateTopicsRequest, versions 0-7. */
 export interface CreateTopicsRequest {
@@ -88,6 +88,7 @@ export interface CreateTopicsResponseCreatableTopicConfigs {
 
 function encodeCreateTopicsRequestCreatableReplicaAssignmentV0toV4(w: Writer, value: CreateTopicsRequestCreatableReplicaAssignment, version: number): void {
   w.int32(value.partitionIndex)
+  if (value.brokerIds === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsRequestCreatableReplicaAssignment', 'brokerIds')
   w.arrayLength(value.brokerIds.length)
   for (const element of value.brokerIds) {
     w.int32(element)
@@ -96,6 +97,7 @@ function encodeCreateTopicsRequestCreatableReplicaAssignmentV0toV4(w: Writer, va
 
 function encodeCreateTopicsRequestCreatableReplicaAssignmentV5toV7(w: Writer, value: CreateTopicsRequestCreatableReplicaAssignment, version: number): void {
   w.int32(value.partitionIndex)
+  if (value.brokerIds === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsRequestCreatableReplicaAssignment', 'brokerIds')
   w.compactArrayLength(value.brokerIds.length)
   for (const element of value.brokerIds) {
     w.int32(element)
@@ -132,11 +134,13 @@ function decodeCreateTopicsRequestCreatableReplicaAssignmentV5toV7(r: Reader): C
 }
 
 function encodeCreateTopicsRequestCreatableTopicConfigV0toV4(w: Writer, value: CreateTopicsRequestCreatableTopicConfig, version: number): void {
+  if (value.name === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsRequestCreatableTopicConfig', 'name')
   w.string(value.name)
   w.string(value.value)
 }
 
 function encodeCreateTopicsRequestCreatableTopicConfigV5toV7(w: Writer, value: CreateTopicsRequestCreatableTopicConfig, version: number): void {
+  if (value.name === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsRequestCreatableTopicConfig', 'name')
   w.compactString(value.name)
   w.compactString(value.value)
   w.uvarint(0)
@@ -171,13 +175,16 @@ function decodeCreateTopicsRequestCreatableTopicConfigV5toV7(r: Reader): CreateT
 }
 
 function encodeCreateTopicsRequestCreatableTopicV0toV4(w: Writer, value: CreateTopicsRequestCreatableTopic, version: number): void {
+  if (value.name === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsRequestCreatableTopic', 'name')
   w.string(value.name)
   w.int32(value.numPartitions)
   w.int16(value.replicationFactor)
+  if (value.assignments === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsRequestCreatableTopic', 'assignments')
   w.arrayLength(value.assignments.length)
   for (const element of value.assignments) {
     encodeCreateTopicsRequestCreatableReplicaAssignmentV0toV4(w, element, version)
   }
+  if (value.configs === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsRequestCreatableTopic', 'configs')
   w.arrayLength(value.configs.length)
   for (const element of value.configs) {
     encodeCreateTopicsRequestCreatableTopicConfigV0toV4(w, element, version)
@@ -185,13 +192,16 @@ function encodeCreateTopicsRequestCreatableTopicV0toV4(w: Writer, value: CreateT
 }
 
 function encodeCreateTopicsRequestCreatableTopicV5toV7(w: Writer, value: CreateTopicsRequestCreatableTopic, version: number): void {
+  if (value.name === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsRequestCreatableTopic', 'name')
   w.compactString(value.name)
   w.int32(value.numPartitions)
   w.int16(value.replicationFactor)
+  if (value.assignments === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsRequestCreatableTopic', 'assignments')
   w.compactArrayLength(value.assignments.length)
   for (const element of value.assignments) {
     encodeCreateTopicsRequestCreatableReplicaAssignmentV5toV7(w, element, version)
   }
+  if (value.configs === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsRequestCreatableTopic', 'configs')
   w.compactArrayLength(value.configs.length)
   for (const element of value.configs) {
     encodeCreateTopicsRequestCreatableTopicConfigV5toV7(w, element, version)
@@ -240,6 +250,7 @@ function decodeCreateTopicsRequestCreatableTopicV5toV7(r: Reader): CreateTopicsR
 }
 
 function encodeCreateTopicsRequestV0(w: Writer, value: CreateTopicsRequest, version: number): void {
+  if (value.topics === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeCreateTopicsRequestCreatableTopicV0toV4(w, element, version)
@@ -251,6 +262,7 @@ function encodeCreateTopicsRequestV0(w: Writer, value: CreateTopicsRequest, vers
 }
 
 function encodeCreateTopicsRequestV1toV4(w: Writer, value: CreateTopicsRequest, version: number): void {
+  if (value.topics === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeCreateTopicsRequestCreatableTopicV0toV4(w, element, version)
@@ -260,6 +272,7 @@ function encodeCreateTopicsRequestV1toV4(w: Writer, value: CreateTopicsRequest, 
 }
 
 function encodeCreateTopicsRequestV5toV7(w: Writer, value: CreateTopicsRequest, version: number): void {
+  if (value.topics === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeCreateTopicsRequestCreatableTopicV5toV7(w, element, version)
@@ -315,6 +328,7 @@ function decodeCreateTopicsRequestV5toV7(r: Reader): CreateTopicsRequest {
 }
 
 function encodeCreateTopicsResponseCreatableTopicConfigsV5toV7(w: Writer, value: CreateTopicsResponseCreatableTopicConfigs, version: number): void {
+  if (value.name === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsResponseCreatableTopicConfigs', 'name')
   w.compactString(value.name)
   w.compactString(value.value)
   w.bool(value.readOnly)
@@ -345,17 +359,20 @@ function decodeCreateTopicsResponseCreatableTopicConfigsV5toV7(r: Reader): Creat
 }
 
 function encodeCreateTopicsResponseCreatableTopicResultV0(w: Writer, value: CreateTopicsResponseCreatableTopicResult, version: number): void {
+  if (value.name === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsResponseCreatableTopicResult', 'name')
   w.string(value.name)
   w.int16(value.errorCode)
 }
 
 function encodeCreateTopicsResponseCreatableTopicResultV1toV4(w: Writer, value: CreateTopicsResponseCreatableTopicResult, version: number): void {
+  if (value.name === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsResponseCreatableTopicResult', 'name')
   w.string(value.name)
   w.int16(value.errorCode)
   w.string((value.errorMessage === undefined ? '' : value.errorMessage))
 }
 
 function encodeCreateTopicsResponseCreatableTopicResultV5toV6(w: Writer, value: CreateTopicsResponseCreatableTopicResult, version: number): void {
+  if (value.name === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsResponseCreatableTopicResult', 'name')
   w.compactString(value.name)
   w.int16(value.errorCode)
   w.compactString((value.errorMessage === undefined ? '' : value.errorMessage))
@@ -386,6 +403,7 @@ function encodeCreateTopicsResponseCreatableTopicResultV5toV6(w: Writer, value: 
 }
 
 function encodeCreateTopicsResponseCreatableTopicResultV7(w: Writer, value: CreateTopicsResponseCreatableTopicResult, version: number): void {
+  if (value.name === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsResponseCreatableTopicResult', 'name')
   w.compactString(value.name)
   w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
   w.int16(value.errorCode)
@@ -527,6 +545,7 @@ function decodeCreateTopicsResponseCreatableTopicResultV7(r: Reader): CreateTopi
 }
 
 function encodeCreateTopicsResponseV0(w: Writer, value: CreateTopicsResponse, version: number): void {
+  if (value.topics === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeCreateTopicsResponseCreatableTopicResultV0(w, element, version)
@@ -534,6 +553,7 @@ function encodeCreateTopicsResponseV0(w: Writer, value: CreateTopicsResponse, ve
 }
 
 function encodeCreateTopicsResponseV1(w: Writer, value: CreateTopicsResponse, version: number): void {
+  if (value.topics === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeCreateTopicsResponseCreatableTopicResultV1toV4(w, element, version)
@@ -542,6 +562,7 @@ function encodeCreateTopicsResponseV1(w: Writer, value: CreateTopicsResponse, ve
 
 function encodeCreateTopicsResponseV2toV4(w: Writer, value: CreateTopicsResponse, version: number): void {
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  if (value.topics === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeCreateTopicsResponseCreatableTopicResultV1toV4(w, element, version)
@@ -550,6 +571,7 @@ function encodeCreateTopicsResponseV2toV4(w: Writer, value: CreateTopicsResponse
 
 function encodeCreateTopicsResponseV5toV6(w: Writer, value: CreateTopicsResponse, version: number): void {
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  if (value.topics === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeCreateTopicsResponseCreatableTopicResultV5toV6(w, element, version)
@@ -559,6 +581,7 @@ function encodeCreateTopicsResponseV5toV6(w: Writer, value: CreateTopicsResponse
 
 function encodeCreateTopicsResponseV7(w: Writer, value: CreateTopicsResponse, version: number): void {
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  if (value.topics === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeCreateTopicsResponseCreatableTopicResultV7(w, element, version)

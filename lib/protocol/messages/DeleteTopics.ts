@@ -69,6 +69,7 @@ function encodeDeleteTopicsRequestV0toV3(w: Writer, value: DeleteTopicsRequest, 
   }
   {
     const given = (value.topicNames === undefined ? [] : value.topicNames)
+    if (given === null) throw nullNotAllowed('DeleteTopics', version, 'DeleteTopicsRequest', 'topicNames')
     w.arrayLength(given.length)
     for (const element of given) {
       w.string(element)
@@ -83,6 +84,7 @@ function encodeDeleteTopicsRequestV4toV5(w: Writer, value: DeleteTopicsRequest, 
   }
   {
     const given = (value.topicNames === undefined ? [] : value.topicNames)
+    if (given === null) throw nullNotAllowed('DeleteTopics', version, 'DeleteTopicsRequest', 'topicNames')
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.compactString(element)
@@ -95,6 +97,7 @@ function encodeDeleteTopicsRequestV4toV5(w: Writer, value: DeleteTopicsRequest, 
 function encodeDeleteTopicsRequestV6(w: Writer, value: DeleteTopicsRequest, version: number): void {
   {
     const given = (value.topics === undefined ? [] : value.topics)
+    if (given === null) throw nullNotAllowed('DeleteTopics', version, 'DeleteTopicsRequest', 'topics')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeDeleteTopicsRequestDeleteTopicStateV6(w, element, version)
@@ -241,6 +244,7 @@ function decodeDeleteTopicsResponseDeletableTopicResultV6(r: Reader): DeleteTopi
 }
 
 function encodeDeleteTopicsResponseV0(w: Writer, value: DeleteTopicsResponse, version: number): void {
+  if (value.responses === null) throw nullNotAllowed('DeleteTopics', version, 'DeleteTopicsResponse', 'responses')
   w.arrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeDeleteTopicsResponseDeletableTopicResultV0toV3(w, element, version)
@@ -249,6 +253,7 @@ function encodeDeleteTopicsResponseV0(w: Writer, value: DeleteTopicsResponse, ve
 
 function encodeDeleteTopicsResponseV1toV3(w: Writer, value: DeleteTopicsResponse, version: number): void {
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  if (value.responses === null) throw nullNotAllowed('DeleteTopics', version, 'DeleteTopicsResponse', 'responses')
   w.arrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeDeleteTopicsResponseDeletableTopicResultV0toV3(w, element, version)
@@ -257,6 +262,7 @@ function encodeDeleteTopicsResponseV1toV3(w: Writer, value: DeleteTopicsResponse
 
 function encodeDeleteTopicsResponseV4(w: Writer, value: DeleteTopicsResponse, version: number): void {
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  if (value.responses === null) throw nullNotAllowed('DeleteTopics', version, 'DeleteTopicsResponse', 'responses')
   w.compactArrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeDeleteTopicsResponseDeletableTopicResultV4(w, element, version)
@@ -266,6 +272,7 @@ function encodeDeleteTopicsResponseV4(w: Writer, value: DeleteTopicsResponse, ve
 
 function encodeDeleteTopicsResponseV5(w: Writer, value: DeleteTopicsResponse, version: number): void {
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  if (value.responses === null) throw nullNotAllowed('DeleteTopics', version, 'DeleteTopicsResponse', 'responses')
   w.compactArrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeDeleteTopicsResponseDeletableTopicResultV5(w, element, version)
@@ -275,6 +282,7 @@ function encodeDeleteTopicsResponseV5(w: Writer, value: DeleteTopicsResponse, ve
 
 function encodeDeleteTopicsResponseV6(w: Writer, value: DeleteTopicsResponse, version: number): void {
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  if (value.responses === null) throw nullNotAllowed('DeleteTopics', version, 'DeleteTopicsResponse', 'responses')
   w.compactArrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeDeleteTopicsResponseDeletableTopicResultV6(w, element, version)

@@ -2,7 +2,7 @@
 import type { ApiDefinition } from '../api.js'
 import type { Reader, Writer } from '../primitives.js'
 import { ZERO_UUID } from '../primitives.js'
-import { decodeFailure, encodeFailure, fieldNotInVersion, readArray, readCompactStringNotNull, skipTaggedFields, unsupportedVersion, withSegment } from './support.js'
+import { decodeFailure, encodeFailure, fieldNotInVersion, nullNotAllowed, readArray, readCompactStringNotNull, skipTaggedFields, unsupportedVersion, withSegment } from './support.js'
 
 /** DescribeQuorumRequest, versions 0-2. */
 export interface DescribeQuorumRequest {
@@ -115,7 +115,9 @@ function decodeDescribeQuorumRequestPartitionDataV0toV2(r: Reader): DescribeQuor
 }
 
 function encodeDescribeQuorumRequestTopicDataV0toV2(w: Writer, value: DescribeQuorumRequestTopicData, version: number): void {
+  if (value.topicName === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumRequestTopicData', 'topicName')
   w.compactString(value.topicName)
+  if (value.partitions === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumRequestTopicData', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeDescribeQuorumRequestPartitionDataV0toV2(w, element, version)
@@ -139,6 +141,7 @@ function decodeDescribeQuorumRequestTopicDataV0toV2(r: Reader): DescribeQuorumRe
 }
 
 function encodeDescribeQuorumRequestV0toV2(w: Writer, value: DescribeQuorumRequest, version: number): void {
+  if (value.topics === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeDescribeQuorumRequestTopicDataV0toV2(w, element, version)
@@ -249,10 +252,12 @@ function encodeDescribeQuorumResponsePartitionDataV0(w: Writer, value: DescribeQ
   w.int32(value.leaderId)
   w.int32(value.leaderEpoch)
   w.int64(value.highWatermark)
+  if (value.currentVoters === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumResponsePartitionData', 'currentVoters')
   w.compactArrayLength(value.currentVoters.length)
   for (const element of value.currentVoters) {
     encodeDescribeQuorumResponseReplicaStateV0(w, element, version)
   }
+  if (value.observers === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumResponsePartitionData', 'observers')
   w.compactArrayLength(value.observers.length)
   for (const element of value.observers) {
     encodeDescribeQuorumResponseReplicaStateV0(w, element, version)
@@ -266,10 +271,12 @@ function encodeDescribeQuorumResponsePartitionDataV1(w: Writer, value: DescribeQ
   w.int32(value.leaderId)
   w.int32(value.leaderEpoch)
   w.int64(value.highWatermark)
+  if (value.currentVoters === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumResponsePartitionData', 'currentVoters')
   w.compactArrayLength(value.currentVoters.length)
   for (const element of value.currentVoters) {
     encodeDescribeQuorumResponseReplicaStateV1(w, element, version)
   }
+  if (value.observers === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumResponsePartitionData', 'observers')
   w.compactArrayLength(value.observers.length)
   for (const element of value.observers) {
     encodeDescribeQuorumResponseReplicaStateV1(w, element, version)
@@ -284,10 +291,12 @@ function encodeDescribeQuorumResponsePartitionDataV2(w: Writer, value: DescribeQ
   w.int32(value.leaderId)
   w.int32(value.leaderEpoch)
   w.int64(value.highWatermark)
+  if (value.currentVoters === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumResponsePartitionData', 'currentVoters')
   w.compactArrayLength(value.currentVoters.length)
   for (const element of value.currentVoters) {
     encodeDescribeQuorumResponseReplicaStateV2(w, element, version)
   }
+  if (value.observers === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumResponsePartitionData', 'observers')
   w.compactArrayLength(value.observers.length)
   for (const element of value.observers) {
     encodeDescribeQuorumResponseReplicaStateV2(w, element, version)
@@ -373,7 +382,9 @@ function decodeDescribeQuorumResponsePartitionDataV2(r: Reader): DescribeQuorumR
 }
 
 function encodeDescribeQuorumResponseTopicDataV0(w: Writer, value: DescribeQuorumResponseTopicData, version: number): void {
+  if (value.topicName === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumResponseTopicData', 'topicName')
   w.compactString(value.topicName)
+  if (value.partitions === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumResponseTopicData', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeDescribeQuorumResponsePartitionDataV0(w, element, version)
@@ -382,7 +393,9 @@ function encodeDescribeQuorumResponseTopicDataV0(w: Writer, value: DescribeQuoru
 }
 
 function encodeDescribeQuorumResponseTopicDataV1(w: Writer, value: DescribeQuorumResponseTopicData, version: number): void {
+  if (value.topicName === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumResponseTopicData', 'topicName')
   w.compactString(value.topicName)
+  if (value.partitions === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumResponseTopicData', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeDescribeQuorumResponsePartitionDataV1(w, element, version)
@@ -391,7 +404,9 @@ function encodeDescribeQuorumResponseTopicDataV1(w: Writer, value: DescribeQuoru
 }
 
 function encodeDescribeQuorumResponseTopicDataV2(w: Writer, value: DescribeQuorumResponseTopicData, version: number): void {
+  if (value.topicName === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumResponseTopicData', 'topicName')
   w.compactString(value.topicName)
+  if (value.partitions === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumResponseTopicData', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeDescribeQuorumResponsePartitionDataV2(w, element, version)
@@ -445,7 +460,9 @@ function decodeDescribeQuorumResponseTopicDataV2(r: Reader): DescribeQuorumRespo
 }
 
 function encodeDescribeQuorumResponseListenerV2(w: Writer, value: DescribeQuorumResponseListener, version: number): void {
+  if (value.name === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumResponseListener', 'name')
   w.compactString(value.name)
+  if (value.host === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumResponseListener', 'host')
   w.compactString(value.host)
   w.uint16(value.port)
   w.uvarint(0)
@@ -470,6 +487,7 @@ function decodeDescribeQuorumResponseListenerV2(r: Reader): DescribeQuorumRespon
 
 function encodeDescribeQuorumResponseNodeV2(w: Writer, value: DescribeQuorumResponseNode, version: number): void {
   w.int32(value.nodeId)
+  if (value.listeners === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumResponseNode', 'listeners')
   w.compactArrayLength(value.listeners.length)
   for (const element of value.listeners) {
     encodeDescribeQuorumResponseListenerV2(w, element, version)
@@ -494,6 +512,7 @@ function decodeDescribeQuorumResponseNodeV2(r: Reader): DescribeQuorumResponseNo
 
 function encodeDescribeQuorumResponseV0(w: Writer, value: DescribeQuorumResponse, version: number): void {
   w.int16(value.errorCode)
+  if (value.topics === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeDescribeQuorumResponseTopicDataV0(w, element, version)
@@ -506,6 +525,7 @@ function encodeDescribeQuorumResponseV0(w: Writer, value: DescribeQuorumResponse
 
 function encodeDescribeQuorumResponseV1(w: Writer, value: DescribeQuorumResponse, version: number): void {
   w.int16(value.errorCode)
+  if (value.topics === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeDescribeQuorumResponseTopicDataV1(w, element, version)
@@ -519,12 +539,14 @@ function encodeDescribeQuorumResponseV1(w: Writer, value: DescribeQuorumResponse
 function encodeDescribeQuorumResponseV2(w: Writer, value: DescribeQuorumResponse, version: number): void {
   w.int16(value.errorCode)
   w.compactString((value.errorMessage === undefined ? '' : value.errorMessage))
+  if (value.topics === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeDescribeQuorumResponseTopicDataV2(w, element, version)
   }
   {
     const given = (value.nodes === undefined ? [] : value.nodes)
+    if (given === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumResponse', 'nodes')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeDescribeQuorumResponseNodeV2(w, element, version)

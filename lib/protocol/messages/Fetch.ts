@@ -2,7 +2,7 @@
 import type { ApiDefinition } from '../api.js'
 import type { Reader, Writer } from '../primitives.js'
 import { ZERO_UUID } from '../primitives.js'
-import { closeTaggedField, decodeFailure, encodeFailure, fieldNotInVersion, isDeepEqual, openTaggedField, readArray, readCompactStringNotNull, readNullableArray, readStringNotNull, skipTaggedFields, unsupportedVersion, withSegment, writeTaggedField } from './support.js'
+import { closeTaggedField, decodeFailure, encodeFailure, fieldNotInVersion, isDeepEqual, nullNotAllowed, openTaggedField, readArray, readCompactStringNotNull, readNullableArray, readStringNotNull, skipTaggedFields, unsupportedVersion, withSegment, writeTaggedField } from './support.js'
 
 /** FetchRequest, versions 0-17. */
 export interface FetchRequest {
@@ -351,7 +351,12 @@ function decodeFetchRequestFetchPartitionV17(r: Reader): FetchRequestFetchPartit
 }
 
 function encodeFetchRequestFetchTopicV0toV4(w: Writer, value: FetchRequestFetchTopic, version: number): void {
-  w.string((value.topic === undefined ? '' : value.topic))
+  {
+    const given = (value.topic === undefined ? '' : value.topic)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchRequestFetchTopic', 'topic')
+    w.string(given)
+  }
+  if (value.partitions === null) throw nullNotAllowed('Fetch', version, 'FetchRequestFetchTopic', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchRequestFetchPartitionV0toV4(w, element, version)
@@ -359,7 +364,12 @@ function encodeFetchRequestFetchTopicV0toV4(w: Writer, value: FetchRequestFetchT
 }
 
 function encodeFetchRequestFetchTopicV5toV8(w: Writer, value: FetchRequestFetchTopic, version: number): void {
-  w.string((value.topic === undefined ? '' : value.topic))
+  {
+    const given = (value.topic === undefined ? '' : value.topic)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchRequestFetchTopic', 'topic')
+    w.string(given)
+  }
+  if (value.partitions === null) throw nullNotAllowed('Fetch', version, 'FetchRequestFetchTopic', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchRequestFetchPartitionV5toV8(w, element, version)
@@ -367,7 +377,12 @@ function encodeFetchRequestFetchTopicV5toV8(w: Writer, value: FetchRequestFetchT
 }
 
 function encodeFetchRequestFetchTopicV9toV11(w: Writer, value: FetchRequestFetchTopic, version: number): void {
-  w.string((value.topic === undefined ? '' : value.topic))
+  {
+    const given = (value.topic === undefined ? '' : value.topic)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchRequestFetchTopic', 'topic')
+    w.string(given)
+  }
+  if (value.partitions === null) throw nullNotAllowed('Fetch', version, 'FetchRequestFetchTopic', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchRequestFetchPartitionV9toV11(w, element, version)
@@ -375,7 +390,12 @@ function encodeFetchRequestFetchTopicV9toV11(w: Writer, value: FetchRequestFetch
 }
 
 function encodeFetchRequestFetchTopicV12(w: Writer, value: FetchRequestFetchTopic, version: number): void {
-  w.compactString((value.topic === undefined ? '' : value.topic))
+  {
+    const given = (value.topic === undefined ? '' : value.topic)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchRequestFetchTopic', 'topic')
+    w.compactString(given)
+  }
+  if (value.partitions === null) throw nullNotAllowed('Fetch', version, 'FetchRequestFetchTopic', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchRequestFetchPartitionV12toV16(w, element, version)
@@ -385,6 +405,7 @@ function encodeFetchRequestFetchTopicV12(w: Writer, value: FetchRequestFetchTopi
 
 function encodeFetchRequestFetchTopicV13toV16(w: Writer, value: FetchRequestFetchTopic, version: number): void {
   w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  if (value.partitions === null) throw nullNotAllowed('Fetch', version, 'FetchRequestFetchTopic', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchRequestFetchPartitionV12toV16(w, element, version)
@@ -394,6 +415,7 @@ function encodeFetchRequestFetchTopicV13toV16(w: Writer, value: FetchRequestFetc
 
 function encodeFetchRequestFetchTopicV17(w: Writer, value: FetchRequestFetchTopic, version: number): void {
   w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  if (value.partitions === null) throw nullNotAllowed('Fetch', version, 'FetchRequestFetchTopic', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchRequestFetchPartitionV17(w, element, version)
@@ -486,7 +508,12 @@ function decodeFetchRequestFetchTopicV17(r: Reader): FetchRequestFetchTopic {
 }
 
 function encodeFetchRequestForgottenTopicV7toV11(w: Writer, value: FetchRequestForgottenTopic, version: number): void {
-  w.string((value.topic === undefined ? '' : value.topic))
+  {
+    const given = (value.topic === undefined ? '' : value.topic)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchRequestForgottenTopic', 'topic')
+    w.string(given)
+  }
+  if (value.partitions === null) throw nullNotAllowed('Fetch', version, 'FetchRequestForgottenTopic', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     w.int32(element)
@@ -494,7 +521,12 @@ function encodeFetchRequestForgottenTopicV7toV11(w: Writer, value: FetchRequestF
 }
 
 function encodeFetchRequestForgottenTopicV12(w: Writer, value: FetchRequestForgottenTopic, version: number): void {
-  w.compactString((value.topic === undefined ? '' : value.topic))
+  {
+    const given = (value.topic === undefined ? '' : value.topic)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchRequestForgottenTopic', 'topic')
+    w.compactString(given)
+  }
+  if (value.partitions === null) throw nullNotAllowed('Fetch', version, 'FetchRequestForgottenTopic', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     w.int32(element)
@@ -504,6 +536,7 @@ function encodeFetchRequestForgottenTopicV12(w: Writer, value: FetchRequestForgo
 
 function encodeFetchRequestForgottenTopicV13toV17(w: Writer, value: FetchRequestForgottenTopic, version: number): void {
   w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  if (value.partitions === null) throw nullNotAllowed('Fetch', version, 'FetchRequestForgottenTopic', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     w.int32(element)
@@ -582,6 +615,7 @@ function encodeFetchRequestV0toV2(w: Writer, value: FetchRequest, version: numbe
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
+  if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV0toV4(w, element, version)
@@ -599,6 +633,7 @@ function encodeFetchRequestV3(w: Writer, value: FetchRequest, version: number): 
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
   w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
+  if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV0toV4(w, element, version)
@@ -617,6 +652,7 @@ function encodeFetchRequestV4(w: Writer, value: FetchRequest, version: number): 
   w.int32(value.minBytes)
   w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
   w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
+  if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV0toV4(w, element, version)
@@ -635,6 +671,7 @@ function encodeFetchRequestV5toV6(w: Writer, value: FetchRequest, version: numbe
   w.int32(value.minBytes)
   w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
   w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
+  if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV5toV8(w, element, version)
@@ -655,12 +692,14 @@ function encodeFetchRequestV7toV8(w: Writer, value: FetchRequest, version: numbe
   w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
   w.int32((value.sessionId === undefined ? 0 : value.sessionId))
   w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
+  if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV5toV8(w, element, version)
   }
   {
     const given = (value.forgottenTopicsData === undefined ? [] : value.forgottenTopicsData)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'forgottenTopicsData')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeFetchRequestForgottenTopicV7toV11(w, element, version)
@@ -679,12 +718,14 @@ function encodeFetchRequestV9toV10(w: Writer, value: FetchRequest, version: numb
   w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
   w.int32((value.sessionId === undefined ? 0 : value.sessionId))
   w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
+  if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV9toV11(w, element, version)
   }
   {
     const given = (value.forgottenTopicsData === undefined ? [] : value.forgottenTopicsData)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'forgottenTopicsData')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeFetchRequestForgottenTopicV7toV11(w, element, version)
@@ -703,18 +744,24 @@ function encodeFetchRequestV11(w: Writer, value: FetchRequest, version: number):
   w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
   w.int32((value.sessionId === undefined ? 0 : value.sessionId))
   w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
+  if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV9toV11(w, element, version)
   }
   {
     const given = (value.forgottenTopicsData === undefined ? [] : value.forgottenTopicsData)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'forgottenTopicsData')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeFetchRequestForgottenTopicV7toV11(w, element, version)
     }
   }
-  w.string((value.rackId === undefined ? '' : value.rackId))
+  {
+    const given = (value.rackId === undefined ? '' : value.rackId)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'rackId')
+    w.string(given)
+  }
 }
 
 function encodeFetchRequestV12(w: Writer, value: FetchRequest, version: number): void {
@@ -728,18 +775,24 @@ function encodeFetchRequestV12(w: Writer, value: FetchRequest, version: number):
   w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
   w.int32((value.sessionId === undefined ? 0 : value.sessionId))
   w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
+  if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV12(w, element, version)
   }
   {
     const given = (value.forgottenTopicsData === undefined ? [] : value.forgottenTopicsData)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'forgottenTopicsData')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeFetchRequestForgottenTopicV12(w, element, version)
     }
   }
-  w.compactString((value.rackId === undefined ? '' : value.rackId))
+  {
+    const given = (value.rackId === undefined ? '' : value.rackId)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'rackId')
+    w.compactString(given)
+  }
   let taggedCount = 0
   const tagged0 = value.clusterId
   const put0 = tagged0 !== undefined && !(tagged0 === null)
@@ -764,18 +817,24 @@ function encodeFetchRequestV13toV14(w: Writer, value: FetchRequest, version: num
   w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
   w.int32((value.sessionId === undefined ? 0 : value.sessionId))
   w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
+  if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV13toV16(w, element, version)
   }
   {
     const given = (value.forgottenTopicsData === undefined ? [] : value.forgottenTopicsData)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'forgottenTopicsData')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeFetchRequestForgottenTopicV13toV17(w, element, version)
     }
   }
-  w.compactString((value.rackId === undefined ? '' : value.rackId))
+  {
+    const given = (value.rackId === undefined ? '' : value.rackId)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'rackId')
+    w.compactString(given)
+  }
   let taggedCount = 0
   const tagged0 = value.clusterId
   const put0 = tagged0 !== undefined && !(tagged0 === null)
@@ -799,18 +858,24 @@ function encodeFetchRequestV15toV16(w: Writer, value: FetchRequest, version: num
   w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
   w.int32((value.sessionId === undefined ? 0 : value.sessionId))
   w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
+  if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV13toV16(w, element, version)
   }
   {
     const given = (value.forgottenTopicsData === undefined ? [] : value.forgottenTopicsData)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'forgottenTopicsData')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeFetchRequestForgottenTopicV13toV17(w, element, version)
     }
   }
-  w.compactString((value.rackId === undefined ? '' : value.rackId))
+  {
+    const given = (value.rackId === undefined ? '' : value.rackId)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'rackId')
+    w.compactString(given)
+  }
   let taggedCount = 0
   const tagged0 = value.clusterId
   const put0 = tagged0 !== undefined && !(tagged0 === null)
@@ -843,18 +908,24 @@ function encodeFetchRequestV17(w: Writer, value: FetchRequest, version: number):
   w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
   w.int32((value.sessionId === undefined ? 0 : value.sessionId))
   w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
+  if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchRequestFetchTopicV17(w, element, version)
   }
   {
     const given = (value.forgottenTopicsData === undefined ? [] : value.forgottenTopicsData)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'forgottenTopicsData')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeFetchRequestForgottenTopicV13toV17(w, element, version)
     }
   }
-  w.compactString((value.rackId === undefined ? '' : value.rackId))
+  {
+    const given = (value.rackId === undefined ? '' : value.rackId)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'rackId')
+    w.compactString(given)
+  }
   let taggedCount = 0
   const tagged0 = value.clusterId
   const put0 = tagged0 !== undefined && !(tagged0 === null)
@@ -1669,7 +1740,12 @@ function decodeFetchResponsePartitionDataV12toV17(r: Reader): FetchResponseParti
 }
 
 function encodeFetchResponseFetchableTopicResponseV0toV3(w: Writer, value: FetchResponseFetchableTopicResponse, version: number): void {
-  w.string((value.topic === undefined ? '' : value.topic))
+  {
+    const given = (value.topic === undefined ? '' : value.topic)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchResponseFetchableTopicResponse', 'topic')
+    w.string(given)
+  }
+  if (value.partitions === null) throw nullNotAllowed('Fetch', version, 'FetchResponseFetchableTopicResponse', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchResponsePartitionDataV0toV3(w, element, version)
@@ -1677,7 +1753,12 @@ function encodeFetchResponseFetchableTopicResponseV0toV3(w: Writer, value: Fetch
 }
 
 function encodeFetchResponseFetchableTopicResponseV4(w: Writer, value: FetchResponseFetchableTopicResponse, version: number): void {
-  w.string((value.topic === undefined ? '' : value.topic))
+  {
+    const given = (value.topic === undefined ? '' : value.topic)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchResponseFetchableTopicResponse', 'topic')
+    w.string(given)
+  }
+  if (value.partitions === null) throw nullNotAllowed('Fetch', version, 'FetchResponseFetchableTopicResponse', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchResponsePartitionDataV4(w, element, version)
@@ -1685,7 +1766,12 @@ function encodeFetchResponseFetchableTopicResponseV4(w: Writer, value: FetchResp
 }
 
 function encodeFetchResponseFetchableTopicResponseV5toV10(w: Writer, value: FetchResponseFetchableTopicResponse, version: number): void {
-  w.string((value.topic === undefined ? '' : value.topic))
+  {
+    const given = (value.topic === undefined ? '' : value.topic)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchResponseFetchableTopicResponse', 'topic')
+    w.string(given)
+  }
+  if (value.partitions === null) throw nullNotAllowed('Fetch', version, 'FetchResponseFetchableTopicResponse', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchResponsePartitionDataV5toV10(w, element, version)
@@ -1693,7 +1779,12 @@ function encodeFetchResponseFetchableTopicResponseV5toV10(w: Writer, value: Fetc
 }
 
 function encodeFetchResponseFetchableTopicResponseV11(w: Writer, value: FetchResponseFetchableTopicResponse, version: number): void {
-  w.string((value.topic === undefined ? '' : value.topic))
+  {
+    const given = (value.topic === undefined ? '' : value.topic)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchResponseFetchableTopicResponse', 'topic')
+    w.string(given)
+  }
+  if (value.partitions === null) throw nullNotAllowed('Fetch', version, 'FetchResponseFetchableTopicResponse', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchResponsePartitionDataV11(w, element, version)
@@ -1701,7 +1792,12 @@ function encodeFetchResponseFetchableTopicResponseV11(w: Writer, value: FetchRes
 }
 
 function encodeFetchResponseFetchableTopicResponseV12(w: Writer, value: FetchResponseFetchableTopicResponse, version: number): void {
-  w.compactString((value.topic === undefined ? '' : value.topic))
+  {
+    const given = (value.topic === undefined ? '' : value.topic)
+    if (given === null) throw nullNotAllowed('Fetch', version, 'FetchResponseFetchableTopicResponse', 'topic')
+    w.compactString(given)
+  }
+  if (value.partitions === null) throw nullNotAllowed('Fetch', version, 'FetchResponseFetchableTopicResponse', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchResponsePartitionDataV12toV17(w, element, version)
@@ -1711,6 +1807,7 @@ function encodeFetchResponseFetchableTopicResponseV12(w: Writer, value: FetchRes
 
 function encodeFetchResponseFetchableTopicResponseV13toV17(w: Writer, value: FetchResponseFetchableTopicResponse, version: number): void {
   w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  if (value.partitions === null) throw nullNotAllowed('Fetch', version, 'FetchResponseFetchableTopicResponse', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchResponsePartitionDataV12toV17(w, element, version)
@@ -1802,6 +1899,7 @@ function decodeFetchResponseFetchableTopicResponseV13toV17(r: Reader): FetchResp
 
 function encodeFetchResponseNodeEndpointV16toV17(w: Writer, value: FetchResponseNodeEndpoint, version: number): void {
   w.int32(value.nodeId)
+  if (value.host === null) throw nullNotAllowed('Fetch', version, 'FetchResponseNodeEndpoint', 'host')
   w.compactString(value.host)
   w.int32(value.port)
   w.compactString(value.rack)
@@ -1831,6 +1929,7 @@ function encodeFetchResponseV0(w: Writer, value: FetchResponse, version: number)
   if (value.sessionId !== undefined && !(value.sessionId === 0)) {
     throw fieldNotInVersion('Fetch', version, 'FetchResponse', 'sessionId', '7+')
   }
+  if (value.responses === null) throw nullNotAllowed('Fetch', version, 'FetchResponse', 'responses')
   w.arrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeFetchResponseFetchableTopicResponseV0toV3(w, element, version)
@@ -1845,6 +1944,7 @@ function encodeFetchResponseV1toV3(w: Writer, value: FetchResponse, version: num
   if (value.sessionId !== undefined && !(value.sessionId === 0)) {
     throw fieldNotInVersion('Fetch', version, 'FetchResponse', 'sessionId', '7+')
   }
+  if (value.responses === null) throw nullNotAllowed('Fetch', version, 'FetchResponse', 'responses')
   w.arrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeFetchResponseFetchableTopicResponseV0toV3(w, element, version)
@@ -1859,6 +1959,7 @@ function encodeFetchResponseV4(w: Writer, value: FetchResponse, version: number)
   if (value.sessionId !== undefined && !(value.sessionId === 0)) {
     throw fieldNotInVersion('Fetch', version, 'FetchResponse', 'sessionId', '7+')
   }
+  if (value.responses === null) throw nullNotAllowed('Fetch', version, 'FetchResponse', 'responses')
   w.arrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeFetchResponseFetchableTopicResponseV4(w, element, version)
@@ -1873,6 +1974,7 @@ function encodeFetchResponseV5toV6(w: Writer, value: FetchResponse, version: num
   if (value.sessionId !== undefined && !(value.sessionId === 0)) {
     throw fieldNotInVersion('Fetch', version, 'FetchResponse', 'sessionId', '7+')
   }
+  if (value.responses === null) throw nullNotAllowed('Fetch', version, 'FetchResponse', 'responses')
   w.arrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeFetchResponseFetchableTopicResponseV5toV10(w, element, version)
@@ -1886,6 +1988,7 @@ function encodeFetchResponseV7toV10(w: Writer, value: FetchResponse, version: nu
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16((value.errorCode === undefined ? 0 : value.errorCode))
   w.int32((value.sessionId === undefined ? 0 : value.sessionId))
+  if (value.responses === null) throw nullNotAllowed('Fetch', version, 'FetchResponse', 'responses')
   w.arrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeFetchResponseFetchableTopicResponseV5toV10(w, element, version)
@@ -1899,6 +2002,7 @@ function encodeFetchResponseV11(w: Writer, value: FetchResponse, version: number
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16((value.errorCode === undefined ? 0 : value.errorCode))
   w.int32((value.sessionId === undefined ? 0 : value.sessionId))
+  if (value.responses === null) throw nullNotAllowed('Fetch', version, 'FetchResponse', 'responses')
   w.arrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeFetchResponseFetchableTopicResponseV11(w, element, version)
@@ -1912,6 +2016,7 @@ function encodeFetchResponseV12(w: Writer, value: FetchResponse, version: number
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16((value.errorCode === undefined ? 0 : value.errorCode))
   w.int32((value.sessionId === undefined ? 0 : value.sessionId))
+  if (value.responses === null) throw nullNotAllowed('Fetch', version, 'FetchResponse', 'responses')
   w.compactArrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeFetchResponseFetchableTopicResponseV12(w, element, version)
@@ -1926,6 +2031,7 @@ function encodeFetchResponseV13toV15(w: Writer, value: FetchResponse, version: n
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16((value.errorCode === undefined ? 0 : value.errorCode))
   w.int32((value.sessionId === undefined ? 0 : value.sessionId))
+  if (value.responses === null) throw nullNotAllowed('Fetch', version, 'FetchResponse', 'responses')
   w.compactArrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeFetchResponseFetchableTopicResponseV13toV17(w, element, version)
@@ -1940,6 +2046,7 @@ function encodeFetchResponseV16toV17(w: Writer, value: FetchResponse, version: n
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   w.int16((value.errorCode === undefined ? 0 : value.errorCode))
   w.int32((value.sessionId === undefined ? 0 : value.sessionId))
+  if (value.responses === null) throw nullNotAllowed('Fetch', version, 'FetchResponse', 'responses')
   w.compactArrayLength(value.responses.length)
   for (const element of value.responses) {
     encodeFetchResponseFetchableTopicResponseV13toV17(w, element, version)
@@ -1952,6 +2059,7 @@ function encodeFetchResponseV16toV17(w: Writer, value: FetchResponse, version: n
   if (put0 && tagged0 !== undefined) {
     const given = tagged0
     writeTaggedField(w, 0, (t) => {
+      if (given === null) throw nullNotAllowed('Fetch', version, 'FetchResponse', 'nodeEndpoints')
       t.compactArrayLength(given.length)
       for (const element of given) {
         encodeFetchResponseNodeEndpointV16toV17(t, element, version)

@@ -2,7 +2,7 @@
 import type { ApiDefinition } from '../api.js'
 import type { Reader, Writer } from '../primitives.js'
 import { ZERO_UUID } from '../primitives.js'
-import { closeTaggedField, decodeFailure, encodeFailure, fieldNotInVersion, isDeepEqual, openTaggedField, readArray, readCompactBytesNotNull, readCompactStringNotNull, skipTaggedFields, unsupportedVersion, withSegment, writeTaggedField } from './support.js'
+import { closeTaggedField, decodeFailure, encodeFailure, fieldNotInVersion, isDeepEqual, nullNotAllowed, openTaggedField, readArray, readCompactBytesNotNull, readCompactStringNotNull, skipTaggedFields, unsupportedVersion, withSegment, writeTaggedField } from './support.js'
 
 /** FetchSnapshotRequest, versions 0-1. */
 export interface FetchSnapshotRequest {
@@ -213,7 +213,9 @@ function decodeFetchSnapshotRequestPartitionSnapshotV1(r: Reader): FetchSnapshot
 }
 
 function encodeFetchSnapshotRequestTopicSnapshotV0(w: Writer, value: FetchSnapshotRequestTopicSnapshot, version: number): void {
+  if (value.name === null) throw nullNotAllowed('FetchSnapshot', version, 'FetchSnapshotRequestTopicSnapshot', 'name')
   w.compactString(value.name)
+  if (value.partitions === null) throw nullNotAllowed('FetchSnapshot', version, 'FetchSnapshotRequestTopicSnapshot', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchSnapshotRequestPartitionSnapshotV0(w, element, version)
@@ -222,7 +224,9 @@ function encodeFetchSnapshotRequestTopicSnapshotV0(w: Writer, value: FetchSnapsh
 }
 
 function encodeFetchSnapshotRequestTopicSnapshotV1(w: Writer, value: FetchSnapshotRequestTopicSnapshot, version: number): void {
+  if (value.name === null) throw nullNotAllowed('FetchSnapshot', version, 'FetchSnapshotRequestTopicSnapshot', 'name')
   w.compactString(value.name)
+  if (value.partitions === null) throw nullNotAllowed('FetchSnapshot', version, 'FetchSnapshotRequestTopicSnapshot', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchSnapshotRequestPartitionSnapshotV1(w, element, version)
@@ -263,6 +267,7 @@ function decodeFetchSnapshotRequestTopicSnapshotV1(r: Reader): FetchSnapshotRequ
 function encodeFetchSnapshotRequestV0(w: Writer, value: FetchSnapshotRequest, version: number): void {
   w.int32(value.replicaId)
   w.int32(value.maxBytes)
+  if (value.topics === null) throw nullNotAllowed('FetchSnapshot', version, 'FetchSnapshotRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchSnapshotRequestTopicSnapshotV0(w, element, version)
@@ -283,6 +288,7 @@ function encodeFetchSnapshotRequestV0(w: Writer, value: FetchSnapshotRequest, ve
 function encodeFetchSnapshotRequestV1(w: Writer, value: FetchSnapshotRequest, version: number): void {
   w.int32(value.replicaId)
   w.int32(value.maxBytes)
+  if (value.topics === null) throw nullNotAllowed('FetchSnapshot', version, 'FetchSnapshotRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchSnapshotRequestTopicSnapshotV1(w, element, version)
@@ -420,6 +426,7 @@ function encodeFetchSnapshotResponsePartitionSnapshotV0toV1(w: Writer, value: Fe
   encodeFetchSnapshotResponseSnapshotIdV0toV1(w, value.snapshotId, version)
   w.int64(value.size)
   w.int64(value.position)
+  if (value.unalignedRecords === null) throw nullNotAllowed('FetchSnapshot', version, 'FetchSnapshotResponsePartitionSnapshot', 'unalignedRecords')
   w.compactBytes(value.unalignedRecords)
   let taggedCount = 0
   const tagged0 = value.currentLeader
@@ -475,7 +482,9 @@ function decodeFetchSnapshotResponsePartitionSnapshotV0toV1(r: Reader): FetchSna
 }
 
 function encodeFetchSnapshotResponseTopicSnapshotV0toV1(w: Writer, value: FetchSnapshotResponseTopicSnapshot, version: number): void {
+  if (value.name === null) throw nullNotAllowed('FetchSnapshot', version, 'FetchSnapshotResponseTopicSnapshot', 'name')
   w.compactString(value.name)
+  if (value.partitions === null) throw nullNotAllowed('FetchSnapshot', version, 'FetchSnapshotResponseTopicSnapshot', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeFetchSnapshotResponsePartitionSnapshotV0toV1(w, element, version)
@@ -500,6 +509,7 @@ function decodeFetchSnapshotResponseTopicSnapshotV0toV1(r: Reader): FetchSnapsho
 
 function encodeFetchSnapshotResponseNodeEndpointV1(w: Writer, value: FetchSnapshotResponseNodeEndpoint, version: number): void {
   w.int32(value.nodeId)
+  if (value.host === null) throw nullNotAllowed('FetchSnapshot', version, 'FetchSnapshotResponseNodeEndpoint', 'host')
   w.compactString(value.host)
   w.uint16(value.port)
   w.uvarint(0)
@@ -525,6 +535,7 @@ function decodeFetchSnapshotResponseNodeEndpointV1(r: Reader): FetchSnapshotResp
 function encodeFetchSnapshotResponseV0(w: Writer, value: FetchSnapshotResponse, version: number): void {
   w.int32(value.throttleTimeMs)
   w.int16(value.errorCode)
+  if (value.topics === null) throw nullNotAllowed('FetchSnapshot', version, 'FetchSnapshotResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchSnapshotResponseTopicSnapshotV0toV1(w, element, version)
@@ -538,6 +549,7 @@ function encodeFetchSnapshotResponseV0(w: Writer, value: FetchSnapshotResponse, 
 function encodeFetchSnapshotResponseV1(w: Writer, value: FetchSnapshotResponse, version: number): void {
   w.int32(value.throttleTimeMs)
   w.int16(value.errorCode)
+  if (value.topics === null) throw nullNotAllowed('FetchSnapshot', version, 'FetchSnapshotResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeFetchSnapshotResponseTopicSnapshotV0toV1(w, element, version)
@@ -550,6 +562,7 @@ function encodeFetchSnapshotResponseV1(w: Writer, value: FetchSnapshotResponse, 
   if (put0 && tagged0 !== undefined) {
     const given = tagged0
     writeTaggedField(w, 0, (t) => {
+      if (given === null) throw nullNotAllowed('FetchSnapshot', version, 'FetchSnapshotResponse', 'nodeEndpoints')
       t.compactArrayLength(given.length)
       for (const element of given) {
         encodeFetchSnapshotResponseNodeEndpointV1(t, element, version)

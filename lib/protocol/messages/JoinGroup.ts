@@ -64,12 +64,16 @@ export interface JoinGroupResponseMember {
 }
 
 function encodeJoinGroupRequestProtocolV0toV5(w: Writer, value: JoinGroupRequestProtocol, version: number): void {
+  if (value.name === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequestProtocol', 'name')
   w.string(value.name)
+  if (value.metadata === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequestProtocol', 'metadata')
   w.bytes(value.metadata)
 }
 
 function encodeJoinGroupRequestProtocolV6toV9(w: Writer, value: JoinGroupRequestProtocol, version: number): void {
+  if (value.name === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequestProtocol', 'name')
   w.compactString(value.name)
+  if (value.metadata === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequestProtocol', 'metadata')
   w.compactBytes(value.metadata)
   w.uvarint(0)
 }
@@ -103,13 +107,17 @@ function decodeJoinGroupRequestProtocolV6toV9(r: Reader): JoinGroupRequestProtoc
 }
 
 function encodeJoinGroupRequestV0(w: Writer, value: JoinGroupRequest, version: number): void {
+  if (value.groupId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'groupId')
   w.string(value.groupId)
   w.int32(value.sessionTimeoutMs)
+  if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'memberId')
   w.string(value.memberId)
   if (value.groupInstanceId !== undefined && !(value.groupInstanceId === null)) {
     throw fieldNotInVersion('JoinGroup', version, 'JoinGroupRequest', 'groupInstanceId', '5+')
   }
+  if (value.protocolType === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'protocolType')
   w.string(value.protocolType)
+  if (value.protocols === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'protocols')
   w.arrayLength(value.protocols.length)
   for (const element of value.protocols) {
     encodeJoinGroupRequestProtocolV0toV5(w, element, version)
@@ -117,14 +125,18 @@ function encodeJoinGroupRequestV0(w: Writer, value: JoinGroupRequest, version: n
 }
 
 function encodeJoinGroupRequestV1toV4(w: Writer, value: JoinGroupRequest, version: number): void {
+  if (value.groupId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'groupId')
   w.string(value.groupId)
   w.int32(value.sessionTimeoutMs)
   w.int32((value.rebalanceTimeoutMs === undefined ? -1 : value.rebalanceTimeoutMs))
+  if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'memberId')
   w.string(value.memberId)
   if (value.groupInstanceId !== undefined && !(value.groupInstanceId === null)) {
     throw fieldNotInVersion('JoinGroup', version, 'JoinGroupRequest', 'groupInstanceId', '5+')
   }
+  if (value.protocolType === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'protocolType')
   w.string(value.protocolType)
+  if (value.protocols === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'protocols')
   w.arrayLength(value.protocols.length)
   for (const element of value.protocols) {
     encodeJoinGroupRequestProtocolV0toV5(w, element, version)
@@ -132,12 +144,16 @@ function encodeJoinGroupRequestV1toV4(w: Writer, value: JoinGroupRequest, versio
 }
 
 function encodeJoinGroupRequestV5(w: Writer, value: JoinGroupRequest, version: number): void {
+  if (value.groupId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'groupId')
   w.string(value.groupId)
   w.int32(value.sessionTimeoutMs)
   w.int32((value.rebalanceTimeoutMs === undefined ? -1 : value.rebalanceTimeoutMs))
+  if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'memberId')
   w.string(value.memberId)
   w.string((value.groupInstanceId === undefined ? null : value.groupInstanceId))
+  if (value.protocolType === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'protocolType')
   w.string(value.protocolType)
+  if (value.protocols === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'protocols')
   w.arrayLength(value.protocols.length)
   for (const element of value.protocols) {
     encodeJoinGroupRequestProtocolV0toV5(w, element, version)
@@ -145,12 +161,16 @@ function encodeJoinGroupRequestV5(w: Writer, value: JoinGroupRequest, version: n
 }
 
 function encodeJoinGroupRequestV6toV7(w: Writer, value: JoinGroupRequest, version: number): void {
+  if (value.groupId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'groupId')
   w.compactString(value.groupId)
   w.int32(value.sessionTimeoutMs)
   w.int32((value.rebalanceTimeoutMs === undefined ? -1 : value.rebalanceTimeoutMs))
+  if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'memberId')
   w.compactString(value.memberId)
   w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
+  if (value.protocolType === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'protocolType')
   w.compactString(value.protocolType)
+  if (value.protocols === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'protocols')
   w.compactArrayLength(value.protocols.length)
   for (const element of value.protocols) {
     encodeJoinGroupRequestProtocolV6toV9(w, element, version)
@@ -159,12 +179,16 @@ function encodeJoinGroupRequestV6toV7(w: Writer, value: JoinGroupRequest, versio
 }
 
 function encodeJoinGroupRequestV8toV9(w: Writer, value: JoinGroupRequest, version: number): void {
+  if (value.groupId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'groupId')
   w.compactString(value.groupId)
   w.int32(value.sessionTimeoutMs)
   w.int32((value.rebalanceTimeoutMs === undefined ? -1 : value.rebalanceTimeoutMs))
+  if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'memberId')
   w.compactString(value.memberId)
   w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
+  if (value.protocolType === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'protocolType')
   w.compactString(value.protocolType)
+  if (value.protocols === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'protocols')
   w.compactArrayLength(value.protocols.length)
   for (const element of value.protocols) {
     encodeJoinGroupRequestProtocolV6toV9(w, element, version)
@@ -289,19 +313,25 @@ function decodeJoinGroupRequestV8toV9(r: Reader): JoinGroupRequest {
 }
 
 function encodeJoinGroupResponseMemberV0toV4(w: Writer, value: JoinGroupResponseMember, version: number): void {
+  if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponseMember', 'memberId')
   w.string(value.memberId)
+  if (value.metadata === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponseMember', 'metadata')
   w.bytes(value.metadata)
 }
 
 function encodeJoinGroupResponseMemberV5(w: Writer, value: JoinGroupResponseMember, version: number): void {
+  if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponseMember', 'memberId')
   w.string(value.memberId)
   w.string((value.groupInstanceId === undefined ? null : value.groupInstanceId))
+  if (value.metadata === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponseMember', 'metadata')
   w.bytes(value.metadata)
 }
 
 function encodeJoinGroupResponseMemberV6toV9(w: Writer, value: JoinGroupResponseMember, version: number): void {
+  if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponseMember', 'memberId')
   w.compactString(value.memberId)
   w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
+  if (value.metadata === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponseMember', 'metadata')
   w.compactBytes(value.metadata)
   w.uvarint(0)
 }
@@ -356,11 +386,14 @@ function encodeJoinGroupResponseV0toV1(w: Writer, value: JoinGroupResponse, vers
   w.int32(value.generationId)
   if (value.protocolName === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'protocolName')
   w.string(value.protocolName)
+  if (value.leader === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'leader')
   w.string(value.leader)
   if (value.skipAssignment !== undefined && !(value.skipAssignment === false)) {
     throw fieldNotInVersion('JoinGroup', version, 'JoinGroupResponse', 'skipAssignment', '9+')
   }
+  if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'memberId')
   w.string(value.memberId)
+  if (value.members === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'members')
   w.arrayLength(value.members.length)
   for (const element of value.members) {
     encodeJoinGroupResponseMemberV0toV4(w, element, version)
@@ -373,11 +406,14 @@ function encodeJoinGroupResponseV2toV4(w: Writer, value: JoinGroupResponse, vers
   w.int32(value.generationId)
   if (value.protocolName === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'protocolName')
   w.string(value.protocolName)
+  if (value.leader === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'leader')
   w.string(value.leader)
   if (value.skipAssignment !== undefined && !(value.skipAssignment === false)) {
     throw fieldNotInVersion('JoinGroup', version, 'JoinGroupResponse', 'skipAssignment', '9+')
   }
+  if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'memberId')
   w.string(value.memberId)
+  if (value.members === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'members')
   w.arrayLength(value.members.length)
   for (const element of value.members) {
     encodeJoinGroupResponseMemberV0toV4(w, element, version)
@@ -390,11 +426,14 @@ function encodeJoinGroupResponseV5(w: Writer, value: JoinGroupResponse, version:
   w.int32(value.generationId)
   if (value.protocolName === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'protocolName')
   w.string(value.protocolName)
+  if (value.leader === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'leader')
   w.string(value.leader)
   if (value.skipAssignment !== undefined && !(value.skipAssignment === false)) {
     throw fieldNotInVersion('JoinGroup', version, 'JoinGroupResponse', 'skipAssignment', '9+')
   }
+  if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'memberId')
   w.string(value.memberId)
+  if (value.members === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'members')
   w.arrayLength(value.members.length)
   for (const element of value.members) {
     encodeJoinGroupResponseMemberV5(w, element, version)
@@ -407,11 +446,14 @@ function encodeJoinGroupResponseV6(w: Writer, value: JoinGroupResponse, version:
   w.int32(value.generationId)
   if (value.protocolName === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'protocolName')
   w.compactString(value.protocolName)
+  if (value.leader === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'leader')
   w.compactString(value.leader)
   if (value.skipAssignment !== undefined && !(value.skipAssignment === false)) {
     throw fieldNotInVersion('JoinGroup', version, 'JoinGroupResponse', 'skipAssignment', '9+')
   }
+  if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'memberId')
   w.compactString(value.memberId)
+  if (value.members === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'members')
   w.compactArrayLength(value.members.length)
   for (const element of value.members) {
     encodeJoinGroupResponseMemberV6toV9(w, element, version)
@@ -425,11 +467,14 @@ function encodeJoinGroupResponseV7toV8(w: Writer, value: JoinGroupResponse, vers
   w.int32(value.generationId)
   w.compactString((value.protocolType === undefined ? null : value.protocolType))
   w.compactString(value.protocolName)
+  if (value.leader === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'leader')
   w.compactString(value.leader)
   if (value.skipAssignment !== undefined && !(value.skipAssignment === false)) {
     throw fieldNotInVersion('JoinGroup', version, 'JoinGroupResponse', 'skipAssignment', '9+')
   }
+  if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'memberId')
   w.compactString(value.memberId)
+  if (value.members === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'members')
   w.compactArrayLength(value.members.length)
   for (const element of value.members) {
     encodeJoinGroupResponseMemberV6toV9(w, element, version)
@@ -443,9 +488,12 @@ function encodeJoinGroupResponseV9(w: Writer, value: JoinGroupResponse, version:
   w.int32(value.generationId)
   w.compactString((value.protocolType === undefined ? null : value.protocolType))
   w.compactString(value.protocolName)
+  if (value.leader === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'leader')
   w.compactString(value.leader)
   w.bool((value.skipAssignment === undefined ? false : value.skipAssignment))
+  if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'memberId')
   w.compactString(value.memberId)
+  if (value.members === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'members')
   w.compactArrayLength(value.members.length)
   for (const element of value.members) {
     encodeJoinGroupResponseMemberV6toV9(w, element, version)

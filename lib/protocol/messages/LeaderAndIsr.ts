@@ -2,7 +2,7 @@
 import type { ApiDefinition } from '../api.js'
 import type { Reader, Writer } from '../primitives.js'
 import { ZERO_UUID } from '../primitives.js'
-import { decodeFailure, encodeFailure, fieldNotInVersion, readArray, readCompactStringNotNull, readStringNotNull, skipTaggedFields, unsupportedVersion, withSegment } from './support.js'
+import { decodeFailure, encodeFailure, fieldNotInVersion, nullNotAllowed, readArray, readCompactStringNotNull, readStringNotNull, skipTaggedFields, unsupportedVersion, withSegment } from './support.js'
 
 /** LeaderAndIsrPartitionState of LeaderAndIsrRequest. */
 export interface LeaderAndIsrRequestLeaderAndIsrPartitionState {
@@ -101,16 +101,22 @@ export interface LeaderAndIsrResponseLeaderAndIsrTopicError {
 }
 
 function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV0(w: Writer, value: LeaderAndIsrRequestLeaderAndIsrPartitionState, version: number): void {
-  w.string((value.topicName === undefined ? '' : value.topicName))
+  {
+    const given = (value.topicName === undefined ? '' : value.topicName)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'topicName')
+    w.string(given)
+  }
   w.int32(value.partitionIndex)
   w.int32(value.controllerEpoch)
   w.int32(value.leader)
   w.int32(value.leaderEpoch)
+  if (value.isr === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'isr')
   w.arrayLength(value.isr.length)
   for (const element of value.isr) {
     w.int32(element)
   }
   w.int32(value.partitionEpoch)
+  if (value.replicas === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'replicas')
   w.arrayLength(value.replicas.length)
   for (const element of value.replicas) {
     w.int32(element)
@@ -121,16 +127,22 @@ function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV0(w: Writer, value:
 }
 
 function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV1(w: Writer, value: LeaderAndIsrRequestLeaderAndIsrPartitionState, version: number): void {
-  w.string((value.topicName === undefined ? '' : value.topicName))
+  {
+    const given = (value.topicName === undefined ? '' : value.topicName)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'topicName')
+    w.string(given)
+  }
   w.int32(value.partitionIndex)
   w.int32(value.controllerEpoch)
   w.int32(value.leader)
   w.int32(value.leaderEpoch)
+  if (value.isr === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'isr')
   w.arrayLength(value.isr.length)
   for (const element of value.isr) {
     w.int32(element)
   }
   w.int32(value.partitionEpoch)
+  if (value.replicas === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'replicas')
   w.arrayLength(value.replicas.length)
   for (const element of value.replicas) {
     w.int32(element)
@@ -146,11 +158,13 @@ function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV2(w: Writer, value:
   w.int32(value.controllerEpoch)
   w.int32(value.leader)
   w.int32(value.leaderEpoch)
+  if (value.isr === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'isr')
   w.arrayLength(value.isr.length)
   for (const element of value.isr) {
     w.int32(element)
   }
   w.int32(value.partitionEpoch)
+  if (value.replicas === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'replicas')
   w.arrayLength(value.replicas.length)
   for (const element of value.replicas) {
     w.int32(element)
@@ -166,17 +180,20 @@ function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV3(w: Writer, value:
   w.int32(value.controllerEpoch)
   w.int32(value.leader)
   w.int32(value.leaderEpoch)
+  if (value.isr === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'isr')
   w.arrayLength(value.isr.length)
   for (const element of value.isr) {
     w.int32(element)
   }
   w.int32(value.partitionEpoch)
+  if (value.replicas === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'replicas')
   w.arrayLength(value.replicas.length)
   for (const element of value.replicas) {
     w.int32(element)
   }
   {
     const given = (value.addingReplicas === undefined ? [] : value.addingReplicas)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'addingReplicas')
     w.arrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -184,6 +201,7 @@ function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV3(w: Writer, value:
   }
   {
     const given = (value.removingReplicas === undefined ? [] : value.removingReplicas)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'removingReplicas')
     w.arrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -200,17 +218,20 @@ function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV4toV5(w: Writer, va
   w.int32(value.controllerEpoch)
   w.int32(value.leader)
   w.int32(value.leaderEpoch)
+  if (value.isr === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'isr')
   w.compactArrayLength(value.isr.length)
   for (const element of value.isr) {
     w.int32(element)
   }
   w.int32(value.partitionEpoch)
+  if (value.replicas === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'replicas')
   w.compactArrayLength(value.replicas.length)
   for (const element of value.replicas) {
     w.int32(element)
   }
   {
     const given = (value.addingReplicas === undefined ? [] : value.addingReplicas)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'addingReplicas')
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -218,6 +239,7 @@ function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV4toV5(w: Writer, va
   }
   {
     const given = (value.removingReplicas === undefined ? [] : value.removingReplicas)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'removingReplicas')
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -235,17 +257,20 @@ function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV6toV7(w: Writer, va
   w.int32(value.controllerEpoch)
   w.int32(value.leader)
   w.int32(value.leaderEpoch)
+  if (value.isr === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'isr')
   w.compactArrayLength(value.isr.length)
   for (const element of value.isr) {
     w.int32(element)
   }
   w.int32(value.partitionEpoch)
+  if (value.replicas === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'replicas')
   w.compactArrayLength(value.replicas.length)
   for (const element of value.replicas) {
     w.int32(element)
   }
   {
     const given = (value.addingReplicas === undefined ? [] : value.addingReplicas)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'addingReplicas')
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -253,6 +278,7 @@ function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV6toV7(w: Writer, va
   }
   {
     const given = (value.removingReplicas === undefined ? [] : value.removingReplicas)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'removingReplicas')
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -435,12 +461,14 @@ function decodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV6toV7(r: Reader): L
 
 function encodeLeaderAndIsrRequestLeaderAndIsrLiveLeaderV0toV3(w: Writer, value: LeaderAndIsrRequestLeaderAndIsrLiveLeader, version: number): void {
   w.int32(value.brokerId)
+  if (value.hostName === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrLiveLeader', 'hostName')
   w.string(value.hostName)
   w.int32(value.port)
 }
 
 function encodeLeaderAndIsrRequestLeaderAndIsrLiveLeaderV4toV7(w: Writer, value: LeaderAndIsrRequestLeaderAndIsrLiveLeader, version: number): void {
   w.int32(value.brokerId)
+  if (value.hostName === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrLiveLeader', 'hostName')
   w.compactString(value.hostName)
   w.int32(value.port)
   w.uvarint(0)
@@ -479,7 +507,9 @@ function decodeLeaderAndIsrRequestLeaderAndIsrLiveLeaderV4toV7(r: Reader): Leade
 }
 
 function encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV2(w: Writer, value: LeaderAndIsrRequestLeaderAndIsrTopicState, version: number): void {
+  if (value.topicName === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrTopicState', 'topicName')
   w.string(value.topicName)
+  if (value.partitionStates === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrTopicState', 'partitionStates')
   w.arrayLength(value.partitionStates.length)
   for (const element of value.partitionStates) {
     encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV2(w, element, version)
@@ -487,7 +517,9 @@ function encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV2(w: Writer, value: Lea
 }
 
 function encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV3(w: Writer, value: LeaderAndIsrRequestLeaderAndIsrTopicState, version: number): void {
+  if (value.topicName === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrTopicState', 'topicName')
   w.string(value.topicName)
+  if (value.partitionStates === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrTopicState', 'partitionStates')
   w.arrayLength(value.partitionStates.length)
   for (const element of value.partitionStates) {
     encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV3(w, element, version)
@@ -495,7 +527,9 @@ function encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV3(w: Writer, value: Lea
 }
 
 function encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV4(w: Writer, value: LeaderAndIsrRequestLeaderAndIsrTopicState, version: number): void {
+  if (value.topicName === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrTopicState', 'topicName')
   w.compactString(value.topicName)
+  if (value.partitionStates === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrTopicState', 'partitionStates')
   w.compactArrayLength(value.partitionStates.length)
   for (const element of value.partitionStates) {
     encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV4toV5(w, element, version)
@@ -504,8 +538,10 @@ function encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV4(w: Writer, value: Lea
 }
 
 function encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV5(w: Writer, value: LeaderAndIsrRequestLeaderAndIsrTopicState, version: number): void {
+  if (value.topicName === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrTopicState', 'topicName')
   w.compactString(value.topicName)
   w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  if (value.partitionStates === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrTopicState', 'partitionStates')
   w.compactArrayLength(value.partitionStates.length)
   for (const element of value.partitionStates) {
     encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV4toV5(w, element, version)
@@ -514,8 +550,10 @@ function encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV5(w: Writer, value: Lea
 }
 
 function encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV6toV7(w: Writer, value: LeaderAndIsrRequestLeaderAndIsrTopicState, version: number): void {
+  if (value.topicName === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrTopicState', 'topicName')
   w.compactString(value.topicName)
   w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  if (value.partitionStates === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrTopicState', 'partitionStates')
   w.compactArrayLength(value.partitionStates.length)
   for (const element of value.partitionStates) {
     encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV6toV7(w, element, version)
@@ -609,6 +647,7 @@ function encodeLeaderAndIsrRequestV0(w: Writer, value: LeaderAndIsrRequest, vers
   }
   {
     const given = (value.ungroupedPartitionStates === undefined ? [] : value.ungroupedPartitionStates)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'ungroupedPartitionStates')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV0(w, element, version)
@@ -617,6 +656,7 @@ function encodeLeaderAndIsrRequestV0(w: Writer, value: LeaderAndIsrRequest, vers
   if (value.topicStates !== undefined && !(value.topicStates.length === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'topicStates', '2+')
   }
+  if (value.liveLeaders === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'liveLeaders')
   w.arrayLength(value.liveLeaders.length)
   for (const element of value.liveLeaders) {
     encodeLeaderAndIsrRequestLeaderAndIsrLiveLeaderV0toV3(w, element, version)
@@ -634,6 +674,7 @@ function encodeLeaderAndIsrRequestV1(w: Writer, value: LeaderAndIsrRequest, vers
   }
   {
     const given = (value.ungroupedPartitionStates === undefined ? [] : value.ungroupedPartitionStates)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'ungroupedPartitionStates')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV1(w, element, version)
@@ -642,6 +683,7 @@ function encodeLeaderAndIsrRequestV1(w: Writer, value: LeaderAndIsrRequest, vers
   if (value.topicStates !== undefined && !(value.topicStates.length === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'topicStates', '2+')
   }
+  if (value.liveLeaders === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'liveLeaders')
   w.arrayLength(value.liveLeaders.length)
   for (const element of value.liveLeaders) {
     encodeLeaderAndIsrRequestLeaderAndIsrLiveLeaderV0toV3(w, element, version)
@@ -663,11 +705,13 @@ function encodeLeaderAndIsrRequestV2(w: Writer, value: LeaderAndIsrRequest, vers
   }
   {
     const given = (value.topicStates === undefined ? [] : value.topicStates)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'topicStates')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV2(w, element, version)
     }
   }
+  if (value.liveLeaders === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'liveLeaders')
   w.arrayLength(value.liveLeaders.length)
   for (const element of value.liveLeaders) {
     encodeLeaderAndIsrRequestLeaderAndIsrLiveLeaderV0toV3(w, element, version)
@@ -689,11 +733,13 @@ function encodeLeaderAndIsrRequestV3(w: Writer, value: LeaderAndIsrRequest, vers
   }
   {
     const given = (value.topicStates === undefined ? [] : value.topicStates)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'topicStates')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV3(w, element, version)
     }
   }
+  if (value.liveLeaders === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'liveLeaders')
   w.arrayLength(value.liveLeaders.length)
   for (const element of value.liveLeaders) {
     encodeLeaderAndIsrRequestLeaderAndIsrLiveLeaderV0toV3(w, element, version)
@@ -715,11 +761,13 @@ function encodeLeaderAndIsrRequestV4(w: Writer, value: LeaderAndIsrRequest, vers
   }
   {
     const given = (value.topicStates === undefined ? [] : value.topicStates)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'topicStates')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV4(w, element, version)
     }
   }
+  if (value.liveLeaders === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'liveLeaders')
   w.compactArrayLength(value.liveLeaders.length)
   for (const element of value.liveLeaders) {
     encodeLeaderAndIsrRequestLeaderAndIsrLiveLeaderV4toV7(w, element, version)
@@ -740,11 +788,13 @@ function encodeLeaderAndIsrRequestV5(w: Writer, value: LeaderAndIsrRequest, vers
   }
   {
     const given = (value.topicStates === undefined ? [] : value.topicStates)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'topicStates')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV5(w, element, version)
     }
   }
+  if (value.liveLeaders === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'liveLeaders')
   w.compactArrayLength(value.liveLeaders.length)
   for (const element of value.liveLeaders) {
     encodeLeaderAndIsrRequestLeaderAndIsrLiveLeaderV4toV7(w, element, version)
@@ -765,11 +815,13 @@ function encodeLeaderAndIsrRequestV6(w: Writer, value: LeaderAndIsrRequest, vers
   }
   {
     const given = (value.topicStates === undefined ? [] : value.topicStates)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'topicStates')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV6toV7(w, element, version)
     }
   }
+  if (value.liveLeaders === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'liveLeaders')
   w.compactArrayLength(value.liveLeaders.length)
   for (const element of value.liveLeaders) {
     encodeLeaderAndIsrRequestLeaderAndIsrLiveLeaderV4toV7(w, element, version)
@@ -788,11 +840,13 @@ function encodeLeaderAndIsrRequestV7(w: Writer, value: LeaderAndIsrRequest, vers
   }
   {
     const given = (value.topicStates === undefined ? [] : value.topicStates)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'topicStates')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV6toV7(w, element, version)
     }
   }
+  if (value.liveLeaders === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'liveLeaders')
   w.compactArrayLength(value.liveLeaders.length)
   for (const element of value.liveLeaders) {
     encodeLeaderAndIsrRequestLeaderAndIsrLiveLeaderV4toV7(w, element, version)
@@ -965,13 +1019,21 @@ function decodeLeaderAndIsrRequestV7(r: Reader): LeaderAndIsrRequest {
 }
 
 function encodeLeaderAndIsrResponseLeaderAndIsrPartitionErrorV0toV3(w: Writer, value: LeaderAndIsrResponseLeaderAndIsrPartitionError, version: number): void {
-  w.string((value.topicName === undefined ? '' : value.topicName))
+  {
+    const given = (value.topicName === undefined ? '' : value.topicName)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrResponseLeaderAndIsrPartitionError', 'topicName')
+    w.string(given)
+  }
   w.int32(value.partitionIndex)
   w.int16(value.errorCode)
 }
 
 function encodeLeaderAndIsrResponseLeaderAndIsrPartitionErrorV4(w: Writer, value: LeaderAndIsrResponseLeaderAndIsrPartitionError, version: number): void {
-  w.compactString((value.topicName === undefined ? '' : value.topicName))
+  {
+    const given = (value.topicName === undefined ? '' : value.topicName)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrResponseLeaderAndIsrPartitionError', 'topicName')
+    w.compactString(given)
+  }
   w.int32(value.partitionIndex)
   w.int16(value.errorCode)
   w.uvarint(0)
@@ -1032,6 +1094,7 @@ function decodeLeaderAndIsrResponseLeaderAndIsrPartitionErrorV5toV7(r: Reader): 
 
 function encodeLeaderAndIsrResponseLeaderAndIsrTopicErrorV5toV7(w: Writer, value: LeaderAndIsrResponseLeaderAndIsrTopicError, version: number): void {
   w.uuid(value.topicId)
+  if (value.partitionErrors === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrResponseLeaderAndIsrTopicError', 'partitionErrors')
   w.compactArrayLength(value.partitionErrors.length)
   for (const element of value.partitionErrors) {
     encodeLeaderAndIsrResponseLeaderAndIsrPartitionErrorV5toV7(w, element, version)
@@ -1058,6 +1121,7 @@ function encodeLeaderAndIsrResponseV0toV3(w: Writer, value: LeaderAndIsrResponse
   w.int16(value.errorCode)
   {
     const given = (value.partitionErrors === undefined ? [] : value.partitionErrors)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrResponse', 'partitionErrors')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrResponseLeaderAndIsrPartitionErrorV0toV3(w, element, version)
@@ -1072,6 +1136,7 @@ function encodeLeaderAndIsrResponseV4(w: Writer, value: LeaderAndIsrResponse, ve
   w.int16(value.errorCode)
   {
     const given = (value.partitionErrors === undefined ? [] : value.partitionErrors)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrResponse', 'partitionErrors')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrResponseLeaderAndIsrPartitionErrorV4(w, element, version)
@@ -1090,6 +1155,7 @@ function encodeLeaderAndIsrResponseV5toV7(w: Writer, value: LeaderAndIsrResponse
   }
   {
     const given = (value.topics === undefined ? [] : value.topics)
+    if (given === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrResponse', 'topics')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeLeaderAndIsrResponseLeaderAndIsrTopicErrorV5toV7(w, element, version)

@@ -2,7 +2,7 @@
 import type { DataDefinition } from '../api.js'
 import type { Reader, Writer } from '../primitives.js'
 import { ZERO_UUID } from '../primitives.js'
-import { decodeFailure, encodeFailure, fieldNotInVersion, readArray, skipTaggedFields, unsupportedVersion, withSegment } from './support.js'
+import { decodeFailure, encodeFailure, fieldNotInVersion, nullNotAllowed, readArray, skipTaggedFields, unsupportedVersion, withSegment } from './support.js'
 
 /** Voter of LeaderChangeMessage. */
 export interface LeaderChangeMessageVoter {
@@ -69,10 +69,12 @@ function decodeLeaderChangeMessageVoterV1(r: Reader): LeaderChangeMessageVoter {
 function encodeLeaderChangeMessageV0(w: Writer, value: LeaderChangeMessage, version: number): void {
   w.int16(value.version)
   w.int32(value.leaderId)
+  if (value.voters === null) throw nullNotAllowed('LeaderChangeMessage', version, 'LeaderChangeMessage', 'voters')
   w.compactArrayLength(value.voters.length)
   for (const element of value.voters) {
     encodeLeaderChangeMessageVoterV0(w, element, version)
   }
+  if (value.grantingVoters === null) throw nullNotAllowed('LeaderChangeMessage', version, 'LeaderChangeMessage', 'grantingVoters')
   w.compactArrayLength(value.grantingVoters.length)
   for (const element of value.grantingVoters) {
     encodeLeaderChangeMessageVoterV0(w, element, version)
@@ -83,10 +85,12 @@ function encodeLeaderChangeMessageV0(w: Writer, value: LeaderChangeMessage, vers
 function encodeLeaderChangeMessageV1(w: Writer, value: LeaderChangeMessage, version: number): void {
   w.int16(value.version)
   w.int32(value.leaderId)
+  if (value.voters === null) throw nullNotAllowed('LeaderChangeMessage', version, 'LeaderChangeMessage', 'voters')
   w.compactArrayLength(value.voters.length)
   for (const element of value.voters) {
     encodeLeaderChangeMessageVoterV1(w, element, version)
   }
+  if (value.grantingVoters === null) throw nullNotAllowed('LeaderChangeMessage', version, 'LeaderChangeMessage', 'grantingVoters')
   w.compactArrayLength(value.grantingVoters.length)
   for (const element of value.grantingVoters) {
     encodeLeaderChangeMessageVoterV1(w, element, version)

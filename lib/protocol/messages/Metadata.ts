@@ -367,12 +367,14 @@ function decodeMetadataRequestV11toV12(r: Reader): MetadataRequest {
 
 function encodeMetadataResponseBrokerV0(w: Writer, value: MetadataResponseBroker, version: number): void {
   w.int32(value.nodeId)
+  if (value.host === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseBroker', 'host')
   w.string(value.host)
   w.int32(value.port)
 }
 
 function encodeMetadataResponseBrokerV1toV8(w: Writer, value: MetadataResponseBroker, version: number): void {
   w.int32(value.nodeId)
+  if (value.host === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseBroker', 'host')
   w.string(value.host)
   w.int32(value.port)
   w.string((value.rack === undefined ? null : value.rack))
@@ -380,6 +382,7 @@ function encodeMetadataResponseBrokerV1toV8(w: Writer, value: MetadataResponseBr
 
 function encodeMetadataResponseBrokerV9toV12(w: Writer, value: MetadataResponseBroker, version: number): void {
   w.int32(value.nodeId)
+  if (value.host === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseBroker', 'host')
   w.compactString(value.host)
   w.int32(value.port)
   w.compactString((value.rack === undefined ? null : value.rack))
@@ -441,10 +444,12 @@ function encodeMetadataResponsePartitionV0toV4(w: Writer, value: MetadataRespons
   w.int16(value.errorCode)
   w.int32(value.partitionIndex)
   w.int32(value.leaderId)
+  if (value.replicaNodes === null) throw nullNotAllowed('Metadata', version, 'MetadataResponsePartition', 'replicaNodes')
   w.arrayLength(value.replicaNodes.length)
   for (const element of value.replicaNodes) {
     w.int32(element)
   }
+  if (value.isrNodes === null) throw nullNotAllowed('Metadata', version, 'MetadataResponsePartition', 'isrNodes')
   w.arrayLength(value.isrNodes.length)
   for (const element of value.isrNodes) {
     w.int32(element)
@@ -455,16 +460,19 @@ function encodeMetadataResponsePartitionV5toV6(w: Writer, value: MetadataRespons
   w.int16(value.errorCode)
   w.int32(value.partitionIndex)
   w.int32(value.leaderId)
+  if (value.replicaNodes === null) throw nullNotAllowed('Metadata', version, 'MetadataResponsePartition', 'replicaNodes')
   w.arrayLength(value.replicaNodes.length)
   for (const element of value.replicaNodes) {
     w.int32(element)
   }
+  if (value.isrNodes === null) throw nullNotAllowed('Metadata', version, 'MetadataResponsePartition', 'isrNodes')
   w.arrayLength(value.isrNodes.length)
   for (const element of value.isrNodes) {
     w.int32(element)
   }
   {
     const given = (value.offlineReplicas === undefined ? [] : value.offlineReplicas)
+    if (given === null) throw nullNotAllowed('Metadata', version, 'MetadataResponsePartition', 'offlineReplicas')
     w.arrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -477,16 +485,19 @@ function encodeMetadataResponsePartitionV7toV8(w: Writer, value: MetadataRespons
   w.int32(value.partitionIndex)
   w.int32(value.leaderId)
   w.int32((value.leaderEpoch === undefined ? -1 : value.leaderEpoch))
+  if (value.replicaNodes === null) throw nullNotAllowed('Metadata', version, 'MetadataResponsePartition', 'replicaNodes')
   w.arrayLength(value.replicaNodes.length)
   for (const element of value.replicaNodes) {
     w.int32(element)
   }
+  if (value.isrNodes === null) throw nullNotAllowed('Metadata', version, 'MetadataResponsePartition', 'isrNodes')
   w.arrayLength(value.isrNodes.length)
   for (const element of value.isrNodes) {
     w.int32(element)
   }
   {
     const given = (value.offlineReplicas === undefined ? [] : value.offlineReplicas)
+    if (given === null) throw nullNotAllowed('Metadata', version, 'MetadataResponsePartition', 'offlineReplicas')
     w.arrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -499,16 +510,19 @@ function encodeMetadataResponsePartitionV9toV12(w: Writer, value: MetadataRespon
   w.int32(value.partitionIndex)
   w.int32(value.leaderId)
   w.int32((value.leaderEpoch === undefined ? -1 : value.leaderEpoch))
+  if (value.replicaNodes === null) throw nullNotAllowed('Metadata', version, 'MetadataResponsePartition', 'replicaNodes')
   w.compactArrayLength(value.replicaNodes.length)
   for (const element of value.replicaNodes) {
     w.int32(element)
   }
+  if (value.isrNodes === null) throw nullNotAllowed('Metadata', version, 'MetadataResponsePartition', 'isrNodes')
   w.compactArrayLength(value.isrNodes.length)
   for (const element of value.isrNodes) {
     w.int32(element)
   }
   {
     const given = (value.offlineReplicas === undefined ? [] : value.offlineReplicas)
+    if (given === null) throw nullNotAllowed('Metadata', version, 'MetadataResponsePartition', 'offlineReplicas')
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -609,6 +623,7 @@ function encodeMetadataResponseTopicV0(w: Writer, value: MetadataResponseTopic, 
   w.int16(value.errorCode)
   if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'name')
   w.string(value.name)
+  if (value.partitions === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeMetadataResponsePartitionV0toV4(w, element, version)
@@ -623,6 +638,7 @@ function encodeMetadataResponseTopicV1toV4(w: Writer, value: MetadataResponseTop
   if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'name')
   w.string(value.name)
   w.bool((value.isInternal === undefined ? false : value.isInternal))
+  if (value.partitions === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeMetadataResponsePartitionV0toV4(w, element, version)
@@ -637,6 +653,7 @@ function encodeMetadataResponseTopicV5toV6(w: Writer, value: MetadataResponseTop
   if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'name')
   w.string(value.name)
   w.bool((value.isInternal === undefined ? false : value.isInternal))
+  if (value.partitions === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeMetadataResponsePartitionV5toV6(w, element, version)
@@ -651,6 +668,7 @@ function encodeMetadataResponseTopicV7(w: Writer, value: MetadataResponseTopic, 
   if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'name')
   w.string(value.name)
   w.bool((value.isInternal === undefined ? false : value.isInternal))
+  if (value.partitions === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeMetadataResponsePartitionV7toV8(w, element, version)
@@ -665,6 +683,7 @@ function encodeMetadataResponseTopicV8(w: Writer, value: MetadataResponseTopic, 
   if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'name')
   w.string(value.name)
   w.bool((value.isInternal === undefined ? false : value.isInternal))
+  if (value.partitions === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeMetadataResponsePartitionV7toV8(w, element, version)
@@ -677,6 +696,7 @@ function encodeMetadataResponseTopicV9(w: Writer, value: MetadataResponseTopic, 
   if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'name')
   w.compactString(value.name)
   w.bool((value.isInternal === undefined ? false : value.isInternal))
+  if (value.partitions === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeMetadataResponsePartitionV9toV12(w, element, version)
@@ -691,6 +711,7 @@ function encodeMetadataResponseTopicV10toV11(w: Writer, value: MetadataResponseT
   w.compactString(value.name)
   w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
   w.bool((value.isInternal === undefined ? false : value.isInternal))
+  if (value.partitions === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeMetadataResponsePartitionV9toV12(w, element, version)
@@ -704,6 +725,7 @@ function encodeMetadataResponseTopicV12(w: Writer, value: MetadataResponseTopic,
   w.compactString(value.name)
   w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
   w.bool((value.isInternal === undefined ? false : value.isInternal))
+  if (value.partitions === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeMetadataResponsePartitionV9toV12(w, element, version)
@@ -865,10 +887,12 @@ function decodeMetadataResponseTopicV12(r: Reader): MetadataResponseTopic {
 }
 
 function encodeMetadataResponseV0(w: Writer, value: MetadataResponse, version: number): void {
+  if (value.brokers === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'brokers')
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV0(w, element, version)
   }
+  if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseTopicV0(w, element, version)
@@ -879,11 +903,13 @@ function encodeMetadataResponseV0(w: Writer, value: MetadataResponse, version: n
 }
 
 function encodeMetadataResponseV1(w: Writer, value: MetadataResponse, version: number): void {
+  if (value.brokers === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'brokers')
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV1toV8(w, element, version)
   }
   w.int32((value.controllerId === undefined ? -1 : value.controllerId))
+  if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseTopicV1toV4(w, element, version)
@@ -894,12 +920,14 @@ function encodeMetadataResponseV1(w: Writer, value: MetadataResponse, version: n
 }
 
 function encodeMetadataResponseV2(w: Writer, value: MetadataResponse, version: number): void {
+  if (value.brokers === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'brokers')
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV1toV8(w, element, version)
   }
   w.string((value.clusterId === undefined ? null : value.clusterId))
   w.int32((value.controllerId === undefined ? -1 : value.controllerId))
+  if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseTopicV1toV4(w, element, version)
@@ -911,12 +939,14 @@ function encodeMetadataResponseV2(w: Writer, value: MetadataResponse, version: n
 
 function encodeMetadataResponseV3toV4(w: Writer, value: MetadataResponse, version: number): void {
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  if (value.brokers === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'brokers')
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV1toV8(w, element, version)
   }
   w.string((value.clusterId === undefined ? null : value.clusterId))
   w.int32((value.controllerId === undefined ? -1 : value.controllerId))
+  if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseTopicV1toV4(w, element, version)
@@ -928,12 +958,14 @@ function encodeMetadataResponseV3toV4(w: Writer, value: MetadataResponse, versio
 
 function encodeMetadataResponseV5toV6(w: Writer, value: MetadataResponse, version: number): void {
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  if (value.brokers === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'brokers')
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV1toV8(w, element, version)
   }
   w.string((value.clusterId === undefined ? null : value.clusterId))
   w.int32((value.controllerId === undefined ? -1 : value.controllerId))
+  if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseTopicV5toV6(w, element, version)
@@ -945,12 +977,14 @@ function encodeMetadataResponseV5toV6(w: Writer, value: MetadataResponse, versio
 
 function encodeMetadataResponseV7(w: Writer, value: MetadataResponse, version: number): void {
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  if (value.brokers === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'brokers')
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV1toV8(w, element, version)
   }
   w.string((value.clusterId === undefined ? null : value.clusterId))
   w.int32((value.controllerId === undefined ? -1 : value.controllerId))
+  if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseTopicV7(w, element, version)
@@ -962,12 +996,14 @@ function encodeMetadataResponseV7(w: Writer, value: MetadataResponse, version: n
 
 function encodeMetadataResponseV8(w: Writer, value: MetadataResponse, version: number): void {
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  if (value.brokers === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'brokers')
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV1toV8(w, element, version)
   }
   w.string((value.clusterId === undefined ? null : value.clusterId))
   w.int32((value.controllerId === undefined ? -1 : value.controllerId))
+  if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseTopicV8(w, element, version)
@@ -977,12 +1013,14 @@ function encodeMetadataResponseV8(w: Writer, value: MetadataResponse, version: n
 
 function encodeMetadataResponseV9(w: Writer, value: MetadataResponse, version: number): void {
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  if (value.brokers === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'brokers')
   w.compactArrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV9toV12(w, element, version)
   }
   w.compactString((value.clusterId === undefined ? null : value.clusterId))
   w.int32((value.controllerId === undefined ? -1 : value.controllerId))
+  if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseTopicV9(w, element, version)
@@ -993,12 +1031,14 @@ function encodeMetadataResponseV9(w: Writer, value: MetadataResponse, version: n
 
 function encodeMetadataResponseV10(w: Writer, value: MetadataResponse, version: number): void {
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  if (value.brokers === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'brokers')
   w.compactArrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV9toV12(w, element, version)
   }
   w.compactString((value.clusterId === undefined ? null : value.clusterId))
   w.int32((value.controllerId === undefined ? -1 : value.controllerId))
+  if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseTopicV10toV11(w, element, version)
@@ -1009,12 +1049,14 @@ function encodeMetadataResponseV10(w: Writer, value: MetadataResponse, version: 
 
 function encodeMetadataResponseV11(w: Writer, value: MetadataResponse, version: number): void {
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  if (value.brokers === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'brokers')
   w.compactArrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV9toV12(w, element, version)
   }
   w.compactString((value.clusterId === undefined ? null : value.clusterId))
   w.int32((value.controllerId === undefined ? -1 : value.controllerId))
+  if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseTopicV10toV11(w, element, version)
@@ -1027,12 +1069,14 @@ function encodeMetadataResponseV11(w: Writer, value: MetadataResponse, version: 
 
 function encodeMetadataResponseV12(w: Writer, value: MetadataResponse, version: number): void {
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  if (value.brokers === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'brokers')
   w.compactArrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV9toV12(w, element, version)
   }
   w.compactString((value.clusterId === undefined ? null : value.clusterId))
   w.int32((value.controllerId === undefined ? -1 : value.controllerId))
+  if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseTopicV12(w, element, version)

@@ -110,7 +110,9 @@ export interface OffsetFetchResponsePartitions {
 }
 
 function encodeOffsetFetchRequestTopicV0toV5(w: Writer, value: OffsetFetchRequestTopic, version: number): void {
+  if (value.name === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchRequestTopic', 'name')
   w.string(value.name)
+  if (value.partitionIndexes === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchRequestTopic', 'partitionIndexes')
   w.arrayLength(value.partitionIndexes.length)
   for (const element of value.partitionIndexes) {
     w.int32(element)
@@ -118,7 +120,9 @@ function encodeOffsetFetchRequestTopicV0toV5(w: Writer, value: OffsetFetchReques
 }
 
 function encodeOffsetFetchRequestTopicV6toV7(w: Writer, value: OffsetFetchRequestTopic, version: number): void {
+  if (value.name === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchRequestTopic', 'name')
   w.compactString(value.name)
+  if (value.partitionIndexes === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchRequestTopic', 'partitionIndexes')
   w.compactArrayLength(value.partitionIndexes.length)
   for (const element of value.partitionIndexes) {
     w.int32(element)
@@ -155,7 +159,9 @@ function decodeOffsetFetchRequestTopicV6toV7(r: Reader): OffsetFetchRequestTopic
 }
 
 function encodeOffsetFetchRequestTopicsV8toV9(w: Writer, value: OffsetFetchRequestTopics, version: number): void {
+  if (value.name === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchRequestTopics', 'name')
   w.compactString(value.name)
+  if (value.partitionIndexes === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchRequestTopics', 'partitionIndexes')
   w.compactArrayLength(value.partitionIndexes.length)
   for (const element of value.partitionIndexes) {
     w.int32(element)
@@ -179,6 +185,7 @@ function decodeOffsetFetchRequestTopicsV8toV9(r: Reader): OffsetFetchRequestTopi
 }
 
 function encodeOffsetFetchRequestGroupV8(w: Writer, value: OffsetFetchRequestGroup, version: number): void {
+  if (value.groupId === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchRequestGroup', 'groupId')
   w.compactString(value.groupId)
   if (value.topics === null) {
     w.compactArrayLength(null)
@@ -192,6 +199,7 @@ function encodeOffsetFetchRequestGroupV8(w: Writer, value: OffsetFetchRequestGro
 }
 
 function encodeOffsetFetchRequestGroupV9(w: Writer, value: OffsetFetchRequestGroup, version: number): void {
+  if (value.groupId === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchRequestGroup', 'groupId')
   w.compactString(value.groupId)
   w.compactString((value.memberId === undefined ? null : value.memberId))
   w.int32((value.memberEpoch === undefined ? -1 : value.memberEpoch))
@@ -241,7 +249,11 @@ function decodeOffsetFetchRequestGroupV9(r: Reader): OffsetFetchRequestGroup {
 }
 
 function encodeOffsetFetchRequestV0toV1(w: Writer, value: OffsetFetchRequest, version: number): void {
-  w.string((value.groupId === undefined ? '' : value.groupId))
+  {
+    const given = (value.groupId === undefined ? '' : value.groupId)
+    if (given === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchRequest', 'groupId')
+    w.string(given)
+  }
   {
     const given = (value.topics === undefined ? [] : value.topics)
     if (given === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchRequest', 'topics')
@@ -259,7 +271,11 @@ function encodeOffsetFetchRequestV0toV1(w: Writer, value: OffsetFetchRequest, ve
 }
 
 function encodeOffsetFetchRequestV2toV5(w: Writer, value: OffsetFetchRequest, version: number): void {
-  w.string((value.groupId === undefined ? '' : value.groupId))
+  {
+    const given = (value.groupId === undefined ? '' : value.groupId)
+    if (given === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchRequest', 'groupId')
+    w.string(given)
+  }
   {
     const given = (value.topics === undefined ? [] : value.topics)
     if (given === null) {
@@ -280,7 +296,11 @@ function encodeOffsetFetchRequestV2toV5(w: Writer, value: OffsetFetchRequest, ve
 }
 
 function encodeOffsetFetchRequestV6(w: Writer, value: OffsetFetchRequest, version: number): void {
-  w.compactString((value.groupId === undefined ? '' : value.groupId))
+  {
+    const given = (value.groupId === undefined ? '' : value.groupId)
+    if (given === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchRequest', 'groupId')
+    w.compactString(given)
+  }
   {
     const given = (value.topics === undefined ? [] : value.topics)
     if (given === null) {
@@ -302,7 +322,11 @@ function encodeOffsetFetchRequestV6(w: Writer, value: OffsetFetchRequest, versio
 }
 
 function encodeOffsetFetchRequestV7(w: Writer, value: OffsetFetchRequest, version: number): void {
-  w.compactString((value.groupId === undefined ? '' : value.groupId))
+  {
+    const given = (value.groupId === undefined ? '' : value.groupId)
+    if (given === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchRequest', 'groupId')
+    w.compactString(given)
+  }
   {
     const given = (value.topics === undefined ? [] : value.topics)
     if (given === null) {
@@ -330,6 +354,7 @@ function encodeOffsetFetchRequestV8(w: Writer, value: OffsetFetchRequest, versio
   }
   {
     const given = (value.groups === undefined ? [] : value.groups)
+    if (given === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchRequest', 'groups')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeOffsetFetchRequestGroupV8(w, element, version)
@@ -348,6 +373,7 @@ function encodeOffsetFetchRequestV9(w: Writer, value: OffsetFetchRequest, versio
   }
   {
     const given = (value.groups === undefined ? [] : value.groups)
+    if (given === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchRequest', 'groups')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeOffsetFetchRequestGroupV9(w, element, version)
@@ -527,7 +553,9 @@ function decodeOffsetFetchResponsePartitionV6toV7(r: Reader): OffsetFetchRespons
 }
 
 function encodeOffsetFetchResponseTopicV0toV4(w: Writer, value: OffsetFetchResponseTopic, version: number): void {
+  if (value.name === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchResponseTopic', 'name')
   w.string(value.name)
+  if (value.partitions === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchResponseTopic', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeOffsetFetchResponsePartitionV0toV4(w, element, version)
@@ -535,7 +563,9 @@ function encodeOffsetFetchResponseTopicV0toV4(w: Writer, value: OffsetFetchRespo
 }
 
 function encodeOffsetFetchResponseTopicV5(w: Writer, value: OffsetFetchResponseTopic, version: number): void {
+  if (value.name === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchResponseTopic', 'name')
   w.string(value.name)
+  if (value.partitions === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchResponseTopic', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeOffsetFetchResponsePartitionV5(w, element, version)
@@ -543,7 +573,9 @@ function encodeOffsetFetchResponseTopicV5(w: Writer, value: OffsetFetchResponseT
 }
 
 function encodeOffsetFetchResponseTopicV6toV7(w: Writer, value: OffsetFetchResponseTopic, version: number): void {
+  if (value.name === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchResponseTopic', 'name')
   w.compactString(value.name)
+  if (value.partitions === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchResponseTopic', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeOffsetFetchResponsePartitionV6toV7(w, element, version)
@@ -623,7 +655,9 @@ function decodeOffsetFetchResponsePartitionsV8toV9(r: Reader): OffsetFetchRespon
 }
 
 function encodeOffsetFetchResponseTopicsV8toV9(w: Writer, value: OffsetFetchResponseTopics, version: number): void {
+  if (value.name === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchResponseTopics', 'name')
   w.compactString(value.name)
+  if (value.partitions === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchResponseTopics', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeOffsetFetchResponsePartitionsV8toV9(w, element, version)
@@ -647,7 +681,9 @@ function decodeOffsetFetchResponseTopicsV8toV9(r: Reader): OffsetFetchResponseTo
 }
 
 function encodeOffsetFetchResponseGroupV8toV9(w: Writer, value: OffsetFetchResponseGroup, version: number): void {
+  if (value.groupId === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchResponseGroup', 'groupId')
   w.compactString(value.groupId)
+  if (value.topics === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchResponseGroup', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeOffsetFetchResponseTopicsV8toV9(w, element, version)
@@ -676,6 +712,7 @@ function decodeOffsetFetchResponseGroupV8toV9(r: Reader): OffsetFetchResponseGro
 function encodeOffsetFetchResponseV0toV1(w: Writer, value: OffsetFetchResponse, version: number): void {
   {
     const given = (value.topics === undefined ? [] : value.topics)
+    if (given === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchResponse', 'topics')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeOffsetFetchResponseTopicV0toV4(w, element, version)
@@ -689,6 +726,7 @@ function encodeOffsetFetchResponseV0toV1(w: Writer, value: OffsetFetchResponse, 
 function encodeOffsetFetchResponseV2(w: Writer, value: OffsetFetchResponse, version: number): void {
   {
     const given = (value.topics === undefined ? [] : value.topics)
+    if (given === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchResponse', 'topics')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeOffsetFetchResponseTopicV0toV4(w, element, version)
@@ -704,6 +742,7 @@ function encodeOffsetFetchResponseV3toV4(w: Writer, value: OffsetFetchResponse, 
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   {
     const given = (value.topics === undefined ? [] : value.topics)
+    if (given === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchResponse', 'topics')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeOffsetFetchResponseTopicV0toV4(w, element, version)
@@ -719,6 +758,7 @@ function encodeOffsetFetchResponseV5(w: Writer, value: OffsetFetchResponse, vers
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   {
     const given = (value.topics === undefined ? [] : value.topics)
+    if (given === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchResponse', 'topics')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeOffsetFetchResponseTopicV5(w, element, version)
@@ -734,6 +774,7 @@ function encodeOffsetFetchResponseV6toV7(w: Writer, value: OffsetFetchResponse, 
   w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
   {
     const given = (value.topics === undefined ? [] : value.topics)
+    if (given === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchResponse', 'topics')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeOffsetFetchResponseTopicV6toV7(w, element, version)
@@ -753,6 +794,7 @@ function encodeOffsetFetchResponseV8toV9(w: Writer, value: OffsetFetchResponse, 
   }
   {
     const given = (value.groups === undefined ? [] : value.groups)
+    if (given === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchResponse', 'groups')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeOffsetFetchResponseGroupV8toV9(w, element, version)

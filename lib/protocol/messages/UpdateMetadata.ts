@@ -2,7 +2,7 @@
 import type { ApiDefinition } from '../api.js'
 import type { Reader, Writer } from '../primitives.js'
 import { ZERO_UUID } from '../primitives.js'
-import { closeTaggedField, decodeFailure, encodeFailure, fieldNotInVersion, openTaggedField, readArray, readCompactStringNotNull, readStringNotNull, skipTaggedFields, unsupportedVersion, withSegment, writeTaggedField } from './support.js'
+import { closeTaggedField, decodeFailure, encodeFailure, fieldNotInVersion, nullNotAllowed, openTaggedField, readArray, readCompactStringNotNull, readStringNotNull, skipTaggedFields, unsupportedVersion, withSegment, writeTaggedField } from './support.js'
 
 /** UpdateMetadataPartitionState of UpdateMetadataRequest. */
 export interface UpdateMetadataRequestUpdateMetadataPartitionState {
@@ -89,16 +89,22 @@ export interface UpdateMetadataResponse {
 }
 
 function encodeUpdateMetadataRequestUpdateMetadataPartitionStateV0toV3(w: Writer, value: UpdateMetadataRequestUpdateMetadataPartitionState, version: number): void {
-  w.string((value.topicName === undefined ? '' : value.topicName))
+  {
+    const given = (value.topicName === undefined ? '' : value.topicName)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataPartitionState', 'topicName')
+    w.string(given)
+  }
   w.int32(value.partitionIndex)
   w.int32(value.controllerEpoch)
   w.int32(value.leader)
   w.int32(value.leaderEpoch)
+  if (value.isr === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataPartitionState', 'isr')
   w.arrayLength(value.isr.length)
   for (const element of value.isr) {
     w.int32(element)
   }
   w.int32(value.zkVersion)
+  if (value.replicas === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataPartitionState', 'replicas')
   w.arrayLength(value.replicas.length)
   for (const element of value.replicas) {
     w.int32(element)
@@ -106,22 +112,29 @@ function encodeUpdateMetadataRequestUpdateMetadataPartitionStateV0toV3(w: Writer
 }
 
 function encodeUpdateMetadataRequestUpdateMetadataPartitionStateV4(w: Writer, value: UpdateMetadataRequestUpdateMetadataPartitionState, version: number): void {
-  w.string((value.topicName === undefined ? '' : value.topicName))
+  {
+    const given = (value.topicName === undefined ? '' : value.topicName)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataPartitionState', 'topicName')
+    w.string(given)
+  }
   w.int32(value.partitionIndex)
   w.int32(value.controllerEpoch)
   w.int32(value.leader)
   w.int32(value.leaderEpoch)
+  if (value.isr === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataPartitionState', 'isr')
   w.arrayLength(value.isr.length)
   for (const element of value.isr) {
     w.int32(element)
   }
   w.int32(value.zkVersion)
+  if (value.replicas === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataPartitionState', 'replicas')
   w.arrayLength(value.replicas.length)
   for (const element of value.replicas) {
     w.int32(element)
   }
   {
     const given = (value.offlineReplicas === undefined ? [] : value.offlineReplicas)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataPartitionState', 'offlineReplicas')
     w.arrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -134,17 +147,20 @@ function encodeUpdateMetadataRequestUpdateMetadataPartitionStateV5(w: Writer, va
   w.int32(value.controllerEpoch)
   w.int32(value.leader)
   w.int32(value.leaderEpoch)
+  if (value.isr === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataPartitionState', 'isr')
   w.arrayLength(value.isr.length)
   for (const element of value.isr) {
     w.int32(element)
   }
   w.int32(value.zkVersion)
+  if (value.replicas === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataPartitionState', 'replicas')
   w.arrayLength(value.replicas.length)
   for (const element of value.replicas) {
     w.int32(element)
   }
   {
     const given = (value.offlineReplicas === undefined ? [] : value.offlineReplicas)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataPartitionState', 'offlineReplicas')
     w.arrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -157,17 +173,20 @@ function encodeUpdateMetadataRequestUpdateMetadataPartitionStateV6toV8(w: Writer
   w.int32(value.controllerEpoch)
   w.int32(value.leader)
   w.int32(value.leaderEpoch)
+  if (value.isr === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataPartitionState', 'isr')
   w.compactArrayLength(value.isr.length)
   for (const element of value.isr) {
     w.int32(element)
   }
   w.int32(value.zkVersion)
+  if (value.replicas === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataPartitionState', 'replicas')
   w.compactArrayLength(value.replicas.length)
   for (const element of value.replicas) {
     w.int32(element)
   }
   {
     const given = (value.offlineReplicas === undefined ? [] : value.offlineReplicas)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataPartitionState', 'offlineReplicas')
     w.compactArrayLength(given.length)
     for (const element of given) {
       w.int32(element)
@@ -282,21 +301,32 @@ function decodeUpdateMetadataRequestUpdateMetadataPartitionStateV6toV8(r: Reader
 
 function encodeUpdateMetadataRequestUpdateMetadataEndpointV1toV2(w: Writer, value: UpdateMetadataRequestUpdateMetadataEndpoint, version: number): void {
   w.int32(value.port)
+  if (value.host === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataEndpoint', 'host')
   w.string(value.host)
   w.int16(value.securityProtocol)
 }
 
 function encodeUpdateMetadataRequestUpdateMetadataEndpointV3toV5(w: Writer, value: UpdateMetadataRequestUpdateMetadataEndpoint, version: number): void {
   w.int32(value.port)
+  if (value.host === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataEndpoint', 'host')
   w.string(value.host)
-  w.string((value.listener === undefined ? '' : value.listener))
+  {
+    const given = (value.listener === undefined ? '' : value.listener)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataEndpoint', 'listener')
+    w.string(given)
+  }
   w.int16(value.securityProtocol)
 }
 
 function encodeUpdateMetadataRequestUpdateMetadataEndpointV6toV8(w: Writer, value: UpdateMetadataRequestUpdateMetadataEndpoint, version: number): void {
   w.int32(value.port)
+  if (value.host === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataEndpoint', 'host')
   w.compactString(value.host)
-  w.compactString((value.listener === undefined ? '' : value.listener))
+  {
+    const given = (value.listener === undefined ? '' : value.listener)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataEndpoint', 'listener')
+    w.compactString(given)
+  }
   w.int16(value.securityProtocol)
   w.uvarint(0)
 }
@@ -354,7 +384,11 @@ function decodeUpdateMetadataRequestUpdateMetadataEndpointV6toV8(r: Reader): Upd
 
 function encodeUpdateMetadataRequestUpdateMetadataBrokerV0(w: Writer, value: UpdateMetadataRequestUpdateMetadataBroker, version: number): void {
   w.int32(value.id)
-  w.string((value.v0Host === undefined ? '' : value.v0Host))
+  {
+    const given = (value.v0Host === undefined ? '' : value.v0Host)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataBroker', 'v0Host')
+    w.string(given)
+  }
   w.int32((value.v0Port === undefined ? 0 : value.v0Port))
 }
 
@@ -362,6 +396,7 @@ function encodeUpdateMetadataRequestUpdateMetadataBrokerV1(w: Writer, value: Upd
   w.int32(value.id)
   {
     const given = (value.endpoints === undefined ? [] : value.endpoints)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataBroker', 'endpoints')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataEndpointV1toV2(w, element, version)
@@ -373,6 +408,7 @@ function encodeUpdateMetadataRequestUpdateMetadataBrokerV2(w: Writer, value: Upd
   w.int32(value.id)
   {
     const given = (value.endpoints === undefined ? [] : value.endpoints)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataBroker', 'endpoints')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataEndpointV1toV2(w, element, version)
@@ -385,6 +421,7 @@ function encodeUpdateMetadataRequestUpdateMetadataBrokerV3toV5(w: Writer, value:
   w.int32(value.id)
   {
     const given = (value.endpoints === undefined ? [] : value.endpoints)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataBroker', 'endpoints')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataEndpointV3toV5(w, element, version)
@@ -397,6 +434,7 @@ function encodeUpdateMetadataRequestUpdateMetadataBrokerV6toV8(w: Writer, value:
   w.int32(value.id)
   {
     const given = (value.endpoints === undefined ? [] : value.endpoints)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataBroker', 'endpoints')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataEndpointV6toV8(w, element, version)
@@ -482,7 +520,9 @@ function decodeUpdateMetadataRequestUpdateMetadataBrokerV6toV8(r: Reader): Updat
 }
 
 function encodeUpdateMetadataRequestUpdateMetadataTopicStateV5(w: Writer, value: UpdateMetadataRequestUpdateMetadataTopicState, version: number): void {
+  if (value.topicName === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataTopicState', 'topicName')
   w.string(value.topicName)
+  if (value.partitionStates === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataTopicState', 'partitionStates')
   w.arrayLength(value.partitionStates.length)
   for (const element of value.partitionStates) {
     encodeUpdateMetadataRequestUpdateMetadataPartitionStateV5(w, element, version)
@@ -490,7 +530,9 @@ function encodeUpdateMetadataRequestUpdateMetadataTopicStateV5(w: Writer, value:
 }
 
 function encodeUpdateMetadataRequestUpdateMetadataTopicStateV6(w: Writer, value: UpdateMetadataRequestUpdateMetadataTopicState, version: number): void {
+  if (value.topicName === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataTopicState', 'topicName')
   w.compactString(value.topicName)
+  if (value.partitionStates === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataTopicState', 'partitionStates')
   w.compactArrayLength(value.partitionStates.length)
   for (const element of value.partitionStates) {
     encodeUpdateMetadataRequestUpdateMetadataPartitionStateV6toV8(w, element, version)
@@ -499,8 +541,10 @@ function encodeUpdateMetadataRequestUpdateMetadataTopicStateV6(w: Writer, value:
 }
 
 function encodeUpdateMetadataRequestUpdateMetadataTopicStateV7toV8(w: Writer, value: UpdateMetadataRequestUpdateMetadataTopicState, version: number): void {
+  if (value.topicName === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataTopicState', 'topicName')
   w.compactString(value.topicName)
   w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  if (value.partitionStates === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataTopicState', 'partitionStates')
   w.compactArrayLength(value.partitionStates.length)
   for (const element of value.partitionStates) {
     encodeUpdateMetadataRequestUpdateMetadataPartitionStateV6toV8(w, element, version)
@@ -564,6 +608,7 @@ function encodeUpdateMetadataRequestV0(w: Writer, value: UpdateMetadataRequest, 
   w.int32(value.controllerEpoch)
   {
     const given = (value.ungroupedPartitionStates === undefined ? [] : value.ungroupedPartitionStates)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequest', 'ungroupedPartitionStates')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataPartitionStateV0toV3(w, element, version)
@@ -572,6 +617,7 @@ function encodeUpdateMetadataRequestV0(w: Writer, value: UpdateMetadataRequest, 
   if (value.topicStates !== undefined && !(value.topicStates.length === 0)) {
     throw fieldNotInVersion('UpdateMetadata', version, 'UpdateMetadataRequest', 'topicStates', '5+')
   }
+  if (value.liveBrokers === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequest', 'liveBrokers')
   w.arrayLength(value.liveBrokers.length)
   for (const element of value.liveBrokers) {
     encodeUpdateMetadataRequestUpdateMetadataBrokerV0(w, element, version)
@@ -589,6 +635,7 @@ function encodeUpdateMetadataRequestV1(w: Writer, value: UpdateMetadataRequest, 
   w.int32(value.controllerEpoch)
   {
     const given = (value.ungroupedPartitionStates === undefined ? [] : value.ungroupedPartitionStates)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequest', 'ungroupedPartitionStates')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataPartitionStateV0toV3(w, element, version)
@@ -597,6 +644,7 @@ function encodeUpdateMetadataRequestV1(w: Writer, value: UpdateMetadataRequest, 
   if (value.topicStates !== undefined && !(value.topicStates.length === 0)) {
     throw fieldNotInVersion('UpdateMetadata', version, 'UpdateMetadataRequest', 'topicStates', '5+')
   }
+  if (value.liveBrokers === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequest', 'liveBrokers')
   w.arrayLength(value.liveBrokers.length)
   for (const element of value.liveBrokers) {
     encodeUpdateMetadataRequestUpdateMetadataBrokerV1(w, element, version)
@@ -614,6 +662,7 @@ function encodeUpdateMetadataRequestV2(w: Writer, value: UpdateMetadataRequest, 
   w.int32(value.controllerEpoch)
   {
     const given = (value.ungroupedPartitionStates === undefined ? [] : value.ungroupedPartitionStates)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequest', 'ungroupedPartitionStates')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataPartitionStateV0toV3(w, element, version)
@@ -622,6 +671,7 @@ function encodeUpdateMetadataRequestV2(w: Writer, value: UpdateMetadataRequest, 
   if (value.topicStates !== undefined && !(value.topicStates.length === 0)) {
     throw fieldNotInVersion('UpdateMetadata', version, 'UpdateMetadataRequest', 'topicStates', '5+')
   }
+  if (value.liveBrokers === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequest', 'liveBrokers')
   w.arrayLength(value.liveBrokers.length)
   for (const element of value.liveBrokers) {
     encodeUpdateMetadataRequestUpdateMetadataBrokerV2(w, element, version)
@@ -639,6 +689,7 @@ function encodeUpdateMetadataRequestV3(w: Writer, value: UpdateMetadataRequest, 
   w.int32(value.controllerEpoch)
   {
     const given = (value.ungroupedPartitionStates === undefined ? [] : value.ungroupedPartitionStates)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequest', 'ungroupedPartitionStates')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataPartitionStateV0toV3(w, element, version)
@@ -647,6 +698,7 @@ function encodeUpdateMetadataRequestV3(w: Writer, value: UpdateMetadataRequest, 
   if (value.topicStates !== undefined && !(value.topicStates.length === 0)) {
     throw fieldNotInVersion('UpdateMetadata', version, 'UpdateMetadataRequest', 'topicStates', '5+')
   }
+  if (value.liveBrokers === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequest', 'liveBrokers')
   w.arrayLength(value.liveBrokers.length)
   for (const element of value.liveBrokers) {
     encodeUpdateMetadataRequestUpdateMetadataBrokerV3toV5(w, element, version)
@@ -664,6 +716,7 @@ function encodeUpdateMetadataRequestV4(w: Writer, value: UpdateMetadataRequest, 
   w.int32(value.controllerEpoch)
   {
     const given = (value.ungroupedPartitionStates === undefined ? [] : value.ungroupedPartitionStates)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequest', 'ungroupedPartitionStates')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataPartitionStateV4(w, element, version)
@@ -672,6 +725,7 @@ function encodeUpdateMetadataRequestV4(w: Writer, value: UpdateMetadataRequest, 
   if (value.topicStates !== undefined && !(value.topicStates.length === 0)) {
     throw fieldNotInVersion('UpdateMetadata', version, 'UpdateMetadataRequest', 'topicStates', '5+')
   }
+  if (value.liveBrokers === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequest', 'liveBrokers')
   w.arrayLength(value.liveBrokers.length)
   for (const element of value.liveBrokers) {
     encodeUpdateMetadataRequestUpdateMetadataBrokerV3toV5(w, element, version)
@@ -693,11 +747,13 @@ function encodeUpdateMetadataRequestV5(w: Writer, value: UpdateMetadataRequest, 
   }
   {
     const given = (value.topicStates === undefined ? [] : value.topicStates)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequest', 'topicStates')
     w.arrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataTopicStateV5(w, element, version)
     }
   }
+  if (value.liveBrokers === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequest', 'liveBrokers')
   w.arrayLength(value.liveBrokers.length)
   for (const element of value.liveBrokers) {
     encodeUpdateMetadataRequestUpdateMetadataBrokerV3toV5(w, element, version)
@@ -719,11 +775,13 @@ function encodeUpdateMetadataRequestV6(w: Writer, value: UpdateMetadataRequest, 
   }
   {
     const given = (value.topicStates === undefined ? [] : value.topicStates)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequest', 'topicStates')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataTopicStateV6(w, element, version)
     }
   }
+  if (value.liveBrokers === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequest', 'liveBrokers')
   w.compactArrayLength(value.liveBrokers.length)
   for (const element of value.liveBrokers) {
     encodeUpdateMetadataRequestUpdateMetadataBrokerV6toV8(w, element, version)
@@ -746,11 +804,13 @@ function encodeUpdateMetadataRequestV7(w: Writer, value: UpdateMetadataRequest, 
   }
   {
     const given = (value.topicStates === undefined ? [] : value.topicStates)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequest', 'topicStates')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataTopicStateV7toV8(w, element, version)
     }
   }
+  if (value.liveBrokers === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequest', 'liveBrokers')
   w.compactArrayLength(value.liveBrokers.length)
   for (const element of value.liveBrokers) {
     encodeUpdateMetadataRequestUpdateMetadataBrokerV6toV8(w, element, version)
@@ -768,11 +828,13 @@ function encodeUpdateMetadataRequestV8(w: Writer, value: UpdateMetadataRequest, 
   }
   {
     const given = (value.topicStates === undefined ? [] : value.topicStates)
+    if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequest', 'topicStates')
     w.compactArrayLength(given.length)
     for (const element of given) {
       encodeUpdateMetadataRequestUpdateMetadataTopicStateV7toV8(w, element, version)
     }
   }
+  if (value.liveBrokers === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequest', 'liveBrokers')
   w.compactArrayLength(value.liveBrokers.length)
   for (const element of value.liveBrokers) {
     encodeUpdateMetadataRequestUpdateMetadataBrokerV6toV8(w, element, version)

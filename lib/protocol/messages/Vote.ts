@@ -2,7 +2,7 @@
 import type { ApiDefinition } from '../api.js'
 import type { Reader, Writer } from '../primitives.js'
 import { ZERO_UUID } from '../primitives.js'
-import { closeTaggedField, decodeFailure, encodeFailure, fieldNotInVersion, openTaggedField, readArray, readCompactStringNotNull, skipTaggedFields, unsupportedVersion, withSegment, writeTaggedField } from './support.js'
+import { closeTaggedField, decodeFailure, encodeFailure, fieldNotInVersion, nullNotAllowed, openTaggedField, readArray, readCompactStringNotNull, skipTaggedFields, unsupportedVersion, withSegment, writeTaggedField } from './support.js'
 
 /** VoteRequest, versions 0-1. */
 export interface VoteRequest {
@@ -149,7 +149,9 @@ function decodeVoteRequestPartitionDataV1(r: Reader): VoteRequestPartitionData {
 }
 
 function encodeVoteRequestTopicDataV0(w: Writer, value: VoteRequestTopicData, version: number): void {
+  if (value.topicName === null) throw nullNotAllowed('Vote', version, 'VoteRequestTopicData', 'topicName')
   w.compactString(value.topicName)
+  if (value.partitions === null) throw nullNotAllowed('Vote', version, 'VoteRequestTopicData', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeVoteRequestPartitionDataV0(w, element, version)
@@ -158,7 +160,9 @@ function encodeVoteRequestTopicDataV0(w: Writer, value: VoteRequestTopicData, ve
 }
 
 function encodeVoteRequestTopicDataV1(w: Writer, value: VoteRequestTopicData, version: number): void {
+  if (value.topicName === null) throw nullNotAllowed('Vote', version, 'VoteRequestTopicData', 'topicName')
   w.compactString(value.topicName)
+  if (value.partitions === null) throw nullNotAllowed('Vote', version, 'VoteRequestTopicData', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeVoteRequestPartitionDataV1(w, element, version)
@@ -198,6 +202,7 @@ function decodeVoteRequestTopicDataV1(r: Reader): VoteRequestTopicData {
 
 function encodeVoteRequestV0(w: Writer, value: VoteRequest, version: number): void {
   w.compactString(value.clusterId)
+  if (value.topics === null) throw nullNotAllowed('Vote', version, 'VoteRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeVoteRequestTopicDataV0(w, element, version)
@@ -208,6 +213,7 @@ function encodeVoteRequestV0(w: Writer, value: VoteRequest, version: number): vo
 function encodeVoteRequestV1(w: Writer, value: VoteRequest, version: number): void {
   w.compactString(value.clusterId)
   w.int32((value.voterId === undefined ? -1 : value.voterId))
+  if (value.topics === null) throw nullNotAllowed('Vote', version, 'VoteRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeVoteRequestTopicDataV1(w, element, version)
@@ -278,7 +284,9 @@ function decodeVoteResponsePartitionDataV0toV1(r: Reader): VoteResponsePartition
 }
 
 function encodeVoteResponseTopicDataV0toV1(w: Writer, value: VoteResponseTopicData, version: number): void {
+  if (value.topicName === null) throw nullNotAllowed('Vote', version, 'VoteResponseTopicData', 'topicName')
   w.compactString(value.topicName)
+  if (value.partitions === null) throw nullNotAllowed('Vote', version, 'VoteResponseTopicData', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeVoteResponsePartitionDataV0toV1(w, element, version)
@@ -303,6 +311,7 @@ function decodeVoteResponseTopicDataV0toV1(r: Reader): VoteResponseTopicData {
 
 function encodeVoteResponseNodeEndpointV1(w: Writer, value: VoteResponseNodeEndpoint, version: number): void {
   w.int32(value.nodeId)
+  if (value.host === null) throw nullNotAllowed('Vote', version, 'VoteResponseNodeEndpoint', 'host')
   w.compactString(value.host)
   w.uint16(value.port)
   w.uvarint(0)
@@ -327,6 +336,7 @@ function decodeVoteResponseNodeEndpointV1(r: Reader): VoteResponseNodeEndpoint {
 
 function encodeVoteResponseV0(w: Writer, value: VoteResponse, version: number): void {
   w.int16(value.errorCode)
+  if (value.topics === null) throw nullNotAllowed('Vote', version, 'VoteResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeVoteResponseTopicDataV0toV1(w, element, version)
@@ -339,6 +349,7 @@ function encodeVoteResponseV0(w: Writer, value: VoteResponse, version: number): 
 
 function encodeVoteResponseV1(w: Writer, value: VoteResponse, version: number): void {
   w.int16(value.errorCode)
+  if (value.topics === null) throw nullNotAllowed('Vote', version, 'VoteResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeVoteResponseTopicDataV0toV1(w, element, version)
@@ -351,6 +362,7 @@ function encodeVoteResponseV1(w: Writer, value: VoteResponse, version: number): 
   if (put0 && tagged0 !== undefined) {
     const given = tagged0
     writeTaggedField(w, 0, (t) => {
+      if (given === null) throw nullNotAllowed('Vote', version, 'VoteResponse', 'nodeEndpoints')
       t.compactArrayLength(given.length)
       for (const element of given) {
         encodeVoteResponseNodeEndpointV1(t, element, version)

@@ -105,6 +105,13 @@ describe('encoding a field the version lacks', () => {
     expect(FetchApi.decodeRequest(new Reader(Buffer.from(w.finish())), 2).maxBytes).toBe(0x7fffffff)
   })
 
+  it('refuses null where the version does not allow it, even from untyped callers', () => {
+    const topic = { name: null as unknown as string, partitionData: [] }
+    const error = caught(() => encodeProduce(9, { ...twoPartitions, topicData: [topic] }))
+    expect(error).toBeInstanceOf(ProtocolEncodeError)
+    expect((error as Error).message).toContain('ProduceRequestTopicProduceData.name is null but Produce v9 cannot carry null there')
+  })
+
   it('wraps out-of-range numbers in a ProtocolEncodeError', () => {
     const error = caught(() => encodeProduce(3, { ...twoPartitions, acks: 70000 }))
     expect(error).toBeInstanceOf(ProtocolEncodeError)

@@ -1,0 +1,84 @@
+/**
+ * A snapshot of every running producer, so a stuck pipeline can be read:
+ * which partitions hold batches, which are in flight, which circuits are open,
+ * how much of the buffer is used.
+ */
+import type { CircuitState } from '../operators/circuitBreaker.js'
+import type { ClusterClient } from '../cluster/cluster-client.js'
+
+/** A circuit breaker as diagnostics show it. */
+export interface BreakerSnapshot {
+  state: CircuitState
+  consecutiveFailures: number
+  /** When an open circuit lets a probe through (scheduler time), if open. */
+  halfOpensAt: number | undefined
+}
+
+/** One producer (one subscription of produceTo / produce / send). */
+export interface ProducerDiagnostics {
+  name: string
+  topics: { topic: string; ready: boolean; partitions: number; waitingMessages: number; failed: string | undefined }[]
+  /** Partitions that hold something, have sent something, or have an open circuit. */
+  partitions: {
+    topic: string
+    partition: number
+    leader: number
+    openBatch: { records: number; bytes: number; openedAt: number } | undefined
+    queuedBatches: number
+    queuedRecords: number
+    inFlight: boolean
+    /** Attempts made for the batch at the head of the queue. */
+    headAttempts: number
+    nextSequence: number
+    breaker: BreakerSnapshot | undefined
+  }[]
+  brokers: { broker: number; inFlightRequests: number; requestsSent: number; breaker: BreakerSnapshot | undefined }[]
+  bufferedBytes: number
+  maxBufferedBytes: number
+  /** Messages not yet encoded: waiting for buffer space or for their topic's metadata. */
+  waitingMessages: number
+  inFlightRequests: number
+  idempotent: boolean
+  producerId: bigint
+  producerEpoch: number
+  producerIdState: string
+  sourceCompleted: boolean
+  closed: boolean
+  resultsEmitted: number
+  failures: number
+  requestsSent: number
+  batchesSent: number
+  nextWakeAt: number | undefined
+  fatalError: string | undefined
+}
+
+interface Diagnosable {
+  diagnostics(): ProducerDiagnostics
+}
+
+const running = new Map<Diagnosable, ClusterClient>()
+
+/** @internal Called by the operators when a producer starts and stops. */
+export function registerProducer(producer: Diagnosable, client: ClusterClient): () => void {
+  running.set(producer, client)
+  return () => {
+    running.delete(producer)
+  }
+}
+
+/**
+ * Snapshots of the running producers (of one client, or all).
+ *
+ * @example
+ * ```ts
+ * import { producerDiagnostics } from 'rxkafka'
+ * setInterval(() => console.log(JSON.stringify(producerDiagnostics(client), (_, v) => typeof v === 'bigint' ? String(v) : v)), 10_000)
+ * ```
+ */
+export function producerDiagnostics(client?: ClusterClient): ProducerDiagnostics[] {
+  const snapshots: ProducerDiagnostics[] = []
+  for (const [producer, owner] of running) {
+    if (client === undefined || owner === client) snapshots.push(producer.diagnostics())
+  }
+  return snapshots
+}

@@ -1,0 +1,111 @@
+/**
+ * Errors of the producer. Each names the topic and partition, says whether a
+ * retry may help, and what to do.
+ */
+import { RxKafkaError } from '../protocol/errors.js'
+import type { ProducerResult } from './types.js'
+
+/**
+ * A message was not delivered within `deliveryTimeoutMs` of entering the
+ * producer: retries ran out of time, or it waited too long for buffer space,
+ * a leader, or a producer id. `cause` is the last error seen, if any.
+ *
+ * @example
+ * ```ts
+ * import { DeliveryTimeoutError } from 'rxkafka'
+ * results$.subscribe(r => { if (r.error instanceof DeliveryTimeoutError) console.warn(r.topic, r.partition, r.error.cause) })
+ * ```
+ */
+export class DeliveryTimeoutError extends RxKafkaError {
+  /** The deliveryTimeoutMs that expired. */
+  readonly deliveryTimeoutMs: number
+
+  constructor(deliveryTimeoutMs: number, where: { topic: string; partition?: number; broker?: number; cause?: unknown; attempts: number }) {
+    const last = where.cause instanceof Error ? `; last error: ${where.cause.message}` : ''
+    super('DELIVERY_TIMEOUT', `message not delivered within deliveryTimeoutMs=${deliveryTimeoutMs} after ${where.attempts} attempt(s)${last}`, {
+      topic: where.topic,
+      partition: where.partition,
+      broker: where.broker,
+      cause: where.cause,
+      retriable: true,
+      hint: 'The cluster did not accept the message in time: check broker health and leadership, or raise deliveryTimeoutMs',
+    })
+    this.deliveryTimeoutMs = deliveryTimeoutMs
+  }
+}
+
+/**
+ * The producer's buffer was full (`maxBufferedBytes` of unacknowledged data and
+ * `maxWaitingMessages` messages waiting) and `onBufferFull` is `'error'`, or the
+ * waiting room was full too.
+ *
+ * @example
+ * ```ts
+ * import { BufferFullError } from 'rxkafka'
+ * results$.subscribe(r => { if (r.error instanceof BufferFullError) slowDown() })
+ * ```
+ */
+export class BufferFullError extends RxKafkaError {
+  constructor(topic: string, bufferedBytes: number, maxBufferedBytes: number, waitingMessages: number) {
+    super('PRODUCER_BUFFER_FULL', `producer buffer full: ${bufferedBytes} of maxBufferedBytes=${maxBufferedBytes} bytes in use and ${waitingMessages} message(s) waiting`, {
+      topic,
+      retriable: true,
+      hint: 'The source is faster than the cluster accepts: pace the source (see docs/producer.md), raise maxBufferedBytes, or use onBufferFull: "wait"',
+    })
+  }
+}
+
+/** A message named a partition the topic does not have. Not retried. */
+export class InvalidPartitionError extends RxKafkaError {
+  constructor(topic: string, partition: number, partitions: number) {
+    super('INVALID_PARTITION', `message asks for partition ${partition} but the topic has ${partitions} partition(s) (0..${partitions - 1})`, {
+      topic,
+      partition,
+      hint: 'Fix the partition number or the partitioner function, or add partitions to the topic',
+    })
+  }
+}
+
+/** A serializer or partitioner threw, or returned something that is not bytes / a partition number. Not retried. */
+export class ProducerInputError extends RxKafkaError {
+  constructor(what: string, topic: string, cause?: unknown) {
+    const detail = cause instanceof Error ? `: ${cause.message}` : ''
+    super('PRODUCER_INPUT', `${what}${detail}`, {
+      topic,
+      cause,
+      hint: 'Serializers must return a Buffer, a string or null; partitioners an integer partition of the topic; the message value must be given',
+    })
+  }
+}
+
+/**
+ * The stream error of `errorMode: 'stream'` (the default): a message could not
+ * be delivered. `result` is the failed message's result (its `metadata`
+ * identifies it) and `cause` the reason, such as a {@link DeliveryTimeoutError}
+ * or a `KafkaBrokerError` like MESSAGE_TOO_LARGE.
+ *
+ * @example
+ * ```ts
+ * import { ProducerDeliveryError } from 'rxkafka'
+ * orders$.pipe(produceTo('orders', { client })).subscribe({
+ *   error: e => { if (e instanceof ProducerDeliveryError) console.error('lost', e.result.metadata, e.cause) },
+ * })
+ * ```
+ */
+export class ProducerDeliveryError<M = unknown> extends RxKafkaError {
+  readonly result: ProducerResult<M>
+
+  constructor(result: ProducerResult<M>) {
+    const cause = result.error
+    const reason = cause instanceof Error ? cause.message : 'unknown reason'
+    const code = cause instanceof RxKafkaError ? cause.code : 'DELIVERY_FAILED'
+    super(code, `message not delivered: ${reason}`, {
+      topic: result.topic,
+      partition: result.partition < 0 ? undefined : result.partition,
+      cause,
+      retriable: cause instanceof RxKafkaError ? cause.retriable : false,
+      hint: 'The producer stream stops at the first failed delivery (errorMode "stream"); use errorMode: "result" to get failures as results and keep going',
+    })
+    this.result = result
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * The producer: `produceTo(topic)`, `produce()`, `send()`, their options,
+ * messages, results, errors and diagnostics.
+ */
+export { produceTo, produce } from './produce-to.js'
+export { send } from './send.js'
+export { murmur2, murmur2Partition, toPositive } from './murmur2.js'
+export { producerDiagnostics } from './diagnostics.js'
+export type { ProducerDiagnostics, BreakerSnapshot } from './diagnostics.js'
+export { BufferFullError, DeliveryTimeoutError, InvalidPartitionError, ProducerDeliveryError, ProducerInputError } from './errors.js'
+export type { Acks, ProducerCircuitBreakerOptions, ProducerOptions, ProducerOptionsWithClient, Serializer } from './options.js'
+export type { PartitionerChoice, PartitionerFunction, PartitionerInput } from './partitioners.js'
+export type {
+  ProduceExchange,
+  ProducerBatchLife,
+  ProducerHeader,
+  ProducerHeaders,
+  ProducerMessage,
+  ProducerResult,
+  TopicProducerMessage,
+} from './types.js'

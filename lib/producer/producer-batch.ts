@@ -1,0 +1,92 @@
+/**
+ * One record batch of one partition, from its first message to its result:
+ * encoded into a RecordBatchBuilder while open, then sealed (compressed, CRC)
+ * and sent, retried, answered. Its life is recorded for the results.
+ */
+import { RecordBatchBuilder } from '../protocol/records/record-batch-builder.js'
+import type { SealedRecordBatch } from '../protocol/records/record-batch-builder.js'
+import type { CompressionCodecName } from '../protocol/compression/index.js'
+import type { ProduceExchange, ProducerBatchLife } from './types.js'
+
+/** Kafka sequence numbers wrap to 0 after 2^31 - 1. */
+export function addSequence(sequence: number, increment: number): number {
+  return (sequence + increment) % 0x80000000
+}
+
+export class ProducerBatch<M> {
+  builder: RecordBatchBuilder | undefined
+  sealed: SealedRecordBatch | undefined
+  /** Per record, in offset order: what comes back on the result. */
+  readonly metadata: (M | undefined)[] = []
+  readonly timestamps: number[] = []
+  readonly openedAt: number
+  /** openedAt + deliveryTimeoutMs: after this the batch is not (re)sent. */
+  readonly deadline: number
+  sealedAt = 0
+  compressedAt = 0
+  uncompressedBytes = 0
+  /** Bytes this batch holds against maxBufferedBytes. */
+  bufferedBytes = 0
+  /** Attempts made (Produce requests that carried it). */
+  attempts = 0
+  /** Not before this time (retry backoff). */
+  readyAt = 0
+  /** When it was last queued for sending (sealed, or a retry scheduled). */
+  enqueuedAt = 0
+  lastError: Error | undefined
+  /** The last attempt failed without an answer, so the broker may or may not have written it. */
+  outcomeUnknown = false
+  readonly exchanges: ProduceExchange[] = []
+  producerId = -1n
+  producerEpoch = -1
+  baseSequence = -1
+
+  constructor(openedAt: number, deliveryTimeoutMs: number, initialCapacity: number) {
+    this.openedAt = openedAt
+    this.deadline = openedAt + deliveryTimeoutMs
+    this.builder = new RecordBatchBuilder({ initialCapacity })
+  }
+
+  get recordCount(): number {
+    return this.metadata.length
+  }
+
+  /** Encoded size so far (before compression), header included. */
+  get sizeInBytes(): number {
+    return this.builder !== undefined ? this.builder.sizeInBytes : this.uncompressedBytes
+  }
+
+  seal(now: number, compression: CompressionCodecName, producerId: bigint, producerEpoch: number, baseSequence: number): void {
+    const builder = this.builder!
+    this.sealedAt = now
+    this.uncompressedBytes = builder.sizeInBytes
+    this.sealed = builder.seal({ compression, producerId, producerEpoch, baseSequence })
+    this.builder = undefined
+    this.compressedAt = now
+    this.enqueuedAt = now
+    this.producerId = producerId
+    this.producerEpoch = producerEpoch
+    this.baseSequence = baseSequence
+  }
+
+  /** Re-stamps producer state (after an epoch bump or a resequence); recomputes the CRC. */
+  stamp(producerId: bigint, producerEpoch: number, baseSequence: number): void {
+    if (this.producerId === producerId && this.producerEpoch === producerEpoch && this.baseSequence === baseSequence) return
+    this.sealed!.stampProducerState(producerId, producerEpoch, baseSequence)
+    this.producerId = producerId
+    this.producerEpoch = producerEpoch
+    this.baseSequence = baseSequence
+  }
+
+  life(): ProducerBatchLife {
+    return {
+      openedAt: this.openedAt,
+      sealedAt: this.sealedAt,
+      compressedAt: this.compressedAt,
+      uncompressedBytes: this.uncompressedBytes,
+      compressedBytes: this.sealed?.compressedBytes ?? 0,
+      records: this.recordCount,
+      exchanges: this.exchanges,
+    }
+  }
+}

@@ -1,0 +1,1028 @@
+/**
+ * The producer pipeline behind the operators, as one imperative state machine
+ * per subscription: partition -> accumulate into the open batch -> seal ->
+ * per-broker Produce requests -> answer -> retry / result. Messages go through
+ * plain method calls and arrays; the only Observables are one per Produce
+ * request, metadata lookups, and a single timer for the next thing due
+ * (linger, backoff, delivery timeout, circuit half-open).
+ */
+import type { SchedulerAction, Subscriber, Subscription } from 'rxjs'
+import type { ClusterClient } from '../cluster/cluster-client.js'
+import type { ClusterView } from '../cluster/cluster-view.js'
+import { CircuitBreakerState, CircuitOpenError } from '../operators/circuitBreaker.js'
+import { backoffDelay } from '../operators/retryBackoff.js'
+import { brokerError, KafkaBrokerError } from '../protocol/broker-error.js'
+import { ErrorCode, errorCodeInfo } from '../protocol/error-codes.js'
+import { RxKafkaError } from '../protocol/errors.js'
+import { InitProducerIdApi } from '../protocol/messages/InitProducerId.js'
+import type { InitProducerIdResponse } from '../protocol/messages/InitProducerId.js'
+import { ProduceApi } from '../protocol/messages/Produce.js'
+import type { ProduceRequest, ProduceRequestTopicProduceData, ProduceResponse } from '../protocol/messages/Produce.js'
+import type { ProducerRecordHeader } from '../protocol/records/record-batch-builder.js'
+import { BufferFullError, DeliveryTimeoutError, InvalidPartitionError, ProducerDeliveryError, ProducerInputError } from './errors.js'
+import type { ResolvedProducerOptions } from './options.js'
+import { createTopicPartitioner } from './partitioners.js'
+import { addSequence, ProducerBatch } from './producer-batch.js'
+import { BrokerState, PartitionState, TopicState } from './partition-state.js'
+import type { WaitingMessage } from './partition-state.js'
+import type { ProducerBatchLife, ProducerResult } from './types.js'
+import type { ProducerDiagnostics } from './diagnostics.js'
+
+/** Ceiling of the first buffer of a batch; it grows by doubling up to batchBytes. */
+const INITIAL_BATCH_CAPACITY = 64 * 1024
+
+interface InFlightEntry<M> {
+  partition: PartitionState<M>
+  batch: ProducerBatch<M>
+  exchangeIndex: number
+}
+
+type ProducerIdState = 'none' | 'fetching' | 'ready' | 'bump-pending' | 'bumping'
+
+/** A message as the engine reads it (the operators' message types all fit). */
+export interface EngineMessage<M> {
+  key?: unknown
+  value: unknown
+  headers?: unknown
+  partition?: number
+  timestamp?: number
+  metadata?: M
+}
+
+const NO_EXCHANGES: readonly never[] = Object.freeze([])
+
+export class ProducerEngine<M> {
+  readonly name: string
+  readonly #client: ClusterClient
+  readonly #options: ResolvedProducerOptions
+  readonly #subscriber: Subscriber<ProducerResult<M>>
+  readonly #topics = new Map<string, TopicState<M>>()
+  readonly #brokers = new Map<number, BrokerState>()
+  /** Partitions holding sealed batches. */
+  readonly #pending = new Set<PartitionState<M>>()
+  /** Partitions with an open batch. */
+  readonly #openPartitions = new Set<PartitionState<M>>()
+  readonly #subscriptions = new Set<Subscription>()
+  readonly #scratch: { key: Buffer | string | null; value: Buffer | string | null; headers: ProducerRecordHeader[] | undefined; timestamp: number } = {
+    key: null,
+    value: null,
+    headers: undefined,
+    timestamp: 0,
+  }
+
+  #bufferedBytes = 0
+  #waitingMessages = 0
+  #inFlightRequests = 0
+  #producerIdState: ProducerIdState = 'none'
+  #producerId = -1n
+  #producerEpoch = -1
+  #metadataRefreshInFlight = false
+  #nextMetadataRefreshAt = 0
+  #wakeAction: Subscription | undefined
+  #wakeAt = Infinity
+  #sourceDone = false
+  #sourceError: { error: unknown } | undefined
+  #closed = false
+  #resultsEmitted = 0
+  #failures = 0
+  #batchesSent = 0
+  #requestsSent = 0
+  #fatal: Error | undefined
+
+  constructor(client: ClusterClient, options: ResolvedProducerOptions, subscriber: Subscriber<ProducerResult<M>>) {
+    this.#client = client
+    this.#options = options
+    this.#subscriber = subscriber
+    this.name = options.name
+  }
+
+  /** Starts following metadata; call once after construction. */
+  start(): void {
+    this.#track(
+      this.#client.metadata$.subscribe({
+        next: (view) => this.#onView(view),
+        error: () => undefined, // ensureTopics reports what matters per topic
+      }),
+    )
+  }
+
+  get #now(): number {
+    return this.#options.scheduler.now()
+  }
+
+  // ---------------------------------------------------------------- input
+
+  /** One message from the source. Never throws: bad input becomes a failed result. */
+  push(topicName: string, message: EngineMessage<M>): void {
+    if (this.#closed) return
+    const topic = this.#topic(topicName)
+    if (topic.failed !== undefined) {
+      this.#failMessage(topicName, message.partition ?? -1, message.metadata, topic.failed, this.#now)
+      return
+    }
+    if (!topic.ready || topic.waitingCount > 0 || this.#bufferedBytes >= this.#options.maxBufferedBytes) {
+      if (topic.ready && topic.waitingCount === 0 && this.#options.onBufferFull === 'error') {
+        this.#failMessage(topicName, -1, message.metadata, new BufferFullError(topicName, this.#bufferedBytes, this.#options.maxBufferedBytes, this.#waitingMessages), this.#now)
+        return
+      }
+      if (this.#waitingMessages >= this.#options.maxWaitingMessages) {
+        this.#failMessage(topicName, -1, message.metadata, new BufferFullError(topicName, this.#bufferedBytes, this.#options.maxBufferedBytes, this.#waitingMessages), this.#now)
+        return
+      }
+      topic.waiting.push({ message, enqueuedAt: this.#now })
+      this.#waitingMessages++
+      if (!topic.ready) this.#lookupTopic(topic)
+      else this.#scheduleWake(this.#now + this.#options.deliveryTimeoutMs)
+      return
+    }
+    this.#encode(topic, message, this.#now)
+  }
+
+  /** The source completed: flush everything, then complete. */
+  sourceComplete(): void {
+    this.#sourceDone = true
+    this.#kick()
+  }
+
+  /** The source failed: flush everything, emit every result, then error with `error`. */
+  sourceFailed(error: unknown): void {
+    this.#sourceDone = true
+    this.#sourceError = { error }
+    this.#kick()
+  }
+
+  /** Unsubscribe: drop everything, cancel requests and timers. */
+  abort(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#wakeAction?.unsubscribe()
+    this.#wakeAction = undefined
+    for (const s of this.#subscriptions) s.unsubscribe()
+    this.#subscriptions.clear()
+    for (const topic of this.#topics.values()) {
+      for (const p of topic.partitions) {
+        if (p.inFlight) p.breaker?.onAbandon(this.#now)
+      }
+    }
+    for (const broker of this.#brokers.values()) {
+      if (broker.inFlight > 0) broker.breaker?.onAbandon(this.#now)
+    }
+  }
+
+  #topic(name: string): TopicState<M> {
+    let topic = this.#topics.get(name)
+    if (topic === undefined) {
+      topic = new TopicState<M>(name, createTopicPartitioner(this.#options.partitioner, name, this.#options.random))
+      this.#topics.set(name, topic)
+      const known = this.#client.currentView().topics.get(name)
+      if (known !== undefined && known.errorCode === 0 && known.partitions.length > 0 && known.partitions.every((p) => p.leader >= 0)) {
+        this.#applyTopicView(topic, this.#client.currentView())
+        topic.ready = true
+      }
+    }
+    return topic
+  }
+
+  #lookupTopic(topic: TopicState<M>): void {
+    if (topic.lookupInFlight || topic.ready || topic.failed !== undefined) return
+    topic.lookupInFlight = true
+    const subscription = this.#client.ensureTopics([topic.name]).subscribe({
+      next: (view) => {
+        topic.lookupInFlight = false
+        this.#onView(view)
+        topic.ready = true
+        this.#kick()
+      },
+      error: (error: unknown) => {
+        topic.lookupInFlight = false
+        this.#subscriptions.delete(subscription)
+        topic.failed = asError(error)
+        this.#failWaiting(topic, topic.failed)
+        this.#kick()
+      },
+      complete: () => this.#subscriptions.delete(subscription),
+    })
+    if (!subscription.closed) this.#track(subscription)
+  }
+
+  #onView(view: ClusterView): void {
+    for (const topic of this.#topics.values()) this.#applyTopicView(topic, view)
+    this.#kick()
+  }
+
+  #applyTopicView(topic: TopicState<M>, view: ClusterView): void {
+    const info = view.topics.get(topic.name)
+    if (info === undefined || info.errorCode !== 0) return
+    for (const p of info.partitions) {
+      while (topic.partitions.length <= p.partition) {
+        topic.partitions.push(new PartitionState<M>(topic, topic.partitions.length, this.#newBreaker(() => { topic.availableDirty = true })))
+      }
+      const state = topic.partitions[p.partition]!
+      if (state.leader !== p.leader) {
+        state.leader = p.leader
+        topic.availableDirty = true
+      }
+    }
+  }
+
+  #newBreaker(onChange: () => void): CircuitBreakerState | undefined {
+    const cb = this.#options.circuitBreaker
+    if (cb === false) return undefined
+    return new CircuitBreakerState({ failureThreshold: cb.failureThreshold, resetAfterMs: cb.resetAfterMs, onTransition: onChange })
+  }
+
+  #broker(nodeId: number): BrokerState {
+    let broker = this.#brokers.get(nodeId)
+    if (broker === undefined) {
+      broker = new BrokerState(nodeId, this.#newBreaker(() => {
+        for (const t of this.#topics.values()) t.availableDirty = true
+      }))
+      this.#brokers.set(nodeId, broker)
+    }
+    return broker
+  }
+
+  #availablePartitions(topic: TopicState<M>): number[] {
+    if (!topic.availableDirty) return topic.available
+    topic.availableDirty = false
+    const now = this.#now
+    const available: number[] = []
+    for (const p of topic.partitions) {
+      if (p.leader < 0) continue
+      if (p.breaker !== undefined && p.breaker.advance(now) === 'open') continue
+      const broker = this.#brokers.get(p.leader)
+      if (broker?.breaker !== undefined && broker.breaker.advance(now) === 'open') continue
+      available.push(p.partition)
+    }
+    topic.available = available
+    return available
+  }
+
+  /** Serializes, partitions and appends one message to its partition's open batch. */
+  #encode(topic: TopicState<M>, message: EngineMessage<M>, now: number): void {
+    const options = this.#options
+    const scratch = this.#scratch
+    let key: Buffer | string | null
+    let value: Buffer | string | null
+    try {
+      key = serialize(options.keySerializer, message.key, topic.name, 'key')
+      value = serialize(options.valueSerializer, message.value, topic.name, 'value')
+      scratch.headers = headersOf(message.headers, topic.name)
+    } catch (error) {
+      this.#failMessage(topic.name, message.partition ?? -1, message.metadata, asError(error), now)
+      return
+    }
+    const partitions = topic.partitions.length
+    let partition = message.partition
+    if (partition !== undefined) {
+      if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) {
+        this.#failMessage(topic.name, partition, message.metadata, new InvalidPartitionError(topic.name, partition, partitions), now)
+        return
+      }
+    } else {
+      const available = this.#availablePartitions(topic)
+      const keyBytes = key === null ? null : typeof key === 'string' ? Buffer.from(key, 'utf8') : key
+      try {
+        partition = topic.partitioner.partition(keyBytes, message, partitions, available)
+      } catch (error) {
+        this.#failMessage(topic.name, -1, message.metadata, new ProducerInputError('the partitioner threw', topic.name, error), now)
+        return
+      }
+      if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) {
+        this.#failMessage(topic.name, -1, message.metadata, new ProducerInputError(`the partitioner returned ${String(partition)}, not a partition in 0..${partitions - 1}`, topic.name), now)
+        return
+      }
+      if (!options.strictPartitioning && available.length > 0 && available.length < partitions && !available.includes(partition)) {
+        partition = available[partition % available.length]!
+      }
+    }
+    const state = topic.partitions[partition]!
+    let batch = state.open
+    if (batch !== undefined && batch.recordCount > 0 && batch.sizeInBytes + estimateSize(key, value) > options.batchBytes) {
+      this.#seal(state, now)
+      batch = undefined
+    }
+    if (batch === undefined) {
+      batch = new ProducerBatch<M>(now, options.deliveryTimeoutMs, Math.min(options.batchBytes + 1024, INITIAL_BATCH_CAPACITY))
+      state.open = batch
+      this.#openPartitions.add(state)
+      this.#scheduleWake(now + options.lingerMs)
+    }
+    const timestamp = message.timestamp ?? now
+    scratch.key = key
+    scratch.value = value
+    scratch.timestamp = timestamp
+    const before = batch.sizeInBytes
+    try {
+      batch.builder!.append(scratch)
+    } catch (error) {
+      if (batch.recordCount === 0) {
+        state.open = undefined
+        this.#openPartitions.delete(state)
+      }
+      this.#failMessage(topic.name, partition, message.metadata, new ProducerInputError('the message could not be encoded', topic.name, error), now)
+      return
+    }
+    const grown = batch.sizeInBytes - before
+    batch.bufferedBytes += grown
+    this.#bufferedBytes += grown
+    batch.metadata.push(message.metadata)
+    batch.timestamps.push(timestamp)
+    if (batch.recordCount >= options.batchMessages || batch.sizeInBytes >= options.batchBytes) {
+      this.#seal(state, now)
+      this.#kick()
+    }
+  }
+
+  #seal(state: PartitionState<M>, now: number): void {
+    const batch = state.open!
+    state.open = undefined
+    this.#openPartitions.delete(state)
+    let producerId = -1n
+    let epoch = -1
+    let sequence = -1
+    if (this.#options.idempotent && this.#producerIdState === 'ready') {
+      this.#alignSequence(state)
+      if (state.queue.every((b) => b.producerEpoch === this.#producerEpoch && b.producerId === this.#producerId)) {
+        producerId = this.#producerId
+        epoch = this.#producerEpoch
+        sequence = state.nextSequence
+        state.nextSequence = addSequence(sequence, batch.recordCount)
+      }
+    }
+    try {
+      batch.seal(now, this.#options.compression, producerId, epoch, sequence)
+    } catch (error) {
+      // A codec that fails fails every message of the batch; nothing was sent.
+      batch.sealedAt = now
+      if (sequence >= 0) state.nextSequence = sequence
+      this.#releaseBuffer(batch)
+      this.#emitBatch(state, batch, undefined, -1, new ProducerInputError(`compressing the batch with ${this.#options.compression} failed`, state.topic.name, error))
+      return
+    }
+    batch.compressedAt = this.#now
+    state.queue.push(batch)
+    this.#pending.add(state)
+    state.topic.partitioner.onBatchSealed(state.partition, this.#availablePartitions(state.topic))
+  }
+
+  #alignSequence(state: PartitionState<M>): void {
+    if (state.sequenceEpoch !== this.#producerEpoch || state.sequenceProducerId !== this.#producerId) {
+      state.sequenceEpoch = this.#producerEpoch
+      state.sequenceProducerId = this.#producerId
+      state.nextSequence = 0
+    }
+  }
+
+  /** Stamps every sealed batch of the partition, in order, from `start` (after an epoch bump or a failed head). */
+  #resequence(state: PartitionState<M>, start: number): void {
+    if (this.#producerIdState !== 'ready') return
+    state.sequenceEpoch = this.#producerEpoch
+    state.sequenceProducerId = this.#producerId
+    let sequence = start
+    for (const batch of state.queue) {
+      if (state.inFlight && batch === state.queue[0]) continue
+      batch.stamp(this.#producerId, this.#producerEpoch, sequence)
+      sequence = addSequence(sequence, batch.recordCount)
+    }
+    state.nextSequence = sequence
+  }
+
+  // ---------------------------------------------------------------- the cycle
+
+  #kick(): void {
+    this.#scheduleWake(this.#now)
+  }
+
+  #scheduleWake(at: number): void {
+    if (this.#closed) return
+    if (at >= this.#wakeAt) return
+    this.#wakeAction?.unsubscribe()
+    this.#wakeAt = at
+    const delay = Math.max(0, at - this.#now)
+    this.#wakeAction = this.#options.scheduler.schedule(function (this: SchedulerAction<ProducerEngine<M>>, engine) {
+      engine!.#wake()
+    }, delay, this)
+  }
+
+  #wake(): void {
+    this.#wakeAction = undefined
+    this.#wakeAt = Infinity
+    if (this.#closed) return
+    try {
+      this.#cycle()
+    } catch (error) {
+      // A bug here must surface, not hang the stream.
+      this.#fail(asError(error))
+    }
+  }
+
+  #cycle(): void {
+    const now = this.#now
+    const options = this.#options
+    let next = Infinity
+
+    this.#admitWaiting(now)
+    for (const topic of this.#topics.values()) {
+      if (topic.waitingCount > 0) {
+        const head = topic.waiting[topic.waitingHead]!
+        const deadline = head.enqueuedAt + options.deliveryTimeoutMs
+        if (deadline <= now) this.#expireWaiting(topic, now)
+        else next = Math.min(next, deadline)
+      }
+    }
+
+    for (const state of this.#openPartitions) {
+      const batch = state.open!
+      const lingerDue = batch.openedAt + options.lingerMs
+      // A busy partition keeps filling its open batch: bigger batches, the same latency.
+      const free = !state.inFlight && state.queue.length === 0
+      if ((this.#sourceDone || lingerDue <= now) && free) this.#seal(state, now)
+      else if (free) next = Math.min(next, lingerDue)
+      else if (batch.deadline <= now) this.#seal(state, now)
+    }
+
+    if (options.idempotent && this.#pending.size > 0) this.#ensureProducerId()
+    const producerReady = !options.idempotent || this.#producerIdState === 'ready'
+
+    // Expire what waited too long, fail fast what an open circuit holds, group the rest by leader.
+    const byBroker = new Map<number, PartitionState<M>[]>()
+    let needMetadata = false
+    for (const state of this.#pending) {
+      if (state.queue.length === 0) {
+        this.#pending.delete(state)
+        continue
+      }
+      if (state.inFlight) continue
+      const head = state.queue[0]!
+      if (head.deadline <= now) {
+        this.#finishHead(state, undefined, -1, new DeliveryTimeoutError(options.deliveryTimeoutMs, {
+          topic: state.topic.name,
+          partition: state.partition,
+          broker: state.leader >= 0 ? state.leader : undefined,
+          cause: head.lastError,
+          attempts: head.attempts,
+        }))
+        next = Math.min(next, now)
+        continue
+      }
+      next = Math.min(next, head.deadline)
+      if (head.readyAt > now) {
+        next = Math.min(next, head.readyAt)
+        continue
+      }
+      if (state.leader < 0 || !this.#client.currentView().brokers.has(state.leader)) {
+        needMetadata = true
+        continue
+      }
+      if (!producerReady) continue
+      let list = byBroker.get(state.leader)
+      if (list === undefined) byBroker.set(state.leader, (list = []))
+      list.push(state)
+    }
+
+    for (const [nodeId, candidates] of byBroker) next = Math.min(next, this.#sendTo(nodeId, candidates, now))
+
+    if (needMetadata) {
+      if (now >= this.#nextMetadataRefreshAt) this.#refreshMetadata()
+      next = Math.min(next, Math.max(this.#nextMetadataRefreshAt, now + 1))
+    }
+
+    if (this.#finishIfDone()) return
+    if (next < Infinity) this.#scheduleWake(Math.max(next, now))
+  }
+
+  #admitWaiting(now: number): void {
+    if (this.#waitingMessages === 0) return
+    for (const topic of this.#topics.values()) {
+      if (!topic.ready) continue
+      while (topic.waitingCount > 0 && this.#bufferedBytes < this.#options.maxBufferedBytes && !this.#closed) {
+        const entry = topic.shiftWaiting()!
+        this.#waitingMessages--
+        this.#encode(topic, entry.message as EngineMessage<M>, now)
+      }
+    }
+  }
+
+  #expireWaiting(topic: TopicState<M>, now: number): void {
+    while (topic.waitingCount > 0 && !this.#closed) {
+      const head = topic.waiting[topic.waitingHead]!
+      if (head.enqueuedAt + this.#options.deliveryTimeoutMs > now) return
+      topic.shiftWaiting()
+      this.#waitingMessages--
+      const cause = topic.ready
+        ? new BufferFullError(topic.name, this.#bufferedBytes, this.#options.maxBufferedBytes, this.#waitingMessages)
+        : new RxKafkaError('TOPIC_METADATA_PENDING', 'the topic\'s partitions and leaders were not known in time', { topic: topic.name, retriable: true })
+      this.#failMessage(topic.name, -1, head.message.metadata, new DeliveryTimeoutError(this.#options.deliveryTimeoutMs, { topic: topic.name, cause, attempts: 0 }), now)
+    }
+  }
+
+  #failWaiting(topic: TopicState<M>, error: Error): void {
+    const now = this.#now
+    let entry: WaitingMessage<M> | undefined
+    while ((entry = topic.shiftWaiting()) !== undefined && !this.#closed) {
+      this.#waitingMessages--
+      this.#failMessage(topic.name, entry.message.partition ?? -1, entry.message.metadata, error, now)
+    }
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /** Sends as many requests to one broker as its in-flight limit allows; returns the next wake-up time it needs. */
+  #sendTo(nodeId: number, candidates: PartitionState<M>[], now: number): number {
+    const options = this.#options
+    const broker = this.#broker(nodeId)
+    let next = Infinity
+    let index = 0
+    while (index < candidates.length && broker.inFlight < options.maxInFlight && !this.#closed) {
+      if (broker.breaker !== undefined && !broker.breaker.canPass(now)) {
+        const halfOpensAt = broker.breaker.halfOpensAt
+        if (halfOpensAt === undefined) return next // a probe is in flight; wait for it
+        const error = new CircuitOpenError(`broker ${nodeId}`, { broker: nodeId, retryAfterMs: halfOpensAt - now, consecutiveFailures: broker.breaker.consecutiveFailures })
+        for (; index < candidates.length; index++) {
+          const state = candidates[index]!
+          this.#failQueued(state, error)
+        }
+        return next
+      }
+      const entries: InFlightEntry<M>[] = []
+      let bytes = 0
+      for (; index < candidates.length; index++) {
+        const state = candidates[index]!
+        const batch = state.queue[0]!
+        const size = batch.sealed!.bytes.length
+        if (entries.length > 0 && bytes + size > options.maxRequestBytes) break
+        if (state.breaker !== undefined && !state.breaker.canPass(now)) {
+          const halfOpensAt = state.breaker.halfOpensAt
+          if (halfOpensAt !== undefined) {
+            this.#failQueued(state, new CircuitOpenError(`partition ${state.topic.name}/${state.partition}`, {
+              topic: state.topic.name,
+              partition: state.partition,
+              retryAfterMs: halfOpensAt - now,
+              consecutiveFailures: state.breaker.consecutiveFailures,
+            }))
+          }
+          continue
+        }
+        if (options.idempotent && (batch.producerId !== this.#producerId || batch.producerEpoch !== this.#producerEpoch)) {
+          // Only batches sealed before the producer id was known get here; none after them is stamped.
+          const aligned = state.sequenceEpoch === this.#producerEpoch && state.sequenceProducerId === this.#producerId
+          this.#resequence(state, aligned ? state.nextSequence : 0)
+        }
+        bytes += size
+        batch.attempts++
+        batch.exchanges.push({ enqueuedAt: batch.enqueuedAt, sentAt: now, answeredAt: 0, broker: nodeId })
+        state.inFlight = true
+        entries.push({ partition: state, batch, exchangeIndex: batch.exchanges.length - 1 })
+      }
+      if (entries.length === 0) {
+        broker.breaker?.onAbandon(now)
+        break
+      }
+      this.#sendRequest(broker, entries)
+    }
+    return next
+  }
+
+  #sendRequest(broker: BrokerState, entries: InFlightEntry<M>[]): void {
+    const options = this.#options
+    const byTopic = new Map<string, ProduceRequestTopicProduceData>()
+    for (const entry of entries) {
+      let topicData = byTopic.get(entry.partition.topic.name)
+      if (topicData === undefined) {
+        topicData = { name: entry.partition.topic.name, partitionData: [] }
+        byTopic.set(topicData.name, topicData)
+      }
+      topicData.partitionData.push({ index: entry.partition.partition, records: entry.batch.sealed!.bytes })
+    }
+    const request: ProduceRequest = { transactionalId: null, acks: options.acks, timeoutMs: options.timeoutMs, topicData: [...byTopic.values()] }
+    broker.inFlight++
+    broker.requestsSent++
+    this.#inFlightRequests++
+    this.#requestsSent++
+    this.#batchesSent += entries.length
+    const requestOptions = { role: 'produce' as const, timeoutMs: options.requestTimeoutMs, minVersion: 3 }
+    let answered = false
+    const done = (): void => {
+      broker.inFlight--
+      this.#inFlightRequests--
+    }
+    const onError = (error: unknown): void => {
+      if (answered) return
+      answered = true
+      done()
+      this.#onRequestFailed(broker, entries, asError(error))
+      this.#kick()
+    }
+    let subscription: Subscription
+    if (options.acks === 0) {
+      subscription = this.#client.send(broker.nodeId, ProduceApi, request, requestOptions).subscribe({
+        next: () => {
+          if (answered) return
+          answered = true
+          done()
+          this.#onAnswer(broker, entries, undefined)
+          this.#kick()
+        },
+        error: onError,
+      })
+    } else {
+      subscription = this.#client.request(broker.nodeId, ProduceApi, request, requestOptions).subscribe({
+        next: (response) => {
+          if (answered) return
+          answered = true
+          done()
+          this.#onAnswer(broker, entries, response)
+          this.#kick()
+        },
+        error: onError,
+        complete: () => {
+          this.#subscriptions.delete(subscription)
+          if (!answered) onError(new RxKafkaError('NO_RESPONSE', 'the Produce request completed without an answer', { broker: broker.nodeId, api: 'Produce', retriable: true }))
+        },
+      })
+    }
+    if (!subscription.closed) this.#track(subscription)
+  }
+
+  #onAnswer(broker: BrokerState, entries: InFlightEntry<M>[], response: ProduceResponse | undefined): void {
+    const now = this.#now
+    broker.breaker?.onSuccess(now)
+    for (const entry of entries) {
+      const exchange = entry.batch.exchanges[entry.exchangeIndex]!
+      exchange.answeredAt = now
+      if (response === undefined) {
+        entry.partition.breaker?.onSuccess(now)
+        this.#finishHead(entry.partition, undefined, -1, undefined)
+        continue
+      }
+      const answer = findPartitionResponse(response, entry.partition.topic.name, entry.partition.partition)
+      if (answer === undefined) {
+        const error = new RxKafkaError('MISSING_PARTITION_RESPONSE', 'the Produce answer did not mention this partition', {
+          broker: broker.nodeId, topic: entry.partition.topic.name, partition: entry.partition.partition, api: 'Produce', retriable: true,
+        })
+        exchange.error = error
+        this.#onBatchFailed(entry, error, true, false)
+        continue
+      }
+      const code = answer.errorCode
+      if (code === 0 || (code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER && entry.batch.attempts > 1)) {
+        entry.partition.breaker?.onSuccess(now)
+        const logAppendTime = answer.logAppendTimeMs !== undefined && answer.logAppendTimeMs >= 0n ? Number(answer.logAppendTimeMs) : -1
+        this.#finishHead(entry.partition, code === 0 || answer.baseOffset >= 0n ? answer.baseOffset : undefined, logAppendTime, undefined)
+        continue
+      }
+      const error = brokerError(code, {
+        api: 'Produce', broker: broker.nodeId, topic: entry.partition.topic.name, partition: entry.partition.partition, errorMessage: answer.errorMessage,
+      })
+      exchange.error = error
+      const info = errorCodeInfo(code)
+      const sequenceTrouble = this.#options.idempotent && (
+        code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || code === ErrorCode.UNKNOWN_PRODUCER_ID ||
+        code === ErrorCode.INVALID_PRODUCER_EPOCH || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER)
+      if (sequenceTrouble) this.#requestEpochBump()
+      this.#onBatchFailed(entry, error, info.retriable || sequenceTrouble, info.refreshMetadata)
+    }
+  }
+
+  #onRequestFailed(broker: BrokerState, entries: InFlightEntry<M>[], error: Error): void {
+    const now = this.#now
+    broker.breaker?.onFailure(now)
+    const retriable = !(error instanceof RxKafkaError) || error.retriable
+    for (const entry of entries) {
+      const exchange = entry.batch.exchanges[entry.exchangeIndex]!
+      exchange.answeredAt = now
+      exchange.error = error
+      entry.batch.outcomeUnknown = true
+      // Without an answer the leader may have moved: look again.
+      this.#onBatchFailed(entry, error, retriable, true)
+    }
+  }
+
+  #onBatchFailed(entry: InFlightEntry<M>, error: Error, retriable: boolean, refreshMetadata: boolean): void {
+    const now = this.#now
+    const { partition: state, batch } = entry
+    state.breaker?.onFailure(now)
+    state.inFlight = false
+    batch.lastError = error
+    if (refreshMetadata) this.#nextMetadataRefreshAt = Math.min(this.#nextMetadataRefreshAt, now)
+    if (refreshMetadata) this.#refreshMetadata()
+    if (!retriable || batch.attempts > this.#options.retries) {
+      this.#finishHead(state, undefined, -1, error)
+      return
+    }
+    const delay = backoffDelay(batch.attempts - 1, this.#options.retryBackoff, this.#options.random)
+    if (now + delay >= batch.deadline) {
+      this.#finishHead(state, undefined, -1, new DeliveryTimeoutError(this.#options.deliveryTimeoutMs, {
+        topic: state.topic.name, partition: state.partition, broker: state.leader, cause: error, attempts: batch.attempts,
+      }))
+      return
+    }
+    batch.readyAt = now + delay
+    batch.enqueuedAt = batch.readyAt
+  }
+
+  /** Fails every sealed batch of the partition at once (open circuit). */
+  #failQueued(state: PartitionState<M>, error: Error): void {
+    while (state.queue.length > 0 && !state.inFlight && !this.#closed) this.#finishHead(state, undefined, -1, error)
+  }
+
+  /** The head batch of the partition is done: results out, buffer freed, sequence fixed after a failure. */
+  #finishHead(state: PartitionState<M>, baseOffset: bigint | undefined, logAppendTime: number, error: Error | undefined): void {
+    const batch = state.queue.shift()!
+    state.inFlight = false
+    this.#releaseBuffer(batch)
+    if (state.queue.length === 0) this.#pending.delete(state)
+    if (error !== undefined && this.#options.idempotent && batch.baseSequence >= 0) {
+      if (batch.outcomeUnknown) this.#requestEpochBump()
+      else if (batch.producerEpoch === this.#producerEpoch && batch.producerId === this.#producerId) this.#resequence(state, batch.baseSequence)
+    }
+    this.#emitBatch(state, batch, baseOffset, logAppendTime, error)
+  }
+
+  #releaseBuffer(batch: ProducerBatch<M>): void {
+    this.#bufferedBytes -= batch.bufferedBytes
+    batch.bufferedBytes = 0
+    if (this.#waitingMessages > 0) this.#kick()
+  }
+
+  // ---------------------------------------------------------------- idempotence
+
+  #ensureProducerId(): void {
+    if (this.#producerIdState === 'none') this.#initProducerId(false)
+    else if (this.#producerIdState === 'bump-pending' && this.#inFlightRequests === 0) this.#initProducerId(true)
+  }
+
+  #requestEpochBump(): void {
+    if (this.#producerIdState === 'ready') this.#producerIdState = 'bump-pending'
+  }
+
+  #initProducerId(bump: boolean, attempt = 0): void {
+    this.#producerIdState = bump ? 'bumping' : 'fetching'
+    const producerId = this.#producerId
+    const producerEpoch = this.#producerEpoch
+    const subscription = this.#client.request('any', InitProducerIdApi, (version: number) => (
+      bump && version >= 3
+        ? { transactionalId: null, transactionTimeoutMs: 60_000, producerId, producerEpoch }
+        : { transactionalId: null, transactionTimeoutMs: 60_000 }
+    )).subscribe({
+      next: (response: InitProducerIdResponse) => {
+        if (response.errorCode === 0) {
+          this.#onProducerId(response.producerId, response.producerEpoch)
+          return
+        }
+        const error = brokerError(response.errorCode, { api: 'InitProducerId' })
+        // A bump the broker refuses falls back to a new producer id, which is always allowed.
+        this.#retryProducerId(error, bump && !error.retriable ? false : bump, attempt)
+      },
+      error: (error: unknown) => this.#retryProducerId(asError(error), bump, attempt),
+      complete: () => this.#subscriptions.delete(subscription),
+    })
+    if (!subscription.closed) this.#track(subscription)
+  }
+
+  #retryProducerId(error: Error, bump: boolean, attempt: number): void {
+    if (this.#closed) return
+    const retriable = !(error instanceof RxKafkaError) || error.retriable || error instanceof KafkaBrokerError && bump
+    if (!retriable) {
+      this.#fail(new RxKafkaError('PRODUCER_ID', `could not get a producer id for idempotent producing: ${error.message}`, {
+        api: 'InitProducerId',
+        cause: error,
+        hint: 'Grant IdempotentWrite on the cluster (Kafka < 3), or use idempotent: false',
+      }))
+      return
+    }
+    const delay = backoffDelay(attempt, this.#options.retryBackoff, this.#options.random)
+    const action = this.#options.scheduler.schedule(() => {
+      this.#subscriptions.delete(action)
+      this.#initProducerId(bump, attempt + 1)
+    }, delay)
+    this.#track(action)
+  }
+
+  #onProducerId(producerId: bigint, producerEpoch: number): void {
+    this.#producerId = producerId
+    this.#producerEpoch = producerEpoch
+    this.#producerIdState = 'ready'
+    // New id or epoch: every partition's sequence starts again at 0, in queue order.
+    for (const topic of this.#topics.values()) {
+      for (const state of topic.partitions) {
+        state.nextSequence = 0
+        if (state.queue.length > 0) this.#resequence(state, 0)
+        else {
+          state.sequenceEpoch = producerEpoch
+          state.sequenceProducerId = producerId
+        }
+      }
+    }
+    this.#kick()
+  }
+
+  // ---------------------------------------------------------------- results
+
+  #emitBatch(state: PartitionState<M>, batch: ProducerBatch<M>, baseOffset: bigint | undefined, logAppendTime: number, error: Error | undefined): void {
+    if (this.#closed) return
+    const life = batch.life()
+    const topic = state.topic.name
+    const partition = state.partition
+    const count = batch.recordCount
+    const metadata = batch.metadata
+    const timestamps = batch.timestamps
+    const subscriber = this.#subscriber
+    if (error !== undefined) {
+      this.#failures += count
+      if (this.#options.errorMode === 'stream') {
+        this.#fail(new ProducerDeliveryError<M>({ topic, partition, offset: -1n, timestamp: timestamps[0]!, metadata: metadata[0], error, batch: life }))
+        return
+      }
+      for (let i = 0; i < count; i++) {
+        subscriber.next({ topic, partition, offset: -1n, timestamp: timestamps[i]!, metadata: metadata[i], error, batch: life })
+      }
+      this.#resultsEmitted += count
+      return
+    }
+    for (let i = 0; i < count; i++) {
+      subscriber.next({
+        topic,
+        partition,
+        offset: baseOffset === undefined ? -1n : baseOffset + BigInt(i),
+        timestamp: logAppendTime >= 0 ? logAppendTime : timestamps[i]!,
+        metadata: metadata[i],
+        batch: life,
+      })
+    }
+    this.#resultsEmitted += count
+  }
+
+  #failMessage(topic: string, partition: number, metadata: M | undefined, error: Error, now: number): void {
+    if (this.#closed) return
+    this.#failures++
+    const life: ProducerBatchLife = { openedAt: now, sealedAt: now, compressedAt: now, uncompressedBytes: 0, compressedBytes: 0, records: 0, exchanges: NO_EXCHANGES }
+    const result: ProducerResult<M> = { topic, partition, offset: -1n, timestamp: now, metadata, error, batch: life }
+    if (this.#options.errorMode === 'stream') {
+      this.#fail(new ProducerDeliveryError<M>(result))
+      return
+    }
+    this.#resultsEmitted++
+    this.#subscriber.next(result)
+    this.#finishIfDone()
+  }
+
+  #fail(error: Error): void {
+    if (this.#closed) return
+    this.#fatal = error
+    this.abort()
+    this.#subscriber.error(error)
+  }
+
+  #finishIfDone(): boolean {
+    if (!this.#sourceDone || this.#closed) return false
+    if (this.#waitingMessages > 0 || this.#openPartitions.size > 0 || this.#pending.size > 0 || this.#inFlightRequests > 0) return false
+    for (const topic of this.#topics.values()) if (topic.lookupInFlight) return false
+    this.abort()
+    if (this.#sourceError !== undefined) this.#subscriber.error(this.#sourceError.error)
+    else this.#subscriber.complete()
+    return true
+  }
+
+  #refreshMetadata(): void {
+    if (this.#metadataRefreshInFlight || this.#closed) return
+    this.#metadataRefreshInFlight = true
+    this.#nextMetadataRefreshAt = this.#now + this.#options.retryBackoff.initialMs
+    const topics = [...this.#topics.keys()]
+    const subscription = this.#client.refreshMetadata(topics).subscribe({
+      next: (view) => this.#onView(view),
+      error: () => {
+        this.#metadataRefreshInFlight = false
+        this.#subscriptions.delete(subscription)
+        this.#kick()
+      },
+      complete: () => {
+        this.#metadataRefreshInFlight = false
+        this.#subscriptions.delete(subscription)
+        this.#kick()
+      },
+    })
+    if (!subscription.closed) this.#track(subscription)
+  }
+
+  #track(subscription: Subscription): void {
+    if (this.#closed) subscription.unsubscribe()
+    else this.#subscriptions.add(subscription)
+  }
+
+  // ---------------------------------------------------------------- diagnostics
+
+  diagnostics(): ProducerDiagnostics {
+    const now = this.#now
+    const partitions: ProducerDiagnostics['partitions'] = []
+    for (const topic of this.#topics.values()) {
+      for (const p of topic.partitions) {
+        if (!p.busy && p.breaker?.state !== 'open' && p.nextSequence === 0) continue
+        partitions.push({
+          topic: topic.name,
+          partition: p.partition,
+          leader: p.leader,
+          openBatch: p.open === undefined ? undefined : { records: p.open.recordCount, bytes: p.open.sizeInBytes, openedAt: p.open.openedAt },
+          queuedBatches: p.queue.length,
+          queuedRecords: p.queue.reduce((n, b) => n + b.recordCount, 0),
+          inFlight: p.inFlight,
+          headAttempts: p.queue[0]?.attempts ?? 0,
+          nextSequence: p.nextSequence,
+          breaker: p.breaker === undefined ? undefined : { state: p.breaker.advance(now), consecutiveFailures: p.breaker.consecutiveFailures, halfOpensAt: p.breaker.halfOpensAt },
+        })
+      }
+    }
+    return {
+      name: this.name,
+      topics: [...this.#topics.values()].map((t) => ({ topic: t.name, ready: t.ready, partitions: t.partitions.length, waitingMessages: t.waitingCount, failed: t.failed?.message })),
+      partitions,
+      brokers: [...this.#brokers.values()].map((b) => ({
+        broker: b.nodeId,
+        inFlightRequests: b.inFlight,
+        requestsSent: b.requestsSent,
+        breaker: b.breaker === undefined ? undefined : { state: b.breaker.advance(now), consecutiveFailures: b.breaker.consecutiveFailures, halfOpensAt: b.breaker.halfOpensAt },
+      })),
+      bufferedBytes: this.#bufferedBytes,
+      maxBufferedBytes: this.#options.maxBufferedBytes,
+      waitingMessages: this.#waitingMessages,
+      inFlightRequests: this.#inFlightRequests,
+      idempotent: this.#options.idempotent,
+      producerId: this.#producerId,
+      producerEpoch: this.#producerEpoch,
+      producerIdState: this.#producerIdState,
+      sourceCompleted: this.#sourceDone,
+      closed: this.#closed,
+      resultsEmitted: this.#resultsEmitted,
+      failures: this.#failures,
+      requestsSent: this.#requestsSent,
+      batchesSent: this.#batchesSent,
+      nextWakeAt: this.#wakeAt === Infinity ? undefined : this.#wakeAt,
+      fatalError: this.#fatal?.message,
+    }
+  }
+}
+
+function findPartitionResponse(response: ProduceResponse, topic: string, partition: number) {
+  for (const t of response.responses) {
+    if (t.name !== topic) continue
+    for (const p of t.partitionResponses) if (p.index === partition) return p
+  }
+  return undefined
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
+}
+
+function isBytes(value: unknown): value is Buffer | string | null {
+  return value === null || typeof value === 'string' || value instanceof Uint8Array
+}
+
+function serialize(serializer: ((value: unknown, topic: string) => Buffer | string | null) | undefined, value: unknown, topic: string, what: 'key' | 'value'): Buffer | string | null {
+  if (serializer !== undefined) {
+    let bytes: unknown
+    try {
+      bytes = serializer(value, topic)
+    } catch (error) {
+      throw new ProducerInputError(`the ${what} serializer threw`, topic, error)
+    }
+    if (!isBytes(bytes)) throw new ProducerInputError(`the ${what} serializer returned ${typeof bytes}, not a Buffer, string or null`, topic)
+    return bytes
+  }
+  if (value === undefined) {
+    if (what === 'key') return null
+    throw new ProducerInputError('the message has no value (use null for a tombstone)', topic)
+  }
+  if (!isBytes(value)) {
+    throw new ProducerInputError(`the message ${what} is ${typeof value}, not a Buffer, string or null; pass a ${what}Serializer to send other types`, topic)
+  }
+  return value as Buffer | string | null
+}
+
+function headersOf(headers: unknown, topic: string): ProducerRecordHeader[] | undefined {
+  if (headers === undefined || headers === null) return undefined
+  if (Array.isArray(headers)) {
+    for (const h of headers as unknown[]) {
+      const header = h as { key?: unknown; value?: unknown } | null
+      if (header === null || typeof header !== 'object' || typeof header.key !== 'string' || !isBytes(header.value)) {
+        throw new ProducerInputError('a header is not { key: string, value: Buffer | string | null }', topic)
+      }
+    }
+    return headers as ProducerRecordHeader[]
+  }
+  if (typeof headers !== 'object') throw new ProducerInputError(`headers are ${typeof headers}, not an array or an object`, topic)
+  const list: ProducerRecordHeader[] = []
+  for (const [key, value] of Object.entries(headers as Record<string, unknown>)) {
+    if (!isBytes(value)) throw new ProducerInputError(`header ${JSON.stringify(key)} is ${typeof value}, not a Buffer, string or null`, topic)
+    list.push({ key, value })
+  }
+  return list
+}
+
+/** An upper bound of a record's encoded size, to decide before encoding whether it still fits the batch. */
+function estimateSize(key: Buffer | string | null, value: Buffer | string | null): number {
+  const k = key === null ? 0 : typeof key === 'string' ? key.length * 3 : key.length
+  const v = value === null ? 0 : typeof value === 'string' ? value.length * 3 : value.length
+  return k + v + 32
+}

@@ -48,6 +48,7 @@ import type {
   CoordinatorType,
 } from './cluster-client.js'
 import { EMPTY_VIEW, viewFromMetadata, type ClusterView } from './cluster-view.js'
+import { consoleLogger, type Logger } from '../logger.js'
 
 /** Settings of a cluster client. Durations in milliseconds. */
 export interface ClusterConfig extends Omit<ConnectionOptions, 'clientId'> {
@@ -103,6 +104,7 @@ interface PooledConnection {
 export class KafkaCluster implements ClusterClient {
   readonly clientId: string
   readonly scheduler: SchedulerLike
+  readonly logger: Logger
   private readonly config: ClusterConfig
   private readonly bootstrap: BrokerAddress[]
   private readonly view = new BehaviorSubject<ClusterView | undefined>(undefined)
@@ -128,6 +130,7 @@ export class KafkaCluster implements ClusterClient {
     this.config = config
     this.clientId = config.clientId ?? 'rxkafka'
     this.scheduler = config.scheduler ?? asyncScheduler
+    this.logger = config.logger ?? consoleLogger('warn')
     this.bootstrap = config.brokers.map(parseBrokerAddress)
     this.metadata$ = this.use(
       () =>
@@ -349,6 +352,7 @@ export class KafkaCluster implements ClusterClient {
           hint: 'check the broker list and that at least one broker is up and reachable',
         })
         this.lastMetadataError = error.message
+        this.logger.warn('metadata refresh failed', { error: error.message })
         return error
       }),
     )
@@ -410,7 +414,7 @@ export class KafkaCluster implements ClusterClient {
     const pooled = this.pool.get(key)
     if (pooled !== undefined && pooled.connection.state !== 'closed') return pooled.connection
     const { brokers: _brokers, clientId: _clientId, metadataMaxAgeMs: _m, retryBackoffMs: _r, allowAutoTopicCreation: _a, topicWaitMs: _t, scheduler: _s, ...connectionOptions } = this.config
-    const connection = new BrokerConnection(address, { ...connectionOptions, clientId: this.clientId })
+    const connection = new BrokerConnection(address, { ...connectionOptions, clientId: this.clientId, logger: this.logger })
     this.pool.set(key, { connection, role })
     return connection
   }

@@ -19,6 +19,7 @@ import { Reader, Writer } from '../protocol/primitives.js'
 import { chooseVersion, type VersionRange } from '../protocol/versions.js'
 import { AuthenticationError, ConnectionError, RequestTimeoutError } from './connection-errors.js'
 import { FrameDecoder } from './frame-decoder.js'
+import { silentLogger, type Logger } from '../logger.js'
 import { authenticateSasl, type SaslOptions } from './sasl/authenticate.js'
 
 /** Where a broker listens. `nodeId` is -1 for a bootstrap address whose id is not known yet. */
@@ -51,6 +52,8 @@ export interface ConnectionOptions {
   /** `true` for TLS with default options (hostname verified), or node:tls options. */
   tls?: boolean | tls.ConnectionOptions
   sasl?: SaslOptions
+  /** Where connection failures are reported. Default: nothing is logged. */
+  logger?: Logger
 }
 
 /** Options of one request. */
@@ -151,6 +154,7 @@ export class BrokerConnection {
       connectionsMaxIdleMs: 540_000,
       reconnectBackoffMs: 100,
       reconnectBackoffMaxMs: 10_000,
+      logger: silentLogger,
       ...withoutUndefined(options),
       clientId: options.clientId,
     }
@@ -597,6 +601,7 @@ export class BrokerConnection {
 
   private onConnectFailed(error: RxKafkaError): void {
     this.failedConnects++
+    this.options.logger.warn('connect failed', { broker: this.name, nodeId: this.address.nodeId, attempt: this.failedConnects, error: error.message })
     const delay = Math.min(
       this.options.reconnectBackoffMaxMs,
       this.options.reconnectBackoffMs * 2 ** (this.failedConnects - 1),
@@ -610,6 +615,7 @@ export class BrokerConnection {
 
   /** A failure of an established connection: fail what is pending; the next request reconnects. */
   private fail(error: RxKafkaError): void {
+    this.options.logger.warn('connection failed', { broker: this.name, nodeId: this.address.nodeId, pending: this.inFlight.size, error: error.message })
     this.failAll(error)
     this.destroySocket()
     if (this.state !== 'closed') this.stateSubject.next('idle')

@@ -14,12 +14,13 @@ import { ApiVersionsApi } from '../../lib/protocol/messages/ApiVersions.js'
 import { ListOffsetsApi } from '../../lib/protocol/messages/ListOffsets.js'
 import { MetadataApi } from '../../lib/protocol/messages/Metadata.js'
 import { startMockCluster, type MockCluster } from '../../lib/testing/mock-cluster.js'
+import { consoleLogger, silentLogger } from '../../lib/logger.js'
 
 let mock: MockCluster
 const clusters: KafkaCluster[] = []
 
 function cluster(options: Partial<ConstructorParameters<typeof KafkaCluster>[0]> = {}): KafkaCluster {
-  const c = new KafkaCluster({ brokers: mock.bootstrap.split(','), clientId: 'spec', ...options })
+  const c = new KafkaCluster({ brokers: mock.bootstrap.split(','), clientId: 'spec', logger: silentLogger, ...options })
   clusters.push(c)
   return c
 }
@@ -273,6 +274,22 @@ describe('KafkaCluster against the mock cluster', () => {
     await c.close()
     await new Promise((r) => setTimeout(r, 20))
     expect(count()).toEqual(before)
+  })
+})
+
+describe('logging', () => {
+  it('reports failed connects at warn with the broker, and never a secret', async () => {
+    const lines: string[] = []
+    const c = cluster({
+      brokers: ['127.0.0.1:1'],
+      logger: consoleLogger('warn', (line) => lines.push(line)),
+      sasl: { mechanism: 'PLAIN', username: 'app', password: 'hunter2' },
+    })
+    await expect(firstValueFrom(c.refreshMetadata())).rejects.toThrow(/no broker answered/)
+    expect(lines.some((l) => l.includes('connect failed') && l.includes('broker=127.0.0.1:1'))).toBe(true)
+    expect(lines.some((l) => l.includes('metadata refresh failed'))).toBe(true)
+    expect(lines.join('\n')).not.toContain('hunter2')
+    expect(JSON.stringify(c.diagnostics())).not.toContain('hunter2')
   })
 })
 

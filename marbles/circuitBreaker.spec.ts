@@ -136,6 +136,18 @@ describe('circuitBreaker', () => {
     })
   })
 
+  it('a call that is not an ObservableInput errors and gives its probe slot back', () => {
+    createScheduler().run(({ expectObservable, flush }) => {
+      const breaker = circuitBreaker({ failureThreshold: 1, resetAfterMs: 0 })
+      breaker.core.canPass(0)
+      breaker.core.onFailure(0)
+      expectObservable(breaker.wrap(42 as unknown as Observable<string>)).toBe('#', undefined, expect.any(TypeError))
+      flush()
+      expect(breaker.core.state).toBe('half-open')
+      expect(breaker.core.probesInFlight).toBe(0)
+    })
+  })
+
   it('a success between failures resets the count', () => {
     createScheduler().run(({ cold, hot, expectObservable }) => {
       const breaker = circuitBreaker({ failureThreshold: 2, resetAfterMs: 10 })

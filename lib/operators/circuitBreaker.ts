@@ -224,6 +224,14 @@ export interface CircuitBreakerOperatorOptions {
  * A call succeeds at its first value or, if it has none, at completion; it
  * fails when it errors first with an error that `isFailure` accepts; an
  * unsubscribe before either gives its probe slot back.
+ *
+ * @example
+ * ```ts
+ * import { circuitBreaker } from 'rxkafka'
+ * const breaker = circuitBreaker({ name: 'geo-lookup', failureThreshold: 3, resetAfterMs: 2_000 })
+ * const location$ = breaker.wrap(lookup(ip))      // refused at once while the circuit is open
+ * if (breaker.state === 'open') console.warn('geo-lookup is failing')
+ * ```
  */
 export class CircuitBreaker {
   /** The state machine; share it with code that checks the breaker without Observables. */
@@ -288,8 +296,17 @@ export class CircuitBreaker {
         subscriber.error(this.#refusal())
         return undefined
       }
+      let input: Observable<R>
+      try {
+        input = from(call)
+      } catch (error) {
+        // Not an ObservableInput: nothing was tried, so give the slot back.
+        core.onAbandon(scheduler.now())
+        subscriber.error(error)
+        return undefined
+      }
       let settled = false
-      const inner = from(call).subscribe({
+      const inner = input.subscribe({
         next: (value) => {
           if (!settled) {
             settled = true

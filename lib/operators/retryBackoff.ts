@@ -27,7 +27,17 @@ export const DEFAULT_BACKOFF: Readonly<Required<BackoffOptions>> = Object.freeze
   jitter: 0.2,
 })
 
-/** Throws {@link OperatorOptionError} for backoff options that cannot make a delay. */
+/**
+ * Throws {@link OperatorOptionError} for backoff options that cannot make a
+ * delay; `operator` names the option's owner in the error.
+ *
+ * @example
+ * ```ts
+ * import { validateBackoffOptions } from 'rxkafka'
+ * validateBackoffOptions({ initialMs: 50, jitter: 0.5 }, 'produceTo.retryBackoff') // ok
+ * validateBackoffOptions({ jitter: 2 }, 'produceTo.retryBackoff')                  // throws OperatorOptionError
+ * ```
+ */
 export function validateBackoffOptions(options: BackoffOptions, operator = 'backoffDelay'): void {
   checkNumber(operator, 'initialMs', options.initialMs, 0)
   checkNumber(operator, 'maxMs', options.maxMs, 0)
@@ -82,6 +92,12 @@ export function backoffDelay(attempt: number, options: BackoffOptions = {}, rand
  * Whether an error is worth retrying by default: rxkafka errors say so
  * themselves (`retriable`); any other error (a socket reset, a timeout from a
  * user's Observable) is retried.
+ *
+ * @example
+ * ```ts
+ * import { isRetriableByDefault, retryBackoff } from 'rxkafka'
+ * source$.pipe(retryBackoff({ retryable: e => isRetriableByDefault(e) && !(e instanceof TypeError) }))
+ * ```
  */
 export function isRetriableByDefault(error: unknown): boolean {
   return error instanceof RxKafkaError ? error.retriable : true

@@ -30,7 +30,7 @@ function bytesField(data: string | Buffer | null): Buffer {
 }
 
 function message(spec: LegacyMessageSpec): Buffer {
-  const parts = [Buffer.from([spec.magic, spec.attributes ?? 0])]
+  const parts: Buffer[] = [Buffer.from([spec.magic, spec.attributes ?? 0])]
   if (spec.magic === 1) {
     const ts = Buffer.alloc(8)
     ts.writeBigInt64BE(BigInt(spec.timestamp ?? -1))

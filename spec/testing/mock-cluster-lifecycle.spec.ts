@@ -46,6 +46,20 @@ describe('mock cluster lifecycle', () => {
     await expect(cluster.brokerDown(1)).rejects.toBeInstanceOf(MockClusterStoppedError)
   })
 
+  it('turns a process that dies on its own into MockClusterStoppedError for every control', async () => {
+    const cluster = await startMockCluster({ brokers: 1 })
+    try {
+      process.kill(cluster.pid, 'SIGKILL')
+      await cluster.exited
+      expect(cluster.stopped).toBe(true)
+      const error = await cluster.createTopic('after-death', 1).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(MockClusterStoppedError)
+      expect(String(error)).toContain('createTopic')
+    } finally {
+      await cluster.stop()
+    }
+  })
+
   it('runs several clusters side by side, each with its own ports', async () => {
     const clusters = await Promise.all([startMockCluster({ brokers: 1 }), startMockCluster({ brokers: 1 }), startMockCluster({ brokers: 1 })])
     try {

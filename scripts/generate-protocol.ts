@@ -506,7 +506,7 @@ class MessageGenerator {
         const x = this.isRequired(struct, field) ? access : `(${access} === undefined ? ${this.defaultExpr(field)} : ${access})`
         const inline = this.encodeField(struct, field, version, x, 'w', '  ')
         if (x === access || inline.split(x).length === 2) {
-          out += inline
+          out += x === access ? inline : inline.replace(`(${x})`, x)
         } else {
           // The value is used more than once: evaluate the default fallback once.
           out += `  {\n    const given = ${x}\n`

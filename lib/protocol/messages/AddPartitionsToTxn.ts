@@ -168,8 +168,8 @@ function encodeAddPartitionsToTxnRequestV0toV2(w: Writer, value: AddPartitionsTo
     if (given === null) throw nullNotAllowed('AddPartitionsToTxn', version, 'AddPartitionsToTxnRequest', 'v3AndBelowTransactionalId')
     w.string(given)
   }
-  w.int64((value.v3AndBelowProducerId === undefined ? 0n : value.v3AndBelowProducerId))
-  w.int16((value.v3AndBelowProducerEpoch === undefined ? 0 : value.v3AndBelowProducerEpoch))
+  w.int64(value.v3AndBelowProducerId === undefined ? 0n : value.v3AndBelowProducerId)
+  w.int16(value.v3AndBelowProducerEpoch === undefined ? 0 : value.v3AndBelowProducerEpoch)
   {
     const given = (value.v3AndBelowTopics === undefined ? [] : value.v3AndBelowTopics)
     if (given === null) throw nullNotAllowed('AddPartitionsToTxn', version, 'AddPartitionsToTxnRequest', 'v3AndBelowTopics')
@@ -189,8 +189,8 @@ function encodeAddPartitionsToTxnRequestV3(w: Writer, value: AddPartitionsToTxnR
     if (given === null) throw nullNotAllowed('AddPartitionsToTxn', version, 'AddPartitionsToTxnRequest', 'v3AndBelowTransactionalId')
     w.compactString(given)
   }
-  w.int64((value.v3AndBelowProducerId === undefined ? 0n : value.v3AndBelowProducerId))
-  w.int16((value.v3AndBelowProducerEpoch === undefined ? 0 : value.v3AndBelowProducerEpoch))
+  w.int64(value.v3AndBelowProducerId === undefined ? 0n : value.v3AndBelowProducerId)
+  w.int16(value.v3AndBelowProducerEpoch === undefined ? 0 : value.v3AndBelowProducerEpoch)
   {
     const given = (value.v3AndBelowTopics === undefined ? [] : value.v3AndBelowTopics)
     if (given === null) throw nullNotAllowed('AddPartitionsToTxn', version, 'AddPartitionsToTxnRequest', 'v3AndBelowTopics')
@@ -422,7 +422,7 @@ function encodeAddPartitionsToTxnResponseV3(w: Writer, value: AddPartitionsToTxn
 
 function encodeAddPartitionsToTxnResponseV4toV5(w: Writer, value: AddPartitionsToTxnResponse, version: number): void {
   w.int32(value.throttleTimeMs)
-  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
+  w.int16(value.errorCode === undefined ? 0 : value.errorCode)
   {
     const given = (value.resultsByTransaction === undefined ? [] : value.resultsByTransaction)
     if (given === null) throw nullNotAllowed('AddPartitionsToTxn', version, 'AddPartitionsToTxnResponse', 'resultsByTransaction')

@@ -142,7 +142,7 @@ function encodeAlterPartitionRequestPartitionDataV1toV2(w: Writer, value: AlterP
   if (value.newIsrWithEpochs !== undefined && !(value.newIsrWithEpochs.length === 0)) {
     throw fieldNotInVersion('AlterPartition', version, 'AlterPartitionRequestPartitionData', 'newIsrWithEpochs', '3+')
   }
-  w.int8((value.leaderRecoveryState === undefined ? 0 : value.leaderRecoveryState))
+  w.int8(value.leaderRecoveryState === undefined ? 0 : value.leaderRecoveryState)
   w.int32(value.partitionEpoch)
   w.uvarint(0)
 }
@@ -161,7 +161,7 @@ function encodeAlterPartitionRequestPartitionDataV3(w: Writer, value: AlterParti
       encodeAlterPartitionRequestBrokerStateV3(w, element, version)
     }
   }
-  w.int8((value.leaderRecoveryState === undefined ? 0 : value.leaderRecoveryState))
+  w.int8(value.leaderRecoveryState === undefined ? 0 : value.leaderRecoveryState)
   w.int32(value.partitionEpoch)
   w.uvarint(0)
 }
@@ -256,7 +256,7 @@ function encodeAlterPartitionRequestTopicDataV1(w: Writer, value: AlterPartition
 }
 
 function encodeAlterPartitionRequestTopicDataV2(w: Writer, value: AlterPartitionRequestTopicData, version: number): void {
-  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  w.uuid(value.topicId === undefined ? ZERO_UUID : value.topicId)
   if (value.partitions === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionRequestTopicData', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
@@ -266,7 +266,7 @@ function encodeAlterPartitionRequestTopicDataV2(w: Writer, value: AlterPartition
 }
 
 function encodeAlterPartitionRequestTopicDataV3(w: Writer, value: AlterPartitionRequestTopicData, version: number): void {
-  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  w.uuid(value.topicId === undefined ? ZERO_UUID : value.topicId)
   if (value.partitions === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionRequestTopicData', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
@@ -471,7 +471,7 @@ function encodeAlterPartitionResponsePartitionDataV1toV3(w: Writer, value: Alter
   for (const element of value.isr) {
     w.int32(element)
   }
-  w.int8((value.leaderRecoveryState === undefined ? 0 : value.leaderRecoveryState))
+  w.int8(value.leaderRecoveryState === undefined ? 0 : value.leaderRecoveryState)
   w.int32(value.partitionEpoch)
   w.uvarint(0)
 }
@@ -553,7 +553,7 @@ function encodeAlterPartitionResponseTopicDataV1(w: Writer, value: AlterPartitio
 }
 
 function encodeAlterPartitionResponseTopicDataV2toV3(w: Writer, value: AlterPartitionResponseTopicData, version: number): void {
-  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  w.uuid(value.topicId === undefined ? ZERO_UUID : value.topicId)
   if (value.partitions === null) throw nullNotAllowed('AlterPartition', version, 'AlterPartitionResponseTopicData', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {

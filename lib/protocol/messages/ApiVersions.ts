@@ -211,7 +211,7 @@ function encodeApiVersionsResponseV1toV2(w: Writer, value: ApiVersionsResponse, 
   for (const element of value.apiKeys) {
     encodeApiVersionsResponseApiVersionV0toV2(w, element, version)
   }
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
 }
 
 function encodeApiVersionsResponseV3toV4(w: Writer, value: ApiVersionsResponse, version: number): void {
@@ -221,7 +221,7 @@ function encodeApiVersionsResponseV3toV4(w: Writer, value: ApiVersionsResponse, 
   for (const element of value.apiKeys) {
     encodeApiVersionsResponseApiVersionV3toV4(w, element, version)
   }
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   let taggedCount = 0
   const tagged0 = value.supportedFeatures
   const put0 = tagged0 !== undefined && !(tagged0.length === 0)

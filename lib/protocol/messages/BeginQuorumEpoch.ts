@@ -94,7 +94,7 @@ function encodeBeginQuorumEpochRequestPartitionDataV0(w: Writer, value: BeginQuo
 
 function encodeBeginQuorumEpochRequestPartitionDataV1(w: Writer, value: BeginQuorumEpochRequestPartitionData, version: number): void {
   w.int32(value.partitionIndex)
-  w.uuid((value.voterDirectoryId === undefined ? ZERO_UUID : value.voterDirectoryId))
+  w.uuid(value.voterDirectoryId === undefined ? ZERO_UUID : value.voterDirectoryId)
   w.int32(value.leaderId)
   w.int32(value.leaderEpoch)
   w.uvarint(0)
@@ -220,7 +220,7 @@ function encodeBeginQuorumEpochRequestV0(w: Writer, value: BeginQuorumEpochReque
 
 function encodeBeginQuorumEpochRequestV1(w: Writer, value: BeginQuorumEpochRequest, version: number): void {
   w.compactString(value.clusterId)
-  w.int32((value.voterId === undefined ? -1 : value.voterId))
+  w.int32(value.voterId === undefined ? -1 : value.voterId)
   if (value.topics === null) throw nullNotAllowed('BeginQuorumEpoch', version, 'BeginQuorumEpochRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {

@@ -149,7 +149,7 @@ function encodeBrokerRegistrationRequestV1(w: Writer, value: BrokerRegistrationR
     encodeBrokerRegistrationRequestFeatureV0toV4(w, element, version)
   }
   w.compactString(value.rack)
-  w.bool((value.isMigratingZkBroker === undefined ? false : value.isMigratingZkBroker))
+  w.bool(value.isMigratingZkBroker === undefined ? false : value.isMigratingZkBroker)
   w.uvarint(0)
 }
 
@@ -169,7 +169,7 @@ function encodeBrokerRegistrationRequestV2(w: Writer, value: BrokerRegistrationR
     encodeBrokerRegistrationRequestFeatureV0toV4(w, element, version)
   }
   w.compactString(value.rack)
-  w.bool((value.isMigratingZkBroker === undefined ? false : value.isMigratingZkBroker))
+  w.bool(value.isMigratingZkBroker === undefined ? false : value.isMigratingZkBroker)
   {
     const given = (value.logDirs === undefined ? [] : value.logDirs)
     if (given === null) throw nullNotAllowed('BrokerRegistration', version, 'BrokerRegistrationRequest', 'logDirs')
@@ -197,7 +197,7 @@ function encodeBrokerRegistrationRequestV3toV4(w: Writer, value: BrokerRegistrat
     encodeBrokerRegistrationRequestFeatureV0toV4(w, element, version)
   }
   w.compactString(value.rack)
-  w.bool((value.isMigratingZkBroker === undefined ? false : value.isMigratingZkBroker))
+  w.bool(value.isMigratingZkBroker === undefined ? false : value.isMigratingZkBroker)
   {
     const given = (value.logDirs === undefined ? [] : value.logDirs)
     if (given === null) throw nullNotAllowed('BrokerRegistration', version, 'BrokerRegistrationRequest', 'logDirs')
@@ -206,7 +206,7 @@ function encodeBrokerRegistrationRequestV3toV4(w: Writer, value: BrokerRegistrat
       w.uuid(element)
     }
   }
-  w.int64((value.previousBrokerEpoch === undefined ? -1n : value.previousBrokerEpoch))
+  w.int64(value.previousBrokerEpoch === undefined ? -1n : value.previousBrokerEpoch)
   w.uvarint(0)
 }
 

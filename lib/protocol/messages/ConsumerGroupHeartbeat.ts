@@ -141,7 +141,7 @@ function encodeConsumerGroupHeartbeatRequestV1(w: Writer, value: ConsumerGroupHe
       w.compactString(element)
     }
   }
-  w.compactString((value.subscribedTopicRegex === undefined ? null : value.subscribedTopicRegex))
+  w.compactString(value.subscribedTopicRegex === undefined ? null : value.subscribedTopicRegex)
   w.compactString(value.serverAssignor)
   if (value.topicPartitions === null) {
     w.compactArrayLength(null)

@@ -89,7 +89,7 @@ function encodeConsumerProtocolSubscriptionV2(w: Writer, value: ConsumerProtocol
       encodeConsumerProtocolSubscriptionTopicPartitionV1toV3(w, element, version)
     }
   }
-  w.int32((value.generationId === undefined ? -1 : value.generationId))
+  w.int32(value.generationId === undefined ? -1 : value.generationId)
 }
 
 function encodeConsumerProtocolSubscriptionV3(w: Writer, value: ConsumerProtocolSubscription, version: number): void {
@@ -107,8 +107,8 @@ function encodeConsumerProtocolSubscriptionV3(w: Writer, value: ConsumerProtocol
       encodeConsumerProtocolSubscriptionTopicPartitionV1toV3(w, element, version)
     }
   }
-  w.int32((value.generationId === undefined ? -1 : value.generationId))
-  w.string((value.rackId === undefined ? null : value.rackId))
+  w.int32(value.generationId === undefined ? -1 : value.generationId)
+  w.string(value.rackId === undefined ? null : value.rackId)
 }
 
 function decodeConsumerProtocolSubscriptionV0(r: Reader): ConsumerProtocolSubscription {

@@ -33,12 +33,12 @@ function encodeControlledShutdownRequestV0toV1(w: Writer, value: ControlledShutd
 
 function encodeControlledShutdownRequestV2(w: Writer, value: ControlledShutdownRequest, version: number): void {
   w.int32(value.brokerId)
-  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
+  w.int64(value.brokerEpoch === undefined ? -1n : value.brokerEpoch)
 }
 
 function encodeControlledShutdownRequestV3(w: Writer, value: ControlledShutdownRequest, version: number): void {
   w.int32(value.brokerId)
-  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
+  w.int64(value.brokerEpoch === undefined ? -1n : value.brokerEpoch)
   w.uvarint(0)
 }
 

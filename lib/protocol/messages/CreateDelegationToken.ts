@@ -124,8 +124,8 @@ function encodeCreateDelegationTokenRequestV2(w: Writer, value: CreateDelegation
 }
 
 function encodeCreateDelegationTokenRequestV3(w: Writer, value: CreateDelegationTokenRequest, version: number): void {
-  w.compactString((value.ownerPrincipalType === undefined ? '' : value.ownerPrincipalType))
-  w.compactString((value.ownerPrincipalName === undefined ? '' : value.ownerPrincipalName))
+  w.compactString(value.ownerPrincipalType === undefined ? '' : value.ownerPrincipalType)
+  w.compactString(value.ownerPrincipalName === undefined ? '' : value.ownerPrincipalName)
   if (value.renewers === null) throw nullNotAllowed('CreateDelegationToken', version, 'CreateDelegationTokenRequest', 'renewers')
   w.compactArrayLength(value.renewers.length)
   for (const element of value.renewers) {

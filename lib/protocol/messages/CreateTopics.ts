@@ -268,7 +268,7 @@ function encodeCreateTopicsRequestV1toV4(w: Writer, value: CreateTopicsRequest, 
     encodeCreateTopicsRequestCreatableTopicV0toV4(w, element, version)
   }
   w.int32(value.timeoutMs)
-  w.bool((value.validateOnly === undefined ? false : value.validateOnly))
+  w.bool(value.validateOnly === undefined ? false : value.validateOnly)
 }
 
 function encodeCreateTopicsRequestV5toV7(w: Writer, value: CreateTopicsRequest, version: number): void {
@@ -278,7 +278,7 @@ function encodeCreateTopicsRequestV5toV7(w: Writer, value: CreateTopicsRequest, 
     encodeCreateTopicsRequestCreatableTopicV5toV7(w, element, version)
   }
   w.int32(value.timeoutMs)
-  w.bool((value.validateOnly === undefined ? false : value.validateOnly))
+  w.bool(value.validateOnly === undefined ? false : value.validateOnly)
   w.uvarint(0)
 }
 
@@ -368,16 +368,16 @@ function encodeCreateTopicsResponseCreatableTopicResultV1toV4(w: Writer, value: 
   if (value.name === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsResponseCreatableTopicResult', 'name')
   w.string(value.name)
   w.int16(value.errorCode)
-  w.string((value.errorMessage === undefined ? '' : value.errorMessage))
+  w.string(value.errorMessage === undefined ? '' : value.errorMessage)
 }
 
 function encodeCreateTopicsResponseCreatableTopicResultV5toV6(w: Writer, value: CreateTopicsResponseCreatableTopicResult, version: number): void {
   if (value.name === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsResponseCreatableTopicResult', 'name')
   w.compactString(value.name)
   w.int16(value.errorCode)
-  w.compactString((value.errorMessage === undefined ? '' : value.errorMessage))
-  w.int32((value.numPartitions === undefined ? -1 : value.numPartitions))
-  w.int16((value.replicationFactor === undefined ? -1 : value.replicationFactor))
+  w.compactString(value.errorMessage === undefined ? '' : value.errorMessage)
+  w.int32(value.numPartitions === undefined ? -1 : value.numPartitions)
+  w.int16(value.replicationFactor === undefined ? -1 : value.replicationFactor)
   {
     const given = (value.configs === undefined ? [] : value.configs)
     if (given === null) {
@@ -405,11 +405,11 @@ function encodeCreateTopicsResponseCreatableTopicResultV5toV6(w: Writer, value: 
 function encodeCreateTopicsResponseCreatableTopicResultV7(w: Writer, value: CreateTopicsResponseCreatableTopicResult, version: number): void {
   if (value.name === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsResponseCreatableTopicResult', 'name')
   w.compactString(value.name)
-  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  w.uuid(value.topicId === undefined ? ZERO_UUID : value.topicId)
   w.int16(value.errorCode)
-  w.compactString((value.errorMessage === undefined ? '' : value.errorMessage))
-  w.int32((value.numPartitions === undefined ? -1 : value.numPartitions))
-  w.int16((value.replicationFactor === undefined ? -1 : value.replicationFactor))
+  w.compactString(value.errorMessage === undefined ? '' : value.errorMessage)
+  w.int32(value.numPartitions === undefined ? -1 : value.numPartitions)
+  w.int16(value.replicationFactor === undefined ? -1 : value.replicationFactor)
   {
     const given = (value.configs === undefined ? [] : value.configs)
     if (given === null) {
@@ -561,7 +561,7 @@ function encodeCreateTopicsResponseV1(w: Writer, value: CreateTopicsResponse, ve
 }
 
 function encodeCreateTopicsResponseV2toV4(w: Writer, value: CreateTopicsResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.topics === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -570,7 +570,7 @@ function encodeCreateTopicsResponseV2toV4(w: Writer, value: CreateTopicsResponse
 }
 
 function encodeCreateTopicsResponseV5toV6(w: Writer, value: CreateTopicsResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.topics === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -580,7 +580,7 @@ function encodeCreateTopicsResponseV5toV6(w: Writer, value: CreateTopicsResponse
 }
 
 function encodeCreateTopicsResponseV7(w: Writer, value: CreateTopicsResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.topics === null) throw nullNotAllowed('CreateTopics', version, 'CreateTopicsResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {

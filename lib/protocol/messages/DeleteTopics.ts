@@ -167,15 +167,15 @@ function encodeDeleteTopicsResponseDeletableTopicResultV5(w: Writer, value: Dele
   if (value.name === null) throw nullNotAllowed('DeleteTopics', version, 'DeleteTopicsResponseDeletableTopicResult', 'name')
   w.compactString(value.name)
   w.int16(value.errorCode)
-  w.compactString((value.errorMessage === undefined ? null : value.errorMessage))
+  w.compactString(value.errorMessage === undefined ? null : value.errorMessage)
   w.uvarint(0)
 }
 
 function encodeDeleteTopicsResponseDeletableTopicResultV6(w: Writer, value: DeleteTopicsResponseDeletableTopicResult, version: number): void {
   w.compactString(value.name)
-  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  w.uuid(value.topicId === undefined ? ZERO_UUID : value.topicId)
   w.int16(value.errorCode)
-  w.compactString((value.errorMessage === undefined ? null : value.errorMessage))
+  w.compactString(value.errorMessage === undefined ? null : value.errorMessage)
   w.uvarint(0)
 }
 
@@ -252,7 +252,7 @@ function encodeDeleteTopicsResponseV0(w: Writer, value: DeleteTopicsResponse, ve
 }
 
 function encodeDeleteTopicsResponseV1toV3(w: Writer, value: DeleteTopicsResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.responses === null) throw nullNotAllowed('DeleteTopics', version, 'DeleteTopicsResponse', 'responses')
   w.arrayLength(value.responses.length)
   for (const element of value.responses) {
@@ -261,7 +261,7 @@ function encodeDeleteTopicsResponseV1toV3(w: Writer, value: DeleteTopicsResponse
 }
 
 function encodeDeleteTopicsResponseV4(w: Writer, value: DeleteTopicsResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.responses === null) throw nullNotAllowed('DeleteTopics', version, 'DeleteTopicsResponse', 'responses')
   w.compactArrayLength(value.responses.length)
   for (const element of value.responses) {
@@ -271,7 +271,7 @@ function encodeDeleteTopicsResponseV4(w: Writer, value: DeleteTopicsResponse, ve
 }
 
 function encodeDeleteTopicsResponseV5(w: Writer, value: DeleteTopicsResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.responses === null) throw nullNotAllowed('DeleteTopics', version, 'DeleteTopicsResponse', 'responses')
   w.compactArrayLength(value.responses.length)
   for (const element of value.responses) {
@@ -281,7 +281,7 @@ function encodeDeleteTopicsResponseV5(w: Writer, value: DeleteTopicsResponse, ve
 }
 
 function encodeDeleteTopicsResponseV6(w: Writer, value: DeleteTopicsResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.responses === null) throw nullNotAllowed('DeleteTopics', version, 'DeleteTopicsResponse', 'responses')
   w.compactArrayLength(value.responses.length)
   for (const element of value.responses) {

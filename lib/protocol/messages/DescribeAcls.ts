@@ -72,7 +72,7 @@ function encodeDescribeAclsRequestV0(w: Writer, value: DescribeAclsRequest, vers
 function encodeDescribeAclsRequestV1(w: Writer, value: DescribeAclsRequest, version: number): void {
   w.int8(value.resourceTypeFilter)
   w.string(value.resourceNameFilter)
-  w.int8((value.patternTypeFilter === undefined ? 3 : value.patternTypeFilter))
+  w.int8(value.patternTypeFilter === undefined ? 3 : value.patternTypeFilter)
   w.string(value.principalFilter)
   w.string(value.hostFilter)
   w.int8(value.operation)
@@ -82,7 +82,7 @@ function encodeDescribeAclsRequestV1(w: Writer, value: DescribeAclsRequest, vers
 function encodeDescribeAclsRequestV2toV3(w: Writer, value: DescribeAclsRequest, version: number): void {
   w.int8(value.resourceTypeFilter)
   w.compactString(value.resourceNameFilter)
-  w.int8((value.patternTypeFilter === undefined ? 3 : value.patternTypeFilter))
+  w.int8(value.patternTypeFilter === undefined ? 3 : value.patternTypeFilter)
   w.compactString(value.principalFilter)
   w.compactString(value.hostFilter)
   w.int8(value.operation)
@@ -232,7 +232,7 @@ function encodeDescribeAclsResponseDescribeAclsResourceV1(w: Writer, value: Desc
   w.int8(value.resourceType)
   if (value.resourceName === null) throw nullNotAllowed('DescribeAcls', version, 'DescribeAclsResponseDescribeAclsResource', 'resourceName')
   w.string(value.resourceName)
-  w.int8((value.patternType === undefined ? 3 : value.patternType))
+  w.int8(value.patternType === undefined ? 3 : value.patternType)
   if (value.acls === null) throw nullNotAllowed('DescribeAcls', version, 'DescribeAclsResponseDescribeAclsResource', 'acls')
   w.arrayLength(value.acls.length)
   for (const element of value.acls) {
@@ -244,7 +244,7 @@ function encodeDescribeAclsResponseDescribeAclsResourceV2toV3(w: Writer, value: 
   w.int8(value.resourceType)
   if (value.resourceName === null) throw nullNotAllowed('DescribeAcls', version, 'DescribeAclsResponseDescribeAclsResource', 'resourceName')
   w.compactString(value.resourceName)
-  w.int8((value.patternType === undefined ? 3 : value.patternType))
+  w.int8(value.patternType === undefined ? 3 : value.patternType)
   if (value.acls === null) throw nullNotAllowed('DescribeAcls', version, 'DescribeAclsResponseDescribeAclsResource', 'acls')
   w.compactArrayLength(value.acls.length)
   for (const element of value.acls) {

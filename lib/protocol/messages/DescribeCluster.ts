@@ -53,7 +53,7 @@ function encodeDescribeClusterRequestV0(w: Writer, value: DescribeClusterRequest
 
 function encodeDescribeClusterRequestV1(w: Writer, value: DescribeClusterRequest, version: number): void {
   w.bool(value.includeClusterAuthorizedOperations)
-  w.int8((value.endpointType === undefined ? 1 : value.endpointType))
+  w.int8(value.endpointType === undefined ? 1 : value.endpointType)
   w.uvarint(0)
 }
 
@@ -136,7 +136,7 @@ function encodeDescribeClusterResponseV1(w: Writer, value: DescribeClusterRespon
   w.int32(value.throttleTimeMs)
   w.int16(value.errorCode)
   w.compactString(value.errorMessage)
-  w.int8((value.endpointType === undefined ? 1 : value.endpointType))
+  w.int8(value.endpointType === undefined ? 1 : value.endpointType)
   if (value.clusterId === null) throw nullNotAllowed('DescribeCluster', version, 'DescribeClusterResponse', 'clusterId')
   w.compactString(value.clusterId)
   w.int32(value.controllerId)

@@ -158,7 +158,7 @@ function encodeDescribeConfigsRequestV1toV2(w: Writer, value: DescribeConfigsReq
   for (const element of value.resources) {
     encodeDescribeConfigsRequestDescribeConfigsResourceV0toV3(w, element, version)
   }
-  w.bool((value.includeSynonyms === undefined ? false : value.includeSynonyms))
+  w.bool(value.includeSynonyms === undefined ? false : value.includeSynonyms)
   if (value.includeDocumentation !== undefined && !(value.includeDocumentation === false)) {
     throw fieldNotInVersion('DescribeConfigs', version, 'DescribeConfigsRequest', 'includeDocumentation', '3+')
   }
@@ -170,8 +170,8 @@ function encodeDescribeConfigsRequestV3(w: Writer, value: DescribeConfigsRequest
   for (const element of value.resources) {
     encodeDescribeConfigsRequestDescribeConfigsResourceV0toV3(w, element, version)
   }
-  w.bool((value.includeSynonyms === undefined ? false : value.includeSynonyms))
-  w.bool((value.includeDocumentation === undefined ? false : value.includeDocumentation))
+  w.bool(value.includeSynonyms === undefined ? false : value.includeSynonyms)
+  w.bool(value.includeDocumentation === undefined ? false : value.includeDocumentation)
 }
 
 function encodeDescribeConfigsRequestV4(w: Writer, value: DescribeConfigsRequest, version: number): void {
@@ -180,8 +180,8 @@ function encodeDescribeConfigsRequestV4(w: Writer, value: DescribeConfigsRequest
   for (const element of value.resources) {
     encodeDescribeConfigsRequestDescribeConfigsResourceV4(w, element, version)
   }
-  w.bool((value.includeSynonyms === undefined ? false : value.includeSynonyms))
-  w.bool((value.includeDocumentation === undefined ? false : value.includeDocumentation))
+  w.bool(value.includeSynonyms === undefined ? false : value.includeSynonyms)
+  w.bool(value.includeDocumentation === undefined ? false : value.includeDocumentation)
   w.uvarint(0)
 }
 
@@ -293,7 +293,7 @@ function encodeDescribeConfigsResponseDescribeConfigsResourceResultV0(w: Writer,
   w.string(value.name)
   w.string(value.value)
   w.bool(value.readOnly)
-  w.bool((value.isDefault === undefined ? false : value.isDefault))
+  w.bool(value.isDefault === undefined ? false : value.isDefault)
   w.bool(value.isSensitive)
 }
 
@@ -305,7 +305,7 @@ function encodeDescribeConfigsResponseDescribeConfigsResourceResultV1toV2(w: Wri
   if (value.isDefault !== undefined && !(value.isDefault === false)) {
     throw fieldNotInVersion('DescribeConfigs', version, 'DescribeConfigsResponseDescribeConfigsResourceResult', 'isDefault', '0')
   }
-  w.int8((value.configSource === undefined ? -1 : value.configSource))
+  w.int8(value.configSource === undefined ? -1 : value.configSource)
   w.bool(value.isSensitive)
   {
     const given = (value.synonyms === undefined ? [] : value.synonyms)
@@ -325,7 +325,7 @@ function encodeDescribeConfigsResponseDescribeConfigsResourceResultV3(w: Writer,
   if (value.isDefault !== undefined && !(value.isDefault === false)) {
     throw fieldNotInVersion('DescribeConfigs', version, 'DescribeConfigsResponseDescribeConfigsResourceResult', 'isDefault', '0')
   }
-  w.int8((value.configSource === undefined ? -1 : value.configSource))
+  w.int8(value.configSource === undefined ? -1 : value.configSource)
   w.bool(value.isSensitive)
   {
     const given = (value.synonyms === undefined ? [] : value.synonyms)
@@ -335,8 +335,8 @@ function encodeDescribeConfigsResponseDescribeConfigsResourceResultV3(w: Writer,
       encodeDescribeConfigsResponseDescribeConfigsSynonymV1toV3(w, element, version)
     }
   }
-  w.int8((value.configType === undefined ? 0 : value.configType))
-  w.string((value.documentation === undefined ? '' : value.documentation))
+  w.int8(value.configType === undefined ? 0 : value.configType)
+  w.string(value.documentation === undefined ? '' : value.documentation)
 }
 
 function encodeDescribeConfigsResponseDescribeConfigsResourceResultV4(w: Writer, value: DescribeConfigsResponseDescribeConfigsResourceResult, version: number): void {
@@ -347,7 +347,7 @@ function encodeDescribeConfigsResponseDescribeConfigsResourceResultV4(w: Writer,
   if (value.isDefault !== undefined && !(value.isDefault === false)) {
     throw fieldNotInVersion('DescribeConfigs', version, 'DescribeConfigsResponseDescribeConfigsResourceResult', 'isDefault', '0')
   }
-  w.int8((value.configSource === undefined ? -1 : value.configSource))
+  w.int8(value.configSource === undefined ? -1 : value.configSource)
   w.bool(value.isSensitive)
   {
     const given = (value.synonyms === undefined ? [] : value.synonyms)
@@ -357,8 +357,8 @@ function encodeDescribeConfigsResponseDescribeConfigsResourceResultV4(w: Writer,
       encodeDescribeConfigsResponseDescribeConfigsSynonymV4(w, element, version)
     }
   }
-  w.int8((value.configType === undefined ? 0 : value.configType))
-  w.compactString((value.documentation === undefined ? '' : value.documentation))
+  w.int8(value.configType === undefined ? 0 : value.configType)
+  w.compactString(value.documentation === undefined ? '' : value.documentation)
   w.uvarint(0)
 }
 

@@ -70,7 +70,7 @@ function encodeDescribeGroupsRequestV3toV4(w: Writer, value: DescribeGroupsReque
   for (const element of value.groups) {
     w.string(element)
   }
-  w.bool((value.includeAuthorizedOperations === undefined ? false : value.includeAuthorizedOperations))
+  w.bool(value.includeAuthorizedOperations === undefined ? false : value.includeAuthorizedOperations)
 }
 
 function encodeDescribeGroupsRequestV5(w: Writer, value: DescribeGroupsRequest, version: number): void {
@@ -79,7 +79,7 @@ function encodeDescribeGroupsRequestV5(w: Writer, value: DescribeGroupsRequest, 
   for (const element of value.groups) {
     w.compactString(element)
   }
-  w.bool((value.includeAuthorizedOperations === undefined ? false : value.includeAuthorizedOperations))
+  w.bool(value.includeAuthorizedOperations === undefined ? false : value.includeAuthorizedOperations)
   w.uvarint(0)
 }
 
@@ -138,7 +138,7 @@ function encodeDescribeGroupsResponseDescribedGroupMemberV0toV3(w: Writer, value
 function encodeDescribeGroupsResponseDescribedGroupMemberV4(w: Writer, value: DescribeGroupsResponseDescribedGroupMember, version: number): void {
   if (value.memberId === null) throw nullNotAllowed('DescribeGroups', version, 'DescribeGroupsResponseDescribedGroupMember', 'memberId')
   w.string(value.memberId)
-  w.string((value.groupInstanceId === undefined ? null : value.groupInstanceId))
+  w.string(value.groupInstanceId === undefined ? null : value.groupInstanceId)
   if (value.clientId === null) throw nullNotAllowed('DescribeGroups', version, 'DescribeGroupsResponseDescribedGroupMember', 'clientId')
   w.string(value.clientId)
   if (value.clientHost === null) throw nullNotAllowed('DescribeGroups', version, 'DescribeGroupsResponseDescribedGroupMember', 'clientHost')
@@ -152,7 +152,7 @@ function encodeDescribeGroupsResponseDescribedGroupMemberV4(w: Writer, value: De
 function encodeDescribeGroupsResponseDescribedGroupMemberV5(w: Writer, value: DescribeGroupsResponseDescribedGroupMember, version: number): void {
   if (value.memberId === null) throw nullNotAllowed('DescribeGroups', version, 'DescribeGroupsResponseDescribedGroupMember', 'memberId')
   w.compactString(value.memberId)
-  w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
+  w.compactString(value.groupInstanceId === undefined ? null : value.groupInstanceId)
   if (value.clientId === null) throw nullNotAllowed('DescribeGroups', version, 'DescribeGroupsResponseDescribedGroupMember', 'clientId')
   w.compactString(value.clientId)
   if (value.clientHost === null) throw nullNotAllowed('DescribeGroups', version, 'DescribeGroupsResponseDescribedGroupMember', 'clientHost')
@@ -262,7 +262,7 @@ function encodeDescribeGroupsResponseDescribedGroupV3(w: Writer, value: Describe
   for (const element of value.members) {
     encodeDescribeGroupsResponseDescribedGroupMemberV0toV3(w, element, version)
   }
-  w.int32((value.authorizedOperations === undefined ? -2147483648 : value.authorizedOperations))
+  w.int32(value.authorizedOperations === undefined ? -2147483648 : value.authorizedOperations)
 }
 
 function encodeDescribeGroupsResponseDescribedGroupV4(w: Writer, value: DescribeGroupsResponseDescribedGroup, version: number): void {
@@ -280,7 +280,7 @@ function encodeDescribeGroupsResponseDescribedGroupV4(w: Writer, value: Describe
   for (const element of value.members) {
     encodeDescribeGroupsResponseDescribedGroupMemberV4(w, element, version)
   }
-  w.int32((value.authorizedOperations === undefined ? -2147483648 : value.authorizedOperations))
+  w.int32(value.authorizedOperations === undefined ? -2147483648 : value.authorizedOperations)
 }
 
 function encodeDescribeGroupsResponseDescribedGroupV5(w: Writer, value: DescribeGroupsResponseDescribedGroup, version: number): void {
@@ -298,7 +298,7 @@ function encodeDescribeGroupsResponseDescribedGroupV5(w: Writer, value: Describe
   for (const element of value.members) {
     encodeDescribeGroupsResponseDescribedGroupMemberV5(w, element, version)
   }
-  w.int32((value.authorizedOperations === undefined ? -2147483648 : value.authorizedOperations))
+  w.int32(value.authorizedOperations === undefined ? -2147483648 : value.authorizedOperations)
   w.uvarint(0)
 }
 
@@ -403,7 +403,7 @@ function encodeDescribeGroupsResponseV0(w: Writer, value: DescribeGroupsResponse
 }
 
 function encodeDescribeGroupsResponseV1toV2(w: Writer, value: DescribeGroupsResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.groups === null) throw nullNotAllowed('DescribeGroups', version, 'DescribeGroupsResponse', 'groups')
   w.arrayLength(value.groups.length)
   for (const element of value.groups) {
@@ -412,7 +412,7 @@ function encodeDescribeGroupsResponseV1toV2(w: Writer, value: DescribeGroupsResp
 }
 
 function encodeDescribeGroupsResponseV3(w: Writer, value: DescribeGroupsResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.groups === null) throw nullNotAllowed('DescribeGroups', version, 'DescribeGroupsResponse', 'groups')
   w.arrayLength(value.groups.length)
   for (const element of value.groups) {
@@ -421,7 +421,7 @@ function encodeDescribeGroupsResponseV3(w: Writer, value: DescribeGroupsResponse
 }
 
 function encodeDescribeGroupsResponseV4(w: Writer, value: DescribeGroupsResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.groups === null) throw nullNotAllowed('DescribeGroups', version, 'DescribeGroupsResponse', 'groups')
   w.arrayLength(value.groups.length)
   for (const element of value.groups) {
@@ -430,7 +430,7 @@ function encodeDescribeGroupsResponseV4(w: Writer, value: DescribeGroupsResponse
 }
 
 function encodeDescribeGroupsResponseV5(w: Writer, value: DescribeGroupsResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.groups === null) throw nullNotAllowed('DescribeGroups', version, 'DescribeGroupsResponse', 'groups')
   w.compactArrayLength(value.groups.length)
   for (const element of value.groups) {

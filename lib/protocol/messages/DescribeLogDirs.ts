@@ -289,8 +289,8 @@ function encodeDescribeLogDirsResponseDescribeLogDirsResultV4(w: Writer, value: 
   for (const element of value.topics) {
     encodeDescribeLogDirsResponseDescribeLogDirsTopicV2toV4(w, element, version)
   }
-  w.int64((value.totalBytes === undefined ? -1n : value.totalBytes))
-  w.int64((value.usableBytes === undefined ? -1n : value.usableBytes))
+  w.int64(value.totalBytes === undefined ? -1n : value.totalBytes)
+  w.int64(value.usableBytes === undefined ? -1n : value.usableBytes)
   w.uvarint(0)
 }
 
@@ -368,7 +368,7 @@ function encodeDescribeLogDirsResponseV2(w: Writer, value: DescribeLogDirsRespon
 
 function encodeDescribeLogDirsResponseV3(w: Writer, value: DescribeLogDirsResponse, version: number): void {
   w.int32(value.throttleTimeMs)
-  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
+  w.int16(value.errorCode === undefined ? 0 : value.errorCode)
   if (value.results === null) throw nullNotAllowed('DescribeLogDirs', version, 'DescribeLogDirsResponse', 'results')
   w.compactArrayLength(value.results.length)
   for (const element of value.results) {
@@ -379,7 +379,7 @@ function encodeDescribeLogDirsResponseV3(w: Writer, value: DescribeLogDirsRespon
 
 function encodeDescribeLogDirsResponseV4(w: Writer, value: DescribeLogDirsResponse, version: number): void {
   w.int32(value.throttleTimeMs)
-  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
+  w.int16(value.errorCode === undefined ? 0 : value.errorCode)
   if (value.results === null) throw nullNotAllowed('DescribeLogDirs', version, 'DescribeLogDirsResponse', 'results')
   w.compactArrayLength(value.results.length)
   for (const element of value.results) {

@@ -177,17 +177,17 @@ function encodeDescribeQuorumResponseReplicaStateV1(w: Writer, value: DescribeQu
     throw fieldNotInVersion('DescribeQuorum', version, 'DescribeQuorumResponseReplicaState', 'replicaDirectoryId', '2+')
   }
   w.int64(value.logEndOffset)
-  w.int64((value.lastFetchTimestamp === undefined ? -1n : value.lastFetchTimestamp))
-  w.int64((value.lastCaughtUpTimestamp === undefined ? -1n : value.lastCaughtUpTimestamp))
+  w.int64(value.lastFetchTimestamp === undefined ? -1n : value.lastFetchTimestamp)
+  w.int64(value.lastCaughtUpTimestamp === undefined ? -1n : value.lastCaughtUpTimestamp)
   w.uvarint(0)
 }
 
 function encodeDescribeQuorumResponseReplicaStateV2(w: Writer, value: DescribeQuorumResponseReplicaState, version: number): void {
   w.int32(value.replicaId)
-  w.uuid((value.replicaDirectoryId === undefined ? ZERO_UUID : value.replicaDirectoryId))
+  w.uuid(value.replicaDirectoryId === undefined ? ZERO_UUID : value.replicaDirectoryId)
   w.int64(value.logEndOffset)
-  w.int64((value.lastFetchTimestamp === undefined ? -1n : value.lastFetchTimestamp))
-  w.int64((value.lastCaughtUpTimestamp === undefined ? -1n : value.lastCaughtUpTimestamp))
+  w.int64(value.lastFetchTimestamp === undefined ? -1n : value.lastFetchTimestamp)
+  w.int64(value.lastCaughtUpTimestamp === undefined ? -1n : value.lastCaughtUpTimestamp)
   w.uvarint(0)
 }
 
@@ -287,7 +287,7 @@ function encodeDescribeQuorumResponsePartitionDataV1(w: Writer, value: DescribeQ
 function encodeDescribeQuorumResponsePartitionDataV2(w: Writer, value: DescribeQuorumResponsePartitionData, version: number): void {
   w.int32(value.partitionIndex)
   w.int16(value.errorCode)
-  w.compactString((value.errorMessage === undefined ? '' : value.errorMessage))
+  w.compactString(value.errorMessage === undefined ? '' : value.errorMessage)
   w.int32(value.leaderId)
   w.int32(value.leaderEpoch)
   w.int64(value.highWatermark)
@@ -538,7 +538,7 @@ function encodeDescribeQuorumResponseV1(w: Writer, value: DescribeQuorumResponse
 
 function encodeDescribeQuorumResponseV2(w: Writer, value: DescribeQuorumResponse, version: number): void {
   w.int16(value.errorCode)
-  w.compactString((value.errorMessage === undefined ? '' : value.errorMessage))
+  w.compactString(value.errorMessage === undefined ? '' : value.errorMessage)
   if (value.topics === null) throw nullNotAllowed('DescribeQuorum', version, 'DescribeQuorumResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {

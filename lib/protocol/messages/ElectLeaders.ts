@@ -114,7 +114,7 @@ function encodeElectLeadersRequestV0(w: Writer, value: ElectLeadersRequest, vers
 }
 
 function encodeElectLeadersRequestV1(w: Writer, value: ElectLeadersRequest, version: number): void {
-  w.int8((value.electionType === undefined ? 0 : value.electionType))
+  w.int8(value.electionType === undefined ? 0 : value.electionType)
   if (value.topicPartitions === null) {
     w.arrayLength(null)
   } else {
@@ -127,7 +127,7 @@ function encodeElectLeadersRequestV1(w: Writer, value: ElectLeadersRequest, vers
 }
 
 function encodeElectLeadersRequestV2(w: Writer, value: ElectLeadersRequest, version: number): void {
-  w.int8((value.electionType === undefined ? 0 : value.electionType))
+  w.int8(value.electionType === undefined ? 0 : value.electionType)
   if (value.topicPartitions === null) {
     w.compactArrayLength(null)
   } else {
@@ -293,7 +293,7 @@ function encodeElectLeadersResponseV0(w: Writer, value: ElectLeadersResponse, ve
 
 function encodeElectLeadersResponseV1(w: Writer, value: ElectLeadersResponse, version: number): void {
   w.int32(value.throttleTimeMs)
-  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
+  w.int16(value.errorCode === undefined ? 0 : value.errorCode)
   if (value.replicaElectionResults === null) throw nullNotAllowed('ElectLeaders', version, 'ElectLeadersResponse', 'replicaElectionResults')
   w.arrayLength(value.replicaElectionResults.length)
   for (const element of value.replicaElectionResults) {
@@ -303,7 +303,7 @@ function encodeElectLeadersResponseV1(w: Writer, value: ElectLeadersResponse, ve
 
 function encodeElectLeadersResponseV2(w: Writer, value: ElectLeadersResponse, version: number): void {
   w.int32(value.throttleTimeMs)
-  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
+  w.int16(value.errorCode === undefined ? 0 : value.errorCode)
   if (value.replicaElectionResults === null) throw nullNotAllowed('ElectLeaders', version, 'ElectLeadersResponse', 'replicaElectionResults')
   w.compactArrayLength(value.replicaElectionResults.length)
   for (const element of value.replicaElectionResults) {

@@ -94,8 +94,8 @@ function encodeEndTxnResponseV3toV4(w: Writer, value: EndTxnResponse, version: n
 function encodeEndTxnResponseV5(w: Writer, value: EndTxnResponse, version: number): void {
   w.int32(value.throttleTimeMs)
   w.int16(value.errorCode)
-  w.int64((value.producerId === undefined ? -1n : value.producerId))
-  w.int16((value.producerEpoch === undefined ? -1 : value.producerEpoch))
+  w.int64(value.producerId === undefined ? -1n : value.producerId)
+  w.int16(value.producerEpoch === undefined ? -1 : value.producerEpoch)
   w.uvarint(0)
 }
 

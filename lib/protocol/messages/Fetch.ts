@@ -191,37 +191,37 @@ function encodeFetchRequestFetchPartitionV5toV8(w: Writer, value: FetchRequestFe
   if (value.lastFetchedEpoch !== undefined && !(value.lastFetchedEpoch === -1)) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequestFetchPartition', 'lastFetchedEpoch', '12+')
   }
-  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
+  w.int64(value.logStartOffset === undefined ? -1n : value.logStartOffset)
   w.int32(value.partitionMaxBytes)
 }
 
 function encodeFetchRequestFetchPartitionV9toV11(w: Writer, value: FetchRequestFetchPartition, version: number): void {
   w.int32(value.partition)
-  w.int32((value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch))
+  w.int32(value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch)
   w.int64(value.fetchOffset)
   if (value.lastFetchedEpoch !== undefined && !(value.lastFetchedEpoch === -1)) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequestFetchPartition', 'lastFetchedEpoch', '12+')
   }
-  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
+  w.int64(value.logStartOffset === undefined ? -1n : value.logStartOffset)
   w.int32(value.partitionMaxBytes)
 }
 
 function encodeFetchRequestFetchPartitionV12toV16(w: Writer, value: FetchRequestFetchPartition, version: number): void {
   w.int32(value.partition)
-  w.int32((value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch))
+  w.int32(value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch)
   w.int64(value.fetchOffset)
-  w.int32((value.lastFetchedEpoch === undefined ? -1 : value.lastFetchedEpoch))
-  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
+  w.int32(value.lastFetchedEpoch === undefined ? -1 : value.lastFetchedEpoch)
+  w.int64(value.logStartOffset === undefined ? -1n : value.logStartOffset)
   w.int32(value.partitionMaxBytes)
   w.uvarint(0)
 }
 
 function encodeFetchRequestFetchPartitionV17(w: Writer, value: FetchRequestFetchPartition, version: number): void {
   w.int32(value.partition)
-  w.int32((value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch))
+  w.int32(value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch)
   w.int64(value.fetchOffset)
-  w.int32((value.lastFetchedEpoch === undefined ? -1 : value.lastFetchedEpoch))
-  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
+  w.int32(value.lastFetchedEpoch === undefined ? -1 : value.lastFetchedEpoch)
+  w.int64(value.logStartOffset === undefined ? -1n : value.logStartOffset)
   w.int32(value.partitionMaxBytes)
   let taggedCount = 0
   const tagged0 = value.replicaDirectoryId
@@ -404,7 +404,7 @@ function encodeFetchRequestFetchTopicV12(w: Writer, value: FetchRequestFetchTopi
 }
 
 function encodeFetchRequestFetchTopicV13toV16(w: Writer, value: FetchRequestFetchTopic, version: number): void {
-  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  w.uuid(value.topicId === undefined ? ZERO_UUID : value.topicId)
   if (value.partitions === null) throw nullNotAllowed('Fetch', version, 'FetchRequestFetchTopic', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
@@ -414,7 +414,7 @@ function encodeFetchRequestFetchTopicV13toV16(w: Writer, value: FetchRequestFetc
 }
 
 function encodeFetchRequestFetchTopicV17(w: Writer, value: FetchRequestFetchTopic, version: number): void {
-  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  w.uuid(value.topicId === undefined ? ZERO_UUID : value.topicId)
   if (value.partitions === null) throw nullNotAllowed('Fetch', version, 'FetchRequestFetchTopic', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
@@ -535,7 +535,7 @@ function encodeFetchRequestForgottenTopicV12(w: Writer, value: FetchRequestForgo
 }
 
 function encodeFetchRequestForgottenTopicV13toV17(w: Writer, value: FetchRequestForgottenTopic, version: number): void {
-  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  w.uuid(value.topicId === undefined ? ZERO_UUID : value.topicId)
   if (value.partitions === null) throw nullNotAllowed('Fetch', version, 'FetchRequestForgottenTopic', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
@@ -609,7 +609,7 @@ function decodeFetchRequestReplicaStateV15toV17(r: Reader): FetchRequestReplicaS
 }
 
 function encodeFetchRequestV0toV2(w: Writer, value: FetchRequest, version: number): void {
-  w.int32((value.replicaId === undefined ? -1 : value.replicaId))
+  w.int32(value.replicaId === undefined ? -1 : value.replicaId)
   if (value.replicaState !== undefined && !(isDeepEqual(value.replicaState, defaultFetchRequestReplicaState()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequest', 'replicaState', '15+')
   }
@@ -626,13 +626,13 @@ function encodeFetchRequestV0toV2(w: Writer, value: FetchRequest, version: numbe
 }
 
 function encodeFetchRequestV3(w: Writer, value: FetchRequest, version: number): void {
-  w.int32((value.replicaId === undefined ? -1 : value.replicaId))
+  w.int32(value.replicaId === undefined ? -1 : value.replicaId)
   if (value.replicaState !== undefined && !(isDeepEqual(value.replicaState, defaultFetchRequestReplicaState()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequest', 'replicaState', '15+')
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
-  w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
+  w.int32(value.maxBytes === undefined ? 2147483647 : value.maxBytes)
   if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -644,14 +644,14 @@ function encodeFetchRequestV3(w: Writer, value: FetchRequest, version: number): 
 }
 
 function encodeFetchRequestV4(w: Writer, value: FetchRequest, version: number): void {
-  w.int32((value.replicaId === undefined ? -1 : value.replicaId))
+  w.int32(value.replicaId === undefined ? -1 : value.replicaId)
   if (value.replicaState !== undefined && !(isDeepEqual(value.replicaState, defaultFetchRequestReplicaState()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequest', 'replicaState', '15+')
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
-  w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
-  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
+  w.int32(value.maxBytes === undefined ? 2147483647 : value.maxBytes)
+  w.int8(value.isolationLevel === undefined ? 0 : value.isolationLevel)
   if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -663,14 +663,14 @@ function encodeFetchRequestV4(w: Writer, value: FetchRequest, version: number): 
 }
 
 function encodeFetchRequestV5toV6(w: Writer, value: FetchRequest, version: number): void {
-  w.int32((value.replicaId === undefined ? -1 : value.replicaId))
+  w.int32(value.replicaId === undefined ? -1 : value.replicaId)
   if (value.replicaState !== undefined && !(isDeepEqual(value.replicaState, defaultFetchRequestReplicaState()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequest', 'replicaState', '15+')
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
-  w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
-  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
+  w.int32(value.maxBytes === undefined ? 2147483647 : value.maxBytes)
+  w.int8(value.isolationLevel === undefined ? 0 : value.isolationLevel)
   if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -682,16 +682,16 @@ function encodeFetchRequestV5toV6(w: Writer, value: FetchRequest, version: numbe
 }
 
 function encodeFetchRequestV7toV8(w: Writer, value: FetchRequest, version: number): void {
-  w.int32((value.replicaId === undefined ? -1 : value.replicaId))
+  w.int32(value.replicaId === undefined ? -1 : value.replicaId)
   if (value.replicaState !== undefined && !(isDeepEqual(value.replicaState, defaultFetchRequestReplicaState()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequest', 'replicaState', '15+')
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
-  w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
-  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
-  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
-  w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
+  w.int32(value.maxBytes === undefined ? 2147483647 : value.maxBytes)
+  w.int8(value.isolationLevel === undefined ? 0 : value.isolationLevel)
+  w.int32(value.sessionId === undefined ? 0 : value.sessionId)
+  w.int32(value.sessionEpoch === undefined ? -1 : value.sessionEpoch)
   if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -708,16 +708,16 @@ function encodeFetchRequestV7toV8(w: Writer, value: FetchRequest, version: numbe
 }
 
 function encodeFetchRequestV9toV10(w: Writer, value: FetchRequest, version: number): void {
-  w.int32((value.replicaId === undefined ? -1 : value.replicaId))
+  w.int32(value.replicaId === undefined ? -1 : value.replicaId)
   if (value.replicaState !== undefined && !(isDeepEqual(value.replicaState, defaultFetchRequestReplicaState()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequest', 'replicaState', '15+')
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
-  w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
-  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
-  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
-  w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
+  w.int32(value.maxBytes === undefined ? 2147483647 : value.maxBytes)
+  w.int8(value.isolationLevel === undefined ? 0 : value.isolationLevel)
+  w.int32(value.sessionId === undefined ? 0 : value.sessionId)
+  w.int32(value.sessionEpoch === undefined ? -1 : value.sessionEpoch)
   if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -734,16 +734,16 @@ function encodeFetchRequestV9toV10(w: Writer, value: FetchRequest, version: numb
 }
 
 function encodeFetchRequestV11(w: Writer, value: FetchRequest, version: number): void {
-  w.int32((value.replicaId === undefined ? -1 : value.replicaId))
+  w.int32(value.replicaId === undefined ? -1 : value.replicaId)
   if (value.replicaState !== undefined && !(isDeepEqual(value.replicaState, defaultFetchRequestReplicaState()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequest', 'replicaState', '15+')
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
-  w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
-  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
-  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
-  w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
+  w.int32(value.maxBytes === undefined ? 2147483647 : value.maxBytes)
+  w.int8(value.isolationLevel === undefined ? 0 : value.isolationLevel)
+  w.int32(value.sessionId === undefined ? 0 : value.sessionId)
+  w.int32(value.sessionEpoch === undefined ? -1 : value.sessionEpoch)
   if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -765,16 +765,16 @@ function encodeFetchRequestV11(w: Writer, value: FetchRequest, version: number):
 }
 
 function encodeFetchRequestV12(w: Writer, value: FetchRequest, version: number): void {
-  w.int32((value.replicaId === undefined ? -1 : value.replicaId))
+  w.int32(value.replicaId === undefined ? -1 : value.replicaId)
   if (value.replicaState !== undefined && !(isDeepEqual(value.replicaState, defaultFetchRequestReplicaState()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequest', 'replicaState', '15+')
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
-  w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
-  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
-  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
-  w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
+  w.int32(value.maxBytes === undefined ? 2147483647 : value.maxBytes)
+  w.int8(value.isolationLevel === undefined ? 0 : value.isolationLevel)
+  w.int32(value.sessionId === undefined ? 0 : value.sessionId)
+  w.int32(value.sessionEpoch === undefined ? -1 : value.sessionEpoch)
   if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -807,16 +807,16 @@ function encodeFetchRequestV12(w: Writer, value: FetchRequest, version: number):
 }
 
 function encodeFetchRequestV13toV14(w: Writer, value: FetchRequest, version: number): void {
-  w.int32((value.replicaId === undefined ? -1 : value.replicaId))
+  w.int32(value.replicaId === undefined ? -1 : value.replicaId)
   if (value.replicaState !== undefined && !(isDeepEqual(value.replicaState, defaultFetchRequestReplicaState()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchRequest', 'replicaState', '15+')
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
-  w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
-  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
-  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
-  w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
+  w.int32(value.maxBytes === undefined ? 2147483647 : value.maxBytes)
+  w.int8(value.isolationLevel === undefined ? 0 : value.isolationLevel)
+  w.int32(value.sessionId === undefined ? 0 : value.sessionId)
+  w.int32(value.sessionEpoch === undefined ? -1 : value.sessionEpoch)
   if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -854,10 +854,10 @@ function encodeFetchRequestV15toV16(w: Writer, value: FetchRequest, version: num
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
-  w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
-  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
-  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
-  w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
+  w.int32(value.maxBytes === undefined ? 2147483647 : value.maxBytes)
+  w.int8(value.isolationLevel === undefined ? 0 : value.isolationLevel)
+  w.int32(value.sessionId === undefined ? 0 : value.sessionId)
+  w.int32(value.sessionEpoch === undefined ? -1 : value.sessionEpoch)
   if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -904,10 +904,10 @@ function encodeFetchRequestV17(w: Writer, value: FetchRequest, version: number):
   }
   w.int32(value.maxWaitMs)
   w.int32(value.minBytes)
-  w.int32((value.maxBytes === undefined ? 2147483647 : value.maxBytes))
-  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
-  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
-  w.int32((value.sessionEpoch === undefined ? -1 : value.sessionEpoch))
+  w.int32(value.maxBytes === undefined ? 2147483647 : value.maxBytes)
+  w.int8(value.isolationLevel === undefined ? 0 : value.isolationLevel)
+  w.int32(value.sessionId === undefined ? 0 : value.sessionId)
+  w.int32(value.sessionEpoch === undefined ? -1 : value.sessionEpoch)
   if (value.topics === null) throw nullNotAllowed('Fetch', version, 'FetchRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -1452,7 +1452,7 @@ function encodeFetchResponsePartitionDataV4(w: Writer, value: FetchResponseParti
   w.int32(value.partitionIndex)
   w.int16(value.errorCode)
   w.int64(value.highWatermark)
-  w.int64((value.lastStableOffset === undefined ? -1n : value.lastStableOffset))
+  w.int64(value.lastStableOffset === undefined ? -1n : value.lastStableOffset)
   if (value.divergingEpoch !== undefined && !(isDeepEqual(value.divergingEpoch, defaultFetchResponseEpochEndOffset()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchResponsePartitionData', 'divergingEpoch', '12+')
   }
@@ -1483,8 +1483,8 @@ function encodeFetchResponsePartitionDataV5toV10(w: Writer, value: FetchResponse
   w.int32(value.partitionIndex)
   w.int16(value.errorCode)
   w.int64(value.highWatermark)
-  w.int64((value.lastStableOffset === undefined ? -1n : value.lastStableOffset))
-  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
+  w.int64(value.lastStableOffset === undefined ? -1n : value.lastStableOffset)
+  w.int64(value.logStartOffset === undefined ? -1n : value.logStartOffset)
   if (value.divergingEpoch !== undefined && !(isDeepEqual(value.divergingEpoch, defaultFetchResponseEpochEndOffset()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchResponsePartitionData', 'divergingEpoch', '12+')
   }
@@ -1515,8 +1515,8 @@ function encodeFetchResponsePartitionDataV11(w: Writer, value: FetchResponsePart
   w.int32(value.partitionIndex)
   w.int16(value.errorCode)
   w.int64(value.highWatermark)
-  w.int64((value.lastStableOffset === undefined ? -1n : value.lastStableOffset))
-  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
+  w.int64(value.lastStableOffset === undefined ? -1n : value.lastStableOffset)
+  w.int64(value.logStartOffset === undefined ? -1n : value.logStartOffset)
   if (value.divergingEpoch !== undefined && !(isDeepEqual(value.divergingEpoch, defaultFetchResponseEpochEndOffset()))) {
     throw fieldNotInVersion('Fetch', version, 'FetchResponsePartitionData', 'divergingEpoch', '12+')
   }
@@ -1537,7 +1537,7 @@ function encodeFetchResponsePartitionDataV11(w: Writer, value: FetchResponsePart
       }
     }
   }
-  w.int32((value.preferredReadReplica === undefined ? -1 : value.preferredReadReplica))
+  w.int32(value.preferredReadReplica === undefined ? -1 : value.preferredReadReplica)
   w.bytes(value.records)
 }
 
@@ -1545,8 +1545,8 @@ function encodeFetchResponsePartitionDataV12toV17(w: Writer, value: FetchRespons
   w.int32(value.partitionIndex)
   w.int16(value.errorCode)
   w.int64(value.highWatermark)
-  w.int64((value.lastStableOffset === undefined ? -1n : value.lastStableOffset))
-  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
+  w.int64(value.lastStableOffset === undefined ? -1n : value.lastStableOffset)
+  w.int64(value.logStartOffset === undefined ? -1n : value.logStartOffset)
   {
     const given = (value.abortedTransactions === undefined ? [] : value.abortedTransactions)
     if (given === null) {
@@ -1558,7 +1558,7 @@ function encodeFetchResponsePartitionDataV12toV17(w: Writer, value: FetchRespons
       }
     }
   }
-  w.int32((value.preferredReadReplica === undefined ? -1 : value.preferredReadReplica))
+  w.int32(value.preferredReadReplica === undefined ? -1 : value.preferredReadReplica)
   w.compactBytes(value.records)
   let taggedCount = 0
   const tagged0 = value.divergingEpoch
@@ -1806,7 +1806,7 @@ function encodeFetchResponseFetchableTopicResponseV12(w: Writer, value: FetchRes
 }
 
 function encodeFetchResponseFetchableTopicResponseV13toV17(w: Writer, value: FetchResponseFetchableTopicResponse, version: number): void {
-  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  w.uuid(value.topicId === undefined ? ZERO_UUID : value.topicId)
   if (value.partitions === null) throw nullNotAllowed('Fetch', version, 'FetchResponseFetchableTopicResponse', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
@@ -1940,7 +1940,7 @@ function encodeFetchResponseV0(w: Writer, value: FetchResponse, version: number)
 }
 
 function encodeFetchResponseV1toV3(w: Writer, value: FetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.sessionId !== undefined && !(value.sessionId === 0)) {
     throw fieldNotInVersion('Fetch', version, 'FetchResponse', 'sessionId', '7+')
   }
@@ -1955,7 +1955,7 @@ function encodeFetchResponseV1toV3(w: Writer, value: FetchResponse, version: num
 }
 
 function encodeFetchResponseV4(w: Writer, value: FetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.sessionId !== undefined && !(value.sessionId === 0)) {
     throw fieldNotInVersion('Fetch', version, 'FetchResponse', 'sessionId', '7+')
   }
@@ -1970,7 +1970,7 @@ function encodeFetchResponseV4(w: Writer, value: FetchResponse, version: number)
 }
 
 function encodeFetchResponseV5toV6(w: Writer, value: FetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.sessionId !== undefined && !(value.sessionId === 0)) {
     throw fieldNotInVersion('Fetch', version, 'FetchResponse', 'sessionId', '7+')
   }
@@ -1985,9 +1985,9 @@ function encodeFetchResponseV5toV6(w: Writer, value: FetchResponse, version: num
 }
 
 function encodeFetchResponseV7toV10(w: Writer, value: FetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
-  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
-  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
+  w.int16(value.errorCode === undefined ? 0 : value.errorCode)
+  w.int32(value.sessionId === undefined ? 0 : value.sessionId)
   if (value.responses === null) throw nullNotAllowed('Fetch', version, 'FetchResponse', 'responses')
   w.arrayLength(value.responses.length)
   for (const element of value.responses) {
@@ -1999,9 +1999,9 @@ function encodeFetchResponseV7toV10(w: Writer, value: FetchResponse, version: nu
 }
 
 function encodeFetchResponseV11(w: Writer, value: FetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
-  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
-  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
+  w.int16(value.errorCode === undefined ? 0 : value.errorCode)
+  w.int32(value.sessionId === undefined ? 0 : value.sessionId)
   if (value.responses === null) throw nullNotAllowed('Fetch', version, 'FetchResponse', 'responses')
   w.arrayLength(value.responses.length)
   for (const element of value.responses) {
@@ -2013,9 +2013,9 @@ function encodeFetchResponseV11(w: Writer, value: FetchResponse, version: number
 }
 
 function encodeFetchResponseV12(w: Writer, value: FetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
-  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
-  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
+  w.int16(value.errorCode === undefined ? 0 : value.errorCode)
+  w.int32(value.sessionId === undefined ? 0 : value.sessionId)
   if (value.responses === null) throw nullNotAllowed('Fetch', version, 'FetchResponse', 'responses')
   w.compactArrayLength(value.responses.length)
   for (const element of value.responses) {
@@ -2028,9 +2028,9 @@ function encodeFetchResponseV12(w: Writer, value: FetchResponse, version: number
 }
 
 function encodeFetchResponseV13toV15(w: Writer, value: FetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
-  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
-  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
+  w.int16(value.errorCode === undefined ? 0 : value.errorCode)
+  w.int32(value.sessionId === undefined ? 0 : value.sessionId)
   if (value.responses === null) throw nullNotAllowed('Fetch', version, 'FetchResponse', 'responses')
   w.compactArrayLength(value.responses.length)
   for (const element of value.responses) {
@@ -2043,9 +2043,9 @@ function encodeFetchResponseV13toV15(w: Writer, value: FetchResponse, version: n
 }
 
 function encodeFetchResponseV16toV17(w: Writer, value: FetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
-  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
-  w.int32((value.sessionId === undefined ? 0 : value.sessionId))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
+  w.int16(value.errorCode === undefined ? 0 : value.errorCode)
+  w.int32(value.sessionId === undefined ? 0 : value.sessionId)
   if (value.responses === null) throw nullNotAllowed('Fetch', version, 'FetchResponse', 'responses')
   w.compactArrayLength(value.responses.length)
   for (const element of value.responses) {

@@ -67,7 +67,7 @@ function encodeFindCoordinatorRequestV1toV2(w: Writer, value: FindCoordinatorReq
     if (given === null) throw nullNotAllowed('FindCoordinator', version, 'FindCoordinatorRequest', 'key')
     w.string(given)
   }
-  w.int8((value.keyType === undefined ? 0 : value.keyType))
+  w.int8(value.keyType === undefined ? 0 : value.keyType)
   if (value.coordinatorKeys !== undefined && !(value.coordinatorKeys.length === 0)) {
     throw fieldNotInVersion('FindCoordinator', version, 'FindCoordinatorRequest', 'coordinatorKeys', '4+')
   }
@@ -79,7 +79,7 @@ function encodeFindCoordinatorRequestV3(w: Writer, value: FindCoordinatorRequest
     if (given === null) throw nullNotAllowed('FindCoordinator', version, 'FindCoordinatorRequest', 'key')
     w.compactString(given)
   }
-  w.int8((value.keyType === undefined ? 0 : value.keyType))
+  w.int8(value.keyType === undefined ? 0 : value.keyType)
   if (value.coordinatorKeys !== undefined && !(value.coordinatorKeys.length === 0)) {
     throw fieldNotInVersion('FindCoordinator', version, 'FindCoordinatorRequest', 'coordinatorKeys', '4+')
   }
@@ -90,7 +90,7 @@ function encodeFindCoordinatorRequestV4toV6(w: Writer, value: FindCoordinatorReq
   if (value.key !== undefined && !(value.key === '')) {
     throw fieldNotInVersion('FindCoordinator', version, 'FindCoordinatorRequest', 'key', '0-3')
   }
-  w.int8((value.keyType === undefined ? 0 : value.keyType))
+  w.int8(value.keyType === undefined ? 0 : value.keyType)
   {
     const given = (value.coordinatorKeys === undefined ? [] : value.coordinatorKeys)
     if (given === null) throw nullNotAllowed('FindCoordinator', version, 'FindCoordinatorRequest', 'coordinatorKeys')
@@ -192,46 +192,46 @@ function decodeFindCoordinatorResponseCoordinatorV4toV6(r: Reader): FindCoordina
 }
 
 function encodeFindCoordinatorResponseV0(w: Writer, value: FindCoordinatorResponse, version: number): void {
-  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
-  w.int32((value.nodeId === undefined ? 0 : value.nodeId))
+  w.int16(value.errorCode === undefined ? 0 : value.errorCode)
+  w.int32(value.nodeId === undefined ? 0 : value.nodeId)
   {
     const given = (value.host === undefined ? '' : value.host)
     if (given === null) throw nullNotAllowed('FindCoordinator', version, 'FindCoordinatorResponse', 'host')
     w.string(given)
   }
-  w.int32((value.port === undefined ? 0 : value.port))
+  w.int32(value.port === undefined ? 0 : value.port)
   if (value.coordinators !== undefined && !(value.coordinators.length === 0)) {
     throw fieldNotInVersion('FindCoordinator', version, 'FindCoordinatorResponse', 'coordinators', '4+')
   }
 }
 
 function encodeFindCoordinatorResponseV1toV2(w: Writer, value: FindCoordinatorResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
-  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
-  w.string((value.errorMessage === undefined ? '' : value.errorMessage))
-  w.int32((value.nodeId === undefined ? 0 : value.nodeId))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
+  w.int16(value.errorCode === undefined ? 0 : value.errorCode)
+  w.string(value.errorMessage === undefined ? '' : value.errorMessage)
+  w.int32(value.nodeId === undefined ? 0 : value.nodeId)
   {
     const given = (value.host === undefined ? '' : value.host)
     if (given === null) throw nullNotAllowed('FindCoordinator', version, 'FindCoordinatorResponse', 'host')
     w.string(given)
   }
-  w.int32((value.port === undefined ? 0 : value.port))
+  w.int32(value.port === undefined ? 0 : value.port)
   if (value.coordinators !== undefined && !(value.coordinators.length === 0)) {
     throw fieldNotInVersion('FindCoordinator', version, 'FindCoordinatorResponse', 'coordinators', '4+')
   }
 }
 
 function encodeFindCoordinatorResponseV3(w: Writer, value: FindCoordinatorResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
-  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
-  w.compactString((value.errorMessage === undefined ? '' : value.errorMessage))
-  w.int32((value.nodeId === undefined ? 0 : value.nodeId))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
+  w.int16(value.errorCode === undefined ? 0 : value.errorCode)
+  w.compactString(value.errorMessage === undefined ? '' : value.errorMessage)
+  w.int32(value.nodeId === undefined ? 0 : value.nodeId)
   {
     const given = (value.host === undefined ? '' : value.host)
     if (given === null) throw nullNotAllowed('FindCoordinator', version, 'FindCoordinatorResponse', 'host')
     w.compactString(given)
   }
-  w.int32((value.port === undefined ? 0 : value.port))
+  w.int32(value.port === undefined ? 0 : value.port)
   if (value.coordinators !== undefined && !(value.coordinators.length === 0)) {
     throw fieldNotInVersion('FindCoordinator', version, 'FindCoordinatorResponse', 'coordinators', '4+')
   }
@@ -239,7 +239,7 @@ function encodeFindCoordinatorResponseV3(w: Writer, value: FindCoordinatorRespon
 }
 
 function encodeFindCoordinatorResponseV4toV6(w: Writer, value: FindCoordinatorResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.errorCode !== undefined && !(value.errorCode === 0)) {
     throw fieldNotInVersion('FindCoordinator', version, 'FindCoordinatorResponse', 'errorCode', '0-3')
   }

@@ -40,7 +40,7 @@ function encodeHeartbeatRequestV3(w: Writer, value: HeartbeatRequest, version: n
   w.int32(value.generationId)
   if (value.memberId === null) throw nullNotAllowed('Heartbeat', version, 'HeartbeatRequest', 'memberId')
   w.string(value.memberId)
-  w.string((value.groupInstanceId === undefined ? null : value.groupInstanceId))
+  w.string(value.groupInstanceId === undefined ? null : value.groupInstanceId)
 }
 
 function encodeHeartbeatRequestV4(w: Writer, value: HeartbeatRequest, version: number): void {
@@ -49,7 +49,7 @@ function encodeHeartbeatRequestV4(w: Writer, value: HeartbeatRequest, version: n
   w.int32(value.generationId)
   if (value.memberId === null) throw nullNotAllowed('Heartbeat', version, 'HeartbeatRequest', 'memberId')
   w.compactString(value.memberId)
-  w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
+  w.compactString(value.groupInstanceId === undefined ? null : value.groupInstanceId)
   w.uvarint(0)
 }
 
@@ -109,12 +109,12 @@ function encodeHeartbeatResponseV0(w: Writer, value: HeartbeatResponse, version:
 }
 
 function encodeHeartbeatResponseV1toV3(w: Writer, value: HeartbeatResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   w.int16(value.errorCode)
 }
 
 function encodeHeartbeatResponseV4(w: Writer, value: HeartbeatResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   w.int16(value.errorCode)
   w.uvarint(0)
 }

@@ -53,8 +53,8 @@ function encodeInitProducerIdRequestV2(w: Writer, value: InitProducerIdRequest, 
 function encodeInitProducerIdRequestV3toV5(w: Writer, value: InitProducerIdRequest, version: number): void {
   w.compactString(value.transactionalId)
   w.int32(value.transactionTimeoutMs)
-  w.int64((value.producerId === undefined ? -1n : value.producerId))
-  w.int16((value.producerEpoch === undefined ? -1 : value.producerEpoch))
+  w.int64(value.producerId === undefined ? -1n : value.producerId)
+  w.int16(value.producerEpoch === undefined ? -1 : value.producerEpoch)
   w.uvarint(0)
 }
 

@@ -128,7 +128,7 @@ function encodeJoinGroupRequestV1toV4(w: Writer, value: JoinGroupRequest, versio
   if (value.groupId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'groupId')
   w.string(value.groupId)
   w.int32(value.sessionTimeoutMs)
-  w.int32((value.rebalanceTimeoutMs === undefined ? -1 : value.rebalanceTimeoutMs))
+  w.int32(value.rebalanceTimeoutMs === undefined ? -1 : value.rebalanceTimeoutMs)
   if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'memberId')
   w.string(value.memberId)
   if (value.groupInstanceId !== undefined && !(value.groupInstanceId === null)) {
@@ -147,10 +147,10 @@ function encodeJoinGroupRequestV5(w: Writer, value: JoinGroupRequest, version: n
   if (value.groupId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'groupId')
   w.string(value.groupId)
   w.int32(value.sessionTimeoutMs)
-  w.int32((value.rebalanceTimeoutMs === undefined ? -1 : value.rebalanceTimeoutMs))
+  w.int32(value.rebalanceTimeoutMs === undefined ? -1 : value.rebalanceTimeoutMs)
   if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'memberId')
   w.string(value.memberId)
-  w.string((value.groupInstanceId === undefined ? null : value.groupInstanceId))
+  w.string(value.groupInstanceId === undefined ? null : value.groupInstanceId)
   if (value.protocolType === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'protocolType')
   w.string(value.protocolType)
   if (value.protocols === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'protocols')
@@ -164,10 +164,10 @@ function encodeJoinGroupRequestV6toV7(w: Writer, value: JoinGroupRequest, versio
   if (value.groupId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'groupId')
   w.compactString(value.groupId)
   w.int32(value.sessionTimeoutMs)
-  w.int32((value.rebalanceTimeoutMs === undefined ? -1 : value.rebalanceTimeoutMs))
+  w.int32(value.rebalanceTimeoutMs === undefined ? -1 : value.rebalanceTimeoutMs)
   if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'memberId')
   w.compactString(value.memberId)
-  w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
+  w.compactString(value.groupInstanceId === undefined ? null : value.groupInstanceId)
   if (value.protocolType === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'protocolType')
   w.compactString(value.protocolType)
   if (value.protocols === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'protocols')
@@ -182,10 +182,10 @@ function encodeJoinGroupRequestV8toV9(w: Writer, value: JoinGroupRequest, versio
   if (value.groupId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'groupId')
   w.compactString(value.groupId)
   w.int32(value.sessionTimeoutMs)
-  w.int32((value.rebalanceTimeoutMs === undefined ? -1 : value.rebalanceTimeoutMs))
+  w.int32(value.rebalanceTimeoutMs === undefined ? -1 : value.rebalanceTimeoutMs)
   if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'memberId')
   w.compactString(value.memberId)
-  w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
+  w.compactString(value.groupInstanceId === undefined ? null : value.groupInstanceId)
   if (value.protocolType === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'protocolType')
   w.compactString(value.protocolType)
   if (value.protocols === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupRequest', 'protocols')
@@ -193,7 +193,7 @@ function encodeJoinGroupRequestV8toV9(w: Writer, value: JoinGroupRequest, versio
   for (const element of value.protocols) {
     encodeJoinGroupRequestProtocolV6toV9(w, element, version)
   }
-  w.compactString((value.reason === undefined ? null : value.reason))
+  w.compactString(value.reason === undefined ? null : value.reason)
   w.uvarint(0)
 }
 
@@ -322,7 +322,7 @@ function encodeJoinGroupResponseMemberV0toV4(w: Writer, value: JoinGroupResponse
 function encodeJoinGroupResponseMemberV5(w: Writer, value: JoinGroupResponseMember, version: number): void {
   if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponseMember', 'memberId')
   w.string(value.memberId)
-  w.string((value.groupInstanceId === undefined ? null : value.groupInstanceId))
+  w.string(value.groupInstanceId === undefined ? null : value.groupInstanceId)
   if (value.metadata === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponseMember', 'metadata')
   w.bytes(value.metadata)
 }
@@ -330,7 +330,7 @@ function encodeJoinGroupResponseMemberV5(w: Writer, value: JoinGroupResponseMemb
 function encodeJoinGroupResponseMemberV6toV9(w: Writer, value: JoinGroupResponseMember, version: number): void {
   if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponseMember', 'memberId')
   w.compactString(value.memberId)
-  w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
+  w.compactString(value.groupInstanceId === undefined ? null : value.groupInstanceId)
   if (value.metadata === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponseMember', 'metadata')
   w.compactBytes(value.metadata)
   w.uvarint(0)
@@ -401,7 +401,7 @@ function encodeJoinGroupResponseV0toV1(w: Writer, value: JoinGroupResponse, vers
 }
 
 function encodeJoinGroupResponseV2toV4(w: Writer, value: JoinGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   w.int16(value.errorCode)
   w.int32(value.generationId)
   if (value.protocolName === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'protocolName')
@@ -421,7 +421,7 @@ function encodeJoinGroupResponseV2toV4(w: Writer, value: JoinGroupResponse, vers
 }
 
 function encodeJoinGroupResponseV5(w: Writer, value: JoinGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   w.int16(value.errorCode)
   w.int32(value.generationId)
   if (value.protocolName === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'protocolName')
@@ -441,7 +441,7 @@ function encodeJoinGroupResponseV5(w: Writer, value: JoinGroupResponse, version:
 }
 
 function encodeJoinGroupResponseV6(w: Writer, value: JoinGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   w.int16(value.errorCode)
   w.int32(value.generationId)
   if (value.protocolName === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'protocolName')
@@ -462,10 +462,10 @@ function encodeJoinGroupResponseV6(w: Writer, value: JoinGroupResponse, version:
 }
 
 function encodeJoinGroupResponseV7toV8(w: Writer, value: JoinGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   w.int16(value.errorCode)
   w.int32(value.generationId)
-  w.compactString((value.protocolType === undefined ? null : value.protocolType))
+  w.compactString(value.protocolType === undefined ? null : value.protocolType)
   w.compactString(value.protocolName)
   if (value.leader === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'leader')
   w.compactString(value.leader)
@@ -483,14 +483,14 @@ function encodeJoinGroupResponseV7toV8(w: Writer, value: JoinGroupResponse, vers
 }
 
 function encodeJoinGroupResponseV9(w: Writer, value: JoinGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   w.int16(value.errorCode)
   w.int32(value.generationId)
-  w.compactString((value.protocolType === undefined ? null : value.protocolType))
+  w.compactString(value.protocolType === undefined ? null : value.protocolType)
   w.compactString(value.protocolName)
   if (value.leader === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'leader')
   w.compactString(value.leader)
-  w.bool((value.skipAssignment === undefined ? false : value.skipAssignment))
+  w.bool(value.skipAssignment === undefined ? false : value.skipAssignment)
   if (value.memberId === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'memberId')
   w.compactString(value.memberId)
   if (value.members === null) throw nullNotAllowed('JoinGroup', version, 'JoinGroupResponse', 'members')

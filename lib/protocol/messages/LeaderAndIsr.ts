@@ -147,7 +147,7 @@ function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV1(w: Writer, value:
   for (const element of value.replicas) {
     w.int32(element)
   }
-  w.bool((value.isNew === undefined ? false : value.isNew))
+  w.bool(value.isNew === undefined ? false : value.isNew)
   if (value.leaderRecoveryState !== undefined && !(value.leaderRecoveryState === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'leaderRecoveryState', '6+')
   }
@@ -169,7 +169,7 @@ function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV2(w: Writer, value:
   for (const element of value.replicas) {
     w.int32(element)
   }
-  w.bool((value.isNew === undefined ? false : value.isNew))
+  w.bool(value.isNew === undefined ? false : value.isNew)
   if (value.leaderRecoveryState !== undefined && !(value.leaderRecoveryState === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'leaderRecoveryState', '6+')
   }
@@ -207,7 +207,7 @@ function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV3(w: Writer, value:
       w.int32(element)
     }
   }
-  w.bool((value.isNew === undefined ? false : value.isNew))
+  w.bool(value.isNew === undefined ? false : value.isNew)
   if (value.leaderRecoveryState !== undefined && !(value.leaderRecoveryState === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'leaderRecoveryState', '6+')
   }
@@ -245,7 +245,7 @@ function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV4toV5(w: Writer, va
       w.int32(element)
     }
   }
-  w.bool((value.isNew === undefined ? false : value.isNew))
+  w.bool(value.isNew === undefined ? false : value.isNew)
   if (value.leaderRecoveryState !== undefined && !(value.leaderRecoveryState === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrPartitionState', 'leaderRecoveryState', '6+')
   }
@@ -284,8 +284,8 @@ function encodeLeaderAndIsrRequestLeaderAndIsrPartitionStateV6toV7(w: Writer, va
       w.int32(element)
     }
   }
-  w.bool((value.isNew === undefined ? false : value.isNew))
-  w.int8((value.leaderRecoveryState === undefined ? 0 : value.leaderRecoveryState))
+  w.bool(value.isNew === undefined ? false : value.isNew)
+  w.int8(value.leaderRecoveryState === undefined ? 0 : value.leaderRecoveryState)
   w.uvarint(0)
 }
 
@@ -540,7 +540,7 @@ function encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV4(w: Writer, value: Lea
 function encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV5(w: Writer, value: LeaderAndIsrRequestLeaderAndIsrTopicState, version: number): void {
   if (value.topicName === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrTopicState', 'topicName')
   w.compactString(value.topicName)
-  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  w.uuid(value.topicId === undefined ? ZERO_UUID : value.topicId)
   if (value.partitionStates === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrTopicState', 'partitionStates')
   w.compactArrayLength(value.partitionStates.length)
   for (const element of value.partitionStates) {
@@ -552,7 +552,7 @@ function encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV5(w: Writer, value: Lea
 function encodeLeaderAndIsrRequestLeaderAndIsrTopicStateV6toV7(w: Writer, value: LeaderAndIsrRequestLeaderAndIsrTopicState, version: number): void {
   if (value.topicName === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrTopicState', 'topicName')
   w.compactString(value.topicName)
-  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  w.uuid(value.topicId === undefined ? ZERO_UUID : value.topicId)
   if (value.partitionStates === null) throw nullNotAllowed('LeaderAndIsr', version, 'LeaderAndIsrRequestLeaderAndIsrTopicState', 'partitionStates')
   w.compactArrayLength(value.partitionStates.length)
   for (const element of value.partitionStates) {
@@ -696,7 +696,7 @@ function encodeLeaderAndIsrRequestV2(w: Writer, value: LeaderAndIsrRequest, vers
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'isKRaftController', '7+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
+  w.int64(value.brokerEpoch === undefined ? -1n : value.brokerEpoch)
   if (value.type !== undefined && !(value.type === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'type', '5+')
   }
@@ -724,7 +724,7 @@ function encodeLeaderAndIsrRequestV3(w: Writer, value: LeaderAndIsrRequest, vers
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'isKRaftController', '7+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
+  w.int64(value.brokerEpoch === undefined ? -1n : value.brokerEpoch)
   if (value.type !== undefined && !(value.type === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'type', '5+')
   }
@@ -752,7 +752,7 @@ function encodeLeaderAndIsrRequestV4(w: Writer, value: LeaderAndIsrRequest, vers
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'isKRaftController', '7+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
+  w.int64(value.brokerEpoch === undefined ? -1n : value.brokerEpoch)
   if (value.type !== undefined && !(value.type === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'type', '5+')
   }
@@ -781,8 +781,8 @@ function encodeLeaderAndIsrRequestV5(w: Writer, value: LeaderAndIsrRequest, vers
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'isKRaftController', '7+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
-  w.int8((value.type === undefined ? 0 : value.type))
+  w.int64(value.brokerEpoch === undefined ? -1n : value.brokerEpoch)
+  w.int8(value.type === undefined ? 0 : value.type)
   if (value.ungroupedPartitionStates !== undefined && !(value.ungroupedPartitionStates.length === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'ungroupedPartitionStates', '0-1')
   }
@@ -808,8 +808,8 @@ function encodeLeaderAndIsrRequestV6(w: Writer, value: LeaderAndIsrRequest, vers
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'isKRaftController', '7+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
-  w.int8((value.type === undefined ? 0 : value.type))
+  w.int64(value.brokerEpoch === undefined ? -1n : value.brokerEpoch)
+  w.int8(value.type === undefined ? 0 : value.type)
   if (value.ungroupedPartitionStates !== undefined && !(value.ungroupedPartitionStates.length === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'ungroupedPartitionStates', '0-1')
   }
@@ -831,10 +831,10 @@ function encodeLeaderAndIsrRequestV6(w: Writer, value: LeaderAndIsrRequest, vers
 
 function encodeLeaderAndIsrRequestV7(w: Writer, value: LeaderAndIsrRequest, version: number): void {
   w.int32(value.controllerId)
-  w.bool((value.isKRaftController === undefined ? false : value.isKRaftController))
+  w.bool(value.isKRaftController === undefined ? false : value.isKRaftController)
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
-  w.int8((value.type === undefined ? 0 : value.type))
+  w.int64(value.brokerEpoch === undefined ? -1n : value.brokerEpoch)
+  w.int8(value.type === undefined ? 0 : value.type)
   if (value.ungroupedPartitionStates !== undefined && !(value.ungroupedPartitionStates.length === 0)) {
     throw fieldNotInVersion('LeaderAndIsr', version, 'LeaderAndIsrRequest', 'ungroupedPartitionStates', '0-1')
   }

@@ -34,7 +34,7 @@ function encodeLeaderChangeMessageVoterV0(w: Writer, value: LeaderChangeMessageV
 
 function encodeLeaderChangeMessageVoterV1(w: Writer, value: LeaderChangeMessageVoter, version: number): void {
   w.int32(value.voterId)
-  w.uuid((value.voterDirectoryId === undefined ? ZERO_UUID : value.voterDirectoryId))
+  w.uuid(value.voterDirectoryId === undefined ? ZERO_UUID : value.voterDirectoryId)
   w.uvarint(0)
 }
 

@@ -60,7 +60,7 @@ function encodeLeaveGroupRequestMemberIdentityV5(w: Writer, value: LeaveGroupReq
   if (value.memberId === null) throw nullNotAllowed('LeaveGroup', version, 'LeaveGroupRequestMemberIdentity', 'memberId')
   w.compactString(value.memberId)
   w.compactString(value.groupInstanceId)
-  w.compactString((value.reason === undefined ? null : value.reason))
+  w.compactString(value.reason === undefined ? null : value.reason)
   w.uvarint(0)
 }
 
@@ -283,7 +283,7 @@ function encodeLeaveGroupResponseV0(w: Writer, value: LeaveGroupResponse, versio
 }
 
 function encodeLeaveGroupResponseV1toV2(w: Writer, value: LeaveGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   w.int16(value.errorCode)
   if (value.members !== undefined && !(value.members.length === 0)) {
     throw fieldNotInVersion('LeaveGroup', version, 'LeaveGroupResponse', 'members', '3+')
@@ -291,7 +291,7 @@ function encodeLeaveGroupResponseV1toV2(w: Writer, value: LeaveGroupResponse, ve
 }
 
 function encodeLeaveGroupResponseV3(w: Writer, value: LeaveGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   w.int16(value.errorCode)
   {
     const given = (value.members === undefined ? [] : value.members)
@@ -304,7 +304,7 @@ function encodeLeaveGroupResponseV3(w: Writer, value: LeaveGroupResponse, versio
 }
 
 function encodeLeaveGroupResponseV4toV5(w: Writer, value: LeaveGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   w.int16(value.errorCode)
   {
     const given = (value.members === undefined ? [] : value.members)

@@ -255,7 +255,7 @@ function encodeListGroupsResponseV0(w: Writer, value: ListGroupsResponse, versio
 }
 
 function encodeListGroupsResponseV1toV2(w: Writer, value: ListGroupsResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   w.int16(value.errorCode)
   if (value.groups === null) throw nullNotAllowed('ListGroups', version, 'ListGroupsResponse', 'groups')
   w.arrayLength(value.groups.length)
@@ -265,7 +265,7 @@ function encodeListGroupsResponseV1toV2(w: Writer, value: ListGroupsResponse, ve
 }
 
 function encodeListGroupsResponseV3(w: Writer, value: ListGroupsResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   w.int16(value.errorCode)
   if (value.groups === null) throw nullNotAllowed('ListGroups', version, 'ListGroupsResponse', 'groups')
   w.compactArrayLength(value.groups.length)
@@ -276,7 +276,7 @@ function encodeListGroupsResponseV3(w: Writer, value: ListGroupsResponse, versio
 }
 
 function encodeListGroupsResponseV4(w: Writer, value: ListGroupsResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   w.int16(value.errorCode)
   if (value.groups === null) throw nullNotAllowed('ListGroups', version, 'ListGroupsResponse', 'groups')
   w.compactArrayLength(value.groups.length)
@@ -287,7 +287,7 @@ function encodeListGroupsResponseV4(w: Writer, value: ListGroupsResponse, versio
 }
 
 function encodeListGroupsResponseV5(w: Writer, value: ListGroupsResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   w.int16(value.errorCode)
   if (value.groups === null) throw nullNotAllowed('ListGroups', version, 'ListGroupsResponse', 'groups')
   w.compactArrayLength(value.groups.length)

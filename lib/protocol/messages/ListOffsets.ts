@@ -70,7 +70,7 @@ export interface ListOffsetsResponseListOffsetsPartitionResponse {
 function encodeListOffsetsRequestListOffsetsPartitionV0(w: Writer, value: ListOffsetsRequestListOffsetsPartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.timestamp)
-  w.int32((value.maxNumOffsets === undefined ? 1 : value.maxNumOffsets))
+  w.int32(value.maxNumOffsets === undefined ? 1 : value.maxNumOffsets)
 }
 
 function encodeListOffsetsRequestListOffsetsPartitionV1toV3(w: Writer, value: ListOffsetsRequestListOffsetsPartition, version: number): void {
@@ -83,7 +83,7 @@ function encodeListOffsetsRequestListOffsetsPartitionV1toV3(w: Writer, value: Li
 
 function encodeListOffsetsRequestListOffsetsPartitionV4toV5(w: Writer, value: ListOffsetsRequestListOffsetsPartition, version: number): void {
   w.int32(value.partitionIndex)
-  w.int32((value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch))
+  w.int32(value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch)
   w.int64(value.timestamp)
   if (value.maxNumOffsets !== undefined && !(value.maxNumOffsets === 1)) {
     throw fieldNotInVersion('ListOffsets', version, 'ListOffsetsRequestListOffsetsPartition', 'maxNumOffsets', '0')
@@ -92,7 +92,7 @@ function encodeListOffsetsRequestListOffsetsPartitionV4toV5(w: Writer, value: Li
 
 function encodeListOffsetsRequestListOffsetsPartitionV6toV10(w: Writer, value: ListOffsetsRequestListOffsetsPartition, version: number): void {
   w.int32(value.partitionIndex)
-  w.int32((value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch))
+  w.int32(value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch)
   w.int64(value.timestamp)
   if (value.maxNumOffsets !== undefined && !(value.maxNumOffsets === 1)) {
     throw fieldNotInVersion('ListOffsets', version, 'ListOffsetsRequestListOffsetsPartition', 'maxNumOffsets', '0')
@@ -281,7 +281,7 @@ function encodeListOffsetsRequestV1(w: Writer, value: ListOffsetsRequest, versio
 
 function encodeListOffsetsRequestV2toV3(w: Writer, value: ListOffsetsRequest, version: number): void {
   w.int32(value.replicaId)
-  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
+  w.int8(value.isolationLevel === undefined ? 0 : value.isolationLevel)
   if (value.topics === null) throw nullNotAllowed('ListOffsets', version, 'ListOffsetsRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -291,7 +291,7 @@ function encodeListOffsetsRequestV2toV3(w: Writer, value: ListOffsetsRequest, ve
 
 function encodeListOffsetsRequestV4toV5(w: Writer, value: ListOffsetsRequest, version: number): void {
   w.int32(value.replicaId)
-  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
+  w.int8(value.isolationLevel === undefined ? 0 : value.isolationLevel)
   if (value.topics === null) throw nullNotAllowed('ListOffsets', version, 'ListOffsetsRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -301,7 +301,7 @@ function encodeListOffsetsRequestV4toV5(w: Writer, value: ListOffsetsRequest, ve
 
 function encodeListOffsetsRequestV6toV9(w: Writer, value: ListOffsetsRequest, version: number): void {
   w.int32(value.replicaId)
-  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
+  w.int8(value.isolationLevel === undefined ? 0 : value.isolationLevel)
   if (value.topics === null) throw nullNotAllowed('ListOffsets', version, 'ListOffsetsRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -312,13 +312,13 @@ function encodeListOffsetsRequestV6toV9(w: Writer, value: ListOffsetsRequest, ve
 
 function encodeListOffsetsRequestV10(w: Writer, value: ListOffsetsRequest, version: number): void {
   w.int32(value.replicaId)
-  w.int8((value.isolationLevel === undefined ? 0 : value.isolationLevel))
+  w.int8(value.isolationLevel === undefined ? 0 : value.isolationLevel)
   if (value.topics === null) throw nullNotAllowed('ListOffsets', version, 'ListOffsetsRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeListOffsetsRequestListOffsetsTopicV6toV10(w, element, version)
   }
-  w.int32((value.timeoutMs === undefined ? 0 : value.timeoutMs))
+  w.int32(value.timeoutMs === undefined ? 0 : value.timeoutMs)
   w.uvarint(0)
 }
 
@@ -442,8 +442,8 @@ function encodeListOffsetsResponseListOffsetsPartitionResponseV1toV3(w: Writer, 
   if (value.oldStyleOffsets !== undefined && !(value.oldStyleOffsets.length === 0)) {
     throw fieldNotInVersion('ListOffsets', version, 'ListOffsetsResponseListOffsetsPartitionResponse', 'oldStyleOffsets', '0')
   }
-  w.int64((value.timestamp === undefined ? -1n : value.timestamp))
-  w.int64((value.offset === undefined ? -1n : value.offset))
+  w.int64(value.timestamp === undefined ? -1n : value.timestamp)
+  w.int64(value.offset === undefined ? -1n : value.offset)
   if (value.leaderEpoch !== undefined && !(value.leaderEpoch === -1)) {
     throw fieldNotInVersion('ListOffsets', version, 'ListOffsetsResponseListOffsetsPartitionResponse', 'leaderEpoch', '4+')
   }
@@ -455,9 +455,9 @@ function encodeListOffsetsResponseListOffsetsPartitionResponseV4toV5(w: Writer, 
   if (value.oldStyleOffsets !== undefined && !(value.oldStyleOffsets.length === 0)) {
     throw fieldNotInVersion('ListOffsets', version, 'ListOffsetsResponseListOffsetsPartitionResponse', 'oldStyleOffsets', '0')
   }
-  w.int64((value.timestamp === undefined ? -1n : value.timestamp))
-  w.int64((value.offset === undefined ? -1n : value.offset))
-  w.int32((value.leaderEpoch === undefined ? -1 : value.leaderEpoch))
+  w.int64(value.timestamp === undefined ? -1n : value.timestamp)
+  w.int64(value.offset === undefined ? -1n : value.offset)
+  w.int32(value.leaderEpoch === undefined ? -1 : value.leaderEpoch)
 }
 
 function encodeListOffsetsResponseListOffsetsPartitionResponseV6toV10(w: Writer, value: ListOffsetsResponseListOffsetsPartitionResponse, version: number): void {
@@ -466,9 +466,9 @@ function encodeListOffsetsResponseListOffsetsPartitionResponseV6toV10(w: Writer,
   if (value.oldStyleOffsets !== undefined && !(value.oldStyleOffsets.length === 0)) {
     throw fieldNotInVersion('ListOffsets', version, 'ListOffsetsResponseListOffsetsPartitionResponse', 'oldStyleOffsets', '0')
   }
-  w.int64((value.timestamp === undefined ? -1n : value.timestamp))
-  w.int64((value.offset === undefined ? -1n : value.offset))
-  w.int32((value.leaderEpoch === undefined ? -1 : value.leaderEpoch))
+  w.int64(value.timestamp === undefined ? -1n : value.timestamp)
+  w.int64(value.offset === undefined ? -1n : value.offset)
+  w.int32(value.leaderEpoch === undefined ? -1 : value.leaderEpoch)
   w.uvarint(0)
 }
 
@@ -656,7 +656,7 @@ function encodeListOffsetsResponseV1(w: Writer, value: ListOffsetsResponse, vers
 }
 
 function encodeListOffsetsResponseV2toV3(w: Writer, value: ListOffsetsResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.topics === null) throw nullNotAllowed('ListOffsets', version, 'ListOffsetsResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -665,7 +665,7 @@ function encodeListOffsetsResponseV2toV3(w: Writer, value: ListOffsetsResponse, 
 }
 
 function encodeListOffsetsResponseV4toV5(w: Writer, value: ListOffsetsResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.topics === null) throw nullNotAllowed('ListOffsets', version, 'ListOffsetsResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -674,7 +674,7 @@ function encodeListOffsetsResponseV4toV5(w: Writer, value: ListOffsetsResponse, 
 }
 
 function encodeListOffsetsResponseV6toV10(w: Writer, value: ListOffsetsResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.topics === null) throw nullNotAllowed('ListOffsets', version, 'ListOffsetsResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {

@@ -63,7 +63,7 @@ function encodeListTransactionsRequestV1(w: Writer, value: ListTransactionsReque
   for (const element of value.producerIdFilters) {
     w.int64(element)
   }
-  w.int64((value.durationFilter === undefined ? -1n : value.durationFilter))
+  w.int64(value.durationFilter === undefined ? -1n : value.durationFilter)
   w.uvarint(0)
 }
 

@@ -98,7 +98,7 @@ function encodeMetadataRequestTopicV9(w: Writer, value: MetadataRequestTopic, ve
 }
 
 function encodeMetadataRequestTopicV10toV12(w: Writer, value: MetadataRequestTopic, version: number): void {
-  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  w.uuid(value.topicId === undefined ? ZERO_UUID : value.topicId)
   w.compactString(value.name)
   w.uvarint(0)
 }
@@ -188,7 +188,7 @@ function encodeMetadataRequestV4toV7(w: Writer, value: MetadataRequest, version:
       encodeMetadataRequestTopicV0toV8(w, element, version)
     }
   }
-  w.bool((value.allowAutoTopicCreation === undefined ? true : value.allowAutoTopicCreation))
+  w.bool(value.allowAutoTopicCreation === undefined ? true : value.allowAutoTopicCreation)
   if (value.includeClusterAuthorizedOperations !== undefined && !(value.includeClusterAuthorizedOperations === false)) {
     throw fieldNotInVersion('Metadata', version, 'MetadataRequest', 'includeClusterAuthorizedOperations', '8-10')
   }
@@ -206,9 +206,9 @@ function encodeMetadataRequestV8(w: Writer, value: MetadataRequest, version: num
       encodeMetadataRequestTopicV0toV8(w, element, version)
     }
   }
-  w.bool((value.allowAutoTopicCreation === undefined ? true : value.allowAutoTopicCreation))
-  w.bool((value.includeClusterAuthorizedOperations === undefined ? false : value.includeClusterAuthorizedOperations))
-  w.bool((value.includeTopicAuthorizedOperations === undefined ? false : value.includeTopicAuthorizedOperations))
+  w.bool(value.allowAutoTopicCreation === undefined ? true : value.allowAutoTopicCreation)
+  w.bool(value.includeClusterAuthorizedOperations === undefined ? false : value.includeClusterAuthorizedOperations)
+  w.bool(value.includeTopicAuthorizedOperations === undefined ? false : value.includeTopicAuthorizedOperations)
 }
 
 function encodeMetadataRequestV9(w: Writer, value: MetadataRequest, version: number): void {
@@ -220,9 +220,9 @@ function encodeMetadataRequestV9(w: Writer, value: MetadataRequest, version: num
       encodeMetadataRequestTopicV9(w, element, version)
     }
   }
-  w.bool((value.allowAutoTopicCreation === undefined ? true : value.allowAutoTopicCreation))
-  w.bool((value.includeClusterAuthorizedOperations === undefined ? false : value.includeClusterAuthorizedOperations))
-  w.bool((value.includeTopicAuthorizedOperations === undefined ? false : value.includeTopicAuthorizedOperations))
+  w.bool(value.allowAutoTopicCreation === undefined ? true : value.allowAutoTopicCreation)
+  w.bool(value.includeClusterAuthorizedOperations === undefined ? false : value.includeClusterAuthorizedOperations)
+  w.bool(value.includeTopicAuthorizedOperations === undefined ? false : value.includeTopicAuthorizedOperations)
   w.uvarint(0)
 }
 
@@ -235,9 +235,9 @@ function encodeMetadataRequestV10(w: Writer, value: MetadataRequest, version: nu
       encodeMetadataRequestTopicV10toV12(w, element, version)
     }
   }
-  w.bool((value.allowAutoTopicCreation === undefined ? true : value.allowAutoTopicCreation))
-  w.bool((value.includeClusterAuthorizedOperations === undefined ? false : value.includeClusterAuthorizedOperations))
-  w.bool((value.includeTopicAuthorizedOperations === undefined ? false : value.includeTopicAuthorizedOperations))
+  w.bool(value.allowAutoTopicCreation === undefined ? true : value.allowAutoTopicCreation)
+  w.bool(value.includeClusterAuthorizedOperations === undefined ? false : value.includeClusterAuthorizedOperations)
+  w.bool(value.includeTopicAuthorizedOperations === undefined ? false : value.includeTopicAuthorizedOperations)
   w.uvarint(0)
 }
 
@@ -250,11 +250,11 @@ function encodeMetadataRequestV11toV12(w: Writer, value: MetadataRequest, versio
       encodeMetadataRequestTopicV10toV12(w, element, version)
     }
   }
-  w.bool((value.allowAutoTopicCreation === undefined ? true : value.allowAutoTopicCreation))
+  w.bool(value.allowAutoTopicCreation === undefined ? true : value.allowAutoTopicCreation)
   if (value.includeClusterAuthorizedOperations !== undefined && !(value.includeClusterAuthorizedOperations === false)) {
     throw fieldNotInVersion('Metadata', version, 'MetadataRequest', 'includeClusterAuthorizedOperations', '8-10')
   }
-  w.bool((value.includeTopicAuthorizedOperations === undefined ? false : value.includeTopicAuthorizedOperations))
+  w.bool(value.includeTopicAuthorizedOperations === undefined ? false : value.includeTopicAuthorizedOperations)
   w.uvarint(0)
 }
 
@@ -377,7 +377,7 @@ function encodeMetadataResponseBrokerV1toV8(w: Writer, value: MetadataResponseBr
   if (value.host === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseBroker', 'host')
   w.string(value.host)
   w.int32(value.port)
-  w.string((value.rack === undefined ? null : value.rack))
+  w.string(value.rack === undefined ? null : value.rack)
 }
 
 function encodeMetadataResponseBrokerV9toV12(w: Writer, value: MetadataResponseBroker, version: number): void {
@@ -385,7 +385,7 @@ function encodeMetadataResponseBrokerV9toV12(w: Writer, value: MetadataResponseB
   if (value.host === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseBroker', 'host')
   w.compactString(value.host)
   w.int32(value.port)
-  w.compactString((value.rack === undefined ? null : value.rack))
+  w.compactString(value.rack === undefined ? null : value.rack)
   w.uvarint(0)
 }
 
@@ -484,7 +484,7 @@ function encodeMetadataResponsePartitionV7toV8(w: Writer, value: MetadataRespons
   w.int16(value.errorCode)
   w.int32(value.partitionIndex)
   w.int32(value.leaderId)
-  w.int32((value.leaderEpoch === undefined ? -1 : value.leaderEpoch))
+  w.int32(value.leaderEpoch === undefined ? -1 : value.leaderEpoch)
   if (value.replicaNodes === null) throw nullNotAllowed('Metadata', version, 'MetadataResponsePartition', 'replicaNodes')
   w.arrayLength(value.replicaNodes.length)
   for (const element of value.replicaNodes) {
@@ -509,7 +509,7 @@ function encodeMetadataResponsePartitionV9toV12(w: Writer, value: MetadataRespon
   w.int16(value.errorCode)
   w.int32(value.partitionIndex)
   w.int32(value.leaderId)
-  w.int32((value.leaderEpoch === undefined ? -1 : value.leaderEpoch))
+  w.int32(value.leaderEpoch === undefined ? -1 : value.leaderEpoch)
   if (value.replicaNodes === null) throw nullNotAllowed('Metadata', version, 'MetadataResponsePartition', 'replicaNodes')
   w.compactArrayLength(value.replicaNodes.length)
   for (const element of value.replicaNodes) {
@@ -637,7 +637,7 @@ function encodeMetadataResponseTopicV1toV4(w: Writer, value: MetadataResponseTop
   w.int16(value.errorCode)
   if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'name')
   w.string(value.name)
-  w.bool((value.isInternal === undefined ? false : value.isInternal))
+  w.bool(value.isInternal === undefined ? false : value.isInternal)
   if (value.partitions === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
@@ -652,7 +652,7 @@ function encodeMetadataResponseTopicV5toV6(w: Writer, value: MetadataResponseTop
   w.int16(value.errorCode)
   if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'name')
   w.string(value.name)
-  w.bool((value.isInternal === undefined ? false : value.isInternal))
+  w.bool(value.isInternal === undefined ? false : value.isInternal)
   if (value.partitions === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
@@ -667,7 +667,7 @@ function encodeMetadataResponseTopicV7(w: Writer, value: MetadataResponseTopic, 
   w.int16(value.errorCode)
   if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'name')
   w.string(value.name)
-  w.bool((value.isInternal === undefined ? false : value.isInternal))
+  w.bool(value.isInternal === undefined ? false : value.isInternal)
   if (value.partitions === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
@@ -682,26 +682,26 @@ function encodeMetadataResponseTopicV8(w: Writer, value: MetadataResponseTopic, 
   w.int16(value.errorCode)
   if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'name')
   w.string(value.name)
-  w.bool((value.isInternal === undefined ? false : value.isInternal))
+  w.bool(value.isInternal === undefined ? false : value.isInternal)
   if (value.partitions === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'partitions')
   w.arrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeMetadataResponsePartitionV7toV8(w, element, version)
   }
-  w.int32((value.topicAuthorizedOperations === undefined ? -2147483648 : value.topicAuthorizedOperations))
+  w.int32(value.topicAuthorizedOperations === undefined ? -2147483648 : value.topicAuthorizedOperations)
 }
 
 function encodeMetadataResponseTopicV9(w: Writer, value: MetadataResponseTopic, version: number): void {
   w.int16(value.errorCode)
   if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'name')
   w.compactString(value.name)
-  w.bool((value.isInternal === undefined ? false : value.isInternal))
+  w.bool(value.isInternal === undefined ? false : value.isInternal)
   if (value.partitions === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeMetadataResponsePartitionV9toV12(w, element, version)
   }
-  w.int32((value.topicAuthorizedOperations === undefined ? -2147483648 : value.topicAuthorizedOperations))
+  w.int32(value.topicAuthorizedOperations === undefined ? -2147483648 : value.topicAuthorizedOperations)
   w.uvarint(0)
 }
 
@@ -709,28 +709,28 @@ function encodeMetadataResponseTopicV10toV11(w: Writer, value: MetadataResponseT
   w.int16(value.errorCode)
   if (value.name === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'name')
   w.compactString(value.name)
-  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
-  w.bool((value.isInternal === undefined ? false : value.isInternal))
+  w.uuid(value.topicId === undefined ? ZERO_UUID : value.topicId)
+  w.bool(value.isInternal === undefined ? false : value.isInternal)
   if (value.partitions === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeMetadataResponsePartitionV9toV12(w, element, version)
   }
-  w.int32((value.topicAuthorizedOperations === undefined ? -2147483648 : value.topicAuthorizedOperations))
+  w.int32(value.topicAuthorizedOperations === undefined ? -2147483648 : value.topicAuthorizedOperations)
   w.uvarint(0)
 }
 
 function encodeMetadataResponseTopicV12(w: Writer, value: MetadataResponseTopic, version: number): void {
   w.int16(value.errorCode)
   w.compactString(value.name)
-  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
-  w.bool((value.isInternal === undefined ? false : value.isInternal))
+  w.uuid(value.topicId === undefined ? ZERO_UUID : value.topicId)
+  w.bool(value.isInternal === undefined ? false : value.isInternal)
   if (value.partitions === null) throw nullNotAllowed('Metadata', version, 'MetadataResponseTopic', 'partitions')
   w.compactArrayLength(value.partitions.length)
   for (const element of value.partitions) {
     encodeMetadataResponsePartitionV9toV12(w, element, version)
   }
-  w.int32((value.topicAuthorizedOperations === undefined ? -2147483648 : value.topicAuthorizedOperations))
+  w.int32(value.topicAuthorizedOperations === undefined ? -2147483648 : value.topicAuthorizedOperations)
   w.uvarint(0)
 }
 
@@ -908,7 +908,7 @@ function encodeMetadataResponseV1(w: Writer, value: MetadataResponse, version: n
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV1toV8(w, element, version)
   }
-  w.int32((value.controllerId === undefined ? -1 : value.controllerId))
+  w.int32(value.controllerId === undefined ? -1 : value.controllerId)
   if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -925,8 +925,8 @@ function encodeMetadataResponseV2(w: Writer, value: MetadataResponse, version: n
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV1toV8(w, element, version)
   }
-  w.string((value.clusterId === undefined ? null : value.clusterId))
-  w.int32((value.controllerId === undefined ? -1 : value.controllerId))
+  w.string(value.clusterId === undefined ? null : value.clusterId)
+  w.int32(value.controllerId === undefined ? -1 : value.controllerId)
   if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -938,14 +938,14 @@ function encodeMetadataResponseV2(w: Writer, value: MetadataResponse, version: n
 }
 
 function encodeMetadataResponseV3toV4(w: Writer, value: MetadataResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.brokers === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'brokers')
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV1toV8(w, element, version)
   }
-  w.string((value.clusterId === undefined ? null : value.clusterId))
-  w.int32((value.controllerId === undefined ? -1 : value.controllerId))
+  w.string(value.clusterId === undefined ? null : value.clusterId)
+  w.int32(value.controllerId === undefined ? -1 : value.controllerId)
   if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -957,14 +957,14 @@ function encodeMetadataResponseV3toV4(w: Writer, value: MetadataResponse, versio
 }
 
 function encodeMetadataResponseV5toV6(w: Writer, value: MetadataResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.brokers === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'brokers')
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV1toV8(w, element, version)
   }
-  w.string((value.clusterId === undefined ? null : value.clusterId))
-  w.int32((value.controllerId === undefined ? -1 : value.controllerId))
+  w.string(value.clusterId === undefined ? null : value.clusterId)
+  w.int32(value.controllerId === undefined ? -1 : value.controllerId)
   if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -976,14 +976,14 @@ function encodeMetadataResponseV5toV6(w: Writer, value: MetadataResponse, versio
 }
 
 function encodeMetadataResponseV7(w: Writer, value: MetadataResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.brokers === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'brokers')
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV1toV8(w, element, version)
   }
-  w.string((value.clusterId === undefined ? null : value.clusterId))
-  w.int32((value.controllerId === undefined ? -1 : value.controllerId))
+  w.string(value.clusterId === undefined ? null : value.clusterId)
+  w.int32(value.controllerId === undefined ? -1 : value.controllerId)
   if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -995,67 +995,67 @@ function encodeMetadataResponseV7(w: Writer, value: MetadataResponse, version: n
 }
 
 function encodeMetadataResponseV8(w: Writer, value: MetadataResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.brokers === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'brokers')
   w.arrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV1toV8(w, element, version)
   }
-  w.string((value.clusterId === undefined ? null : value.clusterId))
-  w.int32((value.controllerId === undefined ? -1 : value.controllerId))
+  w.string(value.clusterId === undefined ? null : value.clusterId)
+  w.int32(value.controllerId === undefined ? -1 : value.controllerId)
   if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseTopicV8(w, element, version)
   }
-  w.int32((value.clusterAuthorizedOperations === undefined ? -2147483648 : value.clusterAuthorizedOperations))
+  w.int32(value.clusterAuthorizedOperations === undefined ? -2147483648 : value.clusterAuthorizedOperations)
 }
 
 function encodeMetadataResponseV9(w: Writer, value: MetadataResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.brokers === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'brokers')
   w.compactArrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV9toV12(w, element, version)
   }
-  w.compactString((value.clusterId === undefined ? null : value.clusterId))
-  w.int32((value.controllerId === undefined ? -1 : value.controllerId))
+  w.compactString(value.clusterId === undefined ? null : value.clusterId)
+  w.int32(value.controllerId === undefined ? -1 : value.controllerId)
   if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseTopicV9(w, element, version)
   }
-  w.int32((value.clusterAuthorizedOperations === undefined ? -2147483648 : value.clusterAuthorizedOperations))
+  w.int32(value.clusterAuthorizedOperations === undefined ? -2147483648 : value.clusterAuthorizedOperations)
   w.uvarint(0)
 }
 
 function encodeMetadataResponseV10(w: Writer, value: MetadataResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.brokers === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'brokers')
   w.compactArrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV9toV12(w, element, version)
   }
-  w.compactString((value.clusterId === undefined ? null : value.clusterId))
-  w.int32((value.controllerId === undefined ? -1 : value.controllerId))
+  w.compactString(value.clusterId === undefined ? null : value.clusterId)
+  w.int32(value.controllerId === undefined ? -1 : value.controllerId)
   if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
     encodeMetadataResponseTopicV10toV11(w, element, version)
   }
-  w.int32((value.clusterAuthorizedOperations === undefined ? -2147483648 : value.clusterAuthorizedOperations))
+  w.int32(value.clusterAuthorizedOperations === undefined ? -2147483648 : value.clusterAuthorizedOperations)
   w.uvarint(0)
 }
 
 function encodeMetadataResponseV11(w: Writer, value: MetadataResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.brokers === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'brokers')
   w.compactArrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV9toV12(w, element, version)
   }
-  w.compactString((value.clusterId === undefined ? null : value.clusterId))
-  w.int32((value.controllerId === undefined ? -1 : value.controllerId))
+  w.compactString(value.clusterId === undefined ? null : value.clusterId)
+  w.int32(value.controllerId === undefined ? -1 : value.controllerId)
   if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -1068,14 +1068,14 @@ function encodeMetadataResponseV11(w: Writer, value: MetadataResponse, version: 
 }
 
 function encodeMetadataResponseV12(w: Writer, value: MetadataResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.brokers === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'brokers')
   w.compactArrayLength(value.brokers.length)
   for (const element of value.brokers) {
     encodeMetadataResponseBrokerV9toV12(w, element, version)
   }
-  w.compactString((value.clusterId === undefined ? null : value.clusterId))
-  w.int32((value.controllerId === undefined ? -1 : value.controllerId))
+  w.compactString(value.clusterId === undefined ? null : value.clusterId)
+  w.int32(value.controllerId === undefined ? -1 : value.controllerId)
   if (value.topics === null) throw nullNotAllowed('Metadata', version, 'MetadataResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {

@@ -77,7 +77,7 @@ function encodeOffsetCommitRequestPartitionV0(w: Writer, value: OffsetCommitRequ
 function encodeOffsetCommitRequestPartitionV1(w: Writer, value: OffsetCommitRequestPartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
-  w.int64((value.commitTimestamp === undefined ? -1n : value.commitTimestamp))
+  w.int64(value.commitTimestamp === undefined ? -1n : value.commitTimestamp)
   w.string(value.committedMetadata)
 }
 
@@ -93,7 +93,7 @@ function encodeOffsetCommitRequestPartitionV2toV5(w: Writer, value: OffsetCommit
 function encodeOffsetCommitRequestPartitionV6toV7(w: Writer, value: OffsetCommitRequestPartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
-  w.int32((value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch))
+  w.int32(value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch)
   if (value.commitTimestamp !== undefined && !(value.commitTimestamp === -1n)) {
     throw fieldNotInVersion('OffsetCommit', version, 'OffsetCommitRequestPartition', 'commitTimestamp', '1')
   }
@@ -103,7 +103,7 @@ function encodeOffsetCommitRequestPartitionV6toV7(w: Writer, value: OffsetCommit
 function encodeOffsetCommitRequestPartitionV8toV9(w: Writer, value: OffsetCommitRequestPartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
-  w.int32((value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch))
+  w.int32(value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch)
   if (value.commitTimestamp !== undefined && !(value.commitTimestamp === -1n)) {
     throw fieldNotInVersion('OffsetCommit', version, 'OffsetCommitRequestPartition', 'commitTimestamp', '1')
   }
@@ -328,7 +328,7 @@ function encodeOffsetCommitRequestV0(w: Writer, value: OffsetCommitRequest, vers
 function encodeOffsetCommitRequestV1(w: Writer, value: OffsetCommitRequest, version: number): void {
   if (value.groupId === null) throw nullNotAllowed('OffsetCommit', version, 'OffsetCommitRequest', 'groupId')
   w.string(value.groupId)
-  w.int32((value.generationIdOrMemberEpoch === undefined ? -1 : value.generationIdOrMemberEpoch))
+  w.int32(value.generationIdOrMemberEpoch === undefined ? -1 : value.generationIdOrMemberEpoch)
   {
     const given = (value.memberId === undefined ? '' : value.memberId)
     if (given === null) throw nullNotAllowed('OffsetCommit', version, 'OffsetCommitRequest', 'memberId')
@@ -347,7 +347,7 @@ function encodeOffsetCommitRequestV1(w: Writer, value: OffsetCommitRequest, vers
 function encodeOffsetCommitRequestV2toV4(w: Writer, value: OffsetCommitRequest, version: number): void {
   if (value.groupId === null) throw nullNotAllowed('OffsetCommit', version, 'OffsetCommitRequest', 'groupId')
   w.string(value.groupId)
-  w.int32((value.generationIdOrMemberEpoch === undefined ? -1 : value.generationIdOrMemberEpoch))
+  w.int32(value.generationIdOrMemberEpoch === undefined ? -1 : value.generationIdOrMemberEpoch)
   {
     const given = (value.memberId === undefined ? '' : value.memberId)
     if (given === null) throw nullNotAllowed('OffsetCommit', version, 'OffsetCommitRequest', 'memberId')
@@ -356,7 +356,7 @@ function encodeOffsetCommitRequestV2toV4(w: Writer, value: OffsetCommitRequest, 
   if (value.groupInstanceId !== undefined && !(value.groupInstanceId === null)) {
     throw fieldNotInVersion('OffsetCommit', version, 'OffsetCommitRequest', 'groupInstanceId', '7+')
   }
-  w.int64((value.retentionTimeMs === undefined ? -1n : value.retentionTimeMs))
+  w.int64(value.retentionTimeMs === undefined ? -1n : value.retentionTimeMs)
   if (value.topics === null) throw nullNotAllowed('OffsetCommit', version, 'OffsetCommitRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -367,7 +367,7 @@ function encodeOffsetCommitRequestV2toV4(w: Writer, value: OffsetCommitRequest, 
 function encodeOffsetCommitRequestV5(w: Writer, value: OffsetCommitRequest, version: number): void {
   if (value.groupId === null) throw nullNotAllowed('OffsetCommit', version, 'OffsetCommitRequest', 'groupId')
   w.string(value.groupId)
-  w.int32((value.generationIdOrMemberEpoch === undefined ? -1 : value.generationIdOrMemberEpoch))
+  w.int32(value.generationIdOrMemberEpoch === undefined ? -1 : value.generationIdOrMemberEpoch)
   {
     const given = (value.memberId === undefined ? '' : value.memberId)
     if (given === null) throw nullNotAllowed('OffsetCommit', version, 'OffsetCommitRequest', 'memberId')
@@ -386,7 +386,7 @@ function encodeOffsetCommitRequestV5(w: Writer, value: OffsetCommitRequest, vers
 function encodeOffsetCommitRequestV6(w: Writer, value: OffsetCommitRequest, version: number): void {
   if (value.groupId === null) throw nullNotAllowed('OffsetCommit', version, 'OffsetCommitRequest', 'groupId')
   w.string(value.groupId)
-  w.int32((value.generationIdOrMemberEpoch === undefined ? -1 : value.generationIdOrMemberEpoch))
+  w.int32(value.generationIdOrMemberEpoch === undefined ? -1 : value.generationIdOrMemberEpoch)
   {
     const given = (value.memberId === undefined ? '' : value.memberId)
     if (given === null) throw nullNotAllowed('OffsetCommit', version, 'OffsetCommitRequest', 'memberId')
@@ -405,13 +405,13 @@ function encodeOffsetCommitRequestV6(w: Writer, value: OffsetCommitRequest, vers
 function encodeOffsetCommitRequestV7(w: Writer, value: OffsetCommitRequest, version: number): void {
   if (value.groupId === null) throw nullNotAllowed('OffsetCommit', version, 'OffsetCommitRequest', 'groupId')
   w.string(value.groupId)
-  w.int32((value.generationIdOrMemberEpoch === undefined ? -1 : value.generationIdOrMemberEpoch))
+  w.int32(value.generationIdOrMemberEpoch === undefined ? -1 : value.generationIdOrMemberEpoch)
   {
     const given = (value.memberId === undefined ? '' : value.memberId)
     if (given === null) throw nullNotAllowed('OffsetCommit', version, 'OffsetCommitRequest', 'memberId')
     w.string(given)
   }
-  w.string((value.groupInstanceId === undefined ? null : value.groupInstanceId))
+  w.string(value.groupInstanceId === undefined ? null : value.groupInstanceId)
   if (value.topics === null) throw nullNotAllowed('OffsetCommit', version, 'OffsetCommitRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -422,13 +422,13 @@ function encodeOffsetCommitRequestV7(w: Writer, value: OffsetCommitRequest, vers
 function encodeOffsetCommitRequestV8toV9(w: Writer, value: OffsetCommitRequest, version: number): void {
   if (value.groupId === null) throw nullNotAllowed('OffsetCommit', version, 'OffsetCommitRequest', 'groupId')
   w.compactString(value.groupId)
-  w.int32((value.generationIdOrMemberEpoch === undefined ? -1 : value.generationIdOrMemberEpoch))
+  w.int32(value.generationIdOrMemberEpoch === undefined ? -1 : value.generationIdOrMemberEpoch)
   {
     const given = (value.memberId === undefined ? '' : value.memberId)
     if (given === null) throw nullNotAllowed('OffsetCommit', version, 'OffsetCommitRequest', 'memberId')
     w.compactString(given)
   }
-  w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
+  w.compactString(value.groupInstanceId === undefined ? null : value.groupInstanceId)
   if (value.topics === null) throw nullNotAllowed('OffsetCommit', version, 'OffsetCommitRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -657,7 +657,7 @@ function encodeOffsetCommitResponseV0toV2(w: Writer, value: OffsetCommitResponse
 }
 
 function encodeOffsetCommitResponseV3toV7(w: Writer, value: OffsetCommitResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.topics === null) throw nullNotAllowed('OffsetCommit', version, 'OffsetCommitResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -666,7 +666,7 @@ function encodeOffsetCommitResponseV3toV7(w: Writer, value: OffsetCommitResponse
 }
 
 function encodeOffsetCommitResponseV8toV9(w: Writer, value: OffsetCommitResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.topics === null) throw nullNotAllowed('OffsetCommit', version, 'OffsetCommitResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {

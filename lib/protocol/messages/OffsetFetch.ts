@@ -201,8 +201,8 @@ function encodeOffsetFetchRequestGroupV8(w: Writer, value: OffsetFetchRequestGro
 function encodeOffsetFetchRequestGroupV9(w: Writer, value: OffsetFetchRequestGroup, version: number): void {
   if (value.groupId === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchRequestGroup', 'groupId')
   w.compactString(value.groupId)
-  w.compactString((value.memberId === undefined ? null : value.memberId))
-  w.int32((value.memberEpoch === undefined ? -1 : value.memberEpoch))
+  w.compactString(value.memberId === undefined ? null : value.memberId)
+  w.int32(value.memberEpoch === undefined ? -1 : value.memberEpoch)
   if (value.topics === null) {
     w.compactArrayLength(null)
   } else {
@@ -341,7 +341,7 @@ function encodeOffsetFetchRequestV7(w: Writer, value: OffsetFetchRequest, versio
   if (value.groups !== undefined && !(value.groups.length === 0)) {
     throw fieldNotInVersion('OffsetFetch', version, 'OffsetFetchRequest', 'groups', '8+')
   }
-  w.bool((value.requireStable === undefined ? false : value.requireStable))
+  w.bool(value.requireStable === undefined ? false : value.requireStable)
   w.uvarint(0)
 }
 
@@ -360,7 +360,7 @@ function encodeOffsetFetchRequestV8(w: Writer, value: OffsetFetchRequest, versio
       encodeOffsetFetchRequestGroupV8(w, element, version)
     }
   }
-  w.bool((value.requireStable === undefined ? false : value.requireStable))
+  w.bool(value.requireStable === undefined ? false : value.requireStable)
   w.uvarint(0)
 }
 
@@ -379,7 +379,7 @@ function encodeOffsetFetchRequestV9(w: Writer, value: OffsetFetchRequest, versio
       encodeOffsetFetchRequestGroupV9(w, element, version)
     }
   }
-  w.bool((value.requireStable === undefined ? false : value.requireStable))
+  w.bool(value.requireStable === undefined ? false : value.requireStable)
   w.uvarint(0)
 }
 
@@ -481,7 +481,7 @@ function encodeOffsetFetchResponsePartitionV0toV4(w: Writer, value: OffsetFetchR
 function encodeOffsetFetchResponsePartitionV5(w: Writer, value: OffsetFetchResponsePartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
-  w.int32((value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch))
+  w.int32(value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch)
   w.string(value.metadata)
   w.int16(value.errorCode)
 }
@@ -489,7 +489,7 @@ function encodeOffsetFetchResponsePartitionV5(w: Writer, value: OffsetFetchRespo
 function encodeOffsetFetchResponsePartitionV6toV7(w: Writer, value: OffsetFetchResponsePartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
-  w.int32((value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch))
+  w.int32(value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch)
   w.compactString(value.metadata)
   w.int16(value.errorCode)
   w.uvarint(0)
@@ -732,14 +732,14 @@ function encodeOffsetFetchResponseV2(w: Writer, value: OffsetFetchResponse, vers
       encodeOffsetFetchResponseTopicV0toV4(w, element, version)
     }
   }
-  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
+  w.int16(value.errorCode === undefined ? 0 : value.errorCode)
   if (value.groups !== undefined && !(value.groups.length === 0)) {
     throw fieldNotInVersion('OffsetFetch', version, 'OffsetFetchResponse', 'groups', '8+')
   }
 }
 
 function encodeOffsetFetchResponseV3toV4(w: Writer, value: OffsetFetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   {
     const given = (value.topics === undefined ? [] : value.topics)
     if (given === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchResponse', 'topics')
@@ -748,14 +748,14 @@ function encodeOffsetFetchResponseV3toV4(w: Writer, value: OffsetFetchResponse, 
       encodeOffsetFetchResponseTopicV0toV4(w, element, version)
     }
   }
-  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
+  w.int16(value.errorCode === undefined ? 0 : value.errorCode)
   if (value.groups !== undefined && !(value.groups.length === 0)) {
     throw fieldNotInVersion('OffsetFetch', version, 'OffsetFetchResponse', 'groups', '8+')
   }
 }
 
 function encodeOffsetFetchResponseV5(w: Writer, value: OffsetFetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   {
     const given = (value.topics === undefined ? [] : value.topics)
     if (given === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchResponse', 'topics')
@@ -764,14 +764,14 @@ function encodeOffsetFetchResponseV5(w: Writer, value: OffsetFetchResponse, vers
       encodeOffsetFetchResponseTopicV5(w, element, version)
     }
   }
-  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
+  w.int16(value.errorCode === undefined ? 0 : value.errorCode)
   if (value.groups !== undefined && !(value.groups.length === 0)) {
     throw fieldNotInVersion('OffsetFetch', version, 'OffsetFetchResponse', 'groups', '8+')
   }
 }
 
 function encodeOffsetFetchResponseV6toV7(w: Writer, value: OffsetFetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   {
     const given = (value.topics === undefined ? [] : value.topics)
     if (given === null) throw nullNotAllowed('OffsetFetch', version, 'OffsetFetchResponse', 'topics')
@@ -780,7 +780,7 @@ function encodeOffsetFetchResponseV6toV7(w: Writer, value: OffsetFetchResponse, 
       encodeOffsetFetchResponseTopicV6toV7(w, element, version)
     }
   }
-  w.int16((value.errorCode === undefined ? 0 : value.errorCode))
+  w.int16(value.errorCode === undefined ? 0 : value.errorCode)
   if (value.groups !== undefined && !(value.groups.length === 0)) {
     throw fieldNotInVersion('OffsetFetch', version, 'OffsetFetchResponse', 'groups', '8+')
   }
@@ -788,7 +788,7 @@ function encodeOffsetFetchResponseV6toV7(w: Writer, value: OffsetFetchResponse, 
 }
 
 function encodeOffsetFetchResponseV8toV9(w: Writer, value: OffsetFetchResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.topics !== undefined && !(value.topics.length === 0)) {
     throw fieldNotInVersion('OffsetFetch', version, 'OffsetFetchResponse', 'topics', '0-7')
   }

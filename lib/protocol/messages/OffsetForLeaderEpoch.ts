@@ -64,13 +64,13 @@ function encodeOffsetForLeaderEpochRequestOffsetForLeaderPartitionV0toV1(w: Writ
 
 function encodeOffsetForLeaderEpochRequestOffsetForLeaderPartitionV2toV3(w: Writer, value: OffsetForLeaderEpochRequestOffsetForLeaderPartition, version: number): void {
   w.int32(value.partition)
-  w.int32((value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch))
+  w.int32(value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch)
   w.int32(value.leaderEpoch)
 }
 
 function encodeOffsetForLeaderEpochRequestOffsetForLeaderPartitionV4(w: Writer, value: OffsetForLeaderEpochRequestOffsetForLeaderPartition, version: number): void {
   w.int32(value.partition)
-  w.int32((value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch))
+  w.int32(value.currentLeaderEpoch === undefined ? -1 : value.currentLeaderEpoch)
   w.int32(value.leaderEpoch)
   w.uvarint(0)
 }
@@ -209,7 +209,7 @@ function encodeOffsetForLeaderEpochRequestV2(w: Writer, value: OffsetForLeaderEp
 }
 
 function encodeOffsetForLeaderEpochRequestV3(w: Writer, value: OffsetForLeaderEpochRequest, version: number): void {
-  w.int32((value.replicaId === undefined ? -2 : value.replicaId))
+  w.int32(value.replicaId === undefined ? -2 : value.replicaId)
   if (value.topics === null) throw nullNotAllowed('OffsetForLeaderEpoch', version, 'OffsetForLeaderEpochRequest', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -218,7 +218,7 @@ function encodeOffsetForLeaderEpochRequestV3(w: Writer, value: OffsetForLeaderEp
 }
 
 function encodeOffsetForLeaderEpochRequestV4(w: Writer, value: OffsetForLeaderEpochRequest, version: number): void {
-  w.int32((value.replicaId === undefined ? -2 : value.replicaId))
+  w.int32(value.replicaId === undefined ? -2 : value.replicaId)
   if (value.topics === null) throw nullNotAllowed('OffsetForLeaderEpoch', version, 'OffsetForLeaderEpochRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -286,14 +286,14 @@ function encodeOffsetForLeaderEpochResponseEpochEndOffsetV0(w: Writer, value: Of
 function encodeOffsetForLeaderEpochResponseEpochEndOffsetV1toV3(w: Writer, value: OffsetForLeaderEpochResponseEpochEndOffset, version: number): void {
   w.int16(value.errorCode)
   w.int32(value.partition)
-  w.int32((value.leaderEpoch === undefined ? -1 : value.leaderEpoch))
+  w.int32(value.leaderEpoch === undefined ? -1 : value.leaderEpoch)
   w.int64(value.endOffset)
 }
 
 function encodeOffsetForLeaderEpochResponseEpochEndOffsetV4(w: Writer, value: OffsetForLeaderEpochResponseEpochEndOffset, version: number): void {
   w.int16(value.errorCode)
   w.int32(value.partition)
-  w.int32((value.leaderEpoch === undefined ? -1 : value.leaderEpoch))
+  w.int32(value.leaderEpoch === undefined ? -1 : value.leaderEpoch)
   w.int64(value.endOffset)
   w.uvarint(0)
 }
@@ -438,7 +438,7 @@ function encodeOffsetForLeaderEpochResponseV1(w: Writer, value: OffsetForLeaderE
 }
 
 function encodeOffsetForLeaderEpochResponseV2toV3(w: Writer, value: OffsetForLeaderEpochResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.topics === null) throw nullNotAllowed('OffsetForLeaderEpoch', version, 'OffsetForLeaderEpochResponse', 'topics')
   w.arrayLength(value.topics.length)
   for (const element of value.topics) {
@@ -447,7 +447,7 @@ function encodeOffsetForLeaderEpochResponseV2toV3(w: Writer, value: OffsetForLea
 }
 
 function encodeOffsetForLeaderEpochResponseV4(w: Writer, value: OffsetForLeaderEpochResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.topics === null) throw nullNotAllowed('OffsetForLeaderEpoch', version, 'OffsetForLeaderEpochResponse', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {

@@ -199,7 +199,7 @@ function encodeProduceRequestV0toV2(w: Writer, value: ProduceRequest, version: n
 }
 
 function encodeProduceRequestV3toV8(w: Writer, value: ProduceRequest, version: number): void {
-  w.string((value.transactionalId === undefined ? null : value.transactionalId))
+  w.string(value.transactionalId === undefined ? null : value.transactionalId)
   w.int16(value.acks)
   w.int32(value.timeoutMs)
   if (value.topicData === null) throw nullNotAllowed('Produce', version, 'ProduceRequest', 'topicData')
@@ -210,7 +210,7 @@ function encodeProduceRequestV3toV8(w: Writer, value: ProduceRequest, version: n
 }
 
 function encodeProduceRequestV9toV11(w: Writer, value: ProduceRequest, version: number): void {
-  w.compactString((value.transactionalId === undefined ? null : value.transactionalId))
+  w.compactString(value.transactionalId === undefined ? null : value.transactionalId)
   w.int16(value.acks)
   w.int32(value.timeoutMs)
   if (value.topicData === null) throw nullNotAllowed('Produce', version, 'ProduceRequest', 'topicData')
@@ -349,7 +349,7 @@ function encodeProduceResponsePartitionProduceResponseV2toV4(w: Writer, value: P
   w.int32(value.index)
   w.int16(value.errorCode)
   w.int64(value.baseOffset)
-  w.int64((value.logAppendTimeMs === undefined ? -1n : value.logAppendTimeMs))
+  w.int64(value.logAppendTimeMs === undefined ? -1n : value.logAppendTimeMs)
   if (value.currentLeader !== undefined && !(isDeepEqual(value.currentLeader, defaultProduceResponseLeaderIdAndEpoch()))) {
     throw fieldNotInVersion('Produce', version, 'ProduceResponsePartitionProduceResponse', 'currentLeader', '10+')
   }
@@ -359,8 +359,8 @@ function encodeProduceResponsePartitionProduceResponseV5toV7(w: Writer, value: P
   w.int32(value.index)
   w.int16(value.errorCode)
   w.int64(value.baseOffset)
-  w.int64((value.logAppendTimeMs === undefined ? -1n : value.logAppendTimeMs))
-  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
+  w.int64(value.logAppendTimeMs === undefined ? -1n : value.logAppendTimeMs)
+  w.int64(value.logStartOffset === undefined ? -1n : value.logStartOffset)
   if (value.currentLeader !== undefined && !(isDeepEqual(value.currentLeader, defaultProduceResponseLeaderIdAndEpoch()))) {
     throw fieldNotInVersion('Produce', version, 'ProduceResponsePartitionProduceResponse', 'currentLeader', '10+')
   }
@@ -370,8 +370,8 @@ function encodeProduceResponsePartitionProduceResponseV8(w: Writer, value: Produ
   w.int32(value.index)
   w.int16(value.errorCode)
   w.int64(value.baseOffset)
-  w.int64((value.logAppendTimeMs === undefined ? -1n : value.logAppendTimeMs))
-  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
+  w.int64(value.logAppendTimeMs === undefined ? -1n : value.logAppendTimeMs)
+  w.int64(value.logStartOffset === undefined ? -1n : value.logStartOffset)
   {
     const given = (value.recordErrors === undefined ? [] : value.recordErrors)
     if (given === null) throw nullNotAllowed('Produce', version, 'ProduceResponsePartitionProduceResponse', 'recordErrors')
@@ -380,7 +380,7 @@ function encodeProduceResponsePartitionProduceResponseV8(w: Writer, value: Produ
       encodeProduceResponseBatchIndexAndErrorMessageV8(w, element, version)
     }
   }
-  w.string((value.errorMessage === undefined ? null : value.errorMessage))
+  w.string(value.errorMessage === undefined ? null : value.errorMessage)
   if (value.currentLeader !== undefined && !(isDeepEqual(value.currentLeader, defaultProduceResponseLeaderIdAndEpoch()))) {
     throw fieldNotInVersion('Produce', version, 'ProduceResponsePartitionProduceResponse', 'currentLeader', '10+')
   }
@@ -390,8 +390,8 @@ function encodeProduceResponsePartitionProduceResponseV9(w: Writer, value: Produ
   w.int32(value.index)
   w.int16(value.errorCode)
   w.int64(value.baseOffset)
-  w.int64((value.logAppendTimeMs === undefined ? -1n : value.logAppendTimeMs))
-  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
+  w.int64(value.logAppendTimeMs === undefined ? -1n : value.logAppendTimeMs)
+  w.int64(value.logStartOffset === undefined ? -1n : value.logStartOffset)
   {
     const given = (value.recordErrors === undefined ? [] : value.recordErrors)
     if (given === null) throw nullNotAllowed('Produce', version, 'ProduceResponsePartitionProduceResponse', 'recordErrors')
@@ -400,7 +400,7 @@ function encodeProduceResponsePartitionProduceResponseV9(w: Writer, value: Produ
       encodeProduceResponseBatchIndexAndErrorMessageV9toV11(w, element, version)
     }
   }
-  w.compactString((value.errorMessage === undefined ? null : value.errorMessage))
+  w.compactString(value.errorMessage === undefined ? null : value.errorMessage)
   if (value.currentLeader !== undefined && !(isDeepEqual(value.currentLeader, defaultProduceResponseLeaderIdAndEpoch()))) {
     throw fieldNotInVersion('Produce', version, 'ProduceResponsePartitionProduceResponse', 'currentLeader', '10+')
   }
@@ -411,8 +411,8 @@ function encodeProduceResponsePartitionProduceResponseV10toV11(w: Writer, value:
   w.int32(value.index)
   w.int16(value.errorCode)
   w.int64(value.baseOffset)
-  w.int64((value.logAppendTimeMs === undefined ? -1n : value.logAppendTimeMs))
-  w.int64((value.logStartOffset === undefined ? -1n : value.logStartOffset))
+  w.int64(value.logAppendTimeMs === undefined ? -1n : value.logAppendTimeMs)
+  w.int64(value.logStartOffset === undefined ? -1n : value.logStartOffset)
   {
     const given = (value.recordErrors === undefined ? [] : value.recordErrors)
     if (given === null) throw nullNotAllowed('Produce', version, 'ProduceResponsePartitionProduceResponse', 'recordErrors')
@@ -421,7 +421,7 @@ function encodeProduceResponsePartitionProduceResponseV10toV11(w: Writer, value:
       encodeProduceResponseBatchIndexAndErrorMessageV9toV11(w, element, version)
     }
   }
-  w.compactString((value.errorMessage === undefined ? null : value.errorMessage))
+  w.compactString(value.errorMessage === undefined ? null : value.errorMessage)
   let taggedCount = 0
   const tagged0 = value.currentLeader
   const put0 = tagged0 !== undefined && !(isDeepEqual(tagged0, defaultProduceResponseLeaderIdAndEpoch()))
@@ -765,7 +765,7 @@ function encodeProduceResponseV1(w: Writer, value: ProduceResponse, version: num
   for (const element of value.responses) {
     encodeProduceResponseTopicProduceResponseV0toV1(w, element, version)
   }
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.nodeEndpoints !== undefined && !(value.nodeEndpoints.length === 0)) {
     throw fieldNotInVersion('Produce', version, 'ProduceResponse', 'nodeEndpoints', '10+')
   }
@@ -777,7 +777,7 @@ function encodeProduceResponseV2toV4(w: Writer, value: ProduceResponse, version:
   for (const element of value.responses) {
     encodeProduceResponseTopicProduceResponseV2toV4(w, element, version)
   }
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.nodeEndpoints !== undefined && !(value.nodeEndpoints.length === 0)) {
     throw fieldNotInVersion('Produce', version, 'ProduceResponse', 'nodeEndpoints', '10+')
   }
@@ -789,7 +789,7 @@ function encodeProduceResponseV5toV7(w: Writer, value: ProduceResponse, version:
   for (const element of value.responses) {
     encodeProduceResponseTopicProduceResponseV5toV7(w, element, version)
   }
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.nodeEndpoints !== undefined && !(value.nodeEndpoints.length === 0)) {
     throw fieldNotInVersion('Produce', version, 'ProduceResponse', 'nodeEndpoints', '10+')
   }
@@ -801,7 +801,7 @@ function encodeProduceResponseV8(w: Writer, value: ProduceResponse, version: num
   for (const element of value.responses) {
     encodeProduceResponseTopicProduceResponseV8(w, element, version)
   }
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.nodeEndpoints !== undefined && !(value.nodeEndpoints.length === 0)) {
     throw fieldNotInVersion('Produce', version, 'ProduceResponse', 'nodeEndpoints', '10+')
   }
@@ -813,7 +813,7 @@ function encodeProduceResponseV9(w: Writer, value: ProduceResponse, version: num
   for (const element of value.responses) {
     encodeProduceResponseTopicProduceResponseV9(w, element, version)
   }
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   if (value.nodeEndpoints !== undefined && !(value.nodeEndpoints.length === 0)) {
     throw fieldNotInVersion('Produce', version, 'ProduceResponse', 'nodeEndpoints', '10+')
   }
@@ -826,7 +826,7 @@ function encodeProduceResponseV10toV11(w: Writer, value: ProduceResponse, versio
   for (const element of value.responses) {
     encodeProduceResponseTopicProduceResponseV10toV11(w, element, version)
   }
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   let taggedCount = 0
   const tagged0 = value.nodeEndpoints
   const put0 = tagged0 !== undefined && !(tagged0.length === 0)

@@ -25,14 +25,14 @@ function encodeRequestHeaderV1(w: Writer, value: RequestHeader, version: number)
   w.int16(value.requestApiKey)
   w.int16(value.requestApiVersion)
   w.int32(value.correlationId)
-  w.string((value.clientId === undefined ? '' : value.clientId))
+  w.string(value.clientId === undefined ? '' : value.clientId)
 }
 
 function encodeRequestHeaderV2(w: Writer, value: RequestHeader, version: number): void {
   w.int16(value.requestApiKey)
   w.int16(value.requestApiVersion)
   w.int32(value.correlationId)
-  w.string((value.clientId === undefined ? '' : value.clientId))
+  w.string(value.clientId === undefined ? '' : value.clientId)
   w.uvarint(0)
 }
 

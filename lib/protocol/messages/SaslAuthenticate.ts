@@ -68,7 +68,7 @@ function encodeSaslAuthenticateResponseV1(w: Writer, value: SaslAuthenticateResp
   w.string(value.errorMessage)
   if (value.authBytes === null) throw nullNotAllowed('SaslAuthenticate', version, 'SaslAuthenticateResponse', 'authBytes')
   w.bytes(value.authBytes)
-  w.int64((value.sessionLifetimeMs === undefined ? 0n : value.sessionLifetimeMs))
+  w.int64(value.sessionLifetimeMs === undefined ? 0n : value.sessionLifetimeMs)
 }
 
 function encodeSaslAuthenticateResponseV2(w: Writer, value: SaslAuthenticateResponse, version: number): void {
@@ -76,7 +76,7 @@ function encodeSaslAuthenticateResponseV2(w: Writer, value: SaslAuthenticateResp
   w.compactString(value.errorMessage)
   if (value.authBytes === null) throw nullNotAllowed('SaslAuthenticate', version, 'SaslAuthenticateResponse', 'authBytes')
   w.compactBytes(value.authBytes)
-  w.int64((value.sessionLifetimeMs === undefined ? 0n : value.sessionLifetimeMs))
+  w.int64(value.sessionLifetimeMs === undefined ? 0n : value.sessionLifetimeMs)
   w.uvarint(0)
 }
 

@@ -199,7 +199,7 @@ function encodeStopReplicaRequestV0(w: Writer, value: StopReplicaRequest, versio
     throw fieldNotInVersion('StopReplica', version, 'StopReplicaRequest', 'isKRaftController', '4+')
   }
   w.int32(value.controllerEpoch)
-  w.bool((value.deletePartitions === undefined ? false : value.deletePartitions))
+  w.bool(value.deletePartitions === undefined ? false : value.deletePartitions)
   {
     const given = (value.ungroupedPartitions === undefined ? [] : value.ungroupedPartitions)
     if (given === null) throw nullNotAllowed('StopReplica', version, 'StopReplicaRequest', 'ungroupedPartitions')
@@ -222,8 +222,8 @@ function encodeStopReplicaRequestV1(w: Writer, value: StopReplicaRequest, versio
     throw fieldNotInVersion('StopReplica', version, 'StopReplicaRequest', 'isKRaftController', '4+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
-  w.bool((value.deletePartitions === undefined ? false : value.deletePartitions))
+  w.int64(value.brokerEpoch === undefined ? -1n : value.brokerEpoch)
+  w.bool(value.deletePartitions === undefined ? false : value.deletePartitions)
   if (value.ungroupedPartitions !== undefined && !(value.ungroupedPartitions.length === 0)) {
     throw fieldNotInVersion('StopReplica', version, 'StopReplicaRequest', 'ungroupedPartitions', '0')
   }
@@ -246,8 +246,8 @@ function encodeStopReplicaRequestV2(w: Writer, value: StopReplicaRequest, versio
     throw fieldNotInVersion('StopReplica', version, 'StopReplicaRequest', 'isKRaftController', '4+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
-  w.bool((value.deletePartitions === undefined ? false : value.deletePartitions))
+  w.int64(value.brokerEpoch === undefined ? -1n : value.brokerEpoch)
+  w.bool(value.deletePartitions === undefined ? false : value.deletePartitions)
   if (value.ungroupedPartitions !== undefined && !(value.ungroupedPartitions.length === 0)) {
     throw fieldNotInVersion('StopReplica', version, 'StopReplicaRequest', 'ungroupedPartitions', '0')
   }
@@ -271,7 +271,7 @@ function encodeStopReplicaRequestV3(w: Writer, value: StopReplicaRequest, versio
     throw fieldNotInVersion('StopReplica', version, 'StopReplicaRequest', 'isKRaftController', '4+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
+  w.int64(value.brokerEpoch === undefined ? -1n : value.brokerEpoch)
   if (value.deletePartitions !== undefined && !(value.deletePartitions === false)) {
     throw fieldNotInVersion('StopReplica', version, 'StopReplicaRequest', 'deletePartitions', '0-2')
   }
@@ -294,9 +294,9 @@ function encodeStopReplicaRequestV3(w: Writer, value: StopReplicaRequest, versio
 
 function encodeStopReplicaRequestV4(w: Writer, value: StopReplicaRequest, version: number): void {
   w.int32(value.controllerId)
-  w.bool((value.isKRaftController === undefined ? false : value.isKRaftController))
+  w.bool(value.isKRaftController === undefined ? false : value.isKRaftController)
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
+  w.int64(value.brokerEpoch === undefined ? -1n : value.brokerEpoch)
   if (value.deletePartitions !== undefined && !(value.deletePartitions === false)) {
     throw fieldNotInVersion('StopReplica', version, 'StopReplicaRequest', 'deletePartitions', '0-2')
   }

@@ -108,7 +108,7 @@ function encodeSyncGroupRequestV3(w: Writer, value: SyncGroupRequest, version: n
   w.int32(value.generationId)
   if (value.memberId === null) throw nullNotAllowed('SyncGroup', version, 'SyncGroupRequest', 'memberId')
   w.string(value.memberId)
-  w.string((value.groupInstanceId === undefined ? null : value.groupInstanceId))
+  w.string(value.groupInstanceId === undefined ? null : value.groupInstanceId)
   if (value.assignments === null) throw nullNotAllowed('SyncGroup', version, 'SyncGroupRequest', 'assignments')
   w.arrayLength(value.assignments.length)
   for (const element of value.assignments) {
@@ -122,7 +122,7 @@ function encodeSyncGroupRequestV4(w: Writer, value: SyncGroupRequest, version: n
   w.int32(value.generationId)
   if (value.memberId === null) throw nullNotAllowed('SyncGroup', version, 'SyncGroupRequest', 'memberId')
   w.compactString(value.memberId)
-  w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
+  w.compactString(value.groupInstanceId === undefined ? null : value.groupInstanceId)
   if (value.assignments === null) throw nullNotAllowed('SyncGroup', version, 'SyncGroupRequest', 'assignments')
   w.compactArrayLength(value.assignments.length)
   for (const element of value.assignments) {
@@ -137,9 +137,9 @@ function encodeSyncGroupRequestV5(w: Writer, value: SyncGroupRequest, version: n
   w.int32(value.generationId)
   if (value.memberId === null) throw nullNotAllowed('SyncGroup', version, 'SyncGroupRequest', 'memberId')
   w.compactString(value.memberId)
-  w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
-  w.compactString((value.protocolType === undefined ? null : value.protocolType))
-  w.compactString((value.protocolName === undefined ? null : value.protocolName))
+  w.compactString(value.groupInstanceId === undefined ? null : value.groupInstanceId)
+  w.compactString(value.protocolType === undefined ? null : value.protocolType)
+  w.compactString(value.protocolName === undefined ? null : value.protocolName)
   if (value.assignments === null) throw nullNotAllowed('SyncGroup', version, 'SyncGroupRequest', 'assignments')
   w.compactArrayLength(value.assignments.length)
   for (const element of value.assignments) {
@@ -237,14 +237,14 @@ function encodeSyncGroupResponseV0(w: Writer, value: SyncGroupResponse, version:
 }
 
 function encodeSyncGroupResponseV1toV3(w: Writer, value: SyncGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   w.int16(value.errorCode)
   if (value.assignment === null) throw nullNotAllowed('SyncGroup', version, 'SyncGroupResponse', 'assignment')
   w.bytes(value.assignment)
 }
 
 function encodeSyncGroupResponseV4(w: Writer, value: SyncGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   w.int16(value.errorCode)
   if (value.assignment === null) throw nullNotAllowed('SyncGroup', version, 'SyncGroupResponse', 'assignment')
   w.compactBytes(value.assignment)
@@ -252,10 +252,10 @@ function encodeSyncGroupResponseV4(w: Writer, value: SyncGroupResponse, version:
 }
 
 function encodeSyncGroupResponseV5(w: Writer, value: SyncGroupResponse, version: number): void {
-  w.int32((value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs))
+  w.int32(value.throttleTimeMs === undefined ? 0 : value.throttleTimeMs)
   w.int16(value.errorCode)
-  w.compactString((value.protocolType === undefined ? null : value.protocolType))
-  w.compactString((value.protocolName === undefined ? null : value.protocolName))
+  w.compactString(value.protocolType === undefined ? null : value.protocolType)
+  w.compactString(value.protocolName === undefined ? null : value.protocolName)
   if (value.assignment === null) throw nullNotAllowed('SyncGroup', version, 'SyncGroupResponse', 'assignment')
   w.compactBytes(value.assignment)
   w.uvarint(0)

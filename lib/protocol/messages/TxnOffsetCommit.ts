@@ -76,14 +76,14 @@ function encodeTxnOffsetCommitRequestPartitionV0toV1(w: Writer, value: TxnOffset
 function encodeTxnOffsetCommitRequestPartitionV2(w: Writer, value: TxnOffsetCommitRequestPartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
-  w.int32((value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch))
+  w.int32(value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch)
   w.string(value.committedMetadata)
 }
 
 function encodeTxnOffsetCommitRequestPartitionV3toV4(w: Writer, value: TxnOffsetCommitRequestPartition, version: number): void {
   w.int32(value.partitionIndex)
   w.int64(value.committedOffset)
-  w.int32((value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch))
+  w.int32(value.committedLeaderEpoch === undefined ? -1 : value.committedLeaderEpoch)
   w.compactString(value.committedMetadata)
   w.uvarint(0)
 }
@@ -264,13 +264,13 @@ function encodeTxnOffsetCommitRequestV3toV4(w: Writer, value: TxnOffsetCommitReq
   w.compactString(value.groupId)
   w.int64(value.producerId)
   w.int16(value.producerEpoch)
-  w.int32((value.generationId === undefined ? -1 : value.generationId))
+  w.int32(value.generationId === undefined ? -1 : value.generationId)
   {
     const given = (value.memberId === undefined ? '' : value.memberId)
     if (given === null) throw nullNotAllowed('TxnOffsetCommit', version, 'TxnOffsetCommitRequest', 'memberId')
     w.compactString(given)
   }
-  w.compactString((value.groupInstanceId === undefined ? null : value.groupInstanceId))
+  w.compactString(value.groupInstanceId === undefined ? null : value.groupInstanceId)
   if (value.topics === null) throw nullNotAllowed('TxnOffsetCommit', version, 'TxnOffsetCommitRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {

@@ -51,7 +51,7 @@ function encodeUpdateFeaturesRequestFeatureUpdateKeyV0(w: Writer, value: UpdateF
   if (value.feature === null) throw nullNotAllowed('UpdateFeatures', version, 'UpdateFeaturesRequestFeatureUpdateKey', 'feature')
   w.compactString(value.feature)
   w.int16(value.maxVersionLevel)
-  w.bool((value.allowDowngrade === undefined ? false : value.allowDowngrade))
+  w.bool(value.allowDowngrade === undefined ? false : value.allowDowngrade)
   if (value.upgradeType !== undefined && !(value.upgradeType === 1)) {
     throw fieldNotInVersion('UpdateFeatures', version, 'UpdateFeaturesRequestFeatureUpdateKey', 'upgradeType', '1+')
   }
@@ -65,7 +65,7 @@ function encodeUpdateFeaturesRequestFeatureUpdateKeyV1toV2(w: Writer, value: Upd
   if (value.allowDowngrade !== undefined && !(value.allowDowngrade === false)) {
     throw fieldNotInVersion('UpdateFeatures', version, 'UpdateFeaturesRequestFeatureUpdateKey', 'allowDowngrade', '0')
   }
-  w.int8((value.upgradeType === undefined ? 1 : value.upgradeType))
+  w.int8(value.upgradeType === undefined ? 1 : value.upgradeType)
   w.uvarint(0)
 }
 
@@ -123,7 +123,7 @@ function encodeUpdateFeaturesRequestV1toV2(w: Writer, value: UpdateFeaturesReque
   for (const element of value.featureUpdates) {
     encodeUpdateFeaturesRequestFeatureUpdateKeyV1toV2(w, element, version)
   }
-  w.bool((value.validateOnly === undefined ? false : value.validateOnly))
+  w.bool(value.validateOnly === undefined ? false : value.validateOnly)
   w.uvarint(0)
 }
 

@@ -389,7 +389,7 @@ function encodeUpdateMetadataRequestUpdateMetadataBrokerV0(w: Writer, value: Upd
     if (given === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataBroker', 'v0Host')
     w.string(given)
   }
-  w.int32((value.v0Port === undefined ? 0 : value.v0Port))
+  w.int32(value.v0Port === undefined ? 0 : value.v0Port)
 }
 
 function encodeUpdateMetadataRequestUpdateMetadataBrokerV1(w: Writer, value: UpdateMetadataRequestUpdateMetadataBroker, version: number): void {
@@ -414,7 +414,7 @@ function encodeUpdateMetadataRequestUpdateMetadataBrokerV2(w: Writer, value: Upd
       encodeUpdateMetadataRequestUpdateMetadataEndpointV1toV2(w, element, version)
     }
   }
-  w.string((value.rack === undefined ? '' : value.rack))
+  w.string(value.rack === undefined ? '' : value.rack)
 }
 
 function encodeUpdateMetadataRequestUpdateMetadataBrokerV3toV5(w: Writer, value: UpdateMetadataRequestUpdateMetadataBroker, version: number): void {
@@ -427,7 +427,7 @@ function encodeUpdateMetadataRequestUpdateMetadataBrokerV3toV5(w: Writer, value:
       encodeUpdateMetadataRequestUpdateMetadataEndpointV3toV5(w, element, version)
     }
   }
-  w.string((value.rack === undefined ? '' : value.rack))
+  w.string(value.rack === undefined ? '' : value.rack)
 }
 
 function encodeUpdateMetadataRequestUpdateMetadataBrokerV6toV8(w: Writer, value: UpdateMetadataRequestUpdateMetadataBroker, version: number): void {
@@ -440,7 +440,7 @@ function encodeUpdateMetadataRequestUpdateMetadataBrokerV6toV8(w: Writer, value:
       encodeUpdateMetadataRequestUpdateMetadataEndpointV6toV8(w, element, version)
     }
   }
-  w.compactString((value.rack === undefined ? '' : value.rack))
+  w.compactString(value.rack === undefined ? '' : value.rack)
   w.uvarint(0)
 }
 
@@ -543,7 +543,7 @@ function encodeUpdateMetadataRequestUpdateMetadataTopicStateV6(w: Writer, value:
 function encodeUpdateMetadataRequestUpdateMetadataTopicStateV7toV8(w: Writer, value: UpdateMetadataRequestUpdateMetadataTopicState, version: number): void {
   if (value.topicName === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataTopicState', 'topicName')
   w.compactString(value.topicName)
-  w.uuid((value.topicId === undefined ? ZERO_UUID : value.topicId))
+  w.uuid(value.topicId === undefined ? ZERO_UUID : value.topicId)
   if (value.partitionStates === null) throw nullNotAllowed('UpdateMetadata', version, 'UpdateMetadataRequestUpdateMetadataTopicState', 'partitionStates')
   w.compactArrayLength(value.partitionStates.length)
   for (const element of value.partitionStates) {
@@ -741,7 +741,7 @@ function encodeUpdateMetadataRequestV5(w: Writer, value: UpdateMetadataRequest, 
     throw fieldNotInVersion('UpdateMetadata', version, 'UpdateMetadataRequest', 'type', '8+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
+  w.int64(value.brokerEpoch === undefined ? -1n : value.brokerEpoch)
   if (value.ungroupedPartitionStates !== undefined && !(value.ungroupedPartitionStates.length === 0)) {
     throw fieldNotInVersion('UpdateMetadata', version, 'UpdateMetadataRequest', 'ungroupedPartitionStates', '0-4')
   }
@@ -769,7 +769,7 @@ function encodeUpdateMetadataRequestV6(w: Writer, value: UpdateMetadataRequest, 
     throw fieldNotInVersion('UpdateMetadata', version, 'UpdateMetadataRequest', 'type', '8+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
+  w.int64(value.brokerEpoch === undefined ? -1n : value.brokerEpoch)
   if (value.ungroupedPartitionStates !== undefined && !(value.ungroupedPartitionStates.length === 0)) {
     throw fieldNotInVersion('UpdateMetadata', version, 'UpdateMetadataRequest', 'ungroupedPartitionStates', '0-4')
   }
@@ -798,7 +798,7 @@ function encodeUpdateMetadataRequestV7(w: Writer, value: UpdateMetadataRequest, 
     throw fieldNotInVersion('UpdateMetadata', version, 'UpdateMetadataRequest', 'type', '8+')
   }
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
+  w.int64(value.brokerEpoch === undefined ? -1n : value.brokerEpoch)
   if (value.ungroupedPartitionStates !== undefined && !(value.ungroupedPartitionStates.length === 0)) {
     throw fieldNotInVersion('UpdateMetadata', version, 'UpdateMetadataRequest', 'ungroupedPartitionStates', '0-4')
   }
@@ -820,9 +820,9 @@ function encodeUpdateMetadataRequestV7(w: Writer, value: UpdateMetadataRequest, 
 
 function encodeUpdateMetadataRequestV8(w: Writer, value: UpdateMetadataRequest, version: number): void {
   w.int32(value.controllerId)
-  w.bool((value.isKRaftController === undefined ? false : value.isKRaftController))
+  w.bool(value.isKRaftController === undefined ? false : value.isKRaftController)
   w.int32(value.controllerEpoch)
-  w.int64((value.brokerEpoch === undefined ? -1n : value.brokerEpoch))
+  w.int64(value.brokerEpoch === undefined ? -1n : value.brokerEpoch)
   if (value.ungroupedPartitionStates !== undefined && !(value.ungroupedPartitionStates.length === 0)) {
     throw fieldNotInVersion('UpdateMetadata', version, 'UpdateMetadataRequest', 'ungroupedPartitionStates', '0-4')
   }

@@ -95,8 +95,8 @@ function encodeVoteRequestPartitionDataV1(w: Writer, value: VoteRequestPartition
   w.int32(value.partitionIndex)
   w.int32(value.candidateEpoch)
   w.int32(value.candidateId)
-  w.uuid((value.candidateDirectoryId === undefined ? ZERO_UUID : value.candidateDirectoryId))
-  w.uuid((value.voterDirectoryId === undefined ? ZERO_UUID : value.voterDirectoryId))
+  w.uuid(value.candidateDirectoryId === undefined ? ZERO_UUID : value.candidateDirectoryId)
+  w.uuid(value.voterDirectoryId === undefined ? ZERO_UUID : value.voterDirectoryId)
   w.int32(value.lastOffsetEpoch)
   w.int64(value.lastOffset)
   w.uvarint(0)
@@ -212,7 +212,7 @@ function encodeVoteRequestV0(w: Writer, value: VoteRequest, version: number): vo
 
 function encodeVoteRequestV1(w: Writer, value: VoteRequest, version: number): void {
   w.compactString(value.clusterId)
-  w.int32((value.voterId === undefined ? -1 : value.voterId))
+  w.int32(value.voterId === undefined ? -1 : value.voterId)
   if (value.topics === null) throw nullNotAllowed('Vote', version, 'VoteRequest', 'topics')
   w.compactArrayLength(value.topics.length)
   for (const element of value.topics) {

@@ -6,7 +6,7 @@
  * request, metadata lookups, and a single timer for the next thing due
  * (linger, backoff, delivery timeout, circuit half-open).
  */
-import type { SchedulerAction, Subscriber, Subscription } from 'rxjs'
+import type { Observable, Observer, SchedulerAction, Subscriber, Subscription } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import type { ClusterView } from '../cluster/cluster-view.js'
 import { CircuitBreakerState, CircuitOpenError } from '../operators/circuitBreaker.js'
@@ -186,7 +186,7 @@ export class ProducerEngine<M> {
   #lookupTopic(topic: TopicState<M>): void {
     if (topic.lookupInFlight || topic.ready || topic.failed !== undefined) return
     topic.lookupInFlight = true
-    const subscription = this.#client.ensureTopics([topic.name]).subscribe({
+    this.#run(this.#client.ensureTopics([topic.name]), {
       next: (view) => {
         topic.lookupInFlight = false
         this.#onView(view)
@@ -195,14 +195,11 @@ export class ProducerEngine<M> {
       },
       error: (error: unknown) => {
         topic.lookupInFlight = false
-        this.#subscriptions.delete(subscription)
         topic.failed = asError(error)
         this.#failWaiting(topic, topic.failed)
         this.#kick()
       },
-      complete: () => this.#subscriptions.delete(subscription),
     })
-    if (!subscription.closed) this.#track(subscription)
   }
 
   #onView(view: ClusterView): void {
@@ -614,9 +611,8 @@ export class ProducerEngine<M> {
       this.#onRequestFailed(broker, entries, asError(error))
       this.#kick()
     }
-    let subscription: Subscription
     if (options.acks === 0) {
-      subscription = this.#client.send(broker.nodeId, ProduceApi, request, requestOptions).subscribe({
+      this.#run(this.#client.send(broker.nodeId, ProduceApi, request, requestOptions), {
         next: () => {
           if (answered) return
           answered = true
@@ -627,7 +623,7 @@ export class ProducerEngine<M> {
         error: onError,
       })
     } else {
-      subscription = this.#client.request(broker.nodeId, ProduceApi, request, requestOptions).subscribe({
+      this.#run(this.#client.request(broker.nodeId, ProduceApi, request, requestOptions), {
         next: (response) => {
           if (answered) return
           answered = true
@@ -637,12 +633,10 @@ export class ProducerEngine<M> {
         },
         error: onError,
         complete: () => {
-          this.#subscriptions.delete(subscription)
           if (!answered) onError(new RxKafkaError('NO_RESPONSE', 'the Produce request completed without an answer', { broker: broker.nodeId, api: 'Produce', retriable: true }))
         },
       })
     }
-    if (!subscription.closed) this.#track(subscription)
   }
 
   #onAnswer(broker: BrokerState, entries: InFlightEntry<M>[], response: ProduceResponse | undefined): void {
@@ -761,11 +755,11 @@ export class ProducerEngine<M> {
     this.#producerIdState = bump ? 'bumping' : 'fetching'
     const producerId = this.#producerId
     const producerEpoch = this.#producerEpoch
-    const subscription = this.#client.request('any', InitProducerIdApi, (version: number) => (
+    this.#run(this.#client.request('any', InitProducerIdApi, (version: number) => (
       bump && version >= 3
         ? { transactionalId: null, transactionTimeoutMs: 60_000, producerId, producerEpoch }
         : { transactionalId: null, transactionTimeoutMs: 60_000 }
-    )).subscribe({
+    )), {
       next: (response: InitProducerIdResponse) => {
         if (response.errorCode === 0) {
           this.#onProducerId(response.producerId, response.producerEpoch)
@@ -776,9 +770,7 @@ export class ProducerEngine<M> {
         this.#retryProducerId(error, bump && !error.retriable ? false : bump, attempt)
       },
       error: (error: unknown) => this.#retryProducerId(asError(error), bump, attempt),
-      complete: () => this.#subscriptions.delete(subscription),
     })
-    if (!subscription.closed) this.#track(subscription)
   }
 
   #retryProducerId(error: Error, bump: boolean, attempt: number): void {
@@ -890,20 +882,33 @@ export class ProducerEngine<M> {
     this.#metadataRefreshInFlight = true
     this.#nextMetadataRefreshAt = this.#now + this.#options.retryBackoff.initialMs
     const topics = [...this.#topics.keys()]
-    const subscription = this.#client.refreshMetadata(topics).subscribe({
-      next: (view) => this.#onView(view),
-      error: () => {
-        this.#metadataRefreshInFlight = false
-        this.#subscriptions.delete(subscription)
-        this.#kick()
+    const settled = (): void => {
+      this.#metadataRefreshInFlight = false
+      this.#kick()
+    }
+    this.#run(this.#client.refreshMetadata(topics), { next: (view) => this.#onView(view), error: settled, complete: settled })
+  }
+
+  /** Subscribes and keeps the subscription until it ends (it may end synchronously), so abort() can cancel it. */
+  #run<T>(source: Observable<T>, observer: Partial<Observer<T>>): void {
+    let subscription: Subscription | undefined
+    let ended = false
+    const end = (): void => {
+      ended = true
+      if (subscription !== undefined) this.#subscriptions.delete(subscription)
+    }
+    subscription = source.subscribe({
+      next: (value) => observer.next?.(value),
+      error: (error: unknown) => {
+        end()
+        observer.error?.(error)
       },
       complete: () => {
-        this.#metadataRefreshInFlight = false
-        this.#subscriptions.delete(subscription)
-        this.#kick()
+        end()
+        observer.complete?.()
       },
     })
-    if (!subscription.closed) this.#track(subscription)
+    if (!ended) this.#track(subscription)
   }
 
   #track(subscription: Subscription): void {

@@ -1,0 +1,110 @@
+/**
+ * `consumeGroup`: a consumer group as an Observable of partition substreams.
+ * Each subscription is one group member; unsubscribing commits what is done
+ * and leaves the group.
+ */
+import { Observable, Subject } from 'rxjs'
+import type { RxKafkaError } from '../protocol/errors.js'
+import { DEFAULT_ASSIGNORS } from './assignors.js'
+import { resolveFetchOptions, resolveGroupOptions, type ConsumeGroupOptions } from './consumer-options.js'
+import { GroupMember, type GroupAssignmentEvent, type GroupMemberDiagnostics, type PartitionStartEvent } from './group-member.js'
+import type { PartitionStream } from './partition-stream.js'
+
+/**
+ * The Observable `consumeGroup` returns: partition substreams, plus the
+ * group's notifications and controls. The notification Observables are hot:
+ * they report on every active subscription of this ConsumerGroup (usually
+ * one) and never complete.
+ */
+export class ConsumerGroup extends Observable<PartitionStream> {
+  /** The assignment of every generation: what this member holds, got, and gave up. */
+  readonly assignments$: Observable<GroupAssignmentEvent>
+  /** Where each assigned partition starts reading (after the startingOffset hook). */
+  readonly partitionStarts$: Observable<PartitionStartEvent>
+  /** Problems the consumer recovers from by itself (retrying, rejoining): for logs and alerts. Fatal errors error the main stream instead. */
+  readonly errors$: Observable<RxKafkaError>
+  private readonly members: Set<GroupMember>
+
+  /** @internal */
+  constructor(options: ConsumeGroupOptions) {
+    const group = resolveGroupOptions(options, DEFAULT_ASSIGNORS)
+    const fetch = resolveFetchOptions(options)
+    const assignments = new Subject<GroupAssignmentEvent>()
+    const starts = new Subject<PartitionStartEvent>()
+    const errors = new Subject<RxKafkaError>()
+    const members = new Set<GroupMember>()
+    const channels = {
+      assignment: (e: GroupAssignmentEvent) => assignments.next(e),
+      partitionStart: (e: PartitionStartEvent) => starts.next(e),
+      error: (e: RxKafkaError) => errors.next(e),
+    }
+    super((subscriber) =>
+      options.client
+        .use(
+          () =>
+            new Observable<PartitionStream>((inner) => {
+              const member = new GroupMember(options.client, group, fetch, inner, channels)
+              members.add(member)
+              member.start()
+              return () => {
+                members.delete(member)
+                member.stop()
+              }
+            }),
+        )
+        .subscribe(subscriber),
+    )
+    this.members = members
+    this.assignments$ = assignments.asObservable()
+    this.partitionStarts$ = starts.asObservable()
+    this.errors$ = errors.asObservable()
+  }
+
+  /**
+   * Commits the done offsets of every partition now (besides the periodic,
+   * on-revoke and on-unsubscribe commits). Resolves when the coordinator has
+   * them; rejects with the broker's error.
+   */
+  commit(): Promise<void> {
+    return Promise.all(
+      [...this.members].map(
+        (member) =>
+          new Promise<void>((resolve, reject) => {
+            member.commit().subscribe({ error: reject, complete: resolve })
+          }),
+      ),
+    ).then(() => undefined)
+  }
+
+  /** A snapshot of each active member: state, generation, and per partition position, lag and un-done counts. */
+  diagnostics(): GroupMemberDiagnostics[] {
+    return [...this.members].map((m) => m.diagnostics())
+  }
+}
+
+/**
+ * Joins a consumer group and emits one substream per assigned partition. A
+ * substream starts when its partition is assigned and completes when it is
+ * revoked, after its delivered messages are done (or 80% of the rebalance
+ * timeout passed) and committed. Call `msg.done()` on every message when its
+ * processing is complete, in any order; the group commits the end of each
+ * partition's contiguous done prefix. Unsubscribe to commit and leave.
+ *
+ * @example
+ * ```ts
+ * import { consumeGroup } from 'rxkafka'
+ * import { mergeMap, concatMap, map } from 'rxjs'
+ *
+ * const group = consumeGroup({ client, groupId: 'billing', topics: ['orders'], fromBeginning: true })
+ * group.errors$.subscribe(e => console.warn(e.message))
+ * group.pipe(
+ *   mergeMap(partition$ => partition$.pipe(
+ *     concatMap(msg => handle(msg).pipe(map(() => msg))),
+ *     map(msg => msg.done()),
+ *   )),
+ * ).subscribe()
+ * ```
+ */
+export function consumeGroup(options: ConsumeGroupOptions): ConsumerGroup {
+  return new ConsumerGroup(options)
+}

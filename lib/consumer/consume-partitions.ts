@@ -1,0 +1,111 @@
+/**
+ * `consumePartitions`: read partitions of one topic without a group, for tools
+ * and replays. Nothing is committed; `done()` still paces fetching.
+ */
+import { Observable, catchError, of, switchMap, take, timer } from 'rxjs'
+import { partitionInfo } from '../cluster/cluster-view.js'
+import { resolveFetchOptions, ConsumerOptionError, type ConsumePartitionsOptions, type OffsetSpec } from './consumer-options.js'
+import { asRxKafkaError, Fetcher } from './fetcher.js'
+import { listOffsets } from './offset-requests.js'
+import { PartitionSlot, type PartitionStream } from './partition-stream.js'
+
+/**
+ * Emits one substream per requested partition of `topic`, each starting where
+ * `from` says and never completing (unsubscribe to stop). Fetch errors the
+ * consumer recovers from are retried; a topic that does not exist errors the
+ * stream.
+ *
+ * @example
+ * ```ts
+ * import { consumePartitions } from 'rxkafka'
+ * import { mergeMap, take } from 'rxjs'
+ *
+ * // The first 100 messages of partition 0 and 1 of 'orders', from the start.
+ * consumePartitions({ client, topic: 'orders', partitions: [0, 1], from: 'earliest' }).pipe(
+ *   mergeMap(partition$ => partition$.pipe(take(100))),
+ * ).subscribe(msg => { console.log(msg.partition, msg.offset, msg.value?.toString()); msg.done() })
+ * ```
+ */
+export function consumePartitions(options: ConsumePartitionsOptions): Observable<PartitionStream> {
+  const fetch = resolveFetchOptions(options)
+  if (typeof options.topic !== 'string' || options.topic.length === 0) {
+    throw new ConsumerOptionError('topic', 'must be a non-empty string', 'name the topic to read')
+  }
+  if (options.partitions !== undefined && (!Array.isArray(options.partitions) || options.partitions.some((p) => !Number.isInteger(p) || p < 0))) {
+    throw new ConsumerOptionError('partitions', 'must be an array of partition numbers (integers >= 0)', 'pass partitions: [0, 1, ...] or leave it out for all')
+  }
+  const client = options.client
+  const from = options.from ?? 'latest'
+  return client.use(
+    () =>
+      new Observable<PartitionStream>((subscriber) => {
+        const fetcher = new Fetcher(client, fetch, {
+          nonFatal: () => {},
+          seek: (slot, spec) => position(slot, spec),
+        })
+        const slots: PartitionSlot[] = []
+        let stopped = false
+        const position = (slot: PartitionSlot, spec: OffsetSpec, start = false): void => {
+          if (typeof spec === 'bigint') {
+            if (start) slot.start(spec)
+            else slot.seek(spec)
+            return
+          }
+          const attempt = (): void => {
+            if (stopped) return
+            const leader = partitionInfo(client.currentView(), slot.topic, slot.partition)?.leader ?? -1
+            const work: Observable<Map<number, bigint> | undefined> = leader < 0
+              ? client.refreshMetadata([slot.topic]).pipe(switchMap(() => of(undefined)))
+              : listOffsets(client, leader, slot.topic, [slot.partition], spec, fetch.isolationLevel, 30_000)
+            subscription.add(
+              work.pipe(take(1)).subscribe({
+                next: (offsets) => {
+                  const offset = offsets?.get(slot.partition)
+                  if (offset === undefined || offset < 0n) {
+                    retry()
+                    return
+                  }
+                  if (start) slot.start(offset)
+                  else slot.seek(offset)
+                },
+                error: retry,
+              }),
+            )
+          }
+          const retry = (): void => {
+            subscription.add(timer(fetch.retryBackoffMs, client.scheduler).pipe(catchError(() => of(0))).subscribe(attempt))
+          }
+          attempt()
+        }
+        const subscription = client.ensureTopics([options.topic]).pipe(take(1)).subscribe({
+          next: (view) => {
+            const info = view.topics.get(options.topic)!
+            const wanted = options.partitions ?? info.partitions.map((p) => p.partition)
+            for (const p of wanted) {
+              if (partitionInfo(view, options.topic, p) === undefined) {
+                subscriber.error(
+                  new ConsumerOptionError('partitions', `names partition ${p}, which topic ${options.topic} does not have (it has ${info.partitions.length})`, 'ask only for partitions the topic has'),
+                )
+                return
+              }
+            }
+            fetcher.start()
+            for (const p of wanted) {
+              const slot = new PartitionSlot(options.topic, p, -1, fetcher, false, fetch.maxUndoneMessages, fetch.maxUndoneBytes)
+              slots.push(slot)
+              fetcher.add(slot)
+              subscriber.next(slot.stream)
+            }
+            for (const slot of slots) position(slot, typeof from === 'function' ? from(slot.partition) : from, true)
+          },
+          error: (error: unknown) => subscriber.error(asRxKafkaError(error)),
+        })
+        return () => {
+          stopped = true
+          subscription.unsubscribe()
+          fetcher.stop()
+          for (const s of slots) s.close()
+        }
+      }),
+  )
+}

@@ -1,0 +1,69 @@
+/**
+ * The message a partition substream emits. One plain object per record, with
+ * `done()` on the prototype, so delivering a message costs one allocation and
+ * no closure, Promise or Observable.
+ */
+import type { DonePrefixTracker } from './done-prefix-tracker.js'
+
+/** A record header. Keys are strings by Kafka's definition; values are raw bytes. */
+export interface MessageHeader {
+  readonly key: string
+  readonly value: Buffer | null
+}
+
+/**
+ * A consumed record. Call `done()` once its processing is complete, in any
+ * order: the committed offset of its partition advances over the contiguous
+ * prefix of done messages.
+ *
+ * @example
+ * ```ts
+ * partition$.pipe(concatMap(msg => handle(msg.value).pipe(map(() => msg.done()))))
+ * ```
+ */
+export interface ConsumerMessage {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: bigint
+  /** A view into the fetched bytes: copy it if you keep it long after `done()`. */
+  readonly key: Buffer | null
+  /** A view into the fetched bytes: copy it if you keep it long after `done()`. */
+  readonly value: Buffer | null
+  readonly headers: readonly MessageHeader[]
+  /** Milliseconds since the epoch (create time or log-append time, as the topic says). */
+  readonly timestamp: number
+  /** The leader epoch of the batch, -1 where unknown. */
+  readonly leaderEpoch: number
+  /** Marks the message processed; idempotent. After a revoke or a restart of its substream it has no effect. */
+  done(): void
+}
+
+/** The substream's own representation of a message; its extra fields are internal. */
+export class DeliveredMessage implements ConsumerMessage {
+  /** Set by done(); read by the tracker when it advances the prefix. */
+  isDone = false
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: bigint,
+    readonly key: Buffer | null,
+    readonly value: Buffer | null,
+    readonly headers: readonly MessageHeader[],
+    readonly timestamp: number,
+    readonly leaderEpoch: number,
+    /** The tracker of the substream subscription that delivered it. */
+    readonly tracker: DonePrefixTracker,
+    /** Position in the tracker's delivery order (absolute, not an array index). */
+    readonly sequence: number,
+    /** Tracker epoch at delivery: a done() from an earlier epoch is ignored. */
+    readonly epoch: number,
+    /** Bytes counted against maxUndoneBytes. */
+    readonly size: number,
+  ) {}
+
+  done(): void {
+    if (this.isDone) return
+    this.tracker.markDone(this)
+  }
+}

@@ -1,0 +1,385 @@
+/**
+ * Fetch loops: one per broker, each fetching the partitions that broker leads
+ * and that have demand (a subscriber, a known position, un-done messages under
+ * the limits). Each answer is decoded and its messages are pushed
+ * synchronously into the substreams' subscribers: no Promise or Observable per
+ * message. A loop whose broker has nothing fetchable stops, and a slot that
+ * becomes fetchable wakes its leader's loop.
+ */
+import { Subscription, timer } from 'rxjs'
+import type { ClusterClient } from '../cluster/cluster-client.js'
+import { partitionInfo, type ClusterView } from '../cluster/cluster-view.js'
+import { ConnectionError } from '../connection/connection-errors.js'
+import { brokerError } from '../protocol/broker-error.js'
+import { errorCodeInfo } from '../protocol/error-codes.js'
+import { RxKafkaError } from '../protocol/errors.js'
+import { FetchApi, type FetchResponse, type FetchResponsePartitionData } from '../protocol/messages/Fetch.js'
+import { ZERO_UUID } from '../protocol/primitives.js'
+import { decodeRecordBatches, type DecodedRecordBatch } from '../protocol/records/record-batch-decoder.js'
+import type { OffsetSpec, ResolvedFetchOptions } from './consumer-options.js'
+import type { PartitionSlot, SlotOwner } from './partition-stream.js'
+
+/** What the fetcher reports upward. */
+export interface FetcherEvents {
+  /** A problem the fetcher recovers from by itself (it is retrying); for the errors channel. */
+  nonFatal(error: RxKafkaError): void
+  /** The slot must move to the offset `spec` names (out of range, or messages too old). */
+  seek(slot: PartitionSlot, spec: OffsetSpec, reason: 'out-of-range' | 'max-message-age'): void
+}
+
+const OFFSET_OUT_OF_RANGE = 1
+/** Control record type of an ABORT marker (the key is version int16, type int16). */
+const CONTROL_TYPE_ABORT = 0
+
+interface InFlightFetch {
+  subscription: Subscription
+}
+
+/** Per-request record of what each partition was asked for, to drop answers for positions that moved since. */
+interface AskedPartition {
+  slot: PartitionSlot
+  fetchEpoch: number
+  position: bigint
+}
+
+export class Fetcher implements SlotOwner {
+  private readonly slots = new Map<string, PartitionSlot>()
+  private readonly inFlight = new Map<number, InFlightFetch>()
+  private readonly backingOff = new Map<number, Subscription>()
+  /** Per partition: a fetch size raised past maxPartitionBytes because one batch was larger. */
+  private readonly raisedPartitionBytes = new Map<string, number>()
+  private readonly lifetime = new Subscription()
+  private running = false
+  private refreshing = false
+  /** Counters for diagnostics. */
+  fetches = 0
+  messages = 0
+
+  constructor(
+    private readonly client: ClusterClient,
+    private readonly options: ResolvedFetchOptions,
+    private readonly events: FetcherEvents,
+  ) {}
+
+  start(): void {
+    if (this.running) return
+    this.running = true
+    this.lifetime.add(
+      this.client.metadata$.subscribe({
+        next: (view) => this.onView(view),
+        error: (error: unknown) => this.events.nonFatal(asRxKafkaError(error)),
+      }),
+    )
+  }
+
+  stop(): void {
+    this.running = false
+    this.lifetime.unsubscribe()
+    for (const f of this.inFlight.values()) f.subscription.unsubscribe()
+    this.inFlight.clear()
+    for (const s of this.backingOff.values()) s.unsubscribe()
+    this.backingOff.clear()
+  }
+
+  add(slot: PartitionSlot): void {
+    this.slots.set(slot.key, slot)
+    this.placeSlot(slot, this.client.currentView())
+    this.wake(slot)
+  }
+
+  remove(slot: PartitionSlot): void {
+    if (this.slots.get(slot.key) === slot) this.slots.delete(slot.key)
+  }
+
+  allSlots(): IterableIterator<PartitionSlot> {
+    return this.slots.values()
+  }
+
+  wake(slot: PartitionSlot): void {
+    if (!this.running) return
+    if (slot.leader < 0) {
+      this.refreshLeaders()
+      return
+    }
+    this.pump(slot.leader)
+  }
+
+  private onView(view: ClusterView): void {
+    const touched = new Set<number>()
+    for (const slot of this.slots.values()) {
+      if (this.placeSlot(slot, view) && slot.leader >= 0) touched.add(slot.leader)
+    }
+    for (const broker of touched) this.pump(broker)
+  }
+
+  /** Sets the slot's leader from a view; true when it changed. */
+  private placeSlot(slot: PartitionSlot, view: ClusterView): boolean {
+    const info = partitionInfo(view, slot.topic, slot.partition)
+    const leader = info === undefined ? -1 : info.leader
+    const epoch = info === undefined ? -1 : info.leaderEpoch
+    if (leader === slot.leader && epoch === slot.leaderEpoch) return false
+    slot.leader = leader
+    slot.leaderEpoch = epoch
+    return true
+  }
+
+  private refreshLeaders(): void {
+    if (this.refreshing || !this.running) return
+    this.refreshing = true
+    const topics = [...new Set([...this.slots.values()].map((s) => s.topic))]
+    // Metadata answers arrive through metadata$ (onView); this only asks for them after a pause.
+    this.lifetime.add(
+      timer(this.options.retryBackoffMs, this.client.scheduler).subscribe(() => {
+        this.lifetime.add(
+          this.client.refreshMetadata(topics).subscribe({
+            next: (view) => {
+              this.refreshing = false
+              this.onView(view)
+              if ([...this.slots.values()].some((s) => s.leader < 0 && s.state === 'assigned')) this.refreshLeaders()
+            },
+            error: (error: unknown) => {
+              this.refreshing = false
+              this.events.nonFatal(asRxKafkaError(error))
+              this.refreshLeaders()
+            },
+          }),
+        )
+      }),
+    )
+  }
+
+  private pump(broker: number): void {
+    if (!this.running || this.inFlight.has(broker) || this.backingOff.has(broker)) return
+    const asked: AskedPartition[] = []
+    for (const slot of this.slots.values()) {
+      if (slot.leader === broker && slot.fetchable) asked.push({ slot, fetchEpoch: slot.fetchEpoch, position: slot.position! })
+    }
+    if (asked.length === 0) return
+    const byTopic = new Map<string, AskedPartition[]>()
+    for (const a of asked) {
+      let list = byTopic.get(a.slot.topic)
+      if (list === undefined) byTopic.set(a.slot.topic, (list = []))
+      list.push(a)
+    }
+    const view = this.client.currentView()
+    const topicIds = new Map<string, string>()
+    let allHaveIds = true
+    for (const topic of byTopic.keys()) {
+      const id = view.topics.get(topic)?.topicId ?? ZERO_UUID
+      topicIds.set(topic, id)
+      if (id === ZERO_UUID) allHaveIds = false
+    }
+    const o = this.options
+    const inFlight: InFlightFetch = { subscription: new Subscription() }
+    this.inFlight.set(broker, inFlight)
+    this.fetches++
+    const request = this.client.request(
+      broker,
+      FetchApi,
+      (version) => ({
+        ...(version <= 14 ? { replicaId: -1 } : {}),
+        maxWaitMs: o.maxWaitMs,
+        minBytes: o.minBytes,
+        ...(version >= 3 ? { maxBytes: o.maxBytes } : {}),
+        ...(version >= 4 ? { isolationLevel: o.isolationLevel } : {}),
+        topics: [...byTopic].map(([topic, list]) => ({
+          ...(version >= 13 ? { topicId: topicIds.get(topic)! } : { topic }),
+          partitions: list.map((a) => ({
+            partition: a.slot.partition,
+            ...(version >= 9 ? { currentLeaderEpoch: a.slot.leaderEpoch } : {}),
+            fetchOffset: a.position,
+            partitionMaxBytes: this.raisedPartitionBytes.get(a.slot.key) ?? o.maxPartitionBytes,
+          })),
+        })),
+        ...(version >= 11 ? { rackId: o.rackId } : {}),
+      }),
+      { role: 'fetch', timeoutMs: o.maxWaitMs + 30_000, ...(allHaveIds ? {} : { maxVersion: 12 }) },
+    )
+    inFlight.subscription.add(
+      request.subscribe({
+        next: (response) => {
+          this.inFlight.delete(broker)
+          let backoff = false
+          try {
+            backoff = this.onResponse(broker, response, asked)
+          } catch (error) {
+            this.events.nonFatal(asRxKafkaError(error))
+            backoff = true
+          }
+          if (backoff) this.backOff(broker)
+          else this.pump(broker)
+        },
+        error: (error: unknown) => {
+          this.inFlight.delete(broker)
+          this.events.nonFatal(asRxKafkaError(error))
+          if (error instanceof ConnectionError) this.refreshLeaders()
+          this.backOff(broker)
+        },
+      }),
+    )
+  }
+
+  private backOff(broker: number): void {
+    if (!this.running || this.backingOff.has(broker)) return
+    const wait = timer(this.options.retryBackoffMs, this.client.scheduler).subscribe(() => {
+      this.backingOff.delete(broker)
+      this.pump(broker)
+    })
+    this.backingOff.set(broker, wait)
+  }
+
+  /** Handles one Fetch answer; true when the loop should pause before fetching again. */
+  private onResponse(broker: number, response: FetchResponse, asked: AskedPartition[]): boolean {
+    if (response.errorCode !== undefined && response.errorCode !== 0) {
+      this.events.nonFatal(brokerError(response.errorCode, { api: 'Fetch', broker }))
+      return true
+    }
+    const byKey = new Map<string, AskedPartition>()
+    for (const a of asked) byKey.set(a.slot.key, a)
+    let idsToNames: Map<string, string> | undefined
+    let backoff = false
+    for (const topicResponse of response.responses) {
+      let topic = topicResponse.topic
+      if (topic === undefined || topic === '') {
+        if (idsToNames === undefined) {
+          idsToNames = new Map()
+          for (const t of this.client.currentView().topics.values()) idsToNames.set(t.topicId, t.name)
+        }
+        topic = idsToNames.get(topicResponse.topicId ?? '') ?? ''
+      }
+      for (const data of topicResponse.partitions) {
+        const a = byKey.get(`${topic}\u0000${data.partitionIndex}`)
+        if (a === undefined) continue
+        if (this.onPartition(broker, a, data)) backoff = true
+      }
+    }
+    return backoff
+  }
+
+  /** True when the partition hit an error that warrants a pause. */
+  private onPartition(broker: number, a: AskedPartition, data: FetchResponsePartitionData): boolean {
+    const slot = a.slot
+    if (slot.fetchEpoch !== a.fetchEpoch || slot.state !== 'assigned' || slot.subscriber === undefined) return false
+    if (data.highWatermark >= 0n) slot.highWatermark = data.highWatermark
+    if (data.errorCode !== 0) {
+      if (data.errorCode === OFFSET_OUT_OF_RANGE) {
+        slot.seeking = true
+        this.events.seek(slot, this.options.offsetOutOfRange(slot.topic, slot.partition), 'out-of-range')
+        return false
+      }
+      const error = brokerError(data.errorCode, { api: 'Fetch', broker, topic: slot.topic, partition: slot.partition })
+      if (errorCodeInfo(data.errorCode).refreshMetadata) {
+        slot.leader = -1
+        this.refreshLeaders()
+      }
+      this.events.nonFatal(error)
+      return true
+    }
+    const records = data.records
+    if (records === null || records.length === 0) return false
+    const context = { topic: slot.topic, partition: slot.partition }
+    let decoded
+    try {
+      decoded = decodeRecordBatches(records, context)
+    } catch (error) {
+      // Corrupt data does not heal on retry: the substream fails, the rest of the consumer goes on.
+      slot.fail(error)
+      return false
+    }
+    if (decoded.batches.length === 0) {
+      if (decoded.truncated && decoded.truncatedBatchBytes !== undefined) {
+        // One batch is larger than the per-partition limit (brokers before KIP-74): ask for it whole next time.
+        this.raisedPartitionBytes.set(slot.key, decoded.truncatedBatchBytes)
+      }
+      return false
+    }
+    this.raisedPartitionBytes.delete(slot.key)
+    const aborted = this.options.isolationLevel === 1 ? new AbortedTransactions(data) : undefined
+    const maxAge = this.options.maxMessageAge?.(slot.topic)
+    const oldestAllowed = maxAge !== undefined && maxAge > 0 ? this.client.scheduler.now() - maxAge : undefined
+    const tracker = slot.tracker!
+    const subscriber = slot.subscriber
+    const epoch = a.fetchEpoch
+    let position = slot.position!
+    for (const batch of decoded.batches) {
+      if (batch.lastOffset < position) continue
+      if (batch.isControl) {
+        aborted?.onControlBatch(batch)
+        position = batch.lastOffset + 1n
+        tracker.skipTo(position)
+        continue
+      }
+      if (aborted !== undefined && batch.isTransactional && aborted.isAborted(batch)) {
+        position = batch.lastOffset + 1n
+        tracker.skipTo(position)
+        continue
+      }
+      if (oldestAllowed !== undefined && batch.maxTimestamp >= 0 && batch.maxTimestamp < oldestAllowed) {
+        slot.position = position
+        slot.seeking = true
+        this.events.seek(slot, this.options.offsetOutOfRange(slot.topic, slot.partition), 'max-message-age')
+        return false
+      }
+      const list = batch.records()
+      const leaderEpoch = batch.partitionLeaderEpoch
+      for (let i = 0; i < list.length; i++) {
+        const r = list[i]!
+        if (r.offset < position) continue
+        if (oldestAllowed !== undefined && r.timestamp >= 0 && r.timestamp < oldestAllowed) {
+          slot.position = r.offset
+          slot.seeking = true
+          this.events.seek(slot, this.options.offsetOutOfRange(slot.topic, slot.partition), 'max-message-age')
+          return false
+        }
+        const message = tracker.deliver(r.offset, r.key, r.value, r.headers, r.timestamp, leaderEpoch)
+        position = r.offset + 1n
+        slot.position = position
+        this.messages++
+        subscriber.next(message)
+        // The subscriber may have unsubscribed, restarted or closed the substream from inside next().
+        if (slot.fetchEpoch !== epoch || slot.subscriber !== subscriber || slot.state !== 'assigned') return false
+      }
+      // Records removed by compaction leave gaps; the batch's last offset is where the next fetch starts.
+      position = batch.lastOffset + 1n
+      tracker.skipTo(position)
+    }
+    slot.position = position
+    if (tracker.full) slot.pausedByDemand = true
+    return false
+  }
+}
+
+/**
+ * read_committed bookkeeping for one partition's answer (Kafka's algorithm):
+ * a producer's data is aborted from the first offset of an aborted transaction
+ * until that producer's ABORT marker.
+ */
+class AbortedTransactions {
+  private readonly pending: { producerId: bigint; firstOffset: bigint }[]
+  private readonly active = new Set<bigint>()
+
+  constructor(data: FetchResponsePartitionData) {
+    this.pending = [...(data.abortedTransactions ?? [])].sort((x, y) => (x.firstOffset < y.firstOffset ? -1 : x.firstOffset > y.firstOffset ? 1 : 0))
+  }
+
+  isAborted(batch: DecodedRecordBatch): boolean {
+    this.advance(batch)
+    return this.active.has(batch.producerId)
+  }
+
+  onControlBatch(batch: DecodedRecordBatch): void {
+    this.advance(batch)
+    const first = batch.records()[0]
+    if (first === undefined || first.key === null || first.key.length < 4) return
+    if (first.key.readInt16BE(2) === CONTROL_TYPE_ABORT) this.active.delete(batch.producerId)
+  }
+
+  private advance(batch: DecodedRecordBatch): void {
+    while (this.pending.length > 0 && this.pending[0]!.firstOffset <= batch.lastOffset) this.active.add(this.pending.shift()!.producerId)
+  }
+}
+
+export function asRxKafkaError(error: unknown): RxKafkaError {
+  if (error instanceof RxKafkaError) return error
+  return new RxKafkaError('CONSUMER', error instanceof Error ? error.message : String(error), { cause: error })
+}

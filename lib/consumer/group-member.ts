@@ -1,0 +1,860 @@
+/**
+ * One member of a consumer group (classic protocol), for one subscription of
+ * `consumeGroup`: find the coordinator, join (with the MEMBER_ID_REQUIRED
+ * round trip of KIP-394), run the assignor when leader, sync, heartbeat on its
+ * own timer and connection, commit, and on the way out commit and leave.
+ *
+ * The member is a small state machine driven by callbacks. At most one group
+ * step (find, join, sync, revoke, start positions) runs at a time, held in
+ * `step`; heartbeats and periodic commits run beside it on their own timers.
+ */
+import { Observable, Subscription, catchError, of, race, switchMap, take, throwError, timer, type Subscriber } from 'rxjs'
+import type { ClusterClient } from '../cluster/cluster-client.js'
+import { partitionInfo } from '../cluster/cluster-view.js'
+import { ConnectionError, RequestTimeoutError } from '../connection/connection-errors.js'
+import { brokerError, KafkaBrokerError } from '../protocol/broker-error.js'
+import { ErrorCode, errorCodeInfo } from '../protocol/error-codes.js'
+import { UnsupportedVersionError, type RxKafkaError } from '../protocol/errors.js'
+import { HeartbeatApi } from '../protocol/messages/Heartbeat.js'
+import { JoinGroupApi, type JoinGroupResponse } from '../protocol/messages/JoinGroup.js'
+import { LeaveGroupApi, type LeaveGroupRequest } from '../protocol/messages/LeaveGroup.js'
+import { SyncGroupApi } from '../protocol/messages/SyncGroup.js'
+import type { GroupAssignor, GroupMemberSubscription, TopicPartitions } from './assignors.js'
+import type { OffsetSpec, ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
+import { asRxKafkaError, Fetcher } from './fetcher.js'
+import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './group-payloads.js'
+import { commitOffsets, fetchCommittedOffsets, listOffsets, partitionKey, type OffsetToCommit } from './offset-requests.js'
+import { PartitionSlot, type PartitionStream } from './partition-stream.js'
+
+/** The assignment this member received in one generation. */
+export interface GroupAssignmentEvent {
+  groupId: string
+  generationId: number
+  memberId: string
+  /** The assignor the group agreed on. */
+  protocol: string
+  isLeader: boolean
+  /** Everything this member holds in this generation. */
+  assigned: TopicPartitions[]
+  /** Partitions new to this member (their substreams start now). */
+  added: TopicPartitions[]
+  /** Partitions this member gave up in this rebalance. */
+  revoked: TopicPartitions[]
+}
+
+/** Where a partition's substream starts reading. */
+export interface PartitionStartEvent {
+  topic: string
+  partition: number
+  /** The first offset the substream will deliver (or, with `noMessages`, where the caller should start). */
+  offset: bigint
+  /** The group's committed offset, null when there was none. */
+  committed: bigint | null
+  generationId: number
+}
+
+/** A partition's numbers in a diagnostics snapshot. */
+export interface PartitionDiagnostics {
+  topic: string
+  partition: number
+  leader: number
+  /** Next offset to fetch. */
+  position: bigint | null
+  /** Offset a commit now would write. */
+  commitPoint: bigint | null
+  lastCommitted: bigint | null
+  highWatermark: bigint | null
+  /** High watermark minus position: messages not yet fetched. */
+  lag: bigint | null
+  undoneMessages: number
+  undoneBytes: number
+  pausedByDemand: boolean
+  subscribed: boolean
+  state: string
+}
+
+/** A snapshot of one group member for `kafka.diagnostics()`. */
+export interface GroupMemberDiagnostics {
+  groupId: string
+  state: MemberState
+  memberId: string
+  generationId: number
+  coordinator: number | null
+  protocol: string | null
+  rebalances: number
+  fetches: number
+  messages: number
+  partitions: PartitionDiagnostics[]
+}
+
+/** Where the member is in the group protocol. */
+export type MemberState = 'starting' | 'finding-coordinator' | 'joining' | 'syncing' | 'stable' | 'revoking' | 'stopped'
+
+/** Hot channels the member reports to (shared by all subscriptions of one ConsumerGroup). */
+export interface MemberChannels {
+  assignment(event: GroupAssignmentEvent): void
+  partitionStart(event: PartitionStartEvent): void
+  error(error: RxKafkaError): void
+}
+
+const PROTOCOL_TYPE = 'consumer'
+/**
+ * JoinGroup v6+ and SyncGroup v4+ are the flexible encodings. librdkafka's mock
+ * broker (our integration peer) reads their arrays with the classic layout and
+ * drops the connection; v5 and v3 carry everything the classic protocol needs
+ * (static membership included) and every broker since Kafka 2.3, 4.x included,
+ * accepts them.
+ */
+const JOIN_GROUP_MAX_VERSION = 5
+const SYNC_GROUP_MAX_VERSION = 3
+/** Revocation waits this share of the rebalance timeout for in-flight messages, leaving time to commit and rejoin. */
+const REVOKE_WAIT_SHARE = 0.8
+
+export class GroupMember {
+  state: MemberState = 'starting'
+  memberId = ''
+  generationId = -1
+  coordinator: number | undefined
+  protocol: GroupAssignor | undefined
+  private isLeader = false
+  private rebalances = 0
+  private readonly slots = new Map<string, PartitionSlot>()
+  private readonly lastCommitted = new Map<string, bigint>()
+  private readonly fetcher: Fetcher
+  /** The one group step in progress. */
+  private step = new Subscription()
+  private heartbeat: Subscription | undefined
+  private heartbeatInFlight = false
+  private lastHeartbeatOk = 0
+  private commitTimer: Subscription | undefined
+  private commitInFlight: Subscription | undefined
+  private readonly lifetime = new Subscription()
+  private backoffAttempt = 0
+
+  constructor(
+    private readonly client: ClusterClient,
+    private readonly group: ResolvedGroupOptions,
+    private readonly fetch: ResolvedFetchOptions,
+    private readonly output: Subscriber<PartitionStream>,
+    private readonly channels: MemberChannels,
+  ) {
+    this.fetcher = new Fetcher(client, fetch, {
+      nonFatal: (error) => this.channels.error(error),
+      seek: (slot, spec) => this.seekSlot(slot, spec),
+    })
+  }
+
+  start(): void {
+    if (!this.group.noMessages) this.fetcher.start()
+    this.runStep(
+      this.client.ensureTopics(this.group.topics).pipe(take(1)),
+      () => this.findCoordinator(),
+      (error) => this.fatal(error),
+    )
+  }
+
+  /** Commits what is done in every held partition now. */
+  commit(): Observable<void> {
+    return this.commitSlots([...this.slots.values()])
+  }
+
+  /** Unsubscribe: stop fetching, commit what is done, leave the group (static members stay, as KIP-345 intends). */
+  stop(): void {
+    if (this.state === 'stopped') return
+    const wasMember = this.generationId >= 0 && this.coordinator !== undefined
+    const slots = [...this.slots.values()]
+    const finalCommit = wasMember ? this.commitSlots(slots) : of(undefined)
+    const coordinator = this.coordinator
+    const memberId = this.memberId
+    this.shutdown()
+    if (coordinator === undefined || memberId === '') return
+    // Detached on purpose: the caller has gone, but the commit and the leave must still reach the broker.
+    finalCommit
+      .pipe(
+        catchError(() => of(undefined)),
+        switchMap(() => (this.group.groupInstanceId === null ? this.leaveGroup(coordinator, memberId) : of(undefined))),
+        catchError(() => of(undefined)),
+      )
+      .subscribe()
+  }
+
+  diagnostics(): GroupMemberDiagnostics {
+    return {
+      groupId: this.group.groupId,
+      state: this.state,
+      memberId: this.memberId,
+      generationId: this.generationId,
+      coordinator: this.coordinator ?? null,
+      protocol: this.protocol?.name ?? null,
+      rebalances: this.rebalances,
+      fetches: this.fetcher.fetches,
+      messages: this.fetcher.messages,
+      partitions: [...this.slots.values()].map((s) => slotDiagnostics(s, this.lastCommitted.get(s.key))),
+    }
+  }
+
+  // ---- group steps --------------------------------------------------------
+
+  private runStep<T>(work: Observable<T>, next: (value: T) => void, error: (e: unknown) => void): void {
+    this.step.unsubscribe()
+    const step = new Subscription()
+    this.step = step
+    step.add(
+      work.pipe(take(1)).subscribe({
+        next: (value) => {
+          if (this.step === step && this.state !== 'stopped') next(value)
+        },
+        error: (e: unknown) => {
+          if (this.step === step && this.state !== 'stopped') error(e)
+        },
+      }),
+    )
+  }
+
+  private afterBackoff(then: () => void): void {
+    const delay = Math.min(this.fetch.retryBackoffMs * 2 ** Math.min(this.backoffAttempt, 6), 10_000)
+    this.backoffAttempt++
+    this.runStep(timer(delay, this.client.scheduler), then, (e) => this.fatal(e))
+  }
+
+  private findCoordinator(): void {
+    this.state = 'finding-coordinator'
+    this.runStep(
+      this.client.findCoordinator('group', this.group.groupId),
+      (nodeId) => {
+        this.coordinator = nodeId
+        this.join()
+      },
+      (error) => this.onStepError(error, () => this.findCoordinator()),
+    )
+  }
+
+  /** Starts a rebalance: eager members give up everything first. */
+  private rejoin(): void {
+    if (this.state === 'joining' || this.state === 'syncing' || this.state === 'stopped') return
+    this.stopHeartbeat()
+    if (this.protocol?.rebalance === 'cooperative' || this.slots.size === 0) {
+      this.join()
+      return
+    }
+    this.revoke([...this.slots.values()], () => this.join())
+  }
+
+  private join(): void {
+    if (this.coordinator === undefined) {
+      this.findCoordinator()
+      return
+    }
+    this.state = 'joining'
+    this.stopHeartbeat()
+    const coordinator = this.coordinator
+    const owned = ownedPartitions(this.slots.values())
+    const protocols = this.group.assignors.map((assignor) => ({
+      name: assignor.name,
+      metadata: encodeSubscription({
+        topics: [...this.group.topics],
+        userData: assignor.userData?.() ?? null,
+        ownedPartitions: assignor.rebalance === 'cooperative' ? owned : [],
+      }),
+    }))
+    this.runStep(
+      this.client.request(
+        coordinator,
+        JoinGroupApi,
+        (version) => ({
+          groupId: this.group.groupId,
+          sessionTimeoutMs: this.group.sessionTimeoutMs,
+          ...(version >= 1 ? { rebalanceTimeoutMs: this.group.rebalanceTimeoutMs } : {}),
+          memberId: this.memberId,
+          ...(version >= 5 ? { groupInstanceId: this.group.groupInstanceId } : {}),
+          protocolType: PROTOCOL_TYPE,
+          protocols,
+        }),
+        // JoinGroup legitimately blocks until every member rejoins: up to the rebalance timeout.
+        { role: 'group', timeoutMs: this.group.rebalanceTimeoutMs + 5_000, maxVersion: JOIN_GROUP_MAX_VERSION },
+      ),
+      (response) => this.onJoined(coordinator, response),
+      (error) => this.onStepError(error, () => this.join()),
+    )
+  }
+
+  private onJoined(coordinator: number, response: JoinGroupResponse): void {
+    const code = response.errorCode
+    if (code === ErrorCode.MEMBER_ID_REQUIRED) {
+      // KIP-394: the coordinator hands out the id first and expects us straight back with it.
+      this.memberId = response.memberId
+      this.join()
+      return
+    }
+    if (code === ErrorCode.UNKNOWN_MEMBER_ID) {
+      this.memberId = ''
+      this.loseAll()
+      this.join()
+      return
+    }
+    if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
+      this.afterBackoff(() => this.join())
+      return
+    }
+    if (code !== 0) {
+      this.onStepError(brokerError(code, { api: 'JoinGroup', broker: coordinator }), () => this.join())
+      return
+    }
+    this.backoffAttempt = 0
+    this.memberId = response.memberId
+    this.generationId = response.generationId
+    this.isLeader = response.leader === response.memberId
+    const protocol = this.group.assignors.find((a) => a.name === response.protocolName)
+    if (protocol === undefined) {
+      this.fatal(
+        brokerError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, {
+          api: 'JoinGroup',
+          broker: coordinator,
+          errorMessage: `the group chose assignor ${JSON.stringify(response.protocolName)}, which this member did not offer`,
+        }),
+      )
+      return
+    }
+    this.protocol = protocol
+    let assignments: { memberId: string; assignment: Buffer }[] = []
+    if (this.isLeader && response.skipAssignment !== true) {
+      try {
+        assignments = this.assignAsLeader(protocol, response)
+      } catch (error) {
+        this.fatal(error)
+        return
+      }
+    }
+    this.sync(coordinator, protocol, assignments)
+  }
+
+  private assignAsLeader(protocol: GroupAssignor, response: JoinGroupResponse): { memberId: string; assignment: Buffer }[] {
+    const members: GroupMemberSubscription[] = response.members.map((m) => {
+      const s = decodeSubscription(m.metadata)
+      return {
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId ?? null,
+        topics: s.topics,
+        ownedPartitions: s.ownedPartitions ?? [],
+        userData: s.userData,
+      }
+    })
+    const view = this.client.currentView()
+    const counts = new Map<string, number>()
+    for (const m of members) {
+      for (const topic of m.topics) {
+        const info = view.topics.get(topic)
+        if (info !== undefined && info.errorCode === 0 && info.partitions.length > 0) counts.set(topic, info.partitions.length)
+      }
+    }
+    const result = protocol.assign(members, counts)
+    return members.map((m) => ({
+      memberId: m.memberId,
+      assignment: encodeAssignment({ assignedPartitions: result.get(m.memberId) ?? [], userData: null }),
+    }))
+  }
+
+  private sync(coordinator: number, protocol: GroupAssignor, assignments: { memberId: string; assignment: Buffer }[]): void {
+    this.state = 'syncing'
+    this.runStep(
+      this.client.request(
+        coordinator,
+        SyncGroupApi,
+        (version) => ({
+          groupId: this.group.groupId,
+          generationId: this.generationId,
+          memberId: this.memberId,
+          ...(version >= 3 ? { groupInstanceId: this.group.groupInstanceId } : {}),
+          ...(version >= 5 ? { protocolType: PROTOCOL_TYPE, protocolName: protocol.name } : {}),
+          assignments,
+        }),
+        { role: 'group', timeoutMs: this.group.rebalanceTimeoutMs + 5_000, maxVersion: SYNC_GROUP_MAX_VERSION },
+      ),
+      (response) => {
+        const code = response.errorCode
+        if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
+          this.join()
+          return
+        }
+        if (code === ErrorCode.UNKNOWN_MEMBER_ID || code === ErrorCode.ILLEGAL_GENERATION) {
+          if (code === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = ''
+          this.loseAll()
+          this.join()
+          return
+        }
+        if (code !== 0) {
+          this.onStepError(brokerError(code, { api: 'SyncGroup', broker: coordinator }), () => this.join())
+          return
+        }
+        let assigned: TopicPartitions[]
+        try {
+          assigned = decodeAssignment(response.assignment).assignedPartitions.filter((t) => this.group.topics.includes(t.topic))
+        } catch (error) {
+          this.fatal(error)
+          return
+        }
+        this.onAssigned(protocol, assigned)
+      },
+      (error) => this.onStepError(error, () => this.join()),
+    )
+  }
+
+  private onAssigned(protocol: GroupAssignor, assigned: TopicPartitions[]): void {
+    this.rebalances++
+    const newKeys = new Set<string>()
+    for (const t of assigned) for (const p of t.partitions) newKeys.add(partitionKey(t.topic, p))
+    const revoked = [...this.slots.values()].filter((s) => !newKeys.has(s.key))
+    const added: { topic: string; partition: number }[] = []
+    for (const t of assigned) for (const p of t.partitions) if (!this.slots.has(partitionKey(t.topic, p))) added.push({ topic: t.topic, partition: p })
+    this.state = 'stable'
+    this.lastHeartbeatOk = this.client.scheduler.now()
+    this.startHeartbeat()
+    this.startCommitTimer()
+    this.channels.assignment({
+      groupId: this.group.groupId,
+      generationId: this.generationId,
+      memberId: this.memberId,
+      protocol: protocol.name,
+      isLeader: this.isLeader,
+      assigned,
+      added: groupByTopic(added),
+      revoked: groupByTopic(revoked.map((s) => ({ topic: s.topic, partition: s.partition }))),
+    })
+    const newSlots = added.map(({ topic, partition }) => {
+      const slot = new PartitionSlot(topic, partition, this.generationId, this.fetcher, this.group.inOrderDone, this.fetch.maxUndoneMessages, this.fetch.maxUndoneBytes)
+      this.slots.set(slot.key, slot)
+      if (!this.group.noMessages) this.fetcher.add(slot)
+      return slot
+    })
+    for (const slot of newSlots) {
+      if (this.output.closed) return
+      this.output.next(slot.stream)
+    }
+    const afterStart = (): void => {
+      // Cooperative: partitions that moved away are finished and committed, then we rejoin so their new owner gets them.
+      if (revoked.length > 0) this.revoke(revoked, () => this.join())
+    }
+    if (newSlots.length > 0) this.startPositions(newSlots, afterStart)
+    else afterStart()
+  }
+
+  /** OffsetFetch, then the startingOffset hook, then ListOffsets where the hook names an end. */
+  private startPositions(slots: PartitionSlot[], then: () => void): void {
+    const coordinator = this.coordinator!
+    const generationId = this.generationId
+    this.runStep(
+      fetchCommittedOffsets(this.client, coordinator, this.group.groupId, groupByTopic(slots), this.group.rebalanceTimeoutMs),
+      (committed) => {
+        const ends: { slot: PartitionSlot; committed: bigint | null; which: 'earliest' | 'latest' }[] = []
+        for (const slot of slots) {
+          const c = committed.get(slot.key) ?? null
+          if (c !== null) this.lastCommitted.set(slot.key, c)
+          let spec: OffsetSpec
+          try {
+            spec = this.group.startingOffset(slot.topic, slot.partition, c)
+          } catch (error) {
+            this.fatal(error)
+            return
+          }
+          if (typeof spec === 'bigint') this.startSlot(slot, spec, c, generationId)
+          else ends.push({ slot, committed: c, which: spec })
+        }
+        if (ends.length === 0) {
+          then()
+          return
+        }
+        this.resolveEnds(ends, generationId, then)
+      },
+      (error) => this.onStepError(error, () => this.startPositions(slots, then)),
+    )
+  }
+
+  private resolveEnds(
+    ends: { slot: PartitionSlot; committed: bigint | null; which: 'earliest' | 'latest' }[],
+    generationId: number,
+    then: () => void,
+  ): void {
+    let pending = ends.length
+    const done = (): void => {
+      if (--pending === 0) then()
+    }
+    for (const e of ends) {
+      this.resolveOffset(e.slot, e.which, (offset) => {
+        this.startSlot(e.slot, offset, e.committed, generationId)
+        done()
+      })
+    }
+  }
+
+  /** Looks up an end of a partition with ListOffsets at its leader, retrying until it answers or the slot closes. */
+  private resolveOffset(slot: PartitionSlot, which: 'earliest' | 'latest', then: (offset: bigint) => void): void {
+    const attempt = (): void => {
+      if (slot.state === 'closed' || this.state === 'stopped') return
+      const leader = partitionInfo(this.client.currentView(), slot.topic, slot.partition)?.leader ?? -1
+      const retryLater = (error?: unknown): void => {
+        if (error !== undefined) this.channels.error(asRxKafkaError(error))
+        this.lifetime.add(
+          timer(this.fetch.retryBackoffMs, this.client.scheduler)
+            .pipe(switchMap(() => this.client.refreshMetadata([slot.topic])), catchError(() => of(undefined)))
+            .subscribe({ complete: attempt }),
+        )
+      }
+      if (leader < 0) {
+        retryLater()
+        return
+      }
+      this.lifetime.add(
+        listOffsets(this.client, leader, slot.topic, [slot.partition], which, this.fetch.isolationLevel, 30_000).subscribe({
+          next: (offsets) => {
+            const offset = offsets.get(slot.partition)
+            if (offset === undefined || offset < 0n) retryLater()
+            else then(offset)
+          },
+          error: retryLater,
+        }),
+      )
+    }
+    attempt()
+  }
+
+  private startSlot(slot: PartitionSlot, offset: bigint, committed: bigint | null, generationId: number): void {
+    if (slot.state === 'closed') return
+    slot.start(offset)
+    this.channels.partitionStart({ topic: slot.topic, partition: slot.partition, offset, committed, generationId })
+  }
+
+  /** Out of range or too old: jump where the hook said. */
+  private seekSlot(slot: PartitionSlot, spec: OffsetSpec): void {
+    if (typeof spec === 'bigint') {
+      slot.seek(spec)
+      return
+    }
+    this.resolveOffset(slot, spec, (offset) => slot.seek(offset))
+  }
+
+  /** Stops fetching the slots, waits for their in-flight messages (bounded), commits, completes them. */
+  private revoke(slots: PartitionSlot[], then: () => void): void {
+    this.state = 'revoking'
+    for (const s of slots) if (s.state === 'assigned') s.state = 'revoking'
+    const drained = new Observable<void>((subscriber) => {
+      let pending = slots.length
+      const one = (): void => {
+        if (--pending === 0) {
+          subscriber.next()
+          subscriber.complete()
+        }
+      }
+      if (pending === 0) {
+        subscriber.next()
+        subscriber.complete()
+      }
+      for (const s of slots) s.whenDrained(one)
+    })
+    const wait = Math.floor(this.group.rebalanceTimeoutMs * REVOKE_WAIT_SHARE)
+    this.runStep(
+      race(drained, timer(wait, this.client.scheduler).pipe(switchMap(() => of(undefined)))).pipe(
+        take(1),
+        switchMap(() =>
+          this.commitSlots(slots).pipe(
+            catchError((error: unknown) => {
+              this.channels.error(asRxKafkaError(error))
+              return of(undefined)
+            }),
+          ),
+        ),
+      ),
+      () => {
+        for (const s of slots) this.dropSlot(s)
+        this.state = 'stable'
+        then()
+      },
+      (error) => this.fatal(error),
+    )
+  }
+
+  /** The member lost its partitions (fenced or expired): they may already be someone else's, so no commit. */
+  private loseAll(): void {
+    for (const s of [...this.slots.values()]) this.dropSlot(s)
+    this.generationId = -1
+  }
+
+  private dropSlot(slot: PartitionSlot): void {
+    slot.close()
+    this.fetcher.remove(slot)
+    this.slots.delete(slot.key)
+    this.lastCommitted.delete(slot.key)
+  }
+
+  private onStepError(error: unknown, retry: () => void): void {
+    const e = asRxKafkaError(error)
+    if (isCoordinatorError(e)) {
+      this.client.invalidateCoordinator('group', this.group.groupId)
+      this.coordinator = undefined
+      this.channels.error(e)
+      this.afterBackoff(() => this.findCoordinator())
+      return
+    }
+    if (e.retriable) {
+      this.channels.error(e)
+      this.afterBackoff(retry)
+      return
+    }
+    this.fatal(e)
+  }
+
+  // ---- heartbeats ------------------------------------------------------
+
+  private startHeartbeat(): void {
+    if (this.heartbeat !== undefined) return
+    this.heartbeat = timer(this.group.heartbeatIntervalMs, this.group.heartbeatIntervalMs, this.client.scheduler).subscribe(() => this.beat())
+  }
+
+  private stopHeartbeat(): void {
+    this.heartbeat?.unsubscribe()
+    this.heartbeat = undefined
+  }
+
+  private beat(): void {
+    if (this.state !== 'stable' && this.state !== 'revoking') return
+    if (this.client.scheduler.now() - this.lastHeartbeatOk > this.group.sessionTimeoutMs) {
+      // The coordinator has surely dropped us: stop delivering partitions someone else may own now.
+      this.channels.error(
+        new KafkaBrokerError(
+          { ...errorCodeInfo(ErrorCode.UNKNOWN_MEMBER_ID), message: `no successful heartbeat for more than sessionTimeoutMs (${this.group.sessionTimeoutMs} ms)` },
+          { api: 'Heartbeat', broker: this.coordinator },
+        ),
+      )
+      this.loseAll()
+      this.memberId = this.group.groupInstanceId === null ? '' : this.memberId
+      this.join()
+      return
+    }
+    if (this.heartbeatInFlight || this.coordinator === undefined) return
+    const coordinator = this.coordinator
+    this.heartbeatInFlight = true
+    // The 'default' connection: never queued behind a JoinGroup/SyncGroup ('group') or a long fetch ('fetch').
+    this.lifetime.add(
+      this.client
+        .request(
+          coordinator,
+          HeartbeatApi,
+          (version) => ({
+            groupId: this.group.groupId,
+            generationId: this.generationId,
+            memberId: this.memberId,
+            ...(version >= 3 ? { groupInstanceId: this.group.groupInstanceId } : {}),
+          }),
+          { role: 'default', timeoutMs: Math.max(this.group.heartbeatIntervalMs, 5_000) },
+        )
+        .subscribe({
+          next: (response) => {
+            this.heartbeatInFlight = false
+            this.onHeartbeat(coordinator, response.errorCode)
+          },
+          error: (error: unknown) => {
+            this.heartbeatInFlight = false
+            const e = asRxKafkaError(error)
+            this.channels.error(e)
+            if (isCoordinatorError(e)) this.lookUpCoordinatorAgain()
+          },
+        }),
+    )
+  }
+
+  private onHeartbeat(coordinator: number, code: number): void {
+    if (this.state === 'stopped' || this.heartbeat === undefined) return
+    if (code === 0) {
+      this.lastHeartbeatOk = this.client.scheduler.now()
+      return
+    }
+    if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
+      this.lastHeartbeatOk = this.client.scheduler.now()
+      if (this.state === 'stable') this.rejoin()
+      return
+    }
+    if (code === ErrorCode.ILLEGAL_GENERATION || code === ErrorCode.UNKNOWN_MEMBER_ID) {
+      this.channels.error(brokerError(code, { api: 'Heartbeat', broker: coordinator }))
+      if (code === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = ''
+      this.stopHeartbeat()
+      this.loseAll()
+      this.join()
+      return
+    }
+    if (code === ErrorCode.FENCED_INSTANCE_ID) {
+      this.fatal(brokerError(code, { api: 'Heartbeat', broker: coordinator }))
+      return
+    }
+    const e = brokerError(code, { api: 'Heartbeat', broker: coordinator })
+    this.channels.error(e)
+    if (isCoordinatorError(e)) this.lookUpCoordinatorAgain()
+  }
+
+  /** Between rebalances: find the moved coordinator without giving up partitions; if it does not know us, the next heartbeat says so. */
+  private lookUpCoordinatorAgain(): void {
+    this.client.invalidateCoordinator('group', this.group.groupId)
+    this.lifetime.add(
+      this.client.findCoordinator('group', this.group.groupId).subscribe({
+        next: (nodeId) => {
+          this.coordinator = nodeId
+        },
+        error: (error: unknown) => this.channels.error(asRxKafkaError(error)),
+      }),
+    )
+  }
+
+  // ---- commits ---------------------------------------------------------
+
+  private startCommitTimer(): void {
+    if (this.commitTimer !== undefined || this.group.commitIntervalMs === 0) return
+    this.commitTimer = timer(this.group.commitIntervalMs, this.group.commitIntervalMs, this.client.scheduler).subscribe(() => {
+      if (this.state !== 'stable' || this.commitInFlight !== undefined) return
+      const inFlight = this.commitSlots([...this.slots.values()]).subscribe({
+        error: (error: unknown) => {
+          this.commitInFlight = undefined
+          this.onCommitError(error)
+        },
+        complete: () => {
+          this.commitInFlight = undefined
+        },
+      })
+      if (!inFlight.closed) this.commitInFlight = inFlight
+    })
+  }
+
+  private onCommitError(error: unknown): void {
+    const e = asRxKafkaError(error)
+    this.channels.error(e)
+    if (!(e instanceof KafkaBrokerError)) return
+    if (e.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) {
+      if (this.state === 'stable') this.rejoin()
+    } else if (e.errorCode === ErrorCode.ILLEGAL_GENERATION || e.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
+      if (e.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = ''
+      this.stopHeartbeat()
+      this.loseAll()
+      this.join()
+    } else if (e.findCoordinator) {
+      this.lookUpCoordinatorAgain()
+    }
+  }
+
+  /** Commits the commit points of the slots that moved since their last commit. */
+  private commitSlots(slots: PartitionSlot[]): Observable<void> {
+    return new Observable<void>((subscriber) => {
+      if (this.coordinator === undefined || this.generationId < 0) {
+        subscriber.complete()
+        return
+      }
+      const offsets: (OffsetToCommit & { key: string })[] = []
+      for (const s of slots) {
+        const point = s.commitPoint
+        if (point === undefined) continue
+        const last = this.lastCommitted.get(s.key)
+        if (last !== undefined && last >= point) continue
+        offsets.push({ topic: s.topic, partition: s.partition, offset: point, leaderEpoch: -1, key: s.key })
+      }
+      if (offsets.length === 0) {
+        subscriber.complete()
+        return
+      }
+      return commitOffsets(
+        this.client,
+        this.coordinator,
+        { groupId: this.group.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.group.groupInstanceId },
+        offsets,
+        30_000,
+      ).subscribe({
+        next: () => {
+          for (const o of offsets) {
+            const last = this.lastCommitted.get(o.key)
+            if (last === undefined || last < o.offset) this.lastCommitted.set(o.key, o.offset)
+          }
+        },
+        error: (e: unknown) => subscriber.error(e),
+        complete: () => subscriber.complete(),
+      })
+    })
+  }
+
+  private leaveGroup(coordinator: number, memberId: string): Observable<void> {
+    const body = (version: number): LeaveGroupRequest =>
+      version >= 3
+        ? { groupId: this.group.groupId, members: [{ memberId, groupInstanceId: this.group.groupInstanceId }] }
+        : { groupId: this.group.groupId, memberId }
+    // v2 first: librdkafka's mock reads only the v0-2 layout; brokers that dropped v0-2 get the batch form.
+    return this.client.request(coordinator, LeaveGroupApi, body, { role: 'default', timeoutMs: 5_000, maxVersion: 2 }).pipe(
+      catchError((error: unknown) =>
+        error instanceof UnsupportedVersionError
+          ? this.client.request(coordinator, LeaveGroupApi, body, { role: 'default', timeoutMs: 5_000 })
+          : throwError(() => error),
+      ),
+      switchMap(() => of(undefined)),
+    )
+  }
+
+  // ---- the end -----------------------------------------------------------
+
+  private fatal(error: unknown): void {
+    if (this.state === 'stopped') return
+    const coordinator = this.coordinator
+    const memberId = this.memberId
+    this.shutdown()
+    if (coordinator !== undefined && memberId !== '' && this.group.groupInstanceId === null) {
+      this.leaveGroup(coordinator, memberId).pipe(catchError(() => of(undefined))).subscribe()
+    }
+    this.output.error(asRxKafkaError(error))
+  }
+
+  private shutdown(): void {
+    this.state = 'stopped'
+    this.step.unsubscribe()
+    this.stopHeartbeat()
+    this.commitTimer?.unsubscribe()
+    this.commitTimer = undefined
+    this.commitInFlight?.unsubscribe()
+    this.lifetime.unsubscribe()
+    this.fetcher.stop()
+    for (const s of this.slots.values()) s.close()
+    this.slots.clear()
+  }
+}
+
+function isCoordinatorError(e: RxKafkaError): boolean {
+  if (e instanceof KafkaBrokerError) return e.findCoordinator
+  return e instanceof ConnectionError || e instanceof RequestTimeoutError
+}
+
+function ownedPartitions(slots: Iterable<PartitionSlot>): TopicPartitions[] {
+  return groupByTopic([...slots].map((s) => ({ topic: s.topic, partition: s.partition })))
+}
+
+function groupByTopic(list: readonly { topic: string; partition: number }[]): TopicPartitions[] {
+  const byTopic = new Map<string, number[]>()
+  for (const { topic, partition } of list) {
+    let partitions = byTopic.get(topic)
+    if (partitions === undefined) byTopic.set(topic, (partitions = []))
+    partitions.push(partition)
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) }))
+}
+
+function slotDiagnostics(slot: PartitionSlot, lastCommitted: bigint | undefined): PartitionDiagnostics {
+  const position = slot.position ?? null
+  const hw = slot.highWatermark >= 0n ? slot.highWatermark : null
+  return {
+    topic: slot.topic,
+    partition: slot.partition,
+    leader: slot.leader,
+    position,
+    commitPoint: slot.commitPoint ?? null,
+    lastCommitted: lastCommitted ?? null,
+    highWatermark: hw,
+    lag: hw !== null && position !== null ? (hw > position ? hw - position : 0n) : null,
+    undoneMessages: slot.tracker?.undoneCount ?? 0,
+    undoneBytes: slot.tracker?.undoneBytes ?? 0,
+    pausedByDemand: slot.pausedByDemand,
+    subscribed: slot.subscriber !== undefined,
+    state: slot.state,
+  }
+}
+
+export { groupByTopic, slotDiagnostics }

@@ -1,0 +1,16 @@
+/** The consumer: consumer groups as Observables of partition substreams, and group-less partition reads. */
+export { consumeGroup, ConsumerGroup } from './consume-group.js'
+export { consumePartitions } from './consume-partitions.js'
+export { PartitionStream } from './partition-stream.js'
+export type { ConsumerMessage, MessageHeader } from './consumer-message.js'
+export { ConsumerOptionError } from './consumer-options.js'
+export type { ConsumeGroupOptions, ConsumePartitionsOptions, FetchOptions, OffsetSpec } from './consumer-options.js'
+export { rangeAssignor, roundRobinAssignor, cooperativeStickyAssignor, DEFAULT_ASSIGNORS } from './assignors.js'
+export type { GroupAssignor, GroupMemberSubscription, TopicPartitions } from './assignors.js'
+export type {
+  GroupAssignmentEvent,
+  GroupMemberDiagnostics,
+  MemberState,
+  PartitionDiagnostics,
+  PartitionStartEvent,
+} from './group-member.js'

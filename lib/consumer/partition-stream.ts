@@ -1,0 +1,198 @@
+/**
+ * One assigned partition: the public substream (`PartitionStream`) and the
+ * state the fetch loops and the group session share about it (`PartitionSlot`).
+ *
+ * The substream has at most one subscriber at a time. Fetching runs only while
+ * it is subscribed, so nothing is fetched that nobody will see. A new
+ * subscription after an unsubscribe (a handler that failed and was retried)
+ * restarts from the first un-done message: what the old subscription left
+ * un-done is delivered again, which is what at-least-once asks for.
+ */
+import { Observable, type Subscriber } from 'rxjs'
+import type { ConsumerMessage } from './consumer-message.js'
+import { DonePrefixTracker } from './done-prefix-tracker.js'
+
+/**
+ * The messages of one assigned partition, in offset order. Starts when the
+ * partition is assigned; completes when it is revoked, once its delivered
+ * messages are done (or the rebalance timeout passed) and their offsets are
+ * committed.
+ *
+ * @example
+ * ```ts
+ * consumeGroup({ client, groupId: 'billing', topics: ['orders'] }).pipe(
+ *   mergeMap(partition$ => partition$.pipe(
+ *     tap(msg => console.log(partition$.topic, partition$.partition, msg.offset)),
+ *     map(msg => msg.done()),
+ *   )),
+ * ).subscribe()
+ * ```
+ */
+export class PartitionStream extends Observable<ConsumerMessage> {
+  /** @internal */
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    /** The group generation that assigned it (-1 for group-less consumers). */
+    readonly generation: number,
+    private readonly slot: PartitionSlot,
+  ) {
+    super((subscriber) => slot.attach(subscriber))
+  }
+
+  /**
+   * Marks every offset before `nextOffset` done: for `noMessages` consumers,
+   * which fetch by themselves and report progress this way.
+   */
+  markDoneUpTo(nextOffset: bigint): void {
+    this.slot.tracker?.markDoneUpTo(nextOffset)
+  }
+}
+
+/** Where a slot is in its life. */
+export type SlotState = 'assigned' | 'revoking' | 'closed'
+
+/** Callbacks from a slot to the fetcher that serves it. */
+export interface SlotOwner {
+  /** The slot became fetchable (subscribed with a known position, or drained below its limits). */
+  wake(slot: PartitionSlot): void
+}
+
+/** Shared state of one assigned partition. Fields are read on the fetch hot path, so they are plain properties. */
+export class PartitionSlot {
+  readonly key: string
+  readonly stream: PartitionStream
+  subscriber: Subscriber<ConsumerMessage> | undefined
+  tracker: DonePrefixTracker | undefined
+  /** Next offset to fetch; undefined until the starting offset is resolved. */
+  position: bigint | undefined
+  /** Leader broker id, -1 while unknown. */
+  leader = -1
+  leaderEpoch = -1
+  highWatermark = -1n
+  /** Set while the un-done limits hold fetching back. */
+  pausedByDemand = false
+  /** Set while the position is being resolved again (out of range, too old). */
+  seeking = false
+  /** Incremented whenever the position jumps, so a fetch answer for the old position is dropped. */
+  fetchEpoch = 0
+  state: SlotState = 'assigned'
+  /** Resolved when nothing is left un-done (revocation waits for it). */
+  private drainWaiters: (() => void)[] = []
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    generation: number,
+    private readonly owner: SlotOwner,
+    private readonly inOrderDone: boolean,
+    private readonly maxUndoneMessages: number,
+    private readonly maxUndoneBytes: number,
+  ) {
+    this.key = `${topic}\u0000${partition}`
+    this.stream = new PartitionStream(topic, partition, generation, this)
+  }
+
+  /** Whether a fetch for this partition makes sense now. */
+  get fetchable(): boolean {
+    return this.state === 'assigned' && this.subscriber !== undefined && this.position !== undefined && !this.pausedByDemand && !this.seeking
+  }
+
+  /** The offset to commit, or undefined when nothing was ever positioned. */
+  get commitPoint(): bigint | undefined {
+    return this.tracker?.commitPoint ?? this.position
+  }
+
+  /** Sets the starting position once it is known. */
+  start(position: bigint): void {
+    this.position = position
+    this.tracker = new DonePrefixTracker(
+      this.topic, this.partition, position, this.inOrderDone, () => this.onTrackerProgress(),
+      this.maxUndoneMessages, this.maxUndoneBytes,
+    )
+    this.fetchEpoch++
+    this.owner.wake(this)
+  }
+
+  /** Jumps to a new position (out of range, too old): messages delivered so far stay as they are. */
+  seek(position: bigint): void {
+    this.position = position
+    this.tracker?.skipTo(position)
+    this.seeking = false
+    this.fetchEpoch++
+    this.owner.wake(this)
+  }
+
+  attach(subscriber: Subscriber<ConsumerMessage>): () => void {
+    if (this.state === 'closed') {
+      subscriber.complete()
+      return () => {}
+    }
+    if (this.subscriber !== undefined) {
+      subscriber.error(
+        new Error(`partition ${this.partition} of topic ${this.topic} already has a subscriber; share the substream (share()) to read it twice`),
+      )
+      return () => {}
+    }
+    this.subscriber = subscriber
+    if (this.tracker !== undefined) {
+      // A restart: deliver again from the first un-done message.
+      const from = this.tracker.commitPoint
+      this.tracker.reset(from)
+      this.position = from
+      this.pausedByDemand = false
+      this.fetchEpoch++
+      this.notifyDrained()
+    }
+    this.owner.wake(this)
+    return () => {
+      if (this.subscriber === subscriber) this.subscriber = undefined
+      // Its un-done messages no longer count: nobody is left to finish them.
+      if (this.state === 'revoking') this.notifyDrained()
+    }
+  }
+
+  /** Resolves when every delivered message is done, or at once when nobody is subscribed. */
+  whenDrained(callback: () => void): void {
+    if (this.subscriber === undefined || this.tracker === undefined || this.tracker.undoneCount === 0) {
+      callback()
+      return
+    }
+    this.drainWaiters.push(callback)
+  }
+
+  /** Ends the substream: it completes, and done() on its messages no longer matters. */
+  close(): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    const subscriber = this.subscriber
+    this.subscriber = undefined
+    this.notifyDrained()
+    subscriber?.complete()
+  }
+
+  /** Ends the substream with an error (fatal for this partition only). */
+  fail(error: unknown): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    const subscriber = this.subscriber
+    this.subscriber = undefined
+    this.notifyDrained()
+    subscriber?.error(error)
+  }
+
+  private onTrackerProgress(): void {
+    const tracker = this.tracker!
+    if (this.pausedByDemand && !tracker.full) {
+      this.pausedByDemand = false
+      this.owner.wake(this)
+    }
+    if (tracker.undoneCount === 0 && this.drainWaiters.length > 0) this.notifyDrained()
+  }
+
+  private notifyDrained(): void {
+    const waiters = this.drainWaiters
+    this.drainWaiters = []
+    for (const w of waiters) w()
+  }
+}

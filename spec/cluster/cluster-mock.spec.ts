@@ -273,7 +273,10 @@ describe('KafkaCluster against the mock cluster', () => {
     sub.unsubscribe()
     await c.close()
     await new Promise((r) => setTimeout(r, 20))
-    expect(count()).toEqual(before)
+    // timers of earlier tests may expire meanwhile, so the counts may drop but must not grow
+    const after = count()
+    expect(after.sockets).toBeLessThanOrEqual(before.sockets)
+    expect(after.timers).toBeLessThanOrEqual(before.timers)
   })
 })
 

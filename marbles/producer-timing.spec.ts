@@ -1,0 +1,177 @@
+/**
+ * The time-driven parts of the producer in virtual time: linger, full
+ * batches, retry backoff, circuit breakers, delivery timeout, flush on
+ * completion, unsubscribe. The cluster is a fake whose Produce answers are
+ * cold marbles, so every frame below is a millisecond of producer time.
+ */
+import { describe, expect, it } from 'vitest'
+import { map, of } from 'rxjs'
+import type { Observable } from 'rxjs'
+import { TestScheduler } from 'rxjs/testing'
+import { ErrorCode } from '../lib/protocol/error-codes.js'
+import { ConnectionError } from '../lib/connection/connection-errors.js'
+import { DeliveryTimeoutError, produceTo } from '../lib/producer/index.js'
+import type { ProducerResult } from '../lib/producer/index.js'
+import type { ProduceResponse } from '../lib/protocol/messages/Produce.js'
+import { FakeCluster } from '../spec/producer/fake-cluster.js'
+import type { ProduceCall } from '../spec/producer/fake-cluster.js'
+
+function createScheduler(): TestScheduler {
+  return new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
+}
+
+/** A fake cluster whose answers are `answer(call, n)` (n counts Produce calls from 1), on the test scheduler. */
+function fakeOn(scheduler: TestScheduler, answer: (call: ProduceCall, n: number, client: FakeCluster) => Observable<ProduceResponse>): FakeCluster {
+  let n = 0
+  const client: FakeCluster = new FakeCluster({ scheduler, topics: { t: [1, 2] }, produce: (call) => answer(call, ++n, client) })
+  return client
+}
+
+const label = (r: ProducerResult<string>): string => (r.error === undefined ? r.metadata! : `${r.metadata}:${(r.error as { code?: string }).code}`)
+
+describe('producer timing (virtual time)', () => {
+  it('linger: an open batch waits lingerMs for more messages, then goes in one request; completion flushes at once', () => {
+    const scheduler = createScheduler()
+    scheduler.run(({ cold, expectObservable }) => {
+      const client = fakeOn(scheduler, (call) => cold('-r|', { r: client.successFor(call) }))
+      const source = cold('a-b 10ms c|', { a: { value: 'a', partition: 0, metadata: 'A' }, b: { value: 'b', partition: 0, metadata: 'B' }, c: { value: 'c', partition: 0, metadata: 'C' } })
+      // a opens at 0, b joins at 2, the batch is sealed at 5 and answered at 6.
+      // c arrives at 13; the source completes at 14, which flushes c without waiting for its linger: answered at 15.
+      expectObservable(source.pipe(produceTo<string>('t', { client, lingerMs: 5 }), map((r) => r.metadata))).toBe('6ms (AB) 5ms (C|)')
+      scheduler.flush()
+      expect(client.produceCalls.map((c) => c.at)).toEqual([5, 14])
+    })
+  })
+
+  it('a batch that reaches batchMessages is sent at once; the rest waits its linger (and the output stays open with the source)', () => {
+    const scheduler = createScheduler()
+    scheduler.run(({ cold, expectObservable }) => {
+      const client = fakeOn(scheduler, (call) => cold('-r|', { r: client.successFor(call) }))
+      const source = cold('abc', { a: { value: 'a', partition: 0, metadata: 'A' }, b: { value: 'b', partition: 0, metadata: 'B' }, c: { value: 'c', partition: 0, metadata: 'C' } })
+      expectObservable(source.pipe(produceTo<string>('t', { client, lingerMs: 5, batchMessages: 2 }), map((r) => r.metadata))).toBe('2ms (AB) 2ms C')
+    })
+  })
+
+  it('a busy partition keeps filling its open batch past the linger until its batch in flight is answered', () => {
+    const scheduler = createScheduler()
+    scheduler.run(({ cold, expectObservable }) => {
+      const client = fakeOn(scheduler, (call) => cold('20ms r|', { r: client.successFor(call) }))
+      const v = (m: string) => ({ value: m, partition: 0, metadata: m })
+      const source = cold('a 4ms b 4ms c 4ms d', { a: v('A'), b: v('B'), c: v('C'), d: v('D') })
+      // A is sent at 0 (lingerMs 0); B, C, D pile up while it is in flight, then go as one batch at 20.
+      expectObservable(source.pipe(produceTo<string>('t', { client, lingerMs: 0 }), map((r) => r.metadata))).toBe('20ms A 19ms (BCD)')
+      scheduler.flush()
+      expect(client.sentBatches.map((b) => b.records)).toEqual([1, 3])
+    })
+  })
+
+  it('retry backoff: a retriable error is retried after initialMs, then initialMs * factor, with the same sequence number', () => {
+    const scheduler = createScheduler()
+    scheduler.run(({ cold, expectObservable }) => {
+      const client = fakeOn(scheduler, (call, n) => cold('-r|', { r: n <= 2 ? client.successFor(call, { 't/0': ErrorCode.NOT_ENOUGH_REPLICAS }) : client.successFor(call) }))
+      const source = cold('a|', { a: { value: 'a', partition: 0, metadata: 'A' } })
+      // sent 0, failed 1, resent 101, failed 102, resent 302, answered 303.
+      expectObservable(source.pipe(produceTo<string>('t', { client, lingerMs: 0, retryBackoff: { initialMs: 100, factor: 2, jitter: 0 } }), map((r) => r.metadata))).toBe('303ms (A|)')
+      scheduler.flush()
+      expect(client.produceCalls.map((c) => c.at)).toEqual([0, 101, 302])
+      expect(client.sentBatches.map((b) => b.baseSequence)).toEqual([0, 0, 0])
+    })
+  })
+
+  it('circuit breaker: opens after failureThreshold failures, fails fast while open without a request, lets a probe through after resetAfterMs', () => {
+    const scheduler = createScheduler()
+    scheduler.run(({ cold, expectObservable }) => {
+      const client = fakeOn(scheduler, (call, n) => cold('-r|', { r: n <= 2 ? client.successFor(call, { 't/0': ErrorCode.NOT_ENOUGH_REPLICAS }) : client.successFor(call) }))
+      const v = (m: string) => ({ value: m, partition: 0, metadata: m })
+      const source = cold('a 9ms b 9ms c 9ms d 49ms e|', { a: v('a'), b: v('b'), c: v('c'), d: v('d'), e: v('e') })
+      const results = source.pipe(produceTo<string>('t', {
+        client, acks: 1, lingerMs: 0, retries: 0, errorMode: 'result', circuitBreaker: { failureThreshold: 2, resetAfterMs: 50 },
+      }), map(label))
+      expectObservable(results).toBe('- x 9ms y 8ms c 9ms d 50ms (e|)', {
+        x: 'a:NOT_ENOUGH_REPLICAS', y: 'b:NOT_ENOUGH_REPLICAS', c: 'c:CIRCUIT_OPEN', d: 'd:CIRCUIT_OPEN', e: 'e',
+      })
+      scheduler.flush()
+      expect(client.produceCalls.map((c) => c.at)).toEqual([0, 10, 80])
+    })
+  })
+
+  it('circuit breaker, not strict: while partition 0 is open, new keyless messages go to another partition', () => {
+    const scheduler = createScheduler()
+    scheduler.run(({ cold, expectObservable }) => {
+      const client = fakeOn(scheduler, (call) => cold('-r|', { r: client.successFor(call, { 't/0': ErrorCode.NOT_ENOUGH_REPLICAS }) }))
+      const source = cold('a 9ms b|', { a: { value: 'a', partition: 0, metadata: 'a' }, b: { value: 'b', metadata: 'b' } })
+      const results = source.pipe(produceTo<string>('t', {
+        client, acks: 1, lingerMs: 0, retries: 0, errorMode: 'result', strictPartitioning: false,
+        circuitBreaker: { failureThreshold: 1, resetAfterMs: 1_000 }, random: () => 0,
+      }), map((r) => `${label(r)}@${r.partition}`))
+      expectObservable(results).toBe('- x 9ms (y|)', { x: 'a:NOT_ENOUGH_REPLICAS@0', y: 'b@1' })
+    })
+  })
+
+  it('delivery timeout: retries stop once the next attempt would start after deliveryTimeoutMs; the result carries the last error', () => {
+    const scheduler = createScheduler()
+    scheduler.run(({ cold, expectObservable }) => {
+      const client = fakeOn(scheduler, (call) => cold('10ms r|', { r: client.successFor(call, { 't/0': ErrorCode.REQUEST_TIMED_OUT }) }))
+      const source = cold('a|', { a: { value: 'a', partition: 0, metadata: 'a' } })
+      let result: ProducerResult<string> | undefined
+      // sent 0, failed 10, resent 30, failed 40, resent 80, failed 90: the next try (170) is past 0 + 100.
+      expectObservable(source.pipe(produceTo<string>('t', {
+        client, acks: 1, lingerMs: 0, errorMode: 'result', deliveryTimeoutMs: 100, retryBackoff: { initialMs: 20, factor: 2, jitter: 0 },
+      }), map((r) => { result = r; return label(r) }))).toBe('90ms (t|)', { t: 'a:DELIVERY_TIMEOUT' })
+      scheduler.flush()
+      expect(result!.error).toBeInstanceOf(DeliveryTimeoutError)
+      expect((result!.error!.cause as { code: string }).code).toBe('REQUEST_TIMED_OUT')
+      expect(result!.batch.exchanges.map((e) => e.sentAt)).toEqual([0, 30, 80])
+    })
+  })
+
+  it('delivery timeout: a partition without a leader holds its batch (refreshing metadata) until deliveryTimeoutMs', () => {
+    const scheduler = createScheduler()
+    scheduler.run(({ cold, expectObservable }) => {
+      const client = new FakeCluster({ scheduler, topics: { t: [-1] } })
+      const source = cold('a|', { a: { value: 'a', metadata: 'a' } })
+      expectObservable(source.pipe(produceTo<string>('t', { client, lingerMs: 0, errorMode: 'result', deliveryTimeoutMs: 500 }), map(label)))
+        .toBe('500ms (t|)', { t: 'a:DELIVERY_TIMEOUT' })
+      scheduler.flush()
+      expect(client.produceCalls).toHaveLength(0)
+      expect(client.refreshes).toBeGreaterThan(1)
+    })
+  })
+
+  it('broker circuit: failed requests (no answer) open it for every partition of the broker', () => {
+    const scheduler = createScheduler()
+    scheduler.run(({ cold, expectObservable }) => {
+      const client = fakeOn(scheduler, () => cold('-#', undefined, new ConnectionError('connection reset', { broker: 1 })))
+      const v = (m: string) => ({ value: m, partition: 0, metadata: m })
+      const source = cold('a 9ms b|', { a: v('a'), b: v('b') })
+      const results = source.pipe(produceTo<string>('t', {
+        client, acks: 1, lingerMs: 0, retries: 0, errorMode: 'result', circuitBreaker: { failureThreshold: 1, resetAfterMs: 1_000 },
+      }), map(label))
+      expectObservable(results).toBe('- x 8ms y|', { x: 'a:CONNECTION', y: 'b:CIRCUIT_OPEN' })
+      scheduler.flush()
+      expect(client.produceCalls).toHaveLength(1)
+    })
+  })
+
+  it('unsubscribe before the answer: nothing is emitted, the request is cancelled, the client released', () => {
+    const scheduler = createScheduler()
+    let client: FakeCluster | undefined
+    scheduler.run(({ cold, expectObservable }) => {
+      client = fakeOn(scheduler, (call) => cold('10ms r|', { r: client!.successFor(call) }))
+      const source = cold('a', { a: { value: 'a', partition: 0, metadata: 'a' } })
+      expectObservable(source.pipe(produceTo<string>('t', { client, lingerMs: 0 }), map(label)), '^ 4ms !').toBe('')
+    })
+    expect(client!.produceCalls).toHaveLength(1)
+    expect(client!.activeRequests).toBe(0)
+    expect(client!.users).toBe(0)
+  })
+
+  it('empty source: completes at once, sends nothing', () => {
+    const scheduler = createScheduler()
+    scheduler.run(({ cold, expectObservable }) => {
+      const client = new FakeCluster({ scheduler, topics: { t: [1] } })
+      expectObservable(cold<{ value: string }>('|').pipe(produceTo('t', { client }))).toBe('|')
+      expectObservable(of<{ value: string }>().pipe(produceTo('t', { client }))).toBe('|')
+    })
+  })
+})

@@ -23,3 +23,18 @@ export {
   MockClusterError,
   MockClusterStoppedError,
 } from './mock-errors.js'
+export { createVirtualCluster, VirtualCluster, VirtualClusterClient } from './virtual-cluster.js'
+export type {
+  InjectErrorOptions,
+  VirtualClusterOptions,
+  VirtualCommittedOffset,
+  VirtualGroupMember,
+  VirtualGroupSettings,
+  VirtualGroupState,
+  VirtualProduced,
+  VirtualRecord,
+  VirtualRequestLogEntry,
+  VirtualTopicSpec,
+} from './virtual-cluster.js'
+export type { VirtualGroupStateName } from './virtual-group.js'
+export { VirtualClusterError } from './virtual-errors.js'

@@ -1,0 +1,1108 @@
+/**
+ * A small Kafka cluster in memory, behind the same seam as the real
+ * connection layer ({@link ClusterClient}), so `produceTo` and `consumeGroup`
+ * run on it unchanged, and deterministic under RxJS's TestScheduler: every
+ * answer comes on the given scheduler, after `latencyMs` of its time, in
+ * request order per connection; there are no sockets, real timers or
+ * randomness.
+ *
+ * Every request is encoded and decoded at the negotiated version on the way in
+ * and every response on the way out, with the generated protocol code, so a
+ * body a real broker could not read fails here too.
+ */
+import {
+  asyncScheduler,
+  BehaviorSubject,
+  defer,
+  distinctUntilChanged,
+  filter,
+  finalize,
+  map,
+  Observable,
+  of,
+  retry,
+  shareReplay,
+  Subscription,
+  switchMap,
+  throwError,
+  timer,
+  type SchedulerLike,
+} from 'rxjs'
+import type {
+  ClusterClient,
+  ClusterRequestBody,
+  ClusterRequestOptions,
+  ConnectionRole,
+  CoordinatorType,
+} from '../cluster/cluster-client.js'
+import { EMPTY_VIEW, viewFromMetadata, type ClusterView } from '../cluster/cluster-view.js'
+import { UnknownTopicError } from '../cluster/kafka-cluster.js'
+import { ConnectionError, RequestTimeoutError } from '../connection/connection-errors.js'
+import type { ApiDefinition } from '../protocol/api.js'
+import { brokerError } from '../protocol/broker-error.js'
+import { errorCodeInfo } from '../protocol/error-codes.js'
+import { RxKafkaError } from '../protocol/errors.js'
+import { ConsumerProtocolAssignmentData } from '../protocol/messages/ConsumerProtocolAssignment.js'
+import { FindCoordinatorApi } from '../protocol/messages/FindCoordinator.js'
+import { MetadataApi } from '../protocol/messages/Metadata.js'
+import { Reader, Writer, ZERO_UUID } from '../protocol/primitives.js'
+import { RecordBatchBuilder, type ProducerRecord } from '../protocol/records/record-batch-builder.js'
+import type { ConsumedRecordHeader } from '../protocol/records/record-batch-decoder.js'
+import { chooseVersion } from '../protocol/versions.js'
+import { isValidTopicName, VIRTUAL_API_VERSIONS, VirtualBrokers, type CancelWaiting, type VirtualPartition, type VirtualTopic } from './virtual-broker.js'
+import { VirtualClusterError } from './virtual-errors.js'
+import type { VirtualGroupSnapshot } from './virtual-group.js'
+import { murmur2Partition } from './virtual-log.js'
+
+/** A topic to create when the cluster starts. */
+export interface VirtualTopicSpec {
+  name: string
+  /** Default 1. */
+  partitions?: number
+}
+
+/** Group coordinator settings (Kafka's broker settings of the same names). Durations in ms of scheduler time. */
+export interface VirtualGroupSettings {
+  /** `group.min.session.timeout.ms`. Default 6 000, as in Kafka. */
+  minSessionTimeoutMs?: number
+  /** `group.max.session.timeout.ms`. Default 1 800 000, as in Kafka. */
+  maxSessionTimeoutMs?: number
+  /**
+   * `group.initial.rebalance.delay.ms`: how long the first rebalance of an empty
+   * group waits for more members. Default 0 (Kafka's default is 3 000; tests
+   * usually want the first generation at once).
+   */
+  initialRebalanceDelayMs?: number
+}
+
+/** Options of {@link createVirtualCluster}. */
+export interface VirtualClusterOptions {
+  /** How many brokers (node ids 1..n). Default 1. */
+  brokers?: number
+  /** Topics that exist from the start. */
+  topics?: readonly VirtualTopicSpec[]
+  /** Time source of every answer and broker timer. Default `asyncScheduler` (which `TestScheduler.run` makes virtual). */
+  scheduler?: SchedulerLike
+  /** Scheduler time between a request being handled and its answer arriving. Default 0: see docs/virtual-cluster.md. */
+  latencyMs?: number
+  /** Metadata requests create unknown topics (`auto.create.topics.enable`). Default false, so a misspelt topic fails the test. */
+  autoCreateTopics?: boolean
+  /** Partitions of auto-created topics (`num.partitions`). Default 1. */
+  defaultPartitions?: number
+  /** Client id of the client the cluster itself is. Default `'rxkafka'`. */
+  clientId?: string
+  /** Default timeout of requests, in scheduler time. Default 30 000. */
+  requestTimeoutMs?: number
+  /** Pause between retries of metadata and coordinator lookups. Default 100. */
+  retryBackoffMs?: number
+  /** How long `ensureTopics` waits for topics. Default 10 000. */
+  topicWaitMs?: number
+  group?: VirtualGroupSettings
+}
+
+/** A record in a partition's log, as {@link VirtualCluster.read} returns it. */
+export interface VirtualRecord {
+  topic: string
+  partition: number
+  offset: bigint
+  timestamp: number
+  key: Buffer | null
+  value: Buffer | null
+  headers: ConsumedRecordHeader[]
+  /** -1n when the producer was not idempotent. */
+  producerId: bigint
+  producerEpoch: number
+}
+
+/** Where a record written by {@link VirtualCluster.produceDirect} went. */
+export interface VirtualProduced {
+  partition: number
+  offset: bigint
+}
+
+/** A committed offset, as {@link VirtualCluster.committedOffsets} returns it. */
+export interface VirtualCommittedOffset {
+  topic: string
+  partition: number
+  offset: bigint
+  leaderEpoch: number
+  metadata: string | null
+}
+
+/** A group member, with its assignment decoded where the group speaks the consumer protocol. */
+export interface VirtualGroupMember {
+  memberId: string
+  groupInstanceId: string | null
+  clientId: string
+  assignment: Buffer
+  protocols: string[]
+  /** Decoded consumer-protocol assignment, sorted by topic; undefined for other protocol types or an undecodable one. */
+  assigned: { topic: string; partitions: number[] }[] | undefined
+}
+
+/** A group, as {@link VirtualCluster.groupState} returns it. */
+export interface VirtualGroupState extends Omit<VirtualGroupSnapshot, 'members'> {
+  members: VirtualGroupMember[]
+}
+
+/** One request the cluster received, for assertions and for reading a stuck test. */
+export interface VirtualRequestLogEntry {
+  /** Scheduler time when the broker handled it. */
+  at: number
+  broker: number
+  api: string
+  version: number
+  role: ConnectionRole
+  clientId: string
+}
+
+/** Options of {@link VirtualCluster.injectError}. */
+export interface InjectErrorOptions {
+  /** Only requests to this broker. Default: any broker. */
+  broker?: number
+  /** How many requests answer with the error. Default 1. */
+  count?: number
+}
+
+interface PendingRequest {
+  api: ApiDefinition<unknown, unknown>
+  apiKey: number
+  apiName: string
+  version: number
+  role: ConnectionRole
+  request: unknown
+  respond: ((bytes: Buffer) => void) | undefined
+  fail: (error: RxKafkaError) => void
+  expectResponse: boolean
+  settled: boolean
+  cancelWaiting: CancelWaiting | undefined
+}
+
+interface VirtualConnection {
+  readonly broker: number
+  readonly role: ConnectionRole
+  readonly queue: PendingRequest[]
+  active: PendingRequest | undefined
+}
+
+interface ClientSettings {
+  clientId: string
+  latencyMs: number
+  requestTimeoutMs: number
+  retryBackoffMs: number
+  topicWaitMs: number
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
+
+/** Encodes and decodes with the generated code, so the other side sees exactly what the wire would carry. */
+function roundTrip<T>(encode: (w: Writer) => void, decode: (r: Reader) => T): T {
+  const writer = new Writer(256)
+  encode(writer)
+  return decode(new Reader(writer.finish()))
+}
+
+/**
+ * A {@link ClusterClient} connected to a virtual cluster. The cluster itself is
+ * one; {@link VirtualCluster.client} makes more (with their own connections
+ * and metadata view), as separate processes would have.
+ */
+export class VirtualClusterClient implements ClusterClient {
+  readonly clientId: string
+  readonly scheduler: SchedulerLike
+  readonly metadata$: Observable<ClusterView>
+  protected readonly brokers: VirtualBrokers
+  private readonly settings: ClientSettings
+  private readonly view = new BehaviorSubject<ClusterView | undefined>(undefined)
+  private readonly followedTopics = new Set<string>()
+  private readonly coordinators = new Map<string, number>()
+  private readonly connections = new Map<string, VirtualConnection>()
+  private readonly timers = new Set<Subscription>()
+  private refreshInFlight: { topics: Set<string>; result: Observable<ClusterView> } | undefined
+  private readonly log: VirtualRequestLogEntry[]
+  private closed = false
+
+  /** @internal Made by {@link createVirtualCluster} and {@link VirtualCluster.client}. */
+  constructor(brokers: VirtualBrokers, settings: ClientSettings, log: VirtualRequestLogEntry[]) {
+    this.brokers = brokers
+    this.settings = settings
+    this.clientId = settings.clientId
+    this.scheduler = brokers.scheduler
+    this.log = log
+    brokers.brokerDownListeners.add((broker) => this.onBrokerDown(broker))
+    this.metadata$ = defer(() => {
+      this.assertOpen()
+      return new Observable<ClusterView>((subscriber) => {
+        const subscription = new Subscription()
+        if (this.view.value === undefined) {
+          subscription.add(this.refreshMetadata().subscribe({ error: (e: unknown) => subscriber.error(e) }))
+        }
+        subscription.add(this.view.pipe(filter((v): v is ClusterView => v !== undefined), distinctUntilChanged()).subscribe(subscriber))
+        return subscription
+      })
+    })
+  }
+
+  currentView(): ClusterView {
+    return this.view.value ?? EMPTY_VIEW
+  }
+
+  use<T>(work: () => Observable<T>): Observable<T> {
+    return defer(() => {
+      this.assertOpen()
+      return work()
+    })
+  }
+
+  refreshMetadata(topics: readonly string[] = []): Observable<ClusterView> {
+    return defer(() => {
+      this.assertOpen()
+      for (const topic of topics) this.followedTopics.add(topic)
+      const inFlight = this.refreshInFlight
+      if (inFlight !== undefined && topics.every((t) => inFlight.topics.has(t))) return inFlight.result
+      const asked = new Set(this.followedTopics)
+      const broker = this.brokers.upBrokers()[0]
+      const request =
+        broker === undefined
+          ? throwError(
+              () =>
+                new ConnectionError('no broker answered a Metadata request: every virtual broker is down', {
+                  api: 'Metadata',
+                  hint: 'bring a broker back with brokerUp(id)',
+                }),
+            )
+          : this.request(broker, MetadataApi, () => ({
+              topics: [...asked].map((name) => ({ name, topicId: ZERO_UUID })),
+              allowAutoTopicCreation: true,
+              includeTopicAuthorizedOperations: false,
+            }))
+      const result = request.pipe(
+        map((response) => {
+          const next = viewFromMetadata(this.view.value ?? EMPTY_VIEW, response, this.scheduler.now())
+          this.view.next(next)
+          return next
+        }),
+        finalize(() => {
+          if (this.refreshInFlight?.result === result) this.refreshInFlight = undefined
+        }),
+        shareReplay({ bufferSize: 1, refCount: false }),
+      )
+      this.refreshInFlight = { topics: asked, result }
+      return result
+    })
+  }
+
+  ensureTopics(topics: readonly string[]): Observable<ClusterView> {
+    const waitMs = this.settings.topicWaitMs
+    const backoffMs = this.settings.retryBackoffMs
+    return defer(() => {
+      this.assertOpen()
+      const started = this.scheduler.now()
+      const attempt = (): Observable<ClusterView> =>
+        this.refreshMetadata(topics).pipe(
+          switchMap((view) => {
+            const missing = firstUnready(view, topics)
+            if (missing === undefined) return of(view)
+            if (missing.errorCode !== 0 && !errorCodeInfo(missing.errorCode).retriable) {
+              return throwError(() => brokerError(missing.errorCode, { topic: missing.topic, api: 'Metadata' }))
+            }
+            const waited = this.scheduler.now() - started
+            if (waited >= waitMs) return throwError(() => new UnknownTopicError(missing.topic, waited, missing.errorCode))
+            return timer(Math.min(backoffMs * 2, waitMs - waited), this.scheduler).pipe(switchMap(attempt))
+          }),
+        )
+      const known = this.view.value
+      if (known !== undefined && firstUnready(known, topics) === undefined) {
+        for (const topic of topics) this.followedTopics.add(topic)
+        return of(known)
+      }
+      return attempt()
+    })
+  }
+
+  request<Request, Response>(
+    broker: number | 'any',
+    api: ApiDefinition<Request, Response>,
+    body: ClusterRequestBody<Request>,
+    options: ClusterRequestOptions = {},
+  ): Observable<Response> {
+    return new Observable<Response>((subscriber) => {
+      const pending = this.prepare(broker, api, body, options, true, (e) => subscriber.error(e))
+      if (pending === undefined) return undefined
+      const timeoutMs = options.timeoutMs ?? this.settings.requestTimeoutMs
+      const timeout = this.scheduler.schedule(() => {
+        this.timers.delete(timeout)
+        pending.entry.settled = true
+        subscriber.error(new RequestTimeoutError(api.name, timeoutMs, pending.brokerId))
+      }, timeoutMs)
+      this.timers.add(timeout)
+      pending.entry.respond = (bytes) => {
+        timeout.unsubscribe()
+        this.timers.delete(timeout)
+        let response: Response
+        try {
+          response = api.decodeResponse(new Reader(bytes), pending.entry.version)
+        } catch (error) {
+          subscriber.error(error)
+          return
+        }
+        subscriber.next(response)
+        subscriber.complete()
+      }
+      const fail = pending.entry.fail
+      pending.entry.fail = (error) => {
+        timeout.unsubscribe()
+        this.timers.delete(timeout)
+        fail(error)
+      }
+      this.enqueue(pending.brokerId, pending.entry)
+      return () => {
+        timeout.unsubscribe()
+        this.timers.delete(timeout)
+        // The broker still handles a request it has received; only the answer is dropped, as with a socket.
+        pending.entry.settled = true
+      }
+    })
+  }
+
+  send<Request>(
+    broker: number,
+    api: ApiDefinition<Request, unknown>,
+    body: ClusterRequestBody<Request>,
+    options: ClusterRequestOptions = {},
+  ): Observable<void> {
+    return new Observable<void>((subscriber) => {
+      const pending = this.prepare(broker, api, body, options, false, (e) => subscriber.error(e))
+      if (pending === undefined) return undefined
+      pending.entry.respond = () => {
+        subscriber.next()
+        subscriber.complete()
+      }
+      this.enqueue(pending.brokerId, pending.entry)
+      return () => {
+        pending.entry.settled = true
+      }
+    })
+  }
+
+  versionFor(broker: number, api: ApiDefinition<unknown, unknown>): number | undefined {
+    if (!this.brokers.up.has(broker)) return undefined
+    const range = VIRTUAL_API_VERSIONS.get(api.apiKey)
+    if (range === undefined) return undefined
+    try {
+      return chooseVersion(api, range)
+    } catch {
+      return undefined
+    }
+  }
+
+  findCoordinator(type: CoordinatorType, key: string): Observable<number> {
+    return defer(() => {
+      this.assertOpen()
+      const cached = this.coordinators.get(`${type}:${key}`)
+      if (cached !== undefined) return of(cached)
+      const keyType = type === 'group' ? 0 : 1
+      return this.request('any', FindCoordinatorApi, (version) => (version >= 4 ? { keyType, coordinatorKeys: [key] } : { key, keyType })).pipe(
+        map((response) => {
+          const entry = response.coordinators?.[0] ?? {
+            errorCode: response.errorCode ?? 0,
+            errorMessage: response.errorMessage ?? null,
+            nodeId: response.nodeId ?? -1,
+          }
+          if (entry.errorCode !== 0) throw brokerError(entry.errorCode, { api: 'FindCoordinator', errorMessage: entry.errorMessage })
+          this.coordinators.set(`${type}:${key}`, entry.nodeId)
+          return entry.nodeId
+        }),
+        retry({
+          count: 10,
+          delay: (error: unknown, attempt) =>
+            error instanceof RxKafkaError && error.retriable
+              ? timer(Math.min(this.settings.retryBackoffMs * 2 ** (attempt - 1), 5_000), this.scheduler)
+              : throwError(() => error),
+        }),
+      )
+    })
+  }
+
+  invalidateCoordinator(type: CoordinatorType, key: string): void {
+    this.coordinators.delete(`${type}:${key}`)
+  }
+
+  /** Fails whatever is in flight with a ConnectionError, cancels every timer of this client. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    for (const connection of this.connections.values()) this.failConnection(connection, 'the virtual cluster client was closed')
+    this.connections.clear()
+    for (const t of this.timers) t.unsubscribe()
+    this.timers.clear()
+    this.view.complete()
+  }
+
+  /** Validates, negotiates the version, builds and round-trips the request body. Errors the subscriber and returns undefined when it cannot be sent. */
+  private prepare<Request>(
+    broker: number | 'any',
+    api: ApiDefinition<Request, unknown>,
+    body: ClusterRequestBody<Request>,
+    options: ClusterRequestOptions,
+    expectResponse: boolean,
+    fail: (error: unknown) => void,
+  ): { brokerId: number; entry: PendingRequest } | undefined {
+    try {
+      this.assertOpen()
+      const brokerId = broker === 'any' ? this.brokers.upBrokers()[0] : broker
+      if (brokerId === undefined) {
+        throw new ConnectionError('every virtual broker is down', { api: api.name, hint: 'bring one back with brokerUp(id)' })
+      }
+      if (!this.brokers.up.has(brokerId)) {
+        throw new ConnectionError(`broker ${brokerId} is not in the cluster metadata`, {
+          broker: brokerId,
+          api: api.name,
+          hint: `the virtual cluster has brokers ${this.brokers.settings.brokerIds.join(', ')}`,
+        })
+      }
+      const version = chooseVersion(api, VIRTUAL_API_VERSIONS.get(api.apiKey), { min: options.minVersion, max: options.maxVersion })
+      const shaped = typeof body === 'function' ? (body as (version: number) => Request)(version) : body
+      const request = roundTrip(
+        (w) => api.encodeRequest(w, version, shaped),
+        (r) => api.decodeRequest(r, version),
+      )
+      const entry: PendingRequest = {
+        api: api as ApiDefinition<unknown, unknown>,
+        apiKey: api.apiKey,
+        apiName: api.name,
+        version,
+        role: options.role ?? 'default',
+        request,
+        respond: undefined,
+        fail,
+        expectResponse,
+        settled: false,
+        cancelWaiting: undefined,
+      }
+      return { brokerId, entry }
+    } catch (error) {
+      fail(error)
+      return undefined
+    }
+  }
+
+  private connection(broker: number, role: ConnectionRole): VirtualConnection {
+    const key = `${broker}/${role}`
+    let connection = this.connections.get(key)
+    if (connection === undefined) {
+      connection = { broker, role, queue: [], active: undefined }
+      this.connections.set(key, connection)
+    }
+    return connection
+  }
+
+  private enqueue(broker: number, entry: PendingRequest): void {
+    if (this.brokers.up.get(broker) !== true) {
+      // Connection refused: reported after the latency, like any answer.
+      this.later(() => {
+        if (!entry.settled) {
+          entry.settled = true
+          entry.fail(new ConnectionError(`broker ${broker} is down`, { broker, api: entry.apiName, hint: 'refresh metadata and retry on the new leader or coordinator' }))
+        }
+      })
+      return
+    }
+    const connection = this.connection(broker, entry.role)
+    connection.queue.push(entry)
+    if (connection.active === undefined) this.processNext(connection)
+  }
+
+  /** A broker handles one request per connection at a time, in order; the next starts when the previous is answered. */
+  private processNext(connection: VirtualConnection): void {
+    const entry = connection.queue.shift()
+    if (entry === undefined) return
+    connection.active = entry
+    this.log.push({
+      at: this.scheduler.now(),
+      broker: connection.broker,
+      api: entry.apiName,
+      version: entry.version,
+      role: connection.role,
+      clientId: this.clientId,
+    })
+    let answered = false
+    const reply = (response: unknown): void => {
+      if (answered || connection.active !== entry) return
+      answered = true
+      connection.active = undefined
+      if (entry.expectResponse) {
+        const writer = new Writer(256)
+        entry.api.encodeResponse(writer, entry.version, response)
+        const bytes = writer.finish()
+        this.later(() => {
+          if (entry.settled) return
+          entry.settled = true
+          entry.respond?.(bytes)
+        })
+      }
+      this.processNext(connection)
+    }
+    if (!entry.expectResponse) {
+      // acks 0: written means done for the client; the broker handles it in its turn.
+      this.later(() => {
+        if (entry.settled) return
+        entry.settled = true
+        entry.respond?.(Buffer.alloc(0))
+      })
+    }
+    entry.cancelWaiting = this.brokers.handle(entry.apiKey, entry.request, {
+      broker: connection.broker,
+      version: entry.version,
+      clientId: this.clientId,
+      nowMs: this.scheduler.now(),
+      reply,
+    })
+  }
+
+  private later(work: () => void): void {
+    const scheduled = this.scheduler.schedule(() => {
+      this.timers.delete(scheduled)
+      work()
+    }, this.settings.latencyMs)
+    this.timers.add(scheduled)
+  }
+
+  private onBrokerDown(broker: number): void {
+    for (const [key, connection] of this.connections) {
+      if (connection.broker !== broker) continue
+      this.connections.delete(key)
+      this.failConnection(connection, `broker ${broker} went down`)
+    }
+    for (const [key, nodeId] of this.coordinators) if (nodeId === broker) this.coordinators.delete(key)
+  }
+
+  private failConnection(connection: VirtualConnection, why: string): void {
+    const entries = connection.active === undefined ? connection.queue : [connection.active, ...connection.queue]
+    connection.active = undefined
+    connection.queue.length = 0
+    for (const entry of entries) {
+      entry.cancelWaiting?.()
+      // Delivered on the scheduler, as a socket's close event would be, never inside the caller's stack.
+      const scheduled = this.scheduler.schedule(() => {
+        this.timers.delete(scheduled)
+        if (entry.settled) return
+        entry.settled = true
+        entry.fail(new ConnectionError(why, { broker: connection.broker, api: entry.apiName, hint: 'refresh metadata and retry' }))
+      }, 0)
+      this.timers.add(scheduled)
+    }
+  }
+
+  protected assertOpen(): void {
+    if (this.closed) {
+      throw new RxKafkaError('CLOSED', 'the virtual cluster client is closed', { hint: 'create a new one with createVirtualCluster()' })
+    }
+  }
+}
+
+/**
+ * A virtual cluster: a {@link ClusterClient} (pass it as `client` to
+ * `produceTo` or `consumeGroup`) plus the controls a test steers it with.
+ */
+export class VirtualCluster extends VirtualClusterClient {
+  private readonly options: VirtualClusterOptions
+  private readonly requestLog: VirtualRequestLogEntry[]
+  private readonly clients: VirtualClusterClient[] = []
+  private readonly roundRobin = new Map<string, number>()
+
+  /** @internal Use {@link createVirtualCluster}. */
+  constructor(brokers: VirtualBrokers, options: VirtualClusterOptions, log: VirtualRequestLogEntry[]) {
+    super(brokers, clientSettings(options, options.clientId ?? 'rxkafka'), log)
+    this.options = options
+    this.requestLog = log
+  }
+
+  /**
+   * Another client of the same cluster, with its own connections, metadata
+   * view and coordinator cache: use one per group member when a test runs
+   * several, since a broker handles one request per connection at a time and
+   * a parked JoinGroup would hold up the next member's.
+   *
+   * @example
+   * ```ts
+   * const second = cluster.client('worker-2')
+   * consumeGroup({ client: second, groupId: 'g', topics: ['orders'] })
+   * ```
+   */
+  client(clientId = `${this.clientId}-${this.clients.length + 2}`): VirtualClusterClient {
+    this.assertOpen()
+    const client = new VirtualClusterClient(this.brokers, clientSettings(this.options, clientId), this.requestLog)
+    this.clients.push(client)
+    return client
+  }
+
+  /**
+   * Appends records without a producer, one batch per partition, stamped with
+   * the scheduler's time unless a record has its own timestamp. Without a
+   * partition, keyed records go where Kafka's default partitioner puts them
+   * (murmur2 of the key) and unkeyed ones round-robin. Long-polling fetches
+   * waiting on these partitions answer at once.
+   *
+   * @returns where each record went, in input order.
+   * @example
+   * ```ts
+   * cluster.produceDirect('orders', 0, [{ key: 'a', value: 'one' }, { value: 'two' }])
+   * cluster.produceDirect('orders', [{ key: 'customer-7', value: '{"total":3}' }])
+   * ```
+   */
+  produceDirect(topic: string, records: readonly ProducerRecord[]): VirtualProduced[]
+  produceDirect(topic: string, partition: number | undefined, records: readonly ProducerRecord[]): VirtualProduced[]
+  produceDirect(
+    topic: string,
+    partitionOrRecords: number | undefined | readonly ProducerRecord[],
+    maybeRecords?: readonly ProducerRecord[],
+  ): VirtualProduced[] {
+    this.assertOpen()
+    const records = Array.isArray(partitionOrRecords) ? (partitionOrRecords as readonly ProducerRecord[]) : maybeRecords
+    const partition = Array.isArray(partitionOrRecords) ? undefined : (partitionOrRecords as number | undefined)
+    if (records === undefined) {
+      throw new VirtualClusterError('produceDirect needs records', { topic, hint: 'call produceDirect(topic, partition?, [{ key, value }])' })
+    }
+    const target = this.topicForControl(topic, 'produceDirect', true)
+    if (partition !== undefined) this.partitionForControl(target, partition, 'produceDirect')
+    const placed = records.map((record) => (partition !== undefined ? partition : this.choosePartition(target, record)))
+    const byPartition = new Map<number, number[]>()
+    placed.forEach((p, i) => {
+      let list = byPartition.get(p)
+      if (list === undefined) byPartition.set(p, (list = []))
+      list.push(i)
+    })
+    const result: VirtualProduced[] = new Array(records.length)
+    const now = this.scheduler.now()
+    const touched: VirtualPartition[] = []
+    for (const [p, indexes] of byPartition) {
+      const builder = new RecordBatchBuilder({ initialCapacity: 1024 })
+      for (const i of indexes) {
+        const record = records[i]!
+        builder.append({ ...record, timestamp: record.timestamp ?? now })
+      }
+      const vp = target.partitions[p]!
+      const outcome = vp.log.append(builder.seal().bytes, vp.leaderEpoch, now)
+      if (!('baseOffset' in outcome)) {
+        throw new VirtualClusterError(`produceDirect could not append: ${outcome.errorMessage}`, { topic, partition: p })
+      }
+      indexes.forEach((i, n) => {
+        result[i] = { partition: p, offset: outcome.baseOffset + BigInt(n) }
+      })
+      touched.push(vp)
+    }
+    this.brokers.notifyAppended(touched)
+    return result
+  }
+
+  /**
+   * The records in a partition's log (or every partition's, partition by
+   * partition, when none is given), decoded, for assertions.
+   *
+   * @example
+   * ```ts
+   * expect(cluster.read('totals', 0).map((r) => r.value?.toString())).toEqual(['3', '5'])
+   * ```
+   */
+  read(topic: string, partition?: number): VirtualRecord[] {
+    const target = this.topicForControl(topic, 'read', false)
+    const partitions = partition === undefined ? target.partitions.map((_, i) => i) : [this.partitionIndexForControl(target, partition, 'read')]
+    const out: VirtualRecord[] = []
+    for (const p of partitions) {
+      const log = target.partitions[p]!.log
+      for (const batch of log.batches) {
+        if (batch.decoded.isControl) continue
+        for (const record of batch.decoded.records()) {
+          if (record.offset < log.logStartOffset) continue
+          out.push({
+            topic,
+            partition: p,
+            offset: record.offset,
+            timestamp: record.timestamp,
+            key: record.key,
+            value: record.value,
+            headers: record.headers,
+            producerId: batch.decoded.producerId,
+            producerEpoch: batch.decoded.producerEpoch,
+          })
+        }
+      }
+    }
+    return out
+  }
+
+  /**
+   * The values of {@link read} as UTF-8 strings (null stays null): the shortest way to assert on a topic's content.
+   *
+   * @example
+   * ```ts
+   * expect(cluster.readValues('totals')).toEqual(['3', '5'])
+   * ```
+   */
+  readValues(topic: string, partition?: number): (string | null)[] {
+    return this.read(topic, partition).map((r) => (r.value === null ? null : r.value.toString('utf8')))
+  }
+
+  /** The log end offset (next offset) and log start offset of a partition. */
+  offsets(topic: string, partition: number): { logStartOffset: bigint; endOffset: bigint } {
+    const target = this.topicForControl(topic, 'offsets', false)
+    const log = target.partitions[this.partitionIndexForControl(target, partition, 'offsets')]!.log
+    return { logStartOffset: log.logStartOffset, endOffset: log.endOffset }
+  }
+
+  /**
+   * Offsets committed by a group, sorted by topic and partition; empty when the group has committed nothing.
+   *
+   * @example
+   * ```ts
+   * expect(cluster.committedOffsets('billing')).toEqual([{ topic: 'orders', partition: 0, offset: 3n, leaderEpoch: 0, metadata: null }])
+   * ```
+   */
+  committedOffsets(groupId: string): VirtualCommittedOffset[] {
+    const group = this.brokers.groups.get(groupId)
+    if (group === undefined) return []
+    return [...group.offsets]
+      .map(([key, stored]) => {
+        const [topic, partition] = key.split('\u0000') as [string, string]
+        return { topic, partition: Number(partition), offset: stored.offset, leaderEpoch: stored.leaderEpoch, metadata: stored.metadata }
+      })
+      .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition))
+  }
+
+  /**
+   * Makes the next `count` requests of an API (to one broker, or any) fail with
+   * `errorCode`, at the level where that API reports errors: per partition for
+   * Produce, Fetch, ListOffsets and OffsetCommit, per topic for Metadata, at the
+   * top for the group APIs, FindCoordinator, InitProducerId and OffsetFetch. The
+   * request has no other effect.
+   *
+   * @example
+   * ```ts
+   * import { ProduceApi } from 'rxkafka/protocol'
+   * cluster.injectError(ProduceApi, ErrorCode.NOT_ENOUGH_REPLICAS, { count: 2 })
+   * ```
+   */
+  injectError(api: number | ApiDefinition<unknown, unknown>, errorCode: number, options: InjectErrorOptions = {}): void {
+    this.assertOpen()
+    const apiKey = typeof api === 'number' ? api : api.apiKey
+    if (!VIRTUAL_API_VERSIONS.has(apiKey)) {
+      throw new VirtualClusterError(`api key ${apiKey} is not served by the virtual cluster, so no error can be injected into it`, {
+        hint: `use one of the api keys ${[...VIRTUAL_API_VERSIONS.keys()].join(', ')}`,
+      })
+    }
+    const count = options.count ?? 1
+    if (!Number.isInteger(count) || count < 1) {
+      throw new VirtualClusterError(`injectError count must be a positive integer, got ${count}`, { hint: 'pass { count: 1 } or more' })
+    }
+    if (!Number.isInteger(errorCode) || errorCode === 0) {
+      throw new VirtualClusterError(`injectError needs a non-zero Kafka error code, got ${errorCode}`, { hint: 'use ErrorCode.NAME' })
+    }
+    if (options.broker !== undefined) this.brokerForControl(options.broker, 'injectError')
+    this.brokers.inject(apiKey, errorCode, options.broker, count)
+  }
+
+  /**
+   * Takes a broker down: requests in flight to it fail with a ConnectionError
+   * (delivered on the scheduler), new ones fail after the latency, it leaves the
+   * metadata, its partitions move to the next live replica (leader epoch + 1)
+   * and its groups to the next live broker.
+   *
+   * @example
+   * ```ts
+   * scheduler.schedule(() => cluster.brokerDown(1), 50) // at frame 50
+   * ```
+   */
+  brokerDown(id: number): void {
+    this.assertOpen()
+    this.brokerForControl(id, 'brokerDown')
+    this.brokers.setBrokerUp(id, false)
+  }
+
+  /** Brings a broker back; partitions that had no live replica get it as leader. Leadership does not move back by itself (see {@link moveLeader}). */
+  brokerUp(id: number): void {
+    this.assertOpen()
+    this.brokerForControl(id, 'brokerUp')
+    this.brokers.setBrokerUp(id, true)
+  }
+
+  /**
+   * Moves a partition's leadership (leader epoch + 1): requests to the old
+   * leader get NOT_LEADER_OR_FOLLOWER, requests with the old epoch FENCED_LEADER_EPOCH.
+   *
+   * @example
+   * ```ts
+   * cluster.moveLeader('orders', 0, 2)
+   * ```
+   */
+  moveLeader(topic: string, partition: number, brokerId: number): void {
+    this.assertOpen()
+    const target = this.topicForControl(topic, 'moveLeader', false)
+    const vp = this.partitionForControl(target, partition, 'moveLeader')
+    this.brokerForControl(brokerId, 'moveLeader')
+    if (this.brokers.up.get(brokerId) !== true) {
+      throw new VirtualClusterError(`cannot move the leader of ${topic}/${partition} to broker ${brokerId}: it is down`, {
+        broker: brokerId,
+        hint: 'call brokerUp(id) first',
+      })
+    }
+    this.brokers.moveLeader(vp, brokerId)
+  }
+
+  /**
+   * Removes a member from a group as if its session had expired: its parked
+   * requests answer UNKNOWN_MEMBER_ID and the others rebalance.
+   *
+   * @example
+   * ```ts
+   * const [first] = cluster.groupState('billing')!.members
+   * cluster.kickMember('billing', first.memberId)
+   * ```
+   */
+  kickMember(groupId: string, memberId: string): void {
+    this.assertOpen()
+    const group = this.brokers.groups.get(groupId)
+    if (group === undefined || !group.kick(memberId)) {
+      throw new VirtualClusterError(`group ${JSON.stringify(groupId)} has no member ${JSON.stringify(memberId)}`, {
+        hint: `members now: ${group === undefined ? 'none (no such group)' : [...group.members.keys()].join(', ') || 'none'}`,
+      })
+    }
+  }
+
+  /**
+   * Starts a rebalance of a group now, as a new member or a changed
+   * subscription would: heartbeats answer REBALANCE_IN_PROGRESS until every
+   * member has rejoined.
+   *
+   * @example
+   * ```ts
+   * scheduler.schedule(() => cluster.rebalance('billing'), 100)
+   * ```
+   */
+  rebalance(groupId: string): void {
+    this.assertOpen()
+    const group = this.brokers.groups.get(groupId)
+    if (group === undefined || !group.forceRebalance()) {
+      throw new VirtualClusterError(`group ${JSON.stringify(groupId)} has no members to rebalance`, {
+        hint: 'wait until a consumer has joined (see groupState) before forcing a rebalance',
+      })
+    }
+  }
+
+  /**
+   * A group's state, generation, protocol, leader and members (with decoded
+   * consumer assignments), or undefined when no such group exists.
+   *
+   * @example
+   * ```ts
+   * expect(cluster.groupState('billing')?.state).toBe('Stable')
+   * ```
+   */
+  groupState(groupId: string): VirtualGroupState | undefined {
+    const group = this.brokers.groups.get(groupId)
+    if (group === undefined) return undefined
+    const snapshot = group.snapshot()
+    return {
+      ...snapshot,
+      members: snapshot.members.map((m) => ({
+        ...m,
+        assigned: snapshot.protocolType === 'consumer' ? decodeConsumerAssignment(m.assignment) : undefined,
+      })),
+    }
+  }
+
+  /**
+   * Creates a topic now (leaders spread over the brokers as at start-up).
+   *
+   * @example
+   * ```ts
+   * cluster.createTopic('late-topic', 3)
+   * ```
+   */
+  createTopic(name: string, partitions = 1): void {
+    this.assertOpen()
+    if (!isValidTopicName(name)) {
+      throw new VirtualClusterError(`invalid topic name ${JSON.stringify(name)}`, { hint: "use 1-249 characters of letters, digits, '.', '_' and '-'" })
+    }
+    if (this.brokers.topics.has(name)) throw new VirtualClusterError(`topic ${name} already exists`, { topic: name })
+    if (!Number.isInteger(partitions) || partitions < 1) {
+      throw new VirtualClusterError(`topic ${name} needs a positive whole number of partitions, got ${partitions}`, { topic: name })
+    }
+    this.brokers.createTopic(name, partitions)
+  }
+
+  /**
+   * Deletes records before `offset` (whole batches), as retention would, so
+   * fetches below the new log start get OFFSET_OUT_OF_RANGE.
+   *
+   * @example
+   * ```ts
+   * cluster.deleteRecordsBefore('orders', 0, 10n)
+   * ```
+   */
+  deleteRecordsBefore(topic: string, partition: number, offset: bigint): void {
+    this.assertOpen()
+    const target = this.topicForControl(topic, 'deleteRecordsBefore', false)
+    this.partitionForControl(target, partition, 'deleteRecordsBefore').log.truncateBefore(offset)
+  }
+
+  /** Every request the brokers handled so far, in order (all clients of this cluster). */
+  requests(): readonly VirtualRequestLogEntry[] {
+    return this.requestLog
+  }
+
+  /** Closes this client and every client made with {@link client}, and cancels every broker timer. */
+  override async close(): Promise<void> {
+    for (const c of this.clients) await c.close()
+    await super.close()
+    this.brokers.dispose()
+  }
+
+  private topicForControl(topic: string, control: string, create: boolean): VirtualTopic {
+    const found = this.brokers.topics.get(topic)
+    if (found !== undefined) return found
+    if (create && this.options.autoCreateTopics === true && isValidTopicName(topic)) {
+      return this.brokers.createTopic(topic, this.options.defaultPartitions ?? 1)
+    }
+    throw new VirtualClusterError(`${control}: topic ${JSON.stringify(topic)} does not exist`, {
+      topic,
+      hint: `declare it in createVirtualCluster({ topics: [{ name: '${topic}', partitions: 1 }] }) or call createTopic(); topics now: ${[...this.brokers.topics.keys()].join(', ') || 'none'}`,
+    })
+  }
+
+  private partitionIndexForControl(topic: VirtualTopic, partition: number, control: string): number {
+    this.partitionForControl(topic, partition, control)
+    return partition
+  }
+
+  private partitionForControl(topic: VirtualTopic, partition: number, control: string): VirtualPartition {
+    const found = Number.isInteger(partition) ? topic.partitions[partition] : undefined
+    if (found === undefined) {
+      throw new VirtualClusterError(`${control}: topic ${topic.name} has no partition ${partition}`, {
+        topic: topic.name,
+        hint: `partitions are 0..${topic.partitions.length - 1}`,
+      })
+    }
+    return found
+  }
+
+  private brokerForControl(id: number, control: string): void {
+    if (!this.brokers.up.has(id)) {
+      throw new VirtualClusterError(`${control}: there is no broker ${id}`, {
+        broker: id,
+        hint: `the virtual cluster has brokers ${this.brokers.settings.brokerIds.join(', ')}`,
+      })
+    }
+  }
+
+  private choosePartition(topic: VirtualTopic, record: ProducerRecord): number {
+    const key = record.key
+    if (key !== undefined && key !== null) {
+      return murmur2Partition(typeof key === 'string' ? Buffer.from(key, 'utf8') : key, topic.partitions.length)
+    }
+    const next = this.roundRobin.get(topic.name) ?? 0
+    this.roundRobin.set(topic.name, next + 1)
+    return next % topic.partitions.length
+  }
+}
+
+/**
+ * Creates a virtual in-memory Kafka cluster for tests: a {@link ClusterClient}
+ * that `produceTo` and `consumeGroup` accept as their `client`, plus controls
+ * (`produceDirect`, `read`, `committedOffsets`, `injectError`, `brokerDown`,
+ * `moveLeader`, `kickMember`, `rebalance`, `groupState`, ...). Deterministic
+ * under `TestScheduler.run`: pass no scheduler (the default `asyncScheduler` is
+ * virtual inside `run`) or the TestScheduler itself.
+ *
+ * @throws VirtualClusterError for an invalid option (named in the message).
+ * @example
+ * ```ts
+ * import { TestScheduler } from 'rxjs/testing'
+ * import { createVirtualCluster } from 'rxkafka/testing'
+ *
+ * new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ expectObservable }) => {
+ *   const cluster = createVirtualCluster({ brokers: 3, topics: [{ name: 'orders', partitions: 2 }] })
+ *   cluster.produceDirect('orders', 0, [{ value: 'first' }])
+ *   // ... run the app with { client: cluster } and assert on its output and on cluster.read('totals')
+ * })
+ * ```
+ */
+export function createVirtualCluster(options: VirtualClusterOptions = {}): VirtualCluster {
+  const brokerCount = options.brokers ?? 1
+  if (!Number.isInteger(brokerCount) || brokerCount < 1 || brokerCount > 100) {
+    throw new VirtualClusterError(`brokers must be a whole number from 1 to 100, got ${brokerCount}`, { hint: 'pass brokers: 3, for example' })
+  }
+  const latencyMs = options.latencyMs ?? 0
+  if (!Number.isFinite(latencyMs) || latencyMs < 0) {
+    throw new VirtualClusterError(`latencyMs must be 0 or more, got ${latencyMs}`, { hint: 'pass latencyMs: 0 (the default) or 1' })
+  }
+  const defaultPartitions = options.defaultPartitions ?? 1
+  if (!Number.isInteger(defaultPartitions) || defaultPartitions < 1) {
+    throw new VirtualClusterError(`defaultPartitions must be a positive whole number, got ${defaultPartitions}`)
+  }
+  const group = options.group ?? {}
+  const brokers = new VirtualBrokers(
+    {
+      brokerIds: Array.from({ length: brokerCount }, (_, i) => i + 1),
+      autoCreateTopics: options.autoCreateTopics ?? false,
+      defaultPartitions,
+      clusterId: 'virtual-cluster',
+      group: {
+        minSessionTimeoutMs: group.minSessionTimeoutMs ?? 6_000,
+        maxSessionTimeoutMs: group.maxSessionTimeoutMs ?? 1_800_000,
+        initialRebalanceDelayMs: group.initialRebalanceDelayMs ?? 0,
+      },
+    },
+    options.scheduler ?? asyncScheduler,
+  )
+  const seen = new Set<string>()
+  for (const spec of options.topics ?? []) {
+    const partitions = spec.partitions ?? 1
+    if (!isValidTopicName(spec.name)) {
+      throw new VirtualClusterError(`invalid topic name ${JSON.stringify(spec.name)}`, { hint: "use 1-249 characters of letters, digits, '.', '_' and '-'" })
+    }
+    if (seen.has(spec.name)) throw new VirtualClusterError(`topic ${spec.name} is declared twice`, { topic: spec.name })
+    if (!Number.isInteger(partitions) || partitions < 1) {
+      throw new VirtualClusterError(`topic ${spec.name} needs a positive whole number of partitions, got ${partitions}`, { topic: spec.name })
+    }
+    seen.add(spec.name)
+    brokers.createTopic(spec.name, partitions)
+  }
+  return new VirtualCluster(brokers, options, [])
+}
+
+function clientSettings(options: VirtualClusterOptions, clientId: string): ClientSettings {
+  return {
+    clientId,
+    latencyMs: options.latencyMs ?? 0,
+    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    retryBackoffMs: options.retryBackoffMs ?? 100,
+    topicWaitMs: options.topicWaitMs ?? 10_000,
+  }
+}
+
+function decodeConsumerAssignment(bytes: Buffer): { topic: string; partitions: number[] }[] | undefined {
+  if (bytes.length === 0) return []
+  try {
+    const reader = new Reader(bytes)
+    const version = reader.int16()
+    const decoded = ConsumerProtocolAssignmentData.decode(reader, Math.min(Math.max(version, 0), ConsumerProtocolAssignmentData.maxVersion))
+    return decoded.assignedPartitions
+      .map((t) => ({ topic: t.topic, partitions: [...t.partitions].sort((a, b) => a - b) }))
+      .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0))
+  } catch {
+    return undefined
+  }
+}
+
+/** The first of `topics` that is missing or has a partition without a leader. */
+function firstUnready(view: ClusterView, topics: readonly string[]): { topic: string; errorCode: number } | undefined {
+  for (const topic of topics) {
+    const info = view.topics.get(topic)
+    if (info === undefined) return { topic, errorCode: 3 }
+    if (info.errorCode !== 0) return { topic, errorCode: info.errorCode }
+    if (info.partitions.length === 0) return { topic, errorCode: 5 }
+    for (const p of info.partitions) if (p.leader < 0) return { topic, errorCode: p.errorCode !== 0 ? p.errorCode : 5 }
+  }
+  return undefined
+}

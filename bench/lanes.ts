@@ -1,0 +1,143 @@
+/**
+ * The lanes: what each benchmark does, sized so that a full run of every lane
+ * and client three times fits in about ten minutes on a 2-core machine while
+ * each measured window stays long enough (about a second or more) to be stable.
+ */
+
+/** The clients compared, in the order they run and appear in tables. */
+export const CLIENTS = ['rxkafka', 'kafkajs', 'node-rdkafka', 'kcat'] as const
+export type ClientName = (typeof CLIENTS)[number]
+
+/** What a lane measures. */
+export type LaneKind = 'produce' | 'latency' | 'consume' | 'slow-consume'
+
+export interface LaneDefinition {
+  id: string
+  kind: LaneKind
+  /** One line for the table legend and docs. */
+  title: string
+  /** Value size in bytes (keys are null). */
+  valueBytes: number
+  /** Messages per run (for slow-consume: messages pre-produced; the run is bounded by `durationMs`). */
+  messages: number
+  acks: 1 | -1
+  idempotent: boolean
+  compression: 'none' | 'lz4'
+  /** Linger before a batch is sent, for clients that have one. */
+  lingerMs: number
+  /** Topic the lane runs on; every client of the lane uses it. */
+  topic: string
+  partitions: number
+  /** slow-consume only: how long to run after the first message. */
+  durationMs?: number
+}
+
+const produce = (id: string, valueBytes: number, messages: number, compression: 'none' | 'lz4', title: string): LaneDefinition => ({
+  id,
+  kind: 'produce',
+  title,
+  valueBytes,
+  messages,
+  acks: 1,
+  idempotent: false,
+  compression,
+  lingerMs: 5,
+  topic: `bench-${id}`,
+  partitions: 6,
+})
+
+/** The consume lanes read this topic, filled once by kcat before any lane runs. */
+export const CONSUME_TOPIC = 'bench-consume'
+export const CONSUME_PARTITIONS = 12
+export const CONSUME_MESSAGES = 300_000
+
+/** The slow handler: sequential, and every SLOW_EVERY-th message waits SLOW_SLEEP_MS (about 10k messages/s at most). */
+export const SLOW_EVERY = 10
+export const SLOW_SLEEP_MS = 1
+
+export const LANES: readonly LaneDefinition[] = [
+  produce('produce-100B', 100, 200_000, 'none', 'produce 100-byte values, acks=1, linger 5 ms, uncompressed'),
+  produce('produce-100B-lz4', 100, 200_000, 'lz4', 'produce 100-byte values, acks=1, linger 5 ms, lz4'),
+  produce('produce-1KiB', 1024, 50_000, 'none', 'produce 1 KiB values, acks=1, linger 5 ms, uncompressed'),
+  produce('produce-1KiB-lz4', 1024, 50_000, 'lz4', 'produce 1 KiB values, acks=1, linger 5 ms, lz4'),
+  {
+    ...produce('produce-idempotent', 100, 200_000, 'none', 'produce 100-byte values, acks=all, idempotent, linger 5 ms'),
+    acks: -1,
+    idempotent: true,
+  },
+  {
+    id: 'send-latency',
+    kind: 'latency',
+    title: 'one 100-byte message at a time, each send awaited (acks=1, no linger)',
+    valueBytes: 100,
+    messages: 2_000,
+    acks: 1,
+    idempotent: false,
+    compression: 'none',
+    lingerMs: 0,
+    topic: 'bench-send-latency',
+    partitions: 6,
+  },
+  {
+    id: 'consume-group',
+    kind: 'consume',
+    title: `consume ${CONSUME_MESSAGES / 1000}k pre-produced 100-byte messages through a new group (from the first message to the last)`,
+    valueBytes: 100,
+    messages: CONSUME_MESSAGES,
+    acks: 1,
+    idempotent: false,
+    compression: 'none',
+    lingerMs: 0,
+    topic: CONSUME_TOPIC,
+    partitions: CONSUME_PARTITIONS,
+  },
+  {
+    id: 'consume-slow',
+    kind: 'slow-consume',
+    title: `consume the same data with a slow sequential handler (${SLOW_SLEEP_MS} ms pause every ${SLOW_EVERY} messages) for 4 s: memory must stay flat`,
+    valueBytes: 100,
+    messages: CONSUME_MESSAGES,
+    acks: 1,
+    idempotent: false,
+    compression: 'none',
+    lingerMs: 0,
+    topic: CONSUME_TOPIC,
+    partitions: CONSUME_PARTITIONS,
+    durationMs: 4_000,
+  },
+]
+
+/** What the parent hands a child: one lane, one client, one run. */
+export interface ChildTask {
+  lane: LaneDefinition
+  client: Exclude<ClientName, 'kcat'>
+  bootstrap: string
+  /** Fresh per run, so every consume run starts from the beginning. */
+  groupId: string
+  /** Unmeasured messages sent first (produce lanes), so connections and JIT are warm. */
+  warmupMessages: number
+}
+
+/** What a child reports. Times in ms, CPU in seconds, memory in bytes. */
+export interface RunMeasurement {
+  messages: number
+  /** Value bytes moved in the measured window. */
+  bytes: number
+  /** Measured wall time. */
+  wallMs: number
+  /** User + system CPU of the client process over the measured window (kcat: the whole process). */
+  cpuSeconds: number
+  /** Peak resident set size of the client process over its whole life. */
+  peakRssBytes: number
+  /** Consume lanes: from starting the consumer to its first message. */
+  joinMs?: number
+  /** Latency lane: per-send latency percentiles. */
+  latencyMs?: { p50: number; p99: number; mean: number; max: number }
+  /** Slow-consume lane: RSS samples (ms since the first message, bytes). */
+  rssSamples?: [number, number][]
+  /** Measured window on the process's monotonic clock (µs), for cutting a CPU profile to it. */
+  windowUs?: [number, number]
+}
+
+/** The line a child prints before exiting; the parent looks for this prefix. */
+export const RESULT_PREFIX = 'BENCH_RESULT '

@@ -1,0 +1,350 @@
+/**
+ * `npm run bench`: one mock cluster, every lane run in turn by rxkafka,
+ * KafkaJS, node-rdkafka and kcat on the same topics and data, each run in a
+ * fresh process of its own; a table on the terminal and JSON in bench/results/.
+ *
+ * `npm run bench:profile -- <lane>`: the same lane once for rxkafka under
+ * `node --cpu-prof`, with the top self-time functions of the measured window.
+ *
+ * Options: --runs N (default 3), --lanes a,b, --clients a,b, --scale F
+ * (multiply message counts, e.g. 0.25 for a quick look), --latest (also write
+ * bench/latest.json), --profile <lane>.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startMockCluster } from '../lib/testing/index.js'
+import type { MockCluster } from '../lib/testing/index.js'
+import { GNU_TIME, KCAT, kcatConsume, kcatFill, kcatProduce, type KcatRun } from './clients/kcat.js'
+import { CLIENTS, CONSUME_TOPIC, LANES, RESULT_PREFIX, type ChildTask, type ClientName, type LaneDefinition, type RunMeasurement } from './lanes.js'
+import { writeValueFile } from './payload.js'
+import { platformaticVerdict } from './platformatic.js'
+import { formatSummary, readProfile, summarizeProfile } from './profile-summary.js'
+import { addRatios, markdownTable, summarize, tableRows, terminalTable, type CellSummary } from './report.js'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const RESULTS = join(ROOT, 'bench', 'results')
+const CHILD = join(ROOT, 'bench', 'child.ts')
+const CHILD_TIMEOUT_MS = 120_000
+const WARMUP_MESSAGES = 2_000
+
+interface Options {
+  runs: number
+  lanes: LaneDefinition[]
+  clients: ClientName[]
+  scale: number
+  latest: boolean
+  profile: string | undefined
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: readonly string[]): Options {
+  const options: Options = { runs: 3, lanes: [...LANES], clients: [...CLIENTS], scale: 1, latest: false, profile: undefined }
+  let clientsGiven = false
+  let runsGiven = false
+  const list = (value: string | undefined, flag: string): string[] => {
+    if (value === undefined || value.startsWith('--')) throw new UsageError(`${flag} needs a value`)
+    return value.split(',').filter((s) => s.length > 0)
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string
+    if (arg === '--runs') {
+      options.runs = Number(argv[++i])
+      runsGiven = true
+      if (!Number.isInteger(options.runs) || options.runs < 1) throw new UsageError(`--runs must be a whole number >= 1, got ${argv[i]}`)
+    } else if (arg === '--lanes') {
+      const ids = list(argv[++i], '--lanes')
+      options.lanes = ids.map((id) => laneById(id))
+    } else if (arg === '--clients') {
+      clientsGiven = true
+      options.clients = list(argv[++i], '--clients').map((name) => {
+        if (!(CLIENTS as readonly string[]).includes(name)) throw new UsageError(`unknown client "${name}"; clients: ${CLIENTS.join(', ')}`)
+        return name as ClientName
+      })
+    } else if (arg === '--scale') {
+      options.scale = Number(argv[++i])
+      if (!(options.scale > 0 && options.scale <= 10)) throw new UsageError(`--scale must be a number in (0, 10], got ${argv[i]}`)
+    } else if (arg === '--latest') {
+      options.latest = true
+    } else if (arg === '--profile') {
+      const id = argv[++i]
+      if (id === undefined) throw new UsageError(`--profile needs a lane; lanes: ${LANES.map((l) => l.id).join(', ')}`)
+      options.profile = laneById(id).id
+    } else if (arg === '--help' || arg === '-h') {
+      throw new UsageError('')
+    } else {
+      throw new UsageError(`unknown argument "${arg}"`)
+    }
+  }
+  if (options.profile !== undefined) {
+    options.lanes = [laneById(options.profile)]
+    if (!clientsGiven) options.clients = ['rxkafka']
+    options.clients = options.clients.filter((c) => c !== 'kcat')
+    if (!runsGiven) options.runs = 1
+  }
+  options.lanes = options.lanes.map((lane) => ({ ...lane, messages: Math.max(100, Math.round(lane.messages * options.scale)) }))
+  return options
+}
+
+function laneById(id: string): LaneDefinition {
+  const lane = LANES.find((l) => l.id === id)
+  if (lane === undefined) throw new UsageError(`unknown lane "${id}"; lanes: ${LANES.map((l) => l.id).join(', ')}`)
+  return lane
+}
+
+const USAGE = `usage: npm run bench -- [--runs N] [--lanes a,b] [--clients a,b] [--scale F] [--latest]
+       npm run bench:profile -- <lane> [--clients a,b]
+lanes:   ${LANES.map((l) => l.id).join(', ')}
+clients: ${CLIENTS.join(', ')}`
+
+/** Why an rxkafka lane cannot run yet: the API it is written against has not landed. */
+function rxkafkaMissing(lane: LaneDefinition): string | undefined {
+  const needs: [string, string[]][] =
+    lane.kind === 'produce' || lane.kind === 'latency' ? [['lib/producer/index.ts', ['produceTo', 'send']]] : [['lib/consumer/index.ts', ['consumeGroup']]]
+  for (const [file, names] of needs) {
+    const path = join(ROOT, file)
+    if (!existsSync(path)) return `${file} not there yet`
+    const text = readFileSync(path, 'utf8')
+    const absent = names.filter((name) => !new RegExp(`\\b${name}\\b`).test(text))
+    if (absent.length > 0) return `${file} does not export ${absent.join(', ')} yet`
+  }
+  return undefined
+}
+
+/** Why a client has no number in a lane by design. */
+function notApplicable(lane: LaneDefinition, client: ClientName): string | undefined {
+  if (client === 'kcat' && lane.kind === 'latency') return 'kcat cannot await one message at a time'
+  if (client === 'kcat' && lane.kind === 'slow-consume') return 'kcat has no handler to slow down'
+  // KafkaJS asks the controller for a producer id; the mock names controller 0, which is no broker (ids are 1..n).
+  if (client === 'kafkajs' && lane.idempotent) return 'KafkaJS sends InitProducerId to the controller; the mock reports controller id 0, no such broker'
+  return undefined
+}
+
+const running = new Set<ChildProcess>()
+const killRunning = (): void => {
+  for (const child of running) child.kill('SIGKILL')
+}
+process.on('exit', killRunning)
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killRunning()
+    process.exit(130)
+  })
+}
+
+function runNodeChild(task: ChildTask | { client: 'baseline' }, cpuProfile?: { dir: string; name: string }): Promise<RunMeasurement> {
+  const flags = cpuProfile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfile.dir, '--cpu-prof-name', cpuProfile.name]
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', CHILD, JSON.stringify(task)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+  })
+  running.add(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+  })
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-8000)
+  })
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`timed out after ${CHILD_TIMEOUT_MS / 1000} s`))
+    }, CHILD_TIMEOUT_MS)
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      running.delete(child)
+      const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX))
+      if (code === 0 && line !== undefined) return resolvePromise(JSON.parse(line.slice(RESULT_PREFIX.length)) as RunMeasurement)
+      const why = stderr.trim().split('\n').filter((l) => l.trim().length > 0)
+      reject(new Error(`exited with ${signal ?? code}: ${why.slice(0, 3).join(' | ') || 'no output'}`))
+    })
+  })
+}
+
+function runKcat(lane: LaneDefinition, bootstrap: string, groupId: string, valueFile: string): Promise<RunMeasurement> {
+  const run: KcatRun = lane.kind === 'produce' ? kcatProduce(lane, bootstrap, valueFile) : kcatConsume(lane, bootstrap, groupId)
+  const timer = setTimeout(() => run.kill(), CHILD_TIMEOUT_MS)
+  return run.result.finally(() => clearTimeout(timer))
+}
+
+function tool(command: string, args: string[]): string | undefined {
+  const result = spawnSync(command, args, { encoding: 'utf8' })
+  return result.status === 0 ? `${result.stdout}${result.stderr}` : undefined
+}
+
+function short(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).slice(0, 160)
+}
+
+function describeRun(lane: LaneDefinition, r: RunMeasurement): string {
+  const rate = r.messages / (r.wallMs / 1000)
+  const parts = [`${Math.round(rate).toLocaleString('en-US')} msg/s`, `cpu ${r.cpuSeconds.toFixed(2)} s`, `rss ${(r.peakRssBytes / 1e6).toFixed(0)} MB`]
+  if (r.joinMs !== undefined) parts.push(`join ${r.joinMs.toFixed(0)} ms`)
+  if (r.latencyMs !== undefined) parts.push(`p50 ${r.latencyMs.p50.toFixed(2)} ms p99 ${r.latencyMs.p99.toFixed(2)} ms`)
+  if (lane.kind === 'slow-consume' && r.rssSamples !== undefined && r.rssSamples.length > 0) {
+    parts.push(`rss ${((r.rssSamples[0]?.[1] ?? 0) / 1e6).toFixed(0)}→${((r.rssSamples[r.rssSamples.length - 1]?.[1] ?? 0) / 1e6).toFixed(0)} MB`)
+  }
+  return parts.join(', ')
+}
+
+async function prefillConsumeTopic(cluster: MockCluster, lanes: readonly LaneDefinition[], work: string): Promise<void> {
+  const lane = lanes.find((l) => l.topic === CONSUME_TOPIC)
+  if (lane === undefined) return
+  const perPartition = Math.ceil(lane.messages / lane.partitions)
+  const file = join(work, `consume-${lane.valueBytes}.txt`)
+  writeValueFile(file, lane.valueBytes, perPartition)
+  const started = Date.now()
+  for (let p = 0; p < lane.partitions; p++) await kcatFill(cluster.bootstrap, CONSUME_TOPIC, p, file)
+  // Every consume lane reads exactly what was written, so the counts agree with what is there.
+  for (const l of lanes) if (l.topic === CONSUME_TOPIC) l.messages = perPartition * l.partitions
+  console.log(`filled ${CONSUME_TOPIC}: ${perPartition * lane.partitions} messages in ${lane.partitions} partitions (${Date.now() - started} ms)`)
+}
+
+async function main(): Promise<void> {
+  let options: Options
+  try {
+    options = parseArgs(process.argv.slice(2))
+  } catch (error) {
+    if (error instanceof UsageError) {
+      if (error.message !== '') console.error(error.message)
+      console.error(USAGE)
+      process.exit(error.message === '' ? 0 : 2)
+    }
+    throw error
+  }
+  const kcatVersion = tool(KCAT, ['-V'])?.split('\n')[0]
+  const hasTime = existsSync(GNU_TIME)
+  if (options.clients.includes('kcat') && (kcatVersion === undefined || !hasTime)) {
+    console.error(`kcat lanes need ${kcatVersion === undefined ? 'kcat' : ''} ${hasTime ? '' : 'GNU time'}: apt-get install -y kcat time; running without kcat`)
+    options.clients = options.clients.filter((c) => c !== 'kcat')
+  }
+  if (options.lanes.some((l) => l.topic === CONSUME_TOPIC) && kcatVersion === undefined) {
+    throw new Error('the consume lanes are filled with kcat, which is not installed: apt-get install -y kcat')
+  }
+  mkdirSync(RESULTS, { recursive: true })
+  const work = join(tmpdir(), `rxkafka-bench-${process.pid}`)
+  mkdirSync(work, { recursive: true })
+  const startedAt = new Date()
+  const topics = [...new Map(options.lanes.map((l) => [l.topic, { name: l.topic, partitions: l.partitions }])).values()]
+  console.log(`starting the mock cluster (3 brokers; topics ${topics.map((t) => `${t.name}:${t.partitions}`).join(', ')})`)
+  const cluster = await startMockCluster({ brokers: 3, topics })
+  const cells: CellSummary[] = []
+  let baselineRssMB: number | undefined
+  let platformatic: Awaited<ReturnType<typeof platformaticVerdict>> | undefined
+  const profiles: { lane: string; client: string; file: string; summary: ReturnType<typeof summarizeProfile> }[] = []
+  try {
+    // The first join would otherwise wait the broker default of 3 s for more members.
+    await cluster.setGroupInitialRebalanceDelay(0)
+    platformatic = await platformaticVerdict(cluster)
+    console.log(`@platformatic/kafka: not a lane: ${platformatic.reason}`)
+    await prefillConsumeTopic(cluster, options.lanes, work)
+    baselineRssMB = (await runNodeChild({ client: 'baseline' })).peakRssBytes / 1e6
+    console.log(`idle Node + tsx child: peak RSS ${baselineRssMB.toFixed(0)} MB (the floor under every Node client's RSS)`)
+    for (const lane of options.lanes) {
+      console.log(`\n${lane.id}: ${lane.title}; ${lane.messages.toLocaleString('en-US')} messages`)
+      const valueFile = join(work, `${lane.id}.txt`)
+      if (lane.kind === 'produce' && options.clients.includes('kcat')) writeValueFile(valueFile, lane.valueBytes, lane.messages)
+      const runsOf = new Map<ClientName, RunMeasurement[]>(options.clients.map((c) => [c, []]))
+      const errorsOf = new Map<ClientName, string[]>(options.clients.map((c) => [c, []]))
+      const skipped = new Map<ClientName, { status: 'not yet' | 'n/a'; note: string }>()
+      for (const client of options.clients) {
+        const na = notApplicable(lane, client)
+        if (na !== undefined) skipped.set(client, { status: 'n/a', note: na })
+        const missing = client === 'rxkafka' ? rxkafkaMissing(lane) : undefined
+        if (missing !== undefined) skipped.set(client, { status: 'not yet', note: missing })
+      }
+      // Runs interleave the clients, so a slow drift of the machine hits every client alike.
+      for (let run = 1; run <= options.runs; run++) {
+        for (const client of options.clients) {
+          if (skipped.has(client)) continue
+          const groupId = `bench-${lane.id}-${client}-${run}-${Date.now()}`
+          const label = `  run ${run}/${options.runs} ${client.padEnd(12)}`
+          try {
+            let result: RunMeasurement
+            if (client === 'kcat') {
+              result = await runKcat(lane, cluster.bootstrap, groupId, valueFile)
+            } else {
+              const task: ChildTask = { lane, client, bootstrap: cluster.bootstrap, groupId, warmupMessages: lane.kind === 'produce' || lane.kind === 'latency' ? WARMUP_MESSAGES : 0 }
+              const profileName = `${lane.id}-${client}-${startedAt.toISOString().replace(/[:.]/g, '-')}-run${run}.cpuprofile`
+              result = await runNodeChild(task, options.profile === undefined ? undefined : { dir: RESULTS, name: profileName })
+              if (options.profile !== undefined) {
+                const file = join(RESULTS, profileName)
+                profiles.push({ lane: lane.id, client, file, summary: summarizeProfile(readProfile(file), ROOT, result.windowUs) })
+              }
+            }
+            runsOf.get(client)?.push(result)
+            console.log(`${label} ${describeRun(lane, result)}`)
+          } catch (error) {
+            errorsOf.get(client)?.push(short(error))
+            console.log(`${label} FAILED: ${short(error)}`)
+          }
+        }
+      }
+      const laneCells = options.clients.map((client): CellSummary => {
+        const skip = skipped.get(client)
+        if (skip !== undefined) return { lane: lane.id, client, status: skip.status, note: skip.note, runs: [], errors: [] }
+        return summarize(lane, client, runsOf.get(client) ?? [], errorsOf.get(client) ?? [])
+      })
+      addRatios(lane, laneCells)
+      cells.push(...laneCells)
+    }
+  } finally {
+    await cluster.stop()
+  }
+
+  const rows = tableRows(options.lanes, cells)
+  console.log(`\n${terminalTable(rows)}`)
+  const command = `npm run ${options.profile === undefined ? 'bench' : 'bench:profile'}${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-')
+  const report = {
+    command,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.versions.node, platform: process.platform },
+    peers: {
+      kafkajs: packageVersion('kafkajs'),
+      nodeRdkafka: packageVersion('node-rdkafka'),
+      kcat: kcatVersion,
+    },
+    cluster: { kind: 'librdkafka mock cluster', brokers: 3 },
+    runs: options.runs,
+    scale: options.scale,
+    baselineRssMB,
+    platformatic,
+    lanes: options.lanes,
+    cells,
+    markdown: markdownTable(rows),
+    profiles: profiles.map((p) => ({ lane: p.lane, client: p.client, file: p.file, summary: p.summary })),
+  }
+  const out = join(RESULTS, `bench-${stamp}.json`)
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`)
+  console.log(`\nwritten: ${out}`)
+  if (options.latest) {
+    writeFileSync(join(ROOT, 'bench', 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
+    console.log('written: bench/latest.json')
+  }
+  for (const p of profiles) {
+    console.log(`\nprofile of ${p.client} in ${p.lane}: ${p.file}\n${formatSummary(p.summary)}`)
+  }
+}
+
+function packageVersion(name: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version?: string }).version
+  } catch {
+    return undefined
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error))
+  process.exitCode = 1
+})
+

@@ -20,7 +20,7 @@ import * as bufferCrc32Module from 'buffer-crc32'
 import { CodecUnavailableError, DecompressedSizeExceededError, getCodec } from '../compression/index.js'
 import { CorruptRecordError } from './errors.js'
 import type { ConsumedRecord, DecodedRecordBatch, TimestampType } from './record-batch-decoder.js'
-import type { RecordBatchContext } from './record-cursor.js'
+import { NO_HEADERS, type RecordBatchContext } from './record-cursor.js'
 
 /** crc + magic + attributes + key length + value length. */
 export const LEGACY_MIN_SIZE_V0 = 14
@@ -141,7 +141,7 @@ export function decodeLegacyEntry(
   const codecId = message.attributes & 0x07
   const timestampType: TimestampType = message.magic === 0 ? 'none' : (message.attributes & 0x08) !== 0 ? 'log-append' : 'create'
   if (codecId === 0) {
-    const record: ConsumedRecord = { offset, timestamp: message.timestamp, key: message.key, value: message.value, headers: [] }
+    const record: ConsumedRecord = { offset, timestamp: message.timestamp, key: message.key, value: message.value, headers: NO_HEADERS }
     return new LegacyRecordBatch(message.magic, 0, timestampType, total, [record])
   }
   if (codecId > 3) fail(`compression codec ${codecId} is not valid in a magic ${message.magic} message`, pos + 17)
@@ -184,7 +184,7 @@ export function decodeLegacyEntry(
     timestamp: logAppendTime ? message.timestamp : m.timestamp,
     key: m.key,
     value: m.value,
-    headers: [],
+    headers: NO_HEADERS,
   }))
   return new LegacyRecordBatch(message.magic, codecId, timestampType, total, records)
 }

@@ -45,8 +45,12 @@ const ATTRIBUTE_TRANSACTIONAL = 0x10
 const ATTRIBUTE_CONTROL = 0x20
 
 const MAX_BATCH_BYTES = 0x7fffffff
-/** Strings shorter than this are scanned in JS for ASCII; longer ones go to Buffer.byteLength. */
-const SHORT_STRING = 64
+/**
+ * Below these lengths a JS byte loop beats the native calls (measured on Node 20:
+ * TypedArray#set costs ~40 ns whatever the size, a loop ~3-5 ns per byte).
+ */
+const SHORT_STRING = 16
+const SHORT_BYTES = 8
 
 /** A header of a record being produced. */
 export interface ProducerRecordHeader {
@@ -156,7 +160,7 @@ function writeLengthAndData(b: Buffer, o: number, data: Buffer | string | null |
     } else {
       b.write(data, o, length, 'utf8')
     }
-  } else if (length < SHORT_STRING) {
+  } else if (length < SHORT_BYTES) {
     const bytes = data as Buffer
     for (let i = 0; i < length; i++) b[o + i] = bytes[i]!
   } else {

@@ -14,7 +14,7 @@ import {
 import { crc32c } from './crc32c.js'
 import { CorruptRecordError } from './errors.js'
 import { decodeLegacyEntry, LEGACY_MIN_SIZE_V0, LEGACY_MIN_SIZE_V1 } from './legacy-message-set.js'
-import { RecordCursor, type RecordBatchContext } from './record-cursor.js'
+import { NO_HEADERS, RecordCursor, type RecordBatchContext } from './record-cursor.js'
 import { RECORD_BATCH_CRC_START, RECORD_BATCH_HEADER_BYTES } from './record-batch-builder.js'
 
 export type { RecordBatchContext } from './record-cursor.js'
@@ -32,7 +32,8 @@ export interface ConsumedRecord {
   timestamp: number
   key: Buffer | null
   value: Buffer | null
-  headers: ConsumedRecordHeader[]
+  /** Shared and frozen when empty (most records), so treat it as read-only. */
+  headers: readonly ConsumedRecordHeader[]
 }
 
 /** Whose clock a batch's timestamps are: the producer's (`create`) or the broker's (`log-append`); `none` for magic 0. */
@@ -206,10 +207,14 @@ class RecordBatchV2 implements DecodedRecordBatch {
       const value = c.nullableBytes(c.varint(), 'value')
       const headerCount = c.varint()
       if (headerCount < 0 || headerCount > (recordEnd - c.pos) / 2) c.fail(`header count ${headerCount} is impossible`)
-      const headers: ConsumedRecordHeader[] = []
-      for (let h = 0; h < headerCount; h++) {
-        const headerKey = c.string(c.varint(), 'header key')
-        headers.push({ key: headerKey, value: c.nullableBytes(c.varint(), 'header value') })
+      let headers = NO_HEADERS
+      if (headerCount > 0) {
+        const decodedHeaders: ConsumedRecordHeader[] = []
+        for (let h = 0; h < headerCount; h++) {
+          const headerKey = c.string(c.varint(), 'header key')
+          decodedHeaders.push({ key: headerKey, value: c.nullableBytes(c.varint(), 'header value') })
+        }
+        headers = decodedHeaders
       }
       if (c.pos !== recordEnd) c.fail(`record ${i} declares ${length} bytes but its fields end elsewhere`, recordStart)
       c.limit = end

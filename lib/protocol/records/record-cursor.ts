@@ -5,6 +5,10 @@
  * but produce that error.
  */
 import { CorruptRecordError } from './errors.js'
+import type { ConsumedRecordHeader } from './record-batch-decoder.js'
+
+/** One frozen empty array for every record without headers: saves an allocation per record. */
+export const NO_HEADERS: readonly ConsumedRecordHeader[] = Object.freeze([])
 
 /** Where decoded bytes came from, for error messages. */
 export interface RecordBatchContext {

@@ -1,0 +1,160 @@
+/**
+ * Protocol benchmark: encoding and decoding RecordBatch v2 for 100-byte and
+ * 1 KiB records, uncompressed and with each codec, in 16 KiB and 1 MiB
+ * batches; plus CRC-32C throughput. Each cell is the median of several runs.
+ *
+ *   npm run bench:protocol              # full table
+ *   npm run bench:protocol -- --quick   # fewer runs, smaller volumes
+ *
+ * Record values are JSON-like text (compressible, as real payloads tend to be),
+ * 1024 distinct values cycled; keys are short strings on every record; each
+ * record carries an explicit timestamp (one `Date.now()` per batch, not per
+ * record), as a producer that stamps at send time would. MB/s counts key and
+ * value bytes (the payload), not batch overhead.
+ */
+import { zstdAvailable, type CompressionCodecName } from '../../lib/protocol/compression/index.js'
+import { RecordBatchBuilder, crc32c, decodeRecordBatches, type ProducerRecord } from '../../lib/protocol/records/index.js'
+
+const quick = process.argv.includes('--quick')
+const RUNS = quick ? 3 : 7
+const context = { topic: 'bench', partition: 0 }
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[sorted.length >> 1]!
+}
+
+function makeValue(size: number, seed: number): Buffer {
+  let text = ''
+  let n = seed
+  while (text.length < size) {
+    n = (n * 1103515245 + 12345) & 0x7fffffff
+    text += `{"id":${n % 100000},"user":"user-${n % 977}","event":"${['click', 'view', 'buy', 'scroll'][n % 4]}","amount":${(n % 10000) / 100}},`
+  }
+  return Buffer.from(text.slice(0, size))
+}
+
+function makeRecords(valueBytes: number): ProducerRecord[] {
+  return Array.from({ length: 1024 }, (_, i) => ({ key: `key-${i % 97}`, value: makeValue(valueBytes, i + 1), timestamp: 0 }))
+}
+
+function payloadBytes(record: ProducerRecord): number {
+  return (record.key as string).length + (record.value as Buffer).length
+}
+
+interface Measurement {
+  recordsPerSecond: number
+  megabytesPerSecond: number
+  ratio: number
+}
+
+/** Encodes `totalRecords` records into batches of `batchBytes`, sealing each with `compression`. */
+function encodeRun(records: ProducerRecord[], totalRecords: number, batchBytes: number, compression: CompressionCodecName) {
+  let payload = 0
+  let uncompressed = 0
+  let compressed = 0
+  const sealed: Buffer[] = []
+  const started = process.hrtime.bigint()
+  let builder = new RecordBatchBuilder({ initialCapacity: batchBytes + 2048 })
+  let timestamp = Date.now()
+  for (let i = 0; i < totalRecords; i++) {
+    const template = records[i & 1023]!
+    template.timestamp = timestamp
+    builder.append(template)
+    payload += payloadBytes(template)
+    if (builder.sizeInBytes >= batchBytes) {
+      const batch = builder.seal({ compression })
+      uncompressed += batch.uncompressedBytes
+      compressed += batch.compressedBytes
+      if (sealed.length < 4096) sealed.push(batch.bytes)
+      builder = new RecordBatchBuilder({ initialCapacity: batchBytes + 2048 })
+      timestamp = Date.now()
+    }
+  }
+  if (builder.count > 0) {
+    const batch = builder.seal({ compression })
+    uncompressed += batch.uncompressedBytes
+    compressed += batch.compressedBytes
+    sealed.push(batch.bytes)
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  return { seconds, payload, ratio: compressed / uncompressed, sealed }
+}
+
+function measureEncode(records: ProducerRecord[], totalRecords: number, batchBytes: number, compression: CompressionCodecName): Measurement {
+  encodeRun(records, Math.min(totalRecords, 20_000), batchBytes, compression) // warm-up
+  const rates: number[] = []
+  const throughputs: number[] = []
+  let ratio = 1
+  for (let run = 0; run < RUNS; run++) {
+    const result = encodeRun(records, totalRecords, batchBytes, compression)
+    rates.push(totalRecords / result.seconds)
+    throughputs.push(result.payload / result.seconds / 1e6)
+    ratio = result.ratio
+  }
+  return { recordsPerSecond: median(rates), megabytesPerSecond: median(throughputs), ratio }
+}
+
+function measureDecode(records: ProducerRecord[], totalRecords: number, batchBytes: number, compression: CompressionCodecName): Measurement {
+  const { sealed, payload } = encodeRun(records, totalRecords, batchBytes, compression)
+  const fetched = Buffer.concat(sealed)
+  const decodedRecords = (): number => {
+    let count = 0
+    for (const batch of decodeRecordBatches(fetched, context).batches) count += batch.records().length
+    return count
+  }
+  decodedRecords() // warm-up
+  const rates: number[] = []
+  const throughputs: number[] = []
+  for (let run = 0; run < RUNS; run++) {
+    const started = process.hrtime.bigint()
+    const count = decodedRecords()
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9
+    if (count !== totalRecords) throw new Error(`decoded ${count} records, expected ${totalRecords}`)
+    rates.push(count / seconds)
+    throughputs.push(payload / seconds / 1e6)
+  }
+  return { recordsPerSecond: median(rates), megabytesPerSecond: median(throughputs), ratio: 1 }
+}
+
+function formatRate(value: number): string {
+  return value >= 1e6 ? `${(value / 1e6).toFixed(2)} M` : `${(value / 1e3).toFixed(0)} k`
+}
+
+function measureCrc(): number {
+  const bytes = makeValue(1 << 20, 3)
+  for (let i = 0; i < 20; i++) crc32c(bytes)
+  const rates: number[] = []
+  for (let run = 0; run < RUNS; run++) {
+    const started = process.hrtime.bigint()
+    for (let i = 0; i < 50; i++) crc32c(bytes)
+    rates.push((50 * bytes.length) / (Number(process.hrtime.bigint() - started) / 1e9) / 1e6)
+  }
+  return median(rates)
+}
+
+const codecs: CompressionCodecName[] = ['none', 'gzip', 'snappy', 'lz4', ...(zstdAvailable() ? (['zstd'] as const) : [])]
+const recordSizes = [100, 1024]
+const batchSizes = [16 * 1024, 1024 * 1024]
+
+console.log(`# rxkafka protocol benchmark`)
+console.log(`Node ${process.versions.node}, ${process.platform}/${process.arch}, median of ${RUNS} runs${quick ? ' (quick)' : ''}`)
+if (!zstdAvailable()) console.log('zstd: not measured (needs Node >= 22.15)')
+console.log(`\nCRC-32C: ${measureCrc().toFixed(0)} MB/s (1 MiB input)\n`)
+console.log('| value | batch | codec | encode rec/s | encode MB/s | decode rec/s | decode MB/s | size ratio |')
+console.log('|---|---|---|---|---|---|---|---|')
+for (const valueBytes of recordSizes) {
+  const records = makeRecords(valueBytes)
+  const perSecondBudget = valueBytes <= 100 ? 400_000 : 80_000
+  for (const batchBytes of batchSizes) {
+    for (const codec of codecs) {
+      // The slow codecs get fewer records so the whole table finishes in minutes.
+      const total = Math.round((codec === 'none' ? perSecondBudget : perSecondBudget / 4) * (quick ? 0.25 : 1))
+      const encode = measureEncode(records, total, batchBytes, codec)
+      const decode = measureDecode(records, total, batchBytes, codec)
+      console.log(
+        `| ${valueBytes} B | ${batchBytes >= 1 << 20 ? '1 MiB' : '16 KiB'} | ${codec} | ${formatRate(encode.recordsPerSecond)} | ${encode.megabytesPerSecond.toFixed(0)} | ${formatRate(decode.recordsPerSecond)} | ${decode.megabytesPerSecond.toFixed(0)} | ${encode.ratio.toFixed(2)} |`,
+      )
+    }
+  }
+}

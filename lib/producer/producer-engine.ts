@@ -6,6 +6,7 @@
  * request, metadata lookups, and a single timer for the next thing due
  * (linger, backoff, delivery timeout, circuit half-open).
  */
+import { asyncScheduler } from 'rxjs'
 import type { Observable, Observer, SchedulerAction, Subscriber, Subscription } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import type { ClusterView } from '../cluster/cluster-view.js'
@@ -88,12 +89,16 @@ export class ProducerEngine<M> {
   #batchesSent = 0
   #requestsSent = 0
   #fatal: Error | undefined
+  readonly #realClock: boolean
+  #cachedNow = -1
+  #cachedNowUses = 0
 
   constructor(client: ClusterClient, options: ResolvedProducerOptions, subscriber: Subscriber<ProducerResult<M>>) {
     this.#client = client
     this.#options = options
     this.#subscriber = subscriber
     this.name = options.name
+    this.#realClock = options.scheduler === asyncScheduler
   }
 
   /** Starts following metadata; call once after construction. */
@@ -108,6 +113,26 @@ export class ProducerEngine<M> {
 
   get #now(): number {
     return this.#options.scheduler.now()
+  }
+
+  /**
+   * The clock for incoming messages. Reading Date.now() per message cost ~6%
+   * of the producer's CPU, so with the real clock a synchronous burst shares
+   * one reading, refreshed every 1024 messages and at the next microtask.
+   * Virtual schedulers are read every time (their time moves without microtasks).
+   */
+  #inputNow(): number {
+    if (!this.#realClock) return this.#options.scheduler.now()
+    if (this.#cachedNow < 0 || ++this.#cachedNowUses > 1024) {
+      if (this.#cachedNow < 0) queueMicrotask(this.#forgetNow)
+      this.#cachedNow = this.#options.scheduler.now()
+      this.#cachedNowUses = 0
+    }
+    return this.#cachedNow
+  }
+
+  readonly #forgetNow = (): void => {
+    this.#cachedNow = -1
   }
 
   // ---------------------------------------------------------------- input
@@ -129,13 +154,13 @@ export class ProducerEngine<M> {
         this.#failMessage(topicName, -1, message.metadata, new BufferFullError(topicName, this.#bufferedBytes, this.#options.maxBufferedBytes, this.#waitingMessages), this.#now)
         return
       }
-      topic.waiting.push({ message, enqueuedAt: this.#now })
+      topic.waiting.push({ message, enqueuedAt: this.#inputNow() })
       this.#waitingMessages++
       if (!topic.ready) this.#lookupTopic(topic)
       else this.#scheduleWake(this.#now + this.#options.deliveryTimeoutMs)
       return
     }
-    this.#encode(topic, message, this.#now)
+    this.#encode(topic, message, this.#inputNow())
   }
 
   /** The source completed: flush everything, then complete. */

@@ -1,0 +1,52 @@
+/**
+ * rxkafka: a Kafka client toolkit in which Kafka is RxJS.
+ *
+ * @example
+ * ```ts
+ * import { createKafka } from 'rxkafka'
+ * const kafka = createKafka({ brokers: ['localhost:9092'], clientId: 'billing' })
+ * orders$.pipe(kafka.produceTo('orders')).subscribe(r => console.log(r.partition, r.offset))
+ * ```
+ */
+export { createKafka } from './kafka.js'
+export type { Kafka, KafkaConfig, KafkaDiagnostics, KafkaOnClient } from './kafka.js'
+
+// Producer
+export * from './producer/index.js'
+
+// Consumer
+export * from './consumer/index.js'
+
+// Operators
+export * from './operators/index.js'
+
+// Cluster and connections (the seam the producer and consumer stand on)
+export { KafkaCluster, UnknownTopicError, parseBrokerAddress } from './cluster/kafka-cluster.js'
+export type { ClusterConfig, ClusterDiagnostics } from './cluster/kafka-cluster.js'
+export type {
+  ClusterClient,
+  ClusterRequestBody,
+  ClusterRequestOptions,
+  ConnectionRole,
+  CoordinatorType,
+} from './cluster/cluster-client.js'
+export type { BrokerInfo, ClusterView, PartitionInfo, TopicInfo } from './cluster/cluster-view.js'
+export { BrokerConnection } from './connection/broker-connection.js'
+export type { BrokerAddress, ConnectionOptions, ConnectionState, ConnectionStats, RequestOptions } from './connection/broker-connection.js'
+export { AuthenticationError, ConnectionError, FrameTooLargeError, RequestTimeoutError } from './connection/connection-errors.js'
+export type { SaslOptions } from './connection/sasl/authenticate.js'
+export type { OAuthBearerToken } from './connection/sasl/oauthbearer.js'
+
+// Errors and logging
+export { RxKafkaError, ProtocolDecodeError, ProtocolEncodeError, UnsupportedVersionError } from './protocol/errors.js'
+export type { ErrorLocation, RxKafkaErrorOptions } from './protocol/errors.js'
+export { KafkaBrokerError, brokerError } from './protocol/broker-error.js'
+export { ErrorCode, errorCodeInfo } from './protocol/error-codes.js'
+export type { ErrorCodeInfo } from './protocol/error-codes.js'
+export { CorruptRecordError } from './protocol/records/errors.js'
+export { CodecUnavailableError, registerCodec } from './protocol/compression/index.js'
+export { consoleLogger, silentLogger } from './logger.js'
+export type { LogFields, LogLevel, Logger } from './logger.js'
+
+// The whole protocol layer, for admin tools and test brokers
+export * as protocol from './protocol/index.js'

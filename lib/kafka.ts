@@ -1,0 +1,271 @@
+/**
+ * `createKafka`: one client object that binds the producer and consumer
+ * operators to a cluster, so users write `kafka.produceTo('orders')` and
+ * `kafka.consumeGroup({...})`. The standalone forms take the client in their
+ * options instead.
+ */
+import {
+  distinctUntilChanged,
+  map,
+  Observable,
+  Subject,
+  timer,
+  type OperatorFunction,
+  type Subscription,
+} from 'rxjs'
+import type { ClusterClient } from './cluster/cluster-client.js'
+import { RxKafkaError } from './protocol/errors.js'
+import type { ClusterView } from './cluster/cluster-view.js'
+import { KafkaCluster, type ClusterConfig, type ClusterDiagnostics } from './cluster/kafka-cluster.js'
+import { ConsumerGroup, consumeGroup } from './consumer/consume-group.js'
+import { consumePartitions } from './consumer/consume-partitions.js'
+import type { ConsumeGroupOptions, ConsumePartitionsOptions } from './consumer/consumer-options.js'
+import type { GroupMemberDiagnostics } from './consumer/group-member.js'
+import type { PartitionStream } from './consumer/partition-stream.js'
+import { producerDiagnostics, type ProducerDiagnostics } from './producer/diagnostics.js'
+import type { ProducerOptions } from './producer/options.js'
+import { produce, produceTo } from './producer/produce-to.js'
+import { send } from './producer/send.js'
+import type { ProducerMessage, ProducerResult, TopicProducerMessage } from './producer/types.js'
+
+/**
+ * Settings of a client: the bootstrap brokers and everything about connections.
+ *
+ * @example
+ * ```ts
+ * const kafka = createKafka({ brokers: ['localhost:9092'], clientId: 'billing' })
+ * ```
+ */
+export type KafkaConfig = ClusterConfig
+
+/** A client over any {@link ClusterClient}, such as the virtual cluster of `rxkafka/testing`. */
+export interface KafkaOnClient {
+  client: ClusterClient
+}
+
+/** Every long-lived part of a client, with its state: see "Reading diagnostics" in the README. */
+export interface KafkaDiagnostics {
+  /** Connections and the metadata refresher (absent on a virtual cluster). */
+  cluster: ClusterDiagnostics | undefined
+  /** Each running producer: accumulators, per-broker senders, breakers, buffered bytes. */
+  producers: ProducerDiagnostics[]
+  /** Each running consumer-group member: state, generation, per-partition position, lag, un-done messages. */
+  consumers: GroupMemberDiagnostics[]
+}
+
+/**
+ * A Kafka client. Nothing connects until something is subscribed; when the
+ * last stream ends, sockets and timers are released. `close()` ends it for good.
+ */
+export interface Kafka {
+  /** The cluster underneath: metadata, requests, coordinators. */
+  readonly cluster: ClusterClient
+  /** The cluster view, refreshed on a period and on errors. Subscribing bootstraps. */
+  readonly metadata$: Observable<ClusterView>
+  /**
+   * Produces every message of the source to `topic`; emits one result per message.
+   *
+   * @example
+   * ```ts
+   * orders$.pipe(
+   *   map(o => ({ key: o.customerId, value: JSON.stringify(o) })),
+   *   kafka.produceTo('orders', { acks: 'all', compression: 'lz4', lingerMs: 5 }),
+   * ).subscribe(r => console.log(r.partition, r.offset))
+   * ```
+   */
+  produceTo<M = unknown, K = Buffer | string | null, V = Buffer | string | null>(
+    topic: string,
+    options?: ProducerOptions<K, V>,
+  ): OperatorFunction<ProducerMessage<M, K, V>, ProducerResult<M>>
+  /**
+   * Like `produceTo`, for messages that each name their topic.
+   *
+   * @example
+   * ```ts
+   * events$.pipe(map(e => ({ topic: `events.${e.kind}`, value: JSON.stringify(e) })), kafka.produce()).subscribe()
+   * ```
+   */
+  produce<M = unknown, K = Buffer | string | null, V = Buffer | string | null>(
+    options?: ProducerOptions<K, V>,
+  ): OperatorFunction<TopicProducerMessage<M, K, V>, ProducerResult<M>>
+  /**
+   * Sends one message and resolves with its result, or rejects if it was not
+   * delivered. Calls close together share one producer (one InitProducerId),
+   * which stays up for a moment after the last one so that awaited sends in a
+   * loop do not each start a producer. With `options`, the call runs its own producer.
+   *
+   * @example
+   * ```ts
+   * const { partition, offset } = await kafka.send('audit', { key: user.id, value: JSON.stringify(event) })
+   * ```
+   */
+  send<M = unknown>(topic: string, message: ProducerMessage<M>, options?: ProducerOptions): Promise<ProducerResult<M>>
+  /**
+   * Joins a consumer group: an Observable of partition substreams.
+   *
+   * @example
+   * ```ts
+   * kafka.consumeGroup({ groupId: 'billing', topics: ['orders'] }).pipe(
+   *   mergeMap(partition$ => partition$.pipe(concatMap(msg => handle(msg).pipe(map(() => msg))), map(msg => msg.done()))),
+   * ).subscribe()
+   * ```
+   */
+  consumeGroup(options: Omit<ConsumeGroupOptions, 'client'>): ConsumerGroup
+  /**
+   * Reads partitions without a group (tools, replays).
+   *
+   * @example
+   * ```ts
+   * kafka.consumePartitions({ topic: 'orders', partitions: [0, 1], from: 'earliest' }).pipe(mergeAll()).subscribe(m => console.log(m.offset))
+   * ```
+   */
+  consumePartitions(options: Omit<ConsumePartitionsOptions, 'client'>): Observable<PartitionStream>
+  /** A snapshot of every long-lived part. */
+  diagnostics(): KafkaDiagnostics
+  /**
+   * Snapshots while subscribed, every `intervalMs` (default 1000), emitted only when something changed.
+   *
+   * @example
+   * ```ts
+   * kafka.diagnostics$().subscribe(d => console.log(JSON.stringify(d, (k, v) => typeof v === 'bigint' ? String(v) : v)))
+   * ```
+   */
+  diagnostics$(intervalMs?: number): Observable<KafkaDiagnostics>
+  /** Releases every socket and timer; the client cannot be used afterwards. */
+  close(): Promise<void>
+}
+
+/** How long the shared producer of `send` stays up after its last pending message. */
+const SEND_IDLE_MS = 200
+
+/**
+ * Creates a client. Nothing connects until the first subscription.
+ *
+ * @example
+ * ```ts
+ * import { createKafka } from 'rxkafka'
+ * const kafka = createKafka({ brokers: ['localhost:9092'], clientId: 'billing' })
+ * kafka.consumeGroup({ groupId: 'billing', topics: ['orders'] }).subscribe(partition$ => ...)
+ * ```
+ */
+export function createKafka(config: KafkaConfig | KafkaOnClient): Kafka {
+  const client: ClusterClient = 'client' in config ? config.client : new KafkaCluster(config)
+  const groups = new Set<ConsumerGroup>()
+  const sender = new SharedSender(client)
+
+  const diagnostics = (): KafkaDiagnostics => ({
+    cluster: client instanceof KafkaCluster ? client.diagnostics() : undefined,
+    producers: producerDiagnostics(client),
+    consumers: [...groups].flatMap((g) => g.diagnostics()),
+  })
+
+  return {
+    cluster: client,
+    metadata$: client.metadata$,
+    produceTo: (topic, options = {}) => produceTo(topic, { ...options, client }),
+    produce: (options = {}) => produce({ ...options, client }),
+    send: (topic, message, options) =>
+      options === undefined ? sender.send(topic, message) : send(client, topic, message, options),
+    consumeGroup: (options) => {
+      const group = consumeGroup({ ...options, client })
+      groups.add(group)
+      return group
+    },
+    consumePartitions: (options) => consumePartitions({ ...options, client }),
+    diagnostics,
+    diagnostics$: (intervalMs = 1000) =>
+      timer(0, intervalMs, client.scheduler).pipe(
+        map(diagnostics),
+        distinctUntilChanged((a, b) => stableJson(a) === stableJson(b)),
+      ),
+    close: async () => {
+      sender.close()
+      await client.close()
+    },
+  }
+}
+
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))
+}
+
+interface PendingSend {
+  resolve: (result: ProducerResult<unknown>) => void
+  reject: (error: unknown) => void
+  metadata: unknown
+}
+
+/**
+ * The producer behind `kafka.send`: messages go through one long-lived
+ * `produce()` pipeline, opened on the first send and completed (flushing
+ * everything) once nothing has been pending for {@link SEND_IDLE_MS}.
+ */
+class SharedSender {
+  private input: Subject<TopicProducerMessage<PendingSend>> | undefined
+  private subscription: Subscription | undefined
+  /** Sends whose results have not come back yet. */
+  private readonly pending = new Set<PendingSend>()
+  private idle: Subscription | undefined
+
+  constructor(private readonly client: ClusterClient) {}
+
+  send<M>(topic: string, message: ProducerMessage<M>): Promise<ProducerResult<M>> {
+    return new Promise<ProducerResult<M>>((resolve, reject) => {
+      this.idle?.unsubscribe()
+      this.idle = undefined
+      const input = this.open()
+      const entry: PendingSend = { resolve: resolve as PendingSend['resolve'], reject, metadata: message.metadata }
+      this.pending.add(entry)
+      input.next({ ...message, topic, metadata: entry })
+    })
+  }
+
+  close(): void {
+    this.idle?.unsubscribe()
+    this.input?.complete()
+    this.subscription?.unsubscribe()
+    this.failPending(new RxKafkaError('CLOSED', 'the Kafka client was closed before the message was delivered'))
+    this.input = undefined
+    this.subscription = undefined
+  }
+
+  private open(): Subject<TopicProducerMessage<PendingSend>> {
+    if (this.input !== undefined) return this.input
+    const input = new Subject<TopicProducerMessage<PendingSend>>()
+    this.input = input
+    const settle = (result: ProducerResult<PendingSend>) => {
+      const entry = result.metadata!
+      this.pending.delete(entry)
+      if (result.error !== undefined) entry.reject(result.error)
+      else entry.resolve({ ...result, metadata: entry.metadata })
+      if (this.pending.size === 0) this.scheduleIdleClose(input)
+    }
+    this.subscription = input.pipe(produce<PendingSend>({ client: this.client, lingerMs: 0, errorMode: 'result' })).subscribe({
+      next: settle,
+      error: (error: unknown) => {
+        // A stream error fails every send still waiting; the next send opens a fresh producer.
+        if (this.input === input) this.input = undefined
+        this.failPending(error)
+      },
+      complete: () => {
+        if (this.input === input) this.input = undefined
+      },
+    })
+    return input
+  }
+
+  private failPending(error: unknown): void {
+    for (const entry of this.pending) entry.reject(error)
+    this.pending.clear()
+  }
+
+  private scheduleIdleClose(input: Subject<TopicProducerMessage<PendingSend>>): void {
+    this.idle = timer(SEND_IDLE_MS, this.client.scheduler).subscribe(() => {
+      this.idle = undefined
+      if (this.pending.size === 0 && this.input === input) {
+        this.input = undefined
+        input.complete()
+      }
+    })
+  }
+}

@@ -127,6 +127,9 @@ export interface RunMeasurement {
   wallMs: number
   /** User + system CPU of the client process over the measured window (kcat: the whole process). */
   cpuSeconds: number
+  /** The user and system parts of `cpuSeconds` (on loopback, the kernel's TCP work lands in system time of the sender). */
+  cpuUserSeconds?: number
+  cpuSystemSeconds?: number
   /** Peak resident set size of the client process over its whole life. */
   peakRssBytes: number
   /** Consume lanes: from starting the consumer to its first message. */

@@ -40,6 +40,8 @@ export class Window {
       bytes,
       wallMs,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      cpuUserSeconds: cpu.user / 1e6,
+      cpuSystemSeconds: cpu.system / 1e6,
       peakRssBytes: peakRssBytes(),
       windowUs: [Number(this.startUs), Number(endUs)],
       ...extra,

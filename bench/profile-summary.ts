@@ -82,7 +82,9 @@ export function summarizeProfile(profile: CpuProfile, root: string, windowUs?: r
       continue
     }
     busyUs += duration
-    const where = frame.url === '' ? '' : `${relative(root, frame.url.startsWith('file://') ? new URL(frame.url).pathname : frame.url)}:${frame.lineNumber + 1}`
+    const file = frame.url === '' ? '' : relative(root, frame.url.startsWith('file://') ? new URL(frame.url).pathname : frame.url)
+    // Lines of TypeScript files are positions in tsx's transpiled output, not in the source: name the file only.
+    const where = file === '' ? '' : file.endsWith('.ts') ? file : `${file}:${frame.lineNumber + 1}`
     const name = frame.functionName === '' ? '(anonymous)' : frame.functionName
     const key = `${name}@${where}`
     const entry = perFunction.get(key) ?? { name, where, us: 0 }

@@ -23,6 +23,8 @@ export interface CellSummary {
     latencyP99Ms?: number
     rssFirstMB?: number
     rssLastMB?: number
+    /** RSS at the end minus RSS half-way through the window: near 0 when memory is flat. */
+    rssSecondHalfGrowthMB?: number
   }
   spread?: { messagesPerSecond: [number, number] }
   /** This client's median messages/s divided by rxkafka's; for the slow lane, peak RSS divided by rxkafka's. */
@@ -37,6 +39,13 @@ export function median(values: readonly number[]): number {
 
 const MB = 1e6
 const inMB = (bytes: number | undefined): number | undefined => (bytes === undefined ? undefined : bytes / MB)
+
+function secondHalfGrowth(samples: RunMeasurement['rssSamples']): number | undefined {
+  if (samples === undefined || samples.length < 3) return undefined
+  const last = samples[samples.length - 1] as [number, number]
+  const half = samples.find(([t]) => t >= last[0] / 2) ?? last
+  return (last[1] - half[1]) / MB
+}
 
 export function summarize(lane: LaneDefinition, client: ClientName, runs: RunMeasurement[], errors: string[]): CellSummary {
   if (runs.length === 0) return { lane: lane.id, client, status: 'error', runs, errors, note: errors[0] }
@@ -61,6 +70,7 @@ export function summarize(lane: LaneDefinition, client: ClientName, runs: RunMea
       latencyP99Ms: optional((r) => r.latencyMs?.p99),
       rssFirstMB: optional((r) => inMB(r.rssSamples?.[0]?.[1])),
       rssLastMB: optional((r) => inMB(r.rssSamples?.[r.rssSamples.length - 1]?.[1])),
+      rssSecondHalfGrowthMB: optional((r) => secondHalfGrowth(r.rssSamples)),
     },
     spread: { messagesPerSecond: [Math.min(...rate), Math.max(...rate)] },
   }
@@ -83,7 +93,7 @@ function detail(lane: LaneDefinition, cell: CellSummary): string {
   if (m === undefined) return ''
   if (lane.kind === 'latency') return `p50 ${fmt(m.latencyP50Ms, 2)} / p99 ${fmt(m.latencyP99Ms, 2)} ms`
   if (lane.kind === 'consume') return `join ${fmt(m.joinMs, 0)} ms`
-  if (lane.kind === 'slow-consume') return `RSS ${fmt(m.rssFirstMB, 0)}→${fmt(m.rssLastMB, 0)} MB, join ${fmt(m.joinMs, 0)} ms`
+  if (lane.kind === 'slow-consume') return `RSS ${fmt(m.rssFirstMB, 0)}→${fmt(m.rssLastMB, 0)} MB (2nd half ${m.rssSecondHalfGrowthMB === undefined ? '?' : `${m.rssSecondHalfGrowthMB >= 0 ? '+' : ''}${fmt(m.rssSecondHalfGrowthMB, 0)}`} MB), join ${fmt(m.joinMs, 0)} ms`
   return ''
 }
 

@@ -11,7 +11,7 @@
  * bench/latest.json), --profile <lane>.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -135,8 +135,23 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 
-function runNodeChild(task: ChildTask | { client: 'baseline' }, cpuProfile?: { dir: string; name: string }): Promise<RunMeasurement> {
-  const flags = cpuProfile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfile.dir, '--cpu-prof-name', cpuProfile.name]
+/**
+ * With `--import tsx` the module loader runs in a worker thread, and
+ * `--cpu-prof` writes one profile per thread; each run profiles into a fresh
+ * directory, and the main thread's profile (the one that ran bench/child.ts)
+ * is moved to `target`.
+ */
+function keepMainThreadProfile(dir: string, target: string): void {
+  const candidates = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))
+  const main = candidates.find((f) => readFileSync(join(dir, f), 'utf8').includes('bench/child.ts'))
+  if (main === undefined) throw new Error(`no main-thread profile among ${candidates.length} profile(s) in ${dir}`)
+  // A copy, not a rename: the temporary directory may be on another file system.
+  copyFileSync(join(dir, main), target)
+  rmSync(dir, { recursive: true, force: true })
+}
+
+function runNodeChild(task: ChildTask | { client: 'baseline' }, cpuProfile?: { dir: string }): Promise<RunMeasurement> {
+  const flags = cpuProfile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfile.dir]
   const child = spawn(process.execPath, [...flags, '--import', 'tsx', CHILD, JSON.stringify(task)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -272,10 +287,11 @@ async function main(): Promise<void> {
               result = await runKcat(lane, cluster.bootstrap, groupId, valueFile)
             } else {
               const task: ChildTask = { lane, client, bootstrap: cluster.bootstrap, groupId, warmupMessages: lane.kind === 'produce' || lane.kind === 'latency' ? WARMUP_MESSAGES : 0 }
-              const profileName = `${lane.id}-${client}-${startedAt.toISOString().replace(/[:.]/g, '-')}-run${run}.cpuprofile`
-              result = await runNodeChild(task, options.profile === undefined ? undefined : { dir: RESULTS, name: profileName })
+              const profileDir = join(work, `profile-${lane.id}-${client}-${run}`)
+              result = await runNodeChild(task, options.profile === undefined ? undefined : { dir: profileDir })
               if (options.profile !== undefined) {
-                const file = join(RESULTS, profileName)
+                const file = join(RESULTS, `${lane.id}-${client}-${startedAt.toISOString().replace(/[:.]/g, '-')}-run${run}.cpuprofile`)
+                keepMainThreadProfile(profileDir, file)
                 profiles.push({ lane: lane.id, client, file, summary: summarizeProfile(readProfile(file), ROOT, result.windowUs) })
               }
             }
@@ -297,6 +313,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await cluster.stop()
+    rmSync(work, { recursive: true, force: true })
   }
 
   const rows = tableRows(options.lanes, cells)

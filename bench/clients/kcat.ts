@@ -18,6 +18,8 @@ export const GNU_TIME = '/usr/bin/time'
 /** What `time -v` reports that we use. */
 interface Rusage {
   cpuSeconds: number
+  cpuUserSeconds: number
+  cpuSystemSeconds: number
   peakRssBytes: number
 }
 
@@ -27,8 +29,12 @@ function parseGnuTime(text: string): Rusage {
     if (match === null) throw new Error(`/usr/bin/time -v output has no "${label}"`)
     return Number(match[1])
   }
+  const user = number('User time \\(seconds\\)')
+  const system = number('System time \\(seconds\\)')
   return {
-    cpuSeconds: number('User time \\(seconds\\)') + number('System time \\(seconds\\)'),
+    cpuSeconds: user + system,
+    cpuUserSeconds: user,
+    cpuSystemSeconds: system,
     peakRssBytes: number('Maximum resident set size \\(kbytes\\)') * 1024,
   }
 }

@@ -108,7 +108,7 @@ export interface VirtualRecord {
   timestamp: number
   key: Buffer | null
   value: Buffer | null
-  headers: ConsumedRecordHeader[]
+  headers: readonly ConsumedRecordHeader[]
   /** -1n when the producer was not idempotent. */
   producerId: bigint
   producerEpoch: number
@@ -432,10 +432,11 @@ export class VirtualClusterClient implements ClusterClient {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    for (const connection of this.connections.values()) this.failConnection(connection, 'the virtual cluster client was closed')
-    this.connections.clear()
     for (const t of this.timers) t.unsubscribe()
     this.timers.clear()
+    // Nothing may be scheduled any more, so what is in flight fails now.
+    for (const connection of this.connections.values()) this.failConnection(connection, 'the virtual cluster client was closed', true)
+    this.connections.clear()
     this.view.complete()
   }
 
@@ -577,18 +578,25 @@ export class VirtualClusterClient implements ClusterClient {
     for (const [key, nodeId] of this.coordinators) if (nodeId === broker) this.coordinators.delete(key)
   }
 
-  private failConnection(connection: VirtualConnection, why: string): void {
+  private failConnection(connection: VirtualConnection, why: string, now = false): void {
     const entries = connection.active === undefined ? connection.queue : [connection.active, ...connection.queue]
     connection.active = undefined
     connection.queue.length = 0
     for (const entry of entries) {
       entry.cancelWaiting?.()
-      // Delivered on the scheduler, as a socket's close event would be, never inside the caller's stack.
-      const scheduled = this.scheduler.schedule(() => {
-        this.timers.delete(scheduled)
+      const failEntry = (): void => {
         if (entry.settled) return
         entry.settled = true
         entry.fail(new ConnectionError(why, { broker: connection.broker, api: entry.apiName, hint: 'refresh metadata and retry' }))
+      }
+      if (now) {
+        failEntry()
+        continue
+      }
+      // Delivered on the scheduler, as a socket's close event would be, never inside the caller's stack.
+      const scheduled = this.scheduler.schedule(() => {
+        this.timers.delete(scheduled)
+        failEntry()
       }, 0)
       this.timers.add(scheduled)
     }

@@ -1,0 +1,242 @@
+/**
+ * The producer against librdkafka's mock cluster (a Kafka protocol peer we did
+ * not write), read back with kcat (librdkafka's consumer): what we write is
+ * what a real client reads, for every codec, with headers and null keys, and
+ * with idempotence nothing is lost, duplicated or reordered through injected
+ * errors, a leader move and a broker going down.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { from, lastValueFrom, map, Observable, toArray } from 'rxjs'
+import { KafkaCluster } from '../../lib/cluster/kafka-cluster.js'
+import { ErrorCode } from '../../lib/protocol/error-codes.js'
+import type { RxKafkaError } from '../../lib/protocol/errors.js'
+import { KafkaBrokerError } from '../../lib/protocol/broker-error.js'
+import { produce, produceTo, ProducerInputError, send } from '../../lib/producer/index.js'
+import type { ProducerMessage, ProducerResult } from '../../lib/producer/index.js'
+import { startMockCluster } from '../../lib/testing/index.js'
+import type { MockCluster } from '../../lib/testing/index.js'
+import { spawn } from 'node:child_process'
+
+const PRODUCE = 0
+
+let mock: MockCluster
+const clients: KafkaCluster[] = []
+
+function newClient(extra: Partial<ConstructorParameters<typeof KafkaCluster>[0]> = {}): KafkaCluster {
+  const client = new KafkaCluster({ brokers: mock.bootstrap.split(','), clientId: 'producer-spec', ...extra })
+  clients.push(client)
+  return client
+}
+
+interface KcatRecord {
+  partition: number
+  offset: number
+  key: string
+  value: string
+  headers: string
+}
+
+/**
+ * Runs kcat to completion (killed after `timeoutMs`). Output is decoded once at
+ * the end, so a UTF-8 character split across pipe chunks stays whole.
+ */
+function runKcat(args: string[], input = '', timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('kcat', args, { stdio: ['pipe', 'pipe', 'pipe'] })
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`kcat ${args.join(' ')} did not finish within ${timeoutMs} ms`))
+    }, timeoutMs)
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk))
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk))
+    child.on('error', (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') })
+    })
+    child.stdin.on('error', () => undefined)
+    child.stdin.end(input)
+  })
+}
+
+/** Every record of the topic, read with kcat from the beginning to the end. */
+async function readBack(topic: string): Promise<KcatRecord[]> {
+  const separator = '\u0001'
+  const result = await runKcat(['-b', mock.bootstrap, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-Z', '-f', `%p${separator}%o${separator}%k${separator}%s${separator}%h\n`], undefined, 120_000)
+  if (result.code !== 0) throw new Error(`kcat failed (${result.code}): ${result.stderr}`)
+  return result.stdout.split('\n').filter((line) => line.length > 0).map((line) => {
+    const [partition, offset, key, value, headers] = line.split(separator)
+    return { partition: Number(partition), offset: Number(offset), key: key!, value: value!, headers: headers ?? '' }
+  })
+}
+
+beforeAll(async () => {
+  mock = await startMockCluster({
+    brokers: 3,
+    topics: [
+      { name: 'roundtrip', partitions: 3 },
+      { name: 'codec-none', partitions: 2 },
+      { name: 'codec-gzip', partitions: 2 },
+      { name: 'codec-snappy', partitions: 2 },
+      { name: 'codec-lz4', partitions: 2 },
+      { name: 'codec-zstd', partitions: 2 },
+      { name: 'faults', partitions: 4 },
+      { name: 'too-large', partitions: 2 },
+    ],
+  })
+})
+
+afterAll(async () => {
+  for (const client of clients) await client.close()
+  await mock?.stop()
+})
+
+describe('producer against the mock cluster', () => {
+  it('what we produce (keys, null keys, tombstones, headers) kcat reads back intact, keyed records on the Java partition', async () => {
+    const client = newClient()
+    const messages: ProducerMessage<number>[] = []
+    for (let i = 0; i < 300; i++) {
+      messages.push({
+        key: i % 3 === 0 ? null : `key-${i % 17}`,
+        value: i % 50 === 7 ? null : `value-${i}-é`,
+        headers: i % 2 === 0 ? [{ key: 'n', value: String(i) }, { key: 'kind', value: 'even' }] : undefined,
+        metadata: i,
+      })
+    }
+    const results = await lastValueFrom(from(messages).pipe(produceTo<number>('roundtrip', { client }), toArray()))
+    expect(results).toHaveLength(300)
+    expect(results.every((r) => r.error === undefined)).toBe(true)
+
+    const records = await readBack('roundtrip')
+    expect(records).toHaveLength(300)
+    const byPlace = new Map(records.map((r) => [`${r.partition}/${r.offset}`, r]))
+    for (const result of results) {
+      const i = result.metadata!
+      const record = byPlace.get(`${result.partition}/${result.offset}`)!
+      expect(record.value).toBe(i % 50 === 7 ? 'NULL' : `value-${i}-é`)
+      expect(record.key).toBe(i % 3 === 0 ? 'NULL' : `key-${i % 17}`)
+      expect(record.headers).toBe(i % 2 === 0 ? `n=${i},kind=even` : '')
+    }
+    // kcat's own murmur2 partitioner (librdkafka's Java-compatible one) agrees with ours.
+    const kcatKeyed = await runKcat(['-b', mock.bootstrap, '-P', '-t', 'roundtrip', '-X', 'topic.partitioner=murmur2', '-K', ':', '-D', '\n'], 'key-5:from-kcat\n')
+    expect(kcatKeyed.code).toBe(0)
+    const ours = results.find((r) => r.metadata === 5)!.partition
+    const after = await readBack('roundtrip')
+    expect(after.find((r) => r.value === 'from-kcat')!.partition).toBe(ours)
+  })
+
+  it.each(['none', 'gzip', 'snappy', 'lz4'] as const)('codec %s: kcat reads back every record', async (codec) => {
+    const client = newClient()
+    const topic = `codec-${codec}`
+    const values = Array.from({ length: 500 }, (_, i) => `${codec} record ${i} ${'abc'.repeat(i % 20)}`)
+    const results = await lastValueFrom(from(values).pipe(map((value) => ({ value, key: value.slice(-8) })), produceTo(topic, { client, compression: codec }), toArray()))
+    expect(results.every((r) => r.error === undefined)).toBe(true)
+    if (codec !== 'none') expect(results[0]!.batch.compressedBytes).toBeLessThan(results[0]!.batch.uncompressedBytes)
+    const records = await readBack(topic)
+    expect(records.map((r) => r.value).sort()).toEqual([...values].sort())
+  })
+
+  it('codec zstd: produced and read back where the platform has zstd, otherwise a clear non-retried error', async () => {
+    const client = newClient()
+    const results = await lastValueFrom(from(['z1', 'z2']).pipe(map((value) => ({ value })), produceTo('codec-zstd', { client, compression: 'zstd', errorMode: 'result' }), toArray()))
+    const zlib = await import('node:zlib')
+    if (typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync === 'function') {
+      expect(results.every((r) => r.error === undefined)).toBe(true)
+      expect((await readBack('codec-zstd')).map((r) => r.value).sort()).toEqual(['z1', 'z2'])
+    } else {
+      expect(results.every((r) => r.error instanceof ProducerInputError)).toBe(true)
+      expect(results[0]!.error!.message).toContain('zstd')
+      expect((results[0]!.error as RxKafkaError).retriable).toBe(false)
+    }
+  })
+
+  it('MESSAGE_TOO_LARGE is not retried and fails only its batch; an unknown topic fails only its messages', async () => {
+    const client = newClient({ allowAutoTopicCreation: false, topicWaitMs: 500 })
+    await mock.pushRequestErrors(PRODUCE, [ErrorCode.MESSAGE_TOO_LARGE])
+    const first = await lastValueFrom(from([{ value: 'big', partition: 0, metadata: 'big' }]).pipe(produceTo<string>('too-large', { client, errorMode: 'result' }), toArray()))
+    expect(first[0]!.error).toBeInstanceOf(KafkaBrokerError)
+    expect((first[0]!.error as KafkaBrokerError).errorName).toBe('MESSAGE_TOO_LARGE')
+    expect(first[0]!.batch.exchanges).toHaveLength(1)
+
+    const results = await lastValueFrom(from(['too-large', 'no-such-topic', 'too-large']).pipe(
+      map((topic, i) => ({ topic, value: `m${i}`, metadata: i })),
+      produce<number>({ client, errorMode: 'result' }),
+      toArray(),
+    ))
+    const failed = results.filter((r) => r.error !== undefined)
+    expect(failed.map((r) => r.metadata)).toEqual([1])
+    expect(failed[0]!.error!.message).toContain('no-such-topic')
+    expect((failed[0]!.error as RxKafkaError).retriable).toBe(false)
+    expect(results.filter((r) => r.error === undefined).map((r) => r.metadata).sort()).toEqual([0, 2])
+  })
+
+  it('send() produces one message and resolves with its offset', async () => {
+    const client = newClient()
+    const result = await send(client, 'roundtrip', { key: 'single', value: 'one-off', metadata: 'x' })
+    expect(result.offset).toBeGreaterThanOrEqual(0n)
+    expect(result.metadata).toBe('x')
+  })
+
+  it('idempotent: 100k messages through injected errors, a leader move and a broker outage arrive exactly once and in order per partition', async () => {
+    // Partition 0 on broker 2, which goes down mid-stream; partitions 1 and 2 move away from their leaders.
+    await mock.setPartitionLeader('faults', 0, 2)
+    const client = newClient()
+    const total = 100_000
+    const value = (i: number): string => `${i}:`.padEnd(100, '.')
+    let emitted = 0
+    const faults: Promise<unknown>[] = []
+    // Emits in chunks from the event loop, injecting faults as it goes.
+    const source = new Observable<ProducerMessage<number>>((subscriber) => {
+      let stopped = false
+      const pump = (): void => {
+        if (stopped) return
+        const end = Math.min(total, emitted + 2_000)
+        for (; emitted < end; emitted++) subscriber.next({ key: `k${emitted % 64}`, value: value(emitted), metadata: emitted })
+        if (emitted === 20_000) faults.push(mock.pushRequestErrors(PRODUCE, [ErrorCode.NOT_LEADER_OR_FOLLOWER, ErrorCode.REQUEST_TIMED_OUT, ErrorCode.NOT_ENOUGH_REPLICAS, ErrorCode.NOT_LEADER_OR_FOLLOWER]))
+        if (emitted === 40_000) faults.push(mock.setPartitionLeader('faults', 1, 3), mock.setPartitionLeader('faults', 2, 1))
+        if (emitted === 60_000) {
+          faults.push(mock.brokerDown(2).then(() => new Promise((resolve) => setTimeout(resolve, 700))).then(() => mock.brokerUp(2)))
+        }
+        if (emitted === 80_000) faults.push(mock.pushRequestErrors(PRODUCE, [ErrorCode.REQUEST_TIMED_OUT, ErrorCode.NOT_ENOUGH_REPLICAS]))
+        if (emitted >= total) {
+          subscriber.complete()
+          return
+        }
+        setTimeout(pump, 1)
+      }
+      pump()
+      return () => { stopped = true }
+    })
+    const results: ProducerResult<number>[] = await lastValueFrom(source.pipe(
+      produceTo<number>('faults', { client, lingerMs: 5, circuitBreaker: false, retryBackoff: { initialMs: 50, maxMs: 500 } }),
+      toArray(),
+    ))
+    await Promise.all(faults)
+    expect(results).toHaveLength(total)
+    expect(results.filter((r) => r.error !== undefined)).toEqual([])
+    // The faults happened: attempts failed with each injected error and with the outage.
+    const attemptErrors = new Set(results.flatMap((r) => r.batch.exchanges.map((e) => (e.error as RxKafkaError | undefined)?.code)).filter((c) => c !== undefined))
+    for (const code of ['NOT_LEADER_OR_FOLLOWER', 'REQUEST_TIMED_OUT', 'NOT_ENOUGH_REPLICAS', 'CONNECTION']) expect(attemptErrors).toContain(code)
+
+    const records = await readBack('faults')
+    const seen = records.map((r) => Number(r.value.slice(0, r.value.indexOf(':'))))
+    expect(seen).toHaveLength(total)
+    expect(new Set(seen).size).toBe(total)
+    const lastPerPartition = new Map<number, number>()
+    for (const record of records) {
+      const i = Number(record.value.slice(0, record.value.indexOf(':')))
+      expect(record.key).toBe(`k${i % 64}`)
+      const previous = lastPerPartition.get(record.partition) ?? -1
+      expect(i).toBeGreaterThan(previous)
+      lastPerPartition.set(record.partition, i)
+    }
+    // The results' offsets are where kcat found the records.
+    const where = new Map(records.map((r) => [Number(r.value.slice(0, r.value.indexOf(':'))), `${r.partition}/${r.offset}`]))
+    for (const r of results) expect(`${r.partition}/${r.offset}`).toBe(where.get(r.metadata!))
+  }, 180_000)
+})

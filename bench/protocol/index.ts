@@ -12,6 +12,7 @@
  * record), as a producer that stamps at send time would. MB/s counts key and
  * value bytes (the payload), not batch overhead.
  */
+import { cpus, loadavg } from 'node:os'
 import { zstdAvailable, type CompressionCodecName } from '../../lib/protocol/compression/index.js'
 import { RecordBatchBuilder, crc32c, decodeRecordBatches, type ProducerRecord } from '../../lib/protocol/records/index.js'
 
@@ -66,7 +67,7 @@ function encodeRun(records: ProducerRecord[], totalRecords: number, batchBytes: 
       const batch = builder.seal({ compression })
       uncompressed += batch.uncompressedBytes
       compressed += batch.compressedBytes
-      if (sealed.length < 4096) sealed.push(batch.bytes)
+      sealed.push(batch.bytes)
       builder = new RecordBatchBuilder({ initialCapacity: batchBytes + 2048 })
       timestamp = Date.now()
     }
@@ -138,7 +139,9 @@ const recordSizes = [100, 1024]
 const batchSizes = [16 * 1024, 1024 * 1024]
 
 console.log(`# rxkafka protocol benchmark`)
-console.log(`Node ${process.versions.node}, ${process.platform}/${process.arch}, median of ${RUNS} runs${quick ? ' (quick)' : ''}`)
+console.log(`Node ${process.versions.node}, ${process.platform}/${process.arch}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), median of ${RUNS} runs${quick ? ' (quick)' : ''}`)
+// Other work on the machine skews every number; say how busy it was.
+console.log(`load average at start: ${loadavg().map(l => l.toFixed(2)).join(' ')}`)
 if (!zstdAvailable()) console.log('zstd: not measured (needs Node >= 22.15)')
 console.log(`\nCRC-32C: ${measureCrc().toFixed(0)} MB/s (1 MiB input)\n`)
 console.log('| value | batch | codec | encode rec/s | encode MB/s | decode rec/s | decode MB/s | size ratio |')
@@ -158,3 +161,4 @@ for (const valueBytes of recordSizes) {
     }
   }
 }
+console.log(`\nload average at end: ${loadavg().map(l => l.toFixed(2)).join(' ')}`)

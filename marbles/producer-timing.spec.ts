@@ -108,6 +108,22 @@ describe('producer timing (virtual time)', () => {
     })
   })
 
+  it('circuit breaker, not strict: a sealed batch of a partition whose circuit opened moves to another partition', () => {
+    const scheduler = createScheduler()
+    scheduler.run(({ cold, expectObservable }) => {
+      const client = fakeOn(scheduler, (call) => cold('5ms r|', { r: client.successFor(call, { 't/0': ErrorCode.NOT_ENOUGH_REPLICAS }) }))
+      const source = cold('ab|', { a: { value: 'a', metadata: 'a' }, b: { value: 'b', metadata: 'b' } })
+      const results = source.pipe(produceTo<string>('t', {
+        client, acks: 1, lingerMs: 0, retries: 0, errorMode: 'result', strictPartitioning: false,
+        circuitBreaker: { failureThreshold: 1, resetAfterMs: 1_000 }, partitioner: () => 0,
+      }), map((r) => `${label(r)}@${r.partition}`))
+      // a fails at 5 and opens partition 0; b, batched behind it, is moved to partition 1 and answered at 10.
+      expectObservable(results).toBe('5ms x 4ms (y|)', { x: 'a:NOT_ENOUGH_REPLICAS@0', y: 'b@1' })
+      scheduler.flush()
+      expect(client.sentBatches.map((b) => b.partition)).toEqual([0, 1])
+    })
+  })
+
   it('delivery timeout: retries stop once the next attempt would start after deliveryTimeoutMs; the result carries the last error', () => {
     const scheduler = createScheduler()
     scheduler.run(({ cold, expectObservable }) => {

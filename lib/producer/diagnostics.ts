@@ -48,6 +48,8 @@ export interface ProducerDiagnostics {
   failures: number
   requestsSent: number
   batchesSent: number
+  /** Batches moved to another partition because theirs had an open circuit (strictPartitioning false). */
+  reroutedBatches: number
   nextWakeAt: number | undefined
   fatalError: string | undefined
 }

@@ -58,10 +58,9 @@ export class DefaultPartitioner implements TopicPartitioner {
   onBatchSealed(partition: number, available: readonly number[]): void {
     if (partition !== this.#sticky) return
     // Another partition than the one just filled, so keyless load spreads.
-    if (available.length > 1) {
-      let next = this.#sticky
-      while (next === this.#sticky) next = available[Math.floor(this.random() * available.length)]!
-      this.#sticky = next
+    const others = available.filter((p) => p !== partition)
+    if (others.length > 0) {
+      this.#sticky = others[Math.floor(this.random() * others.length)]!
     } else {
       this.#sticky = -1
     }

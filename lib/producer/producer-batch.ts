@@ -37,6 +37,8 @@ export class ProducerBatch<M> {
   /** The last attempt failed without an answer, so the broker may or may not have written it. */
   outcomeUnknown = false
   readonly exchanges: ProduceExchange[] = []
+  /** Holds a message with an explicit partition: never moved to another partition. */
+  pinned = false
   producerId = -1n
   producerEpoch = -1
   baseSequence = -1

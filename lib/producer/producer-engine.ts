@@ -89,6 +89,7 @@ export class ProducerEngine<M> {
   #batchesSent = 0
   #requestsSent = 0
   #fatal: Error | undefined
+  #reroutes = 0
   readonly #realClock: boolean
   #cachedNow = -1
   #cachedNowUses = 0
@@ -350,6 +351,7 @@ export class ProducerEngine<M> {
     this.#bufferedBytes += grown
     batch.metadata.push(message.metadata)
     batch.timestamps.push(timestamp)
+    if (message.partition !== undefined) batch.pinned = true
     if (batch.recordCount >= options.batchMessages || batch.sizeInBytes >= options.batchBytes) {
       this.#seal(state, now)
       this.#kick()
@@ -574,6 +576,11 @@ export class ProducerEngine<M> {
         const batch = state.queue[0]!
         const size = batch.sealed!.bytes.length
         if (entries.length > 0 && bytes + size > options.maxRequestBytes) break
+        if (options.idempotent && (batch.producerId !== this.#producerId || batch.producerEpoch !== this.#producerEpoch)) {
+          // Every path that changes producer state re-stamps the queues, so this is a bug; a new epoch re-stamps everything safely.
+          this.#requestEpochBump()
+          continue
+        }
         if (state.breaker !== undefined && !state.breaker.canPass(now)) {
           const halfOpensAt = state.breaker.halfOpensAt
           if (halfOpensAt !== undefined) {
@@ -585,11 +592,6 @@ export class ProducerEngine<M> {
             }))
           }
           continue
-        }
-        if (options.idempotent && (batch.producerId !== this.#producerId || batch.producerEpoch !== this.#producerEpoch)) {
-          // Only batches sealed before the producer id was known get here; none after them is stamped.
-          const aligned = state.sequenceEpoch === this.#producerEpoch && state.sequenceProducerId === this.#producerId
-          this.#resequence(state, aligned ? state.nextSequence : 0)
         }
         bytes += size
         batch.attempts++
@@ -743,7 +745,40 @@ export class ProducerEngine<M> {
 
   /** Fails every sealed batch of the partition at once (open circuit). */
   #failQueued(state: PartitionState<M>, error: Error): void {
-    while (state.queue.length > 0 && !state.inFlight && !this.#closed) this.#finishHead(state, undefined, -1, error)
+    while (state.queue.length > 0 && !state.inFlight && !this.#closed) {
+      if (!this.#options.strictPartitioning && !state.queue[0]!.pinned && this.#reroute(state)) continue
+      this.#finishHead(state, undefined, -1, error)
+    }
+  }
+
+  /**
+   * Not strict: moves the head batch of a partition whose circuit is open to
+   * another available partition of the topic (records do not name their
+   * partition, so the sealed bytes move as they are; only producer state is
+   * stamped again). False when no other partition is available.
+   */
+  #reroute(state: PartitionState<M>): boolean {
+    const available = this.#availablePartitions(state.topic).filter((p) => p !== state.partition)
+    if (available.length === 0) return false
+    const target = state.topic.partitions[available[Math.floor(this.#options.random() * available.length)]!]!
+    const batch = state.queue.shift()!
+    if (state.queue.length === 0) this.#pending.delete(state)
+    if (this.#options.idempotent && batch.baseSequence >= 0 && batch.producerEpoch === this.#producerEpoch && batch.producerId === this.#producerId) {
+      // The batch never reached the broker under this sequence: later batches take its place.
+      this.#resequence(state, batch.baseSequence)
+    }
+    target.queue.push(batch)
+    this.#pending.add(target)
+    if (this.#options.idempotent && this.#producerIdState === 'ready') {
+      this.#alignSequence(target)
+      batch.stamp(this.#producerId, this.#producerEpoch, target.nextSequence)
+      target.nextSequence = addSequence(target.nextSequence, batch.recordCount)
+    } else if (this.#options.idempotent) {
+      batch.producerEpoch = -1
+    }
+    this.#reroutes++
+    this.#kick()
+    return true
   }
 
   /** The head batch of the partition is done: results out, buffer freed, sequence fixed after a failure. */
@@ -987,6 +1022,7 @@ export class ProducerEngine<M> {
       failures: this.#failures,
       requestsSent: this.#requestsSent,
       batchesSent: this.#batchesSent,
+      reroutedBatches: this.#reroutes,
       nextWakeAt: this.#wakeAt === Infinity ? undefined : this.#wakeAt,
       fatalError: this.#fatal?.message,
     }

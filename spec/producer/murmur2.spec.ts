@@ -63,6 +63,13 @@ describe('partitioners', () => {
     expect(p.partition(null, undefined, 6, available)).toBe(5)
   })
 
+  it('default: moving on terminates whatever the random source returns', () => {
+    const p = new DefaultPartitioner(() => 0)
+    expect(p.partition(null, undefined, 2, [0, 1])).toBe(0)
+    p.onBatchSealed(0, [0, 1])
+    expect(p.partition(null, undefined, 2, [0, 1])).toBe(1)
+  })
+
   it('default: a sticky partition that is no longer available is replaced', () => {
     const p = new DefaultPartitioner(() => 0)
     expect(p.partition(null, undefined, 4, [2, 3])).toBe(2)

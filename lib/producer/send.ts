@@ -1,16 +1,51 @@
 /**
  * One message, one Promise: the producer for code that is not a stream.
+ * Calls on one client share a producer while any is pending (and until the
+ * next macrotask after the last one settles), so concurrent sends are batched
+ * together and `await send(); await send()` keeps one producer id instead of
+ * asking the cluster for a new one per message.
  */
-import { firstValueFrom, of } from 'rxjs'
+import { Subject } from 'rxjs'
+import type { Subscription } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
-import { produceTo } from './produce-to.js'
+import { ProducerDeliveryError } from './errors.js'
 import type { ProducerOptions } from './options.js'
-import type { ProducerMessage, ProducerResult } from './types.js'
+import { produce } from './produce-to.js'
+import type { ProducerMessage, ProducerResult, TopicProducerMessage } from './types.js'
+
+interface PendingSend {
+  resolve: (result: ProducerResult<unknown>) => void
+  reject: (error: unknown) => void
+  metadata: unknown
+}
+
+interface SharedSender {
+  input: Subject<TopicProducerMessage<PendingSend, unknown, unknown>>
+  pending: number
+  closing: Subscription | undefined
+  subscription: Subscription | undefined
+  waiters: Set<PendingSend>
+}
+
+const senders = new WeakMap<ClusterClient, Map<string, SharedSender>>()
+
+/** Options that can be compared by value share a producer; options holding functions get one per call. */
+function shareKey(options: ProducerOptions<unknown, unknown>): string | undefined {
+  for (const value of Object.values(options)) {
+    if (typeof value === 'function' || (typeof value === 'object' && value !== null && !isPlain(value))) return undefined
+  }
+  return JSON.stringify(options, Object.keys(options).sort())
+}
+
+function isPlain(value: object): boolean {
+  for (const inner of Object.values(value)) if (typeof inner === 'function' || (typeof inner === 'object' && inner !== null)) return false
+  return true
+}
 
 /**
- * Produces one message and resolves with its result (rejects with a
- * ProducerDeliveryError if it is not delivered). Each call runs its own short
- * producer; for many messages, a stream through {@link produceTo} batches them.
+ * Produces one message and resolves with its result, or rejects with a
+ * {@link ProducerDeliveryError} when it is not delivered. Concurrent calls on
+ * one client with the same options share one producer (and its batches).
  *
  * @example
  * ```ts
@@ -25,5 +60,55 @@ export function send<M = unknown, K = Buffer | string | null, V = Buffer | strin
   message: ProducerMessage<M, K, V>,
   options: ProducerOptions<K, V> = {},
 ): Promise<ProducerResult<M>> {
-  return firstValueFrom(of(message).pipe(produceTo<M, K, V>(topic, { lingerMs: 0, ...options, client })))
+  return new Promise<ProducerResult<M>>((resolve, reject) => {
+    const waiter: PendingSend = { resolve: resolve as (r: ProducerResult<unknown>) => void, reject, metadata: message.metadata }
+    const sender = senderFor(client, options as ProducerOptions<unknown, unknown>)
+    sender.pending++
+    sender.waiters.add(waiter)
+    sender.closing?.unsubscribe()
+    sender.closing = undefined
+    sender.input.next({ ...(message as ProducerMessage<unknown, unknown, unknown>), topic, metadata: waiter })
+  })
+}
+
+function senderFor(client: ClusterClient, options: ProducerOptions<unknown, unknown>): SharedSender {
+  const key = shareKey(options)
+  let byOptions = senders.get(client)
+  if (byOptions === undefined) senders.set(client, (byOptions = new Map()))
+  const existing = key === undefined ? undefined : byOptions.get(key)
+  if (existing !== undefined) return existing
+
+  // Built first: bad options throw here, before anything is shared.
+  const operator = produce<PendingSend, unknown, unknown>({ lingerMs: 0, ...options, errorMode: 'result', client })
+  const sender: SharedSender = { input: new Subject(), pending: 0, closing: undefined, subscription: undefined, waiters: new Set() }
+  const forget = (): void => {
+    if (key !== undefined && byOptions.get(key) === sender) byOptions.delete(key)
+  }
+  if (key !== undefined) byOptions.set(key, sender)
+  sender.subscription = sender.input
+    .pipe(operator)
+    .subscribe({
+      next: (result) => {
+        const waiter = result.metadata!
+        sender.waiters.delete(waiter)
+        const own = { ...result, metadata: waiter.metadata }
+        if (result.error !== undefined) waiter.reject(new ProducerDeliveryError(own))
+        else waiter.resolve(own)
+        if (--sender.pending === 0) {
+          // Closed one macrotask later, so an awaited send followed by another keeps this producer.
+          sender.closing = client.scheduler.schedule(() => {
+            if (sender.pending > 0) return
+            forget()
+            sender.input.complete()
+          }, 0)
+        }
+      },
+      error: (error: unknown) => {
+        forget()
+        for (const waiter of sender.waiters) waiter.reject(error)
+        sender.waiters.clear()
+      },
+      complete: forget,
+    })
+  return sender
 }

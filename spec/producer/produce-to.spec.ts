@@ -331,6 +331,21 @@ describe('produceTo against a fake cluster', () => {
     await expect(send(failing, 't', { value: 'x' })).rejects.toBeInstanceOf(ProducerDeliveryError)
   })
 
+  it('send(): awaited calls one after another keep one producer id; concurrent calls share batches', async () => {
+    const client: FakeCluster = new FakeCluster({ topics: { t: [1] } })
+    const first = await send(client, 't', { value: 'a' })
+    const second = await send(client, 't', { value: 'b' })
+    expect([first.offset, second.offset]).toEqual([0n, 1n])
+    expect(client.initProducerIdCalls).toHaveLength(1)
+    const together = await Promise.all([0, 1, 2, 3].map((i) => send(client, 't', { value: `c${i}`, metadata: i })))
+    expect(together.map((r) => r.metadata)).toEqual([0, 1, 2, 3])
+    expect(client.produceCalls.length).toBe(3)
+    await firstValueFrom(timer(5))
+    expect(client.users).toBe(0)
+    await expect(send(client, 't', { value: 'x' }, { acks: 3 as 1 })).rejects.toBeInstanceOf(OperatorOptionError)
+    await expect(send(client, 't', { value: 'x' })).resolves.toMatchObject({ offset: 6n })
+  })
+
   it('keyless messages stick to one partition per batch and move on when it is sealed', async () => {
     const client: FakeCluster = new FakeCluster({ topics: { t: [1, 1, 1, 1] } })
     let seed = 0

@@ -76,41 +76,32 @@ export function nullNotAllowed(api: string, version: number, struct: string, fie
   })
 }
 
-function nullFound(r: Reader, at: number, what: string): ProtocolDecodeError {
-  return new ProtocolDecodeError(`null ${what} where the field is not nullable`, { byteOffset: Math.min(at, r.end) })
-}
+// Decoding is lenient about one deviation: a null length where the spec says the
+// field is not nullable reads as the empty value. librdkafka's mock broker writes
+// null assignment bytes in SyncGroup error answers, and a strict decoder would hide
+// the error code that tells the member to rejoin. Encoders never write such nulls.
 
 export function readStringNotNull(r: Reader): string {
-  const at = r.offset
-  const value = r.string()
-  if (value === null) throw nullFound(r, at, 'string')
-  return value
+  return r.string() ?? ''
 }
 
 export function readCompactStringNotNull(r: Reader): string {
-  const at = r.offset
-  const value = r.compactString()
-  if (value === null) throw nullFound(r, at, 'string')
-  return value
+  return r.compactString() ?? ''
 }
 
+const EMPTY_BYTES = Buffer.alloc(0)
+
 export function readBytesNotNull(r: Reader): Buffer {
-  const at = r.offset
-  const value = r.bytes()
-  if (value === null) throw nullFound(r, at, 'bytes')
-  return value
+  return r.bytes() ?? EMPTY_BYTES
 }
 
 export function readCompactBytesNotNull(r: Reader): Buffer {
-  const at = r.offset
-  const value = r.compactBytes()
-  if (value === null) throw nullFound(r, at, 'bytes')
-  return value
+  return r.compactBytes() ?? EMPTY_BYTES
 }
 
-/** Reads `count` elements (the count is already checked against the bytes left); null is refused. */
+/** Reads `count` elements (the count is already checked against the bytes left); null reads as empty. */
 export function readArray<T>(r: Reader, count: number | null, readElement: (r: Reader) => T): T[] {
-  if (count === null) throw nullFound(r, r.offset, 'array')
+  if (count === null) return []
   const result = new Array<T>(count)
   let i = 0
   try {

@@ -13,7 +13,7 @@
 import { describe, expect, it } from 'vitest'
 import { map, mergeMap, type Observable } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
-import { createKafka, type Kafka } from '../lib/index.js'
+import { createKafka, type ConsumerMessage, type Kafka, type TopicProducerMessage } from '../lib/index.js'
 import { ErrorCode } from '../lib/protocol/error-codes.js'
 import { ProduceApi } from '../lib/protocol/messages/Produce.js'
 import { createVirtualCluster } from '../lib/testing/index.js'
@@ -39,7 +39,7 @@ export function routeOrders(kafka: Kafka): Observable<string> {
   return kafka.consumeGroup({ groupId: 'router', topics: ['orders'], fromBeginning: true, heartbeatIntervalMs: 1_000 }).pipe(
     mergeMap((partition$) =>
       partition$.pipe(
-        map((msg) => {
+        map((msg): TopicProducerMessage<ConsumerMessage> => {
           const order = parseOrder(msg.value)
           return order === undefined
             ? { topic: 'orders.rejected', key: null, value: msg.value, metadata: msg }

@@ -46,6 +46,8 @@ const MATCH_FIND_LIMIT = 12
 const LAST_LITERALS = 5
 const HASH_BITS = 14
 const MAX_OFFSET = 65535
+/** Below this many bytes a JS loop beats subarray + set / copyWithin. */
+const SHORT_COPY = 16
 
 const hashTable = new Int32Array(1 << HASH_BITS)
 
@@ -109,7 +111,11 @@ function compressBlock(src: Uint8Array, start: number, end: number, dst: Uint8Ar
     } else {
       token = literalLength << 4
     }
-    dst.set(src.subarray(anchor, matchStart), d)
+    if (literalLength < SHORT_COPY) {
+      for (let i = 0; i < literalLength; i++) dst[d + i] = src[anchor + i]!
+    } else {
+      dst.set(src.subarray(anchor, matchStart), d)
+    }
     d += literalLength
     const offset = matchStart - reference
     dst[d++] = offset & 0xff
@@ -168,7 +174,11 @@ function corrupt(what: string): CompressionError {
 
 /** Decodes one LZ4 block `src[s, sEnd)` onto `out`, producing at most `blockMax` bytes. */
 function decompressBlock(src: Uint8Array, s: number, sEnd: number, out: BoundedOutput, blockMax: number): void {
-  const blockStart = out.length
+  // The output position lives in a local and is written back to `out` only when the
+  // buffer must grow and at the end: this loop runs once per LZ4 sequence.
+  const blockLimit = out.length + blockMax
+  let dst = out.buffer
+  let o = out.length
   for (;;) {
     if (s >= sEnd) throw corrupt('block ends without final literals')
     const token = src[s++]!
@@ -182,16 +192,23 @@ function decompressBlock(src: Uint8Array, s: number, sEnd: number, out: BoundedO
       } while (more === 255)
     }
     if (literalLength > sEnd - s) throw corrupt('literals run past the end of the block')
-    if (out.length + literalLength - blockStart > blockMax) throw corrupt(`block decodes to more than its maximum of ${blockMax} bytes`)
-    let dst = out.reserve(literalLength)
-    dst.set(src.subarray(s, s + literalLength), out.length)
-    out.length += literalLength
+    if (o + literalLength > blockLimit) throw corrupt(`block decodes to more than its maximum of ${blockMax} bytes`)
+    if (o + literalLength > dst.length) {
+      out.length = o
+      dst = out.reserve(literalLength)
+    }
+    if (literalLength < SHORT_COPY) {
+      for (let i = 0; i < literalLength; i++) dst[o + i] = src[s + i]!
+    } else {
+      dst.set(src.subarray(s, s + literalLength), o)
+    }
+    o += literalLength
     s += literalLength
-    if (s === sEnd) return
+    if (s === sEnd) break
     if (s + 2 > sEnd) throw corrupt('truncated match offset')
     const offset = src[s]! | (src[s + 1]! << 8)
     s += 2
-    if (offset === 0 || offset > out.length) throw corrupt(`match offset ${offset} points before the output`)
+    if (offset === 0 || offset > o) throw corrupt(`match offset ${offset} points before the output`)
     let matchLength = token & 15
     if (matchLength === 15) {
       let more: number
@@ -202,19 +219,21 @@ function decompressBlock(src: Uint8Array, s: number, sEnd: number, out: BoundedO
       } while (more === 255)
     }
     matchLength += MIN_MATCH
-    if (out.length + matchLength - blockStart > blockMax) throw corrupt(`block decodes to more than its maximum of ${blockMax} bytes`)
-    dst = out.reserve(matchLength)
-    let o = out.length
+    if (o + matchLength > blockLimit) throw corrupt(`block decodes to more than its maximum of ${blockMax} bytes`)
+    if (o + matchLength > dst.length) {
+      out.length = o
+      dst = out.reserve(matchLength)
+    }
     let from = o - offset
-    if (offset >= matchLength) {
+    if (offset >= matchLength && matchLength >= SHORT_COPY) {
       dst.copyWithin(o, from, from + matchLength)
       o += matchLength
     } else {
       const stop = o + matchLength
       while (o < stop) dst[o++] = dst[from++]!
     }
-    out.length = o
   }
+  out.length = o
 }
 
 function readU32LE(b: Uint8Array, i: number): number {

@@ -21,6 +21,8 @@ const XERIAL_VERSION = 1
 const XERIAL_COMPATIBLE_VERSION = 1
 /** snappy-java's SnappyOutputStream default block size, which Kafka's Java producer uses. */
 export const XERIAL_BLOCK_BYTES = 32 * 1024
+/** Below this many bytes a JS loop beats subarray + set / copyWithin. */
+const SHORT_COPY = 16
 
 function hasXerialHeader(bytes: Uint8Array): boolean {
   if (bytes.length < XERIAL_HEADER_BYTES) return false
@@ -67,7 +69,11 @@ export function decompressRawSnappy(bytes: Uint8Array, start: number, end: numbe
       }
       if (literalLength > end - pos) throw new CompressionError(NAME, 'literal runs past the end of the input')
       if (literalLength > length - outPos) throw new CompressionError(NAME, 'literal runs past the declared length')
-      out.set(bytes.subarray(pos, pos + literalLength), outPos)
+      if (literalLength < SHORT_COPY) {
+        for (let i = 0; i < literalLength; i++) out[outPos + i] = bytes[pos + i]!
+      } else {
+        out.set(bytes.subarray(pos, pos + literalLength), outPos)
+      }
       pos += literalLength
       outPos += literalLength
       continue
@@ -92,11 +98,12 @@ export function decompressRawSnappy(bytes: Uint8Array, start: number, end: numbe
     if (copyOffset === 0 || copyOffset > outPos) throw new CompressionError(NAME, `copy offset ${copyOffset} points before the output`)
     if (copyLength > length - outPos) throw new CompressionError(NAME, 'copy runs past the declared length')
     let from = outPos - copyOffset
-    if (copyOffset >= copyLength) {
+    if (copyOffset >= copyLength && copyLength >= SHORT_COPY) {
       out.copyWithin(outPos, from, from + copyLength)
       outPos += copyLength
     } else {
-      // Overlapping copy repeats the last `copyOffset` bytes: must go byte by byte.
+      // Short copies are cheaper in JS than a native call; overlapping ones (repeating the
+      // last `copyOffset` bytes) must go byte by byte anyway.
       const stop = outPos + copyLength
       while (outPos < stop) out[outPos++] = out[from++]!
     }

@@ -49,19 +49,20 @@ const produce = (id: string, valueBytes: number, messages: number, compression: 
 /** The consume lanes read this topic, filled once by kcat before any lane runs. */
 export const CONSUME_TOPIC = 'bench-consume'
 export const CONSUME_PARTITIONS = 12
-export const CONSUME_MESSAGES = 300_000
+/** 40 000 records of ~110 bytes per partition: 4.4 MB, under the mock's 5 MiB retention per partition. */
+export const CONSUME_MESSAGES = 480_000
 
 /** The slow handler: sequential, and every SLOW_EVERY-th message waits SLOW_SLEEP_MS (about 10k messages/s at most). */
 export const SLOW_EVERY = 10
 export const SLOW_SLEEP_MS = 1
 
 export const LANES: readonly LaneDefinition[] = [
-  produce('produce-100B', 100, 200_000, 'none', 'produce 100-byte values, acks=1, linger 5 ms, uncompressed'),
-  produce('produce-100B-lz4', 100, 200_000, 'lz4', 'produce 100-byte values, acks=1, linger 5 ms, lz4'),
-  produce('produce-1KiB', 1024, 50_000, 'none', 'produce 1 KiB values, acks=1, linger 5 ms, uncompressed'),
-  produce('produce-1KiB-lz4', 1024, 50_000, 'lz4', 'produce 1 KiB values, acks=1, linger 5 ms, lz4'),
+  produce('produce-100B', 100, 400_000, 'none', 'produce 100-byte values, acks=1, linger 5 ms, uncompressed'),
+  produce('produce-100B-lz4', 100, 400_000, 'lz4', 'produce 100-byte values, acks=1, linger 5 ms, lz4'),
+  produce('produce-1KiB', 1024, 100_000, 'none', 'produce 1 KiB values, acks=1, linger 5 ms, uncompressed'),
+  produce('produce-1KiB-lz4', 1024, 100_000, 'lz4', 'produce 1 KiB values, acks=1, linger 5 ms, lz4'),
   {
-    ...produce('produce-idempotent', 100, 200_000, 'none', 'produce 100-byte values, acks=all, idempotent, linger 5 ms'),
+    ...produce('produce-idempotent', 100, 400_000, 'none', 'produce 100-byte values, acks=all, idempotent, linger 5 ms'),
     acks: -1,
     idempotent: true,
   },

@@ -17,7 +17,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startMockCluster } from '../lib/testing/index.js'
 import type { MockCluster } from '../lib/testing/index.js'
-import { GNU_TIME, KCAT, kcatConsume, kcatFill, kcatProduce, type KcatRun } from './clients/kcat.js'
+import { GNU_TIME, KCAT, kcatConsume, kcatFill, kcatFirstOffset, kcatProduce, type KcatRun } from './clients/kcat.js'
 import { CLIENTS, CONSUME_TOPIC, LANES, RESULT_PREFIX, type ChildTask, type ClientName, type LaneDefinition, type RunMeasurement } from './lanes.js'
 import { writeValueFile } from './payload.js'
 import { platformaticVerdict } from './platformatic.js'
@@ -217,6 +217,13 @@ async function prefillConsumeTopic(cluster: MockCluster, lanes: readonly LaneDef
   writeValueFile(file, lane.valueBytes, perPartition)
   const started = Date.now()
   for (let p = 0; p < lane.partitions; p++) await kcatFill(cluster.bootstrap, CONSUME_TOPIC, p, file)
+  // A consumer waiting for records that retention dropped would only time out; say so now.
+  for (let p = 0; p < lane.partitions; p++) {
+    const first = await kcatFirstOffset(cluster.bootstrap, CONSUME_TOPIC, p)
+    if (first !== 0) {
+      throw new Error(`${CONSUME_TOPIC} partition ${p} starts at offset ${first}: the mock's 5 MiB retention dropped data; lower CONSUME_MESSAGES or raise CONSUME_PARTITIONS in bench/lanes.ts`)
+    }
+  }
   // Every consume lane reads exactly what was written, so the counts agree with what is there.
   for (const l of lanes) if (l.topic === CONSUME_TOPIC) l.messages = perPartition * l.partitions
   console.log(`filled ${CONSUME_TOPIC}: ${perPartition * lane.partitions} messages in ${lane.partitions} partitions (${Date.now() - started} ms)`)
@@ -333,6 +340,7 @@ async function main(): Promise<void> {
     cluster: { kind: 'librdkafka mock cluster', brokers: 3 },
     runs: options.runs,
     scale: options.scale,
+    experiment: process.env.BENCH_RX_MAX_UNDONE === undefined ? undefined : { BENCH_RX_MAX_UNDONE: process.env.BENCH_RX_MAX_UNDONE },
     baselineRssMB,
     platformatic,
     lanes: options.lanes,

@@ -137,3 +137,12 @@ export function kcatConsume(lane: LaneDefinition, bootstrap: string, groupId: st
 export async function kcatFill(bootstrap: string, topic: string, partition: number, valueFile: string): Promise<void> {
   await runUnderTime(['-P', '-b', bootstrap, '-t', topic, '-p', String(partition), '-X', 'linger.ms=20', '-l', valueFile]).done
 }
+
+/** The first offset still in a partition: not 0 when the mock's retention dropped the start. */
+export async function kcatFirstOffset(bootstrap: string, topic: string, partition: number): Promise<number> {
+  let text = ''
+  await runUnderTime(['-C', '-b', bootstrap, '-t', topic, '-p', String(partition), '-o', 'beginning', '-c', '1', '-e', '-f', '%o', '-q'], (chunk) => {
+    text += chunk.toString()
+  }).done
+  return Number(text.trim())
+}

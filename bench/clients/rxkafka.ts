@@ -81,6 +81,19 @@ async function latencyLane(client: KafkaCluster, task: ChildTask): Promise<RunMe
   return window.end(lane.messages, lane.messages * lane.valueBytes, { latencyMs: latencySummary(latencies) })
 }
 
+/**
+ * An experiment knob, not a lane setting: BENCH_RX_MAX_UNDONE=n sets
+ * `maxUndoneMessages` of the rxkafka consumer (default: the library's), to
+ * see how the un-done bound shapes memory in the slow-handler lane.
+ */
+function maxUndoneOverride(): { maxUndoneMessages?: number } {
+  const raw = process.env.BENCH_RX_MAX_UNDONE
+  if (raw === undefined || raw === '') return {}
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < 1) throw new Error(`BENCH_RX_MAX_UNDONE must be a whole number >= 1, got ${JSON.stringify(raw)}`)
+  return { maxUndoneMessages: value }
+}
+
 async function consumeLane(client: KafkaCluster, task: ChildTask): Promise<RunMeasurement> {
   const { lane } = task
   const window = new Window()
@@ -88,7 +101,7 @@ async function consumeLane(client: KafkaCluster, task: ChildTask): Promise<RunMe
   let joinMs = 0
   let count = 0
   let bytes = 0
-  const group = consumeGroup({ client, groupId: task.groupId, topics: [lane.topic], fromBeginning: true })
+  const group = consumeGroup({ client, groupId: task.groupId, topics: [lane.topic], fromBeginning: true, ...maxUndoneOverride() })
   let result: RunMeasurement | undefined
   await new Promise<void>((resolve, reject) => {
     const subscription = group.pipe(mergeMap((partition) => partition)).subscribe({
@@ -122,7 +135,7 @@ async function slowConsumeLane(client: KafkaCluster, task: ChildTask): Promise<R
   let seen = 0
   let handled = 0
   let bytes = 0
-  const group = consumeGroup({ client, groupId: task.groupId, topics: [lane.topic], fromBeginning: true })
+  const group = consumeGroup({ client, groupId: task.groupId, topics: [lane.topic], fromBeginning: true, ...maxUndoneOverride() })
   return new Promise<RunMeasurement>((resolve, reject) => {
     let sampler: ReturnType<typeof sampleRss> | undefined
     const subscription = group

@@ -13,9 +13,7 @@
 import { describe, expect, it } from 'vitest'
 import { map, mergeMap, type Observable } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
-import { createKafka, type ConsumerMessage, type Kafka, type TopicProducerMessage } from '../lib/index.js'
-import { ErrorCode } from '../lib/protocol/error-codes.js'
-import { ProduceApi } from '../lib/protocol/messages/Produce.js'
+import { createKafka, ErrorCode, type ConsumerMessage, type Kafka, type TopicProducerMessage } from '../lib/index.js'
 import { createVirtualCluster } from '../lib/testing/index.js'
 
 // ---- the app ---------------------------------------------------------------
@@ -79,7 +77,7 @@ describe('routeOrders', () => {
       // Frame 4000: the broker refuses the next write; the producer retries after its backoff
       // (100 ms minus 20% jitter, drawn at 0.5 by the `random` option: 90 ms).
       scheduler.schedule(() => {
-        cluster.injectError(ProduceApi, ErrorCode.NOT_ENOUGH_REPLICAS)
+        cluster.injectError('Produce', ErrorCode.NOT_ENOUGH_REPLICAS)
         cluster.produceDirect('orders', 0, [{ value: '{"customer":"cy","amount":0}' }])
       }, 4_000)
 

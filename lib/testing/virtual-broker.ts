@@ -43,6 +43,23 @@ export const VIRTUAL_API_VERSIONS: ReadonlyMap<number, VersionRange> = new Map([
   [22, { minVersion: 0, maxVersion: 5 }], // InitProducerId
 ])
 
+/** The API names the virtual brokers serve, by api key, as the protocol spells them. */
+export const VIRTUAL_API_NAMES: ReadonlyMap<number, string> = new Map([
+  [0, 'Produce'],
+  [1, 'Fetch'],
+  [2, 'ListOffsets'],
+  [3, 'Metadata'],
+  [8, 'OffsetCommit'],
+  [9, 'OffsetFetch'],
+  [10, 'FindCoordinator'],
+  [11, 'JoinGroup'],
+  [12, 'Heartbeat'],
+  [13, 'LeaveGroup'],
+  [14, 'SyncGroup'],
+  [18, 'ApiVersions'],
+  [22, 'InitProducerId'],
+])
+
 /** Where a handler runs and how it answers. `reply` may be called later (long polls, rebalances). */
 export interface HandlerContext {
   broker: number

@@ -49,7 +49,7 @@ import { Reader, Writer, ZERO_UUID } from '../protocol/primitives.js'
 import { RecordBatchBuilder, type ProducerRecord } from '../protocol/records/record-batch-builder.js'
 import type { ConsumedRecordHeader } from '../protocol/records/record-batch-decoder.js'
 import { chooseVersion } from '../protocol/versions.js'
-import { isValidTopicName, VIRTUAL_API_VERSIONS, VirtualBrokers, type CancelWaiting, type VirtualPartition, type VirtualTopic } from './virtual-broker.js'
+import { isValidTopicName, VIRTUAL_API_NAMES, VIRTUAL_API_VERSIONS, VirtualBrokers, type CancelWaiting, type VirtualPartition, type VirtualTopic } from './virtual-broker.js'
 import { VirtualClusterError } from './virtual-errors.js'
 import type { VirtualGroupSnapshot } from './virtual-group.js'
 import { murmur2Partition } from './virtual-log.js'
@@ -220,6 +220,7 @@ export class VirtualClusterClient implements ClusterClient {
   private readonly timers = new Set<Subscription>()
   private refreshInFlight: { topics: Set<string>; result: Observable<ClusterView> } | undefined
   private readonly log: VirtualRequestLogEntry[]
+  private readonly brokerDownListener = (broker: number): void => this.onBrokerDown(broker)
   private closed = false
 
   /** @internal Made by {@link createVirtualCluster} and {@link VirtualCluster.client}. */
@@ -229,7 +230,7 @@ export class VirtualClusterClient implements ClusterClient {
     this.clientId = settings.clientId
     this.scheduler = brokers.scheduler
     this.log = log
-    brokers.brokerDownListeners.add((broker) => this.onBrokerDown(broker))
+    brokers.brokerDownListeners.add(this.brokerDownListener)
     this.metadata$ = defer(() => {
       this.assertOpen()
       return new Observable<ClusterView>((subscriber) => {
@@ -432,6 +433,7 @@ export class VirtualClusterClient implements ClusterClient {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.brokers.brokerDownListeners.delete(this.brokerDownListener)
     for (const t of this.timers) t.unsubscribe()
     this.timers.clear()
     // Nothing may be scheduled any more, so what is in flight fails now.
@@ -783,20 +785,27 @@ export class VirtualCluster extends VirtualClusterClient {
    * `errorCode`, at the level where that API reports errors: per partition for
    * Produce, Fetch, ListOffsets and OffsetCommit, per topic for Metadata, at the
    * top for the group APIs, FindCoordinator, InitProducerId and OffsetFetch. The
-   * request has no other effect.
+   * request has no other effect. The API is named as the protocol spells it
+   * (`'Produce'`), by api key, or by its definition.
    *
    * @example
    * ```ts
-   * import { ProduceApi } from 'rxkafka/protocol'
-   * cluster.injectError(ProduceApi, ErrorCode.NOT_ENOUGH_REPLICAS, { count: 2 })
+   * import { ErrorCode } from 'rxkafka'
+   * cluster.injectError('Produce', ErrorCode.NOT_ENOUGH_REPLICAS, { count: 2 })
+   * cluster.injectError('Heartbeat', ErrorCode.REBALANCE_IN_PROGRESS, { broker: 1 })
    * ```
    */
-  injectError(api: number | ApiDefinition<unknown, unknown>, errorCode: number, options: InjectErrorOptions = {}): void {
+  injectError(api: string | number | ApiDefinition<unknown, unknown>, errorCode: number, options: InjectErrorOptions = {}): void {
     this.assertOpen()
-    const apiKey = typeof api === 'number' ? api : api.apiKey
+    const apiKey =
+      typeof api === 'number'
+        ? api
+        : typeof api === 'string'
+          ? [...VIRTUAL_API_NAMES].find(([, name]) => name === api)?.[0] ?? -1
+          : api.apiKey
     if (!VIRTUAL_API_VERSIONS.has(apiKey)) {
-      throw new VirtualClusterError(`api key ${apiKey} is not served by the virtual cluster, so no error can be injected into it`, {
-        hint: `use one of the api keys ${[...VIRTUAL_API_VERSIONS.keys()].join(', ')}`,
+      throw new VirtualClusterError(`${typeof api === 'object' ? api.name : JSON.stringify(api)} is not an API the virtual cluster serves, so no error can be injected into it`, {
+        hint: `use one of ${[...VIRTUAL_API_NAMES.values()].join(', ')}`,
       })
     }
     const count = options.count ?? 1

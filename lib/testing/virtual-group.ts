@@ -251,7 +251,7 @@ export class VirtualGroup {
   leave(memberIds: readonly string[]): number[] {
     const codes = memberIds.map((id) => (this.members.has(id) ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID))
     const leaving = memberIds.filter((id) => this.members.has(id))
-    if (leaving.length > 0) this.removeMembers(leaving, 'leave')
+    if (leaving.length > 0) this.removeMembers(leaving)
     return codes
   }
 
@@ -273,7 +273,7 @@ export class VirtualGroup {
   /** Removes one member as if its session had expired. Returns false when it is not a member. */
   kick(memberId: string): boolean {
     if (!this.members.has(memberId)) return false
-    this.removeMembers([memberId], 'kick')
+    this.removeMembers([memberId])
     return true
   }
 
@@ -321,7 +321,7 @@ export class VirtualGroup {
     this.pendingMembers.clear()
   }
 
-  private removeMembers(memberIds: readonly string[], why: 'leave' | 'kick' | 'expiry'): void {
+  private removeMembers(memberIds: readonly string[]): void {
     for (const id of memberIds) {
       const member = this.members.get(id)
       if (member === undefined) continue
@@ -336,7 +336,6 @@ export class VirtualGroup {
       parkedSync?.({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, protocolType: null, protocolName: null, assignment: NO_BYTES })
       if (this.leader === id) this.leader = null
     }
-    void why
     if (this.state === 'PreparingRebalance') {
       this.maybeCompleteJoin()
       return
@@ -425,7 +424,7 @@ export class VirtualGroup {
       this.syncTimer = undefined
       const missing = [...this.pendingSync]
       this.pendingSync.clear()
-      if (missing.length > 0) this.removeMembers(missing, 'expiry')
+      if (missing.length > 0) this.removeMembers(missing)
     }, this.maxRebalanceTimeoutMs())
     for (const m of [...this.members.values()]) {
       const waiting = m.awaitingJoin
@@ -472,7 +471,7 @@ export class VirtualGroup {
         this.scheduleSessionExpiry(member)
         return
       }
-      this.removeMembers([member.memberId], 'expiry')
+      this.removeMembers([member.memberId])
     }, member.sessionTimeoutMs)
   }
 

@@ -46,6 +46,10 @@ describe('virtual cluster: injected errors and broker faults', () => {
     const view = await firstValueFrom(metadataError.refreshMetadata(['t']))
     expect(view.topics.get('t')!.errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED)
     expect(() => cluster.injectError(99, 1)).toThrow(VirtualClusterError)
+    expect(() => cluster.injectError('Produse', 1)).toThrow(/"Produse" is not an API the virtual cluster serves.*use one of Produce, Fetch/)
+    cluster.injectError('Produce', ErrorCode.KAFKA_STORAGE_ERROR)
+    const byName = await firstValueFrom(produce(cluster, leader, batchOf(['d'])))
+    expect(byName.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.KAFKA_STORAGE_ERROR)
     expect(() => cluster.injectError(ProduceApi, 0)).toThrow(/non-zero/)
   })
 

@@ -19,6 +19,14 @@ export interface ClusterRequestOptions {
   maxVersion?: number
   /** Default `'default'`. */
   role?: ConnectionRole
+  /**
+   * Gives the request its own connection within the role, shared only by requests
+   * with the same key. Two group members of one client must not share a `group`
+   * connection: the broker answers one request per connection at a time, so one
+   * member's SyncGroup, waiting for the other member, would hold back that
+   * member's JoinGroup forever.
+   */
+  connectionKey?: string
 }
 
 /** A body, or a function that shapes it for the version chosen for this broker. */

@@ -216,7 +216,7 @@ export class KafkaCluster implements ClusterClient {
     options: ClusterRequestOptions = {},
   ): Observable<Response> {
     return this.use(() =>
-      defer(() => this.connectionFor(broker, options.role ?? 'default').request(api, body, options)),
+      defer(() => this.connectionFor(broker, roleKey(options)).request(api, body, options)),
     )
   }
 
@@ -226,7 +226,7 @@ export class KafkaCluster implements ClusterClient {
     body: ClusterRequestBody<Request>,
     options: ClusterRequestOptions = {},
   ): Observable<void> {
-    return this.use(() => defer(() => this.connectionFor(broker, options.role ?? 'default').send(api, body, options)))
+    return this.use(() => defer(() => this.connectionFor(broker, roleKey(options)).send(api, body, options)))
   }
 
   versionFor(broker: number, api: ApiDefinition<unknown, unknown>): number | undefined {
@@ -387,7 +387,7 @@ export class KafkaCluster implements ClusterClient {
     this.view.next(next)
   }
 
-  private connectionFor(broker: number | 'any', role: ConnectionRole): BrokerConnection {
+  private connectionFor(broker: number | 'any', role: string): BrokerConnection {
     this.assertOpen()
     if (broker === 'any') {
       let best: BrokerConnection | undefined
@@ -459,6 +459,12 @@ export class KafkaCluster implements ClusterClient {
       throw new RxKafkaError('CLOSED', 'the Kafka client is closed', { hint: 'create a new client with createKafka()' })
     }
   }
+}
+
+/** The pool's name for a request's connection: its role, plus its own key if it has one. */
+function roleKey(options: ClusterRequestOptions): string {
+  const role: ConnectionRole = options.role ?? 'default'
+  return options.connectionKey === undefined ? role : `${role}:${options.connectionKey}`
 }
 
 function poolKey(address: BrokerAddress, role: string): string {

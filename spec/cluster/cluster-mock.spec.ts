@@ -235,6 +235,25 @@ describe('KafkaCluster against the mock cluster', () => {
     expect(typed.refreshMetadata).toBe(true)
   })
 
+  it('gives requests with their own connectionKey their own socket within the role', async () => {
+    const c = cluster()
+    const sub = c.metadata$.subscribe()
+    try {
+      await firstValueFrom(c.refreshMetadata())
+      await lastValueFrom(
+        forkJoin([
+          c.request(1, MetadataApi, { topics: [] }, { role: 'group', connectionKey: 'member-a' }),
+          c.request(1, MetadataApi, { topics: [] }, { role: 'group', connectionKey: 'member-b' }),
+          c.request(1, MetadataApi, { topics: [] }, { role: 'group', connectionKey: 'member-a' }),
+        ]),
+      )
+      const roles = c.diagnostics().connections.filter((x) => x.nodeId === 1).map((x) => x.role).sort()
+      expect(roles.filter((r) => r.startsWith('group'))).toEqual(['group:member-a', 'group:member-b'])
+    } finally {
+      sub.unsubscribe()
+    }
+  })
+
   it('finds the group coordinator and follows it when it moves', async () => {
     const c = cluster()
     await mock.setCoordinator('group', 'g-move', 2)

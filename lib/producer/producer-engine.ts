@@ -12,7 +12,7 @@ import type { ClusterClient } from '../cluster/cluster-client.js'
 import type { ClusterView } from '../cluster/cluster-view.js'
 import { CircuitBreakerState, CircuitOpenError } from '../operators/circuitBreaker.js'
 import { backoffDelay } from '../operators/retryBackoff.js'
-import { brokerError, KafkaBrokerError } from '../protocol/broker-error.js'
+import { brokerError } from '../protocol/broker-error.js'
 import { ErrorCode, errorCodeInfo } from '../protocol/error-codes.js'
 import { RxKafkaError } from '../protocol/errors.js'
 import { InitProducerIdApi } from '../protocol/messages/InitProducerId.js'
@@ -826,16 +826,17 @@ export class ProducerEngine<M> {
           return
         }
         const error = brokerError(response.errorCode, { api: 'InitProducerId' })
-        // A bump the broker refuses falls back to a new producer id, which is always allowed.
-        this.#retryProducerId(error, bump && !error.retriable ? false : bump, attempt)
+        // A bump the broker refuses (older brokers, an expired id) falls back to a new producer id.
+        if (bump && !error.retriable) this.#retryProducerId(error, false, 0, true)
+        else this.#retryProducerId(error, bump, attempt)
       },
       error: (error: unknown) => this.#retryProducerId(asError(error), bump, attempt),
     })
   }
 
-  #retryProducerId(error: Error, bump: boolean, attempt: number): void {
+  #retryProducerId(error: Error, bump: boolean, attempt: number, fallback = false): void {
     if (this.#closed) return
-    const retriable = !(error instanceof RxKafkaError) || error.retriable || error instanceof KafkaBrokerError && bump
+    const retriable = fallback || !(error instanceof RxKafkaError) || error.retriable
     if (!retriable) {
       this.#fail(new RxKafkaError('PRODUCER_ID', `could not get a producer id for idempotent producing: ${error.message}`, {
         api: 'InitProducerId',

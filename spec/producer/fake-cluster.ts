@@ -69,6 +69,8 @@ export class FakeCluster implements ClusterClient {
   users = 0
   activeRequests = 0
   nextProducerId = 1000n
+  /** Answer epoch bumps with INVALID_PRODUCER_ID_MAPPING, as librdkafka's mock does for non-transactional producers. */
+  refuseBump = false
   produceScript: ProduceScript | undefined
   readonly missingTopics: Record<string, Error>
 
@@ -167,6 +169,7 @@ export class FakeCluster implements ClusterClient {
       const b = body as { producerId?: bigint; producerEpoch?: number }
       this.initProducerIdCalls.push({ producerId: b.producerId, producerEpoch: b.producerEpoch })
       if (b.producerId !== undefined && b.producerId >= 0n) {
+        if (this.refuseBump) return of({ throttleTimeMs: 0, errorCode: 49, producerId: -1n, producerEpoch: -1 })
         return of({ throttleTimeMs: 0, errorCode: 0, producerId: b.producerId, producerEpoch: (b.producerEpoch ?? 0) + 1 })
       }
       return of({ throttleTimeMs: 0, errorCode: 0, producerId: this.nextProducerId++, producerEpoch: 0 })

@@ -238,6 +238,19 @@ describe('produceTo against a fake cluster', () => {
     expect(client.sentBatches.map((b) => [b.producerEpoch, b.baseSequence])).toEqual([[0, 0], [1, 0]])
   })
 
+  it('an epoch bump the broker refuses falls back to a new producer id, sequences from 0', async () => {
+    let calls = 0
+    const client: FakeCluster = new FakeCluster({
+      topics: { t: [1] },
+      produce: (call) => (++calls === 1 ? of(client.successFor(call, { 't/0': ErrorCode.UNKNOWN_PRODUCER_ID })) : undefined),
+    })
+    client.refuseBump = true
+    const results = await run(of({ value: 'x' }).pipe(produceTo('t', { client, retryBackoff: { initialMs: 1 } })))
+    expect(results[0]!.error).toBeUndefined()
+    expect(client.initProducerIdCalls.map((c) => c.producerId)).toEqual([undefined, 1000n, undefined])
+    expect(client.sentBatches.map((b) => [b.producerId, b.producerEpoch, b.baseSequence])).toEqual([[1000n, 0, 0], [1001n, 0, 0]])
+  })
+
   it('after a failed batch that the broker refused, later batches of the partition are re-sequenced from its sequence', async () => {
     let calls = 0
     const client: FakeCluster = new FakeCluster({

@@ -175,6 +175,36 @@ describe('producer against the mock cluster', () => {
     expect(results.filter((r) => r.error === undefined).map((r) => r.metadata).sort()).toEqual([0, 2])
   })
 
+  it.each([
+    ['OUT_OF_ORDER_SEQUENCE_NUMBER', ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER],
+    ['UNKNOWN_PRODUCER_ID', ErrorCode.UNKNOWN_PRODUCER_ID],
+  ] as const)('%s: the producer bumps its epoch (InitProducerId) and the mock accepts the re-stamped batches', async (_name, code) => {
+    const client = newClient()
+    const topic = `epoch-${code}`
+    await mock.createTopic(topic, 2)
+    const source = new Observable<ProducerMessage<number>>((subscriber) => {
+      let i = 0
+      const pump = (): void => {
+        for (const end = i + 100; i < end; i++) subscriber.next({ value: `m${i}`, partition: i % 2, metadata: i })
+        if (i === 300) void mock.pushRequestErrors(PRODUCE, [code])
+        if (i >= 1_000) subscriber.complete()
+        else setTimeout(pump, 2)
+      }
+      pump()
+    })
+    const results = await lastValueFrom(source.pipe(produceTo<number>(topic, { client, lingerMs: 1, circuitBreaker: false }), toArray()))
+    expect(results.filter((r) => r.error !== undefined)).toEqual([])
+    const retried = results.filter((r) => r.batch.exchanges.some((e) => (e.error as RxKafkaError | undefined)?.code === _name))
+    expect(retried.length).toBeGreaterThan(0)
+    const records = await readBack(topic)
+    expect(records.map((r) => r.value).sort()).toEqual(results.map((r) => `m${r.metadata}`).sort())
+    for (const p of [0, 1]) {
+      const inPartition = records.filter((r) => r.partition === p).map((r) => Number(r.value.slice(1)))
+      expect(inPartition).toEqual([...inPartition].sort((a, b) => a - b))
+      expect(inPartition).toHaveLength(500)
+    }
+  })
+
   it('send() produces one message and resolves with its offset', async () => {
     const client = newClient()
     const result = await send(client, 'roundtrip', { key: 'single', value: 'one-off', metadata: 'x' })

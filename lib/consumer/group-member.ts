@@ -10,11 +10,11 @@
  */
 import { Observable, Subscription, catchError, of, race, switchMap, take, throwError, timer, type Subscriber } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
-import { partitionInfo } from '../cluster/cluster-view.js'
+import { partitionInfo, type ClusterView } from '../cluster/cluster-view.js'
 import { ConnectionError, RequestTimeoutError } from '../connection/connection-errors.js'
 import { brokerError, KafkaBrokerError } from '../protocol/broker-error.js'
 import { ErrorCode, errorCodeInfo } from '../protocol/error-codes.js'
-import { UnsupportedVersionError, type RxKafkaError } from '../protocol/errors.js'
+import { ProtocolDecodeError, UnsupportedVersionError, type RxKafkaError } from '../protocol/errors.js'
 import { HeartbeatApi } from '../protocol/messages/Heartbeat.js'
 import { JoinGroupApi, type JoinGroupResponse } from '../protocol/messages/JoinGroup.js'
 import { LeaveGroupApi, type LeaveGroupRequest } from '../protocol/messages/LeaveGroup.js'
@@ -172,6 +172,7 @@ export class GroupMember {
     finalCommit
       .pipe(
         catchError(() => of(undefined)),
+        take(1),
         switchMap(() => (this.group.groupInstanceId === null ? this.leaveGroup(coordinator, memberId) : of(undefined))),
         catchError(() => of(undefined)),
       )
@@ -297,7 +298,9 @@ export class GroupMember {
       return
     }
     if (code !== 0) {
-      this.onStepError(brokerError(code, { api: 'JoinGroup', broker: coordinator }), () => this.join())
+      const error = brokerError(code, { api: 'JoinGroup', broker: coordinator })
+      if (FATAL_GROUP_ERRORS.has(code)) this.fatal(error)
+      else this.onStepError(error.retriable || error.findCoordinator ? error : asRetriable(error), () => this.join())
       return
     }
     this.backoffAttempt = 0
@@ -316,30 +319,45 @@ export class GroupMember {
       return
     }
     this.protocol = protocol
-    let assignments: { memberId: string; assignment: Buffer }[] = []
-    if (this.isLeader && response.skipAssignment !== true) {
-      try {
-        assignments = this.assignAsLeader(protocol, response)
-      } catch (error) {
-        this.fatal(error)
-        return
-      }
+    if (!this.isLeader || response.skipAssignment === true) {
+      this.sync(coordinator, protocol, [])
+      return
     }
-    this.sync(coordinator, protocol, assignments)
+    let members: GroupMemberSubscription[]
+    try {
+      members = response.members.map((m) => {
+        const s = decodeSubscription(m.metadata)
+        return {
+          memberId: m.memberId,
+          groupInstanceId: m.groupInstanceId ?? null,
+          topics: s.topics,
+          ownedPartitions: s.ownedPartitions ?? [],
+          userData: s.userData,
+        }
+      })
+    } catch (error) {
+      this.fatal(error)
+      return
+    }
+    // Fresh partition counts for every topic any member follows (others may subscribe to topics we do not).
+    const topics = [...new Set(members.flatMap((m) => m.topics))]
+    this.runStep(
+      this.client.refreshMetadata(topics),
+      (view) => {
+        let assignments: { memberId: string; assignment: Buffer }[]
+        try {
+          assignments = this.assignAsLeader(protocol, members, view)
+        } catch (error) {
+          this.fatal(error)
+          return
+        }
+        this.sync(coordinator, protocol, assignments)
+      },
+      (error) => this.onStepError(error, () => this.join()),
+    )
   }
 
-  private assignAsLeader(protocol: GroupAssignor, response: JoinGroupResponse): { memberId: string; assignment: Buffer }[] {
-    const members: GroupMemberSubscription[] = response.members.map((m) => {
-      const s = decodeSubscription(m.metadata)
-      return {
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId ?? null,
-        topics: s.topics,
-        ownedPartitions: s.ownedPartitions ?? [],
-        userData: s.userData,
-      }
-    })
-    const view = this.client.currentView()
+  private assignAsLeader(protocol: GroupAssignor, members: GroupMemberSubscription[], view: ClusterView): { memberId: string; assignment: Buffer }[] {
     const counts = new Map<string, number>()
     for (const m of members) {
       for (const topic of m.topics) {
@@ -383,7 +401,15 @@ export class GroupMember {
           return
         }
         if (code !== 0) {
-          this.onStepError(brokerError(code, { api: 'SyncGroup', broker: coordinator }), () => this.join())
+          const error = brokerError(code, { api: 'SyncGroup', broker: coordinator })
+          if (error.retriable || error.findCoordinator || !FATAL_GROUP_ERRORS.has(code)) {
+            // A sync that went wrong (even one the broker calls malformed, as librdkafka's mock does when a
+            // member syncs after the leader completed the round) is mended by joining again.
+            this.loseAll()
+            this.onStepError(error.retriable || error.findCoordinator ? error : asRetriable(error), () => this.join())
+            return
+          }
+          this.fatal(error)
           return
         }
         let assigned: TopicPartitions[]
@@ -599,6 +625,13 @@ export class GroupMember {
       this.afterBackoff(retry)
       return
     }
+    if (e instanceof ProtocolDecodeError && (e.api === 'JoinGroup' || e.api === 'SyncGroup')) {
+      // Some brokers (librdkafka's mock among them) put null in non-nullable fields of error answers.
+      // A fresh join costs one rebalance; giving up would cost the whole consumer.
+      this.channels.error(e)
+      this.afterBackoff(() => this.join())
+      return
+    }
     this.fatal(e)
   }
 
@@ -737,10 +770,12 @@ export class GroupMember {
     }
   }
 
-  /** Commits the commit points of the slots that moved since their last commit. */
+  /** Commits the commit points of the slots that moved since their last commit; emits once when done. */
   private commitSlots(slots: PartitionSlot[]): Observable<void> {
     return new Observable<void>((subscriber) => {
+      // Always one emission, so callers can chain the next step on it.
       if (this.coordinator === undefined || this.generationId < 0) {
+        subscriber.next()
         subscriber.complete()
         return
       }
@@ -753,6 +788,7 @@ export class GroupMember {
         offsets.push({ topic: s.topic, partition: s.partition, offset: point, leaderEpoch: -1, key: s.key })
       }
       if (offsets.length === 0) {
+        subscriber.next()
         subscriber.complete()
         return
       }
@@ -768,6 +804,7 @@ export class GroupMember {
             const last = this.lastCommitted.get(o.key)
             if (last === undefined || last < o.offset) this.lastCommitted.set(o.key, o.offset)
           }
+          subscriber.next()
         },
         error: (e: unknown) => subscriber.error(e),
         complete: () => subscriber.complete(),
@@ -816,6 +853,21 @@ export class GroupMember {
     for (const s of this.slots.values()) s.close()
     this.slots.clear()
   }
+}
+
+/** Group errors no rejoin can mend: authorization, a fenced static member, a protocol nobody shares, a bad group id or timeouts. */
+const FATAL_GROUP_ERRORS = new Set<number>([
+  ErrorCode.GROUP_AUTHORIZATION_FAILED,
+  ErrorCode.FENCED_INSTANCE_ID,
+  ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+  ErrorCode.INVALID_GROUP_ID,
+  ErrorCode.INVALID_SESSION_TIMEOUT,
+  ErrorCode.GROUP_MAX_SIZE_REACHED,
+])
+
+/** The same broker error, marked retriable so the step retries it (with backoff) instead of giving up. */
+function asRetriable(error: KafkaBrokerError): KafkaBrokerError {
+  return new KafkaBrokerError({ ...errorCodeInfo(error.errorCode), retriable: true }, { api: error.api, broker: error.broker })
 }
 
 function isCoordinatorError(e: RxKafkaError): boolean {

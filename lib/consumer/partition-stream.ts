@@ -2,9 +2,9 @@
  * One assigned partition: the public substream (`PartitionStream`) and the
  * state the fetch loops and the group session share about it (`PartitionSlot`).
  *
- * The substream has at most one subscriber at a time. Fetching runs only while
- * it is subscribed, so nothing is fetched that nobody will see. A new
- * subscription after an unsubscribe (a handler that failed and was retried)
+ * The substream has at most one subscriber at a time (a new one takes over).
+ * Fetching runs only while it is subscribed, so nothing is fetched that nobody
+ * will see. A new subscription (a handler that failed and was retried)
  * restarts from the first un-done message: what the old subscription left
  * un-done is delivered again, which is what at-least-once asks for.
  */
@@ -128,12 +128,8 @@ export class PartitionSlot {
       subscriber.complete()
       return () => {}
     }
-    if (this.subscriber !== undefined) {
-      subscriber.error(
-        new Error(`partition ${this.partition} of topic ${this.topic} already has a subscriber; share the substream (share()) to read it twice`),
-      )
-      return () => {}
-    }
+    // A new subscriber takes over from the previous one (a handler restarting from inside its own error
+    // callback subscribes again before its old subscription is torn down). To read a substream twice, share() it.
     this.subscriber = subscriber
     if (this.tracker !== undefined) {
       // A restart: deliver again from the first un-done message.

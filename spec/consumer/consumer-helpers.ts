@@ -5,11 +5,12 @@
  */
 import { runKcat } from '../testing/mock-helpers.js'
 
-/** Produces `count` messages `key-i:value-i` (i from `start`) to one partition with kcat. */
-export async function produceWithKcat(bootstrap: string, topic: string, partition: number, count: number, start = 0): Promise<void> {
+/** Produces `count` messages `key-i:value-i` (i from `start`) to one partition with kcat; `batchSize` caps messages per record batch. */
+export async function produceWithKcat(bootstrap: string, topic: string, partition: number, count: number, start = 0, batchSize?: number): Promise<void> {
   const lines: string[] = []
   for (let i = start; i < start + count; i++) lines.push(`p${partition}-k${i}:p${partition}-v${i}`)
-  const result = await runKcat(['-P', '-b', bootstrap, '-t', topic, '-p', String(partition), '-K:'], `${lines.join('\n')}\n`)
+  const batching = batchSize === undefined ? [] : ['-X', `batch.num.messages=${batchSize}`]
+  const result = await runKcat(['-P', '-b', bootstrap, '-t', topic, '-p', String(partition), '-K:', ...batching], `${lines.join('\n')}\n`)
   if (result.code !== 0) throw new Error(`kcat -P failed (${result.code}): ${result.stderr}`)
 }
 

@@ -23,7 +23,7 @@ export type { CompressionCodec, CompressionCodecName } from './codec.js'
 export { gzipCodec } from './gzip.js'
 export { lz4Codec, LZ4_BLOCK_BYTES } from './lz4.js'
 export { noCompressionCodec } from './none.js'
-export { snappyCodec, XERIAL_BLOCK_BYTES, decompressRawSnappy } from './snappy.js'
+export { snappyCodec, XERIAL_BLOCK_BYTES } from './snappy.js'
 export { zstdAvailable, zstdCodec } from './zstd.js'
 
 for (const codec of [noCompressionCodec, gzipCodec, snappyCodec, lz4Codec, zstdCodec]) registerCodec(codec)

@@ -95,6 +95,7 @@ interface InjectedError {
 interface DataWaiter {
   partitions: Set<VirtualPartition>
   wake(): void
+  cancel(): void
 }
 
 /** Settings of the virtual brokers. */
@@ -252,6 +253,7 @@ export class VirtualBrokers {
 
   dispose(): void {
     for (const g of this.groups.values()) g.dispose()
+    for (const waiter of [...this.waiters]) waiter.cancel()
     this.waiters.clear()
   }
 
@@ -535,6 +537,7 @@ export class VirtualBrokers {
         finish()
         ctx.reply(ready)
       },
+      cancel: () => finish(),
     }
     const finish = (): void => {
       this.waiters.delete(waiter)

@@ -235,6 +235,7 @@ describe('virtual cluster: group coordinator', () => {
     expect(unknown.errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID)
     const mismatched = await firstValueFrom(join(cluster.client(), '', { maxVersion: 3, protocols: ['something-else'] }))
     expect(mismatched.errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL)
+    await cluster.close()
   })
 
   it('OffsetCommit checks generation and member; OffsetFetch (old and new versions) and committedOffsets return what was stored', async () => {
@@ -257,6 +258,7 @@ describe('virtual cluster: group coordinator', () => {
     expect(v7.topics![0]).toMatchObject({ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: 5n }] })
     const none = await firstValueFrom(cluster.request(1, OffsetFetchApi, { groupId: 'other', topics: [{ name: 'orders', partitionIndexes: [0] }] }, { maxVersion: 7 }))
     expect(none.topics![0]!.partitions[0]!.committedOffset).toBe(-1n)
+    await cluster.close()
   })
 
   it('LeaveGroup (v3+ member list) removes the member; kickMember forces the same; bad control input is a VirtualClusterError', async () => {
@@ -271,6 +273,7 @@ describe('virtual cluster: group coordinator', () => {
     expect(() => cluster.brokerDown(9)).toThrow(/no broker 9/)
     expect(() => cluster.produceDirect('typo', [{ value: 'x' }])).toThrow(/does not exist/)
     expect(() => createVirtualCluster({ brokers: 0 })).toThrow(VirtualClusterError)
+    await cluster.close()
   })
 
   it('injected errors answer at the top level of group APIs, for the given count, then the coordinator answers normally', async () => {
@@ -284,6 +287,7 @@ describe('virtual cluster: group coordinator', () => {
     cluster.injectError(FindCoordinatorApi, ErrorCode.COORDINATOR_NOT_AVAILABLE)
     const found = await firstValueFrom(cluster.request('any', FindCoordinatorApi, { keyType: 0, coordinatorKeys: [GROUP] }))
     expect(found.coordinators![0]!.errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    await cluster.close()
   })
 
   it('coordinator failover: a JoinGroup parked at the downed coordinator fails with ConnectionError, FindCoordinator names the next broker, the group survives', () => {
@@ -320,5 +324,22 @@ describe('virtual cluster: group coordinator', () => {
       // Nobody rejoined at the new coordinator within the rebalance timeout: the group empties.
       expect(cluster.groupState(GROUP)).toMatchObject({ state: 'Empty', members: [] })
     })
+  })
+
+  it('kickMember: the kicked member hears UNKNOWN_MEMBER_ID, the other REBALANCE_IN_PROGRESS at its next heartbeat', async () => {
+    const cluster = createVirtualCluster({ topics: [{ name: 'orders' }] })
+    const clientB = cluster.client('b')
+    const a = await firstValueFrom(join(cluster, '', { maxVersion: 3 }))
+    await firstValueFrom(sync(cluster, a.memberId, 1, [{ memberId: a.memberId, partitions: [0] }]))
+    const bJoin = firstValueFrom(join(clientB, '', { maxVersion: 3 }))
+    const aRejoin = await firstValueFrom(heartbeat(cluster, a.memberId, 1)).then(() => firstValueFrom(join(cluster, a.memberId)))
+    const b = await bJoin
+    expect([aRejoin.generationId, b.generationId]).toEqual([2, 2])
+    await Promise.all([firstValueFrom(sync(cluster, a.memberId, 2, [])), firstValueFrom(sync(clientB, b.memberId, 2))])
+    cluster.kickMember(GROUP, b.memberId)
+    expect((await firstValueFrom(heartbeat(clientB, b.memberId, 2))).errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID)
+    expect((await firstValueFrom(heartbeat(cluster, a.memberId, 2))).errorCode).toBe(ErrorCode.REBALANCE_IN_PROGRESS)
+    expect(cluster.groupState(GROUP)).toMatchObject({ state: 'PreparingRebalance', members: [{ memberId: a.memberId }] })
+    await cluster.close()
   })
 })

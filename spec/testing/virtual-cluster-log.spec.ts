@@ -9,6 +9,7 @@ import { ListOffsetsApi } from '../../lib/protocol/messages/ListOffsets.js'
 import { MetadataApi } from '../../lib/protocol/messages/Metadata.js'
 import { ProduceApi } from '../../lib/protocol/messages/Produce.js'
 import { SaslHandshakeApi } from '../../lib/protocol/messages/SaslHandshake.js'
+import { murmur2Partition } from '../../lib/producer/murmur2.js'
 import { createVirtualCluster, type VirtualCluster } from '../../lib/testing/index.js'
 import { batchOf, createTestScheduler, decodeValues, onlyValue, recordEvents } from './virtual-helpers.js'
 
@@ -275,5 +276,18 @@ describe('virtual cluster: produce, fetch, list offsets', () => {
         '50 Fetch/fetch',
       ])
     })
+  })
+
+  it('produceDirect without a partition places keyed records like the default partitioner and unkeyed ones round-robin', () => {
+    const cluster = createVirtualCluster({ topics: [{ name: 't', partitions: 5 }] })
+    const keys = ['', 'a', 'customer-7', 'ünïcödé', 'a much longer key with 37 characters']
+    const placed = cluster.produceDirect('t', keys.map((key) => ({ key, value: key })))
+    expect(placed.map((p) => p.partition)).toEqual(keys.map((key) => murmur2Partition(Buffer.from(key), 5)))
+    const unkeyed = cluster.produceDirect('t', [{ value: '1' }, { value: '2' }, { value: '3' }])
+    expect(unkeyed.map((p) => p.partition)).toEqual([0, 1, 2])
+    // Offsets count per partition, in input order.
+    const same = cluster.produceDirect('t', 4, [{ value: 'x' }, { value: 'y' }])
+    expect(same.map((p) => p.offset)).toEqual([same[0]!.offset, same[0]!.offset + 1n])
+    expect(cluster.offsets('t', 4).endOffset).toBe(same[1]!.offset + 1n)
   })
 })

@@ -206,6 +206,14 @@ function roundTrip<T>(encode: (w: Writer) => void, decode: (r: Reader) => T): T 
  * A {@link ClusterClient} connected to a virtual cluster. The cluster itself is
  * one; {@link VirtualCluster.client} makes more (with their own connections
  * and metadata view), as separate processes would have.
+ *
+ * @example
+ * ```ts
+ * const cluster = createVirtualCluster({ topics: [{ name: 'orders', partitions: 2 }] })
+ * const worker2: VirtualClusterClient = cluster.client('worker-2')
+ * consumeGroup({ client: worker2, groupId: 'billing', topics: ['orders'] }).subscribe()
+ * worker2.request('any', MetadataApi, { topics: null }).subscribe((m) => console.log(m.brokers))
+ * ```
  */
 export class VirtualClusterClient implements ClusterClient {
   readonly clientId: string

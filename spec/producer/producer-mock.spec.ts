@@ -16,6 +16,7 @@ import type { ProducerMessage, ProducerResult } from '../../lib/producer/index.j
 import { startMockCluster } from '../../lib/testing/index.js'
 import type { MockCluster } from '../../lib/testing/index.js'
 import { spawn } from 'node:child_process'
+import { Kafka, logLevel } from 'kafkajs'
 
 const PRODUCE = 0
 
@@ -75,6 +76,33 @@ async function readBack(topic: string): Promise<KcatRecord[]> {
   })
 }
 
+/** Reads `count` records of the topic with KafkaJS (a consumer group from the beginning). */
+async function readWithKafkaJs(topic: string, count: number): Promise<KcatRecord[]> {
+  const kafka = new Kafka({ brokers: mock.bootstrap.split(','), clientId: 'kafkajs-reader', logLevel: logLevel.NOTHING })
+  const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}` })
+  await consumer.connect()
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true })
+    const records: KcatRecord[] = []
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`KafkaJS read ${records.length} of ${count} records of ${topic}`)), 60_000)
+      void consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          const headers = Object.entries(message.headers ?? {}).map(([k, v]) => `${k}=${v === undefined ? '' : String(v)}`).join(',')
+          records.push({ partition, offset: Number(message.offset), key: message.key === null ? 'NULL' : message.key.toString('utf8'), value: message.value === null ? 'NULL' : message.value.toString('utf8'), headers })
+          if (records.length === count) {
+            clearTimeout(timer)
+            resolve()
+          }
+        },
+      }).catch(reject)
+    })
+    return records
+  } finally {
+    await consumer.disconnect()
+  }
+}
+
 beforeAll(async () => {
   mock = await startMockCluster({
     brokers: 3,
@@ -87,8 +115,11 @@ beforeAll(async () => {
       { name: 'codec-zstd', partitions: 2 },
       { name: 'faults', partitions: 4 },
       { name: 'too-large', partitions: 2 },
+      { name: 'kafkajs-none', partitions: 2 },
+      { name: 'kafkajs-gzip', partitions: 2 },
     ],
   })
+  await mock.setGroupInitialRebalanceDelay(0)
 })
 
 afterAll(async () => {
@@ -139,6 +170,29 @@ describe('producer against the mock cluster', () => {
     if (codec !== 'none') expect(results[0]!.batch.compressedBytes).toBeLessThan(results[0]!.batch.uncompressedBytes)
     const records = await readBack(topic)
     expect(records.map((r) => r.value).sort()).toEqual([...values].sort())
+  })
+
+  // KafkaJS decodes gzip by itself; snappy, lz4 and zstd need codec packages that are not installed here.
+  it.each(['none', 'gzip'] as const)('codec %s: KafkaJS reads back keys, null keys, tombstones and headers intact', async (codec) => {
+    const client = newClient()
+    const topic = `kafkajs-${codec}`
+    const messages: ProducerMessage<number>[] = Array.from({ length: 200 }, (_, i) => ({
+      key: i % 4 === 0 ? null : `key-${i}`,
+      value: i % 25 === 3 ? null : `value ${i} ü`,
+      headers: [{ key: 'i', value: String(i) }, { key: 'bin', value: Buffer.from([0x68, 0x69]) }],
+      metadata: i,
+    }))
+    const results = await lastValueFrom(from(messages).pipe(produceTo<number>(topic, { client, compression: codec }), toArray()))
+    expect(results.every((r) => r.error === undefined)).toBe(true)
+    const records = await readWithKafkaJs(topic, 200)
+    const byPlace = new Map(records.map((r) => [`${r.partition}/${r.offset}`, r]))
+    for (const result of results) {
+      const i = result.metadata!
+      const record = byPlace.get(`${result.partition}/${result.offset}`)!
+      expect(record.key).toBe(i % 4 === 0 ? 'NULL' : `key-${i}`)
+      expect(record.value).toBe(i % 25 === 3 ? 'NULL' : `value ${i} ü`)
+      expect(record.headers).toBe(`i=${i},bin=hi`)
+    }
   })
 
   it('codec zstd: produced and read back where the platform has zstd, otherwise a clear non-retried error', async () => {

@@ -13,7 +13,11 @@
 import {
   asyncScheduler,
   BehaviorSubject,
+  catchError,
   defer,
+  EMPTY,
+  exhaustMap,
+  interval,
   distinctUntilChanged,
   filter,
   finalize,
@@ -97,6 +101,8 @@ export interface VirtualClusterOptions {
   retryBackoffMs?: number
   /** How long `ensureTopics` waits for topics. Default 10 000. */
   topicWaitMs?: number
+  /** Refresh metadata this often while the client is in use (see `use`), as the real client does. Default 300 000; 0 never. */
+  metadataMaxAgeMs?: number
   group?: VirtualGroupSettings
 }
 
@@ -191,6 +197,7 @@ interface ClientSettings {
   requestTimeoutMs: number
   retryBackoffMs: number
   topicWaitMs: number
+  metadataMaxAgeMs: number
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
@@ -229,6 +236,8 @@ export class VirtualClusterClient implements ClusterClient {
   private refreshInFlight: { topics: Set<string>; result: Observable<ClusterView> } | undefined
   private readonly log: VirtualRequestLogEntry[]
   private readonly brokerDownListener = (broker: number): void => this.onBrokerDown(broker)
+  private users = 0
+  private periodicRefresh: Subscription | undefined
   private closed = false
 
   /** @internal Made by {@link createVirtualCluster} and {@link VirtualCluster.client}. */
@@ -259,7 +268,20 @@ export class VirtualClusterClient implements ClusterClient {
   use<T>(work: () => Observable<T>): Observable<T> {
     return defer(() => {
       this.assertOpen()
-      return work()
+      this.users++
+      if (this.periodicRefresh === undefined && this.settings.metadataMaxAgeMs > 0) {
+        // As the real client does: metadata is refreshed on a period while anything uses the client.
+        this.periodicRefresh = interval(this.settings.metadataMaxAgeMs, this.scheduler)
+          .pipe(exhaustMap(() => this.refreshMetadata().pipe(catchError(() => EMPTY))))
+          .subscribe()
+      }
+      return work().pipe(
+        finalize(() => {
+          if (--this.users > 0) return
+          this.periodicRefresh?.unsubscribe()
+          this.periodicRefresh = undefined
+        }),
+      )
     })
   }
 
@@ -442,6 +464,8 @@ export class VirtualClusterClient implements ClusterClient {
     if (this.closed) return
     this.closed = true
     this.brokers.brokerDownListeners.delete(this.brokerDownListener)
+    this.periodicRefresh?.unsubscribe()
+    this.periodicRefresh = undefined
     for (const t of this.timers) t.unsubscribe()
     this.timers.clear()
     // Nothing may be scheduled any more, so what is in flight fails now.
@@ -1103,6 +1127,7 @@ function clientSettings(options: VirtualClusterOptions, clientId: string): Clien
     requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     retryBackoffMs: options.retryBackoffMs ?? 100,
     topicWaitMs: options.topicWaitMs ?? 10_000,
+    metadataMaxAgeMs: options.metadataMaxAgeMs ?? 300_000,
   }
 }
 

@@ -290,4 +290,20 @@ describe('virtual cluster: produce, fetch, list offsets', () => {
     expect(same.map((p) => p.offset)).toEqual([same[0]!.offset, same[0]!.offset + 1n])
     expect(cluster.offsets('t', 4).endOffset).toBe(same[1]!.offset + 1n)
   })
+
+  it('refreshes metadata every metadataMaxAgeMs while in use, and stops when the last user unsubscribes', () => {
+    const scheduler = createTestScheduler()
+    scheduler.run(({ cold }) => {
+      const cluster = createVirtualCluster({ topics: [{ name: 't' }], metadataMaxAgeMs: 1_000 })
+      const views: number[] = []
+      cluster.metadata$.subscribe((view) => views.push(view.receivedAt))
+      const first = cluster.use(() => cold('3500ms |')).subscribe()
+      const second = cluster.use(() => cold('2500ms |')).subscribe()
+      scheduler.flush()
+      expect(cluster.requests().filter((r) => r.api === 'Metadata').map((r) => r.at)).toEqual([0, 1_000, 2_000, 3_000])
+      expect(views).toEqual([0, 1_000, 2_000, 3_000])
+      first.unsubscribe()
+      second.unsubscribe()
+    })
+  })
 })

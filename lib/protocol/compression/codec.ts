@@ -43,7 +43,14 @@ export interface CompressionCodec {
   decompress(bytes: Uint8Array, maxOutputBytes: number): Buffer
 }
 
-/** Compressed bytes that do not decompress: corrupt, truncated, or not in the codec's format. */
+/**
+ * Compressed bytes that do not decompress: corrupt, truncated, or not in the codec's format.
+ *
+ * @example
+ * ```ts
+ * try { lz4Codec.decompress(bytes, 1 << 20) } catch (e) { if (e instanceof CompressionError) console.error(e.codec, e.message) }
+ * ```
+ */
 export class CompressionError extends RxKafkaError {
   /** The codec that failed, such as `lz4`. */
   readonly codec: string
@@ -54,7 +61,14 @@ export class CompressionError extends RxKafkaError {
   }
 }
 
-/** Decompression stopped because the output would exceed the allowed maximum. */
+/**
+ * Decompression stopped because the output would exceed the allowed maximum.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof DecompressedSizeExceededError) decodeAgainWith({ maxDecompressedBytes: e.maxOutputBytes * 4 }) }
+ * ```
+ */
 export class DecompressedSizeExceededError extends CompressionError {
   /** The limit that was hit, in bytes. */
   readonly maxOutputBytes: number
@@ -74,7 +88,14 @@ export class DecompressedSizeExceededError extends CompressionError {
   }
 }
 
-/** A codec id with no registered implementation, or a codec the running platform cannot provide. */
+/**
+ * A codec id with no registered implementation, or a codec the running platform cannot provide.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof CodecUnavailableError && e.codecId === 4) registerCodec(myZstd) }
+ * ```
+ */
 export class CodecUnavailableError extends RxKafkaError {
   readonly codecId: number
 
@@ -150,7 +171,14 @@ export function codecIdOf(codec: CompressionCodecName | number): number {
   return id
 }
 
-/** Turns anything a third-party decoder throws into a {@link CompressionError}, keeping our own errors as they are. */
+/**
+ * Turns anything a third-party decoder throws into a {@link CompressionError}, keeping our own errors as they are.
+ *
+ * @example
+ * ```ts
+ * try { return thirdParty.decode(bytes) } catch (e) { throw asCompressionError('brotli', e) }
+ * ```
+ */
 export function asCompressionError(codec: string, error: unknown): RxKafkaError {
   if (error instanceof RxKafkaError) return error
   const message = error instanceof Error ? error.message : String(error)

@@ -195,7 +195,17 @@ function writeTimestamp(b: Buffer, o: number, timestamp: number): void {
   b.writeUInt32BE(timestamp >>> 0, o + 4)
 }
 
-/** A finished v2 batch, ready to go into a Produce request. */
+/**
+ * A finished v2 batch, ready to go into a Produce request.
+ *
+ * @example
+ * ```ts
+ * const sealed = builder.seal({ compression: 'snappy' })
+ * metrics.record(sealed.recordCount, sealed.uncompressedBytes, sealed.compressedBytes)
+ * sealed.stampProducerState(producerId, epoch, sequence)
+ * produceRequest.partitions.push({ index: partition, records: sealed.bytes })
+ * ```
+ */
 export class SealedRecordBatch {
   constructor(
     /** The whole batch, header included. */

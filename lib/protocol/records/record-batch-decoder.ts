@@ -39,7 +39,17 @@ export interface ConsumedRecord {
 /** Whose clock a batch's timestamps are: the producer's (`create`) or the broker's (`log-append`); `none` for magic 0. */
 export type TimestampType = 'create' | 'log-append' | 'none'
 
-/** One batch (v2) or one legacy entry (a message or a compressed wrapper) from a fetch response. */
+/**
+ * One batch (v2) or one legacy entry (a message or a compressed wrapper) from a fetch response.
+ *
+ * @example
+ * ```ts
+ * for (const batch of decodeRecordBatches(bytes, ctx).batches) {
+ *   if (batch.isControl || batch.lastOffset < fetchOffset) continue
+ *   for (const r of batch.records()) if (r.offset >= fetchOffset) emit(r)
+ * }
+ * ```
+ */
 export interface DecodedRecordBatch {
   readonly baseOffset: bigint
   readonly lastOffsetDelta: number

@@ -10,8 +10,8 @@ import type { Observable } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { ErrorCode } from '../lib/protocol/error-codes.js'
 import { ConnectionError } from '../lib/connection/connection-errors.js'
-import { DeliveryTimeoutError, produceTo } from '../lib/producer/index.js'
-import type { ProducerResult } from '../lib/producer/index.js'
+import { DeliveryTimeoutError, produceTo, producerDiagnostics } from '../lib/producer/index.js'
+import type { ProducerDiagnostics, ProducerResult } from '../lib/producer/index.js'
 import type { ProduceResponse } from '../lib/protocol/messages/Produce.js'
 import { FakeCluster } from '../spec/producer/fake-cluster.js'
 import type { ProduceCall } from '../spec/producer/fake-cluster.js'
@@ -166,6 +166,56 @@ describe('producer timing (virtual time)', () => {
       expectObservable(results).toBe('- x 8ms y|', { x: 'a:CONNECTION', y: 'b:CIRCUIT_OPEN' })
       scheduler.flush()
       expect(client.produceCalls).toHaveLength(1)
+    })
+  })
+
+  it("onBufferFull 'wait': a message waits for buffer space; past deliveryTimeoutMs it fails, naming the full buffer", () => {
+    const scheduler = createScheduler()
+    scheduler.run(({ cold, expectObservable }) => {
+      const client = fakeOn(scheduler, (call) => cold('50ms r|', { r: client.successFor(call) }))
+      const v = (m: string) => ({ value: m, partition: 0, metadata: m })
+      let timedOut: ProducerResult<string> | undefined
+      const results = cold('ab|', { a: v('a'), b: v('b') }).pipe(produceTo<string>('t', {
+        client, acks: 1, lingerMs: 0, errorMode: 'result', maxBufferedBytes: 1, deliveryTimeoutMs: 30,
+      }), map((r) => { if (r.error !== undefined) timedOut = r; return label(r) }))
+      // a fills the buffer and is in flight until 50; b waits from 1 and gives up at 31. In flight, a is not expired.
+      expectObservable(results).toBe('31ms y 18ms (x|)', { x: 'a', y: 'b:DELIVERY_TIMEOUT' })
+      scheduler.flush()
+      expect((timedOut!.error!.cause as { code: string }).code).toBe('PRODUCER_BUFFER_FULL')
+    })
+  })
+
+  it('maxWaitingMessages: beyond it a message fails at once; the waiting one goes when space frees', () => {
+    const scheduler = createScheduler()
+    scheduler.run(({ cold, expectObservable }) => {
+      const client = fakeOn(scheduler, (call) => cold('50ms r|', { r: client.successFor(call) }))
+      const v = (m: string) => ({ value: m, partition: 0, metadata: m })
+      const results = cold('abc|', { a: v('a'), b: v('b'), c: v('c') }).pipe(produceTo<string>('t', {
+        client, acks: 1, lingerMs: 0, errorMode: 'result', maxBufferedBytes: 1, maxWaitingMessages: 1,
+      }), map(label))
+      expectObservable(results).toBe('2ms z 47ms x 49ms (y|)', { x: 'a', y: 'b', z: 'c:PRODUCER_BUFFER_FULL' })
+    })
+  })
+
+  it('diagnostics show what is held: open batch, queued and in-flight batches, buffer, breakers', () => {
+    const scheduler = createScheduler()
+    scheduler.run(({ cold, expectObservable }) => {
+      const client = fakeOn(scheduler, (call) => cold('100ms r|', { r: client.successFor(call) }))
+      const v = (m: string) => ({ value: m, partition: 0, metadata: m })
+      const snapshots: ProducerDiagnostics[] = []
+      scheduler.schedule(() => snapshots.push(...producerDiagnostics(client)), 10)
+      expectObservable(cold('a-b', { a: v('a'), b: v('b') }).pipe(produceTo<string>('t', { client, lingerMs: 0, name: 'orders-producer' }), map(label)), '^ 20ms !').toBe('')
+      scheduler.flush()
+      const [d] = snapshots
+      expect(d!.name).toBe('orders-producer')
+      expect(d!.partitions).toEqual([expect.objectContaining({
+        topic: 't', partition: 0, leader: 1, inFlight: true, queuedBatches: 1, openBatch: expect.objectContaining({ records: 1 }), nextSequence: 1,
+        breaker: { state: 'closed', consecutiveFailures: 0, halfOpensAt: undefined },
+      })])
+      expect(d!.brokers).toEqual([expect.objectContaining({ broker: 1, inFlightRequests: 1, requestsSent: 1 })])
+      expect(d!.bufferedBytes).toBeGreaterThan(0)
+      expect(d!.producerIdState).toBe('ready')
+      expect(producerDiagnostics(client)).toEqual([])
     })
   })
 

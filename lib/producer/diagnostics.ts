@@ -24,8 +24,10 @@ export interface ProducerDiagnostics {
     partition: number
     leader: number
     openBatch: { records: number; bytes: number; openedAt: number } | undefined
+    /** Sealed batches, the one in flight (if any) included. */
     queuedBatches: number
     queuedRecords: number
+    /** Whether the first queued batch is in a request now. */
     inFlight: boolean
     /** Attempts made for the batch at the head of the queue. */
     headAttempts: number

@@ -6,6 +6,7 @@ import { Observable } from 'rxjs'
 import type { OperatorFunction } from 'rxjs'
 import { OperatorOptionError } from '../operators/options.js'
 import { registerProducer } from './diagnostics.js'
+import { ProducerInputError } from './errors.js'
 import { requireClient, resolveProducerOptions } from './options.js'
 import type { ProducerOptionsWithClient } from './options.js'
 import { ProducerEngine } from './producer-engine.js'
@@ -91,7 +92,7 @@ function producerOperator<T extends ProducerMessage<M, unknown, unknown>, M>(
                 topic = ''
               }
               if (typeof topic !== 'string' || topic.length === 0) {
-                subscriber.error(new OperatorOptionError(operator, 'topic', `a message has no topic (got ${JSON.stringify(topic)})`, 'Give every message a topic: { topic, value }'))
+                engine.reject(String(topic), message.metadata, new ProducerInputError(`a message has no topic (got ${JSON.stringify(topic)}); give every message a topic: { topic, value }`, String(topic)))
                 return
               }
               engine.push(topic, message)

@@ -164,6 +164,11 @@ export class ProducerEngine<M> {
     this.#encode(topic, message, this.#inputNow())
   }
 
+  /** A message the operator could not even route (no topic): failed like any bad input. */
+  reject(topic: string, metadata: M | undefined, error: Error): void {
+    this.#failMessage(topic, -1, metadata, error, this.#now)
+  }
+
   /** The source completed: flush everything, then complete. */
   sourceComplete(): void {
     this.#sourceDone = true

@@ -312,6 +312,12 @@ describe('produceTo against a fake cluster', () => {
     expect(serialized[0]!.error!.message).toContain('value serializer threw: cannot')
   })
 
+  it('produce(): a message without a topic fails alone with a ProducerInputError', async () => {
+    const client: FakeCluster = new FakeCluster({ topics: { t: [1] } })
+    const results = await run(from([{ topic: 't', value: 'a', metadata: 0 }, { topic: '', value: 'b', metadata: 1 }]).pipe(produce<number>({ client, errorMode: 'result' })))
+    expect(results.map((r) => [r.metadata, r.error?.constructor.name])).toEqual([[1, 'ProducerInputError'], [0, undefined]])
+  })
+
   it('serializers turn any type into bytes; headers as an object or a list reach the batch', async () => {
     const client: FakeCluster = new FakeCluster({ topics: { t: [1] } })
     const results = await run(of({ key: 7, value: { n: 1 }, headers: { trace: 'abc', empty: null } }).pipe(produceTo<unknown, number, { n: number }>('t', {

@@ -179,6 +179,14 @@ export class KafkaCluster implements ClusterClient {
     )
   }
 
+  /**
+   * Metadata of every topic the cluster lists (Metadata with a null topic list),
+   * for tools. Topics are not followed afterwards.
+   */
+  allTopicsMetadata(): Observable<ClusterView> {
+    return this.use(() => defer(() => this.fetchMetadata(null)))
+  }
+
   ensureTopics(topics: readonly string[]): Observable<ClusterView> {
     const waitMs = this.config.topicWaitMs ?? 10_000
     const backoffMs = this.config.retryBackoffMs ?? 100
@@ -316,7 +324,7 @@ export class KafkaCluster implements ClusterClient {
   }
 
   /** Asks brokers in turn (connected ones first, then the rest, then the bootstrap list) until one answers. */
-  private fetchMetadata(topics: string[]): Observable<ClusterView> {
+  private fetchMetadata(topics: string[] | null): Observable<ClusterView> {
     const candidates = this.metadataCandidates()
     const failures: string[] = []
     const allowAutoTopicCreation = this.config.allowAutoTopicCreation ?? true
@@ -324,7 +332,8 @@ export class KafkaCluster implements ClusterClient {
       concatMap((address) =>
         this.connectionTo(address, 'default')
           .request(MetadataApi, () => ({
-            topics: topics.map((name) => ({ name, topicId: ZERO_UUID })),
+            // null asks for every topic (v1+)
+            topics: topics === null ? null : topics.map((name) => ({ name, topicId: ZERO_UUID })),
             allowAutoTopicCreation,
             includeTopicAuthorizedOperations: false,
           }))

@@ -1,0 +1,60 @@
+/** Command-line arguments shared by every command. */
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { RxKafkaError } from '../protocol/errors.js'
+
+/** A usage mistake: printed with the command's help, exit code 2. */
+export class UsageError extends RxKafkaError {
+  constructor(what: string, hint?: string) {
+    super('USAGE', what, hint === undefined ? {} : { hint })
+  }
+}
+
+export const COMMON_OPTIONS = {
+  brokers: { type: 'string', short: 'b' },
+  'client-id': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options']
+
+/** Parses `argv` with the common options plus the command's own. */
+export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true })
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error))
+  }
+}
+
+/** The broker list: --brokers, else KAFKA_BROKERS, else a usage error. */
+export function brokersFrom(value: string | undefined): string[] {
+  const list = value ?? process.env.KAFKA_BROKERS
+  if (list === undefined || list.trim() === '') {
+    throw new UsageError('no brokers given', 'pass --brokers host:port[,host:port] or set KAFKA_BROKERS')
+  }
+  return list.split(',').map((b) => b.trim()).filter((b) => b.length > 0)
+}
+
+/** A whole number option, or a usage error naming it. */
+export function integerOption(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(value)}`)
+  return n
+}
+
+/** Progress on stderr when it is a terminal: one line, rewritten. */
+export function progressLine(): { update(text: string): void; done(): void } {
+  const tty = process.stderr.isTTY === true
+  let last = 0
+  return {
+    update(text) {
+      if (!tty) return
+      const now = Date.now()
+      if (now - last < 100) return
+      last = now
+      process.stderr.write(`\r\x1b[K${text}`)
+    },
+    done() {
+      if (tty) process.stderr.write('\r\x1b[K')
+    },
+  }
+}

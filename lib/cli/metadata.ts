@@ -1,0 +1,31 @@
+/** `rxkafka metadata`: brokers, topics, partitions, leaders and replicas. */
+import { firstValueFrom } from 'rxjs'
+import { KafkaCluster } from '../cluster/kafka-cluster.js'
+import type { Kafka } from '../kafka.js'
+
+export const METADATA_HELP = `rxkafka metadata [--topics a,b] [--json]
+
+Shows the brokers, and for each topic its partitions with leader, replicas and
+in-sync replicas. Without --topics, every topic the cluster lists.`
+
+export async function metadataCommand(kafka: Kafka, topics: string[] | undefined, json: boolean, out: (line: string) => void): Promise<void> {
+  const cluster = kafka.cluster
+  const view = await firstValueFrom(
+    topics !== undefined || !(cluster instanceof KafkaCluster) ? cluster.ensureTopics(topics ?? []) : cluster.allTopicsMetadata(),
+  )
+  const shown = [...view.topics.values()].filter((t) => (topics === undefined ? t.errorCode === 0 : topics.includes(t.name)))
+  if (json) {
+    out(JSON.stringify({ clusterId: view.clusterId, controllerId: view.controllerId, brokers: [...view.brokers.values()], topics: shown }, null, 2))
+    return
+  }
+  out(`cluster ${view.clusterId ?? '(no id)'}, controller ${view.controllerId}`)
+  for (const b of [...view.brokers.values()].sort((x, y) => x.nodeId - y.nodeId)) {
+    out(`  broker ${b.nodeId} at ${b.host}:${b.port}${b.rack === null ? '' : ` rack ${b.rack}`}`)
+  }
+  for (const t of shown.sort((a, b) => a.name.localeCompare(b.name))) {
+    out(`topic ${t.name} (${t.partitions.length} partitions)`)
+    for (const p of t.partitions) {
+      out(`  partition ${p.partition}: leader ${p.leader} epoch ${p.leaderEpoch} replicas [${p.replicas.join(',')}] isr [${p.isr.join(',')}]`)
+    }
+  }
+}

@@ -105,7 +105,7 @@ export function tableRows(lanes: readonly LaneDefinition[], cells: readonly Cell
     for (const cell of cells.filter((c) => c.lane === lane.id)) {
       if (cell.status !== 'ok' || cell.median === undefined) {
         const note = cell.note ?? ''
-        rows.push([lane.id, cell.client, cell.status, '', '', '', '', note.length > 70 ? `${note.slice(0, 69)}…` : note, ''])
+        rows.push([lane.id, cell.client, cell.status, '', '', '', '', note.length > 90 ? `${note.slice(0, 89)}…` : note, ''])
         continue
       }
       const m = cell.median

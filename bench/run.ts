@@ -119,7 +119,7 @@ function notApplicable(lane: LaneDefinition, client: ClientName): string | undef
   if (client === 'kcat' && lane.kind === 'latency') return 'kcat cannot await one message at a time'
   if (client === 'kcat' && lane.kind === 'slow-consume') return 'kcat has no handler to slow down'
   // KafkaJS asks the controller for a producer id; the mock names controller 0, which is no broker (ids are 1..n).
-  if (client === 'kafkajs' && lane.idempotent) return 'KafkaJS sends InitProducerId to the controller; the mock reports controller id 0, no such broker'
+  if (client === 'kafkajs' && lane.idempotent) return 'KafkaJS asks the controller for a producer id; the mock names controller 0 (no such broker)'
   return undefined
 }
 
@@ -241,7 +241,10 @@ async function main(): Promise<void> {
     }
     throw error
   }
-  const kcatVersion = tool(KCAT, ['-V'])?.split('\n')[0]
+  const kcatVersion = tool(KCAT, ['-V'])
+    ?.split('\n')
+    .find((line) => line.startsWith('Version'))
+    ?.trim()
   const hasTime = existsSync(GNU_TIME)
   if (options.clients.includes('kcat') && (kcatVersion === undefined || !hasTime)) {
     console.error(`kcat lanes need ${kcatVersion === undefined ? 'kcat' : ''} ${hasTime ? '' : 'GNU time'}: apt-get install -y kcat time; running without kcat`)

@@ -1,6 +1,16 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
+const lib = (path: string) => fileURLToPath(new URL(`./lib/${path}`, import.meta.url))
+
 export default defineConfig({
+  // Examples import 'rxkafka' as users do; in this repository that is lib/.
+  resolve: {
+    alias: [
+      { find: /^rxkafka\/testing$/, replacement: lib('testing/index.ts') },
+      { find: /^rxkafka$/, replacement: lib('index.ts') },
+    ],
+  },
   test: {
     include: ['spec/**/*.spec.ts', 'marbles/**/*.spec.ts', 'examples/**/*.spec.ts'],
     // Integration specs start broker processes; keep a loaded 2-core machine from timing them out.

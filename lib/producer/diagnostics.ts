@@ -6,7 +6,14 @@
 import type { CircuitState } from '../operators/circuitBreaker.js'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 
-/** A circuit breaker as diagnostics show it. */
+/**
+ * A circuit breaker as diagnostics show it.
+ *
+ * @example
+ * ```ts
+ * const open = producerDiagnostics(client).flatMap(d => d.brokers).filter(b => b.breaker?.state === 'open')
+ * ```
+ */
 export interface BreakerSnapshot {
   state: CircuitState
   consecutiveFailures: number
@@ -14,7 +21,15 @@ export interface BreakerSnapshot {
   halfOpensAt: number | undefined
 }
 
-/** One producer (one subscription of produceTo / produce / send). */
+/**
+ * One producer (one subscription of produceTo / produce, or the shared producer of send).
+ *
+ * @example
+ * ```ts
+ * const [d] = producerDiagnostics(client)
+ * for (const p of d.partitions) if (p.breaker?.state === 'open') console.warn(`${p.topic}/${p.partition} circuit open`)
+ * ```
+ */
 export interface ProducerDiagnostics {
   name: string
   topics: { topic: string; ready: boolean; partitions: number; waitingMessages: number; failed: string | undefined }[]

@@ -55,7 +55,15 @@ export class BufferFullError extends RxKafkaError {
   }
 }
 
-/** A message named a partition the topic does not have. Not retried. */
+/**
+ * A message named a partition the topic does not have. Not retried.
+ *
+ * @example
+ * ```ts
+ * import { InvalidPartitionError } from 'rxkafka'
+ * results$.subscribe(r => { if (r.error instanceof InvalidPartitionError) console.error(r.error.partition, r.error.message) })
+ * ```
+ */
 export class InvalidPartitionError extends RxKafkaError {
   constructor(topic: string, partition: number, partitions: number) {
     super('INVALID_PARTITION', `message asks for partition ${partition} but the topic has ${partitions} partition(s) (0..${partitions - 1})`, {
@@ -66,7 +74,16 @@ export class InvalidPartitionError extends RxKafkaError {
   }
 }
 
-/** A serializer or partitioner threw, or returned something that is not bytes / a partition number. Not retried. */
+/**
+ * A serializer or partitioner threw, or returned something that is not bytes /
+ * a partition number; or the message has no value or no topic. Not retried.
+ *
+ * @example
+ * ```ts
+ * import { ProducerInputError } from 'rxkafka'
+ * results$.subscribe(r => { if (r.error instanceof ProducerInputError) deadLetter(r.metadata, r.error.message) })
+ * ```
+ */
 export class ProducerInputError extends RxKafkaError {
   constructor(what: string, topic: string, cause?: unknown) {
     const detail = cause instanceof Error ? `: ${cause.message}` : ''

@@ -27,7 +27,16 @@ export interface ProducerCircuitBreakerOptions {
 
 /**
  * Options of {@link produceTo}, {@link produce} and {@link send}. Durations in
- * milliseconds, sizes in bytes.
+ * milliseconds, sizes in bytes. Every option has a default (docs/producer.md).
+ *
+ * @example
+ * ```ts
+ * const options: ProducerOptions<string, Order> = {
+ *   acks: 'all', compression: 'lz4', lingerMs: 10, errorMode: 'result',
+ *   valueSerializer: order => JSON.stringify(order),
+ * }
+ * orders$.pipe(produceTo('orders', { ...options, client }))
+ * ```
  */
 export interface ProducerOptions<K = Buffer | string | null, V = Buffer | string | null> {
   /** Acknowledgement level. Default `'all'`. */

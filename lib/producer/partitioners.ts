@@ -17,7 +17,15 @@ export interface PartitionerInput {
   availablePartitions: readonly number[]
 }
 
-/** A user partitioner: returns a partition number in `[0, partitions)`. */
+/**
+ * A user partitioner: returns a partition number in `[0, partitions)`.
+ *
+ * @example
+ * ```ts
+ * const byRegion: PartitionerFunction = ({ message, partitions }) => regionIndex((message as Order).region) % partitions
+ * orders$.pipe(produceTo('orders', { client, partitioner: byRegion }))
+ * ```
+ */
 export type PartitionerFunction = (input: PartitionerInput) => number
 
 /**

@@ -20,6 +20,13 @@ export type ProducerHeaders = readonly ProducerHeader[] | Readonly<Record<string
  * `K` and `V` are the key and value types before serialization: Buffer,
  * string or null unless a `keySerializer`/`valueSerializer` option turns
  * another type into bytes.
+ *
+ * @example
+ * ```ts
+ * const message: ProducerMessage<{ orderId: string }> = {
+ *   key: 'customer-42', value: JSON.stringify(order), headers: { source: 'web' }, metadata: { orderId: order.id },
+ * }
+ * ```
  */
 export interface ProducerMessage<M = unknown, K = Buffer | string | null, V = Buffer | string | null> {
   key?: K
@@ -32,7 +39,14 @@ export interface ProducerMessage<M = unknown, K = Buffer | string | null, V = Bu
   metadata?: M
 }
 
-/** A message that names its own topic, for {@link produce}. */
+/**
+ * A message that names its own topic, for {@link produce}.
+ *
+ * @example
+ * ```ts
+ * const message: TopicProducerMessage = { topic: 'audit', value: 'login', key: userId }
+ * ```
+ */
 export interface TopicProducerMessage<M = unknown, K = Buffer | string | null, V = Buffer | string | null>
   extends ProducerMessage<M, K, V> {
   topic: string
@@ -74,6 +88,14 @@ export interface ProducerBatchLife {
  * What happened to one message. Per partition, results come out in the order
  * the messages went in. With `errorMode: 'result'` a failed delivery has
  * `error` set and `offset` -1n.
+ *
+ * @example
+ * ```ts
+ * results$.subscribe((r: ProducerResult<string>) => {
+ *   if (r.error !== undefined) console.error('not delivered', r.metadata, r.error.message)
+ *   else console.log(r.metadata, `${r.topic}/${r.partition}@${r.offset}`, r.batch.exchanges.length, 'attempt(s)')
+ * })
+ * ```
  */
 export interface ProducerResult<M = unknown> {
   topic: string

@@ -6,7 +6,7 @@
  * same on every run.
  */
 import { describe, expect, it } from 'vitest'
-import { map, merge, mergeMap, switchMap, timer, type Observable } from 'rxjs'
+import { map, merge, mergeMap, switchMap, takeUntil, timer, type Observable } from 'rxjs'
 import { ErrorCode } from '../lib/protocol/error-codes.js'
 import { ProduceApi } from '../lib/protocol/messages/Produce.js'
 import type { ClusterClient } from '../lib/cluster/cluster-client.js'
@@ -18,8 +18,16 @@ import { createTestScheduler } from '../spec/testing/virtual-helpers.js'
 const GROUP = 'upper'
 
 /** The app under test: upper-cases every order into `shouted`, marks it done once written, and reports `member:order@offset in shouted`. */
-function shout(client: ClusterClient, member: string): Observable<string> {
-  return consumeGroup({ client, groupId: GROUP, topics: ['orders'], fromBeginning: true, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 }).pipe(
+function shout(client: ClusterClient, member: string, groupInstanceId?: string): Observable<string> {
+  return consumeGroup({
+    client,
+    groupId: GROUP,
+    topics: ['orders'],
+    fromBeginning: true,
+    sessionTimeoutMs: 10_000,
+    heartbeatIntervalMs: 1_000,
+    ...(groupInstanceId === undefined ? {} : { groupInstanceId }),
+  }).pipe(
     mergeMap((partition$) => partition$.pipe(map((msg) => ({ key: msg.key, value: msg.value!.toString().toUpperCase(), metadata: msg })))),
     produceTo('shouted', { client, lingerMs: 0, random: () => 0.5 }),
     map((result) => {
@@ -136,5 +144,42 @@ describe('virtual cluster: a consume -> transform -> produce app in virtual time
       [1, 3n],
     ])
     expect(cluster2!.groupState(GROUP)).toMatchObject({ state: 'Empty', members: [] })
+  })
+
+  it('a static member restarts between frames 5000 and 6000: it gets its partition back in the same generation, the other member is not disturbed', () => {
+    const scheduler = createTestScheduler()
+    scheduler.run(({ expectObservable }) => {
+      const kafka = createVirtualCluster({ topics: [{ name: 'orders', partitions: 2 }, { name: 'shouted', partitions: 1 }] })
+      kafka.produceDirect('orders', 0, [{ value: 'a' }])
+      kafka.produceDirect('orders', 1, [{ value: 'b' }])
+      scheduler.schedule(() => {
+        kafka.produceDirect('orders', 0, [{ value: 'c' }])
+        kafka.produceDirect('orders', 1, [{ value: 'd' }])
+      }, 6_500)
+      const states: string[] = []
+      for (const frame of [4_000, 7_000]) {
+        scheduler.schedule(() => {
+          const group = kafka.groupState(GROUP)!
+          states.push(`${group.state} ${group.generationId} ${group.members.map((m) => `${m.memberId}=${m.assigned![0]!.partitions.join(',')}`).join(' ')}`)
+        }, frame)
+      }
+      // A (static, instance "instance-a") runs until 5000 and is restarted at 6000 as A2;
+      // B (dynamic) joins at 1000: generation 2 at A's heartbeat at 2000, A gets orders/0, B orders/1.
+      const a = shout(kafka.client('a'), 'A', 'instance-a').pipe(takeUntil(timer(5_000, scheduler)))
+      const a2 = timer(6_000, scheduler).pipe(switchMap(() => shout(kafka.client('a2'), 'A2', 'instance-a')))
+      const b = timer(1_000, scheduler).pipe(switchMap(() => shout(kafka.client('b'), 'B')))
+      // 6500: both partitions are being read again, by A2 and by B, with no rebalance in between.
+      expectObservable(merge(a, a2, b), '^ 9999ms !').toBe('(xy) 6496ms (zw)', {
+        x: 'A:a@0',
+        y: 'A:b@1',
+        z: 'A2:c@2',
+        w: 'B:d@3',
+      })
+      scheduler.schedule(() => {
+        // A left no LeaveGroup (static members do not); A2 took over its place under a new member id.
+        expect(states).toEqual(['Stable 2 a-1=0 b-2=1', 'Stable 2 a2-3=0 b-2=1'])
+        expect(kafka.requests().filter((r) => r.api === 'JoinGroup' && r.at > 2_000).map((r) => `${r.at} ${r.clientId}`)).toEqual(['6000 a2'])
+      }, 9_000)
+    })
   })
 })

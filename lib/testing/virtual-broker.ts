@@ -658,13 +658,13 @@ export class VirtualBrokers {
       ...(version >= 7 ? { protocolType: o.protocolType } : {}),
       protocolName: version >= 7 ? o.protocolName : (o.protocolName ?? ''),
       leader: o.leader,
-      skipAssignment: false,
+      skipAssignment: version >= 9 && o.skipAssignment,
       memberId: o.memberId,
       members: o.members.map((m) => ({ memberId: m.memberId, ...(version >= 5 ? { groupInstanceId: m.groupInstanceId } : {}), metadata: m.metadata })),
     })
     const refused = this.coordinatorError(request.groupId, ctx.broker)
     if (refused !== 0) {
-      ctx.reply(shape({ errorCode: refused, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: request.memberId, members: [] }))
+      ctx.reply(shape({ errorCode: refused, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId: request.memberId, members: [] }))
       return
     }
     this.group(request.groupId).join(
@@ -702,6 +702,7 @@ export class VirtualBrokers {
     }
     group.sync(
       request.memberId,
+      version >= 3 ? (request.groupInstanceId ?? null) : null,
       request.generationId,
       version >= 5 ? (request.protocolType ?? null) : null,
       version >= 5 ? (request.protocolName ?? null) : null,
@@ -714,7 +715,7 @@ export class VirtualBrokers {
     const refused = this.coordinatorError(request.groupId, ctx.broker)
     if (refused !== 0) return { throttleTimeMs: 0, errorCode: refused }
     const group = this.groups.get(request.groupId)
-    const errorCode = group === undefined ? ErrorCode.UNKNOWN_MEMBER_ID : group.heartbeat(request.memberId, request.generationId)
+    const errorCode = group === undefined ? ErrorCode.UNKNOWN_MEMBER_ID : group.heartbeat(request.memberId, ctx.version >= 3 ? (request.groupInstanceId ?? null) : null, request.generationId)
     return { throttleTimeMs: 0, errorCode }
   }
 
@@ -723,12 +724,12 @@ export class VirtualBrokers {
     const group = this.groups.get(request.groupId)
     if (ctx.version < 3) {
       if (refused !== 0) return { throttleTimeMs: 0, errorCode: refused }
-      const code = group === undefined ? ErrorCode.UNKNOWN_MEMBER_ID : group.leave([request.memberId ?? ''])[0]!
+      const code = group === undefined ? ErrorCode.UNKNOWN_MEMBER_ID : group.leave([{ memberId: request.memberId ?? '', groupInstanceId: null }])[0]!
       return { throttleTimeMs: 0, errorCode: code }
     }
     const members = request.members ?? []
     if (refused !== 0) return { throttleTimeMs: 0, errorCode: refused, members: [] }
-    const codes = group === undefined ? members.map(() => ErrorCode.UNKNOWN_MEMBER_ID) : group.leave(members.map((m) => m.memberId))
+    const codes = group === undefined ? members.map(() => ErrorCode.UNKNOWN_MEMBER_ID) : group.leave(members)
     return {
       throttleTimeMs: 0,
       errorCode: 0,
@@ -747,7 +748,7 @@ export class VirtualBrokers {
         groupError = generationId < 0 && memberId === '' ? 0 : ErrorCode.ILLEGAL_GENERATION
         if (memberId !== '') groupError = ErrorCode.UNKNOWN_MEMBER_ID
       } else {
-        groupError = existing.checkCommit(memberId, generationId)
+        groupError = existing.checkCommit(memberId, ctx.version >= 7 ? (request.groupInstanceId ?? null) : null, generationId)
       }
     }
     const group = groupError === 0 ? this.group(request.groupId) : undefined

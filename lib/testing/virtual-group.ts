@@ -18,6 +18,8 @@ export interface JoinOutcome {
   protocolType: string | null
   protocolName: string | null
   leader: string
+  /** JoinGroup v9+: the leader gets the members but must not assign (a static leader that restarted). */
+  skipAssignment: boolean
   memberId: string
   members: { memberId: string; groupInstanceId: string | null; metadata: Buffer }[]
 }
@@ -106,6 +108,8 @@ export class VirtualGroup {
   /** Ids handed out with MEMBER_ID_REQUIRED whose owners have not joined with them yet. */
   private readonly pendingMembers = new Map<string, Subscription>()
   private readonly pendingSync = new Set<string>()
+  /** Static membership (KIP-345): group instance id -> the member id that currently holds it. */
+  private readonly staticMembers = new Map<string, string>()
   readonly offsets = new Map<string, StoredOffset>()
   private joinTimer: Subscription | undefined
   private syncTimer: Subscription | undefined
@@ -131,6 +135,24 @@ export class VirtualGroup {
     if (this.members.size > 0 && (facts.protocolType !== this.protocolTypeOfMembers() || !this.supportsSomeCommonProtocol(facts))) {
       fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL)
       return
+    }
+    if (facts.groupInstanceId !== null) {
+      const holder = this.staticMembers.get(facts.groupInstanceId)
+      if (facts.memberId === '') {
+        if (holder !== undefined && this.members.has(holder)) {
+          this.replaceStaticMember(holder, facts, respond)
+          return
+        }
+        // Static members skip MEMBER_ID_REQUIRED: their instance id already identifies them.
+        const memberId = this.newMemberId(facts.clientId)
+        this.staticMembers.set(facts.groupInstanceId, memberId)
+        this.addMember(memberId, facts, respond)
+        return
+      }
+      if (holder !== undefined && holder !== facts.memberId) {
+        fail(ErrorCode.FENCED_INSTANCE_ID)
+        return
+      }
     }
     if (facts.memberId === '') {
       const memberId = this.newMemberId(facts.clientId)
@@ -182,6 +204,43 @@ export class VirtualGroup {
     else this.prepareRebalance()
   }
 
+  /**
+   * A static member restarted: it takes over its instance's place under a new
+   * member id, the old id is fenced, and where nothing else changed the group
+   * does not rebalance (the point of KIP-345).
+   */
+  private replaceStaticMember(oldId: string, facts: JoinRequestFacts, respond: (outcome: JoinOutcome) => void): void {
+    const old = this.members.get(oldId)!
+    const memberId = this.newMemberId(facts.clientId)
+    old.sessionTimer?.unsubscribe()
+    this.members.delete(oldId)
+    const wasPendingSync = this.pendingSync.delete(oldId)
+    old.awaitingJoin?.(this.joinError(ErrorCode.FENCED_INSTANCE_ID, oldId))
+    old.awaitingSync?.({ errorCode: ErrorCode.FENCED_INSTANCE_ID, protocolType: null, protocolName: null, assignment: NO_BYTES })
+    const member: Member = { ...old, memberId, clientId: facts.clientId, awaitingJoin: undefined, awaitingSync: undefined, sessionTimer: undefined }
+    this.members.set(memberId, member)
+    if (wasPendingSync) this.pendingSync.add(memberId)
+    this.staticMembers.set(facts.groupInstanceId!, memberId)
+    if (this.leader === oldId) this.leader = memberId
+    if (this.state === 'Stable' && sameProtocols(old.protocols, facts.protocols)) {
+      // Nothing the assignment depends on changed: the generation stands, even for a restarted leader,
+      // who gets the members (to know them) but is told not to assign again.
+      member.sessionTimeoutMs = facts.sessionTimeoutMs
+      member.rebalanceTimeoutMs = facts.rebalanceTimeoutMs
+      this.scheduleSessionExpiry(member)
+      respond({ ...this.joinAnswer(member), skipAssignment: memberId === this.leader })
+      return
+    }
+    this.rejoin(member, facts, respond)
+  }
+
+  /** FENCED_INSTANCE_ID when the instance id belongs to another member id now, else 0. */
+  private fencing(memberId: string, groupInstanceId: string | null): number {
+    if (groupInstanceId === null) return 0
+    const holder = this.staticMembers.get(groupInstanceId)
+    return holder !== undefined && holder !== memberId ? ErrorCode.FENCED_INSTANCE_ID : 0
+  }
+
   private rejoin(member: Member, facts: JoinRequestFacts, respond: (outcome: JoinOutcome) => void): void {
     const unchanged = sameProtocols(member.protocols, facts.protocols)
     member.protocols = facts.protocols
@@ -205,6 +264,7 @@ export class VirtualGroup {
 
   sync(
     memberId: string,
+    groupInstanceId: string | null,
     generationId: number,
     protocolType: string | null,
     protocolName: string | null,
@@ -212,6 +272,8 @@ export class VirtualGroup {
     respond: (outcome: SyncOutcome) => void,
   ): void {
     const fail = (errorCode: number): void => respond({ errorCode, protocolType: null, protocolName: null, assignment: NO_BYTES })
+    const fenced = this.fencing(memberId, groupInstanceId)
+    if (fenced !== 0) return fail(fenced)
     const member = this.members.get(memberId)
     if (member === undefined) return fail(ErrorCode.UNKNOWN_MEMBER_ID)
     if (generationId !== this.generationId) return fail(ErrorCode.ILLEGAL_GENERATION)
@@ -239,7 +301,9 @@ export class VirtualGroup {
     }
   }
 
-  heartbeat(memberId: string, generationId: number): number {
+  heartbeat(memberId: string, groupInstanceId: string | null, generationId: number): number {
+    const fenced = this.fencing(memberId, groupInstanceId)
+    if (fenced !== 0) return fenced
     const member = this.members.get(memberId)
     if (member === undefined || this.state === 'Empty' || this.state === 'Dead') return ErrorCode.UNKNOWN_MEMBER_ID
     if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION
@@ -247,16 +311,32 @@ export class VirtualGroup {
     return this.state === 'PreparingRebalance' ? ErrorCode.REBALANCE_IN_PROGRESS : ErrorCode.NONE
   }
 
-  /** Removes members by id; the error code of each (0, or UNKNOWN_MEMBER_ID). */
-  leave(memberIds: readonly string[]): number[] {
-    const codes = memberIds.map((id) => (this.members.has(id) ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID))
-    const leaving = memberIds.filter((id) => this.members.has(id))
-    if (leaving.length > 0) this.removeMembers(leaving)
+  /**
+   * Removes members; the error code of each (0, UNKNOWN_MEMBER_ID, or
+   * FENCED_INSTANCE_ID). A static member may leave by instance id alone.
+   */
+  leave(leaving: readonly { memberId: string; groupInstanceId: string | null }[]): number[] {
+    const removed: string[] = []
+    const codes = leaving.map(({ memberId, groupInstanceId }) => {
+      let id = memberId
+      if (groupInstanceId !== null) {
+        const holder = this.staticMembers.get(groupInstanceId)
+        if (holder === undefined) return ErrorCode.UNKNOWN_MEMBER_ID
+        if (memberId !== '' && memberId !== holder) return ErrorCode.FENCED_INSTANCE_ID
+        id = holder
+      }
+      if (!this.members.has(id)) return ErrorCode.UNKNOWN_MEMBER_ID
+      removed.push(id)
+      return ErrorCode.NONE
+    })
+    if (removed.length > 0) this.removeMembers(removed)
     return codes
   }
 
   /** Checks a commit's generation and member; 0 when it may be stored. */
-  checkCommit(memberId: string, generationId: number): number {
+  checkCommit(memberId: string, groupInstanceId: string | null, generationId: number): number {
+    const fenced = this.fencing(memberId, groupInstanceId)
+    if (fenced !== 0) return fenced
     if (generationId < 0 && memberId === '') {
       // Commits from outside any generation (a consumer with manual assignment) are fine while nobody is a member.
       return this.members.size === 0 ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION
@@ -328,6 +408,7 @@ export class VirtualGroup {
       member.sessionTimer?.unsubscribe()
       this.members.delete(id)
       this.pendingSync.delete(id)
+      this.forgetInstance(member)
       const parkedJoin = member.awaitingJoin
       const parkedSync = member.awaitingSync
       member.awaitingJoin = undefined
@@ -345,6 +426,12 @@ export class VirtualGroup {
       return
     }
     this.prepareRebalance()
+  }
+
+  private forgetInstance(member: Member): void {
+    if (member.groupInstanceId !== null && this.staticMembers.get(member.groupInstanceId) === member.memberId) {
+      this.staticMembers.delete(member.groupInstanceId)
+    }
   }
 
   private toEmpty(): void {
@@ -402,6 +489,7 @@ export class VirtualGroup {
       if (m.awaitingJoin === undefined) {
         m.sessionTimer?.unsubscribe()
         this.members.delete(m.memberId)
+        this.forgetInstance(m)
         if (this.leader === m.memberId) this.leader = null
       }
     }
@@ -442,6 +530,7 @@ export class VirtualGroup {
       protocolType: this.protocolType,
       protocolName: this.protocolName,
       leader: this.leader ?? '',
+      skipAssignment: false,
       memberId: member.memberId,
       members: isLeader
         ? [...this.members.values()].map((m) => ({
@@ -454,7 +543,7 @@ export class VirtualGroup {
   }
 
   private joinError(errorCode: number, memberId: string): JoinOutcome {
-    return { errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [] }
+    return { errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId, members: [] }
   }
 
   private syncAnswer(member: Member): SyncOutcome {

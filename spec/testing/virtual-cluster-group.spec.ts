@@ -342,4 +342,81 @@ describe('virtual cluster: group coordinator', () => {
     expect(cluster.groupState(GROUP)).toMatchObject({ state: 'PreparingRebalance', members: [{ memberId: a.memberId }] })
     await cluster.close()
   })
+
+  it('static membership (KIP-345): a restarted instance takes its place without a rebalance, its old member id is fenced', async () => {
+    const cluster = createVirtualCluster({ topics: [{ name: 'orders', partitions: 2 }] })
+    const staticClient = cluster.client('static')
+    const staticJoin = (memberId: string) =>
+      staticClient.request(
+        1,
+        JoinGroupApi,
+        {
+          groupId: GROUP,
+          sessionTimeoutMs: SESSION_MS,
+          rebalanceTimeoutMs: REBALANCE_MS,
+          memberId,
+          groupInstanceId: 'instance-s',
+          protocolType: 'consumer',
+          protocols: [{ name: 'range', metadata: encodeSubscription({ topics: ['orders'], userData: null, ownedPartitions: [] }) }],
+        },
+        { role: 'group' },
+      )
+    const staticHeartbeat = (memberId: string) =>
+      staticClient.request(1, HeartbeatApi, { groupId: GROUP, generationId: 2, memberId, groupInstanceId: 'instance-s' })
+
+    const leader = await firstValueFrom(join(cluster, '', { maxVersion: 3 }))
+    await firstValueFrom(sync(cluster, leader.memberId, 1, [{ memberId: leader.memberId, partitions: [0, 1] }]))
+    // The static member needs no MEMBER_ID_REQUIRED round; its join waits for the leader to rejoin.
+    const firstJoin = firstValueFrom(staticJoin(''))
+    expect((await firstValueFrom(heartbeat(cluster, leader.memberId, 1))).errorCode).toBe(ErrorCode.REBALANCE_IN_PROGRESS)
+    await firstValueFrom(join(cluster, leader.memberId))
+    const s1 = await firstJoin
+    expect(s1).toMatchObject({ errorCode: 0, generationId: 2, leader: leader.memberId })
+    await Promise.all([
+      firstValueFrom(sync(cluster, leader.memberId, 2, [{ memberId: leader.memberId, partitions: [0] }, { memberId: s1.memberId, partitions: [1] }])),
+      firstValueFrom(sync(staticClient, s1.memberId, 2)),
+    ])
+
+    // The static member restarts: same instance id, no member id.
+    const s2 = await firstValueFrom(staticJoin(''))
+    expect(s2).toMatchObject({ errorCode: 0, generationId: 2, leader: leader.memberId, members: [] })
+    expect(s2.memberId).not.toBe(s1.memberId)
+    expect((await firstValueFrom(staticHeartbeat(s1.memberId))).errorCode).toBe(ErrorCode.FENCED_INSTANCE_ID)
+    expect((await firstValueFrom(staticHeartbeat(s2.memberId))).errorCode).toBe(0)
+    expect((await firstValueFrom(heartbeat(cluster, leader.memberId, 2))).errorCode).toBe(0)
+    const kept = await firstValueFrom(sync(staticClient, s2.memberId, 2))
+    expect(kept.errorCode).toBe(0)
+    expect(cluster.groupState(GROUP)).toMatchObject({ state: 'Stable', generationId: 2 })
+    expect(cluster.groupState(GROUP)!.members.find((m) => m.memberId === s2.memberId)!.assigned).toEqual([{ topic: 'orders', partitions: [1] }])
+
+    // It may leave by instance id alone; then the group rebalances.
+    const left = await firstValueFrom(staticClient.request(1, LeaveGroupApi, { groupId: GROUP, members: [{ memberId: '', groupInstanceId: 'instance-s' }] }))
+    expect(left.members!.map((m) => m.errorCode)).toEqual([0])
+    expect((await firstValueFrom(heartbeat(cluster, leader.memberId, 2))).errorCode).toBe(ErrorCode.REBALANCE_IN_PROGRESS)
+    await cluster.close()
+  })
+
+  it('a restarted static leader keeps the generation: JoinGroup v9 gives it the members with skipAssignment', async () => {
+    const cluster = createVirtualCluster({ topics: [{ name: 'orders' }] })
+    const staticJoin = (client: ClusterClient) =>
+      firstValueFrom(
+        client.request(1, JoinGroupApi, {
+          groupId: GROUP,
+          sessionTimeoutMs: SESSION_MS,
+          rebalanceTimeoutMs: REBALANCE_MS,
+          memberId: '',
+          groupInstanceId: 'instance-l',
+          protocolType: 'consumer',
+          protocols: [{ name: 'range', metadata: Buffer.from([0, 1]) }],
+          reason: null,
+        }),
+      )
+    const first = await staticJoin(cluster)
+    await firstValueFrom(sync(cluster, first.memberId, 1, [{ memberId: first.memberId, partitions: [0] }]))
+    const restarted = await staticJoin(cluster.client('restarted'))
+    expect(restarted).toMatchObject({ errorCode: 0, generationId: 1, leader: restarted.memberId, skipAssignment: true })
+    expect(restarted.members.map((m) => [m.memberId, m.groupInstanceId])).toEqual([[restarted.memberId, 'instance-l']])
+    expect(cluster.groupState(GROUP)).toMatchObject({ state: 'Stable', generationId: 1 })
+    await cluster.close()
+  })
 })

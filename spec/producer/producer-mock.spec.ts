@@ -259,6 +259,27 @@ describe('producer against the mock cluster', () => {
     }
   })
 
+  it('unsubscribing mid-stream releases every socket and timer of the client', async () => {
+    const client = newClient()
+    await mock.setBrokerRtt(-1, 200)
+    try {
+      const seen: ProducerResult[] = []
+      const subscription = new Observable<ProducerMessage>((subscriber) => {
+        const timer = setInterval(() => subscriber.next({ value: 'tick' }), 5)
+        return () => clearInterval(timer)
+      }).pipe(produceTo('roundtrip', { client })).subscribe((r) => seen.push(r))
+      await new Promise((resolve) => setTimeout(resolve, 600))
+      expect(client.diagnostics().connections.length).toBeGreaterThan(0)
+      subscription.unsubscribe()
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      const after = client.diagnostics()
+      expect(after.users).toBe(0)
+      expect(after.connections).toEqual([])
+    } finally {
+      await mock.setBrokerRtt(-1, 0)
+    }
+  })
+
   it('send() produces one message and resolves with its offset', async () => {
     const client = newClient()
     const result = await send(client, 'roundtrip', { key: 'single', value: 'one-off', metadata: 'x' })

@@ -108,6 +108,19 @@ describe('producer timing (virtual time)', () => {
     })
   })
 
+  it('circuit breaker, not strict: once the circuit half-opens, messages may go to the partition again', () => {
+    const scheduler = createScheduler()
+    scheduler.run(({ cold, expectObservable }) => {
+      const client = fakeOn(scheduler, (call, n) => cold('-r|', { r: client.successFor(call, n === 1 ? { 't/0': ErrorCode.NOT_ENOUGH_REPLICAS } : {}) }))
+      const source = cold('a 9ms b 49ms c|', { a: { value: 'a', metadata: 'a' }, b: { value: 'b', metadata: 'b' }, c: { value: 'c', metadata: 'c' } })
+      const results = source.pipe(produceTo<string>('t', {
+        client, acks: 1, lingerMs: 0, retries: 0, errorMode: 'result', strictPartitioning: false,
+        circuitBreaker: { failureThreshold: 1, resetAfterMs: 50 }, partitioner: () => 0,
+      }), map((r) => `${label(r)}@${r.partition}`))
+      expectObservable(results).toBe('- x 9ms y 49ms (z|)', { x: 'a:NOT_ENOUGH_REPLICAS@0', y: 'b@1', z: 'c@0' })
+    })
+  })
+
   it('circuit breaker, not strict: a sealed batch of a partition whose circuit opened moves to another partition', () => {
     const scheduler = createScheduler()
     scheduler.run(({ cold, expectObservable }) => {

@@ -51,6 +51,8 @@ export class TopicState<M> {
   /** Partitions with a leader whose circuits (partition and leader broker) are not open. */
   available: number[] = []
   availableDirty = true
+  /** When `available` must be recomputed anyway: the earliest time an excluded partition's circuit half-opens. */
+  availableUntil = Infinity
   ready = false
   /** Set when the topic cannot be produced to (it does not exist); every message fails with it. */
   failed: Error | undefined

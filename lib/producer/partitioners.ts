@@ -53,19 +53,23 @@ function pick(available: readonly number[], partitions: number, random: () => nu
 /** Keyed: murmur2 like Java; keyless: sticky (KIP-480). */
 export class DefaultPartitioner implements TopicPartitioner {
   #sticky = -1
+  /** The availability list the sticky partition was last checked against (the engine makes a new list on every change). */
+  #checkedAgainst: readonly number[] | undefined
   constructor(private readonly random: () => number) {}
 
   partition(key: Buffer | null, _message: unknown, partitions: number, available: readonly number[]): number {
     if (key !== null) return murmur2Partition(key, partitions)
-    if (this.#sticky < 0 || this.#sticky >= partitions || (available.length > 0 && !available.includes(this.#sticky))) {
+    if (this.#sticky < 0 || this.#sticky >= partitions || (available !== this.#checkedAgainst && available.length > 0 && !available.includes(this.#sticky))) {
       this.#sticky = pick(available, partitions, this.random)
     }
+    this.#checkedAgainst = available
     return this.#sticky
   }
 
   onBatchSealed(partition: number, available: readonly number[]): void {
     if (partition !== this.#sticky) return
     // Another partition than the one just filled, so keyless load spreads.
+    this.#checkedAgainst = undefined
     const others = available.filter((p) => p !== partition)
     if (others.length > 0) {
       this.#sticky = others[Math.floor(this.random() * others.length)]!

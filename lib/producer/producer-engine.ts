@@ -270,21 +270,29 @@ export class ProducerEngine<M> {
     return broker
   }
 
-  #availablePartitions(topic: TopicState<M>): number[] {
-    if (!topic.availableDirty) return topic.available
+  /** Partitions new messages may go to; recomputed when a leader or circuit changes, or an open circuit is due to half-open. */
+  #availablePartitions(topic: TopicState<M>, now: number): number[] {
+    if (!topic.availableDirty && now < topic.availableUntil) return topic.available
     topic.availableDirty = false
-    const now = this.#now
+    topic.availableUntil = Infinity
     const available: number[] = []
     for (const p of topic.partitions) {
       if (p.leader < 0) continue
-      if (p.breaker !== undefined && p.breaker.advance(now) === 'open') continue
+      if (p.breaker !== undefined && p.breaker.advance(now) === 'open') {
+        topic.availableUntil = Math.min(topic.availableUntil, p.breaker.halfOpensAt!)
+        continue
+      }
       const broker = this.#brokers.get(p.leader)
-      if (broker?.breaker !== undefined && broker.breaker.advance(now) === 'open') continue
+      if (broker?.breaker !== undefined && broker.breaker.advance(now) === 'open') {
+        topic.availableUntil = Math.min(topic.availableUntil, broker.breaker.halfOpensAt!)
+        continue
+      }
       available.push(p.partition)
     }
     topic.available = available
     return available
   }
+
 
   /** Serializes, partitions and appends one message to its partition's open batch. */
   #encode(topic: TopicState<M>, message: EngineMessage<M>, now: number): void {
@@ -308,7 +316,7 @@ export class ProducerEngine<M> {
         return
       }
     } else {
-      const available = this.#availablePartitions(topic)
+      const available = this.#availablePartitions(topic, now)
       const keyBytes = key === null ? null : typeof key === 'string' ? Buffer.from(key, 'utf8') : key
       try {
         partition = topic.partitioner.partition(keyBytes, message, partitions, available)
@@ -392,7 +400,7 @@ export class ProducerEngine<M> {
     batch.compressedAt = this.#now
     state.queue.push(batch)
     this.#pending.add(state)
-    state.topic.partitioner.onBatchSealed(state.partition, this.#availablePartitions(state.topic))
+    state.topic.partitioner.onBatchSealed(state.partition, this.#availablePartitions(state.topic, now))
   }
 
   #alignSequence(state: PartitionState<M>): void {
@@ -763,7 +771,7 @@ export class ProducerEngine<M> {
    * stamped again). False when no other partition is available.
    */
   #reroute(state: PartitionState<M>): boolean {
-    const available = this.#availablePartitions(state.topic).filter((p) => p !== state.partition)
+    const available = this.#availablePartitions(state.topic, this.#now).filter((p) => p !== state.partition)
     if (available.length === 0) return false
     const target = state.topic.partitions[available[Math.floor(this.#options.random() * available.length)]!]!
     const batch = state.queue.shift()!

@@ -2,7 +2,7 @@
  * `consumePartitions`: read partitions of one topic without a group, for tools
  * and replays. Nothing is committed; `done()` still paces fetching.
  */
-import { Observable, catchError, of, switchMap, take, timer } from 'rxjs'
+import { Observable, Subscription, catchError, of, switchMap, take, timer } from 'rxjs'
 import { partitionInfo } from '../cluster/cluster-view.js'
 import { resolveFetchOptions, ConsumerOptionError, type ConsumePartitionsOptions, type OffsetSpec } from './consumer-options.js'
 import { asRxKafkaError, Fetcher } from './fetcher.js'
@@ -77,7 +77,10 @@ export function consumePartitions(options: ConsumePartitionsOptions): Observable
           }
           attempt()
         }
-        const subscription = client.ensureTopics([options.topic]).pipe(take(1)).subscribe({
+        // Declared before subscribing: ensureTopics answers synchronously when the topic is already known,
+        // and the positioning above adds its work to this subscription.
+        const subscription = new Subscription()
+        subscription.add(client.ensureTopics([options.topic]).pipe(take(1)).subscribe({
           next: (view) => {
             const info = view.topics.get(options.topic)!
             const wanted = options.partitions ?? info.partitions.map((p) => p.partition)
@@ -99,7 +102,7 @@ export function consumePartitions(options: ConsumePartitionsOptions): Observable
             for (const slot of slots) position(slot, typeof from === 'function' ? from(slot.partition) : from, true)
           },
           error: (error: unknown) => subscriber.error(asRxKafkaError(error)),
-        })
+        }))
         return () => {
           stopped = true
           subscription.unsubscribe()

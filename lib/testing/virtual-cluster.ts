@@ -703,9 +703,18 @@ export class VirtualCluster extends VirtualClusterClient {
     this.assertOpen()
     const records = Array.isArray(partitionOrRecords) ? (partitionOrRecords as readonly ProducerRecord[]) : maybeRecords
     const partition = Array.isArray(partitionOrRecords) ? undefined : (partitionOrRecords as number | undefined)
-    if (records === undefined) {
-      throw new VirtualClusterError('produceDirect needs records', { topic, hint: 'call produceDirect(topic, partition?, [{ key, value }])' })
+    if (!Array.isArray(records)) {
+      throw new VirtualClusterError('produceDirect needs an array of records', { topic, hint: 'call produceDirect(topic, partition?, [{ key, value }])' })
     }
+    records.forEach((record: unknown, i) => {
+      const value = (record as { value?: unknown } | null)?.value
+      if (typeof record !== 'object' || record === null || !(value === null || typeof value === 'string' || Buffer.isBuffer(value))) {
+        throw new VirtualClusterError(`produceDirect: record ${i} needs a value that is a string, a Buffer or null`, {
+          topic,
+          hint: "pass records such as { key: 'k', value: 'v' }",
+        })
+      }
+    })
     const target = this.topicForControl(topic, 'produceDirect', true)
     if (partition !== undefined) this.partitionForControl(target, partition, 'produceDirect')
     const placed = records.map((record) => (partition !== undefined ? partition : this.choosePartition(target, record)))

@@ -289,6 +289,9 @@ describe('virtual cluster: produce, fetch, list offsets', () => {
     const same = cluster.produceDirect('t', 4, [{ value: 'x' }, { value: 'y' }])
     expect(same.map((p) => p.offset)).toEqual([same[0]!.offset, same[0]!.offset + 1n])
     expect(cluster.offsets('t', 4).endOffset).toBe(same[1]!.offset + 1n)
+    expect(() => cluster.produceDirect('t', 0, [{ value: 42 } as never])).toThrow(/record 0 needs a value/)
+    expect(() => cluster.produceDirect('t', 9, [{ value: 'x' }])).toThrow(/no partition 9/)
+    expect(() => cluster.produceDirect('t', 0, undefined as never)).toThrow(/array of records/)
   })
 
   it('refreshes metadata every metadataMaxAgeMs while in use, and stops when the last user unsubscribes', () => {

@@ -119,7 +119,7 @@ function notApplicable(lane: LaneDefinition, client: ClientName): string | undef
   if (client === 'kcat' && lane.kind === 'latency') return 'kcat cannot await one message at a time'
   if (client === 'kcat' && lane.kind === 'slow-consume') return 'kcat has no handler to slow down'
   // KafkaJS asks the controller for a producer id; the mock names controller 0, which is no broker (ids are 1..n).
-  if (client === 'kafkajs' && lane.idempotent) return 'KafkaJS asks the controller for a producer id; the mock names controller 0 (no such broker)'
+  if (client === 'kafkajs' && lane.idempotent) return 'the mock names controller 0, no such broker; KafkaJS asks it for a producer id'
   return undefined
 }
 

@@ -405,13 +405,22 @@ export class VirtualClusterClient implements ClusterClient {
     return new Observable<void>((subscriber) => {
       const pending = this.prepare(broker, api, body, options, false, (e) => subscriber.error(e))
       if (pending === undefined) return undefined
-      pending.entry.respond = () => {
-        subscriber.next()
-        subscriber.complete()
+      const entry = pending.entry
+      const brokerUp = this.brokers.up.get(pending.brokerId) === true
+      this.enqueue(pending.brokerId, entry)
+      if (brokerUp) {
+        // Written is done for the caller (acks 0): at once, even when the broker has earlier requests of the connection to handle first.
+        const written = this.scheduler.schedule(() => {
+          this.timers.delete(written)
+          if (entry.settled) return
+          entry.settled = true
+          subscriber.next()
+          subscriber.complete()
+        }, 0)
+        this.timers.add(written)
       }
-      this.enqueue(pending.brokerId, pending.entry)
       return () => {
-        pending.entry.settled = true
+        entry.settled = true
       }
     })
   }
@@ -577,14 +586,6 @@ export class VirtualClusterClient implements ClusterClient {
         })
       }
       this.processNext(connection)
-    }
-    if (!entry.expectResponse) {
-      // acks 0: written means done for the client; the broker handles it in its turn.
-      this.later(() => {
-        if (entry.settled) return
-        entry.settled = true
-        entry.respond?.(Buffer.alloc(0))
-      })
     }
     entry.cancelWaiting = this.brokers.handle(entry.apiKey, entry.request, {
       broker: connection.broker,

@@ -124,6 +124,8 @@ describe('virtual cluster: injected errors and broker faults', () => {
     await expect(firstValueFrom(cluster.refreshMetadata(['t']))).rejects.toBeInstanceOf(ConnectionError)
     await expect(firstValueFrom(cluster.request('any', MetadataApi, { topics: [] }))).rejects.toBeInstanceOf(ConnectionError)
     expect(() => cluster.moveLeader('t', 0, 1)).toThrow(/down/)
+    const acksZero = cluster.send(1, ProduceApi, { transactionalId: null, acks: 0, timeoutMs: 1000, topicData: [{ name: 't', partitionData: [{ index: 0, records: batchOf(['x']) }] }] })
+    await expect(firstValueFrom(acksZero)).rejects.toBeInstanceOf(ConnectionError)
   })
 
   it('a request the broker parks longer than its timeout fails with RequestTimeoutError at the timeout frame', () => {

@@ -4,11 +4,9 @@
  * `consumeGroup` flattened with `mergeMap`, each message marked `done()`.
  */
 import { concatMap, firstValueFrom, map, mergeMap, NEVER, Observable, of, timer } from 'rxjs'
-import { KafkaCluster } from '../../lib/cluster/kafka-cluster.js'
-import { consumeGroup } from '../../lib/consumer/index.js'
-import type { ConsumerMessage } from '../../lib/consumer/index.js'
-import { produceTo, send } from '../../lib/producer/index.js'
-import type { ProducerMessage } from '../../lib/producer/index.js'
+// The package entry point ('rxkafka'), as users import it.
+import { consumeGroup, KafkaCluster, produceTo, send } from '../../lib/index.js'
+import type { ConsumerMessage, ProducerMessage } from '../../lib/index.js'
 import { SLOW_EVERY, SLOW_SLEEP_MS, type ChildTask, type LaneDefinition, type RunMeasurement } from '../lanes.js'
 import { latencySummary, nowMs, sampleRss, Window } from '../measure.js'
 import { benchValues } from '../payload.js'

@@ -28,6 +28,7 @@ export type {
   InjectErrorOptions,
   VirtualClusterOptions,
   VirtualCommittedOffset,
+  VirtualFeedRecord,
   VirtualGroupMember,
   VirtualGroupSettings,
   VirtualGroupState,

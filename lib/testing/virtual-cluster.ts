@@ -120,6 +120,11 @@ export interface VirtualRecord {
   producerEpoch: number
 }
 
+/** A record for {@link VirtualCluster.feed}: a producer record, optionally with its partition. */
+export interface VirtualFeedRecord extends ProducerRecord {
+  partition?: number
+}
+
 /** Where a record written by {@link VirtualCluster.produceDirect} went. */
 export interface VirtualProduced {
   partition: number
@@ -746,6 +751,27 @@ export class VirtualCluster extends VirtualClusterClient {
     }
     this.brokers.notifyAppended(touched)
     return result
+  }
+
+  /**
+   * Writes each record an Observable emits, when it emits it, with
+   * {@link produceDirect}: the way to feed a topic from a marble. A record may
+   * name its partition; otherwise it is placed as `produceDirect` places it.
+   * Unsubscribe (or let the source complete) to stop.
+   *
+   * @example
+   * ```ts
+   * scheduler.run(({ cold }) => {
+   *   cluster.feed('orders', cold('a 99ms b', { a: { value: 'first' }, b: { key: 'k', value: 'second', partition: 1 } }))
+   * })
+   * ```
+   */
+  feed(topic: string, records$: Observable<VirtualFeedRecord>): Subscription {
+    this.topicForControl(topic, 'feed', true)
+    return records$.subscribe((record) => {
+      const { partition, ...rest } = record
+      this.produceDirect(topic, partition, [rest])
+    })
   }
 
   /**

@@ -309,4 +309,19 @@ describe('virtual cluster: produce, fetch, list offsets', () => {
       second.unsubscribe()
     })
   })
+
+  it('feed writes what a marble emits, at its frames, where each record says', () => {
+    const scheduler = createTestScheduler()
+    scheduler.run(({ cold }) => {
+      const cluster = createVirtualCluster({ topics: [{ name: 't', partitions: 2 }] })
+      const frames: string[] = []
+      cluster.feed('t', cold('a 99ms b 49ms c|', { a: { value: 'one' }, b: { value: 'two', partition: 1 }, c: { value: 'three', partition: 1 } }))
+      for (const frame of [0, 100, 150]) {
+        scheduler.schedule(() => frames.push(`${frame}: ${cluster.readValues('t', 0).join()} | ${cluster.readValues('t', 1).join()}`), frame)
+      }
+      scheduler.flush()
+      expect(frames).toEqual(['0: one | ', '100: one | two', '150: one | two,three'])
+      expect(() => cluster.feed('nope', cold('a', { a: { value: 'x' } }))).toThrow(/does not exist/)
+    })
+  })
 })

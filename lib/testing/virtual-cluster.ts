@@ -364,7 +364,7 @@ export class VirtualClusterClient implements ClusterClient {
   ): Observable<Response> {
     return new Observable<Response>((subscriber) => {
       const pending = this.prepare(broker, api, body, options, true, (e) => subscriber.error(e))
-      if (pending === undefined) return undefined
+      if ('failed' in pending) return this.failSoon(pending.failed, (e) => subscriber.error(e))
       const timeoutMs = options.timeoutMs ?? this.settings.requestTimeoutMs
       const timeout = this.scheduler.schedule(() => {
         this.timers.delete(timeout)
@@ -409,7 +409,7 @@ export class VirtualClusterClient implements ClusterClient {
   ): Observable<void> {
     return new Observable<void>((subscriber) => {
       const pending = this.prepare(broker, api, body, options, false, (e) => subscriber.error(e))
-      if (pending === undefined) return undefined
+      if ('failed' in pending) return this.failSoon(pending.failed, (e) => subscriber.error(e))
       const entry = pending.entry
       const brokerUp = this.brokers.up.get(pending.brokerId) === true
       this.enqueue(pending.brokerId, entry)
@@ -488,7 +488,24 @@ export class VirtualClusterClient implements ClusterClient {
     this.view.complete()
   }
 
-  /** Validates, negotiates the version, builds and round-trips the request body. Errors the subscriber and returns undefined when it cannot be sent. */
+  /**
+   * Reports a request that could not be sent on the scheduler, as the real
+   * layer reports a failed connect or encode: never inside the caller's
+   * subscribe, where it would re-enter the caller's own error handling.
+   */
+  private failSoon(error: unknown, fail: (error: unknown) => void): () => void {
+    const scheduled = this.scheduler.schedule(() => {
+      this.timers.delete(scheduled)
+      fail(error)
+    }, 0)
+    this.timers.add(scheduled)
+    return () => {
+      scheduled.unsubscribe()
+      this.timers.delete(scheduled)
+    }
+  }
+
+  /** Validates, negotiates the version, builds and round-trips the request body; what went wrong when it cannot be sent. */
   private prepare<Request>(
     broker: number | 'any',
     api: ApiDefinition<Request, unknown>,
@@ -496,7 +513,7 @@ export class VirtualClusterClient implements ClusterClient {
     options: ClusterRequestOptions,
     expectResponse: boolean,
     fail: (error: unknown) => void,
-  ): { brokerId: number; entry: PendingRequest } | undefined {
+  ): { brokerId: number; entry: PendingRequest } | { failed: unknown } {
     try {
       this.assertOpen()
       const brokerId = broker === 'any' ? this.brokers.upBrokers()[0] : broker
@@ -531,8 +548,7 @@ export class VirtualClusterClient implements ClusterClient {
       }
       return { brokerId, entry }
     } catch (error) {
-      fail(error)
-      return undefined
+      return { failed: error }
     }
   }
 

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { relative } from 'node:path'
+import { pathToFileURL } from 'node:url'
 
 interface CallFrame {
   functionName: string
@@ -118,4 +119,15 @@ export function formatSummary(summary: ProfileSummary): string {
     ...summary.functions.map((r) => `  ${r.percent.toFixed(1).padStart(5)}%  ${r.selfMs.toFixed(0).padStart(6)} ms  ${r.name}  ${r.where}`),
   ]
   return lines.join('\n')
+}
+
+// `npx tsx bench/profile-summary.ts <file.cpuprofile> [startUs endUs]`: summarise a kept profile again.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [file, start, end] = process.argv.slice(2)
+  if (file === undefined) {
+    console.error('usage: npx tsx bench/profile-summary.ts <file.cpuprofile> [windowStartUs windowEndUs]  (the window is `windowUs` of the run in the results JSON)')
+    process.exit(2)
+  }
+  const window = start !== undefined && end !== undefined ? ([Number(start), Number(end)] as const) : undefined
+  console.log(formatSummary(summarizeProfile(readProfile(file), process.cwd(), window)))
 }

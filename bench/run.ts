@@ -7,7 +7,8 @@
  * `node --cpu-prof`, with the top self-time functions of the measured window.
  *
  * Options: --runs N (default 3), --lanes a,b, --clients a,b, --scale F
- * (multiply message counts, e.g. 0.25 for a quick look), --latest (also write
+ * (multiply message counts, e.g. 0.25 for a quick look; the consume topic
+ * never grows past what the mock's retention keeps), --latest (also write
  * bench/latest.json), --profile <lane>.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -18,7 +19,7 @@ import { fileURLToPath } from 'node:url'
 import { startMockCluster } from '../lib/testing/index.js'
 import type { MockCluster } from '../lib/testing/index.js'
 import { GNU_TIME, KCAT, kcatConsume, kcatFill, kcatFirstOffset, kcatProduce, type KcatRun } from './clients/kcat.js'
-import { CLIENTS, CONSUME_TOPIC, LANES, RESULT_PREFIX, type ChildTask, type ClientName, type LaneDefinition, type RunMeasurement } from './lanes.js'
+import { CLIENTS, CONSUME_MESSAGES, CONSUME_TOPIC, LANES, RESULT_PREFIX, type ChildTask, type ClientName, type LaneDefinition, type RunMeasurement } from './lanes.js'
 import { writeValueFile } from './payload.js'
 import { platformaticVerdict } from './platformatic.js'
 import { formatSummary, readProfile, summarizeProfile } from './profile-summary.js'
@@ -85,7 +86,11 @@ function parseArgs(argv: readonly string[]): Options {
     options.clients = options.clients.filter((c) => c !== 'kcat')
     if (!runsGiven) options.runs = 1
   }
-  options.lanes = options.lanes.map((lane) => ({ ...lane, messages: Math.max(100, Math.round(lane.messages * options.scale)) }))
+  options.lanes = options.lanes.map((lane) => {
+    const scaled = Math.max(100, Math.round(lane.messages * options.scale))
+    // The consume topic is already as large as the mock's retention allows; it can only shrink.
+    return { ...lane, messages: lane.topic === CONSUME_TOPIC ? Math.min(scaled, CONSUME_MESSAGES) : scaled }
+  })
   return options
 }
 

@@ -1,0 +1,54 @@
+/**
+ * Consumer situations the virtual cluster sets up at exact frames: retention
+ * deleting what a member was about to read, a leader moving under a live
+ * tail, and a group-less reader of every partition.
+ */
+import { describe, expect, it } from 'vitest'
+import { map, mergeMap } from 'rxjs'
+import { consumeGroup, consumePartitions } from '../lib/consumer/index.js'
+import { createVirtualCluster } from '../lib/testing/index.js'
+import { createTestScheduler } from '../spec/testing/virtual-helpers.js'
+
+describe('virtual cluster: consumer situations', () => {
+  it('retention removed the starting offset: the fetch hears OFFSET_OUT_OF_RANGE and the member restarts where offsetOutOfRange says', () => {
+    const scheduler = createTestScheduler()
+    scheduler.run(({ expectObservable }) => {
+      const kafka = createVirtualCluster({ topics: [{ name: 'orders' }] })
+      for (const value of ['a', 'b', 'c']) kafka.produceDirect('orders', 0, [{ value }])
+      kafka.deleteRecordsBefore('orders', 0, 2n)
+      const group = consumeGroup({ client: kafka, groupId: 'g', topics: ['orders'], startingOffset: () => 1n, offsetOutOfRange: () => 'earliest' })
+      const values = group.pipe(mergeMap((partition$) => partition$.pipe(map((msg) => (msg.done(), `${msg.offset}:${msg.value}`)))))
+      expectObservable(values, '^ 999ms !').toBe('x', { x: '2:c' })
+    })
+  })
+
+  it('a leader moves at frame 1000 under a long-polling member: it follows the partition and misses nothing', () => {
+    const scheduler = createTestScheduler()
+    scheduler.run(({ expectObservable, cold }) => {
+      const kafka = createVirtualCluster({ brokers: 2, topics: [{ name: 'orders' }] })
+      kafka.feed('orders', cold('500ms a 999ms b 999ms c', { a: { value: 'a' }, b: { value: 'b' }, c: { value: 'c' } }))
+      scheduler.schedule(() => kafka.moveLeader('orders', 0, 2), 1_000)
+      const group = consumeGroup({ client: kafka, groupId: 'g', topics: ['orders'] })
+      const values = group.pipe(mergeMap((partition$) => partition$.pipe(map((msg) => (msg.done(), `${msg.offset}:${msg.value}`)))))
+      expectObservable(values, '^ 2999ms !').toBe('500ms x 999ms y 999ms z', { x: '0:a', y: '1:b', z: '2:c' })
+      scheduler.schedule(() => {
+        // The fetches after the move went to broker 2.
+        expect(new Set(kafka.requests().filter((r) => r.api === 'Fetch' && r.at > 1_000).map((r) => r.broker))).toEqual(new Set([2]))
+      }, 2_998)
+    })
+  })
+
+  it('consumePartitions reads every partition from the earliest offset, then tails new records at their frames', () => {
+    const scheduler = createTestScheduler()
+    scheduler.run(({ expectObservable, cold }) => {
+      const kafka = createVirtualCluster({ topics: [{ name: 'orders', partitions: 2 }] })
+      kafka.produceDirect('orders', 0, [{ value: 'a' }, { value: 'b' }])
+      kafka.produceDirect('orders', 1, [{ value: 'c' }])
+      kafka.feed('orders', cold('250ms d', { d: { value: 'd', partition: 1 } }))
+      const values = consumePartitions({ client: kafka, topic: 'orders', from: 'earliest' }).pipe(
+        mergeMap((partition$) => partition$.pipe(map((msg) => `${msg.partition}/${msg.offset}:${msg.value}`))),
+      )
+      expectObservable(values, '^ 499ms !').toBe('(xyz) 245ms w', { x: '0/0:a', y: '0/1:b', z: '1/0:c', w: '1/1:d' })
+    })
+  })
+})

@@ -10,6 +10,7 @@ import { MetadataApi } from '../../lib/protocol/messages/Metadata.js'
 import { ProduceApi } from '../../lib/protocol/messages/Produce.js'
 import { SaslHandshakeApi } from '../../lib/protocol/messages/SaslHandshake.js'
 import { murmur2Partition } from '../../lib/producer/murmur2.js'
+import { RecordBatchBuilder } from '../../lib/protocol/records/record-batch-builder.js'
 import { createVirtualCluster, type VirtualCluster } from '../../lib/testing/index.js'
 import { batchOf, createTestScheduler, decodeValues, onlyValue, recordEvents } from './virtual-helpers.js'
 
@@ -323,5 +324,21 @@ describe('virtual cluster: produce, fetch, list offsets', () => {
       expect(frames).toEqual(['0: one | ', '100: one | two', '150: one | two,three'])
       expect(() => cluster.feed('nope', cold('a', { a: { value: 'x' } }))).toThrow(/does not exist/)
     })
+  })
+
+  it('stores compressed batches as sent and serves them back; read() decompresses them', async () => {
+    const cluster = createVirtualCluster({ topics: [{ name: 't' }] })
+    await firstValueFrom(cluster.refreshMetadata(['t']))
+    for (const compression of ['gzip', 'snappy', 'lz4'] as const) {
+      const builder = new RecordBatchBuilder()
+      for (const v of ['x', 'y']) builder.append({ value: `${compression}-${v}`, timestamp: 1 })
+      const sealed = builder.seal({ compression })
+      const response = await firstValueFrom(produce(cluster, 1, 't', 0, Buffer.from(sealed.bytes)))
+      expect(response.responses[0]!.partitionResponses[0]!.errorCode).toBe(0)
+    }
+    expect(cluster.readValues('t', 0)).toEqual(['gzip-x', 'gzip-y', 'snappy-x', 'snappy-y', 'lz4-x', 'lz4-y'])
+    const fetched = await firstValueFrom(cluster.request(1, FetchApi, fetchBody(cluster, 't', 0, 2n)))
+    // From offset 2: the snappy batch (offsets 2-3) onwards.
+    expect(decodeValues(fetched.responses[0]!.partitions[0]!.records).map((r) => `${r.offset}:${r.value}`)).toEqual(['2:snappy-x', '3:snappy-y', '4:lz4-x', '5:lz4-y'])
   })
 })

@@ -24,6 +24,7 @@ import type { OffsetFetchRequest, OffsetFetchResponse } from '../protocol/messag
 import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../protocol/messages/Produce.js'
 import type { SyncGroupRequest, SyncGroupResponse } from '../protocol/messages/SyncGroup.js'
 import { VirtualGroup, type GroupCoordinatorSettings, type JoinOutcome, type SyncOutcome } from './virtual-group.js'
+import { VirtualClusterError } from './virtual-errors.js'
 import { PartitionLog } from './virtual-log.js'
 
 /** Api key -> the versions the virtual brokers implement: the recent ones a Kafka 3.7+/4.x broker speaks. */
@@ -105,6 +106,8 @@ export interface VirtualBrokerSettings {
   defaultPartitions: number
   group: GroupCoordinatorSettings
   clusterId: string
+  /** More requests than this without the clock moving is a client retrying without pause. */
+  maxRequestsPerFrame: number
 }
 
 const CONSUMER_OFFSETS_PARTITIONS = 50
@@ -138,6 +141,8 @@ export class VirtualBrokers {
   private readonly transactionalProducers = new Map<string, bigint>()
   private memberSequence = 0
   private topicSequence = 0
+  private stormFrame = Number.NaN
+  private stormCount = 0
   /** Called when a broker goes down, so clients can fail what is in flight to it. */
   readonly brokerDownListeners = new Set<(broker: number) => void>()
 
@@ -261,6 +266,7 @@ export class VirtualBrokers {
 
   /** Runs the handler of `apiKey`; returns how to stop a request that is still waiting. */
   handle(apiKey: number, request: unknown, ctx: HandlerContext): CancelWaiting | undefined {
+    this.watchForStorm(apiKey)
     const injected = this.takeInjected(apiKey, ctx.broker)
     if (injected !== undefined) {
       ctx.reply(errorResponse(apiKey, ctx.version, request, injected))
@@ -309,6 +315,30 @@ export class VirtualBrokers {
         // Version negotiation keeps unknown APIs from getting here.
         throw new Error(`virtual broker has no handler for api key ${apiKey}`)
     }
+  }
+
+  /**
+   * Under a virtual clock a client that retries without any pause never lets
+   * time move, and TestScheduler.run would spin forever. Past the limit this
+   * throws from a scheduled action, which stops the flush with a message that
+   * says what happened instead of hanging the test.
+   */
+  private watchForStorm(apiKey: number): void {
+    const now = this.scheduler.now()
+    if (now !== this.stormFrame) {
+      this.stormFrame = now
+      this.stormCount = 0
+    }
+    if (++this.stormCount !== this.settings.maxRequestsPerFrame + 1) return
+    const error = new VirtualClusterError(
+      `more than ${this.settings.maxRequestsPerFrame} requests at time ${now} without the clock moving (the last one api key ${apiKey}): some client retries without a pause`,
+      {
+        hint: 'give retries a backoff on the scheduler (or raise maxRequestsPerFrame if the test really sends this many at once); cluster.requests() shows which requests repeat',
+      },
+    )
+    this.scheduler.schedule(() => {
+      throw error
+    }, 0)
   }
 
   // ----- handlers -----

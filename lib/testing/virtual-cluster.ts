@@ -104,6 +104,12 @@ export interface VirtualClusterOptions {
   /** Refresh metadata this often while the client is in use (see `use`), as the real client does. Default 300 000; 0 never. */
   metadataMaxAgeMs?: number
   group?: VirtualGroupSettings
+  /**
+   * More requests than this at one instant of the scheduler stop the test with
+   * a VirtualClusterError (a client retrying without a pause would otherwise
+   * spin `TestScheduler.run` forever). Default 10 000.
+   */
+  maxRequestsPerFrame?: number
 }
 
 /** A record in a partition's log, as {@link VirtualCluster.read} returns it. */
@@ -1148,6 +1154,7 @@ export function createVirtualCluster(options: VirtualClusterOptions = {}): Virtu
       autoCreateTopics: options.autoCreateTopics ?? false,
       defaultPartitions,
       clusterId: 'virtual-cluster',
+      maxRequestsPerFrame: options.maxRequestsPerFrame ?? 10_000,
       group: {
         minSessionTimeoutMs: group.minSessionTimeoutMs ?? 6_000,
         maxSessionTimeoutMs: group.maxSessionTimeoutMs ?? 1_800_000,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { firstValueFrom } from 'rxjs'
+import { defer, firstValueFrom, repeat } from 'rxjs'
 import { ConnectionError, RequestTimeoutError } from '../../lib/connection/connection-errors.js'
 import { ErrorCode } from '../../lib/protocol/error-codes.js'
 import { FetchApi } from '../../lib/protocol/messages/Fetch.js'
@@ -145,5 +145,17 @@ describe('virtual cluster: injected errors and broker faults', () => {
     await cluster.close()
     await expect(pending).rejects.toBeInstanceOf(ConnectionError)
     await expect(firstValueFrom(cluster.request(1, MetadataApi, { topics: [] }))).rejects.toMatchObject({ code: 'CLOSED' })
+  })
+
+  it('a client retrying without pause stops the test with a VirtualClusterError instead of spinning forever', () => {
+    const scheduler = createTestScheduler()
+    expect(() =>
+      scheduler.run(() => {
+        const cluster = createVirtualCluster({ topics: [{ name: 't' }], maxRequestsPerFrame: 500 })
+        defer(() => cluster.request(1, MetadataApi, { topics: [] }))
+          .pipe(repeat())
+          .subscribe()
+      }),
+    ).toThrow(/more than 500 requests at time 0 without the clock moving.*retries without a pause/)
   })
 })

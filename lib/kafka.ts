@@ -4,17 +4,8 @@
  * `kafka.consumeGroup({...})`. The standalone forms take the client in their
  * options instead.
  */
-import {
-  distinctUntilChanged,
-  map,
-  Observable,
-  Subject,
-  timer,
-  type OperatorFunction,
-  type Subscription,
-} from 'rxjs'
+import { distinctUntilChanged, map, Observable, timer, type OperatorFunction } from 'rxjs'
 import type { ClusterClient } from './cluster/cluster-client.js'
-import { RxKafkaError } from './protocol/errors.js'
 import type { ClusterView } from './cluster/cluster-view.js'
 import { KafkaCluster, type ClusterConfig, type ClusterDiagnostics } from './cluster/kafka-cluster.js'
 import { ConsumerGroup, consumeGroup } from './consumer/consume-group.js'
@@ -90,9 +81,8 @@ export interface Kafka {
   ): OperatorFunction<TopicProducerMessage<M, K, V>, ProducerResult<M>>
   /**
    * Sends one message and resolves with its result, or rejects if it was not
-   * delivered. Calls close together share one producer (one InitProducerId),
-   * which stays up for a moment after the last one so that awaited sends in a
-   * loop do not each start a producer. With `options`, the call runs its own producer.
+   * delivered. Sends in flight together, or awaited one after another, share
+   * one producer (and one producer id).
    *
    * @example
    * ```ts
@@ -135,9 +125,6 @@ export interface Kafka {
   close(): Promise<void>
 }
 
-/** How long the shared producer of `send` stays up after its last pending message. */
-const SEND_IDLE_MS = 200
-
 /**
  * Creates a client. Nothing connects until the first subscription.
  *
@@ -151,7 +138,6 @@ const SEND_IDLE_MS = 200
 export function createKafka(config: KafkaConfig | KafkaOnClient): Kafka {
   const client: ClusterClient = 'client' in config ? config.client : new KafkaCluster(config)
   const groups = new Set<ConsumerGroup>()
-  const sender = new SharedSender(client)
 
   const diagnostics = (): KafkaDiagnostics => ({
     cluster: client instanceof KafkaCluster ? client.diagnostics() : undefined,
@@ -164,8 +150,7 @@ export function createKafka(config: KafkaConfig | KafkaOnClient): Kafka {
     metadata$: client.metadata$,
     produceTo: (topic, options = {}) => produceTo(topic, { ...options, client }),
     produce: (options = {}) => produce({ ...options, client }),
-    send: (topic, message, options) =>
-      options === undefined ? sender.send(topic, message) : send(client, topic, message, options),
+    send: (topic, message, options) => send(client, topic, message, options),
     consumeGroup: (options) => {
       const group = consumeGroup({ ...options, client })
       groups.add(group)
@@ -178,94 +163,10 @@ export function createKafka(config: KafkaConfig | KafkaOnClient): Kafka {
         map(diagnostics),
         distinctUntilChanged((a, b) => stableJson(a) === stableJson(b)),
       ),
-    close: async () => {
-      sender.close()
-      await client.close()
-    },
+    close: () => client.close(),
   }
 }
 
 function stableJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))
-}
-
-interface PendingSend {
-  resolve: (result: ProducerResult<unknown>) => void
-  reject: (error: unknown) => void
-  metadata: unknown
-}
-
-/**
- * The producer behind `kafka.send`: messages go through one long-lived
- * `produce()` pipeline, opened on the first send and completed (flushing
- * everything) once nothing has been pending for {@link SEND_IDLE_MS}.
- */
-class SharedSender {
-  private input: Subject<TopicProducerMessage<PendingSend>> | undefined
-  private subscription: Subscription | undefined
-  /** Sends whose results have not come back yet. */
-  private readonly pending = new Set<PendingSend>()
-  private idle: Subscription | undefined
-
-  constructor(private readonly client: ClusterClient) {}
-
-  send<M>(topic: string, message: ProducerMessage<M>): Promise<ProducerResult<M>> {
-    return new Promise<ProducerResult<M>>((resolve, reject) => {
-      this.idle?.unsubscribe()
-      this.idle = undefined
-      const input = this.open()
-      const entry: PendingSend = { resolve: resolve as PendingSend['resolve'], reject, metadata: message.metadata }
-      this.pending.add(entry)
-      input.next({ ...message, topic, metadata: entry })
-    })
-  }
-
-  close(): void {
-    this.idle?.unsubscribe()
-    this.input?.complete()
-    this.subscription?.unsubscribe()
-    this.failPending(new RxKafkaError('CLOSED', 'the Kafka client was closed before the message was delivered'))
-    this.input = undefined
-    this.subscription = undefined
-  }
-
-  private open(): Subject<TopicProducerMessage<PendingSend>> {
-    if (this.input !== undefined) return this.input
-    const input = new Subject<TopicProducerMessage<PendingSend>>()
-    this.input = input
-    const settle = (result: ProducerResult<PendingSend>) => {
-      const entry = result.metadata!
-      this.pending.delete(entry)
-      if (result.error !== undefined) entry.reject(result.error)
-      else entry.resolve({ ...result, metadata: entry.metadata })
-      if (this.pending.size === 0) this.scheduleIdleClose(input)
-    }
-    this.subscription = input.pipe(produce<PendingSend>({ client: this.client, lingerMs: 0, errorMode: 'result' })).subscribe({
-      next: settle,
-      error: (error: unknown) => {
-        // A stream error fails every send still waiting; the next send opens a fresh producer.
-        if (this.input === input) this.input = undefined
-        this.failPending(error)
-      },
-      complete: () => {
-        if (this.input === input) this.input = undefined
-      },
-    })
-    return input
-  }
-
-  private failPending(error: unknown): void {
-    for (const entry of this.pending) entry.reject(error)
-    this.pending.clear()
-  }
-
-  private scheduleIdleClose(input: Subject<TopicProducerMessage<PendingSend>>): void {
-    this.idle = timer(SEND_IDLE_MS, this.client.scheduler).subscribe(() => {
-      this.idle = undefined
-      if (this.pending.size === 0 && this.input === input) {
-        this.input = undefined
-        input.complete()
-      }
-    })
-  }
 }

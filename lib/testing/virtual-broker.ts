@@ -108,6 +108,8 @@ export interface VirtualBrokerSettings {
   clusterId: string
   /** More requests than this without the clock moving is a client retrying without pause. */
   maxRequestsPerFrame: number
+  /** A virtual clock this far past the cluster's start means a test that forgot to unsubscribe; 0: no limit. */
+  maxVirtualTimeMs: number
 }
 
 const CONSUMER_OFFSETS_PARTITIONS = 50
@@ -143,6 +145,9 @@ export class VirtualBrokers {
   private topicSequence = 0
   private stormFrame = Number.NaN
   private stormCount = 0
+  /** Where a virtual clock started; undefined for a wall clock, which has no natural end. */
+  private readonly virtualStart: number | undefined
+  private overrunReported = false
   /** Called when a broker goes down, so clients can fail what is in flight to it. */
   readonly brokerDownListeners = new Set<(broker: number) => void>()
 
@@ -151,6 +156,9 @@ export class VirtualBrokers {
     readonly scheduler: SchedulerLike,
   ) {
     for (const id of settings.brokerIds) this.up.set(id, true)
+    // Virtual clocks (TestScheduler, VirtualTimeScheduler) start at 0; wall clocks are far past 2001.
+    const start = scheduler.now()
+    this.virtualStart = start < 1e12 ? start : undefined
   }
 
   // ----- topology -----
@@ -325,6 +333,7 @@ export class VirtualBrokers {
    */
   private watchForStorm(apiKey: number): void {
     const now = this.scheduler.now()
+    this.watchForOverrun(now)
     if (now !== this.stormFrame) {
       this.stormFrame = now
       this.stormCount = 0
@@ -334,6 +343,26 @@ export class VirtualBrokers {
       `more than ${this.settings.maxRequestsPerFrame} requests at time ${now} without the clock moving (the last one api key ${apiKey}): some client retries without a pause`,
       {
         hint: 'give retries a backoff on the scheduler (or raise maxRequestsPerFrame if the test really sends this many at once); cluster.requests() shows which requests repeat',
+      },
+    )
+    this.scheduler.schedule(() => {
+      throw error
+    }, 0)
+  }
+
+  /**
+   * A test whose app is never unsubscribed keeps heartbeating and fetching, so
+   * TestScheduler.run never runs out of actions. Past the limit of virtual
+   * time this stops the flush with a message saying so.
+   */
+  private watchForOverrun(now: number): void {
+    if (this.virtualStart === undefined || this.settings.maxVirtualTimeMs <= 0 || this.overrunReported) return
+    if (now - this.virtualStart <= this.settings.maxVirtualTimeMs) return
+    this.overrunReported = true
+    const error = new VirtualClusterError(
+      `the virtual cluster is still serving requests ${now - this.virtualStart} ms of virtual time after it started: a test that never ends its app's subscription makes TestScheduler.run spin forever`,
+      {
+        hint: "end the app's subscription at a frame (expectObservable(app$, '^ 9999ms !'), or unsubscribe in a scheduled action), or raise maxVirtualTimeMs for a deliberately long test",
       },
     )
     this.scheduler.schedule(() => {

@@ -110,6 +110,14 @@ export interface VirtualClusterOptions {
    * spin `TestScheduler.run` forever). Default 10 000.
    */
   maxRequestsPerFrame?: number
+  /**
+   * On a virtual clock (one that starts near 0, as TestScheduler's does),
+   * requests later than this after the cluster was made stop the test with a
+   * VirtualClusterError: an app that is never unsubscribed would otherwise
+   * keep `TestScheduler.run` busy forever. Default 3 600 000 (one virtual
+   * hour); 0 for no limit. Wall clocks are never limited.
+   */
+  maxVirtualTimeMs?: number
 }
 
 /** A record in a partition's log, as {@link VirtualCluster.read} returns it. */
@@ -1155,6 +1163,7 @@ export function createVirtualCluster(options: VirtualClusterOptions = {}): Virtu
       defaultPartitions,
       clusterId: 'virtual-cluster',
       maxRequestsPerFrame: options.maxRequestsPerFrame ?? 10_000,
+      maxVirtualTimeMs: options.maxVirtualTimeMs ?? 3_600_000,
       group: {
         minSessionTimeoutMs: group.minSessionTimeoutMs ?? 6_000,
         maxSessionTimeoutMs: group.maxSessionTimeoutMs ?? 1_800_000,

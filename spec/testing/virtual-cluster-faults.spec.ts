@@ -158,4 +158,17 @@ describe('virtual cluster: injected errors and broker faults', () => {
       }),
     ).toThrow(/more than 500 requests at time 0 without the clock moving.*retries without a pause/)
   })
+
+  it('an app never unsubscribed stops the test after maxVirtualTimeMs of virtual time instead of spinning forever', () => {
+    const scheduler = createTestScheduler()
+    expect(() =>
+      scheduler.run(() => {
+        const cluster = createVirtualCluster({ topics: [{ name: 't' }], maxVirtualTimeMs: 60_000 })
+        // A long poll that is renewed for ever, as a consumer's fetch loop is.
+        defer(() => fetchAt(cluster, 1, -1, 500))
+          .pipe(repeat())
+          .subscribe()
+      }),
+    ).toThrow(/still serving requests 60500 ms of virtual time after it started/)
+  })
 })

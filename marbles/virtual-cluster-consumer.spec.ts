@@ -1,11 +1,13 @@
 /**
  * Consumer situations the virtual cluster sets up at exact frames: retention
  * deleting what a member was about to read, a leader moving under a live
- * tail, and a group-less reader of every partition.
+ * tail, a group-less reader of every partition, and an incremental
+ * (cooperative) rebalance.
  */
 import { describe, expect, it } from 'vitest'
-import { map, mergeMap } from 'rxjs'
-import { consumeGroup, consumePartitions } from '../lib/consumer/index.js'
+import { map, merge, mergeMap, switchMap, timer } from 'rxjs'
+import type { ClusterClient } from '../lib/cluster/cluster-client.js'
+import { consumeGroup, consumePartitions, cooperativeStickyAssignor } from '../lib/consumer/index.js'
 import { createVirtualCluster } from '../lib/testing/index.js'
 import { createTestScheduler } from '../spec/testing/virtual-helpers.js'
 
@@ -49,6 +51,41 @@ describe('virtual cluster: consumer situations', () => {
         mergeMap((partition$) => partition$.pipe(map((msg) => `${msg.partition}/${msg.offset}:${msg.value}`))),
       )
       expectObservable(values, '^ 499ms !').toBe('(xyz) 245ms w', { x: '0/0:a', y: '0/1:b', z: '1/0:c', w: '1/1:d' })
+    })
+  })
+
+  it('cooperative-sticky: a member joining at 2000 gets partitions 2 and 3 over two generations while the first never stops reading 0 and 1', () => {
+    const scheduler = createTestScheduler()
+    scheduler.run(({ expectObservable }) => {
+      const kafka = createVirtualCluster({ topics: [{ name: 'orders', partitions: 4 }] })
+      for (let p = 0; p < 4; p++) kafka.produceDirect('orders', p, [{ value: 'x' }])
+      scheduler.schedule(() => {
+        for (let p = 0; p < 4; p++) kafka.produceDirect('orders', p, [{ value: 'y' }])
+      }, 5_000)
+      const events: string[] = []
+      const reader = (client: ClusterClient, member: string) => {
+        const group = consumeGroup({ client, groupId: 'coop', topics: ['orders'], fromBeginning: true, heartbeatIntervalMs: 1_000, assignors: [cooperativeStickyAssignor] })
+        group.assignments$.subscribe((e) =>
+          events.push(`${scheduler.now()} ${member} gen ${e.generationId} +${e.added.flatMap((t) => t.partitions).join(',')} -${e.revoked.flatMap((t) => t.partitions).join(',')}`),
+        )
+        return group.pipe(mergeMap((partition$) => partition$.pipe(map((msg) => (msg.done(), `${member}:${msg.partition}@${msg.offset}`)))))
+      }
+      const both = merge(reader(kafka, 'A'), timer(2_000, scheduler).pipe(switchMap(() => reader(kafka.client('b'), 'B'))))
+      expectObservable(both, '^ 9999ms !').toBe('(abcd) 4994ms (efgh)', {
+        a: 'A:0@0',
+        b: 'A:1@0',
+        c: 'A:2@0',
+        d: 'A:3@0',
+        e: 'A:0@1',
+        f: 'B:2@1',
+        g: 'A:1@1',
+        h: 'B:3@1',
+      })
+      scheduler.schedule(() => {
+        // 3000: A hears of B at its heartbeat and gives up 2 and 3 only (generation 2); it rejoins at
+        // once, and B, at its own heartbeat at 4000, rejoins into generation 3, which hands them to B.
+        expect(events).toEqual(['0 A gen 1 +0,1,2,3 -', '3000 A gen 2 + -2,3', '3000 B gen 2 + -', '4000 A gen 3 + -', '4000 B gen 3 +2,3 -'])
+      }, 9_000)
     })
   })
 })

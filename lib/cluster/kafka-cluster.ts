@@ -386,7 +386,14 @@ export class KafkaCluster implements ClusterClient {
     // Connections to brokers that left the cluster or moved to another address are closed.
     for (const [key, pooled] of this.pool) {
       const nodeId = pooled.connection.address.nodeId
-      if (nodeId < 0) continue
+      if (nodeId < 0) {
+        // A bootstrap connection is only for finding the cluster; once brokers have ids, requests go by id.
+        if (next.brokers.size > 0 && pooled.connection.getStats().inFlight === 0 && pooled.connection.getStats().queued === 0) {
+          pooled.connection.close()
+          this.pool.delete(key)
+        }
+        continue
+      }
       const broker = next.brokers.get(nodeId) ?? this.extraBrokers.get(nodeId)
       if (broker === undefined || broker.host !== pooled.connection.address.host || broker.port !== pooled.connection.address.port) {
         pooled.connection.close()

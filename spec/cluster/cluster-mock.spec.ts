@@ -173,6 +173,13 @@ describe('KafkaCluster against the mock cluster', () => {
     expect(fromStream.topics.get('orders')).toBeDefined()
   })
 
+  it('closes bootstrap connections once brokers are known by id', async () => {
+    const c = cluster()
+    await firstValueFrom(c.ensureTopics(['orders']))
+    await firstValueFrom(c.request(1, MetadataApi, { topics: [] }))
+    expect(c.diagnostics().connections.map((x) => x.nodeId)).not.toContain(-1)
+  })
+
   it('bootstraps past a dead address in the broker list', async () => {
     const c = cluster({ brokers: ['127.0.0.1:1', ...mock.bootstrap.split(',')] })
     const view = await firstValueFrom(c.refreshMetadata())

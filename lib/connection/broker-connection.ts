@@ -109,6 +109,8 @@ interface PendingRequest {
 
 const API_VERSIONS_MAX = ApiVersionsApi.maxVersion
 const UNSUPPORTED_VERSION = 35
+/** Correlation ids of given-up requests remembered at once; far more than can be in flight. */
+const MAX_ABANDONED = 10_000
 
 /**
  * A connection to one broker. Nothing happens until the first request is
@@ -346,6 +348,8 @@ export class BrokerConnection {
       this.inFlight.set(pending.correlationId, pending)
       socket.write(frame)
     } else {
+      // Brokers do not answer these (Produce with acks 0), but some peers do (librdkafka's mock): drop such answers.
+      this.forget(pending.correlationId)
       socket.write(frame, (error) => {
         if (error) this.finish(pending, new ConnectionError(`write failed: ${error.message}`, { broker: this.name }))
         else this.finish(pending, undefined, undefined, true)
@@ -646,9 +650,15 @@ export class BrokerConnection {
     const queued = this.queue.indexOf(pending)
     if (queued >= 0) this.queue.splice(queued, 1)
     if (pending.sent && this.inFlight.delete(pending.correlationId)) {
-      this.abandoned.add(pending.correlationId)
+      this.forget(pending.correlationId)
       this.drain()
     }
+  }
+
+  /** Remembers a correlation id whose answer, if one ever comes, is to be dropped. Bounded: the oldest go first. */
+  private forget(correlationId: number): void {
+    this.abandoned.add(correlationId)
+    if (this.abandoned.size > MAX_ABANDONED) this.abandoned.delete(this.abandoned.values().next().value!)
   }
 
   private destroySocket(): void {

@@ -337,3 +337,21 @@ describe('idle connections', () => {
     }
   })
 })
+
+describe('one-way requests', () => {
+  it('drop an answer the peer sends anyway (the mock answers acks=0 produces) without resetting the connection', async () => {
+    const { ProduceApi } = await import('../../lib/protocol/messages/Produce.js')
+    const conn = new BrokerConnection(brokerAddress(1), { clientId: 'spec' })
+    try {
+      await firstValueFrom(conn.request(MetadataApi, { topics: [] }))
+      await firstValueFrom(conn.send(ProduceApi, { transactionalId: null, acks: 0, timeoutMs: 1000, topicData: [] }))
+      // the stray answer arrives meanwhile; the connection must stay up and in step
+      const answer = await firstValueFrom(conn.request(MetadataApi, { topics: [{ name: 'orders' }] }))
+      expect(answer.topics.map((t) => t.name)).toEqual(['orders'])
+      expect(conn.getStats().connects).toBe(1)
+      expect(conn.getStats().lastError).toBeUndefined()
+    } finally {
+      conn.close()
+    }
+  })
+})

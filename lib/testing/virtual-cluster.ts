@@ -195,6 +195,8 @@ interface PendingRequest {
   apiName: string
   version: number
   role: ConnectionRole
+  /** A request's own connection within its role (ClusterRequestOptions.connectionKey). */
+  connectionKey: string | undefined
   request: unknown
   respond: ((bytes: Buffer) => void) | undefined
   fail: (error: RxKafkaError) => void
@@ -553,6 +555,7 @@ export class VirtualClusterClient implements ClusterClient {
         apiName: api.name,
         version,
         role: options.role ?? 'default',
+        connectionKey: options.connectionKey,
         request,
         respond: undefined,
         fail,
@@ -566,8 +569,8 @@ export class VirtualClusterClient implements ClusterClient {
     }
   }
 
-  private connection(broker: number, role: ConnectionRole): VirtualConnection {
-    const key = `${broker}/${role}`
+  private connection(broker: number, role: ConnectionRole, connectionKey: string | undefined): VirtualConnection {
+    const key = connectionKey === undefined ? `${broker}/${role}` : `${broker}/${role}:${connectionKey}`
     let connection = this.connections.get(key)
     if (connection === undefined) {
       connection = { broker, role, queue: [], active: undefined }
@@ -587,7 +590,7 @@ export class VirtualClusterClient implements ClusterClient {
       })
       return
     }
-    const connection = this.connection(broker, entry.role)
+    const connection = this.connection(broker, entry.role, entry.connectionKey)
     connection.queue.push(entry)
     if (connection.active === undefined) this.processNext(connection)
   }

@@ -50,6 +50,7 @@ export class Fetcher implements SlotOwner {
   private readonly raisedPartitionBytes = new Map<string, number>()
   private readonly lifetime = new Subscription()
   private running = false
+  private holds = 0
   private refreshing = false
   /** Counters for diagnostics. */
   fetches = 0
@@ -95,8 +96,23 @@ export class Fetcher implements SlotOwner {
     return this.slots.values()
   }
 
+  /** While held, wakes are collected rather than acted on, so partitions started together share their first fetch. */
+  hold(): void {
+    this.holds++
+  }
+
+  release(): void {
+    if (--this.holds > 0 || !this.running) return
+    const brokers = new Set<number>()
+    for (const slot of this.slots.values()) if (slot.fetchable) brokers.add(slot.leader)
+    for (const broker of brokers) {
+      if (broker < 0) this.refreshLeaders()
+      else this.pump(broker)
+    }
+  }
+
   wake(slot: PartitionSlot): void {
-    if (!this.running) return
+    if (!this.running || this.holds > 0) return
     if (slot.leader < 0) {
       this.refreshLeaders()
       return

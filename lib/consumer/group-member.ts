@@ -198,6 +198,7 @@ export class GroupMember {
 
   private runStep<T>(work: Observable<T>, next: (value: T) => void, error: (e: unknown) => void): void {
     this.step.unsubscribe()
+    if (this.state === 'stopped') return
     const step = new Subscription()
     this.step = step
     step.add(
@@ -472,18 +473,11 @@ export class GroupMember {
       fetchCommittedOffsets(this.client, coordinator, this.group.groupId, groupByTopic(slots), this.group.rebalanceTimeoutMs),
       (committed) => {
         const ends: { slot: PartitionSlot; committed: bigint | null; which: 'earliest' | 'latest' }[] = []
-        for (const slot of slots) {
-          const c = committed.get(slot.key) ?? null
-          if (c !== null) this.lastCommitted.set(slot.key, c)
-          let spec: OffsetSpec
-          try {
-            spec = this.group.startingOffset(slot.topic, slot.partition, c)
-          } catch (error) {
-            this.fatal(error)
-            return
-          }
-          if (typeof spec === 'bigint') this.startSlot(slot, spec, c, generationId)
-          else ends.push({ slot, committed: c, which: spec })
+        this.fetcher.hold()
+        try {
+          this.startKnown(slots, committed, generationId, ends)
+        } finally {
+          this.fetcher.release()
         }
         if (ends.length === 0) {
           then()
@@ -495,6 +489,28 @@ export class GroupMember {
     )
   }
 
+  /** Starts the slots whose hook names an offset; collects in `ends` those that need ListOffsets. */
+  private startKnown(
+    slots: PartitionSlot[],
+    committed: Map<string, bigint | null>,
+    generationId: number,
+    ends: { slot: PartitionSlot; committed: bigint | null; which: 'earliest' | 'latest' }[],
+  ): void {
+    for (const slot of slots) {
+      const c = committed.get(slot.key) ?? null
+      if (c !== null) this.lastCommitted.set(slot.key, c)
+      let spec: OffsetSpec
+      try {
+        spec = this.group.startingOffset(slot.topic, slot.partition, c)
+      } catch (error) {
+        this.fatal(error)
+        return
+      }
+      if (typeof spec === 'bigint') this.startSlot(slot, spec, c, generationId)
+      else ends.push({ slot, committed: c, which: spec })
+    }
+  }
+
   private resolveEnds(
     ends: { slot: PartitionSlot; committed: bigint | null; which: 'earliest' | 'latest' }[],
     generationId: number,
@@ -504,11 +520,50 @@ export class GroupMember {
     const done = (): void => {
       if (--pending === 0) then()
     }
+    // One ListOffsets per leader, topic and end; partitions answered together start (and fetch) together.
+    const view = this.client.currentView()
+    const groups = new Map<string, { leader: number; topic: string; which: 'earliest' | 'latest'; ends: typeof ends }>()
     for (const e of ends) {
+      const leader = partitionInfo(view, e.slot.topic, e.slot.partition)?.leader ?? -1
+      const key = `${leader}\u0000${e.slot.topic}\u0000${e.which}`
+      let g = groups.get(key)
+      if (g === undefined) groups.set(key, (g = { leader, topic: e.slot.topic, which: e.which, ends: [] }))
+      g.ends.push(e)
+    }
+    const one = (e: (typeof ends)[number]): void =>
       this.resolveOffset(e.slot, e.which, (offset) => {
         this.startSlot(e.slot, offset, e.committed, generationId)
         done()
       })
+    for (const g of groups.values()) {
+      if (g.leader < 0) {
+        for (const e of g.ends) one(e)
+        continue
+      }
+      this.lifetime.add(
+        listOffsets(this.client, g.leader, g.topic, g.ends.map((e) => e.slot.partition), g.which, this.fetch.isolationLevel, 30_000).subscribe({
+          next: (offsets) => {
+            this.fetcher.hold()
+            try {
+              for (const e of g.ends) {
+                const offset = offsets.get(e.slot.partition)
+                if (offset === undefined || offset < 0n) {
+                  one(e)
+                } else {
+                  this.startSlot(e.slot, offset, e.committed, generationId)
+                  done()
+                }
+              }
+            } finally {
+              this.fetcher.release()
+            }
+          },
+          // Partition by partition, with retries, when the batch fails (a leader moved, a broker is down).
+          error: () => {
+            for (const e of g.ends) one(e)
+          },
+        }),
+      )
     }
   }
 

@@ -45,7 +45,7 @@ export class PartitionStream extends Observable<ConsumerMessage> {
    * which fetch by themselves and report progress this way.
    */
   markDoneUpTo(nextOffset: bigint): void {
-    this.slot.tracker?.markDoneUpTo(nextOffset)
+    this.slot.markDoneUpTo(nextOffset)
   }
 }
 
@@ -103,6 +103,14 @@ export class PartitionSlot {
     return this.tracker?.commitPoint ?? this.position
   }
 
+  /** A markDoneUpTo that came before the starting position was known; applied at start. */
+  private doneUpToBeforeStart: bigint | undefined
+
+  markDoneUpTo(nextOffset: bigint): void {
+    if (this.tracker === undefined) this.doneUpToBeforeStart = nextOffset
+    else this.tracker.markDoneUpTo(nextOffset)
+  }
+
   /** Sets the starting position once it is known. */
   start(position: bigint): void {
     this.position = position
@@ -110,6 +118,7 @@ export class PartitionSlot {
       this.topic, this.partition, position, this.inOrderDone, () => this.onTrackerProgress(),
       this.maxUndoneMessages, this.maxUndoneBytes,
     )
+    if (this.doneUpToBeforeStart !== undefined) this.tracker.markDoneUpTo(this.doneUpToBeforeStart)
     this.fetchEpoch++
     this.owner.wake(this)
   }

@@ -1,0 +1,359 @@
+/**
+ * The group member's state machine against a scripted cluster, in virtual
+ * time: the KIP-394 join dance, heartbeats on their own timer, rebalance and
+ * fencing, commits of the done prefix, LeaveGroup and a clean teardown, plus
+ * what the fetch loop does with transactions, control batches and old data.
+ */
+import { mergeMap, tap, type Subscription } from 'rxjs'
+import { describe, expect, it } from 'vitest'
+import { consumeGroup, consumePartitions, type ConsumerMessage, type ConsumeGroupOptions } from '../../lib/consumer/index.js'
+import { KafkaBrokerError } from '../../lib/protocol/broker-error.js'
+import { ConsumerOptionError } from '../../lib/consumer/consumer-options.js'
+import { buildControlBatch } from '../../lib/protocol/records/record-batch-builder.js'
+import { encodeAssignment } from '../../lib/consumer/group-payloads.js'
+import { batchBytes, FakeCluster } from './fake-cluster.js'
+
+const MEMBER_ID_REQUIRED = 79
+const ILLEGAL_GENERATION = 22
+const REBALANCE_IN_PROGRESS = 27
+const GROUP_AUTHORIZATION_FAILED = 30
+
+interface Script {
+  /** Records per partition the fake broker holds, as batches. */
+  log: Map<number, Buffer[]>
+  highWatermark: Map<number, bigint>
+  generation: number
+  heartbeatErrors: number[]
+  /** Aborted transactions per partition. */
+  aborted: Map<number, { producerId: bigint; firstOffset: bigint }[]>
+}
+
+/** A fake cluster that behaves like a one-member group coordinator and a broker holding `script.log`. */
+function groupCluster(partitions: number, script: Partial<Script> = {}): { cluster: FakeCluster; s: Script } {
+  const cluster = new FakeCluster({ t: partitions })
+  const s: Script = { log: new Map(), highWatermark: new Map(), generation: 0, heartbeatErrors: [], aborted: new Map(), ...script }
+  let joins = 0
+  cluster.handlers.JoinGroup = (body: { memberId: string; protocols: { name: string; metadata: Buffer }[] }) => {
+    joins++
+    if (body.memberId === '') return { errorCode: MEMBER_ID_REQUIRED, generationId: -1, protocolName: '', leader: '', memberId: `member-${joins}`, members: [] }
+    s.generation++
+    return {
+      errorCode: 0,
+      generationId: s.generation,
+      protocolName: body.protocols[0]!.name,
+      leader: body.memberId,
+      memberId: body.memberId,
+      members: [{ memberId: body.memberId, groupInstanceId: null, metadata: body.protocols[0]!.metadata }],
+    }
+  }
+  cluster.handlers.SyncGroup = (body: { assignments: { memberId: string; assignment: Buffer }[] }) => ({ errorCode: 0, assignment: body.assignments[0]!.assignment })
+  cluster.handlers.Heartbeat = () => ({ errorCode: s.heartbeatErrors.shift() ?? 0 })
+  cluster.handlers.OffsetFetch = (body: { topics: { name: string; partitionIndexes: number[] }[] }) => ({
+    errorCode: 0,
+    topics: body.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1n, metadata: null, errorCode: 0 })) })),
+  })
+  cluster.handlers.ListOffsets = (body: { topics: { name: string; partitions: { partitionIndex: number; timestamp: bigint }[] }[] }) => ({
+    topics: body.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: 0, timestamp: -1n, offset: p.timestamp === -2n ? 0n : (s.highWatermark.get(p.partitionIndex) ?? 0n) })),
+    })),
+  })
+  cluster.handlers.OffsetCommit = (body: { topics: { name: string; partitions: { partitionIndex: number }[] }[] }) => ({
+    topics: body.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: 0 })) })),
+  })
+  cluster.handlers.LeaveGroup = () => ({ errorCode: 0 })
+  cluster.handlers.Fetch = (body: { maxWaitMs: number; topics: { topic: string; partitions: { partition: number; fetchOffset: bigint }[] }[] }) => {
+    const responses = body.topics.map((t) => ({
+      topic: t.topic,
+      partitions: t.partitions.map((p) => {
+        const batches = (s.log.get(p.partition) ?? []).filter((b) => b.readBigInt64BE(0) + BigInt(b.readInt32BE(23)) >= p.fetchOffset)
+        return {
+          partitionIndex: p.partition,
+          errorCode: 0,
+          highWatermark: s.highWatermark.get(p.partition) ?? 0n,
+          lastStableOffset: s.highWatermark.get(p.partition) ?? 0n,
+          abortedTransactions: s.aborted.get(p.partition) ?? [],
+          records: batches.length === 0 ? null : Buffer.concat(batches),
+        }
+      }),
+    }))
+    const anything = responses.some((t) => t.partitions.some((p) => p.records !== null))
+    // Like a broker: answer at once when there is data, else after maxWaitMs.
+    return cluster.later(anything ? 1 : body.maxWaitMs, { errorCode: 0, sessionId: 0, responses })
+  }
+  return { cluster, s }
+}
+
+const BASE: Omit<ConsumeGroupOptions, 'client'> = { groupId: 'g', topics: ['t'], sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000, commitIntervalMs: 2_000, fromBeginning: true }
+
+function consume(cluster: FakeCluster, options: Partial<ConsumeGroupOptions> = {}, handle: (m: ConsumerMessage) => void = (m) => m.done()) {
+  const group = consumeGroup({ client: cluster, ...BASE, ...options })
+  const events: string[] = []
+  const messages: ConsumerMessage[] = []
+  let fatal: unknown
+  const subscription: Subscription = group
+    .pipe(
+      mergeMap((p$) => {
+        events.push(`start ${p$.partition}`)
+        return p$.pipe(
+          tap({
+            next: (m) => {
+              messages.push(m)
+              handle(m)
+            },
+            complete: () => events.push(`complete ${p$.partition}`),
+          }),
+        )
+      }),
+    )
+    .subscribe({ error: (e: unknown) => (fatal = e) })
+  return { group, events, messages, subscription, fatal: () => fatal }
+}
+
+describe('group membership (scripted coordinator, virtual time)', () => {
+  it('does the MEMBER_ID_REQUIRED round trip, syncs, and starts one substream per assigned partition', () => {
+    const { cluster } = groupCluster(2)
+    const run = consume(cluster)
+    cluster.advance(0)
+    const joins = cluster.of('JoinGroup')
+    expect(joins.map((j) => j.body.memberId)).toEqual(['', 'member-1'])
+    expect(joins[1]!.body.protocols.map((p: { name: string }) => p.name)).toEqual(['range', 'roundrobin'])
+    expect(cluster.of('SyncGroup')[0]!.body.generationId).toBe(1)
+    expect(run.events).toEqual(['start 0', 'start 1'])
+    expect(run.group.diagnostics()[0]!.state).toBe('stable')
+    run.subscription.unsubscribe()
+  })
+
+  it('heartbeats on its own timer, every heartbeatIntervalMs, on the default connection', () => {
+    const { cluster } = groupCluster(1)
+    const run = consume(cluster)
+    cluster.advance(3_500)
+    const beats = cluster.of('Heartbeat')
+    expect(beats.map((b) => b.at)).toEqual([1_000, 2_000, 3_000])
+    expect(beats.every((b) => b.body.memberId === 'member-1' && b.body.generationId === 1)).toBe(true)
+    run.subscription.unsubscribe()
+  })
+
+  it('delivers fetched messages in order and commits the end of the done prefix, done() in any order', () => {
+    const { cluster, s } = groupCluster(1)
+    s.log.set(0, [batchBytes(0n, ['a', 'b', 'c', 'd'])])
+    s.highWatermark.set(0, 4n)
+    const held: ConsumerMessage[] = []
+    const run = consume(cluster, {}, (m) => held.push(m))
+    cluster.advance(10)
+    expect(run.messages.map((m) => [m.offset, m.value?.toString()])).toEqual([[0n, 'a'], [1n, 'b'], [2n, 'c'], [3n, 'd']])
+    held[2]!.done()
+    held[0]!.done()
+    cluster.advance(2_000)
+    const commits = cluster.of('OffsetCommit')
+    expect(commits.map((c) => c.body.topics[0].partitions[0].committedOffset)).toEqual([1n])
+    held[1]!.done()
+    held[3]!.done()
+    cluster.advance(2_000)
+    expect(cluster.of('OffsetCommit').map((c) => c.body.topics[0].partitions[0].committedOffset)).toEqual([1n, 4n])
+    // Nothing new is done: no empty commits.
+    cluster.advance(4_000)
+    expect(cluster.of('OffsetCommit')).toHaveLength(2)
+    run.subscription.unsubscribe()
+  })
+
+  it('on REBALANCE_IN_PROGRESS (eager) finishes and commits its partitions before it rejoins', () => {
+    const { cluster, s } = groupCluster(1)
+    s.log.set(0, [batchBytes(0n, ['a', 'b'])])
+    s.highWatermark.set(0, 2n)
+    s.heartbeatErrors.push(REBALANCE_IN_PROGRESS)
+    const run = consume(cluster, { commitIntervalMs: 0 })
+    cluster.advance(1_000)
+    const order = cluster.requests.map((r) => r.api).filter((a) => a === 'OffsetCommit' || a === 'JoinGroup' || a === 'SyncGroup')
+    expect(order).toEqual(['JoinGroup', 'JoinGroup', 'SyncGroup', 'OffsetCommit', 'JoinGroup', 'SyncGroup'])
+    expect(cluster.of('OffsetCommit')[0]!.body.topics[0].partitions[0].committedOffset).toBe(2n)
+    expect(run.events).toEqual(['start 0', 'complete 0', 'start 0'])
+    expect(cluster.of('SyncGroup')[1]!.body.generationId).toBe(2)
+    run.subscription.unsubscribe()
+  })
+
+  it('on ILLEGAL_GENERATION gives its partitions up without committing (someone else may own them) and rejoins', () => {
+    const { cluster, s } = groupCluster(1)
+    s.log.set(0, [batchBytes(0n, ['a'])])
+    s.highWatermark.set(0, 1n)
+    s.heartbeatErrors.push(ILLEGAL_GENERATION)
+    const errors: string[] = []
+    const run = consume(cluster, { commitIntervalMs: 0 })
+    run.group.errors$.subscribe((e) => errors.push(e.code))
+    cluster.advance(1_000)
+    expect(cluster.of('OffsetCommit')).toHaveLength(0)
+    expect(run.events).toEqual(['start 0', 'complete 0', 'start 0'])
+    expect(errors).toContain('ILLEGAL_GENERATION')
+    run.subscription.unsubscribe()
+  })
+
+  it('errors the stream on a fatal group error, with the broker error', () => {
+    const { cluster } = groupCluster(1)
+    cluster.handlers.JoinGroup = () => ({ errorCode: GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolName: '', leader: '', memberId: '', members: [] })
+    const run = consume(cluster)
+    cluster.advance(0)
+    expect(run.fatal()).toBeInstanceOf(KafkaBrokerError)
+    expect((run.fatal() as KafkaBrokerError).code).toBe('GROUP_AUTHORIZATION_FAILED')
+    expect(cluster.pendingTimers()).toBe(0)
+  })
+
+  it('on unsubscribe commits what is done, leaves the group, and leaves no timer or cluster user behind', () => {
+    const { cluster, s } = groupCluster(2)
+    s.log.set(1, [batchBytes(0n, ['a', 'b', 'c'])])
+    s.highWatermark.set(1, 3n)
+    const run = consume(cluster, { commitIntervalMs: 60_000 })
+    cluster.advance(10)
+    expect(run.messages).toHaveLength(3)
+    run.subscription.unsubscribe()
+    const tail = cluster.requests.slice(-2).map((r) => r.api)
+    expect(tail).toEqual(['OffsetCommit', 'LeaveGroup'])
+    // Partition 0 had nothing: its starting position is committed too, so a restart does not resolve "earliest" again.
+    expect(cluster.of('OffsetCommit')[0]!.body.topics[0].partitions).toEqual([
+      expect.objectContaining({ partitionIndex: 0, committedOffset: 0n }),
+      expect.objectContaining({ partitionIndex: 1, committedOffset: 3n }),
+    ])
+    expect(cluster.of('LeaveGroup')[0]!.body.memberId).toBe('member-1')
+    expect(cluster.pendingTimers()).toBe(0)
+    expect(cluster.users).toBe(0)
+  })
+
+  it('a static member (groupInstanceId) does not send LeaveGroup, so a restart does not rebalance', () => {
+    const { cluster } = groupCluster(1)
+    const run = consume(cluster, { groupInstanceId: 'host-1' })
+    cluster.advance(0)
+    expect(cluster.of('JoinGroup')[0]!.body.groupInstanceId).toBe('host-1')
+    run.subscription.unsubscribe()
+    expect(cluster.of('LeaveGroup')).toHaveLength(0)
+  })
+
+  it('fetches a partition only while its un-done messages are under maxUndoneMessages', () => {
+    const { cluster, s } = groupCluster(2)
+    s.log.set(0, [batchBytes(0n, ['a', 'b', 'c']), batchBytes(3n, ['d', 'e', 'f'])])
+    s.log.set(1, [batchBytes(0n, ['x'])])
+    s.highWatermark.set(0, 6n)
+    s.highWatermark.set(1, 1n)
+    const held: ConsumerMessage[] = []
+    const run = consume(cluster, { maxUndoneMessages: 2 }, (m) => (m.partition === 0 ? held.push(m) : m.done()))
+    cluster.advance(2_000)
+    const fetchedPartition0 = () => cluster.of('Fetch').filter((f) => f.body.topics[0].partitions.some((p: { partition: number }) => p.partition === 0)).length
+    const before = fetchedPartition0()
+    expect(before).toBe(1)
+    expect(run.group.diagnostics()[0]!.partitions.find((p) => p.partition === 0)!.pausedByDemand).toBe(true)
+    // Partition 1 keeps being fetched (long polls) meanwhile.
+    expect(cluster.of('Fetch').length).toBeGreaterThan(2)
+    for (const m of held.splice(0)) m.done()
+    cluster.advance(10)
+    expect(fetchedPartition0()).toBe(before + 1)
+    run.subscription.unsubscribe()
+  })
+})
+
+describe('fetch loop details', () => {
+  it('read_committed: skips aborted transactional batches and never emits control batches', () => {
+    const { cluster, s } = groupCluster(1)
+    const abort = buildControlBatch({ type: 'abort', coordinatorEpoch: 0, producerId: 7n, producerEpoch: 0 })
+    const abortBytes = Buffer.from(abort.bytes)
+    abortBytes.writeBigInt64BE(2n, 0)
+    const commit = buildControlBatch({ type: 'commit', coordinatorEpoch: 0, producerId: 8n, producerEpoch: 0 })
+    const commitBytes = Buffer.from(commit.bytes)
+    commitBytes.writeBigInt64BE(5n, 0)
+    s.log.set(0, [
+      batchBytes(0n, ['aborted-1', 'aborted-2'], { transactional: true, producerId: 7n }),
+      abortBytes,
+      batchBytes(3n, ['committed-1', 'committed-2'], { transactional: true, producerId: 8n }),
+      commitBytes,
+      batchBytes(6n, ['plain']),
+    ])
+    s.highWatermark.set(0, 7n)
+    s.aborted.set(0, [{ producerId: 7n, firstOffset: 0n }])
+    const run = consume(cluster, { isolationLevel: 'read_committed' })
+    cluster.advance(10)
+    expect(run.messages.map((m) => m.value?.toString())).toEqual(['committed-1', 'committed-2', 'plain'])
+    expect(run.group.diagnostics()[0]!.partitions[0]!.commitPoint).toBe(7n)
+    run.subscription.unsubscribe()
+  })
+
+  it('read_uncommitted delivers transactional data whatever its outcome, still without control batches', () => {
+    const { cluster, s } = groupCluster(1)
+    const abort = Buffer.from(buildControlBatch({ type: 'abort', coordinatorEpoch: 0, producerId: 7n, producerEpoch: 0 }).bytes)
+    abort.writeBigInt64BE(1n, 0)
+    s.log.set(0, [batchBytes(0n, ['aborted'], { transactional: true, producerId: 7n }), abort])
+    s.highWatermark.set(0, 2n)
+    s.aborted.set(0, [{ producerId: 7n, firstOffset: 0n }])
+    const run = consume(cluster)
+    cluster.advance(10)
+    expect(run.messages.map((m) => m.value?.toString())).toEqual(['aborted'])
+    run.subscription.unsubscribe()
+  })
+
+  it('maxMessageAge: messages older than the limit make the partition jump where offsetOutOfRange says', () => {
+    const { cluster, s } = groupCluster(1)
+    // Virtual time starts at 0; advance so "now" is 100 000 and the old batch (timestamp 1 000) is 99 s old.
+    cluster.advance(100_000)
+    s.log.set(0, [batchBytes(0n, ['old-1', 'old-2'], { timestamp: 1_000 }), batchBytes(2n, ['fresh'], { timestamp: 99_500 })])
+    s.highWatermark.set(0, 3n)
+    const run = consume(cluster, { maxMessageAge: () => 10_000, offsetOutOfRange: () => 2n })
+    cluster.advance(10)
+    expect(run.messages.map((m) => m.value?.toString())).toEqual(['fresh'])
+    run.subscription.unsubscribe()
+  })
+
+  it('inOrderDone: done() on a message settles every earlier one of its partition', () => {
+    const { cluster, s } = groupCluster(1)
+    s.log.set(0, [batchBytes(0n, ['a', 'b', 'c'])])
+    s.highWatermark.set(0, 3n)
+    const run = consume(cluster, { inOrderDone: true, commitIntervalMs: 0 }, () => {})
+    cluster.advance(10)
+    run.messages[1]!.done()
+    expect(run.group.diagnostics()[0]!.partitions[0]!.commitPoint).toBe(2n)
+    run.subscription.unsubscribe()
+    expect(cluster.of('OffsetCommit')[0]!.body.topics[0].partitions[0].committedOffset).toBe(2n)
+  })
+
+  it('noMessages: takes part in the group and reports start offsets but never fetches; markDoneUpTo commits', () => {
+    const { cluster, s } = groupCluster(1)
+    s.highWatermark.set(0, 10n)
+    const starts: string[] = []
+    const group = consumeGroup({ client: cluster, ...BASE, noMessages: true, commitIntervalMs: 1_000 })
+    group.partitionStarts$.subscribe((e) => starts.push(`${e.partition}@${e.offset}`))
+    const subscription = group.subscribe((p$) => p$.markDoneUpTo(4n))
+    cluster.advance(1_000)
+    expect(starts).toEqual(['0@0'])
+    expect(cluster.of('Fetch')).toHaveLength(0)
+    expect(cluster.of('OffsetCommit').map((c) => c.body.topics[0].partitions[0].committedOffset)).toEqual([4n])
+    subscription.unsubscribe()
+  })
+
+  it('consumePartitions reads chosen partitions from where it is told, without a group', () => {
+    const { cluster, s } = groupCluster(3)
+    s.log.set(2, [batchBytes(0n, ['a', 'b', 'c'])])
+    s.highWatermark.set(2, 3n)
+    const seen: string[] = []
+    const subscription = consumePartitions({ client: cluster, topic: 't', partitions: [2], from: 1n })
+      .pipe(mergeMap((p$) => p$))
+      .subscribe((m) => {
+        seen.push(`${m.partition}:${m.offset}:${m.value?.toString()}`)
+        m.done()
+      })
+    cluster.advance(10)
+    expect(seen).toEqual(['2:1:b', '2:2:c'])
+    expect(cluster.of('JoinGroup')).toHaveLength(0)
+    subscription.unsubscribe()
+    expect(cluster.pendingTimers()).toBe(0)
+  })
+})
+
+describe('options', () => {
+  it('rejects bad options when the Observable is created, naming the option', () => {
+    const cluster = new FakeCluster({ t: 1 })
+    expect(() => consumeGroup({ client: cluster, groupId: '', topics: ['t'] })).toThrow(ConsumerOptionError)
+    expect(() => consumeGroup({ client: cluster, groupId: 'g', topics: [] })).toThrow(/topics/)
+    expect(() => consumeGroup({ client: cluster, groupId: 'g', topics: ['t'], sessionTimeoutMs: 3_000, heartbeatIntervalMs: 3_000 })).toThrow(/heartbeatIntervalMs/)
+    expect(() => consumeGroup({ client: cluster, groupId: 'g', topics: ['t'], maxUndoneMessages: 0 })).toThrow(/maxUndoneMessages/)
+    expect(() => consumePartitions({ client: cluster, topic: 't', partitions: [-1] })).toThrow(/partitions/)
+  })
+
+  it('encodes an empty assignment for members that get nothing', () => {
+    expect(encodeAssignment({ assignedPartitions: [], userData: null }).length).toBeGreaterThan(0)
+  })
+})

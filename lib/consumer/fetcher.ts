@@ -134,6 +134,10 @@ export class Fetcher implements SlotOwner {
     const leader = info === undefined ? -1 : info.leader
     const epoch = info === undefined ? -1 : info.leaderEpoch
     if (leader === slot.leader && epoch === slot.leaderEpoch) return false
+    if (leader !== slot.leader) {
+      // An answer still in flight from the old leader must not deliver beside the new leader's.
+      slot.fetchEpoch++
+    }
     slot.leader = leader
     slot.leaderEpoch = epoch
     return true

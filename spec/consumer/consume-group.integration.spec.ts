@@ -227,6 +227,21 @@ describe('consumeGroup against the mock cluster', () => {
     expectInOrderPerPartition(seen)
   })
 
+  it('follows a partition leader that moves to another broker, without losing or repeating messages', async () => {
+    const topic = await newTopic(2, 20)
+    const group = consumeGroup({ client: newClient(), groupId: `g-${topic}`, topics: [topic], ...FAST })
+    const seen = run(group)
+    await waitFor('first messages', () => count(seen) === 40)
+    const before = group.diagnostics()[0]!.partitions.find((p) => p.partition === 0)!.leader
+    const target = before === 3 ? 1 : before + 1
+    await cluster.setPartitionLeader(topic, 0, target)
+    await produceWithKcat(cluster.bootstrap, topic, 0, 20, 20)
+    await waitFor('messages from the new leader', () => count(seen) === 60, 40_000)
+    expect(seen.received.get(0)).toEqual(Array.from({ length: 40 }, (_, i) => BigInt(i)))
+    expect(group.diagnostics()[0]!.partitions.find((p) => p.partition === 0)!.leader).toBe(target)
+    expect(seen.fatal).toBeUndefined()
+  })
+
   it('recovers from errors injected into every group API', async () => {
     const topic = await newTopic(2, 10)
     const groupId = `g-${topic}`

@@ -169,6 +169,39 @@ describe('consumeGroup against the mock cluster', () => {
     expect(b.fatal).toBeUndefined()
   })
 
+  it('shares a group with a member in another process, and takes its partitions when that process leaves', async () => {
+    const topic = await newTopic(4, 10)
+    const groupId = `g-${topic}`
+    const ours = run(consumeGroup({ client: newClient(), groupId, topics: [topic], ...FAST }))
+    await waitFor('we consume everything alone', () => count(ours) === 40 && ours.active.size === 4)
+    const child = spawn(process.execPath, ['--import', 'tsx', new URL('./fixtures/group-member-process.ts', import.meta.url).pathname, cluster.bootstrap, topic, groupId], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const childEvents: { assigned?: number[]; message?: [number, number]; fatal?: string }[] = []
+    let buffered = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString()
+      const lines = buffered.split('\n')
+      buffered = lines.pop()!
+      for (const line of lines) if (line !== '') childEvents.push(JSON.parse(line) as (typeof childEvents)[number])
+    })
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    try {
+      await waitFor('the other process holds two partitions', () => ours.active.size === 2 && childEvents.some((e) => e.assigned?.length === 2), 40_000)
+      const childPartitions = childEvents.filter((e) => e.assigned !== undefined).at(-1)!.assigned!
+      expect([...ours.active, ...childPartitions].sort()).toEqual([0, 1, 2, 3])
+      for (let p = 0; p < 4; p++) await produceWithKcat(cluster.bootstrap, topic, p, 5, 10)
+      await waitFor('the child consumed its new messages', () => childEvents.filter((e) => e.message !== undefined).length >= 10, 40_000)
+      child.kill('SIGTERM')
+      expect(await exited).toBe(0)
+      await waitFor('we hold all four again', () => ours.active.size === 4, 40_000)
+      expect(childEvents.filter((e) => e.fatal !== undefined)).toEqual([])
+      // The child committed before leaving: nothing it consumed comes to us again.
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      for (const p of childPartitions) expect(ours.received.get(p)!.filter((o) => o >= 10n)).toEqual([])
+    } finally {
+      child.kill('SIGKILL')
+    }
+  })
+
   it('cooperative-sticky: when a member joins, only the partitions that move complete; the rest keep streaming', async () => {
     const topic = await newTopic(4, 20)
     const groupId = `g-${topic}`

@@ -18,8 +18,10 @@ export class DonePrefixTracker {
   private base = 0
   private nextSequence = 0
   private epochNumber = 0
-  /** Offset after the last record delivered or deliberately skipped. */
+  /** Offset after the last record deliberately skipped (or the starting position). */
   private deliveredUpTo: bigint
+  /** Offset of the last record delivered since the last reset. */
+  private lastDelivered: bigint | undefined
   undoneCount = 0
   undoneBytes = 0
 
@@ -47,7 +49,9 @@ export class DonePrefixTracker {
 
   /** The offset to commit: the first un-done offset, or the position after everything delivered when all is done. */
   get commitPoint(): bigint {
-    return this.head < this.queue.length ? this.queue[this.head]!.offset : this.deliveredUpTo
+    if (this.head < this.queue.length) return this.queue[this.head]!.offset
+    const last = this.lastDelivered
+    return last !== undefined && last >= this.deliveredUpTo ? last + 1n : this.deliveredUpTo
   }
 
   /** Creates and records one delivered message. */
@@ -67,7 +71,8 @@ export class DonePrefixTracker {
     this.queue.push(message)
     this.undoneCount++
     this.undoneBytes += size
-    this.deliveredUpTo = offset + 1n
+    // A reference, not `offset + 1n`: no bigint is allocated per message; commitPoint adds one when asked.
+    this.lastDelivered = offset
     return message
   }
 
@@ -119,6 +124,7 @@ export class DonePrefixTracker {
     this.undoneCount = 0
     this.undoneBytes = 0
     this.deliveredUpTo = position
+    this.lastDelivered = undefined
   }
 
   private settle(message: DeliveredMessage): void {
@@ -130,7 +136,8 @@ export class DonePrefixTracker {
   private afterAdvance(wasFull: boolean): void {
     if (this.head === this.queue.length) {
       this.base += this.queue.length
-      this.queue = []
+      // Reuse the array: a consumer that keeps up empties it after nearly every message.
+      this.queue.length = 0
       this.head = 0
     } else if (this.head >= COMPACT_AT && this.head * 2 >= this.queue.length) {
       this.queue = this.queue.slice(this.head)

@@ -342,9 +342,11 @@ export class Fetcher implements SlotOwner {
       }
       const list = batch.records()
       const leaderEpoch = batch.partitionLeaderEpoch
-      for (let i = 0; i < list.length; i++) {
+      // Records below the position start only the first batch (a fetch starts mid-batch); skip them once.
+      let i = 0
+      if (batch.baseOffset < position) while (i < list.length && list[i]!.offset < position) i++
+      for (; i < list.length; i++) {
         const r = list[i]!
-        if (r.offset < position) continue
         if (oldestAllowed !== undefined && r.timestamp >= 0 && r.timestamp < oldestAllowed) {
           slot.position = r.offset
           slot.seeking = true
@@ -352,12 +354,13 @@ export class Fetcher implements SlotOwner {
           return false
         }
         const message = tracker.deliver(r.offset, r.key, r.value, r.headers, r.timestamp, leaderEpoch)
-        position = r.offset + 1n
-        slot.position = position
         this.messages++
         subscriber.next(message)
         // The subscriber may have unsubscribed, restarted or closed the substream from inside next().
-        if (slot.fetchEpoch !== epoch || slot.subscriber !== subscriber || slot.state !== 'assigned') return false
+        if (slot.fetchEpoch !== epoch || slot.subscriber !== subscriber || slot.state !== 'assigned') {
+          if (slot.fetchEpoch === epoch) slot.position = r.offset + 1n
+          return false
+        }
       }
       // Records removed by compaction leave gaps; the batch's last offset is where the next fetch starts.
       position = batch.lastOffset + 1n

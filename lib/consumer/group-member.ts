@@ -233,8 +233,8 @@ export class GroupMember {
 
   /** Starts a rebalance: eager members give up everything first. */
   private rejoin(): void {
-    if (this.state === 'joining' || this.state === 'syncing' || this.state === 'stopped') return
-    this.stopHeartbeat()
+    if (this.state === 'joining' || this.state === 'syncing' || this.state === 'stopped' || this.state === 'revoking') return
+    // Heartbeats go on while revoked partitions drain (they keep the session alive); join() stops them.
     if (this.protocol?.rebalance === 'cooperative' || this.slots.size === 0) {
       this.join()
       return

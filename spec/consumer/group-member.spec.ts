@@ -172,6 +172,40 @@ describe('group membership (scripted coordinator, virtual time)', () => {
     run.subscription.unsubscribe()
   })
 
+  it('keeps heartbeating while revoked partitions drain, and rejoins as soon as the last message is done', () => {
+    const { cluster, s } = groupCluster(1)
+    s.log.set(0, [batchBytes(0n, ['slow'])])
+    s.highWatermark.set(0, 1n)
+    s.heartbeatErrors.push(REBALANCE_IN_PROGRESS)
+    const held: ConsumerMessage[] = []
+    const run = consume(cluster, { commitIntervalMs: 0 }, (m) => held.push(m))
+    cluster.advance(4_500)
+    expect(cluster.of('JoinGroup')).toHaveLength(2)
+    // Heartbeats at 1 s (the rebalance news), then 2, 3 and 4 s while the message is in flight.
+    expect(cluster.of('Heartbeat').map((h) => h.at)).toEqual([1_000, 2_000, 3_000, 4_000])
+    expect(run.group.diagnostics()[0]!.state).toBe('revoking')
+    held[0]!.done()
+    expect(cluster.of('OffsetCommit')[0]!.body.topics[0].partitions[0].committedOffset).toBe(1n)
+    expect(cluster.of('JoinGroup')).toHaveLength(3)
+    expect(run.events).toEqual(['start 0', 'complete 0', 'start 0'])
+    run.subscription.unsubscribe()
+  })
+
+  it('gives up waiting for in-flight messages after 80% of the rebalance timeout', () => {
+    const { cluster, s } = groupCluster(1)
+    s.log.set(0, [batchBytes(0n, ['stuck'])])
+    s.highWatermark.set(0, 1n)
+    s.heartbeatErrors.push(REBALANCE_IN_PROGRESS)
+    const run = consume(cluster, { commitIntervalMs: 0, rebalanceTimeoutMs: 10_000 }, () => {})
+    cluster.advance(1_000 + 7_999)
+    expect(cluster.of('JoinGroup')).toHaveLength(2)
+    cluster.advance(1)
+    expect(cluster.of('JoinGroup')).toHaveLength(3)
+    // The un-done message was not committed past.
+    expect(cluster.of('OffsetCommit').map((c) => c.body.topics[0].partitions[0].committedOffset)).toEqual([0n])
+    run.subscription.unsubscribe()
+  })
+
   it('on ILLEGAL_GENERATION gives its partitions up without committing (someone else may own them) and rejoins', () => {
     const { cluster, s } = groupCluster(1)
     s.log.set(0, [batchBytes(0n, ['a'])])

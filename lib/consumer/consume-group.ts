@@ -4,6 +4,7 @@
  * and leaves the group.
  */
 import { Observable, Subject } from 'rxjs'
+import type { ClusterClient } from '../cluster/cluster-client.js'
 import type { RxKafkaError } from '../protocol/errors.js'
 import { DEFAULT_ASSIGNORS } from './assignors.js'
 import { resolveFetchOptions, resolveGroupOptions, type ConsumeGroupOptions } from './consumer-options.js'
@@ -45,9 +46,12 @@ export class ConsumerGroup extends Observable<PartitionStream> {
             new Observable<PartitionStream>((inner) => {
               const member = new GroupMember(options.client, group, fetch, inner, channels)
               members.add(member)
+              const onClient = membersOf(options.client)
+              onClient.add(member)
               member.start()
               return () => {
                 members.delete(member)
+                onClient.delete(member)
                 member.stop()
               }
             }),
@@ -80,6 +84,31 @@ export class ConsumerGroup extends Observable<PartitionStream> {
   diagnostics(): GroupMemberDiagnostics[] {
     return [...this.members].map((m) => m.diagnostics())
   }
+}
+
+/** Active members per cluster client, for a client-wide diagnostics view. Weak: a dropped client takes its entry along. */
+const membersByClient = new WeakMap<ClusterClient, Set<GroupMember>>()
+
+function membersOf(client: ClusterClient): Set<GroupMember> {
+  let set = membersByClient.get(client)
+  if (set === undefined) membersByClient.set(client, (set = new Set()))
+  return set
+}
+
+/**
+ * A snapshot of every active consumer-group member using `client`: what
+ * `kafka.diagnostics()` shows under consumers (state, generation, and per
+ * partition position, lag, un-done messages).
+ *
+ * @example
+ * ```ts
+ * for (const member of consumerGroupDiagnostics(client)) {
+ *   for (const p of member.partitions) console.log(member.groupId, p.topic, p.partition, 'lag', p.lag)
+ * }
+ * ```
+ */
+export function consumerGroupDiagnostics(client: ClusterClient): GroupMemberDiagnostics[] {
+  return [...(membersByClient.get(client) ?? [])].map((m) => m.diagnostics())
 }
 
 /**

@@ -1,5 +1,5 @@
 /** The consumer: consumer groups as Observables of partition substreams, and group-less partition reads. */
-export { consumeGroup, ConsumerGroup } from './consume-group.js'
+export { consumeGroup, consumerGroupDiagnostics, ConsumerGroup } from './consume-group.js'
 export { consumePartitions } from './consume-partitions.js'
 export { PartitionStream } from './partition-stream.js'
 export type { ConsumerMessage, MessageHeader } from './consumer-message.js'

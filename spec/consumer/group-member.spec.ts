@@ -6,7 +6,7 @@
  */
 import { mergeMap, tap, type Subscription } from 'rxjs'
 import { describe, expect, it } from 'vitest'
-import { consumeGroup, consumePartitions, type ConsumerMessage, type ConsumeGroupOptions } from '../../lib/consumer/index.js'
+import { consumeGroup, consumePartitions, consumerGroupDiagnostics, type ConsumerMessage, type ConsumeGroupOptions } from '../../lib/consumer/index.js'
 import { KafkaBrokerError } from '../../lib/protocol/broker-error.js'
 import { ConsumerOptionError } from '../../lib/consumer/consumer-options.js'
 import { buildControlBatch } from '../../lib/protocol/records/record-batch-builder.js'
@@ -121,7 +121,9 @@ describe('group membership (scripted coordinator, virtual time)', () => {
     expect(cluster.of('SyncGroup')[0]!.body.generationId).toBe(1)
     expect(run.events).toEqual(['start 0', 'start 1'])
     expect(run.group.diagnostics()[0]!.state).toBe('stable')
+    expect(consumerGroupDiagnostics(cluster).map((d) => [d.groupId, d.memberId, d.generationId])).toEqual([['g', 'member-1', 1]])
     run.subscription.unsubscribe()
+    expect(consumerGroupDiagnostics(cluster)).toEqual([])
   })
 
   it('heartbeats on its own timer, every heartbeatIntervalMs, on the default connection', () => {

@@ -80,6 +80,16 @@ export interface ConsumeGroupOptions extends FetchOptions {
    * `PartitionStream.markDoneUpTo`. Default false.
    */
   noMessages?: boolean
+  /**
+   * Side-channel offset topic (off by default). A member that gives up
+   * partitions also publishes their commit points here, and a member that
+   * starts partitions reads them, taking the newer of committed and
+   * published. It helps where the coordinator refuses commits during a
+   * rebalance (some brokers and mocks do), which would otherwise rewind the
+   * hand-over to the last periodic commit. The topic should exist (or be
+   * auto-created) and is shared by every group that names it.
+   */
+  sidechannelTopic?: string
 }
 
 /** Options of {@link consumePartitions}. */
@@ -180,6 +190,7 @@ export interface ResolvedGroupOptions {
   startingOffset: (topic: string, partition: number, committed: bigint | null) => OffsetSpec
   inOrderDone: boolean
   noMessages: boolean
+  sidechannelTopic: string | null
 }
 
 /** Checks group options and fills in defaults. */
@@ -211,6 +222,9 @@ export function resolveGroupOptions(options: ConsumeGroupOptions, defaultAssigno
   if (options.groupInstanceId !== undefined && (typeof options.groupInstanceId !== 'string' || options.groupInstanceId.length === 0)) {
     throw new ConsumerOptionError('groupInstanceId', 'must be a non-empty string when given', 'use a name stable across restarts of this member, such as the host name')
   }
+  if (options.sidechannelTopic !== undefined && (typeof options.sidechannelTopic !== 'string' || options.sidechannelTopic.length === 0)) {
+    throw new ConsumerOptionError('sidechannelTopic', 'must be a non-empty topic name when given', 'name the topic, or leave it out to turn the side channel off')
+  }
   const fromBeginning = options.fromBeginning ?? false
   const fallback: OffsetSpec = fromBeginning ? 'earliest' : 'latest'
   return {
@@ -225,5 +239,6 @@ export function resolveGroupOptions(options: ConsumeGroupOptions, defaultAssigno
     startingOffset: options.startingOffset ?? ((_t, _p, committed) => committed ?? fallback),
     inOrderDone: options.inOrderDone ?? false,
     noMessages: options.noMessages ?? false,
+    sidechannelTopic: options.sidechannelTopic ?? null,
   }
 }

@@ -8,7 +8,7 @@
  * step (find, join, sync, revoke, start positions) runs at a time, held in
  * `step`; heartbeats and periodic commits run beside it on their own timers.
  */
-import { Observable, Subscription, catchError, of, race, switchMap, take, throwError, timer, type Subscriber } from 'rxjs'
+import { Observable, Subscription, catchError, map, of, race, switchMap, take, throwError, timer, type Subscriber } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import { partitionInfo, type ClusterView } from '../cluster/cluster-view.js'
 import { ConnectionError, RequestTimeoutError } from '../connection/connection-errors.js'
@@ -25,6 +25,7 @@ import { asRxKafkaError, Fetcher } from './fetcher.js'
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './group-payloads.js'
 import { commitOffsets, fetchCommittedOffsets, listOffsets, partitionKey, type OffsetToCommit } from './offset-requests.js'
 import { PartitionSlot, type PartitionStream } from './partition-stream.js'
+import { SidechannelOffsets } from './sidechannel.js'
 
 /** The assignment this member received in one generation. */
 export interface GroupAssignmentEvent {
@@ -130,6 +131,7 @@ export class GroupMember {
   private commitInFlight: Subscription | undefined
   private readonly lifetime = new Subscription()
   private backoffAttempt = 0
+  private readonly sidechannel: SidechannelOffsets | undefined
 
   constructor(
     private readonly client: ClusterClient,
@@ -142,10 +144,12 @@ export class GroupMember {
       nonFatal: (error) => this.channels.error(error),
       seek: (slot, spec) => this.seekSlot(slot, spec),
     })
+    this.sidechannel = group.sidechannelTopic === null ? undefined : new SidechannelOffsets(client, group.sidechannelTopic, group.groupId)
   }
 
   start(): void {
     if (!this.group.noMessages) this.fetcher.start()
+    this.sidechannel?.start((error) => this.channels.error(asRxKafkaError(error)))
     this.runStep(
       this.client.ensureTopics(this.group.topics).pipe(take(1)),
       () => this.findCoordinator(),
@@ -163,7 +167,7 @@ export class GroupMember {
     if (this.state === 'stopped') return
     const wasMember = this.generationId >= 0 && this.coordinator !== undefined
     const slots = [...this.slots.values()]
-    const finalCommit = wasMember ? this.commitSlots(slots) : of(undefined)
+    const finalCommit = wasMember ? this.commitSlots(slots).pipe(catchError(() => of(undefined)), switchMap(() => this.publishHandOver(slots))) : of(undefined)
     const coordinator = this.coordinator
     const memberId = this.memberId
     this.shutdown()
@@ -469,8 +473,24 @@ export class GroupMember {
   private startPositions(slots: PartitionSlot[], then: () => void): void {
     const coordinator = this.coordinator!
     const generationId = this.generationId
+    const sidechannel = this.sidechannel
+    const committedOffsets = fetchCommittedOffsets(this.client, coordinator, this.group.groupId, groupByTopic(slots), this.group.rebalanceTimeoutMs)
     this.runStep(
-      fetchCommittedOffsets(this.client, coordinator, this.group.groupId, groupByTopic(slots), this.group.rebalanceTimeoutMs),
+      sidechannel === undefined
+        ? committedOffsets
+        : sidechannel.caughtUp().pipe(
+            catchError(() => of(undefined)),
+            switchMap(() => committedOffsets),
+            map((committed) => {
+              // The newer of the committed offset and the one a previous owner handed over.
+              for (const slot of slots) {
+                const handedOver = sidechannel.lookup(slot.topic, slot.partition)
+                const c = committed.get(slot.key) ?? null
+                if (handedOver !== undefined && (c === null || handedOver > c)) committed.set(slot.key, handedOver)
+              }
+              return committed
+            }),
+          ),
       (committed) => {
         const ends: { slot: PartitionSlot; committed: bigint | null; which: 'earliest' | 'latest' }[] = []
         this.fetcher.hold()
@@ -643,6 +663,7 @@ export class GroupMember {
             }),
           ),
         ),
+        switchMap(() => this.publishHandOver(slots)),
       ),
       () => {
         for (const s of slots) this.dropSlot(s)
@@ -905,8 +926,25 @@ export class GroupMember {
     this.commitInFlight?.unsubscribe()
     this.lifetime.unsubscribe()
     this.fetcher.stop()
+    this.sidechannel?.stop()
     for (const s of this.slots.values()) s.close()
     this.slots.clear()
+  }
+
+  /** With a side channel: publish the commit points of partitions being handed over (never fails the caller). */
+  private publishHandOver(slots: PartitionSlot[]): Observable<void> {
+    if (this.sidechannel === undefined) return of(undefined)
+    const offsets = []
+    for (const s of slots) {
+      const offset = s.commitPoint
+      if (offset !== undefined) offsets.push({ topic: s.topic, partition: s.partition, offset })
+    }
+    return this.sidechannel.publish(this.memberId, this.generationId, offsets).pipe(
+      catchError((error: unknown) => {
+        this.channels.error(asRxKafkaError(error))
+        return of(undefined)
+      }),
+    )
   }
 }
 

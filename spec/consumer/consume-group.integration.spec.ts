@@ -169,6 +169,27 @@ describe('consumeGroup against the mock cluster', () => {
     expect(b.fatal).toBeUndefined()
   })
 
+  it('side-channel topic: a hand-over whose commit the coordinator refuses still does not rewind', async () => {
+    const topic = await newTopic(4, 20)
+    const groupId = `g-${topic}`
+    await cluster.createTopic(`${topic}-sidechannel`, 1, 1)
+    // No periodic commit: the only commit is the one on revoke, which the mock refuses while the rebalance is joining.
+    const options = { groupId, topics: [topic], ...FAST, commitIntervalMs: 0, sidechannelTopic: `${topic}-sidechannel` }
+    const aGroup = consumeGroup({ client: newClient(), ...options })
+    const a = run(aGroup)
+    await waitFor('a consumes everything', () => count(a) === 80)
+    await new Promise((resolve) => setTimeout(resolve, 300)) // a's side-channel reader is positioned
+    const b = run(consumeGroup({ client: newClient(), ...options }))
+    await waitFor('partitions split between a and b', () => a.active.size === 2 && b.active.size === 2, 40_000)
+    expect(a.errors.some((m) => m.includes('REBALANCE_IN_PROGRESS'))).toBe(true)
+    for (let p = 0; p < 4; p++) await produceWithKcat(cluster.bootstrap, topic, p, 5, 20)
+    await waitFor('new messages', () => count(a) + count(b) >= 100, 40_000)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    // Both members start where a stopped (20), from the side channel: nothing is delivered twice.
+    expect(count(a) + count(b)).toBe(100)
+    for (const p of b.active) expect(b.received.get(p)).toEqual([20n, 21n, 22n, 23n, 24n])
+  })
+
   it('shares a group with a member in another process, and takes its partitions when that process leaves', async () => {
     const topic = await newTopic(4, 10)
     const groupId = `g-${topic}`

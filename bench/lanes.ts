@@ -133,6 +133,8 @@ export interface RunMeasurement {
   cpuSystemSeconds?: number
   /** Peak resident set size of the client process over its whole life. */
   peakRssBytes: number
+  /** kcat produce lanes: wall time of a one-message kcat run, taken off `wallMs`. */
+  startupMs?: number
   /** Consume lanes: from starting the consumer to its first message. */
   joinMs?: number
   /** Latency lane: per-send latency percentiles. */

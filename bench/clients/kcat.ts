@@ -80,8 +80,8 @@ function acksArgs(lane: LaneDefinition): string[] {
 
 /**
  * Produces the lines of `valueFile` to the lane's topic. The time is the whole
- * process, start-up and metadata included (tens of milliseconds), since kcat
- * reports nothing in between.
+ * process, start-up and metadata included, since kcat reports nothing in
+ * between (the parent takes a one-message run's time off).
  */
 export function kcatProduce(lane: LaneDefinition, bootstrap: string, valueFile: string): KcatRun {
   const run = runUnderTime(['-P', '-b', bootstrap, '-t', lane.topic, ...acksArgs(lane), '-l', valueFile])

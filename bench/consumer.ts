@@ -3,7 +3,7 @@
  * librdkafka's mock cluster, with 100-byte values produced beforehand by kcat.
  * Optionally the same data through KafkaJS (eachBatch) in the same run.
  *
- *   npx tsx bench/consumer.ts [--messages 1500000] [--partitions 48] [--kafkajs] [--rounds 2]
+ *   npx tsx bench/consumer.ts [--messages 1500000] [--partitions 48] [--kafkajs] [--kcat] [--rounds 2]
  *   node --cpu-prof --import tsx bench/consumer.ts     (profile: open the .cpuprofile in Chrome devtools)
  */
 import { spawn } from 'node:child_process'
@@ -22,6 +22,7 @@ const MESSAGES = option('messages', 1_500_000)
 const PARTITIONS = option('partitions', 48)
 const ROUNDS = option('rounds', 2)
 const WITH_KAFKAJS = process.argv.includes('--kafkajs')
+const WITH_KCAT = process.argv.includes('--kcat')
 const TOPIC = 'bench'
 
 /**
@@ -96,6 +97,17 @@ async function kafkajsRound(bootstrap: string, round: number): Promise<number> {
   return elapsed
 }
 
+/** kcat (native librdkafka) reading everything to the end: the practical ceiling of this mock and machine. */
+async function kcatRound(bootstrap: string): Promise<number> {
+  const started = performance.now()
+  await new Promise<void>((resolve, reject) => {
+    const kcat = spawn('kcat', ['-C', '-b', bootstrap, '-t', TOPIC, '-o', 'beginning', '-e', '-q', '-f', '.'], { stdio: ['ignore', 'ignore', 'inherit'] })
+    kcat.on('error', reject)
+    kcat.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`kcat exited with ${code}`))))
+  })
+  return performance.now() - started
+}
+
 const cluster = await startMockCluster({ brokers: 3, topics: [{ name: TOPIC, partitions: PARTITIONS, replicationFactor: 1 }] })
 try {
   await cluster.setGroupInitialRebalanceDelay(0)
@@ -105,6 +117,10 @@ try {
   for (let round = 1; round <= ROUNDS; round++) {
     const ms = await rxkafkaRound(cluster.bootstrap, round)
     console.log(`rxkafka consumeGroup -> done(), round ${round}: ${MESSAGES} in ${(ms / 1000).toFixed(2)} s = ${Math.round((MESSAGES / ms) * 1000).toLocaleString('en')} msg/s (heap ${Math.round(process.memoryUsage().heapUsed / 1e6)} MB)`)
+  }
+  if (WITH_KCAT) {
+    const ms = await kcatRound(cluster.bootstrap)
+    console.log(`kcat -C (native librdkafka, process start included): ${MESSAGES} in ${(ms / 1000).toFixed(2)} s = ${Math.round((MESSAGES / ms) * 1000).toLocaleString('en')} msg/s`)
   }
   if (WITH_KAFKAJS) {
     const ms = await kafkajsRound(cluster.bootstrap, 1)

@@ -3,6 +3,7 @@
  * `done()` on the prototype, so delivering a message costs one allocation and
  * no closure, Promise or Observable.
  */
+import type { Doneable } from '../operators/handleAndDone.js'
 import type { DonePrefixTracker } from './done-prefix-tracker.js'
 
 /** A record header. Keys are strings by Kafka's definition; values are raw bytes. */
@@ -16,12 +17,16 @@ export interface MessageHeader {
  * order: the committed offset of its partition advances over the contiguous
  * prefix of done messages.
  *
+ * It is a `Doneable`, so the operators `handleAndDone`, `processInOrder` and
+ * `processConcurrently` take it as it is.
+ *
  * @example
  * ```ts
  * partition$.pipe(concatMap(msg => handle(msg.value).pipe(map(() => msg.done()))))
+ * // or: partition$.pipe(concatMap(handleAndDone(msg => handle(msg.value))))
  * ```
  */
-export interface ConsumerMessage {
+export interface ConsumerMessage extends Doneable {
   readonly topic: string
   readonly partition: number
   readonly offset: bigint

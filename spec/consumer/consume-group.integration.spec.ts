@@ -109,7 +109,8 @@ const FAST = { sessionTimeoutMs: 3_000, heartbeatIntervalMs: 500, rebalanceTimeo
 describe('consumeGroup against the mock cluster', () => {
   it('joins, delivers every pre-produced message in order per partition, and commits where it stopped', async () => {
     const topic = await newTopic(4, 50)
-    const group = consumeGroup({ client: newClient(), groupId: `g-${topic}`, topics: [topic], ...FAST })
+    const firstClient = newClient()
+    const group = consumeGroup({ client: firstClient, groupId: `g-${topic}`, topics: [topic], ...FAST })
     const starts: string[] = []
     subscriptions.push(group.partitionStarts$.subscribe((s) => starts.push(`${s.partition}@${s.offset}`)))
     const seen = run(group)
@@ -123,7 +124,8 @@ describe('consumeGroup against the mock cluster', () => {
     expect(diagnostics.partitions.map((p) => p.lastCommitted)).toEqual([50n, 50n, 50n, 50n])
     expect(diagnostics.partitions.map((p) => p.lag)).toEqual([0n, 0n, 0n, 0n])
     subscriptions.splice(0).forEach((s) => s.unsubscribe())
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    // The final commit and LeaveGroup go out, then nothing of the consumer holds the client: its sockets close.
+    await waitFor('the consumer released the client', () => firstClient.diagnostics().users === 0 && firstClient.diagnostics().connections.length === 0, 10_000)
 
     // A new member of the same group resumes at the committed offsets: it gets only what is produced next.
     await produceWithKcat(cluster.bootstrap, topic, 2, 5, 50)

@@ -265,7 +265,8 @@ async function main(): Promise<void> {
     ?.trim()
   const hasTime = existsSync(GNU_TIME)
   if (options.clients.includes('kcat') && (kcatVersion === undefined || !hasTime)) {
-    console.error(`kcat lanes need ${kcatVersion === undefined ? 'kcat' : ''} ${hasTime ? '' : 'GNU time'}: apt-get install -y kcat time; running without kcat`)
+    const missing = [kcatVersion === undefined ? 'kcat' : undefined, hasTime ? undefined : `GNU time (${GNU_TIME})`].filter((m) => m !== undefined)
+    console.error(`the kcat lanes need ${missing.join(' and ')} (apt-get install -y kcat time); running without kcat`)
     options.clients = options.clients.filter((c) => c !== 'kcat')
   }
   if (options.lanes.some((l) => l.topic === CONSUME_TOPIC) && kcatVersion === undefined) {

@@ -461,11 +461,17 @@ export class GroupMember {
       if (this.output.closed) return
       this.output.next(slot.stream)
     }
+    const generationId = this.generationId
     const afterStart = (): void => {
+      // A later rebalance may have overtaken this one; its own steps decide then.
+      if (this.generationId !== generationId || this.state !== 'stable') return
       // Cooperative: partitions that moved away are finished and committed, then we rejoin so their new owner gets them.
       if (revoked.length > 0) this.revoke(revoked, () => this.join())
     }
-    if (newSlots.length > 0) this.startPositions(newSlots, afterStart)
+    // Kept partitions whose start was cut short by an earlier rebalance (cooperative members keep them) start now too.
+    const unstarted = [...this.slots.values()].filter((s) => newKeys.has(s.key) && s.tracker === undefined && !newSlots.includes(s))
+    const toStart = [...newSlots, ...unstarted]
+    if (toStart.length > 0) this.startPositions(toStart, afterStart)
     else afterStart()
   }
 

@@ -26,13 +26,11 @@ export interface RecordedRequest {
   api: string
   broker: number | 'any'
   version: number
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any
   at: number
 }
 
 /** A handler answers a request body with a response, an Error to fail it, or an Observable for a delayed answer. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Handler = (body: any, version: number) => unknown
 
 export class FakeCluster implements ClusterClient {

@@ -44,6 +44,13 @@ export interface FetchOptions {
   retryBackoffMs?: number
   /** Rack of this consumer, sent with fetches (KIP-392). Default ''. */
   rackId?: string
+  /**
+   * Incremental fetch sessions (KIP-227): requests name only partitions whose
+   * position changed. Default false: librdkafka's mock, our integration peer,
+   * does not implement sessions, so this path is tested only against a scripted
+   * broker so far.
+   */
+  fetchSessions?: boolean
 }
 
 /** Options of {@link consumeGroup}. Durations in milliseconds. */
@@ -126,6 +133,7 @@ export interface ResolvedFetchOptions {
   maxMessageAge: ((topic: string) => number | undefined) | undefined
   retryBackoffMs: number
   rackId: string
+  fetchSessions: boolean
 }
 
 function checkInteger(option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void {
@@ -174,6 +182,7 @@ export function resolveFetchOptions(options: FetchOptions): ResolvedFetchOptions
     maxMessageAge: options.maxMessageAge,
     retryBackoffMs: options.retryBackoffMs ?? 100,
     rackId: options.rackId ?? '',
+    fetchSessions: options.fetchSessions ?? false,
   }
 }
 

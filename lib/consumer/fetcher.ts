@@ -28,6 +28,8 @@ export interface FetcherEvents {
 }
 
 const OFFSET_OUT_OF_RANGE = 1
+const FETCH_SESSION_ID_NOT_FOUND = 70
+const INVALID_FETCH_SESSION_EPOCH = 71
 /** Control record type of an ABORT marker (the key is version int16, type int16). */
 const CONTROL_TYPE_ABORT = 0
 
@@ -48,6 +50,8 @@ export class Fetcher implements SlotOwner {
   private readonly backingOff = new Map<number, Subscription>()
   /** Per partition: a fetch size raised past maxPartitionBytes because one batch was larger. */
   private readonly raisedPartitionBytes = new Map<string, number>()
+  /** Per broker: the fetch session (KIP-227), when sessions are on. */
+  private readonly sessions = new Map<number, FetchSession>()
   private readonly lifetime = new Subscription()
   private running = false
   private holds = 0
@@ -80,6 +84,7 @@ export class Fetcher implements SlotOwner {
     this.inFlight.clear()
     for (const s of this.backingOff.values()) s.unsubscribe()
     this.backingOff.clear()
+    this.sessions.clear()
   }
 
   add(slot: PartitionSlot): void {
@@ -175,16 +180,10 @@ export class Fetcher implements SlotOwner {
       if (slot.leader === broker && slot.fetchable) asked.push({ slot, fetchEpoch: slot.fetchEpoch, position: slot.position! })
     }
     if (asked.length === 0) return
-    const byTopic = new Map<string, AskedPartition[]>()
-    for (const a of asked) {
-      let list = byTopic.get(a.slot.topic)
-      if (list === undefined) byTopic.set(a.slot.topic, (list = []))
-      list.push(a)
-    }
     const view = this.client.currentView()
     const topicIds = new Map<string, string>()
     let allHaveIds = true
-    for (const topic of byTopic.keys()) {
+    for (const topic of new Set(asked.map((a) => a.slot.topic))) {
       const id = view.topics.get(topic)?.topicId ?? ZERO_UUID
       topicIds.set(topic, id)
       if (id === ZERO_UUID) allHaveIds = false
@@ -193,32 +192,78 @@ export class Fetcher implements SlotOwner {
     const inFlight: InFlightFetch = { subscription: new Subscription() }
     this.inFlight.set(broker, inFlight)
     this.fetches++
+    let session = this.sessions.get(broker)
+    if (session === undefined) this.sessions.set(broker, (session = new FetchSession()))
+    const wanted = new Map<string, SessionPartition>()
+    for (const a of asked) {
+      wanted.set(a.slot.key, {
+        topic: a.slot.topic,
+        partition: a.slot.partition,
+        fetchOffset: a.position,
+        maxBytes: this.raisedPartitionBytes.get(a.slot.key) ?? o.maxPartitionBytes,
+        leaderEpoch: a.slot.leaderEpoch,
+      })
+    }
+    let sent: SentFetch | undefined
     const request = this.client.request(
       broker,
       FetchApi,
-      (version) => ({
-        ...(version <= 14 ? { replicaId: -1 } : {}),
-        maxWaitMs: o.maxWaitMs,
-        minBytes: o.minBytes,
-        ...(version >= 3 ? { maxBytes: o.maxBytes } : {}),
-        ...(version >= 4 ? { isolationLevel: o.isolationLevel } : {}),
-        topics: [...byTopic].map(([topic, list]) => ({
-          ...(version >= 13 ? { topicId: topicIds.get(topic)! } : { topic }),
-          partitions: list.map((a) => ({
-            partition: a.slot.partition,
-            ...(version >= 9 ? { currentLeaderEpoch: a.slot.leaderEpoch } : {}),
-            fetchOffset: a.position,
-            partitionMaxBytes: this.raisedPartitionBytes.get(a.slot.key) ?? o.maxPartitionBytes,
+      (version) => {
+        sent = session.prepare(wanted, o.fetchSessions && version >= 7)
+        const byTopic = new Map<string, SessionPartition[]>()
+        for (const p of sent.toSend) {
+          let list = byTopic.get(p.topic)
+          if (list === undefined) byTopic.set(p.topic, (list = []))
+          list.push(p)
+        }
+        const forgotten = new Map<string, number[]>()
+        for (const p of sent.forgotten) {
+          let list = forgotten.get(p.topic)
+          if (list === undefined) forgotten.set(p.topic, (list = []))
+          list.push(p.partition)
+        }
+        return {
+          ...(version <= 14 ? { replicaId: -1 } : {}),
+          maxWaitMs: o.maxWaitMs,
+          minBytes: o.minBytes,
+          ...(version >= 3 ? { maxBytes: o.maxBytes } : {}),
+          ...(version >= 4 ? { isolationLevel: o.isolationLevel } : {}),
+          ...(version >= 7 ? { sessionId: sent.sessionId, sessionEpoch: sent.sessionEpoch } : {}),
+          topics: [...byTopic].map(([topic, list]) => ({
+            ...(version >= 13 ? { topicId: topicIds.get(topic) ?? ZERO_UUID } : { topic }),
+            partitions: list.map((p) => ({
+              partition: p.partition,
+              ...(version >= 9 ? { currentLeaderEpoch: p.leaderEpoch } : {}),
+              fetchOffset: p.fetchOffset,
+              partitionMaxBytes: p.maxBytes,
+            })),
           })),
-        })),
-        ...(version >= 11 ? { rackId: o.rackId } : {}),
-      }),
+          ...(version >= 7 && forgotten.size > 0
+            ? {
+                forgottenTopicsData: [...forgotten].map(([topic, partitions]) => ({
+                  ...(version >= 13 ? { topicId: view.topics.get(topic)?.topicId ?? ZERO_UUID } : { topic }),
+                  partitions,
+                })),
+              }
+            : {}),
+          ...(version >= 11 ? { rackId: o.rackId } : {}),
+        }
+      },
       { role: 'fetch', timeoutMs: o.maxWaitMs + 30_000, ...(allHaveIds ? {} : { maxVersion: 12 }) },
     )
     inFlight.subscription.add(
       request.subscribe({
         next: (response) => {
           this.inFlight.delete(broker)
+          const code = response.errorCode ?? 0
+          if (code === FETCH_SESSION_ID_NOT_FOUND || code === INVALID_FETCH_SESSION_EPOCH) {
+            // The broker forgot the session (evicted, restarted) or we are out of step: start a new one.
+            session.reset()
+            this.events.nonFatal(brokerError(code, { api: 'Fetch', broker }))
+            this.pump(broker)
+            return
+          }
+          if (sent !== undefined && code === 0) session.answered(sent, response.sessionId ?? 0)
           let backoff = false
           try {
             backoff = this.onResponse(broker, response, asked)
@@ -231,6 +276,7 @@ export class Fetcher implements SlotOwner {
         },
         error: (error: unknown) => {
           this.inFlight.delete(broker)
+          session.reset()
           this.events.nonFatal(asRxKafkaError(error))
           if (error instanceof ConnectionError) this.refreshLeaders()
           this.backOff(broker)
@@ -405,4 +451,74 @@ class AbortedTransactions {
 export function asRxKafkaError(error: unknown): RxKafkaError {
   if (error instanceof RxKafkaError) return error
   return new RxKafkaError('CONSUMER', error instanceof Error ? error.message : String(error), { cause: error })
+}
+
+/** What a fetch session remembers of one partition: what the last request that named it said. */
+interface SessionPartition {
+  topic: string
+  partition: number
+  fetchOffset: bigint
+  maxBytes: number
+  leaderEpoch: number
+}
+
+/** One request's share of the session bookkeeping, applied when its answer comes. */
+interface SentFetch {
+  sessionId: number
+  sessionEpoch: number
+  full: boolean
+  wanted: Map<string, SessionPartition>
+  toSend: SessionPartition[]
+  forgotten: SessionPartition[]
+}
+
+/**
+ * A KIP-227 fetch session with one broker. A full request (epoch 0) asks for a
+ * session; once the broker grants one, each request names only the partitions
+ * whose fetch offset, size or leader epoch changed, and lists those to drop
+ * (paused, revoked, moved away) as forgotten. The broker answers only for
+ * partitions with news. Without sessions every request is full (id 0, epoch -1).
+ */
+class FetchSession {
+  private id = 0
+  private epoch = 0
+  private readonly partitions = new Map<string, SessionPartition>()
+
+  prepare(wanted: Map<string, SessionPartition>, enabled: boolean): SentFetch {
+    if (!enabled) return { sessionId: 0, sessionEpoch: -1, full: true, wanted, toSend: [...wanted.values()], forgotten: [] }
+    if (this.id === 0) return { sessionId: 0, sessionEpoch: 0, full: true, wanted, toSend: [...wanted.values()], forgotten: [] }
+    const toSend: SessionPartition[] = []
+    for (const [key, p] of wanted) {
+      const known = this.partitions.get(key)
+      if (known === undefined || known.fetchOffset !== p.fetchOffset || known.maxBytes !== p.maxBytes || known.leaderEpoch !== p.leaderEpoch) toSend.push(p)
+    }
+    const forgotten: SessionPartition[] = []
+    for (const [key, p] of this.partitions) if (!wanted.has(key)) forgotten.push(p)
+    return { sessionId: this.id, sessionEpoch: this.epoch, full: false, wanted, toSend, forgotten }
+  }
+
+  answered(sent: SentFetch, sessionId: number): void {
+    if (sent.sessionEpoch === -1) return
+    if (sessionId === 0) {
+      // The broker keeps no session (or closed ours): the next request is a full one asking again.
+      this.reset()
+      return
+    }
+    if (sent.full) {
+      this.partitions.clear()
+      for (const [key, p] of sent.wanted) this.partitions.set(key, p)
+    } else {
+      for (const p of sent.toSend) this.partitions.set(`${p.topic}\u0000${p.partition}`, p)
+      for (const p of sent.forgotten) this.partitions.delete(`${p.topic}\u0000${p.partition}`)
+    }
+    this.id = sessionId
+    // Epochs run 1..INT32_MAX and wrap to 1 (0 asks for a new session, -1 closes one).
+    this.epoch = sent.full || this.epoch >= 0x7fffffff ? 1 : this.epoch + 1
+  }
+
+  reset(): void {
+    this.id = 0
+    this.epoch = 0
+    this.partitions.clear()
+  }
 }

@@ -380,7 +380,8 @@ describe('consumeGroup against the mock cluster', () => {
 
   it('a slow partition holds back only itself (by counts)', async () => {
     const topic = await newTopic(3, 300, 10)
-    const group = consumeGroup({ client: newClient(), groupId: `g-${topic}`, topics: [topic], ...FAST, maxUndoneMessages: 10, maxPartitionBytes: 1024 })
+    // fetchSessions on: the mock grants none (it echoes session id 0), so this also shows the fallback to full fetches.
+    const group = consumeGroup({ client: newClient(), groupId: `g-${topic}`, topics: [topic], ...FAST, maxUndoneMessages: 10, maxPartitionBytes: 1024, fetchSessions: true })
     const seen = run(group, (msg) => {
       if (msg.partition !== 1) msg.done()
     })

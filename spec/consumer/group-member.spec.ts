@@ -393,3 +393,93 @@ describe('options', () => {
     expect(encodeAssignment({ assignedPartitions: [], userData: null }).length).toBeGreaterThan(0)
   })
 })
+
+describe('fetch sessions (KIP-227, scripted broker)', () => {
+  /** A broker that keeps one session: cached fetch offsets per partition, updated only by partitions a request names. */
+  function withSessions(cluster: FakeCluster, s: Script): { requests: { sessionId: number; sessionEpoch: number; named: string[]; forgotten: string[] }[] } {
+    const seen: { sessionId: number; sessionEpoch: number; named: string[]; forgotten: string[] }[] = []
+    const cached = new Map<number, bigint>()
+    let epoch = 0
+    cluster.handlers.Fetch = (body: {
+      maxWaitMs: number
+      sessionId: number
+      sessionEpoch: number
+      topics: { topic: string; partitions: { partition: number; fetchOffset: bigint }[] }[]
+      forgottenTopicsData?: { topic: string; partitions: number[] }[]
+    }) => {
+      const named = body.topics.flatMap((t) => t.partitions.map((p) => `${p.partition}@${p.fetchOffset}`))
+      const forgotten = (body.forgottenTopicsData ?? []).flatMap((t) => t.partitions.map(String))
+      seen.push({ sessionId: body.sessionId, sessionEpoch: body.sessionEpoch, named, forgotten })
+      if (body.sessionEpoch === 0) {
+        cached.clear()
+        epoch = 1
+      } else if (body.sessionId !== 42 || body.sessionEpoch !== epoch) {
+        return { errorCode: 71, sessionId: 0, responses: [] }
+      } else {
+        epoch++
+      }
+      for (const t of body.topics) for (const p of t.partitions) cached.set(p.partition, p.fetchOffset)
+      for (const t of body.forgottenTopicsData ?? []) for (const p of t.partitions) cached.delete(p)
+      const partitions = [...cached].flatMap(([partition, offset]) => {
+        const batches = (s.log.get(partition) ?? []).filter((b) => b.readBigInt64BE(0) + BigInt(b.readInt32BE(23)) >= offset)
+        // An incremental answer names only partitions with news; a full one names all.
+        if (batches.length === 0 && body.sessionEpoch !== 0) return []
+        return [{ partitionIndex: partition, errorCode: 0, highWatermark: s.highWatermark.get(partition) ?? 0n, abortedTransactions: [], records: batches.length === 0 ? null : Buffer.concat(batches) }]
+      })
+      const answer = { errorCode: 0, sessionId: 42, responses: partitions.length === 0 ? [] : [{ topic: 't', partitions }] }
+      return cluster.later(partitions.some((p) => p.records !== null) ? 1 : body.maxWaitMs, answer)
+    }
+    return { requests: seen }
+  }
+
+  it('asks for a session, then names only partitions whose position changed, and forgets paused ones', () => {
+    const { cluster, s } = groupCluster(2)
+    s.log.set(0, [batchBytes(0n, ['a', 'b'])])
+    s.log.set(1, [batchBytes(0n, ['x', 'y', 'z'])])
+    s.highWatermark.set(0, 2n)
+    s.highWatermark.set(1, 3n)
+    const { requests } = withSessions(cluster, s)
+    const held: ConsumerMessage[] = []
+    const run = consume(cluster, { fetchSessions: true, maxUndoneMessages: 3 }, (m) => (m.partition === 1 ? held.push(m) : m.done()))
+    cluster.advance(10)
+    expect(run.messages.map((m) => `${m.partition}:${m.value?.toString()}`).sort()).toEqual(['0:a', '0:b', '1:x', '1:y', '1:z'])
+    expect(requests[0]).toEqual({ sessionId: 0, sessionEpoch: 0, named: ['0@0', '1@0'], forgotten: [] })
+    // Both moved on; partition 1 is now held back by demand (3 un-done), so it is forgotten.
+    expect(requests[1]).toEqual({ sessionId: 42, sessionEpoch: 1, named: ['0@2'], forgotten: ['1'] })
+    cluster.advance(1_000)
+    // Nothing changed: incremental requests name nobody.
+    expect(requests.slice(2).every((r) => r.named.length === 0 && r.forgotten.length === 0 && r.sessionId === 42)).toBe(true)
+    for (const m of held) m.done()
+    cluster.advance(600)
+    expect(requests.some((r) => r.named.includes('1@3'))).toBe(true)
+    run.subscription.unsubscribe()
+  })
+
+  it('starts a new session when the broker says the epoch is wrong', () => {
+    const { cluster, s } = groupCluster(1)
+    s.log.set(0, [batchBytes(0n, ['a'])])
+    s.highWatermark.set(0, 1n)
+    const { requests } = withSessions(cluster, s)
+    const fetchHandler = cluster.handlers.Fetch!
+    let broken = false
+    cluster.handlers.Fetch = (body: { sessionEpoch: number }, version: number) => {
+      // Lose the session once, after it was established.
+      if (!broken && body.sessionEpoch === 1) {
+        broken = true
+        return { errorCode: 71, sessionId: 0, responses: [] }
+      }
+      return fetchHandler(body, version)
+    }
+    const errors: string[] = []
+    const run = consume(cluster, { fetchSessions: true })
+    run.group.errors$.subscribe((e) => errors.push(e.code))
+    cluster.advance(10)
+    s.log.set(0, [batchBytes(0n, ['a']), batchBytes(1n, ['b'])])
+    s.highWatermark.set(0, 2n)
+    cluster.advance(1_100)
+    expect(errors).toContain('INVALID_FETCH_SESSION_EPOCH')
+    expect(requests.filter((r) => r.sessionEpoch === 0).length).toBe(2)
+    expect(run.messages.map((m) => m.value?.toString())).toEqual(['a', 'b'])
+    run.subscription.unsubscribe()
+  })
+})

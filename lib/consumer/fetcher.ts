@@ -64,6 +64,8 @@ export class Fetcher implements SlotOwner {
     private readonly client: ClusterClient,
     private readonly options: ResolvedFetchOptions,
     private readonly events: FetcherEvents,
+    /** Own fetch connections (per group member), so members of one client do not queue behind each other's long polls. */
+    private readonly connectionKey?: string,
   ) {}
 
   start(): void {
@@ -249,7 +251,7 @@ export class Fetcher implements SlotOwner {
           ...(version >= 11 ? { rackId: o.rackId } : {}),
         }
       },
-      { role: 'fetch', timeoutMs: o.maxWaitMs + 30_000, ...(allHaveIds ? {} : { maxVersion: 12 }) },
+      { role: 'fetch', timeoutMs: o.maxWaitMs + 30_000, ...(allHaveIds ? {} : { maxVersion: 12 }), ...(this.connectionKey === undefined ? {} : { connectionKey: this.connectionKey }) },
     )
     inFlight.subscription.add(
       request.subscribe({

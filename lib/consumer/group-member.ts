@@ -99,6 +99,8 @@ export interface MemberChannels {
 }
 
 const PROTOCOL_TYPE = 'consumer'
+/** Numbers members for their connection keys. */
+let memberInstances = 0
 /**
  * JoinGroup v6+ and SyncGroup v4+ are the flexible encodings. librdkafka's mock
  * broker (our integration peer) reads their arrays with the classic layout and
@@ -132,6 +134,12 @@ export class GroupMember {
   private readonly lifetime = new Subscription()
   private backoffAttempt = 0
   private readonly sidechannel: SidechannelOffsets | undefined
+  /**
+   * This member's own connections within each role: members of one group on one
+   * client must not share a 'group' connection (one member's SyncGroup, waiting
+   * for the other, would hold back the other's JoinGroup).
+   */
+  private readonly connectionKey: string
 
   constructor(
     private readonly client: ClusterClient,
@@ -140,10 +148,11 @@ export class GroupMember {
     private readonly output: Subscriber<PartitionStream>,
     private readonly channels: MemberChannels,
   ) {
+    this.connectionKey = `member ${++memberInstances} of ${group.groupId}`
     this.fetcher = new Fetcher(client, fetch, {
       nonFatal: (error) => this.channels.error(error),
       seek: (slot, spec) => this.seekSlot(slot, spec),
-    })
+    }, this.connectionKey)
     this.sidechannel = group.sidechannelTopic === null ? undefined : new SidechannelOffsets(client, group.sidechannelTopic, group.groupId)
   }
 
@@ -277,7 +286,7 @@ export class GroupMember {
           protocols,
         }),
         // JoinGroup legitimately blocks until every member rejoins: up to the rebalance timeout.
-        { role: 'group', timeoutMs: this.group.rebalanceTimeoutMs + 5_000, maxVersion: JOIN_GROUP_MAX_VERSION },
+        { role: 'group', timeoutMs: this.group.rebalanceTimeoutMs + 5_000, maxVersion: JOIN_GROUP_MAX_VERSION, connectionKey: this.connectionKey },
       ),
       (response) => this.onJoined(coordinator, response),
       (error) => this.onStepError(error, () => this.join()),
@@ -391,7 +400,7 @@ export class GroupMember {
           ...(version >= 5 ? { protocolType: PROTOCOL_TYPE, protocolName: protocol.name } : {}),
           assignments,
         }),
-        { role: 'group', timeoutMs: this.group.rebalanceTimeoutMs + 5_000, maxVersion: SYNC_GROUP_MAX_VERSION },
+        { role: 'group', timeoutMs: this.group.rebalanceTimeoutMs + 5_000, maxVersion: SYNC_GROUP_MAX_VERSION, connectionKey: this.connectionKey },
       ),
       (response) => {
         const code = response.errorCode
@@ -480,7 +489,7 @@ export class GroupMember {
     const coordinator = this.coordinator!
     const generationId = this.generationId
     const sidechannel = this.sidechannel
-    const committedOffsets = fetchCommittedOffsets(this.client, coordinator, this.group.groupId, groupByTopic(slots), this.group.rebalanceTimeoutMs)
+    const committedOffsets = fetchCommittedOffsets(this.client, coordinator, this.group.groupId, groupByTopic(slots), this.group.rebalanceTimeoutMs, this.connectionKey)
     this.runStep(
       sidechannel === undefined
         ? committedOffsets
@@ -880,6 +889,7 @@ export class GroupMember {
         { groupId: this.group.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.group.groupInstanceId },
         offsets,
         30_000,
+        this.connectionKey,
       ).subscribe({
         next: () => {
           for (const o of offsets) {

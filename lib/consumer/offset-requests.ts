@@ -24,6 +24,7 @@ export function fetchCommittedOffsets(
   groupId: string,
   partitions: readonly TopicPartitions[],
   timeoutMs: number,
+  connectionKey?: string,
 ): Observable<Map<string, bigint | null>> {
   return client
     .request(
@@ -38,7 +39,7 @@ export function fetchCommittedOffsets(
               // Stable offsets (KIP-447): never start behind a transactional commit that is still pending.
               ...(version >= 7 ? { requireStable: true } : {}),
             },
-      { role: 'group', timeoutMs },
+      { role: 'group', timeoutMs, ...(connectionKey === undefined ? {} : { connectionKey }) },
     )
     .pipe(
       map((response) => {
@@ -81,6 +82,7 @@ export function commitOffsets(
   identity: CommitIdentity,
   offsets: readonly OffsetToCommit[],
   timeoutMs: number,
+  connectionKey?: string,
 ): Observable<void> {
   const byTopic = new Map<string, OffsetToCommit[]>()
   for (const o of offsets) {
@@ -108,7 +110,7 @@ export function commitOffsets(
           })),
         })),
       }),
-      { role: 'group', timeoutMs },
+      { role: 'group', timeoutMs, ...(connectionKey === undefined ? {} : { connectionKey }) },
     )
     .pipe(
       map((response) => {

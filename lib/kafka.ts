@@ -8,7 +8,7 @@ import { distinctUntilChanged, map, Observable, timer, type OperatorFunction } f
 import type { ClusterClient } from './cluster/cluster-client.js'
 import type { ClusterView } from './cluster/cluster-view.js'
 import { KafkaCluster, type ClusterConfig, type ClusterDiagnostics } from './cluster/kafka-cluster.js'
-import { ConsumerGroup, consumeGroup } from './consumer/consume-group.js'
+import { ConsumerGroup, consumeGroup, consumerGroupDiagnostics } from './consumer/consume-group.js'
 import { consumePartitions } from './consumer/consume-partitions.js'
 import type { ConsumeGroupOptions, ConsumePartitionsOptions } from './consumer/consumer-options.js'
 import type { GroupMemberDiagnostics } from './consumer/group-member.js'
@@ -137,12 +137,11 @@ export interface Kafka {
  */
 export function createKafka(config: KafkaConfig | KafkaOnClient): Kafka {
   const client: ClusterClient = 'client' in config ? config.client : new KafkaCluster(config)
-  const groups = new Set<ConsumerGroup>()
 
   const diagnostics = (): KafkaDiagnostics => ({
     cluster: client instanceof KafkaCluster ? client.diagnostics() : undefined,
     producers: producerDiagnostics(client),
-    consumers: [...groups].flatMap((g) => g.diagnostics()),
+    consumers: consumerGroupDiagnostics(client),
   })
 
   return {
@@ -151,11 +150,7 @@ export function createKafka(config: KafkaConfig | KafkaOnClient): Kafka {
     produceTo: (topic, options = {}) => produceTo(topic, { ...options, client }),
     produce: (options = {}) => produce({ ...options, client }),
     send: (topic, message, options) => send(client, topic, message, options),
-    consumeGroup: (options) => {
-      const group = consumeGroup({ ...options, client })
-      groups.add(group)
-      return group
-    },
+    consumeGroup: (options) => consumeGroup({ ...options, client }),
     consumePartitions: (options) => consumePartitions({ ...options, client }),
     diagnostics,
     diagnostics$: (intervalMs = 1000) =>

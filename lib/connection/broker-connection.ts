@@ -257,8 +257,19 @@ export class BrokerConnection {
       const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs
       pending.timer = setTimeout(() => {
         pending.timer = undefined
+        const written = pending.sent
         this.abandon(pending)
         subscriber.error(new RequestTimeoutError(api.name, timeoutMs, this.address.nodeId >= 0 ? this.address.nodeId : this.name))
+        if (written) {
+          // A broker answers a connection's requests in order, so everything written after this one waits
+          // behind it: the connection is closed (as the Java client does) and the next request reconnects.
+          this.fail(
+            new ConnectionError(`closed after ${api.name} got no answer within ${timeoutMs} ms`, {
+              broker: this.name,
+              hint: 'the broker may be stuck or overloaded; requests are retried on a new connection',
+            }),
+          )
+        }
       }, timeoutMs)
       this.enqueue(pending)
       return () => {

@@ -88,18 +88,39 @@ describe('BrokerConnection against the mock cluster', () => {
     }
   })
 
-  it('times out a slow answer, drops the late answer, and keeps serving', async () => {
+  it('times out a slow answer, closes the stuck connection, and serves the next request on a new one', async () => {
     const conn = new BrokerConnection(brokerAddress(2), { clientId: 'spec' })
     try {
       await firstValueFrom(conn.request(MetadataApi, { topics: [] })) // connected and negotiated
       await mock.setBrokerRtt(2, 400)
       const slow = firstValueFrom(conn.request(MetadataApi, { topics: [] }, { timeoutMs: 50 }))
+      const behind = firstValueFrom(conn.request(MetadataApi, { topics: [] }, { timeoutMs: 5_000 }))
       await expect(slow).rejects.toBeInstanceOf(RequestTimeoutError)
+      // the request written behind it would have waited for it: it fails at once, retriably
+      const error = await behind.catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ConnectionError)
+      expect((error as ConnectionError).retriable).toBe(true)
       await mock.setBrokerRtt(2, 0)
-      // the late answer of the timed-out request arrives meanwhile and must not be taken for this one
       const next = await firstValueFrom(conn.request(MetadataApi, { topics: [{ name: 'orders' }] }, { timeoutMs: 5_000 }))
       expect(next.topics.map((t) => t.name)).toEqual(['orders'])
-      expect(conn.state).toBe('ready')
+      expect(conn.getStats().connects).toBe(2)
+    } finally {
+      await mock.setBrokerRtt(2, 0)
+      conn.close()
+    }
+  })
+
+  it('drops the late answer of a request its caller gave up on, and keeps the connection', async () => {
+    const conn = new BrokerConnection(brokerAddress(2), { clientId: 'spec' })
+    try {
+      await firstValueFrom(conn.request(MetadataApi, { topics: [] }))
+      await mock.setBrokerRtt(2, 100)
+      const abandoned = conn.request(MetadataApi, { topics: [] }).subscribe()
+      await new Promise((r) => setTimeout(r, 10))
+      abandoned.unsubscribe() // frees its in-flight slot; its answer still comes, and must not be taken for the next
+      const next = await firstValueFrom(conn.request(MetadataApi, { topics: [{ name: 'orders' }] }, { timeoutMs: 5_000 }))
+      expect(next.topics.map((t) => t.name)).toEqual(['orders'])
+      expect(conn.getStats().connects).toBe(1)
     } finally {
       await mock.setBrokerRtt(2, 0)
       conn.close()

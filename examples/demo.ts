@@ -43,7 +43,9 @@ async function main(): Promise<void> {
   const stop = new Subject<void>()
   process.once('SIGINT', () => stop.next())
   try {
-    await run(kafka, stop)
+    // The mock holds a rebalance open for the session timeout minus 1 s when a member joins a running group;
+    // a short session keeps the demo brisk there. Against a real cluster, Kafka's default (45 s) is used.
+    await run(kafka, stop, mock === undefined ? {} : { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000 })
   } finally {
     stop.next()
     await kafka.close()
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
   }
 }
 
-async function run(kafka: Kafka, stop: Subject<void>): Promise<void> {
+async function run(kafka: Kafka, stop: Subject<void>, session: { sessionTimeoutMs?: number; heartbeatIntervalMs?: number }): Promise<void> {
   const seen = new Set<string>() // partition:offset, so redeliveries after the rebalance count once
   const latencies: number[] = []
   let produced = 0
@@ -61,7 +63,7 @@ async function run(kafka: Kafka, stop: Subject<void>): Promise<void> {
   const allConsumed = new Subject<void>()
 
   const member = (name: string, leave$: Subject<void>) => {
-    const group = kafka.consumeGroup({ groupId: GROUP, topics: [TOPIC], fromBeginning: true, commitIntervalMs: 500 })
+    const group = kafka.consumeGroup({ groupId: GROUP, topics: [TOPIC], fromBeginning: true, commitIntervalMs: 500, ...session })
     group.assignments$.subscribe((a) => {
       const held = a.assigned.flatMap((t) => t.partitions).sort((x, y) => x - y)
       say(`${name}: generation ${a.generationId} holds partitions [${held.join(', ')}]` + (a.revoked.length > 0 ? ` (gave up ${a.revoked.flatMap((t) => t.partitions).join(', ')})` : ''))

@@ -530,6 +530,7 @@ export class BrokerConnection {
         await this.authenticate(this.options.sasl)
       }
     } catch (error) {
+      if (this.state === 'closed') return // close() during the handshake: nothing to report
       const failure =
         error instanceof RxKafkaError ? error : new ConnectionError(`handshake failed: ${String(error)}`, { broker: this.name })
       if (failure instanceof AuthenticationError) {

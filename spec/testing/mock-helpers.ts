@@ -24,8 +24,9 @@ export function runKcat(args: string[], input?: string, timeoutMs = 45_000): Pro
       child.kill('SIGKILL')
       reject(new Error(`kcat ${args.join(' ')} did not finish within ${timeoutMs} ms; stderr: ${stderr}`))
     }, timeoutMs)
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    // setEncoding keeps a UTF-8 character that is split across chunks whole
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
     child.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer)
       reject(error.code === 'ENOENT'

@@ -1,26 +1,10 @@
 /** Command-line arguments shared by every command. */
-import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { RxKafkaError } from '../protocol/errors.js'
 
 /** A usage mistake: printed with the command's help, exit code 2. */
 export class UsageError extends RxKafkaError {
   constructor(what: string, hint?: string) {
     super('USAGE', what, hint === undefined ? {} : { hint })
-  }
-}
-
-export const COMMON_OPTIONS = {
-  brokers: { type: 'string', short: 'b' },
-  'client-id': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies ParseArgsConfig['options']
-
-/** Parses `argv` with the common options plus the command's own. */
-export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
-  try {
-    return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true })
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error))
   }
 }
 

@@ -7,7 +7,8 @@ import { consoleLogger } from '../logger.js'
 import type { Acks } from '../producer/options.js'
 import type { CompressionCodecName } from '../protocol/compression/index.js'
 import { RxKafkaError } from '../protocol/errors.js'
-import { brokersFrom, integerOption, parseCommand, UsageError } from './args.js'
+import { parseArgs } from 'node:util'
+import { brokersFrom, integerOption, UsageError } from './args.js'
 import { CONSUME_HELP, consumeCommand, parseFrom } from './consume.js'
 import { LAG_HELP, lagCommand } from './lag.js'
 import { METADATA_HELP, metadataCommand } from './metadata.js'
@@ -28,6 +29,25 @@ const COMMAND_HELP: Record<string, string> = { metadata: METADATA_HELP, produce:
 
 const COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
 
+/** Every option of every command; each command reads the ones it needs. */
+const CLI_OPTIONS = {
+  brokers: { type: 'string', short: 'b' },
+  'client-id': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  topics: { type: 'string' },
+  json: { type: 'boolean' },
+  'key-separator': { type: 'string' },
+  compression: { type: 'string' },
+  acks: { type: 'string' },
+  partition: { type: 'string' },
+  partitions: { type: 'string' },
+  group: { type: 'string', short: 'g' },
+  from: { type: 'string' },
+  format: { type: 'string' },
+  max: { type: 'string' },
+  'idle-ms': { type: 'string' },
+} as const
+
 /** Runs one command; resolves with the process exit code. */
 export async function runCli(argv: string[], io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l), input: process.stdin as NodeJS.ReadableStream }): Promise<number> {
   const [command, ...rest] = argv
@@ -45,20 +65,13 @@ export async function runCli(argv: string[], io = { out: (l: string) => console.
   process.once('SIGTERM', onSignal)
   let kafka: Kafka | undefined
   try {
-    const parsed = parseCommand(rest, {
-      topics: { type: 'string' },
-      json: { type: 'boolean' },
-      'key-separator': { type: 'string' },
-      compression: { type: 'string' },
-      acks: { type: 'string' },
-      partition: { type: 'string' },
-      partitions: { type: 'string' },
-      group: { type: 'string', short: 'g' },
-      from: { type: 'string' },
-      format: { type: 'string' },
-      max: { type: 'string' },
-      'idle-ms': { type: 'string' },
-    })
+    const parsed = (() => {
+      try {
+        return parseArgs({ args: rest, options: CLI_OPTIONS, allowPositionals: true, strict: true })
+      } catch (error) {
+        throw new UsageError(error instanceof Error ? error.message : String(error))
+      }
+    })()
     const v = parsed.values
     if (v.help === true) {
       io.out(COMMAND_HELP[command]!)

@@ -6,7 +6,7 @@
  * request, metadata lookups, and a single timer for the next thing due
  * (linger, backoff, delivery timeout, circuit half-open).
  */
-import { asyncScheduler } from 'rxjs'
+import { asapScheduler, asyncScheduler } from 'rxjs'
 import type { Observable, Observer, SchedulerAction, Subscriber, Subscription } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import type { ClusterView } from '../cluster/cluster-view.js'
@@ -437,7 +437,10 @@ export class ProducerEngine<M> {
     this.#wakeAction?.unsubscribe()
     this.#wakeAt = at
     const delay = Math.max(0, at - this.#now)
-    this.#wakeAction = this.#options.scheduler.schedule(function (this: SchedulerAction<ProducerEngine<M>>, engine) {
+    // A 0 ms timer fires after at least 1 ms in Node, which would add a millisecond to every awaited send;
+    // with real time, a wake that is due now runs as a microtask instead (after the current synchronous burst).
+    const scheduler = delay === 0 && this.#options.scheduler === asyncScheduler ? asapScheduler : this.#options.scheduler
+    this.#wakeAction = scheduler.schedule(function (this: SchedulerAction<ProducerEngine<M>>, engine) {
       engine!.#wake()
     }, delay, this)
   }

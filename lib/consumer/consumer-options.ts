@@ -22,7 +22,7 @@ export interface FetchOptions {
   maxWaitMs?: number
   /**
    * A partition is fetched only while fewer than this many of its delivered
-   * messages are un-done. Default 10 000.
+   * messages are un-done. Default 2 000 (a fetch also asks for no more than that leaves room for).
    */
   maxUndoneMessages?: number
   /** A partition is fetched only while its un-done messages hold fewer bytes (keys plus values) than this. Default 16 MiB. */
@@ -175,7 +175,7 @@ export function resolveFetchOptions(options: FetchOptions): ResolvedFetchOptions
     maxBytes: options.maxBytes ?? 52_428_800,
     maxPartitionBytes: options.maxPartitionBytes ?? 1_048_576,
     maxWaitMs: options.maxWaitMs ?? 500,
-    maxUndoneMessages: options.maxUndoneMessages ?? 10_000,
+    maxUndoneMessages: options.maxUndoneMessages ?? 2_000,
     maxUndoneBytes: options.maxUndoneBytes ?? 16 * 1024 * 1024,
     isolationLevel: isolation === 'read_committed' ? 1 : 0,
     offsetOutOfRange: options.offsetOutOfRange ?? (() => 'latest'),

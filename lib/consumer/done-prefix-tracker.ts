@@ -10,6 +10,11 @@ import { DeliveredMessage, type MessageHeader } from './consumer-message.js'
 /** Drops the consumed part of the queue once it is this long (and at least half of it), keeping `shift()` cost away from the hot path. */
 const COMPACT_AT = 4096
 
+/** Framing of one record in a batch beyond its key and value (lengths, deltas, attributes), roughly. */
+const RECORD_OVERHEAD_BYTES = 10
+/** Never ask for less than this; the broker rounds up to a whole batch anyway. */
+const MIN_FETCH_BYTES = 1024
+
 export class DonePrefixTracker {
   /** Delivered messages from the first un-done one on; `queue[head]` is the oldest still un-done (or done but not yet passed). */
   private queue: DeliveredMessage[] = []
@@ -24,6 +29,8 @@ export class DonePrefixTracker {
   private lastDelivered: bigint | undefined
   undoneCount = 0
   undoneBytes = 0
+  /** Key and value bytes of the last message delivered: a cheap estimate of what the next ones weigh. */
+  lastMessageBytes = 0
 
   constructor(
     readonly topic: string,
@@ -41,6 +48,18 @@ export class DonePrefixTracker {
   /** Whether delivery should pause until some messages are done. */
   get full(): boolean {
     return this.undoneCount >= this.maxUndoneMessages || this.undoneBytes >= this.maxUndoneBytes
+  }
+
+  /**
+   * Bytes worth fetching now, at most `maxPartitionBytes`: what the un-done limits still leave room for, so a
+   * fetch does not bring in far more messages than the partition may hold (the broker still returns at least
+   * one batch however small this is).
+   */
+  fetchBudget(maxPartitionBytes: number): number {
+    const byBytes = this.maxUndoneBytes - this.undoneBytes
+    const perMessage = this.undoneCount > 0 ? this.undoneBytes / this.undoneCount : this.lastMessageBytes
+    const byMessages = perMessage > 0 ? (this.maxUndoneMessages - this.undoneCount) * (perMessage + RECORD_OVERHEAD_BYTES) : maxPartitionBytes
+    return Math.max(MIN_FETCH_BYTES, Math.min(maxPartitionBytes, byBytes, Math.ceil(byMessages)))
   }
 
   get epoch(): number {
@@ -71,6 +90,7 @@ export class DonePrefixTracker {
     this.queue.push(message)
     this.undoneCount++
     this.undoneBytes += size
+    this.lastMessageBytes = size
     // A reference, not `offset + 1n`: no bigint is allocated per message; commitPoint adds one when asked.
     this.lastDelivered = offset
     return message

@@ -202,7 +202,7 @@ export class Fetcher implements SlotOwner {
         topic: a.slot.topic,
         partition: a.slot.partition,
         fetchOffset: a.position,
-        maxBytes: this.raisedPartitionBytes.get(a.slot.key) ?? o.maxPartitionBytes,
+        maxBytes: this.raisedPartitionBytes.get(a.slot.key) ?? a.slot.tracker?.fetchBudget(o.maxPartitionBytes) ?? o.maxPartitionBytes,
         leaderEpoch: a.slot.leaderEpoch,
       })
     }

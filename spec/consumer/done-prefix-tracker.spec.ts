@@ -131,3 +131,28 @@ describe('DonePrefixTracker', () => {
     expect(t.undoneCount).toBe(0)
   })
 })
+
+describe('DonePrefixTracker.fetchBudget', () => {
+  const value = (bytes: number) => Buffer.alloc(bytes)
+
+  it('asks for the full partition size before anything was delivered, within the byte limit', () => {
+    expect(new DonePrefixTracker('t', 0, 0n, false, () => undefined, 20, 16_777_216).fetchBudget(1_048_576)).toBe(1_048_576)
+    expect(new DonePrefixTracker('t', 0, 0n, false, () => undefined, 20, 1_000_000).fetchBudget(1_048_576)).toBe(1_000_000)
+  })
+
+  it('asks only for what the message limit leaves room for, by the size of recent messages', () => {
+    const tracker = new DonePrefixTracker('t', 0, 0n, false, () => undefined, 20, 1_000_000)
+    const delivered = Array.from({ length: 10 }, (_, i) => tracker.deliver(BigInt(i), null, value(100), [], 0, 0))
+    expect(tracker.fetchBudget(1_048_576)).toBe(10 * (100 + 10)) // 10 more messages of ~110 bytes framed
+    for (const m of delivered) m.done()
+    expect(tracker.fetchBudget(1_048_576)).toBe(20 * 110) // all done: room for 20, sized by the last message
+  })
+
+  it('asks only for what the byte limit leaves room for, never below 1 KiB', () => {
+    const tracker = new DonePrefixTracker('t', 0, 0n, false, () => undefined, 1_000, 5_000)
+    tracker.deliver(0n, null, value(3_000), [], 0, 0)
+    expect(tracker.fetchBudget(1_048_576)).toBe(2_000)
+    tracker.deliver(1n, null, value(1_990), [], 0, 0)
+    expect(tracker.fetchBudget(1_048_576)).toBe(1_024)
+  })
+})

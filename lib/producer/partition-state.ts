@@ -33,16 +33,19 @@ export class PartitionState<M> {
   }
 }
 
+/** A message as the engine reads it (the operators' message types all fit). */
+export interface EngineMessage<M> {
+  key?: unknown
+  value: unknown
+  headers?: unknown
+  partition?: number
+  timestamp?: number
+  metadata?: M
+}
+
 /** A message that could not be encoded yet: its topic's metadata is not known, or the buffer is full. */
 export interface WaitingMessage<M> {
-  message: {
-    key?: unknown
-    value: unknown
-    headers?: unknown
-    partition?: number
-    timestamp?: number
-    metadata?: M
-  }
+  message: EngineMessage<M>
   enqueuedAt: number
 }
 

@@ -25,7 +25,7 @@ import type { ResolvedProducerOptions } from './options.js'
 import { createTopicPartitioner } from './partitioners.js'
 import { addSequence, ProducerBatch } from './producer-batch.js'
 import { BrokerState, PartitionState, TopicState } from './partition-state.js'
-import type { WaitingMessage } from './partition-state.js'
+import type { EngineMessage, WaitingMessage } from './partition-state.js'
 import type { ProducerBatchLife, ProducerResult } from './types.js'
 import type { ProducerDiagnostics } from './diagnostics.js'
 
@@ -39,16 +39,6 @@ interface InFlightEntry<M> {
 }
 
 type ProducerIdState = 'none' | 'fetching' | 'ready' | 'bump-pending' | 'bumping'
-
-/** A message as the engine reads it (the operators' message types all fit). */
-export interface EngineMessage<M> {
-  key?: unknown
-  value: unknown
-  headers?: unknown
-  partition?: number
-  timestamp?: number
-  metadata?: M
-}
 
 const NO_EXCHANGES: readonly never[] = Object.freeze([])
 
@@ -539,7 +529,7 @@ export class ProducerEngine<M> {
       while (topic.waitingCount > 0 && this.#bufferedBytes < this.#options.maxBufferedBytes && !this.#closed) {
         const entry = topic.shiftWaiting()!
         this.#waitingMessages--
-        this.#encode(topic, entry.message as EngineMessage<M>, now)
+        this.#encode(topic, entry.message, now)
       }
     }
   }

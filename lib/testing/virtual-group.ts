@@ -51,14 +51,8 @@ export interface GroupCoordinatorSettings {
   initialRebalanceDelayMs: number
 }
 
-interface Member {
-  memberId: string
-  groupInstanceId: string | null
-  clientId: string
-  sessionTimeoutMs: number
-  rebalanceTimeoutMs: number
-  protocolType: string
-  protocols: { name: string; metadata: Buffer }[]
+/** A member: what it asked to join with, plus where it is in the current generation. */
+interface Member extends Omit<JoinRequestFacts, 'requireKnownMemberId'> {
   assignment: Buffer
   awaitingJoin: ((outcome: JoinOutcome) => void) | undefined
   awaitingSync: ((outcome: SyncOutcome) => void) | undefined

@@ -106,6 +106,8 @@ export class KafkaCluster implements ClusterClient {
   readonly scheduler: SchedulerLike
   readonly logger: Logger
   private readonly config: ClusterConfig
+  /** What every connection of this client is made with: the config less what only the cluster reads. */
+  private readonly connectionOptions: ConnectionOptions
   private readonly bootstrap: BrokerAddress[]
   private readonly view = new BehaviorSubject<ClusterView | undefined>(undefined)
   private readonly followedTopics = new Set<string>()
@@ -131,6 +133,8 @@ export class KafkaCluster implements ClusterClient {
     this.clientId = config.clientId ?? 'rxkafka'
     this.scheduler = config.scheduler ?? asyncScheduler
     this.logger = config.logger ?? consoleLogger('warn')
+    const { brokers: _b, clientId: _c, metadataMaxAgeMs: _m, retryBackoffMs: _r, allowAutoTopicCreation: _a, topicWaitMs: _t, scheduler: _s, ...connectionOptions } = config
+    this.connectionOptions = { ...connectionOptions, clientId: this.clientId, logger: this.logger }
     this.bootstrap = config.brokers.map(parseBrokerAddress)
     this.metadata$ = this.use(
       () =>
@@ -429,8 +433,7 @@ export class KafkaCluster implements ClusterClient {
     const key = poolKey(address, role)
     const pooled = this.pool.get(key)
     if (pooled !== undefined && pooled.connection.state !== 'closed') return pooled.connection
-    const { brokers: _brokers, clientId: _clientId, metadataMaxAgeMs: _m, retryBackoffMs: _r, allowAutoTopicCreation: _a, topicWaitMs: _t, scheduler: _s, ...connectionOptions } = this.config
-    const connection = new BrokerConnection(address, { ...connectionOptions, clientId: this.clientId, logger: this.logger })
+    const connection = new BrokerConnection(address, this.connectionOptions)
     this.pool.set(key, { connection, role })
     return connection
   }

@@ -15,8 +15,8 @@ import { produce, produceTo, ProducerInputError, send } from '../../lib/producer
 import type { ProducerMessage, ProducerResult } from '../../lib/producer/index.js'
 import { startMockCluster } from '../../lib/testing/index.js'
 import type { MockCluster } from '../../lib/testing/index.js'
-import { spawn } from 'node:child_process'
 import { Kafka, logLevel } from 'kafkajs'
+import { runKcat } from '../testing/mock-helpers.js'
 
 const PRODUCE = 0
 
@@ -41,30 +41,6 @@ interface KcatRecord {
  * Runs kcat to completion (killed after `timeoutMs`). Output is decoded once at
  * the end, so a UTF-8 character split across pipe chunks stays whole.
  */
-function runKcat(args: string[], input = '', timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kcat', args, { stdio: ['pipe', 'pipe', 'pipe'] })
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`kcat ${args.join(' ')} did not finish within ${timeoutMs} ms`))
-    }, timeoutMs)
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk))
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk))
-    child.on('error', (error) => {
-      clearTimeout(timer)
-      reject(error)
-    })
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') })
-    })
-    child.stdin.on('error', () => undefined)
-    child.stdin.end(input)
-  })
-}
-
 /** Every record of the topic, read with kcat from the beginning to the end. */
 async function readBack(topic: string): Promise<KcatRecord[]> {
   const separator = '\u0001'
@@ -154,7 +130,7 @@ describe('producer against the mock cluster', () => {
       expect(record.headers).toBe(i % 2 === 0 ? `n=${i},kind=even` : '')
     }
     // kcat's own murmur2 partitioner (librdkafka's Java-compatible one) agrees with ours.
-    const kcatKeyed = await runKcat(['-b', mock.bootstrap, '-P', '-t', 'roundtrip', '-X', 'topic.partitioner=murmur2', '-K', ':', '-D', '\n'], 'key-5:from-kcat\n')
+    const kcatKeyed = await runKcat(['-b', mock.bootstrap, '-P', '-t', 'roundtrip', '-X', 'topic.partitioner=murmur2', '-K', ':', '-D', '\n'], 'key-5:from-kcat\n', 60_000)
     expect(kcatKeyed.code).toBe(0)
     const ours = results.find((r) => r.metadata === 5)!.partition
     const after = await readBack('roundtrip')

@@ -6,7 +6,6 @@
  * headers and keys. The other direction (kcat reads what we produce, every
  * codec) is in spec/producer/producer-mock.spec.ts.
  */
-import { spawn } from 'node:child_process'
 import { lastValueFrom } from 'rxjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KafkaCluster } from '../../../lib/cluster/kafka-cluster.js'
@@ -14,32 +13,11 @@ import { CodecUnavailableError, zstdAvailable } from '../../../lib/protocol/comp
 import { FetchApi } from '../../../lib/protocol/messages/Fetch.js'
 import { decodeRecordBatches, type ConsumedRecord } from '../../../lib/protocol/records/index.js'
 import { startMockCluster, type MockCluster } from '../../../lib/testing/index.js'
+import { runKcat } from '../../testing/mock-helpers.js'
 
 const codecs = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
 let mock: MockCluster
 let client: KafkaCluster
-
-function runKcat(args: string[], input: string, timeoutMs = 60_000): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kcat', args, { stdio: ['pipe', 'ignore', 'pipe'] })
-    const err: Buffer[] = []
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`kcat ${args.join(' ')} did not finish within ${timeoutMs} ms`))
-    }, timeoutMs)
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk))
-    child.on('error', (error) => {
-      clearTimeout(timer)
-      reject(error)
-    })
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stderr: Buffer.concat(err).toString('utf8') })
-    })
-    child.stdin.on('error', () => undefined)
-    child.stdin.end(input)
-  })
-}
 
 /** Lines `key-i:value` with values of about 1.5 KiB of text, so a batch spans several 64 KiB lz4 and 32 KiB snappy blocks. */
 function lines(count: number): { key: string; value: string }[] {
@@ -88,6 +66,7 @@ describe('batches librdkafka (kcat) produced decode to what it was given', () =>
       const produced = await runKcat(
         ['-b', mock.bootstrap, '-P', '-t', topic, '-p', '0', '-z', codec, '-K', ':', '-H', 'origin=kcat', '-H', 'empty=', '-X', 'linger.ms=200', '-X', 'batch.size=1000000'],
         input.map((l) => `${l.key}:${l.value}\n`).join(''),
+        60_000,
       )
       expect(produced.stderr).not.toMatch(/error/i)
       expect(produced.code).toBe(0)

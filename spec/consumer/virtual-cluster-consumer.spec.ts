@@ -6,10 +6,10 @@
  */
 import { describe, expect, it } from 'vitest'
 import { map, merge, mergeMap, switchMap, timer } from 'rxjs'
-import type { ClusterClient } from '../lib/cluster/cluster-client.js'
-import { consumeGroup, consumePartitions, cooperativeStickyAssignor } from '../lib/consumer/index.js'
-import { createVirtualCluster } from '../lib/testing/index.js'
-import { createTestScheduler } from '../spec/testing/virtual-helpers.js'
+import type { ClusterClient } from '../../lib/cluster/cluster-client.js'
+import { consumeGroup, consumePartitions, cooperativeStickyAssignor } from '../../lib/consumer/index.js'
+import { createVirtualCluster } from '../../lib/testing/index.js'
+import { createTestScheduler } from '../testing/virtual-helpers.js'
 
 describe('virtual cluster: consumer situations', () => {
   it('retention removed the starting offset: the fetch hears OFFSET_OUT_OF_RANGE and the member restarts where offsetOutOfRange says', () => {

@@ -7,11 +7,11 @@
 import { describe, expect, it } from 'vitest'
 import { map, take, timer } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
-import { ErrorCode } from '../lib/protocol/error-codes.js'
-import { murmur2Partition, produceTo } from '../lib/producer/index.js'
-import type { ProducerResult } from '../lib/producer/index.js'
-import { createVirtualCluster } from '../lib/testing/index.js'
-import type { VirtualCluster } from '../lib/testing/index.js'
+import { ErrorCode } from '../../lib/protocol/error-codes.js'
+import { murmur2Partition, produceTo } from '../../lib/producer/index.js'
+import type { ProducerResult } from '../../lib/producer/index.js'
+import { createVirtualCluster } from '../../lib/testing/index.js'
+import type { VirtualCluster } from '../../lib/testing/index.js'
 
 function createScheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected))

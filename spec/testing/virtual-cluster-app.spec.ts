@@ -7,13 +7,13 @@
  */
 import { describe, expect, it } from 'vitest'
 import { map, merge, mergeMap, switchMap, takeUntil, timer, type Observable } from 'rxjs'
-import { ErrorCode } from '../lib/protocol/error-codes.js'
-import { ProduceApi } from '../lib/protocol/messages/Produce.js'
-import type { ClusterClient } from '../lib/cluster/cluster-client.js'
-import { consumeGroup } from '../lib/consumer/index.js'
-import { produceTo } from '../lib/producer/index.js'
-import { createVirtualCluster, type VirtualCluster } from '../lib/testing/index.js'
-import { createTestScheduler } from '../spec/testing/virtual-helpers.js'
+import { ErrorCode } from '../../lib/protocol/error-codes.js'
+import { ProduceApi } from '../../lib/protocol/messages/Produce.js'
+import type { ClusterClient } from '../../lib/cluster/cluster-client.js'
+import { consumeGroup } from '../../lib/consumer/index.js'
+import { produceTo } from '../../lib/producer/index.js'
+import { createVirtualCluster, type VirtualCluster } from '../../lib/testing/index.js'
+import { createTestScheduler } from './virtual-helpers.js'
 
 const GROUP = 'upper'
 

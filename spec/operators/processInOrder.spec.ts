@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { Observable } from 'rxjs'
-import { processInOrder } from '../lib/operators/processInOrder.js'
-import { setup, upper } from './doneableFixtures.js'
-import type { Msg } from './doneableFixtures.js'
+import { processInOrder } from '../../lib/operators/processInOrder.js'
+import { setup, upper } from './doneable-fixtures.js'
+import type { Msg } from './doneable-fixtures.js'
 
 describe('processInOrder', () => {
   it('never and empty', () => {

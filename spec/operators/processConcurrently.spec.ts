@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { Observable } from 'rxjs'
-import { processConcurrently } from '../lib/operators/processConcurrently.js'
-import { OperatorOptionError } from '../lib/operators/options.js'
-import { setup, upper } from './doneableFixtures.js'
-import type { Msg } from './doneableFixtures.js'
+import { processConcurrently } from '../../lib/operators/processConcurrently.js'
+import { OperatorOptionError } from '../../lib/operators/options.js'
+import { setup, upper } from './doneable-fixtures.js'
+import type { Msg } from './doneable-fixtures.js'
 
 describe('processConcurrently', () => {
   const durations: Record<string, string> = { a: '----x|', b: '-x|', c: '-x|', d: '-x|' }

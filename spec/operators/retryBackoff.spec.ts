@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { TestScheduler } from 'rxjs/testing'
-import { retryBackoff } from '../lib/operators/retryBackoff.js'
-import { OperatorOptionError } from '../lib/operators/options.js'
-import { ProtocolDecodeError, RxKafkaError } from '../lib/protocol/errors.js'
+import { retryBackoff } from '../../lib/operators/retryBackoff.js'
+import { OperatorOptionError } from '../../lib/operators/options.js'
+import { ProtocolDecodeError, RxKafkaError } from '../../lib/protocol/errors.js'
 
 function createScheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected))

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { mergeMap } from 'rxjs'
-import { handleAndDone } from '../lib/operators/handleAndDone.js'
-import { setup, upper } from './doneableFixtures.js'
-import type { Msg } from './doneableFixtures.js'
+import { handleAndDone } from '../../lib/operators/handleAndDone.js'
+import { setup, upper } from './doneable-fixtures.js'
+import type { Msg } from './doneable-fixtures.js'
 
 describe('handleAndDone', () => {
   it('works in any flattening operator', () => {

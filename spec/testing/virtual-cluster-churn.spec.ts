@@ -7,11 +7,11 @@
  */
 import { describe, expect, it } from 'vitest'
 import { map, merge, mergeMap, switchMap, timer, type Observable } from 'rxjs'
-import type { ClusterClient } from '../lib/cluster/cluster-client.js'
-import { consumeGroup } from '../lib/consumer/index.js'
-import { produceTo } from '../lib/producer/index.js'
-import { createVirtualCluster, type VirtualCluster } from '../lib/testing/index.js'
-import { createTestScheduler } from '../spec/testing/virtual-helpers.js'
+import type { ClusterClient } from '../../lib/cluster/cluster-client.js'
+import { consumeGroup } from '../../lib/consumer/index.js'
+import { produceTo } from '../../lib/producer/index.js'
+import { createVirtualCluster, type VirtualCluster } from '../../lib/testing/index.js'
+import { createTestScheduler } from './virtual-helpers.js'
 
 function shout(client: ClusterClient, member: string): Observable<string> {
   return consumeGroup({ client, groupId: 'upper', topics: ['orders'], fromBeginning: true, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 }).pipe(

@@ -1,6 +1,6 @@
 /**
  * Generates lib/protocol/messages/ from Kafka's JSON message definitions
- * (../shared/kafka-protocol/message/*.json beside the repository).
+ * (protocol-spec/message/*.json, vendored in the repository).
  *
  * Every struct of every message gets one straight-line encode and one decode
  * function per version; consecutive versions whose bodies come out identical
@@ -17,8 +17,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 const scriptDir = dirname(fileURLToPath(import.meta.url))
 /** The repository root (the parent of scripts/). */
 export const REPO_ROOT = resolve(scriptDir, '..')
-/** Where the JSON definitions live: `shared/` sits beside the repository. */
-export const DEFAULT_SPEC_DIR = resolve(REPO_ROOT, '..', 'shared', 'kafka-protocol', 'message')
+/** Where the JSON definitions live: vendored in protocol-spec/message. */
+export const DEFAULT_SPEC_DIR = resolve(REPO_ROOT, 'protocol-spec', 'message')
 /** Where the generated modules go, relative to the repository root. */
 export const OUTPUT_DIR = 'lib/protocol/messages'
 
@@ -1001,7 +1001,7 @@ export function isDeepEqual(a: unknown, b: unknown): boolean {
 
 function indexFile(apis: { apiName: string; apiKey: number }[], others: string[]): GeneratedFile {
   const sortedApis = [...apis].sort((a, b) => a.apiKey - b.apiKey)
-  let out = header(['every JSON file in shared/kafka-protocol/message'])
+  let out = header(['every JSON file in protocol-spec/message'])
   out += "import type { ApiDefinition } from '../api.js'\n"
   for (const { apiName } of sortedApis) out += `import { ${apiName}Api } from './${apiName}.js'\n`
   out += '\n'

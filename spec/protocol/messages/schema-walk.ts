@@ -11,7 +11,7 @@ import { ZERO_UUID } from '../../../lib/protocol/primitives.js'
 import type { Reader, Writer } from '../../../lib/protocol/primitives.js'
 import * as messages from '../../../lib/protocol/messages/index.js'
 
-export const SPEC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/kafka-protocol/message')
+export const SPEC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../protocol-spec/message')
 
 export interface SchemaField {
   name: string

@@ -7,6 +7,7 @@ export default defineConfig({
   // Examples import 'rxkafka' as users do; in this repository that is lib/.
   resolve: {
     alias: [
+      { find: /^rxkafka\/protocol$/, replacement: lib('protocol/index.ts') },
       { find: /^rxkafka\/testing$/, replacement: lib('testing/index.ts') },
       { find: /^rxkafka$/, replacement: lib('index.ts') },
     ],

@@ -45,8 +45,10 @@ export { ErrorCode, errorCodeInfo } from './protocol/error-codes.js'
 export type { ErrorCodeInfo } from './protocol/error-codes.js'
 export { CorruptRecordError } from './protocol/records/errors.js'
 export { CodecUnavailableError, registerCodec } from './protocol/compression/index.js'
+export type { CompressionCodec, CompressionCodecName } from './protocol/compression/index.js'
 export { consoleLogger, silentLogger } from './logger.js'
 export type { LogFields, LogLevel, Logger } from './logger.js'
 
-// The whole protocol layer, for admin tools and test brokers
-export * as protocol from './protocol/index.js'
+// The protocol layer (every generated API, primitives, record batches, codecs) is
+// its own entry point, `rxkafka/protocol`: re-exporting it here would make every
+// user load all generated message modules. See docs/protocol-generator.md.

@@ -639,7 +639,7 @@ function toInfo(name: ErrorName): ErrorCodeInfo {
  *
  * @example
  * ```ts
- * import { ERROR_CODES } from 'rxkafka'
+ * import { ERROR_CODES } from 'rxkafka/protocol'
  * const retriable = ERROR_CODES.filter(e => e.retriable).map(e => e.name)
  * ```
  */

@@ -1,7 +1,17 @@
 /**
- * The protocol layer, for advanced use (admin tools, test brokers): every
- * generated API, primitives, record batches, codecs and error codes. Pure:
- * bytes in, typed messages out; no I/O.
+ * `rxkafka/protocol`: the protocol layer, for advanced use (admin tools, test
+ * brokers): every generated API, primitives, version negotiation, record
+ * batches, codecs and error codes. Pure: bytes in, typed messages out; no I/O.
+ * A separate entry point so that `import 'rxkafka'` does not load every
+ * generated message module.
+ *
+ * @example
+ * ```ts
+ * import { MetadataApi, Reader, Writer, chooseVersion } from 'rxkafka/protocol'
+ * const version = chooseVersion(MetadataApi, { minVersion: 0, maxVersion: 12 })
+ * const writer = new Writer()
+ * MetadataApi.encodeRequest(writer, version, { topics: null })
+ * ```
  */
 export * from './api.js'
 export * from './primitives.js'

@@ -48,10 +48,11 @@ export function fetchCommittedOffsets(
         const topLevel = group?.errorCode ?? response.errorCode ?? 0
         if (topLevel !== 0) throw brokerError(topLevel, { api: 'OffsetFetch', broker: coordinator })
         const topics = group?.topics ?? response.topics ?? []
-        for (const t of topics) {
-          for (const p of t.partitions) {
-            if (p.errorCode !== 0) throw brokerError(p.errorCode, { api: 'OffsetFetch', broker: coordinator, topic: t.name, partition: p.partitionIndex })
-            result.set(partitionKey(t.name, p.partitionIndex), p.committedOffset < 0n ? null : p.committedOffset)
+        // Topics come back by name up to OffsetFetch v9, the highest the client negotiates (lib/connection/version-caps.ts).
+        for (const { name = '', partitions } of topics) {
+          for (const p of partitions) {
+            if (p.errorCode !== 0) throw brokerError(p.errorCode, { api: 'OffsetFetch', broker: coordinator, topic: name, partition: p.partitionIndex })
+            result.set(partitionKey(name, p.partitionIndex), p.committedOffset < 0n ? null : p.committedOffset)
           }
         }
         return result

@@ -618,10 +618,11 @@ export class ProducerEngine<M> {
     const options = this.#options
     const byTopic = new Map<string, ProduceRequestTopicProduceData>()
     for (const entry of entries) {
-      let topicData = byTopic.get(entry.partition.topic.name)
+      const name = entry.partition.topic.name
+      let topicData = byTopic.get(name)
       if (topicData === undefined) {
-        topicData = { name: entry.partition.topic.name, partitionData: [] }
-        byTopic.set(topicData.name, topicData)
+        topicData = { name, partitionData: [] }
+        byTopic.set(name, topicData)
       }
       topicData.partitionData.push({ index: entry.partition.partition, records: entry.batch.sealed!.bytes })
     }

@@ -12,10 +12,17 @@ export interface ApiDefinition<Request, Response> {
   readonly apiKey: number
   /** The API name as the spec spells it, such as `Produce`. */
   readonly name: string
-  /** Lowest valid version. */
+  /** Lowest stable version: the lowest this client negotiates. */
   readonly minVersion: number
-  /** Highest valid version. */
+  /** Highest stable version: the highest this client negotiates by default. */
   readonly maxVersion: number
+  /**
+   * Versions the module can encode and decode that Kafka still marks unstable
+   * (`latestVersionUnstable`): brokers refuse them unless configured with
+   * `unstable.api.versions.enable`, so {@link chooseVersion} picks them only when
+   * asked to (`allowUnstable`). Usually empty.
+   */
+  readonly unstableVersions: readonly number[]
   /** First flexible version (compact encodings, tagged fields), or null when none is. */
   readonly flexibleMinVersion: number | null
   /** Request header version to use with this API version (0, 1 or 2). */

@@ -17,10 +17,20 @@ export interface VersionRange {
 export interface VersionLimits {
   min?: number | undefined
   max?: number | undefined
+  /**
+   * Also consider the API's {@link ApiDefinition.unstableVersions}, for a broker
+   * run with `unstable.api.versions.enable` (development and tests only). Default false.
+   */
+  allowUnstable?: boolean | undefined
 }
+
+type Negotiable = Pick<ApiDefinition<unknown, unknown>, 'name' | 'apiKey' | 'minVersion' | 'maxVersion' | 'unstableVersions'>
 
 /**
  * The highest version of `api` that this client, the broker and `limits` all allow.
+ *
+ * Only the API's stable versions (`minVersion` to `maxVersion`) take part
+ * unless `limits.allowUnstable` is set.
  *
  * @param broker the broker's range for this API from its ApiVersions response;
  *   `undefined` means the broker does not support the API at all.
@@ -34,12 +44,11 @@ export interface VersionLimits {
  * ProduceApi.encodeRequest(writer, version, request)
  * ```
  */
-export function chooseVersion(
-  api: Pick<ApiDefinition<unknown, unknown>, 'name' | 'apiKey' | 'minVersion' | 'maxVersion'>,
-  broker: VersionRange | undefined,
-  limits: VersionLimits = {},
-): number {
-  const client = `client supports ${api.minVersion}-${api.maxVersion}`
+export function chooseVersion(api: Negotiable, broker: VersionRange | undefined, limits: VersionLimits = {}): number {
+  const unstable = limits.allowUnstable === true ? api.unstableVersions : []
+  const clientMin = Math.min(api.minVersion, ...unstable)
+  const clientMax = Math.max(api.maxVersion, ...unstable)
+  const client = `client supports ${clientMin}-${clientMax}`
   const asked = limits.min !== undefined || limits.max !== undefined ? `, caller allows ${limits.min ?? 0}-${limits.max ?? '∞'}` : ''
   if (broker === undefined) {
     throw new UnsupportedVersionError(`the broker does not support ${api.name} (api key ${api.apiKey}) at all (${client}${asked})`, {
@@ -47,8 +56,8 @@ export function chooseVersion(
       hint: 'Use a broker version that has this API, or avoid the feature that needs it',
     })
   }
-  const low = Math.max(api.minVersion, broker.minVersion, limits.min ?? 0)
-  const high = Math.min(api.maxVersion, broker.maxVersion, limits.max ?? Number.POSITIVE_INFINITY)
+  const low = Math.max(clientMin, broker.minVersion, limits.min ?? 0)
+  const high = Math.min(clientMax, broker.maxVersion, limits.max ?? Number.POSITIVE_INFINITY)
   if (low > high) {
     throw new UnsupportedVersionError(
       `no version of ${api.name} (api key ${api.apiKey}) is supported by both sides: ${client}, broker supports ${broker.minVersion}-${broker.maxVersion}${asked}`,
@@ -92,10 +101,7 @@ export class ApiVersionsTable {
   }
 
   /** {@link chooseVersion} against this broker's range for `api`. */
-  choose(
-    api: Pick<ApiDefinition<unknown, unknown>, 'name' | 'apiKey' | 'minVersion' | 'maxVersion'>,
-    limits?: VersionLimits,
-  ): number {
+  choose(api: Negotiable, limits?: VersionLimits): number {
     return chooseVersion(api, this.get(api.apiKey), limits)
   }
 }

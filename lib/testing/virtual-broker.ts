@@ -459,9 +459,11 @@ export class VirtualBrokers {
     const touched: VirtualPartition[] = []
     const leaders = new Set<number>()
     const responses = request.topicData.map((t) => {
-      const topic = this.topics.get(t.name)
+      // Names are there up to Produce v12; VIRTUAL_API_VERSIONS stops below v13 (topic ids).
+      const name = t.name ?? ''
+      const topic = this.topics.get(name)
       return {
-        name: t.name,
+        name,
         partitionResponses: t.partitionData.map((pd): ProduceResponsePartitionProduceResponse => {
           const partition = this.partitionFor(topic, pd.index)
           const fail = (errorCode: number, errorMessage: string | null = null): ProduceResponsePartitionProduceResponse => ({
@@ -813,15 +815,16 @@ export class VirtualBrokers {
     const group = groupError === 0 ? this.group(request.groupId) : undefined
     return {
       throttleTimeMs: 0,
-      topics: request.topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((p) => {
+      // Names are there up to OffsetCommit v9; VIRTUAL_API_VERSIONS stops below v10 (topic ids).
+      topics: request.topics.map(({ name = '', partitions }) => ({
+        name,
+        partitions: partitions.map((p) => {
           let errorCode = groupError
-          if (errorCode === 0 && this.topics.get(t.name)?.partitions[p.partitionIndex] === undefined) {
+          if (errorCode === 0 && this.topics.get(name)?.partitions[p.partitionIndex] === undefined) {
             errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
           }
           if (errorCode === 0 && group !== undefined) {
-            group.offsets.set(`${t.name}\u0000${p.partitionIndex}`, {
+            group.offsets.set(`${name}\u0000${p.partitionIndex}`, {
               offset: p.committedOffset,
               leaderEpoch: p.committedLeaderEpoch ?? -1,
               metadata: p.committedMetadata,
@@ -834,15 +837,16 @@ export class VirtualBrokers {
   }
 
   private offsetFetch(request: OffsetFetchRequest, ctx: HandlerContext): OffsetFetchResponse {
-    const lookup = (groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null) => {
+    // Names are there up to OffsetFetch v9; VIRTUAL_API_VERSIONS stops below v10 (topic ids).
+    const lookup = (groupId: string, topics: { name?: string; partitionIndexes: number[] }[] | null) => {
       const group = this.groups.get(groupId)
       const asked =
         topics ??
         groupTopics(group === undefined ? [] : [...group.offsets.keys()]).map(([name, partitionIndexes]) => ({ name, partitionIndexes }))
-      return asked.map((t) => ({
-        name: t.name,
-        partitions: t.partitionIndexes.map((partitionIndex) => {
-          const stored = group?.offsets.get(`${t.name}\u0000${partitionIndex}`)
+      return asked.map(({ name = '', partitionIndexes }) => ({
+        name,
+        partitions: partitionIndexes.map((partitionIndex) => {
+          const stored = group?.offsets.get(`${name}\u0000${partitionIndex}`)
           return {
             partitionIndex,
             committedOffset: stored?.offset ?? -1n,

@@ -156,7 +156,7 @@ export class FakeCluster implements ClusterClient {
     for (const t of request.topicData) {
       for (const p of t.partitionData) {
         const bytes = Buffer.from(p.records!)
-        batches.push({ broker, topic: t.name, partition: p.index, bytes, ...partitionHeader(bytes) })
+        batches.push({ broker, topic: t.name ?? '', partition: p.index, bytes, ...partitionHeader(bytes) })
       }
     }
     const call = { broker, request, batches, at: this.scheduler.now() }

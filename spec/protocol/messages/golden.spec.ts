@@ -44,7 +44,8 @@ const vectors: Golden[] = [
       transactionalId: null,
       acks: -1,
       timeoutMs: 1000,
-      topicData: [{ name: 'foo', partitionData: [{ index: 0, records: Buffer.from([1, 2]) }] }],
+      // topicId: Produce v13+ names topics by id instead; decoders of older versions fill in its default.
+      topicData: [{ name: 'foo', topicId: ZERO_UUID, partitionData: [{ index: 0, records: Buffer.from([1, 2]) }] }],
     },
     bytes: hex`
       ffff            // transactionalId: null string (int16 length -1)
@@ -66,7 +67,8 @@ const vectors: Golden[] = [
       transactionalId: 'tx',
       acks: 1,
       timeoutMs: 30000,
-      topicData: [{ name: 'foo', partitionData: [{ index: 0, records: Buffer.from([1, 2]) }] }],
+      // topicId: Produce v13+ names topics by id instead; decoders of older versions fill in its default.
+      topicData: [{ name: 'foo', topicId: ZERO_UUID, partitionData: [{ index: 0, records: Buffer.from([1, 2]) }] }],
     },
     bytes: hex`
       03 7478         // transactionalId: compact string, uvarint length+1 = 3, 'tx'
@@ -91,6 +93,7 @@ const vectors: Golden[] = [
       responses: [
         {
           name: 'foo',
+          topicId: ZERO_UUID, // v13+
           partitionResponses: [
             {
               index: 0,
@@ -129,6 +132,7 @@ const vectors: Golden[] = [
       responses: [
         {
           name: 'foo',
+          topicId: ZERO_UUID, // v13+
           partitionResponses: [
             {
               index: 0,
@@ -201,6 +205,7 @@ const vectors: Golden[] = [
               logStartOffset: -1n,
               partitionMaxBytes: 65536,
               replicaDirectoryId: ZERO_UUID,
+              highWatermark: 2n ** 63n - 1n, // v18+, tagged, default 9223372036854775807
             },
           ],
         },
@@ -250,6 +255,7 @@ const vectors: Golden[] = [
               logStartOffset: -1n,
               partitionMaxBytes: 65536,
               replicaDirectoryId: ZERO_UUID,
+              highWatermark: 2n ** 63n - 1n, // v18+, tagged, default 9223372036854775807
             },
           ],
         },
@@ -327,6 +333,7 @@ const vectors: Golden[] = [
     version: 1,
     value: {
       throttleTimeMs: 0,
+      errorCode: 0, // v13+
       brokers: [{ nodeId: 1, host: 'h', port: 9092, rack: null }],
       clusterId: null,
       controllerId: 1,
@@ -370,6 +377,7 @@ const vectors: Golden[] = [
     version: 9,
     value: {
       throttleTimeMs: 0,
+      errorCode: 0, // v13+
       brokers: [{ nodeId: 1, host: 'h', port: 9092, rack: 'r' }],
       clusterId: 'c',
       controllerId: 1,
@@ -485,6 +493,7 @@ const vectors: Golden[] = [
       topics: [
         {
           name: 'foo',
+          topicId: ZERO_UUID, // v10+ names topics by id instead
           partitions: [
             { partitionIndex: 1, committedOffset: 42n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: 'md' },
           ],
@@ -518,6 +527,7 @@ const vectors: Golden[] = [
       topics: [
         {
           name: 'foo',
+          topicId: ZERO_UUID, // v10+ names topics by id instead
           partitions: [
             { partitionIndex: 1, committedOffset: 42n, committedLeaderEpoch: 2, commitTimestamp: -1n, committedMetadata: null },
           ],

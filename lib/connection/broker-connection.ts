@@ -17,6 +17,7 @@ import { RequestHeaderData } from '../protocol/messages/RequestHeader.js'
 import { ResponseHeaderData } from '../protocol/messages/ResponseHeader.js'
 import { Reader, Writer } from '../protocol/primitives.js'
 import { chooseVersion, type VersionRange } from '../protocol/versions.js'
+import { clientVersionLimits } from './version-caps.js'
 import { AuthenticationError, ConnectionError, RequestTimeoutError } from './connection-errors.js'
 import { FrameDecoder } from './frame-decoder.js'
 import { silentLogger, type Logger } from '../logger.js'
@@ -200,7 +201,7 @@ export class BrokerConnection {
   /** The version a request of `api` would use now, or undefined before negotiation. */
   versionFor(api: ApiDefinition<unknown, unknown>, options: RequestOptions = {}): number | undefined {
     if (this.versions === undefined) return undefined
-    return chooseVersion(api, this.versions.get(api.apiKey), { min: options.minVersion, max: options.maxVersion })
+    return chooseVersion(api, this.versions.get(api.apiKey), clientVersionLimits(api, options))
   }
 
   /** Counters for diagnostics. */
@@ -331,10 +332,7 @@ export class BrokerConnection {
     let frame: Buffer
     try {
       if (pending.version < 0) {
-        pending.version = chooseVersion(pending.api, this.versions?.get(pending.api.apiKey), {
-          min: pending.options.minVersion,
-          max: pending.options.maxVersion,
-        })
+        pending.version = chooseVersion(pending.api, this.versions?.get(pending.api.apiKey), clientVersionLimits(pending.api, pending.options))
       }
       pending.correlationId = this.nextCorrelationId
       this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff

@@ -53,6 +53,7 @@ import { Reader, Writer, ZERO_UUID } from '../protocol/primitives.js'
 import { RecordBatchBuilder, type ProducerRecord } from '../protocol/records/record-batch-builder.js'
 import type { ConsumedRecordHeader } from '../protocol/records/record-batch-decoder.js'
 import { chooseVersion } from '../protocol/versions.js'
+import { clientVersionLimits } from '../connection/version-caps.js'
 import { isValidTopicName, VIRTUAL_API_NAMES, VIRTUAL_API_VERSIONS, VirtualBrokers, type CancelWaiting, type VirtualPartition, type VirtualTopic } from './virtual-broker.js'
 import { VirtualClusterError } from './virtual-errors.js'
 import type { VirtualGroupSnapshot } from './virtual-group.js'
@@ -451,7 +452,7 @@ export class VirtualClusterClient implements ClusterClient {
     const range = VIRTUAL_API_VERSIONS.get(api.apiKey)
     if (range === undefined) return undefined
     try {
-      return chooseVersion(api, range)
+      return chooseVersion(api, range, clientVersionLimits(api, {}))
     } catch {
       return undefined
     }
@@ -543,7 +544,7 @@ export class VirtualClusterClient implements ClusterClient {
           hint: `the virtual cluster has brokers ${this.brokers.settings.brokerIds.join(', ')}`,
         })
       }
-      const version = chooseVersion(api, VIRTUAL_API_VERSIONS.get(api.apiKey), { min: options.minVersion, max: options.maxVersion })
+      const version = chooseVersion(api, VIRTUAL_API_VERSIONS.get(api.apiKey), clientVersionLimits(api, options))
       const shaped = typeof body === 'function' ? (body as (version: number) => Request)(version) : body
       const request = roundTrip(
         (w) => api.encodeRequest(w, version, shaped),

@@ -29,7 +29,7 @@ class Locals {
 
   constructor(struct: StructModel) {
     this.taken = new Set([...RESERVED, ...struct.fields.map((f) => f.prop)])
-    for (const field of struct.fields) this.byField.set(field, RESERVED.has(field.prop) ? this.fresh(`${field.prop}Value`) : field.prop)
+    for (const field of struct.fields) this.byField.set(field, RESERVED.has(field.prop) ? this.fresh(`${field.prop}Field`) : field.prop)
   }
 
   of(field: FieldModel): string {

@@ -127,10 +127,10 @@ function decodeAlterClientQuotasRequestOpDataV0(r: Reader): AlterClientQuotasReq
     at = 'key'
     const key = readStringNotNull(r)
     at = 'value'
-    const valueValue = r.float64()
+    const valueField = r.float64()
     at = 'remove'
     const remove = r.bool()
-    return { key, value: valueValue, remove }
+    return { key, value: valueField, remove }
   } catch (error) {
     throw withSegment(error, at)
   }
@@ -142,12 +142,12 @@ function decodeAlterClientQuotasRequestOpDataV1(r: Reader): AlterClientQuotasReq
     at = 'key'
     const key = readCompactStringNotNull(r)
     at = 'value'
-    const valueValue = r.float64()
+    const valueField = r.float64()
     at = 'remove'
     const remove = r.bool()
     at = '(tagged fields)'
     skipTaggedFields(r)
-    return { key, value: valueValue, remove }
+    return { key, value: valueField, remove }
   } catch (error) {
     throw withSegment(error, at)
   }

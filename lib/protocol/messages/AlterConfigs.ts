@@ -70,8 +70,8 @@ function decodeAlterConfigsRequestAlterableConfigV0toV1(r: Reader): AlterConfigs
     at = 'name'
     const name = readStringNotNull(r)
     at = 'value'
-    const valueValue = r.string()
-    return { name, value: valueValue }
+    const valueField = r.string()
+    return { name, value: valueField }
   } catch (error) {
     throw withSegment(error, at)
   }
@@ -83,10 +83,10 @@ function decodeAlterConfigsRequestAlterableConfigV2(r: Reader): AlterConfigsRequ
     at = 'name'
     const name = readCompactStringNotNull(r)
     at = 'value'
-    const valueValue = r.compactString()
+    const valueField = r.compactString()
     at = '(tagged fields)'
     skipTaggedFields(r)
-    return { name, value: valueValue }
+    return { name, value: valueField }
   } catch (error) {
     throw withSegment(error, at)
   }

@@ -154,8 +154,8 @@ function decodeCreateTopicsRequestCreatableTopicConfigV0toV4(r: Reader): CreateT
     at = 'name'
     const name = readStringNotNull(r)
     at = 'value'
-    const valueValue = r.string()
-    return { name, value: valueValue }
+    const valueField = r.string()
+    return { name, value: valueField }
   } catch (error) {
     throw withSegment(error, at)
   }
@@ -167,10 +167,10 @@ function decodeCreateTopicsRequestCreatableTopicConfigV5toV7(r: Reader): CreateT
     at = 'name'
     const name = readCompactStringNotNull(r)
     at = 'value'
-    const valueValue = r.compactString()
+    const valueField = r.compactString()
     at = '(tagged fields)'
     skipTaggedFields(r)
-    return { name, value: valueValue }
+    return { name, value: valueField }
   } catch (error) {
     throw withSegment(error, at)
   }
@@ -345,7 +345,7 @@ function decodeCreateTopicsResponseCreatableTopicConfigsV5toV7(r: Reader): Creat
     at = 'name'
     const name = readCompactStringNotNull(r)
     at = 'value'
-    const valueValue = r.compactString()
+    const valueField = r.compactString()
     at = 'readOnly'
     const readOnly = r.bool()
     at = 'configSource'
@@ -354,7 +354,7 @@ function decodeCreateTopicsResponseCreatableTopicConfigsV5toV7(r: Reader): Creat
     const isSensitive = r.bool()
     at = '(tagged fields)'
     skipTaggedFields(r)
-    return { name, value: valueValue, readOnly, configSource, isSensitive }
+    return { name, value: valueField, readOnly, configSource, isSensitive }
   } catch (error) {
     throw withSegment(error, at)
   }

@@ -213,8 +213,8 @@ function decodeDescribeClientQuotasResponseValueDataV0(r: Reader): DescribeClien
     at = 'key'
     const key = readStringNotNull(r)
     at = 'value'
-    const valueValue = r.float64()
-    return { key, value: valueValue }
+    const valueField = r.float64()
+    return { key, value: valueField }
   } catch (error) {
     throw withSegment(error, at)
   }
@@ -226,10 +226,10 @@ function decodeDescribeClientQuotasResponseValueDataV1(r: Reader): DescribeClien
     at = 'key'
     const key = readCompactStringNotNull(r)
     at = 'value'
-    const valueValue = r.float64()
+    const valueField = r.float64()
     at = '(tagged fields)'
     skipTaggedFields(r)
-    return { key, value: valueValue }
+    return { key, value: valueField }
   } catch (error) {
     throw withSegment(error, at)
   }

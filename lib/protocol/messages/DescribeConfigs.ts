@@ -264,10 +264,10 @@ function decodeDescribeConfigsResponseDescribeConfigsSynonymV1toV3(r: Reader): D
     at = 'name'
     const name = readStringNotNull(r)
     at = 'value'
-    const valueValue = r.string()
+    const valueField = r.string()
     at = 'source'
     const source = r.int8()
-    return { name, value: valueValue, source }
+    return { name, value: valueField, source }
   } catch (error) {
     throw withSegment(error, at)
   }
@@ -279,12 +279,12 @@ function decodeDescribeConfigsResponseDescribeConfigsSynonymV4(r: Reader): Descr
     at = 'name'
     const name = readCompactStringNotNull(r)
     at = 'value'
-    const valueValue = r.compactString()
+    const valueField = r.compactString()
     at = 'source'
     const source = r.int8()
     at = '(tagged fields)'
     skipTaggedFields(r)
-    return { name, value: valueValue, source }
+    return { name, value: valueField, source }
   } catch (error) {
     throw withSegment(error, at)
   }
@@ -364,14 +364,14 @@ function decodeDescribeConfigsResponseDescribeConfigsResourceResultV0(r: Reader)
     at = 'name'
     const name = readStringNotNull(r)
     at = 'value'
-    const valueValue = r.string()
+    const valueField = r.string()
     at = 'readOnly'
     const readOnly = r.bool()
     at = 'isDefault'
     const isDefault = r.bool()
     at = 'isSensitive'
     const isSensitive = r.bool()
-    return { name, value: valueValue, readOnly, isDefault, configSource: -1, isSensitive, synonyms: [], configType: 0, documentation: '' }
+    return { name, value: valueField, readOnly, isDefault, configSource: -1, isSensitive, synonyms: [], configType: 0, documentation: '' }
   } catch (error) {
     throw withSegment(error, at)
   }
@@ -383,7 +383,7 @@ function decodeDescribeConfigsResponseDescribeConfigsResourceResultV1toV2(r: Rea
     at = 'name'
     const name = readStringNotNull(r)
     at = 'value'
-    const valueValue = r.string()
+    const valueField = r.string()
     at = 'readOnly'
     const readOnly = r.bool()
     at = 'configSource'
@@ -392,7 +392,7 @@ function decodeDescribeConfigsResponseDescribeConfigsResourceResultV1toV2(r: Rea
     const isSensitive = r.bool()
     at = 'synonyms'
     const synonyms = readArray(r, r.arrayLength(5), decodeDescribeConfigsResponseDescribeConfigsSynonymV1toV3)
-    return { name, value: valueValue, readOnly, isDefault: false, configSource, isSensitive, synonyms, configType: 0, documentation: '' }
+    return { name, value: valueField, readOnly, isDefault: false, configSource, isSensitive, synonyms, configType: 0, documentation: '' }
   } catch (error) {
     throw withSegment(error, at)
   }
@@ -404,7 +404,7 @@ function decodeDescribeConfigsResponseDescribeConfigsResourceResultV3(r: Reader)
     at = 'name'
     const name = readStringNotNull(r)
     at = 'value'
-    const valueValue = r.string()
+    const valueField = r.string()
     at = 'readOnly'
     const readOnly = r.bool()
     at = 'configSource'
@@ -417,7 +417,7 @@ function decodeDescribeConfigsResponseDescribeConfigsResourceResultV3(r: Reader)
     const configType = r.int8()
     at = 'documentation'
     const documentation = r.string()
-    return { name, value: valueValue, readOnly, isDefault: false, configSource, isSensitive, synonyms, configType, documentation }
+    return { name, value: valueField, readOnly, isDefault: false, configSource, isSensitive, synonyms, configType, documentation }
   } catch (error) {
     throw withSegment(error, at)
   }
@@ -429,7 +429,7 @@ function decodeDescribeConfigsResponseDescribeConfigsResourceResultV4(r: Reader)
     at = 'name'
     const name = readCompactStringNotNull(r)
     at = 'value'
-    const valueValue = r.compactString()
+    const valueField = r.compactString()
     at = 'readOnly'
     const readOnly = r.bool()
     at = 'configSource'
@@ -444,7 +444,7 @@ function decodeDescribeConfigsResponseDescribeConfigsResourceResultV4(r: Reader)
     const documentation = r.compactString()
     at = '(tagged fields)'
     skipTaggedFields(r)
-    return { name, value: valueValue, readOnly, isDefault: false, configSource, isSensitive, synonyms, configType, documentation }
+    return { name, value: valueField, readOnly, isDefault: false, configSource, isSensitive, synonyms, configType, documentation }
   } catch (error) {
     throw withSegment(error, at)
   }

@@ -450,7 +450,7 @@ function decodeFetchSnapshotResponsePartitionSnapshotV0toV1(r: Reader): FetchSna
     const snapshotId = decodeFetchSnapshotResponseSnapshotIdV0toV1(r)
     let currentLeader: FetchSnapshotResponseLeaderIdAndEpoch = defaultFetchSnapshotResponseLeaderIdAndEpoch()
     at = 'size'
-    const sizeValue = r.int64()
+    const sizeField = r.int64()
     at = 'position'
     const position = r.int64()
     at = 'unalignedRecords'
@@ -473,7 +473,7 @@ function decodeFetchSnapshotResponsePartitionSnapshotV0toV1(r: Reader): FetchSna
           r.skip(size)
       }
     }
-    return { index, errorCode, snapshotId, currentLeader, size: sizeValue, position, unalignedRecords }
+    return { index, errorCode, snapshotId, currentLeader, size: sizeField, position, unalignedRecords }
   } catch (error) {
     throw withSegment(error, at)
   }

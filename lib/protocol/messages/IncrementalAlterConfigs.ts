@@ -76,8 +76,8 @@ function decodeIncrementalAlterConfigsRequestAlterableConfigV0(r: Reader): Incre
     at = 'configOperation'
     const configOperation = r.int8()
     at = 'value'
-    const valueValue = r.string()
-    return { name, configOperation, value: valueValue }
+    const valueField = r.string()
+    return { name, configOperation, value: valueField }
   } catch (error) {
     throw withSegment(error, at)
   }
@@ -91,10 +91,10 @@ function decodeIncrementalAlterConfigsRequestAlterableConfigV1(r: Reader): Incre
     at = 'configOperation'
     const configOperation = r.int8()
     at = 'value'
-    const valueValue = r.compactString()
+    const valueField = r.compactString()
     at = '(tagged fields)'
     skipTaggedFields(r)
-    return { name, configOperation, value: valueValue }
+    return { name, configOperation, value: valueField }
   } catch (error) {
     throw withSegment(error, at)
   }

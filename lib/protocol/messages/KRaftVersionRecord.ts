@@ -22,12 +22,12 @@ function decodeKRaftVersionRecordV0(r: Reader): KRaftVersionRecord {
   let at = ''
   try {
     at = 'version'
-    const versionValue = r.int16()
+    const versionField = r.int16()
     at = 'kRaftVersion'
     const kRaftVersion = r.int16()
     at = '(tagged fields)'
     skipTaggedFields(r)
-    return { version: versionValue, kRaftVersion }
+    return { version: versionField, kRaftVersion }
   } catch (error) {
     throw withSegment(error, at)
   }

@@ -103,7 +103,7 @@ function decodeLeaderChangeMessageV0(r: Reader): LeaderChangeMessage {
   let at = ''
   try {
     at = 'version'
-    const versionValue = r.int16()
+    const versionField = r.int16()
     at = 'leaderId'
     const leaderId = r.int32()
     at = 'voters'
@@ -112,7 +112,7 @@ function decodeLeaderChangeMessageV0(r: Reader): LeaderChangeMessage {
     const grantingVoters = readArray(r, r.compactArrayLength(5), decodeLeaderChangeMessageVoterV0)
     at = '(tagged fields)'
     skipTaggedFields(r)
-    return { version: versionValue, leaderId, voters, grantingVoters }
+    return { version: versionField, leaderId, voters, grantingVoters }
   } catch (error) {
     throw withSegment(error, at)
   }
@@ -122,7 +122,7 @@ function decodeLeaderChangeMessageV1(r: Reader): LeaderChangeMessage {
   let at = ''
   try {
     at = 'version'
-    const versionValue = r.int16()
+    const versionField = r.int16()
     at = 'leaderId'
     const leaderId = r.int32()
     at = 'voters'
@@ -131,7 +131,7 @@ function decodeLeaderChangeMessageV1(r: Reader): LeaderChangeMessage {
     const grantingVoters = readArray(r, r.compactArrayLength(21), decodeLeaderChangeMessageVoterV1)
     at = '(tagged fields)'
     skipTaggedFields(r)
-    return { version: versionValue, leaderId, voters, grantingVoters }
+    return { version: versionField, leaderId, voters, grantingVoters }
   } catch (error) {
     throw withSegment(error, at)
   }

@@ -19,10 +19,10 @@ function decodeSnapshotFooterRecordV0(r: Reader): SnapshotFooterRecord {
   let at = ''
   try {
     at = 'version'
-    const versionValue = r.int16()
+    const versionField = r.int16()
     at = '(tagged fields)'
     skipTaggedFields(r)
-    return { version: versionValue }
+    return { version: versionField }
   } catch (error) {
     throw withSegment(error, at)
   }

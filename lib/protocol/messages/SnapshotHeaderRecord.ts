@@ -22,12 +22,12 @@ function decodeSnapshotHeaderRecordV0(r: Reader): SnapshotHeaderRecord {
   let at = ''
   try {
     at = 'version'
-    const versionValue = r.int16()
+    const versionField = r.int16()
     at = 'lastContainedLogTimestamp'
     const lastContainedLogTimestamp = r.int64()
     at = '(tagged fields)'
     skipTaggedFields(r)
-    return { version: versionValue, lastContainedLogTimestamp }
+    return { version: versionField, lastContainedLogTimestamp }
   } catch (error) {
     throw withSegment(error, at)
   }

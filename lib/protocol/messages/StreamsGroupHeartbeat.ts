@@ -217,10 +217,10 @@ function decodeStreamsGroupHeartbeatRequestKeyValueV0toV1(r: Reader): StreamsGro
     at = 'key'
     const key = readCompactStringNotNull(r)
     at = 'value'
-    const valueValue = readCompactStringNotNull(r)
+    const valueField = readCompactStringNotNull(r)
     at = '(tagged fields)'
     skipTaggedFields(r)
-    return { key, value: valueValue }
+    return { key, value: valueField }
   } catch (error) {
     throw withSegment(error, at)
   }

@@ -134,12 +134,12 @@ function decodeVotersRecordV0(r: Reader): VotersRecord {
   let at = ''
   try {
     at = 'version'
-    const versionValue = r.int16()
+    const versionField = r.int16()
     at = 'voters'
     const voters = readArray(r, r.compactArrayLength(27), decodeVotersRecordVoterV0)
     at = '(tagged fields)'
     skipTaggedFields(r)
-    return { version: versionValue, voters }
+    return { version: versionField, voters }
   } catch (error) {
     throw withSegment(error, at)
   }

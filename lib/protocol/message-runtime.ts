@@ -127,9 +127,10 @@ export function nullNotAllowed(api: string, version: number, struct: string, fie
  * {@link nullNotAllowed}).
  *
  * @param reader positioned just after the null length, for an error's byte offset
+ * @param kind what the field holds, for an error's message
  * @param empty the value to read instead
  */
-export function nullInNonNullableField<T>(reader: Reader, empty: T): T {
+export function nullInNonNullableField<T>(reader: Reader, kind: 'string' | 'bytes' | 'array', empty: T): T {
   return empty
 }
 
@@ -137,22 +138,22 @@ const EMPTY_BYTES = Buffer.alloc(0)
 
 /** A classic (int16-length) string the spec says is never null. */
 export function readStringNotNull(r: Reader): string {
-  return r.string() ?? nullInNonNullableField(r, '')
+  return r.string() ?? nullInNonNullableField(r, 'string', '')
 }
 
 /** A compact (uvarint-length) string the spec says is never null. */
 export function readCompactStringNotNull(r: Reader): string {
-  return r.compactString() ?? nullInNonNullableField(r, '')
+  return r.compactString() ?? nullInNonNullableField(r, 'string', '')
 }
 
 /** Classic (int32-length) bytes the spec says are never null. The result is a view into the reader's buffer. */
 export function readBytesNotNull(r: Reader): Buffer {
-  return r.bytes() ?? nullInNonNullableField(r, EMPTY_BYTES)
+  return r.bytes() ?? nullInNonNullableField(r, 'bytes', EMPTY_BYTES)
 }
 
 /** Compact (uvarint-length) bytes the spec says are never null. The result is a view into the reader's buffer. */
 export function readCompactBytesNotNull(r: Reader): Buffer {
-  return r.compactBytes() ?? nullInNonNullableField(r, EMPTY_BYTES)
+  return r.compactBytes() ?? nullInNonNullableField(r, 'bytes', EMPTY_BYTES)
 }
 
 // ---------------------------------------------------------------------------
@@ -181,7 +182,7 @@ function readElements<T>(r: Reader, count: number, readElement: (r: Reader) => T
  * ```
  */
 export function readArray<T>(r: Reader, count: number | null, readElement: (r: Reader) => T): T[] {
-  if (count === null) return nullInNonNullableField<T[]>(r, [])
+  if (count === null) return nullInNonNullableField<T[]>(r, 'array', [])
   return readElements(r, count, readElement)
 }
 

@@ -1,7 +1,8 @@
 /**
  * Bytes worked out by hand from the Kafka protocol spec (field order, types,
  * classic vs compact encodings, tagged sections), one non-flexible and one
- * flexible version per message. Each vector is checked both ways: the encoder
+ * flexible version per message, plus Produce v2 and v13, the two ends of the
+ * merged definitions (v2 only Kafka 4.0's, v13 only Kafka 4.4's). Each vector is checked both ways: the encoder
  * must produce exactly these bytes and the decoder must read them back as the
  * complete value (fields the version lacks at their spec defaults).
  */
@@ -35,6 +36,54 @@ interface Golden {
 const foo = '666f6f' // 'foo'
 
 const vectors: Golden[] = [
+  {
+    // Kafka 4.x no longer defines Produce v0-2: this version comes from protocol-spec/kafka-4.0.
+    name: 'Produce request v2 (a version only the Kafka 4.0 definitions have)',
+    api: ProduceApi as ApiDefinition<unknown, unknown>,
+    side: 'request',
+    version: 2,
+    value: {
+      transactionalId: null,
+      acks: 1,
+      timeoutMs: 1000,
+      topicData: [{ name: 'foo', topicId: ZERO_UUID, partitionData: [{ index: 0, records: Buffer.from([1, 2]) }] }],
+    },
+    bytes: hex`
+      0001            // acks: 1 (no transactionalId before v3)
+      000003e8        // timeoutMs: 1000
+      00000001        // topicData: int32 count 1
+      0003 666f6f     //   name: 'foo'
+      00000001        //   partitionData: count 1
+      00000000        //     index: 0
+      00000002 0102   //     records: int32 length 2, bytes 01 02
+    `,
+  },
+  {
+    // Produce v13 (Kafka 4.4) names topics by id; the name is not on the wire.
+    name: 'Produce request v13 (topic ids instead of names)',
+    api: ProduceApi as ApiDefinition<unknown, unknown>,
+    side: 'request',
+    version: 13,
+    value: {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 30000,
+      topicData: [{ name: '', topicId: 'AAECAwQFBgcICQoLDA0ODw', partitionData: [{ index: 0, records: Buffer.from([1, 2]) }] }],
+    },
+    bytes: hex`
+      00                                  // transactionalId: null compact string
+      ffff                                // acks: -1
+      00007530                            // timeoutMs: 30000
+      02                                  // topicData: compact count 1
+      000102030405060708090a0b0c0d0e0f    //   topicId: 16 bytes (AAECAwQFBgcICQoLDA0ODw in base64url)
+      02                                  //   partitionData: compact count 1
+      00000000                            //     index: 0
+      03 0102                             //     records: compact bytes, length 2 (+1)
+      00                                  //     partition tagged fields: none
+      00                                  //   topic tagged fields: none
+      00                                  // request tagged fields: none
+    `,
+  },
   {
     name: 'Produce request v3 (classic encodings)',
     api: ProduceApi as ApiDefinition<unknown, unknown>,

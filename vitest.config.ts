@@ -14,6 +14,8 @@ export default defineConfig({
   },
   test: {
     include: ['spec/**/*.spec.ts', 'examples/**/*.spec.ts'],
+    // One Apache Kafka for the whole run (spec/support/peers.ts hands it to the specs).
+    globalSetup: ['spec/support/kafka-global-setup.ts'],
     // Integration specs start broker processes; keep a loaded 2-core machine from timing them out.
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -35,6 +35,7 @@ export { BrokerConnection } from './connection/broker-connection.js'
 export type { BrokerAddress, ConnectionOptions, ConnectionState, ConnectionStats, RequestOptions } from './connection/broker-connection.js'
 export { AuthenticationError, ConnectionError, FrameTooLargeError, RequestTimeoutError } from './connection/connection-errors.js'
 export type { SaslOptions } from './connection/sasl/authenticate.js'
+export type { BrokerCompatibility } from './connection/broker-compatibility.js'
 export type { OAuthBearerToken } from './connection/sasl/oauthbearer.js'
 
 // Errors and logging

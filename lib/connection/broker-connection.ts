@@ -22,6 +22,7 @@ import { AuthenticationError, ConnectionError, RequestTimeoutError } from './con
 import { FrameDecoder } from './frame-decoder.js'
 import { silentLogger, type Logger } from '../logger.js'
 import { authenticateSasl, type SaslOptions } from './sasl/authenticate.js'
+import type { BrokerCompatibility } from './broker-compatibility.js'
 
 /** Where a broker listens. `nodeId` is -1 for a bootstrap address whose id is not known yet. */
 export interface BrokerAddress {
@@ -55,6 +56,8 @@ export interface ConnectionOptions {
   sasl?: SaslOptions
   /** Where connection failures are reported. Default: nothing is logged. */
   logger?: Logger
+  /** Deviations from the protocol spec to tolerate, for brokers that need it. Default: none. */
+  compatibility?: BrokerCompatibility
 }
 
 /** Options of one request. */
@@ -125,7 +128,7 @@ const MAX_ABANDONED = 10_000
  */
 export class BrokerConnection {
   readonly address: BrokerAddress
-  private readonly options: Required<Omit<ConnectionOptions, 'tls' | 'sasl'>> & Pick<ConnectionOptions, 'tls' | 'sasl'>
+  private readonly options: Required<Omit<ConnectionOptions, 'tls' | 'sasl' | 'compatibility'>> & Pick<ConnectionOptions, 'tls' | 'sasl'> & { compatibility: BrokerCompatibility }
   private readonly stateSubject = new BehaviorSubject<ConnectionState>('idle')
   /** Every state change, starting with the current one. */
   readonly state$: Observable<ConnectionState> = this.stateSubject.asObservable()
@@ -160,6 +163,7 @@ export class BrokerConnection {
       logger: silentLogger,
       ...withoutUndefined(options),
       clientId: options.clientId,
+      compatibility: options.compatibility ?? {},
     }
   }
 
@@ -201,7 +205,14 @@ export class BrokerConnection {
   /** The version a request of `api` would use now, or undefined before negotiation. */
   versionFor(api: ApiDefinition<unknown, unknown>, options: RequestOptions = {}): number | undefined {
     if (this.versions === undefined) return undefined
-    return chooseVersion(api, this.versions.get(api.apiKey), clientVersionLimits(api, options))
+    return chooseVersion(api, this.versions.get(api.apiKey), clientVersionLimits(api, { minVersion: options.minVersion, maxVersion: this.maxVersion(api, options) }))
+  }
+
+  /** The lower of the request's own cap and the compatibility setting's cap for the API. */
+  private maxVersion(api: ApiDefinition<unknown, unknown>, options: RequestOptions): number | undefined {
+    const capped = this.options.compatibility.maxVersions?.[api.name]
+    if (capped === undefined) return options.maxVersion
+    return options.maxVersion === undefined ? capped : Math.min(capped, options.maxVersion)
   }
 
   /** Counters for diagnostics. */
@@ -332,7 +343,10 @@ export class BrokerConnection {
     let frame: Buffer
     try {
       if (pending.version < 0) {
-        pending.version = chooseVersion(pending.api, this.versions?.get(pending.api.apiKey), clientVersionLimits(pending.api, pending.options))
+        pending.version = chooseVersion(pending.api, this.versions?.get(pending.api.apiKey), clientVersionLimits(pending.api, {
+          minVersion: pending.options.minVersion,
+          maxVersion: this.maxVersion(pending.api, pending.options),
+        }))
       }
       pending.correlationId = this.nextCorrelationId
       this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff
@@ -357,8 +371,8 @@ export class BrokerConnection {
       this.inFlight.set(pending.correlationId, pending)
       socket.write(frame)
     } else {
-      // Brokers do not answer these (Produce with acks 0), but some peers do (librdkafka's mock): drop such answers.
-      this.forget(pending.correlationId)
+      // Brokers do not answer these (Produce with acks 0); a peer that does needs compatibility.unexpectedAnswers.
+      if (this.options.compatibility.unexpectedAnswers === true) this.forget(pending.correlationId)
       socket.write(frame, (error) => {
         if (error) this.finish(pending, new ConnectionError(`write failed: ${error.message}`, { broker: this.name }))
         else this.finish(pending, undefined, undefined, true)
@@ -403,6 +417,7 @@ export class BrokerConnection {
     let response: unknown
     try {
       const reader = new Reader(frame)
+      reader.nullsAsEmpty = this.options.compatibility.nullsInNonNullableFields === true
       ResponseHeaderData.decode(reader, pending.api.responseHeaderVersion(pending.version))
       response = this.decodeBody(pending, reader)
     } catch (error) {
@@ -425,9 +440,9 @@ export class BrokerConnection {
 
   /**
    * ApiVersions answers a version it does not know in v0 format (KIP-511), so a
-   * failed decode is tried again as v0. Some peers (librdkafka's mock) answer in
-   * neither; then only the error code, which leads every version, is kept and
-   * the negotiation steps down one version.
+   * failed decode is tried again as v0. With compatibility.undecodableApiVersions,
+   * an answer in neither keeps only the error code, which leads every version,
+   * and the negotiation steps down one version.
    */
   private decodeBody(pending: PendingRequest, reader: Reader): unknown {
     if (pending.api !== ApiVersionsApi || pending.version === 0) {
@@ -444,7 +459,7 @@ export class BrokerConnection {
     try {
       return ApiVersionsApi.decodeResponse(reader, 0)
     } catch (error) {
-      if (!(error instanceof ProtocolDecodeError)) throw error
+      if (!(error instanceof ProtocolDecodeError) || this.options.compatibility.undecodableApiVersions !== true) throw error
       reader.offset = start
       return { errorCode: reader.int16(), apiKeys: [] }
     }

@@ -8,13 +8,13 @@
  * step (find, join, sync, revoke, start positions) runs at a time, held in
  * `step`; heartbeats and periodic commits run beside it on their own timers.
  */
-import { Observable, Subscription, catchError, map, of, race, switchMap, take, throwError, timer, type Subscriber } from 'rxjs'
+import { Observable, Subscription, catchError, map, of, race, switchMap, take, timer, type Subscriber } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import { partitionInfo, type ClusterView } from '../cluster/cluster-view.js'
 import { ConnectionError, RequestTimeoutError } from '../connection/connection-errors.js'
 import { brokerError, KafkaBrokerError } from '../protocol/broker-error.js'
 import { ErrorCode, errorCodeInfo } from '../protocol/error-codes.js'
-import { ProtocolDecodeError, UnsupportedVersionError, type RxKafkaError } from '../protocol/errors.js'
+import type { RxKafkaError } from '../protocol/errors.js'
 import { HeartbeatApi } from '../protocol/messages/Heartbeat.js'
 import { JoinGroupApi, type JoinGroupResponse } from '../protocol/messages/JoinGroup.js'
 import { LeaveGroupApi, type LeaveGroupRequest } from '../protocol/messages/LeaveGroup.js'
@@ -101,15 +101,6 @@ export interface MemberChannels {
 const PROTOCOL_TYPE = 'consumer'
 /** Numbers members for their connection keys. */
 let memberInstances = 0
-/**
- * JoinGroup v6+ and SyncGroup v4+ are the flexible encodings. librdkafka's mock
- * broker (our integration peer) reads their arrays with the classic layout and
- * drops the connection; v5 and v3 carry everything the classic protocol needs
- * (static membership included) and every broker since Kafka 2.3, 4.x included,
- * accepts them.
- */
-const JOIN_GROUP_MAX_VERSION = 5
-const SYNC_GROUP_MAX_VERSION = 3
 /** Revocation waits this share of the rebalance timeout for in-flight messages, leaving time to commit and rejoin. */
 const REVOKE_WAIT_SHARE = 0.8
 
@@ -286,7 +277,7 @@ export class GroupMember {
           protocols,
         }),
         // JoinGroup legitimately blocks until every member rejoins: up to the rebalance timeout.
-        { role: 'group', timeoutMs: this.group.rebalanceTimeoutMs + 5_000, maxVersion: JOIN_GROUP_MAX_VERSION, connectionKey: this.connectionKey },
+        { role: 'group', timeoutMs: this.group.rebalanceTimeoutMs + 5_000, connectionKey: this.connectionKey },
       ),
       (response) => this.onJoined(coordinator, response),
       (error) => this.onStepError(error, () => this.join()),
@@ -400,7 +391,7 @@ export class GroupMember {
           ...(version >= 5 ? { protocolType: PROTOCOL_TYPE, protocolName: protocol.name } : {}),
           assignments,
         }),
-        { role: 'group', timeoutMs: this.group.rebalanceTimeoutMs + 5_000, maxVersion: SYNC_GROUP_MAX_VERSION, connectionKey: this.connectionKey },
+        { role: 'group', timeoutMs: this.group.rebalanceTimeoutMs + 5_000, connectionKey: this.connectionKey },
       ),
       (response) => {
         const code = response.errorCode
@@ -417,8 +408,7 @@ export class GroupMember {
         if (code !== 0) {
           const error = brokerError(code, { api: 'SyncGroup', broker: coordinator })
           if (error.retriable || error.findCoordinator || !FATAL_GROUP_ERRORS.has(code)) {
-            // A sync that went wrong (even one the broker calls malformed, as librdkafka's mock does when a
-            // member syncs after the leader completed the round) is mended by joining again.
+            // A sync that went wrong in a way that is neither fatal nor about the member is mended by joining again.
             this.loseAll()
             this.onStepError(error.retriable || error.findCoordinator ? error : asRetriable(error), () => this.join())
             return
@@ -716,13 +706,6 @@ export class GroupMember {
       this.afterBackoff(retry)
       return
     }
-    if (e instanceof ProtocolDecodeError && (e.api === 'JoinGroup' || e.api === 'SyncGroup')) {
-      // Some brokers (librdkafka's mock among them) put null in non-nullable fields of error answers.
-      // A fresh join costs one rebalance; giving up would cost the whole consumer.
-      this.channels.error(e)
-      this.afterBackoff(() => this.join())
-      return
-    }
     this.fatal(e)
   }
 
@@ -909,15 +892,7 @@ export class GroupMember {
       version >= 3
         ? { groupId: this.group.groupId, members: [{ memberId, groupInstanceId: this.group.groupInstanceId }] }
         : { groupId: this.group.groupId, memberId }
-    // v2 first: librdkafka's mock reads only the v0-2 layout; brokers that dropped v0-2 get the batch form.
-    return this.client.request(coordinator, LeaveGroupApi, body, { role: 'default', timeoutMs: 5_000, maxVersion: 2 }).pipe(
-      catchError((error: unknown) =>
-        error instanceof UnsupportedVersionError
-          ? this.client.request(coordinator, LeaveGroupApi, body, { role: 'default', timeoutMs: 5_000 })
-          : throwError(() => error),
-      ),
-      switchMap(() => of(undefined)),
-    )
+    return this.client.request(coordinator, LeaveGroupApi, body, { role: 'default', timeoutMs: 5_000 }).pipe(switchMap(() => of(undefined)))
   }
 
   // ---- the end -----------------------------------------------------------

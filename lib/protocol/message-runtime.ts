@@ -120,18 +120,21 @@ export function nullNotAllowed(api: string, version: number, struct: string, fie
  * that the spec says is never null in this version: every generated decoder
  * asks here, so changing the policy is a change to this function alone.
  *
- * Today decoding is lenient, as librdkafka is: the null reads as the field's
- * empty value. librdkafka's mock broker writes null assignment bytes in
- * SyncGroup error answers, and a strict decoder would hide the error code that
- * tells the member to rejoin. Encoders never write such nulls (they throw
- * {@link nullNotAllowed}).
+ * Decoding is strict: such a null is a {@link ProtocolDecodeError}. A reader
+ * with `nullsAsEmpty` (set by the connection for a broker that needs
+ * `compatibility.nullsInNonNullableFields`) reads the field's empty value
+ * instead. Encoders never write such nulls (they throw {@link nullNotAllowed}).
  *
  * @param reader positioned just after the null length, for an error's byte offset
  * @param kind what the field holds, for an error's message
- * @param empty the value to read instead
+ * @param empty the value to read instead, where nulls are tolerated
  */
 export function nullInNonNullableField<T>(reader: Reader, kind: 'string' | 'bytes' | 'array', empty: T): T {
-  return empty
+  if (reader.nullsAsEmpty) return empty
+  throw new ProtocolDecodeError(`null ${kind} where the spec says the field is not nullable`, {
+    byteOffset: reader.offset,
+    hint: 'the broker deviates from the protocol spec; compatibility.nullsInNonNullableFields tolerates it',
+  })
 }
 
 const EMPTY_BYTES = Buffer.alloc(0)

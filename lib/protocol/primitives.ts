@@ -212,6 +212,12 @@ export class Reader {
   readonly buffer: Buffer
   offset: number
   readonly end: number
+  /**
+   * Read a null where the spec says a field is not nullable as the empty value
+   * instead of failing (the generated decoders ask). Off unless a connection's
+   * compatibility.nullsInNonNullableFields turns it on.
+   */
+  nullsAsEmpty = false
 
   constructor(buffer: Buffer, offset = 0, end = buffer.length) {
     this.buffer = buffer

@@ -6,6 +6,7 @@
 import { CreateTopicsApi, type CreateTopicsResponse } from '../protocol/messages/CreateTopics.js'
 import { MetadataApi, type MetadataResponse } from '../protocol/messages/Metadata.js'
 import { Reader, Writer } from '../protocol/primitives.js'
+import { KafkaControlError } from './apache-kafka-errors.js'
 import { sendRawRequest } from './mock-wire.js'
 
 // The newest versions whose response header is v0 (sendRawRequest reads that one); Kafka 4 accepts both.
@@ -46,4 +47,28 @@ export async function createTopics(host: string, port: number, topics: readonly 
     clientId: 'rxkafka-test-cluster',
   })
   return CreateTopicsApi.decodeResponse(new Reader(body), CREATE_TOPICS_VERSION)
+}
+
+/**
+ * Creates a topic through the first node and waits until every node given
+ * knows a leader for each partition (metadata reaches each broker on its own).
+ */
+export async function createTopicAndWait(nodes: readonly { host: string; port: number }[], topic: TopicToCreate, timeoutMs = 30_000): Promise<void> {
+  const via = nodes[0]!
+  const answer = await createTopics(via.host, via.port, [topic], timeoutMs)
+  const result = answer.topics[0]
+  if (result !== undefined && result.errorCode !== 0) {
+    throw new KafkaControlError(`createTopic ${topic.name}: the broker refused (error ${result.errorCode}${result.errorMessage ? `: ${result.errorMessage}` : ''})`, { topic: topic.name })
+  }
+  const deadline = Date.now() + timeoutMs
+  for (const node of nodes) {
+    for (;;) {
+      const found = await metadata(node.host, node.port, [topic.name]).then((m) => m.topics[0], () => undefined)
+      if (found !== undefined && found.errorCode === 0 && found.partitions.length === topic.partitions && found.partitions.every((p) => p.leaderId >= 0)) break
+      if (Date.now() > deadline) {
+        throw new KafkaControlError(`createTopic ${topic.name}: ${node.host}:${node.port} still knows no leader for each of its ${topic.partitions} partitions after ${timeoutMs} ms`, { topic: topic.name })
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
 }

@@ -18,7 +18,7 @@ import { HOST, nodeProperties, scramFormatArgs, type KafkaNodePorts, type KafkaS
 import { KafkaControlError, KafkaStartError } from './apache-kafka-errors.js'
 import { installKafka, type InstallKafkaOptions } from './apache-kafka-install.js'
 import { exitOf, logTail, quoteTail, runTool, spawnNode } from './apache-kafka-process.js'
-import { createTopics, metadata } from './apache-kafka-wire.js'
+import { createTopicAndWait, metadata } from './apache-kafka-wire.js'
 
 /** A topic to create once the cluster is up. */
 export interface KafkaTopicSpec {
@@ -267,21 +267,8 @@ class KafkaClusterProcess implements KafkaCluster {
     const running = this.nodes.filter((n) => n.running)
     const factor = replicationFactor ?? Math.min(3, this.nodes.length)
     checkTopic('createTopic', name, partitions, factor, this.nodes.length)
-    const via = running[0]
-    if (via === undefined) throw new KafkaControlError(`createTopic ${name}: no node is running`)
-    const answer = await createTopics(via.host, via.port, [{ name, partitions, replicationFactor: factor, configs }])
-    const result = answer.topics[0]
-    if (result !== undefined && result.errorCode !== 0) {
-      throw new KafkaControlError(`createTopic ${name}: the broker refused (error ${result.errorCode}${result.errorMessage ? `: ${result.errorMessage}` : ''})`, { topic: name })
-    }
-    // Metadata reaches each broker on its own: wait until every running one leads the topic somewhere.
-    const deadline = Date.now() + 30_000
-    for (const node of running) {
-      await poll(deadline, `topic ${name} has a leader for each of its ${partitions} partitions on node ${node.id}`, async () => {
-        const topic = (await metadata(node.host, node.port, [name])).topics[0]
-        return topic !== undefined && topic.errorCode === 0 && topic.partitions.length === partitions && topic.partitions.every((p) => p.leaderId >= 0)
-      })
-    }
+    if (running.length === 0) throw new KafkaControlError(`createTopic ${name}: no node is running`)
+    await createTopicAndWait(running, { name, partitions, replicationFactor: factor, configs })
   }
 
   async stopBroker(id: number): Promise<void> {

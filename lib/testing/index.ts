@@ -2,7 +2,7 @@
  * `rxkafka/testing`: tools for testing Kafka clients, including your own code
  * built on rxkafka.
  */
-export { startMockCluster } from './mock-cluster.js'
+export { MOCK_COMPATIBILITY, startMockCluster } from './mock-cluster.js'
 export type {
   MockBroker,
   MockBrokerError,

@@ -19,6 +19,24 @@ import {
 } from './mock-errors.js'
 import { fetchApiVersions } from './mock-wire.js'
 import type { ApiVersionRange } from './mock-wire.js'
+import type { BrokerCompatibility } from '../connection/broker-compatibility.js'
+
+/**
+ * What librdkafka's mock needs from a client that Apache Kafka does not
+ * (every item checked against the mock by the specs; docs/mock-cluster.md):
+ * - JoinGroup v6+ and SyncGroup v4+ (the flexible encodings) and LeaveGroup
+ *   v3+: the mock advertises them but reads their arrays in the classic layout
+ *   and drops the connection, so v5, v3 and v2 are the highest it gets;
+ * - it writes null in non-nullable fields (SyncGroup assignment bytes of error answers);
+ * - it answers some ApiVersions versions in a layout that decodes in no version;
+ * - it answers Produce with acks 0, which expects no answer.
+ */
+export const MOCK_COMPATIBILITY: BrokerCompatibility = Object.freeze({
+  maxVersions: Object.freeze({ JoinGroup: 5, SyncGroup: 3, LeaveGroup: 2 }),
+  nullsInNonNullableFields: true,
+  undecodableApiVersions: true,
+  unexpectedAnswers: true,
+})
 
 /** A topic to create when the cluster starts. */
 export interface MockTopicSpec {
@@ -85,6 +103,13 @@ export type MockCoordinatorType = 'group' | 'transaction'
 export interface MockCluster {
   /** Bootstrap servers, `host:port,host:port,...`, in broker id order. */
   readonly bootstrap: string
+  /**
+   * Settings for `createKafka` or `KafkaCluster` against this mock: the
+   * bootstrap brokers and {@link MOCK_COMPATIBILITY}, the deviations of
+   * librdkafka's mock that a client must tolerate (docs/mock-cluster.md).
+   * Spread your own settings next to them.
+   */
+  readonly clientConfig: { brokers: string[]; compatibility: BrokerCompatibility }
   /** Every broker, in id order (ids 1..N). */
   readonly brokers: readonly MockBroker[]
   /** PID of the process that hosts the cluster. */
@@ -231,6 +256,9 @@ interface Pending {
 
 class MockClusterProcess implements MockCluster {
   bootstrap = ''
+  get clientConfig(): { brokers: string[]; compatibility: BrokerCompatibility } {
+    return { brokers: this.bootstrap.split(','), compatibility: MOCK_COMPATIBILITY }
+  }
   brokers: readonly MockBroker[] = []
   implementedApiVersions: readonly ApiVersionRange[] = []
   readonly pid: number

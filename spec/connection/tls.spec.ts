@@ -1,6 +1,7 @@
 /**
- * TLS through a TLS-terminating proxy in front of the mock cluster (which has
- * no TLS of its own).
+ * TLS against both peers: Apache Kafka's own SSL listener (the shared cluster's,
+ * with the fixture certificate) and a TLS-terminating proxy in front of the mock
+ * cluster (which has no TLS of its own).
  */
 import { readFileSync } from 'node:fs'
 import * as net from 'node:net'
@@ -11,18 +12,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BrokerConnection } from '../../lib/connection/broker-connection.js'
 import { ConnectionError, FrameTooLargeError } from '../../lib/connection/connection-errors.js'
 import { MetadataApi } from '../../lib/protocol/messages/Metadata.js'
+import type { BrokerCompatibility } from '../../lib/connection/broker-compatibility.js'
 import { startMockCluster, type MockCluster } from '../../lib/testing/mock-cluster.js'
+import { PEERS, sharedKafka, type PeerName } from '../support/peers.js'
 
 const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../fixtures/tls/${name}`, import.meta.url)))
 const cert = fixture('localhost.crt')
 const key = fixture('localhost.key')
 
-let mock: MockCluster
-let proxy: tls.Server
-let proxyPort: number
+let mock: MockCluster | undefined
+let proxy: tls.Server | undefined
 const sockets = new Set<net.Socket>()
 
-beforeAll(async () => {
+/** The TLS port and the client compatibility setting of a peer. */
+async function tlsPeer(name: PeerName): Promise<{ port: number; compatibility: BrokerCompatibility }> {
+  if (name === 'kafka') return { port: Number(sharedKafka().sslBootstrap.split(':')[1]), compatibility: {} }
+  return { port: await startProxy(), compatibility: mock!.clientConfig.compatibility }
+}
+
+async function startProxy(): Promise<number> {
   mock = await startMockCluster({ brokers: 1 })
   const target = mock.brokers[0]!
   proxy = tls.createServer({ cert, key }, (client) => {
@@ -37,9 +45,9 @@ beforeAll(async () => {
     upstream.on('error', end).on('close', end)
   })
   proxy.on('tlsClientError', () => undefined)
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))
-  proxyPort = (proxy.address() as net.AddressInfo).port
-})
+  await new Promise<void>((r) => proxy!.listen(0, '127.0.0.1', r))
+  return (proxy.address() as net.AddressInfo).port
+}
 
 afterAll(async () => {
   for (const s of sockets) s.destroy()
@@ -47,9 +55,15 @@ afterAll(async () => {
   await mock?.stop()
 })
 
-describe('TLS', () => {
+describe.each(PEERS)('TLS against %s', (name) => {
+  let proxyPort: number
+  let compatibility: BrokerCompatibility
+  beforeAll(async () => {
+    ;({ port: proxyPort, compatibility } = await tlsPeer(name))
+  })
+
   it('talks Kafka over TLS with the hostname verified against the certificate', async () => {
-    const conn = new BrokerConnection({ host: 'localhost', port: proxyPort, nodeId: 1 }, { clientId: 'spec', tls: { ca: cert } })
+    const conn = new BrokerConnection({ host: 'localhost', port: proxyPort, nodeId: 1 }, { clientId: 'spec', compatibility, tls: { ca: cert } })
     try {
       const answer = await firstValueFrom(conn.request(MetadataApi, { topics: [] }))
       expect(answer.brokers.length).toBe(1)
@@ -59,7 +73,7 @@ describe('TLS', () => {
   })
 
   it('refuses a certificate it cannot verify, with a hint', async () => {
-    const conn = new BrokerConnection({ host: 'localhost', port: proxyPort, nodeId: 1 }, { clientId: 'spec', tls: true })
+    const conn = new BrokerConnection({ host: 'localhost', port: proxyPort, nodeId: 1 }, { clientId: 'spec', compatibility, tls: true })
     try {
       const error = await firstValueFrom(conn.request(MetadataApi, { topics: [] })).catch((e: unknown) => e)
       expect(error).toBeInstanceOf(ConnectionError)
@@ -71,7 +85,7 @@ describe('TLS', () => {
 
   it('refuses a certificate for another host name', async () => {
     // the certificate is for localhost; 127.0.0.1 is not in it
-    const conn = new BrokerConnection({ host: '127.0.0.1', port: proxyPort, nodeId: 1 }, { clientId: 'spec', tls: { ca: cert } })
+    const conn = new BrokerConnection({ host: '127.0.0.1', port: proxyPort, nodeId: 1 }, { clientId: 'spec', compatibility, tls: { ca: cert } })
     try {
       const error = await firstValueFrom(conn.request(MetadataApi, { topics: [] })).catch((e: unknown) => e)
       expect(error).toBeInstanceOf(ConnectionError)
@@ -82,7 +96,7 @@ describe('TLS', () => {
   })
 
   it('names a TLS port when the client speaks plaintext to it', async () => {
-    const conn = new BrokerConnection({ host: '127.0.0.1', port: proxyPort, nodeId: 1 }, { clientId: 'spec' })
+    const conn = new BrokerConnection({ host: '127.0.0.1', port: proxyPort, nodeId: 1 }, { clientId: 'spec', compatibility })
     try {
       const error = await firstValueFrom(conn.request(MetadataApi, { topics: [] }, { timeoutMs: 5_000 })).catch((e: unknown) => e)
       // a TLS server may answer with an alert (recognised by the frame decoder) or just close

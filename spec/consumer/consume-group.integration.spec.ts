@@ -1,6 +1,7 @@
 /**
- * consumeGroup against librdkafka's mock cluster (a Kafka protocol peer we did
- * not write), with data produced by kcat. Most members get a cluster client
+ * consumeGroup against both peers, librdkafka's mock cluster and Apache Kafka
+ * (brokers we did not write), with data produced by kcat; what needs the
+ * mock's fault injection runs against the mock only. Most members get a cluster client
  * each, as separate processes would; one spec puts two members on one client.
  */
 import { spawn } from 'node:child_process'
@@ -9,17 +10,22 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { KafkaCluster } from '../../lib/cluster/kafka-cluster.js'
 import { consoleLogger } from '../../lib/logger.js'
 import { consumeGroup, cooperativeStickyAssignor, type ConsumerGroup, type ConsumerMessage, type PartitionStream } from '../../lib/consumer/index.js'
-import { startMockCluster, type MockCluster } from '../../lib/testing/index.js'
+import { PEERS, startPeer, uniqueName, type Peer, type PeerName } from '../support/peers.js'
 import { produceWithKcat, waitFor } from './consumer-helpers.js'
 
-let cluster: MockCluster
+/** The peer of the describe block running now (blocks run one after another). */
+let peer: Peer
 const clients: KafkaCluster[] = []
 const subscriptions: Subscription[] = []
 
-beforeAll(async () => {
-  cluster = await startMockCluster({ brokers: 3 })
-  await cluster.setGroupInitialRebalanceDelay(0)
-})
+function onPeer(name: PeerName): void {
+  beforeAll(async () => {
+    peer = await startPeer(name)
+  })
+  afterAll(async () => {
+    await peer?.stop()
+  })
+}
 
 afterEach(async () => {
   for (const s of subscriptions.splice(0)) s.unsubscribe()
@@ -28,21 +34,16 @@ afterEach(async () => {
   for (const c of clients.splice(0)) await c.close()
 })
 
-afterAll(async () => {
-  await cluster?.stop()
-})
-
 function newClient(): KafkaCluster {
-  const client = new KafkaCluster({ brokers: cluster.bootstrap.split(','), clientId: 'consumer-spec', logger: consoleLogger('silent') })
+  const client = new KafkaCluster({ ...peer.clientConfig, clientId: 'consumer-spec', logger: consoleLogger('silent') })
   clients.push(client)
   return client
 }
 
-let topicCounter = 0
 async function newTopic(partitions: number, messagesPerPartition: number, batchSize?: number): Promise<string> {
-  const topic = `consume-${process.pid}-${++topicCounter}`
-  await cluster.createTopic(topic, partitions, 1)
-  for (let p = 0; p < partitions; p++) if (messagesPerPartition > 0) await produceWithKcat(cluster.bootstrap, topic, p, messagesPerPartition, 0, batchSize)
+  const topic = uniqueName('consume')
+  await peer.createTopic(topic, partitions)
+  for (let p = 0; p < partitions; p++) if (messagesPerPartition > 0) await produceWithKcat(peer.bootstrap, topic, p, messagesPerPartition, 0, batchSize)
   return topic
 }
 
@@ -102,10 +103,13 @@ function expectInOrderPerPartition(seen: Observed): void {
   expect(seen.outOfOrder).toEqual([])
 }
 
-// The mock holds every rebalance of a non-empty group for sessionTimeoutMs - 1 s: keep it short.
+// The mock holds every rebalance of a non-empty group for sessionTimeoutMs - 1 s: keep it short
+// (Kafka runs with group.min.session.timeout.ms=1000 for it).
 const FAST = { sessionTimeoutMs: 3_000, heartbeatIntervalMs: 500, rebalanceTimeoutMs: 10_000, commitIntervalMs: 500, fromBeginning: true }
 
-describe('consumeGroup against the mock cluster', () => {
+describe.each(PEERS)('consumeGroup against %s', (name) => {
+  onPeer(name)
+
   it('joins, delivers every pre-produced message in order per partition, and commits where it stopped', async () => {
     const topic = await newTopic(4, 50)
     const firstClient = newClient()
@@ -127,7 +131,7 @@ describe('consumeGroup against the mock cluster', () => {
     await waitFor('the consumer released the client', () => firstClient.diagnostics().users === 0 && firstClient.diagnostics().connections.length === 0, 10_000)
 
     // A new member of the same group resumes at the committed offsets: it gets only what is produced next.
-    await produceWithKcat(cluster.bootstrap, topic, 2, 5, 50)
+    await produceWithKcat(peer.bootstrap, topic, 2, 5, 50)
     const next = consumeGroup({ client: newClient(), groupId: `g-${topic}`, topics: [topic], ...FAST })
     const resumed: string[] = []
     subscriptions.push(next.partitionStarts$.subscribe((s) => resumed.push(`${s.partition}@${s.offset}/${s.committed}`)))
@@ -157,7 +161,7 @@ describe('consumeGroup against the mock cluster', () => {
     // Range is an eager protocol: a gave up all four before the rebalance and got two of them back.
     expect(a.completed.sort()).toEqual([0, 1, 2, 3])
     // a's revoked partitions were committed before the hand-over: b starts after a's messages and sees only new ones.
-    for (let p = 0; p < 4; p++) await produceWithKcat(cluster.bootstrap, topic, p, 10, 20)
+    for (let p = 0; p < 4; p++) await produceWithKcat(peer.bootstrap, topic, p, 10, 20)
     await waitFor('new messages consumed', () => count(a) + count(b) === 120)
     for (const p of b.active) expect(b.received.get(p)).toEqual(Array.from({ length: 10 }, (_, i) => BigInt(20 + i)))
 
@@ -172,33 +176,12 @@ describe('consumeGroup against the mock cluster', () => {
     expect(b.fatal).toBeUndefined()
   })
 
-  it('side-channel topic: a hand-over whose commit the coordinator refuses still does not rewind', async () => {
-    const topic = await newTopic(4, 20)
-    const groupId = `g-${topic}`
-    await cluster.createTopic(`${topic}-sidechannel`, 1, 1)
-    // No periodic commit: the only commit is the one on revoke, which the mock refuses while the rebalance is joining.
-    const options = { groupId, topics: [topic], ...FAST, commitIntervalMs: 0, sidechannelTopic: `${topic}-sidechannel` }
-    const aGroup = consumeGroup({ client: newClient(), ...options })
-    const a = run(aGroup)
-    await waitFor('a consumes everything', () => count(a) === 80)
-    await new Promise((resolve) => setTimeout(resolve, 300)) // a's side-channel reader is positioned
-    const b = run(consumeGroup({ client: newClient(), ...options }))
-    await waitFor('partitions split between a and b', () => a.active.size === 2 && b.active.size === 2, 40_000)
-    expect(a.errors.some((m) => m.includes('REBALANCE_IN_PROGRESS'))).toBe(true)
-    for (let p = 0; p < 4; p++) await produceWithKcat(cluster.bootstrap, topic, p, 5, 20)
-    await waitFor('new messages', () => count(a) + count(b) >= 100, 40_000)
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    // Both members start where a stopped (20), from the side channel: nothing is delivered twice.
-    expect(count(a) + count(b)).toBe(100)
-    for (const p of b.active) expect(b.received.get(p)).toEqual([20n, 21n, 22n, 23n, 24n])
-  })
-
   it('shares a group with a member in another process, and takes its partitions when that process leaves', async () => {
     const topic = await newTopic(4, 10)
     const groupId = `g-${topic}`
     const ours = run(consumeGroup({ client: newClient(), groupId, topics: [topic], ...FAST }))
     await waitFor('we consume everything alone', () => count(ours) === 40 && ours.active.size === 4)
-    const child = spawn(process.execPath, ['--import', 'tsx', new URL('./fixtures/group-member-process.ts', import.meta.url).pathname, cluster.bootstrap, topic, groupId], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', new URL('./fixtures/group-member-process.ts', import.meta.url).pathname, peer.bootstrap, topic, groupId, JSON.stringify(peer.clientConfig.compatibility ?? {})], { stdio: ['ignore', 'pipe', 'inherit'] })
     const childEvents: { assigned?: number[]; message?: [number, number]; fatal?: string }[] = []
     let buffered = ''
     child.stdout.on('data', (chunk: Buffer) => {
@@ -212,7 +195,7 @@ describe('consumeGroup against the mock cluster', () => {
       await waitFor('the other process holds two partitions', () => ours.active.size === 2 && childEvents.some((e) => e.assigned?.length === 2), 40_000)
       const childPartitions = childEvents.filter((e) => e.assigned !== undefined).at(-1)!.assigned!
       expect([...ours.active, ...childPartitions].sort()).toEqual([0, 1, 2, 3])
-      for (let p = 0; p < 4; p++) await produceWithKcat(cluster.bootstrap, topic, p, 5, 10)
+      for (let p = 0; p < 4; p++) await produceWithKcat(peer.bootstrap, topic, p, 5, 10)
       await waitFor('the child consumed its new messages', () => childEvents.filter((e) => e.message !== undefined).length >= 10, 40_000)
       child.kill('SIGTERM')
       expect(await exited).toBe(0)
@@ -239,7 +222,7 @@ describe('consumeGroup against the mock cluster', () => {
     expect(a.completed.sort()).toEqual([...b.active].sort())
     // The moved partitions were committed (cooperative revocation happens while the group is stable) and b resumes there.
     expect([...b.received.values()].flat()).toEqual([])
-    for (let p = 0; p < 4; p++) await produceWithKcat(cluster.bootstrap, topic, p, 5, 20)
+    for (let p = 0; p < 4; p++) await produceWithKcat(peer.bootstrap, topic, p, 5, 20)
     await waitFor('new messages', () => count(a) + count(b) === 100)
     for (const p of b.active) expect(b.received.get(p)).toEqual([20n, 21n, 22n, 23n, 24n])
     expectInOrderPerPartition(a)
@@ -251,7 +234,7 @@ describe('consumeGroup against the mock cluster', () => {
     const groupId = `g-${topic}`
     const ours = run(consumeGroup({ client: newClient(), groupId, topics: [topic], ...FAST }))
     await waitFor('we hold both partitions alone', () => ours.active.size === 2, 30_000)
-    const kcat = spawn('kcat', ['-b', cluster.bootstrap, '-G', groupId, '-X', 'session.timeout.ms=3000', '-X', 'heartbeat.interval.ms=500', '-q', topic], { stdio: 'ignore' })
+    const kcat = spawn('kcat', ['-b', peer.bootstrap, '-G', groupId, '-X', 'session.timeout.ms=3000', '-X', 'heartbeat.interval.ms=500', '-q', topic], { stdio: 'ignore' })
     try {
       await waitFor('kcat took one partition', () => ours.active.size === 1, 40_000)
       // No LeaveGroup: its session expires and the coordinator rebalances, giving us both partitions back.
@@ -262,62 +245,6 @@ describe('consumeGroup against the mock cluster', () => {
     } finally {
       kcat.kill('SIGKILL')
     }
-  })
-
-  it('follows the coordinator when it moves, and keeps consuming and committing', async () => {
-    const topic = await newTopic(2, 10)
-    const groupId = `g-${topic}`
-    await cluster.setCoordinator('group', groupId, 1)
-    const group = consumeGroup({ client: newClient(), groupId, topics: [topic], ...FAST })
-    const seen = run(group)
-    await waitFor('first messages', () => count(seen) === 20)
-    expect(group.diagnostics()[0]!.coordinator).toBe(1)
-    await cluster.setCoordinator('group', groupId, 3)
-    await produceWithKcat(cluster.bootstrap, topic, 0, 10, 10)
-    await produceWithKcat(cluster.bootstrap, topic, 1, 10, 10)
-    await waitFor('messages after the move', () => count(seen) === 40, 40_000)
-    await waitFor('commits at the new coordinator', () => {
-      const d = group.diagnostics()[0]
-      return d !== undefined && d.coordinator === 3 && d.partitions.every((p) => p.lastCommitted === 20n)
-    }, 40_000)
-    expect(seen.fatal).toBeUndefined()
-    expectInOrderPerPartition(seen)
-  })
-
-  it('follows a partition leader that moves to another broker, without losing or repeating messages', async () => {
-    const topic = await newTopic(2, 20)
-    const group = consumeGroup({ client: newClient(), groupId: `g-${topic}`, topics: [topic], ...FAST })
-    const seen = run(group)
-    await waitFor('first messages', () => count(seen) === 40)
-    const before = group.diagnostics()[0]!.partitions.find((p) => p.partition === 0)!.leader
-    const target = before === 3 ? 1 : before + 1
-    await cluster.setPartitionLeader(topic, 0, target)
-    await produceWithKcat(cluster.bootstrap, topic, 0, 20, 20)
-    await waitFor('messages from the new leader', () => count(seen) === 60, 40_000)
-    expect(seen.received.get(0)).toEqual(Array.from({ length: 40 }, (_, i) => BigInt(i)))
-    expect(group.diagnostics()[0]!.partitions.find((p) => p.partition === 0)!.leader).toBe(target)
-    expect(seen.fatal).toBeUndefined()
-  })
-
-  it('recovers from errors injected into every group API', async () => {
-    const topic = await newTopic(2, 10)
-    const groupId = `g-${topic}`
-    // FindCoordinator 10, JoinGroup 11, SyncGroup 14, OffsetFetch 9, Heartbeat 12, OffsetCommit 8.
-    await cluster.pushRequestErrors(10, [15])
-    await cluster.pushRequestErrors(11, [16, 27])
-    await cluster.pushRequestErrors(14, [27])
-    await cluster.pushRequestErrors(9, [14])
-    const group = consumeGroup({ client: newClient(), groupId, topics: [topic], ...FAST })
-    const seen = run(group)
-    await waitFor('all messages despite the errors', () => count(seen) === 20, 40_000)
-    await cluster.pushRequestErrors(12, [27])
-    await cluster.pushRequestErrors(8, [16])
-    await produceWithKcat(cluster.bootstrap, topic, 0, 5, 10)
-    await waitFor('messages after heartbeat and commit errors', () => count(seen) >= 25, 40_000)
-    await waitFor('committed after the errors', () => group.diagnostics()[0]?.partitions.find((p) => p.partition === 0)?.lastCommitted === 15n, 40_000)
-    expect(seen.fatal).toBeUndefined()
-    expect(seen.errors.some((m) => m.includes('NOT_COORDINATOR'))).toBe(true)
-    expectInOrderPerPartition(seen)
   })
 
   it('at least once: handlers that fail at random points and restart never lose a message, and commits never pass an un-done one', async () => {
@@ -392,5 +319,86 @@ describe('consumeGroup against the mock cluster', () => {
     expect(seen.received.get(1)!.length).toBeLessThan(300)
     expect(slow.pausedByDemand).toBe(true)
     expect(slow.undoneMessages).toBe(seen.received.get(1)!.length)
+  })
+})
+
+describe('consumeGroup against the mock: injected faults, moved coordinators and leaders', () => {
+  onPeer('mock')
+
+  it('side-channel topic: a hand-over whose commit the coordinator refuses still does not rewind', async () => {
+    const topic = await newTopic(4, 20)
+    const groupId = `g-${topic}`
+    await peer.createTopic(`${topic}-sidechannel`, 1)
+    // No periodic commit: the only commit is the one on revoke, which the mock refuses while the rebalance is joining.
+    const options = { groupId, topics: [topic], ...FAST, commitIntervalMs: 0, sidechannelTopic: `${topic}-sidechannel` }
+    const aGroup = consumeGroup({ client: newClient(), ...options })
+    const a = run(aGroup)
+    await waitFor('a consumes everything', () => count(a) === 80)
+    await new Promise((resolve) => setTimeout(resolve, 300)) // a's side-channel reader is positioned
+    const b = run(consumeGroup({ client: newClient(), ...options }))
+    await waitFor('partitions split between a and b', () => a.active.size === 2 && b.active.size === 2, 40_000)
+    expect(a.errors.some((m) => m.includes('REBALANCE_IN_PROGRESS'))).toBe(true)
+    for (let p = 0; p < 4; p++) await produceWithKcat(peer.bootstrap, topic, p, 5, 20)
+    await waitFor('new messages', () => count(a) + count(b) >= 100, 40_000)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    // Both members start where a stopped (20), from the side channel: nothing is delivered twice.
+    expect(count(a) + count(b)).toBe(100)
+    for (const p of b.active) expect(b.received.get(p)).toEqual([20n, 21n, 22n, 23n, 24n])
+  })
+
+  it('follows the coordinator when it moves, and keeps consuming and committing', async () => {
+    const topic = await newTopic(2, 10)
+    const groupId = `g-${topic}`
+    await peer.mock!.setCoordinator('group', groupId, 1)
+    const group = consumeGroup({ client: newClient(), groupId, topics: [topic], ...FAST })
+    const seen = run(group)
+    await waitFor('first messages', () => count(seen) === 20)
+    expect(group.diagnostics()[0]!.coordinator).toBe(1)
+    await peer.mock!.setCoordinator('group', groupId, 3)
+    await produceWithKcat(peer.bootstrap, topic, 0, 10, 10)
+    await produceWithKcat(peer.bootstrap, topic, 1, 10, 10)
+    await waitFor('messages after the move', () => count(seen) === 40, 40_000)
+    await waitFor('commits at the new coordinator', () => {
+      const d = group.diagnostics()[0]
+      return d !== undefined && d.coordinator === 3 && d.partitions.every((p) => p.lastCommitted === 20n)
+    }, 40_000)
+    expect(seen.fatal).toBeUndefined()
+    expectInOrderPerPartition(seen)
+  })
+
+  it('follows a partition leader that moves to another broker, without losing or repeating messages', async () => {
+    const topic = await newTopic(2, 20)
+    const group = consumeGroup({ client: newClient(), groupId: `g-${topic}`, topics: [topic], ...FAST })
+    const seen = run(group)
+    await waitFor('first messages', () => count(seen) === 40)
+    const before = group.diagnostics()[0]!.partitions.find((p) => p.partition === 0)!.leader
+    const target = before === 3 ? 1 : before + 1
+    await peer.mock!.setPartitionLeader(topic, 0, target)
+    await produceWithKcat(peer.bootstrap, topic, 0, 20, 20)
+    await waitFor('messages from the new leader', () => count(seen) === 60, 40_000)
+    expect(seen.received.get(0)).toEqual(Array.from({ length: 40 }, (_, i) => BigInt(i)))
+    expect(group.diagnostics()[0]!.partitions.find((p) => p.partition === 0)!.leader).toBe(target)
+    expect(seen.fatal).toBeUndefined()
+  })
+
+  it('recovers from errors injected into every group API', async () => {
+    const topic = await newTopic(2, 10)
+    const groupId = `g-${topic}`
+    // FindCoordinator 10, JoinGroup 11, SyncGroup 14, OffsetFetch 9, Heartbeat 12, OffsetCommit 8.
+    await peer.mock!.pushRequestErrors(10, [15])
+    await peer.mock!.pushRequestErrors(11, [16, 27])
+    await peer.mock!.pushRequestErrors(14, [27])
+    await peer.mock!.pushRequestErrors(9, [14])
+    const group = consumeGroup({ client: newClient(), groupId, topics: [topic], ...FAST })
+    const seen = run(group)
+    await waitFor('all messages despite the errors', () => count(seen) === 20, 40_000)
+    await peer.mock!.pushRequestErrors(12, [27])
+    await peer.mock!.pushRequestErrors(8, [16])
+    await produceWithKcat(peer.bootstrap, topic, 0, 5, 10)
+    await waitFor('messages after heartbeat and commit errors', () => count(seen) >= 25, 40_000)
+    await waitFor('committed after the errors', () => group.diagnostics()[0]?.partitions.find((p) => p.partition === 0)?.lastCommitted === 15n, 40_000)
+    expect(seen.fatal).toBeUndefined()
+    expect(seen.errors.some((m) => m.includes('NOT_COORDINATOR'))).toBe(true)
+    expectInOrderPerPartition(seen)
   })
 })

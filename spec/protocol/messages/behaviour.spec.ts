@@ -63,12 +63,24 @@ describe('decode errors', () => {
     expect((error as ProtocolDecodeError).path).toBe('/topics')
   })
 
-  it('read a null where the spec allows none as the empty value, so the error code beside it survives', () => {
+  it('refuse a null where the spec allows none, naming the field path', () => {
     // Produce v3: transactionalId null, acks, timeout, topicData -1 (null, but not nullable).
-    const produce = ProduceApi.decodeRequest(new Reader(Buffer.from('ffff' + '0001' + '00000064' + 'ffffffff', 'hex')), 3)
-    expect(produce.topicData).toEqual([])
-    // SyncGroup v3 response as librdkafka's mock writes it on error: throttle 0, REBALANCE_IN_PROGRESS, assignment -1.
-    const sync = SyncGroupApi.decodeResponse(new Reader(Buffer.from('00000000' + '001b' + 'ffffffff', 'hex')), 3)
+    const produce = Buffer.from('ffff' + '0001' + '00000064' + 'ffffffff', 'hex')
+    expect(() => ProduceApi.decodeRequest(new Reader(produce), 3)).toThrow(ProtocolDecodeError)
+    expect(() => ProduceApi.decodeRequest(new Reader(produce), 3)).toThrow(/null array where the spec says the field is not nullable.*\/topicData/)
+    // SyncGroup v3 response with assignment -1 (as librdkafka's mock writes it on error).
+    const sync = Buffer.from('00000000' + '001b' + 'ffffffff', 'hex')
+    expect(() => SyncGroupApi.decodeResponse(new Reader(sync), 3)).toThrow(/null bytes where the spec says the field is not nullable.*\/assignment/)
+  })
+
+  it('with nullsAsEmpty (compatibility.nullsInNonNullableFields), read such a null as the empty value, so the error code beside it survives', () => {
+    const lenient = (hex: string): Reader => {
+      const reader = new Reader(Buffer.from(hex, 'hex'))
+      reader.nullsAsEmpty = true
+      return reader
+    }
+    expect(ProduceApi.decodeRequest(lenient('ffff' + '0001' + '00000064' + 'ffffffff'), 3).topicData).toEqual([])
+    const sync = SyncGroupApi.decodeResponse(lenient('00000000' + '001b' + 'ffffffff'), 3)
     expect(sync.errorCode).toBe(27)
     expect(sync.assignment).toEqual(Buffer.alloc(0))
   })

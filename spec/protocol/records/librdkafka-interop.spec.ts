@@ -50,7 +50,7 @@ async function fetchRaw(topic: string): Promise<Buffer> {
 
 beforeAll(async () => {
   mock = await startMockCluster({ brokers: 1, topics: codecs.map((codec) => ({ name: `from-librdkafka-${codec}`, partitions: 1 })) })
-  client = new KafkaCluster({ brokers: mock.bootstrap.split(','), clientId: 'records-interop-spec' })
+  client = new KafkaCluster({ ...mock.clientConfig, clientId: 'records-interop-spec' })
 })
 
 afterAll(async () => {

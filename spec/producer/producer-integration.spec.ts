@@ -1,6 +1,7 @@
 /**
- * The producer against librdkafka's mock cluster (a Kafka protocol peer we did
- * not write), read back with kcat (librdkafka's consumer): what we write is
+ * The producer against both peers, librdkafka's mock cluster and Apache Kafka
+ * (brokers we did not write), read back with kcat (librdkafka's consumer) and
+ * KafkaJS; the fault-injection specs run against the mock. What we write is
  * what a real client reads, for every codec, with headers and null keys, and
  * with idempotence nothing is lost, duplicated or reordered through injected
  * errors, a leader move and a broker going down.
@@ -13,18 +14,51 @@ import type { RxKafkaError } from '../../lib/protocol/errors.js'
 import { KafkaBrokerError } from '../../lib/protocol/broker-error.js'
 import { produce, produceTo, ProducerInputError, send } from '../../lib/producer/index.js'
 import type { ProducerMessage, ProducerResult } from '../../lib/producer/index.js'
-import { startMockCluster } from '../../lib/testing/index.js'
-import type { MockCluster } from '../../lib/testing/index.js'
+import { PEERS, startPeer, uniqueName, type Peer, type PeerName } from '../support/peers.js'
 import { Kafka, logLevel } from 'kafkajs'
 import { runKcat } from '../testing/mock-helpers.js'
 
 const PRODUCE = 0
 
-let mock: MockCluster
+/** The peer of the describe block running now (blocks run one after another), and its topics by base name. */
+let peer: Peer
+let topics = new Map<string, string>()
 const clients: KafkaCluster[] = []
 
+const TOPICS: readonly [string, number][] = [
+  ['roundtrip', 3],
+  ['codec-none', 2],
+  ['codec-gzip', 2],
+  ['codec-snappy', 2],
+  ['codec-lz4', 2],
+  ['codec-zstd', 2],
+  ['faults', 4],
+  ['too-large', 2],
+  ['kafkajs-none', 2],
+  ['kafkajs-gzip', 2],
+]
+
+/** This peer's name for a topic of TOPICS (unique on the shared Kafka). */
+function T(base: string): string {
+  const name = topics.get(base)
+  if (name === undefined) throw new Error(`no topic ${base} in TOPICS`)
+  return name
+}
+
+function onPeer(name: PeerName): void {
+  beforeAll(async () => {
+    peer = await startPeer(name)
+    topics = new Map(TOPICS.map(([base]) => [base, uniqueName(base)]))
+    for (const [base, partitions] of TOPICS) await peer.createTopic(T(base), partitions)
+  })
+  afterAll(async () => {
+    for (const client of clients.splice(0)) await client.close()
+    await peer?.stop()
+  })
+}
+
 function newClient(extra: Partial<ConstructorParameters<typeof KafkaCluster>[0]> = {}): KafkaCluster {
-  const client = new KafkaCluster({ brokers: mock.bootstrap.split(','), clientId: 'producer-spec', ...extra })
+  const client = new KafkaCluster({ ...peer.clientConfig, clientId: 'producer-spec', ...extra })
   clients.push(client)
   return client
 }
@@ -44,7 +78,7 @@ interface KcatRecord {
 /** Every record of the topic, read with kcat from the beginning to the end. */
 async function readBack(topic: string): Promise<KcatRecord[]> {
   const separator = '\u0001'
-  const result = await runKcat(['-b', mock.bootstrap, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-Z', '-f', `%p${separator}%o${separator}%k${separator}%s${separator}%h\n`], undefined, 120_000)
+  const result = await runKcat(['-b', peer.bootstrap, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-Z', '-f', `%p${separator}%o${separator}%k${separator}%s${separator}%h\n`], undefined, 120_000)
   if (result.code !== 0) throw new Error(`kcat failed (${result.code}): ${result.stderr}`)
   return result.stdout.split('\n').filter((line) => line.length > 0).map((line) => {
     const [partition, offset, key, value, headers] = line.split(separator)
@@ -54,7 +88,7 @@ async function readBack(topic: string): Promise<KcatRecord[]> {
 
 /** Reads `count` records of the topic with KafkaJS (a consumer group from the beginning). */
 async function readWithKafkaJs(topic: string, count: number): Promise<KcatRecord[]> {
-  const kafka = new Kafka({ brokers: mock.bootstrap.split(','), clientId: 'kafkajs-reader', logLevel: logLevel.NOTHING })
+  const kafka = new Kafka({ brokers: peer.bootstrap.split(','), clientId: 'kafkajs-reader', logLevel: logLevel.NOTHING })
   const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}` })
   await consumer.connect()
   try {
@@ -79,31 +113,9 @@ async function readWithKafkaJs(topic: string, count: number): Promise<KcatRecord
   }
 }
 
-beforeAll(async () => {
-  mock = await startMockCluster({
-    brokers: 3,
-    topics: [
-      { name: 'roundtrip', partitions: 3 },
-      { name: 'codec-none', partitions: 2 },
-      { name: 'codec-gzip', partitions: 2 },
-      { name: 'codec-snappy', partitions: 2 },
-      { name: 'codec-lz4', partitions: 2 },
-      { name: 'codec-zstd', partitions: 2 },
-      { name: 'faults', partitions: 4 },
-      { name: 'too-large', partitions: 2 },
-      { name: 'kafkajs-none', partitions: 2 },
-      { name: 'kafkajs-gzip', partitions: 2 },
-    ],
-  })
-  await mock.setGroupInitialRebalanceDelay(0)
-})
+describe.each(PEERS)('producer against %s', (name) => {
+  onPeer(name)
 
-afterAll(async () => {
-  for (const client of clients) await client.close()
-  await mock?.stop()
-})
-
-describe('producer against the mock cluster', () => {
   it('what we produce (keys, null keys, tombstones, headers) kcat reads back intact, keyed records on the Java partition', async () => {
     const client = newClient()
     const messages: ProducerMessage<number>[] = []
@@ -115,11 +127,11 @@ describe('producer against the mock cluster', () => {
         metadata: i,
       })
     }
-    const results = await lastValueFrom(from(messages).pipe(produceTo<number>('roundtrip', { client }), toArray()))
+    const results = await lastValueFrom(from(messages).pipe(produceTo<number>(T('roundtrip'), { client }), toArray()))
     expect(results).toHaveLength(300)
     expect(results.every((r) => r.error === undefined)).toBe(true)
 
-    const records = await readBack('roundtrip')
+    const records = await readBack(T('roundtrip'))
     expect(records).toHaveLength(300)
     const byPlace = new Map(records.map((r) => [`${r.partition}/${r.offset}`, r]))
     for (const result of results) {
@@ -130,16 +142,16 @@ describe('producer against the mock cluster', () => {
       expect(record.headers).toBe(i % 2 === 0 ? `n=${i},kind=even` : '')
     }
     // kcat's own murmur2 partitioner (librdkafka's Java-compatible one) agrees with ours.
-    const kcatKeyed = await runKcat(['-b', mock.bootstrap, '-P', '-t', 'roundtrip', '-X', 'topic.partitioner=murmur2', '-K', ':', '-D', '\n'], 'key-5:from-kcat\n', 60_000)
+    const kcatKeyed = await runKcat(['-b', peer.bootstrap, '-P', '-t', T('roundtrip'), '-X', 'topic.partitioner=murmur2', '-K', ':', '-D', '\n'], 'key-5:from-kcat\n', 60_000)
     expect(kcatKeyed.code).toBe(0)
     const ours = results.find((r) => r.metadata === 5)!.partition
-    const after = await readBack('roundtrip')
+    const after = await readBack(T('roundtrip'))
     expect(after.find((r) => r.value === 'from-kcat')!.partition).toBe(ours)
   })
 
   it.each(['none', 'gzip', 'snappy', 'lz4'] as const)('codec %s: kcat reads back every record', async (codec) => {
     const client = newClient()
-    const topic = `codec-${codec}`
+    const topic = T(`codec-${codec}`)
     const values = Array.from({ length: 500 }, (_, i) => `${codec} record ${i} ${'abc'.repeat(i % 20)}`)
     const results = await lastValueFrom(from(values).pipe(map((value) => ({ value, key: value.slice(-8) })), produceTo(topic, { client, compression: codec }), toArray()))
     expect(results.every((r) => r.error === undefined)).toBe(true)
@@ -149,9 +161,10 @@ describe('producer against the mock cluster', () => {
   })
 
   // KafkaJS decodes gzip by itself; snappy, lz4 and zstd need codec packages that are not installed here.
+
   it.each(['none', 'gzip'] as const)('codec %s: KafkaJS reads back keys, null keys, tombstones and headers intact', async (codec) => {
     const client = newClient()
-    const topic = `kafkajs-${codec}`
+    const topic = T(`kafkajs-${codec}`)
     const messages: ProducerMessage<number>[] = Array.from({ length: 200 }, (_, i) => ({
       key: i % 4 === 0 ? null : `key-${i}`,
       value: i % 25 === 3 ? null : `value ${i} ü`,
@@ -173,11 +186,11 @@ describe('producer against the mock cluster', () => {
 
   it('codec zstd: produced and read back where the platform has zstd, otherwise a clear non-retried error', async () => {
     const client = newClient()
-    const results = await lastValueFrom(from(['z1', 'z2']).pipe(map((value) => ({ value })), produceTo('codec-zstd', { client, compression: 'zstd', errorMode: 'result' }), toArray()))
+    const results = await lastValueFrom(from(['z1', 'z2']).pipe(map((value) => ({ value })), produceTo(T('codec-zstd'), { client, compression: 'zstd', errorMode: 'result' }), toArray()))
     const zlib = await import('node:zlib')
     if (typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync === 'function') {
       expect(results.every((r) => r.error === undefined)).toBe(true)
-      expect((await readBack('codec-zstd')).map((r) => r.value).sort()).toEqual(['z1', 'z2'])
+      expect((await readBack(T('codec-zstd'))).map((r) => r.value).sort()).toEqual(['z1', 'z2'])
     } else {
       expect(results.every((r) => r.error instanceof ProducerInputError)).toBe(true)
       expect(results[0]!.error!.message).toContain('zstd')
@@ -185,15 +198,26 @@ describe('producer against the mock cluster', () => {
     }
   })
 
+  it('send() produces one message and resolves with its offset', async () => {
+    const client = newClient()
+    const result = await send(client, T('roundtrip'), { key: 'single', value: 'one-off', metadata: 'x' })
+    expect(result.offset).toBeGreaterThanOrEqual(0n)
+    expect(result.metadata).toBe('x')
+  })
+})
+
+describe('producer against the mock: injected errors, leader moves, outages', () => {
+  onPeer('mock')
+
   it('MESSAGE_TOO_LARGE is not retried and fails only its batch; an unknown topic fails only its messages', async () => {
     const client = newClient({ allowAutoTopicCreation: false, topicWaitMs: 500 })
-    await mock.pushRequestErrors(PRODUCE, [ErrorCode.MESSAGE_TOO_LARGE])
-    const first = await lastValueFrom(from([{ value: 'big', partition: 0, metadata: 'big' }]).pipe(produceTo<string>('too-large', { client, errorMode: 'result' }), toArray()))
+    await peer.mock!.pushRequestErrors(PRODUCE, [ErrorCode.MESSAGE_TOO_LARGE])
+    const first = await lastValueFrom(from([{ value: 'big', partition: 0, metadata: 'big' }]).pipe(produceTo<string>(T('too-large'), { client, errorMode: 'result' }), toArray()))
     expect(first[0]!.error).toBeInstanceOf(KafkaBrokerError)
     expect((first[0]!.error as KafkaBrokerError).errorName).toBe('MESSAGE_TOO_LARGE')
     expect(first[0]!.batch.exchanges).toHaveLength(1)
 
-    const results = await lastValueFrom(from(['too-large', 'no-such-topic', 'too-large']).pipe(
+    const results = await lastValueFrom(from([T('too-large'), 'no-such-topic', T('too-large')]).pipe(
       map((topic, i) => ({ topic, value: `m${i}`, metadata: i })),
       produce<number>({ client, errorMode: 'result' }),
       toArray(),
@@ -210,13 +234,13 @@ describe('producer against the mock cluster', () => {
     ['UNKNOWN_PRODUCER_ID', ErrorCode.UNKNOWN_PRODUCER_ID],
   ] as const)('%s: the producer bumps its epoch (InitProducerId) and the mock accepts the re-stamped batches', async (_name, code) => {
     const client = newClient()
-    const topic = `epoch-${code}`
-    await mock.createTopic(topic, 2)
+    const topic = uniqueName(`epoch-${code}`)
+    await peer.createTopic(topic, 2)
     const source = new Observable<ProducerMessage<number>>((subscriber) => {
       let i = 0
       const pump = (): void => {
         for (const end = i + 100; i < end; i++) subscriber.next({ value: `m${i}`, partition: i % 2, metadata: i })
-        if (i === 300) void mock.pushRequestErrors(PRODUCE, [code])
+        if (i === 300) void peer.mock!.pushRequestErrors(PRODUCE, [code])
         if (i >= 1_000) subscriber.complete()
         else setTimeout(pump, 2)
       }
@@ -237,13 +261,13 @@ describe('producer against the mock cluster', () => {
 
   it('unsubscribing mid-stream releases every socket and timer of the client', async () => {
     const client = newClient()
-    await mock.setBrokerRtt(-1, 200)
+    await peer.mock!.setBrokerRtt(-1, 200)
     try {
       const seen: ProducerResult[] = []
       const subscription = new Observable<ProducerMessage>((subscriber) => {
         const timer = setInterval(() => subscriber.next({ value: 'tick' }), 5)
         return () => clearInterval(timer)
-      }).pipe(produceTo('roundtrip', { client })).subscribe((r) => seen.push(r))
+      }).pipe(produceTo(T('roundtrip'), { client })).subscribe((r) => seen.push(r))
       await new Promise((resolve) => setTimeout(resolve, 600))
       expect(client.diagnostics().connections.length).toBeGreaterThan(0)
       subscription.unsubscribe()
@@ -252,20 +276,13 @@ describe('producer against the mock cluster', () => {
       expect(after.users).toBe(0)
       expect(after.connections).toEqual([])
     } finally {
-      await mock.setBrokerRtt(-1, 0)
+      await peer.mock!.setBrokerRtt(-1, 0)
     }
-  })
-
-  it('send() produces one message and resolves with its offset', async () => {
-    const client = newClient()
-    const result = await send(client, 'roundtrip', { key: 'single', value: 'one-off', metadata: 'x' })
-    expect(result.offset).toBeGreaterThanOrEqual(0n)
-    expect(result.metadata).toBe('x')
   })
 
   it('idempotent: 100k messages through injected errors, a leader move and a broker outage arrive exactly once and in order per partition', async () => {
     // Partition 0 on broker 2, which goes down mid-stream; partitions 1 and 2 move away from their leaders.
-    await mock.setPartitionLeader('faults', 0, 2)
+    await peer.mock!.setPartitionLeader(T('faults'), 0, 2)
     const client = newClient()
     const total = 100_000
     const value = (i: number): string => `${i}:`.padEnd(100, '.')
@@ -278,12 +295,12 @@ describe('producer against the mock cluster', () => {
         if (stopped) return
         const end = Math.min(total, emitted + 2_000)
         for (; emitted < end; emitted++) subscriber.next({ key: `k${emitted % 64}`, value: value(emitted), metadata: emitted })
-        if (emitted === 20_000) faults.push(mock.pushRequestErrors(PRODUCE, [ErrorCode.NOT_LEADER_OR_FOLLOWER, ErrorCode.REQUEST_TIMED_OUT, ErrorCode.NOT_ENOUGH_REPLICAS, ErrorCode.NOT_LEADER_OR_FOLLOWER]))
-        if (emitted === 40_000) faults.push(mock.setPartitionLeader('faults', 1, 3), mock.setPartitionLeader('faults', 2, 1))
+        if (emitted === 20_000) faults.push(peer.mock!.pushRequestErrors(PRODUCE, [ErrorCode.NOT_LEADER_OR_FOLLOWER, ErrorCode.REQUEST_TIMED_OUT, ErrorCode.NOT_ENOUGH_REPLICAS, ErrorCode.NOT_LEADER_OR_FOLLOWER]))
+        if (emitted === 40_000) faults.push(peer.mock!.setPartitionLeader(T('faults'), 1, 3), peer.mock!.setPartitionLeader(T('faults'), 2, 1))
         if (emitted === 60_000) {
-          faults.push(mock.brokerDown(2).then(() => new Promise((resolve) => setTimeout(resolve, 700))).then(() => mock.brokerUp(2)))
+          faults.push(peer.mock!.brokerDown(2).then(() => new Promise((resolve) => setTimeout(resolve, 700))).then(() => peer.mock!.brokerUp(2)))
         }
-        if (emitted === 80_000) faults.push(mock.pushRequestErrors(PRODUCE, [ErrorCode.REQUEST_TIMED_OUT, ErrorCode.NOT_ENOUGH_REPLICAS]))
+        if (emitted === 80_000) faults.push(peer.mock!.pushRequestErrors(PRODUCE, [ErrorCode.REQUEST_TIMED_OUT, ErrorCode.NOT_ENOUGH_REPLICAS]))
         if (emitted >= total) {
           subscriber.complete()
           return
@@ -294,7 +311,7 @@ describe('producer against the mock cluster', () => {
       return () => { stopped = true }
     })
     const results: ProducerResult<number>[] = await lastValueFrom(source.pipe(
-      produceTo<number>('faults', { client, lingerMs: 5, circuitBreaker: false, retryBackoff: { initialMs: 50, maxMs: 500 } }),
+      produceTo<number>(T('faults'), { client, lingerMs: 5, circuitBreaker: false, retryBackoff: { initialMs: 50, maxMs: 500 } }),
       toArray(),
     ))
     await Promise.all(faults)
@@ -304,7 +321,7 @@ describe('producer against the mock cluster', () => {
     const attemptErrors = new Set(results.flatMap((r) => r.batch.exchanges.map((e) => (e.error as RxKafkaError | undefined)?.code)).filter((c) => c !== undefined))
     for (const code of ['NOT_LEADER_OR_FOLLOWER', 'REQUEST_TIMED_OUT', 'NOT_ENOUGH_REPLICAS', 'CONNECTION']) expect(attemptErrors).toContain(code)
 
-    const records = await readBack('faults')
+    const records = await readBack(T('faults'))
     const seen = records.map((r) => Number(r.value.slice(0, r.value.indexOf(':'))))
     expect(seen).toHaveLength(total)
     expect(new Set(seen).size).toBe(total)

@@ -388,7 +388,15 @@ export class Fetcher implements SlotOwner {
         this.events.seek(slot, this.options.offsetOutOfRange(slot.topic, slot.partition), 'max-message-age')
         return false
       }
-      const list = batch.records()
+      let list
+      try {
+        list = batch.records()
+      } catch (error) {
+        // Records are decompressed here, lazily: a batch that does not decompress is as corrupt as one that does not decode.
+        slot.position = position
+        slot.fail(error)
+        return false
+      }
       const leaderEpoch = batch.partitionLeaderEpoch
       // Records below the position start only the first batch (a fetch starts mid-batch); skip them once.
       let i = 0

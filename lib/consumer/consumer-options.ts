@@ -46,9 +46,9 @@ export interface FetchOptions {
   rackId?: string
   /**
    * Incremental fetch sessions (KIP-227): requests name only partitions whose
-   * position changed. Default false: librdkafka's mock, our integration peer,
-   * does not implement sessions, so this path is tested only against a scripted
-   * broker so far.
+   * position changed, and answers carry only partitions with news. Default
+   * true, as in the Java client; a broker that grants no session (it answers
+   * session id 0) gets full requests.
    */
   fetchSessions?: boolean
 }
@@ -182,7 +182,7 @@ export function resolveFetchOptions(options: FetchOptions): ResolvedFetchOptions
     maxMessageAge: options.maxMessageAge,
     retryBackoffMs: options.retryBackoffMs ?? 100,
     rackId: options.rackId ?? '',
-    fetchSessions: options.fetchSessions ?? false,
+    fetchSessions: options.fetchSessions ?? true,
   }
 }
 

@@ -287,6 +287,16 @@ export class Fetcher implements SlotOwner {
     )
   }
 
+  /** The fetch session with each broker fetched from: 0 where none is granted (or sessions are off). */
+  sessionDiagnostics(): FetchSessionDiagnostics[] {
+    return [...this.sessions].map(([broker, session]) => ({
+      broker,
+      sessionId: session.sessionId,
+      epoch: session.sessionEpoch,
+      incrementalFetches: session.incrementalFetches,
+    }))
+  }
+
   private backOff(broker: number): void {
     if (!this.running || this.backingOff.has(broker)) return
     const wait = timer(this.options.retryBackoffMs, this.client.scheduler).subscribe(() => {
@@ -463,6 +473,17 @@ export function asRxKafkaError(error: unknown): RxKafkaError {
   return new RxKafkaError('CONSUMER', error instanceof Error ? error.message : String(error), { cause: error })
 }
 
+/** One broker's fetch session (KIP-227), as diagnostics show it. */
+export interface FetchSessionDiagnostics {
+  broker: number
+  /** 0 while the broker grants none. */
+  sessionId: number
+  /** The epoch the next incremental request carries. */
+  epoch: number
+  /** Incremental requests answered in this client's sessions with the broker. */
+  incrementalFetches: number
+}
+
 /** What a fetch session remembers of one partition: what the last request that named it said. */
 interface SessionPartition {
   topic: string
@@ -492,6 +513,16 @@ interface SentFetch {
 class FetchSession {
   private id = 0
   private epoch = 0
+  /** Answers to incremental requests (epoch > 0) of granted sessions, for diagnostics. */
+  incrementalFetches = 0
+
+  get sessionId(): number {
+    return this.id
+  }
+
+  get sessionEpoch(): number {
+    return this.epoch
+  }
   private readonly partitions = new Map<string, SessionPartition>()
 
   prepare(wanted: Map<string, SessionPartition>, enabled: boolean): SentFetch {
@@ -514,6 +545,7 @@ class FetchSession {
       this.reset()
       return
     }
+    if (!sent.full) this.incrementalFetches++
     if (sent.full) {
       this.partitions.clear()
       for (const [key, p] of sent.wanted) this.partitions.set(key, p)

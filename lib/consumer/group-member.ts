@@ -21,7 +21,7 @@ import { LeaveGroupApi, type LeaveGroupRequest } from '../protocol/messages/Leav
 import { SyncGroupApi } from '../protocol/messages/SyncGroup.js'
 import type { GroupAssignor, GroupMemberSubscription, TopicPartitions } from './assignors.js'
 import type { OffsetSpec, ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
-import { asRxKafkaError, Fetcher } from './fetcher.js'
+import { asRxKafkaError, Fetcher, type FetchSessionDiagnostics } from './fetcher.js'
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './group-payloads.js'
 import { commitOffsets, fetchCommittedOffsets, listOffsets, partitionKey, type OffsetToCommit } from './offset-requests.js'
 import { PartitionSlot, type PartitionStream } from './partition-stream.js'
@@ -85,6 +85,8 @@ export interface GroupMemberDiagnostics {
   rebalances: number
   fetches: number
   messages: number
+  /** The fetch session (KIP-227) with each broker fetched from. */
+  fetchSessions: FetchSessionDiagnostics[]
   partitions: PartitionDiagnostics[]
 }
 
@@ -194,6 +196,7 @@ export class GroupMember {
       rebalances: this.rebalances,
       fetches: this.fetcher.fetches,
       messages: this.fetcher.messages,
+      fetchSessions: this.fetcher.sessionDiagnostics(),
       partitions: [...this.slots.values()].map((s) => slotDiagnostics(s, this.lastCommitted.get(s.key))),
     }
   }

@@ -2,6 +2,7 @@
 export { consumeGroup, consumerGroupDiagnostics, ConsumerGroup } from './consume-group.js'
 export { consumePartitions } from './consume-partitions.js'
 export { PartitionStream } from './partition-stream.js'
+export type { FetchSessionDiagnostics } from './fetcher.js'
 export type { ConsumerMessage, MessageHeader } from './consumer-message.js'
 export { ConsumerOptionError } from './consumer-options.js'
 export type { ConsumeGroupOptions, ConsumePartitionsOptions, FetchOptions, OffsetSpec } from './consumer-options.js'

@@ -36,9 +36,9 @@ export interface KafkaClusterOptions {
   /** Number of nodes, ids 1..N, each broker and controller. Default 1; at most 5. */
   brokers?: number
   /** Topics to create before the promise resolves. */
-  topics?: KafkaTopicSpec[]
+  topics?: readonly KafkaTopicSpec[]
   /** Adds a SASL_PLAINTEXT listener on which these users log in with PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512. */
-  sasl?: { users: KafkaSaslUser[] }
+  sasl?: { users: readonly KafkaSaslUser[] }
   /** Adds an SSL listener with this PEM certificate (chain) and unencrypted PKCS#8 private key. */
   ssl?: {
     cert: string | Buffer

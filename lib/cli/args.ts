@@ -1,4 +1,5 @@
 /** Command-line arguments shared by every command. */
+import type { BrokerCompatibility } from '../connection/broker-compatibility.js'
 import { RxKafkaError } from '../protocol/errors.js'
 
 /** A usage mistake: printed with the command's help, exit code 2. */
@@ -41,4 +42,19 @@ export function progressLine(): { update(text: string): void; done(): void } {
       if (tty) process.stderr.write('\r\x1b[K')
     },
   }
+}
+
+/** --compatibility: a BrokerCompatibility object as JSON. */
+export function compatibilityFrom(value: string): BrokerCompatibility {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(value)
+  } catch (error) {
+    throw new UsageError(`--compatibility is not JSON: ${(error as Error).message}`, 'pass an object such as \'{"maxVersions":{"JoinGroup":5}}\'')
+  }
+  const known = new Set(['maxVersions', 'nullsInNonNullableFields', 'undecodableApiVersions', 'unexpectedAnswers'])
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || Object.keys(parsed).some((k) => !known.has(k))) {
+    throw new UsageError('--compatibility must be a JSON object with only the fields of BrokerCompatibility', `known fields: ${[...known].join(', ')}`)
+  }
+  return parsed as BrokerCompatibility
 }

@@ -8,7 +8,7 @@ import type { Acks } from '../producer/options.js'
 import type { CompressionCodecName } from '../protocol/compression/index.js'
 import { RxKafkaError } from '../protocol/errors.js'
 import { parseArgs } from 'node:util'
-import { brokersFrom, integerOption, UsageError } from './args.js'
+import { brokersFrom, compatibilityFrom, integerOption, UsageError } from './args.js'
 import { CONSUME_HELP, consumeCommand, parseFrom } from './consume.js'
 import { LAG_HELP, lagCommand } from './lag.js'
 import { METADATA_HELP, metadataCommand } from './metadata.js'
@@ -22,7 +22,9 @@ Commands:
   consume    messages to stdout, from a group or from offsets
   lag        a group's lag per partition
 
-Every command takes --brokers host:port[,...] (or KAFKA_BROKERS) and --client-id.
+Every command takes --brokers host:port[,...] (or KAFKA_BROKERS), --client-id, and
+--compatibility '<json>' for a broker that deviates from the protocol spec
+(a BrokerCompatibility object; \`npm run broker\` prints the one its mock needs).
 'rxkafka <command> --help' shows a command's options.`
 
 const COMMAND_HELP: Record<string, string> = { metadata: METADATA_HELP, produce: PRODUCE_HELP, consume: CONSUME_HELP, lag: LAG_HELP }
@@ -33,6 +35,7 @@ const COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
 const CLI_OPTIONS = {
   brokers: { type: 'string', short: 'b' },
   'client-id': { type: 'string' },
+  compatibility: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   topics: { type: 'string' },
   json: { type: 'boolean' },
@@ -77,7 +80,12 @@ export async function runCli(argv: string[], io = { out: (l: string) => console.
       io.out(COMMAND_HELP[command]!)
       return 0
     }
-    kafka = createKafka({ brokers: brokersFrom(v.brokers), clientId: v['client-id'] ?? 'rxkafka-cli', logger: consoleLogger('error') })
+    kafka = createKafka({
+      brokers: brokersFrom(v.brokers),
+      clientId: v['client-id'] ?? 'rxkafka-cli',
+      logger: consoleLogger('error'),
+      ...(v.compatibility === undefined ? {} : { compatibility: compatibilityFrom(v.compatibility) }),
+    })
     const topicArg = parsed.positionals[0]
     switch (command) {
       case 'metadata':

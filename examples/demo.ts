@@ -39,7 +39,8 @@ async function main(): Promise<void> {
     brokers = mock.bootstrap.split(',')
   }
   say(`brokers: ${brokers.join(', ')}   topic: ${TOPIC}   group: ${GROUP}`)
-  const kafka = createKafka({ brokers, clientId: 'rxkafka-demo' })
+  // The mock's clientConfig carries the compatibility setting it needs; a real cluster needs none.
+  const kafka = createKafka({ ...(mock?.clientConfig ?? {}), brokers, clientId: 'rxkafka-demo' })
   const stop = new Subject<void>()
   process.once('SIGINT', () => stop.next())
   try {

@@ -1,14 +1,15 @@
 /**
- * Every example, run against the mock cluster, so none of them rots.
+ * Every example, run against both peers (the mock cluster and the shared
+ * Apache Kafka), so none of them rots.
  */
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { firstValueFrom, lastValueFrom, map, range, Subject, take, toArray, mergeMap, filter } from 'rxjs'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKafka, silentLogger, type Kafka } from 'rxkafka'
-import { startMockCluster, type MockCluster } from 'rxkafka/testing'
+import { PEERS, startPeer, uniqueName, type Peer } from '../spec/support/peers.js'
 import { groupLag } from '../lib/cli/lag.js'
 import { guarded, flakyDownstream } from './circuit-breaker.js'
 import { consumeTransformProduce } from './consume-transform-produce.js'
@@ -17,17 +18,9 @@ import { freshOnly } from './max-message-age.js'
 import { outOfOrder } from './out-of-order-done.js'
 import { produceLines } from './produce-lines.js'
 
-let mock: MockCluster
+/** The peer of the describe block running now (blocks run one after another). */
+let peer: Peer
 let kafka: Kafka
-
-beforeAll(async () => {
-  mock = await startMockCluster({ brokers: 3 })
-  await mock.setGroupInitialRebalanceDelay(0)
-})
-
-afterAll(async () => {
-  await mock?.stop()
-})
 
 /** Retries an assertion until it passes or about 5 s have gone (commits travel asynchronously). */
 async function eventually(check: () => Promise<void>): Promise<void> {
@@ -42,10 +35,9 @@ async function eventually(check: () => Promise<void>): Promise<void> {
   }
 }
 
-let topicCount = 0
 async function freshTopic(partitions = 3): Promise<string> {
-  const name = `example-${++topicCount}`
-  await mock.createTopic(name, partitions)
+  const name = uniqueName('example')
+  await peer.createTopic(name, partitions)
   return name
 }
 
@@ -59,13 +51,14 @@ async function produceValues(topic: string, values: string[], timestamp?: number
   )
 }
 
-describe('examples', () => {
-  beforeAll(() => {
-    kafka = createKafka({ brokers: mock.bootstrap.split(','), clientId: 'examples', logger: silentLogger })
+describe.each(PEERS)('examples against %s', (name) => {
+  beforeAll(async () => {
+    peer = await startPeer(name)
+    kafka = createKafka({ ...peer.clientConfig, clientId: 'examples', logger: silentLogger })
   })
-  afterEach(() => undefined)
   afterAll(async () => {
     await kafka?.close()
+    await peer?.stop()
   })
 
   it('produce-lines: every line of a file and of an HTTP body arrives, in order', async () => {

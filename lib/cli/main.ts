@@ -24,7 +24,7 @@ Commands:
 
 Every command takes --brokers host:port[,...] (or KAFKA_BROKERS), --client-id, and
 --compatibility '<json>' for a broker that deviates from the protocol spec
-(a BrokerCompatibility object; \`npm run broker\` prints the one its mock needs).
+(a BrokerCompatibility object, such as the one \`npm run broker\` prints).
 'rxkafka <command> --help' shows a command's options.`
 
 const COMMAND_HELP: Record<string, string> = { metadata: METADATA_HELP, produce: PRODUCE_HELP, consume: CONSUME_HELP, lag: LAG_HELP }

@@ -92,7 +92,7 @@ export interface ConsumeGroupOptions extends FetchOptions {
    * partitions also publishes their commit points here, and a member that
    * starts partitions reads them, taking the newer of committed and
    * published. It helps where the coordinator refuses commits during a
-   * rebalance (some brokers and mocks do), which would otherwise rewind the
+   * rebalance (some brokers do), which would otherwise rewind the
    * hand-over to the last periodic commit. The topic should exist (or be
    * auto-created) and is shared by every group that names it.
    */

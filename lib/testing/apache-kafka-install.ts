@@ -11,6 +11,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { KafkaInstallError } from './apache-kafka-errors.js'
+import { runToCompletion } from './apache-kafka-process.js'
 
 /** Where an installed Kafka is. */
 export interface KafkaInstall {
@@ -114,29 +115,15 @@ function checkRuns(command: string, args: string[], missing: string, hint: strin
   })
 }
 
-function runMaven(projectDir: string, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // -B: no colours or progress; package resolves into target/lib and compiles the interop peer.
-    const child = spawn('mvn', ['-q', '-B', 'package'], { cwd: projectDir, stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    const keep = (chunk: Buffer): void => {
-      output = (output + chunk.toString('utf8')).slice(-4_000)
-    }
-    child.stdout.on('data', keep)
-    child.stderr.on('data', keep)
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.on('error', (cause) => {
-      clearTimeout(timer)
-      reject(new KafkaInstallError('maven', 'mvn cannot be run', { cause, hint: 'install Maven (apt-get install -y maven)' }))
+async function runMaven(projectDir: string, timeoutMs: number): Promise<void> {
+  // -B: no colours or progress; package resolves into target/lib and compiles the interop peer.
+  const run = await runToCompletion('mvn', ['-q', '-B', 'package'], projectDir, timeoutMs)
+  if (run.spawnError !== undefined) {
+    throw new KafkaInstallError('maven', 'mvn cannot be run', { cause: run.spawnError, hint: 'install Maven (apt-get install -y maven)' })
+  }
+  if (run.code !== 0) {
+    throw new KafkaInstallError('resolve', `mvn package in ${projectDir} failed (${run.signal ?? `exit ${run.code}`}):\n${run.output}`, {
+      hint: 'Maven Central must be reachable for the first install (later ones use ~/.m2); run `mvn -B package` there to see the whole log',
     })
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer)
-      if (code === 0) resolve()
-      else {
-        reject(new KafkaInstallError('resolve', `mvn package in ${projectDir} failed (${signal ?? `exit ${code}`}):\n${output.trim()}`, {
-          hint: 'Maven Central must be reachable for the first install (later ones use ~/.m2); run `mvn -B package` there to see the whole log',
-        }))
-      }
-    })
-  })
+  }
 }

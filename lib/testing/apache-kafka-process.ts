@@ -51,12 +51,20 @@ export function spawnNode(java: string, classpath: string, heapMb: number, prope
   }
 }
 
-/** Runs a Kafka tool class to completion; rejects with its output when it fails. */
-export function runTool(java: string, classpath: string, mainClass: string, args: string[], timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(java, ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-cp', classpath, mainClass, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+/** How a command that ran to completion ended: its exit, or why it could not start, and its last output. */
+export interface Completed {
+  code: number | null
+  signal: NodeJS.Signals | null
+  /** Set when the command could not be started at all (such as ENOENT). */
+  spawnError: Error | undefined
+  /** The last 4 000 characters of stdout and stderr together. */
+  output: string
+}
+
+/** Runs a command to completion, keeping the tail of its output; SIGKILLed after `timeoutMs`. Never rejects. */
+export function runToCompletion(command: string, args: string[], cwd: string | undefined, timeoutMs: number): Promise<Completed> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     const keep = (chunk: Buffer): void => {
       output = (output + chunk.toString('utf8')).slice(-4_000)
@@ -64,16 +72,22 @@ export function runTool(java: string, classpath: string, mainClass: string, args
     child.stdout.on('data', keep)
     child.stderr.on('data', keep)
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.on('error', (cause) => {
+    child.on('error', (spawnError) => {
       clearTimeout(timer)
-      reject(new KafkaStartError(`${mainClass} could not be run`, { cause }))
+      resolve({ code: null, signal: null, spawnError, output })
     })
     child.on('exit', (code, signal) => {
       clearTimeout(timer)
-      if (code === 0) resolve()
-      else reject(new KafkaStartError(`${mainClass} ${args.slice(0, 1).join(' ')} failed (${signal ?? `exit ${code}`}):\n${output.trim()}`))
+      resolve({ code, signal, spawnError: undefined, output: output.trim() })
     })
   })
+}
+
+/** Runs a Kafka tool class to completion; rejects with its output when it fails. */
+export async function runTool(java: string, classpath: string, mainClass: string, args: string[], timeoutMs: number): Promise<void> {
+  const run = await runToCompletion(java, ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-cp', classpath, mainClass, ...args], undefined, timeoutMs)
+  if (run.spawnError !== undefined) throw new KafkaStartError(`${mainClass} could not be run`, { cause: run.spawnError })
+  if (run.code !== 0) throw new KafkaStartError(`${mainClass} ${args.slice(0, 1).join(' ')} failed (${run.signal ?? `exit ${run.code}`}):\n${run.output}`)
 }
 
 /** Resolves once the process has exited (at once if it already has). */

@@ -94,7 +94,7 @@ describe('client version caps', () => {
       OffsetCommit: 9,
       OffsetFetch: 9,
       FindCoordinator: 6,
-      JoinGroup: 9, // the group member caps JoinGroup and SyncGroup per request itself
+      JoinGroup: 9,
       Heartbeat: 4,
       LeaveGroup: 5,
       SyncGroup: 5,

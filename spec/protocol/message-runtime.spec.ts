@@ -94,20 +94,35 @@ describe('encode errors', () => {
 })
 
 describe('null where the spec allows none', () => {
-  it('is decided in one function, which today reads the empty value', () => {
-    const r = bytes()
+  const lenient = (...b: number[]): Reader => {
+    const r = bytes(...b)
+    r.nullsAsEmpty = true
+    return r
+  }
+
+  it('is decided in one function, which refuses it unless the reader tolerates nulls', () => {
     const empty = { marker: true }
-    expect(nullInNonNullableField(r, 'array', empty)).toBe(empty)
+    expect(() => nullInNonNullableField(bytes(), 'array', empty)).toThrow(ProtocolDecodeError)
+    expect(() => nullInNonNullableField(bytes(), 'bytes', empty)).toThrow(/null bytes where the spec says the field is not nullable/)
+    expect(nullInNonNullableField(lenient(), 'array', empty)).toBe(empty)
   })
 
-  it('reads a null string, bytes or array as empty (librdkafka-mock leniency), and real values as they are', () => {
-    expect(readStringNotNull(bytes(0xff, 0xff))).toBe('')
-    expect(readCompactStringNotNull(bytes(0))).toBe('')
-    expect(readBytesNotNull(bytes(0xff, 0xff, 0xff, 0xff))).toEqual(Buffer.alloc(0))
-    expect(readCompactBytesNotNull(bytes(0))).toEqual(Buffer.alloc(0))
-    expect(readArray(bytes(), null, (r) => r.int8())).toEqual([])
+  it('refuses a null string, bytes or array by default, and reads real values as they are', () => {
+    expect(() => readStringNotNull(bytes(0xff, 0xff))).toThrow(/null string/)
+    expect(() => readCompactStringNotNull(bytes(0))).toThrow(/null string/)
+    expect(() => readBytesNotNull(bytes(0xff, 0xff, 0xff, 0xff))).toThrow(/null bytes/)
+    expect(() => readCompactBytesNotNull(bytes(0))).toThrow(/null bytes/)
+    expect(() => readArray(bytes(), null, (r) => r.int8())).toThrow(/null array/)
     expect(readStringNotNull(bytes(0, 2, 0x68, 0x69))).toBe('hi')
     expect(readCompactBytesNotNull(bytes(3, 1, 2))).toEqual(Buffer.from([1, 2]))
+  })
+
+  it('with nullsAsEmpty (compatibility.nullsInNonNullableFields), reads such a null as the empty value', () => {
+    expect(readStringNotNull(lenient(0xff, 0xff))).toBe('')
+    expect(readCompactStringNotNull(lenient(0))).toBe('')
+    expect(readBytesNotNull(lenient(0xff, 0xff, 0xff, 0xff))).toEqual(Buffer.alloc(0))
+    expect(readCompactBytesNotNull(lenient(0))).toEqual(Buffer.alloc(0))
+    expect(readArray(lenient(), null, (r) => r.int8())).toEqual([])
   })
 
   it('keeps null where the version allows it', () => {
@@ -116,8 +131,8 @@ describe('null where the spec allows none', () => {
   })
 
   it('gives a fresh empty array each time, so one decoded value never aliases another', () => {
-    const a = readArray(bytes(), null, (r) => r.int8())
-    const b = readArray(bytes(), null, (r) => r.int8())
+    const a = readArray(lenient(), null, (r) => r.int8())
+    const b = readArray(lenient(), null, (r) => r.int8())
     expect(a).not.toBe(b)
   })
 })

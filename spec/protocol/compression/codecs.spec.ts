@@ -224,13 +224,16 @@ describe(`zstd on Node ${process.versions.node}`, () => {
       expect(() => zstdCodec.decompress(Buffer.from('not zstd at all'), 1000)).toThrow(CompressionError)
     })
   } else {
-    it('says zstd needs Node >= 22.15 and how to register another codec', () => {
+    it('compressing says zstd needs Node >= 22.15 and how to register another codec; decompressing works (fzstd)', () => {
       expect(typeof (zlib as unknown as Record<string, unknown>).zstdCompressSync).not.toBe('function')
-      for (const use of [() => zstdCodec.compress(Buffer.from('x')), () => zstdCodec.decompress(Buffer.from('x'), 10)]) {
-        expect(use).toThrow(CodecUnavailableError)
-        expect(use).toThrow(/Node >= 22\.15/)
-        expect(use).toThrow(/registerCodec/)
-      }
+      const compress = (): Buffer => zstdCodec.compress(Buffer.from('x'))
+      expect(compress).toThrow(CodecUnavailableError)
+      expect(compress).toThrow(/Node >= 22\.15/)
+      expect(compress).toThrow(/registerCodec/)
+      // A frame written by the zstd tool: 'hello' (content size declared).
+      const hello = Buffer.from('KLUv/QRYKQAAaGVsbG+jbZ+I', 'base64')
+      expect(zstdCodec.decompress(hello, 10).toString()).toBe('hello')
+      expect(() => zstdCodec.decompress(Buffer.from('x'), 10)).toThrow(CompressionError)
     })
   }
 })

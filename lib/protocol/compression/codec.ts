@@ -40,6 +40,12 @@ export interface CompressionCodec {
   readonly id: number
   readonly name: string
   compress(bytes: Uint8Array): Buffer
+  /**
+   * Optional: like {@link compress}, but the result starts with `headroom`
+   * bytes (contents unspecified) that the caller fills, so a batch header can be
+   * written in front of the compressed records without another copy.
+   */
+  compressWithHeadroom?(bytes: Uint8Array, headroom: number): Buffer
   decompress(bytes: Uint8Array, maxOutputBytes: number): Buffer
 }
 

@@ -20,7 +20,7 @@
  */
 import { ProtocolEncodeError } from '../errors.js'
 import { codecIdOf, getCodec, type CompressionCodecName } from '../compression/index.js'
-import { crc32c } from './crc32c.js'
+import { crc32c, crc32cCombine } from './crc32c.js'
 
 /** Bytes before the first record of a v2 batch. */
 export const RECORD_BATCH_HEADER_BYTES = 61
@@ -173,6 +173,9 @@ function writeLengthAndData(b: Buffer, o: number, data: Buffer | string | null |
  * Stamps producer id, epoch and base sequence into a sealed v2 batch, in place,
  * and recomputes its CRC. The idempotent producer calls this when it sends a
  * batch (sequence numbers are assigned at send time, not at append time).
+ * Given `recordsCrc` (the CRC-32C of the records section, which stamping does
+ * not change; {@link SealedRecordBatch.recordsCrc}) only the 40 header bytes are
+ * checksummed again instead of the whole batch.
  *
  * @example
  * ```ts
@@ -180,14 +183,23 @@ function writeLengthAndData(b: Buffer, o: number, data: Buffer | string | null |
  * stampProducerState(sealed.bytes, 4000n, 0, nextSequence)
  * ```
  */
-export function stampProducerState(batchBytes: Buffer, producerId: bigint, producerEpoch: number, baseSequence: number): void {
+export function stampProducerState(batchBytes: Buffer, producerId: bigint, producerEpoch: number, baseSequence: number, recordsCrc?: number): void {
   if (batchBytes.length < RECORD_BATCH_HEADER_BYTES || batchBytes[MAGIC_OFFSET] !== 2) {
     throw new ProtocolEncodeError('stampProducerState needs a sealed RecordBatch v2 (magic 2)')
   }
   batchBytes.writeBigInt64BE(producerId, PRODUCER_ID_OFFSET)
   batchBytes.writeInt16BE(producerEpoch, PRODUCER_EPOCH_OFFSET)
   batchBytes.writeInt32BE(baseSequence, BASE_SEQUENCE_OFFSET)
-  batchBytes.writeUInt32BE(crc32c(batchBytes, RECORD_BATCH_CRC_START), CRC_OFFSET)
+  writeCrc(batchBytes, recordsCrc)
+}
+
+/** The batch CRC: over the header from the attributes on, then the records (from `recordsCrc` when known). */
+function writeCrc(bytes: Buffer, recordsCrc: number | undefined): void {
+  const crc =
+    recordsCrc === undefined
+      ? crc32c(bytes, RECORD_BATCH_CRC_START)
+      : crc32cCombine(crc32c(bytes, RECORD_BATCH_CRC_START, RECORD_BATCH_HEADER_BYTES), recordsCrc, bytes.length - RECORD_BATCH_HEADER_BYTES)
+  bytes.writeUInt32BE(crc, CRC_OFFSET)
 }
 
 function writeTimestamp(b: Buffer, o: number, timestamp: number): void {
@@ -219,6 +231,8 @@ export class SealedRecordBatch {
     readonly codec: number,
     readonly baseTimestamp: number,
     readonly maxTimestamp: number,
+    /** CRC-32C of the records section (after the 61-byte header), which lets a re-stamp checksum only the header. */
+    readonly recordsCrc?: number,
   ) {}
 
   /** Offset delta of the last record (`recordCount - 1`). */
@@ -235,7 +249,7 @@ export class SealedRecordBatch {
    * ```
    */
   stampProducerState(producerId: bigint, producerEpoch: number, baseSequence: number): void {
-    stampProducerState(this.bytes, producerId, producerEpoch, baseSequence)
+    stampProducerState(this.bytes, producerId, producerEpoch, baseSequence, this.recordsCrc)
   }
 }
 
@@ -374,39 +388,129 @@ export class RecordBatchBuilder {
    * @throws ProtocolEncodeError when the batch is empty.
    */
   seal(options: SealOptions = {}): SealedRecordBatch {
+    const codecId = codecIdOf(options.compression ?? 0)
+    const records = this.takeRecords()
+    return sealRecords(records, compressRecords(codecId, records.buffer, records.end), options)
+  }
+
+  /**
+   * Ends the batch and hands over its encoded records, to be compressed
+   * elsewhere (a worker: {@link compressRecords} is a pure function of the
+   * bytes) and finished with {@link sealRecords}. `seal()` is exactly these
+   * three steps on one thread. The builder cannot be appended to afterwards.
+   *
+   * @throws ProtocolEncodeError when the batch is empty or already sealed.
+   * @example
+   * ```ts
+   * const records = builder.takeRecords()
+   * const compressed = await pool.compress(3, records.buffer, records.end)
+   * const sealed = sealRecords(records, compressed, { producerId, producerEpoch, baseSequence })
+   * ```
+   */
+  takeRecords(): UnsealedRecords {
     if (this.sealed) throw new ProtocolEncodeError('RecordBatchBuilder is already sealed')
     if (this.recordCount === 0) throw new ProtocolEncodeError('cannot seal an empty record batch')
     this.sealed = true
-    const codecId = codecIdOf(options.compression ?? 0)
-    const uncompressedBytes = this.writeOffset
-    let bytes: Buffer
-    if (codecId === 0) {
-      bytes = this.buffer.subarray(0, this.writeOffset)
+    const records: UnsealedRecords = {
+      buffer: this.buffer,
+      end: this.writeOffset,
+      recordCount: this.recordCount,
+      firstTimestamp: this.firstTimestamp,
+      maxTimestamp: this.latestTimestamp,
+    }
+    this.buffer = Buffer.alloc(0)
+    return records
+  }
+}
+
+/**
+ * A batch's encoded records, taken from its builder by
+ * {@link RecordBatchBuilder.takeRecords}: what {@link sealRecords} needs besides
+ * the compressed bytes.
+ */
+export interface UnsealedRecords {
+  /** The builder's buffer: 61 bytes kept for the header, then the records up to {@link end}. */
+  readonly buffer: Buffer
+  readonly end: number
+  readonly recordCount: number
+  readonly firstTimestamp: number
+  readonly maxTimestamp: number
+}
+
+/** The records section of a batch as it will be sent, with room for the header in front. */
+export interface CompressedRecords {
+  /** {@link RECORD_BATCH_HEADER_BYTES} bytes for the header, then the (compressed) records. */
+  readonly bytes: Buffer
+  /** CRC-32C of the records section (`bytes` after the header room). */
+  readonly recordsCrc: number
+  /** Kafka codec id the records are compressed with. */
+  readonly codec: number
+}
+
+/**
+ * Compresses the records `buffer[RECORD_BATCH_HEADER_BYTES, end)` with the codec
+ * registered for `codecId` and checksums the result: a pure function of the
+ * bytes, so it can run on a worker thread. With codec 0 the bytes are not copied
+ * (the result shares `buffer`).
+ *
+ * @example
+ * ```ts
+ * const { bytes, recordsCrc } = compressRecords(3, records.buffer, records.end)
+ * ```
+ */
+export function compressRecords(codecId: number, buffer: Buffer, end: number): CompressedRecords {
+  let bytes: Buffer
+  if (codecId === 0) {
+    bytes = buffer.subarray(0, end)
+  } else {
+    const codec = getCodec(codecId)
+    const records = buffer.subarray(RECORD_BATCH_HEADER_BYTES, end)
+    if (codec.compressWithHeadroom !== undefined) {
+      bytes = codec.compressWithHeadroom(records, RECORD_BATCH_HEADER_BYTES)
     } else {
-      const compressed = getCodec(codecId).compress(this.buffer.subarray(RECORD_BATCH_HEADER_BYTES, this.writeOffset))
+      const compressed = codec.compress(records)
       bytes = Buffer.allocUnsafe(RECORD_BATCH_HEADER_BYTES + compressed.length)
       bytes.set(compressed, RECORD_BATCH_HEADER_BYTES)
     }
-    this.buffer = Buffer.alloc(0)
-    let attributes = codecId
-    if (options.timestampType === 'log-append') attributes |= ATTRIBUTE_LOG_APPEND_TIME
-    if (options.transactional === true || options.control === true) attributes |= ATTRIBUTE_TRANSACTIONAL
-    if (options.control === true) attributes |= ATTRIBUTE_CONTROL
-    bytes.writeBigInt64BE(0n, 0)
-    bytes.writeInt32BE(bytes.length - 12, BATCH_LENGTH_OFFSET)
-    bytes.writeInt32BE(options.partitionLeaderEpoch ?? -1, PARTITION_LEADER_EPOCH_OFFSET)
-    bytes[MAGIC_OFFSET] = 2
-    bytes.writeInt16BE(attributes, ATTRIBUTES_OFFSET)
-    bytes.writeInt32BE(this.recordCount - 1, LAST_OFFSET_DELTA_OFFSET)
-    writeTimestamp(bytes, BASE_TIMESTAMP_OFFSET, this.firstTimestamp)
-    writeTimestamp(bytes, MAX_TIMESTAMP_OFFSET, this.latestTimestamp)
-    bytes.writeBigInt64BE(options.producerId ?? -1n, PRODUCER_ID_OFFSET)
-    bytes.writeInt16BE(options.producerEpoch ?? -1, PRODUCER_EPOCH_OFFSET)
-    bytes.writeInt32BE(options.baseSequence ?? -1, BASE_SEQUENCE_OFFSET)
-    bytes.writeInt32BE(this.recordCount, RECORD_COUNT_OFFSET)
-    bytes.writeUInt32BE(crc32c(bytes, RECORD_BATCH_CRC_START), CRC_OFFSET)
-    return new SealedRecordBatch(bytes, this.recordCount, uncompressedBytes, bytes.length, codecId, this.firstTimestamp, this.latestTimestamp)
   }
+  if (bytes.length - 12 > MAX_BATCH_BYTES) throw new ProtocolEncodeError(`record batch would exceed ${MAX_BATCH_BYTES} bytes`)
+  return { bytes, recordsCrc: crc32c(bytes, RECORD_BATCH_HEADER_BYTES), codec: codecId }
+}
+
+/**
+ * Writes the header in front of compressed records and computes the batch CRC
+ * from the header bytes and `compressed.recordsCrc` (the records are not read
+ * again). The compression named in `options`, if any, must be the one used.
+ *
+ * @example
+ * ```ts
+ * const sealed = sealRecords(builder.takeRecords(), compressed, { producerId: 4000n, producerEpoch: 0, baseSequence: 0 })
+ * ```
+ */
+export function sealRecords(records: UnsealedRecords, compressed: CompressedRecords, options: SealOptions = {}): SealedRecordBatch {
+  if (options.compression !== undefined && codecIdOf(options.compression) !== compressed.codec) {
+    throw new ProtocolEncodeError(`records were compressed with codec ${compressed.codec}, not ${String(options.compression)}`)
+  }
+  const bytes = compressed.bytes
+  const codecId = compressed.codec
+  let attributes = codecId
+  if (options.timestampType === 'log-append') attributes |= ATTRIBUTE_LOG_APPEND_TIME
+  if (options.transactional === true || options.control === true) attributes |= ATTRIBUTE_TRANSACTIONAL
+  if (options.control === true) attributes |= ATTRIBUTE_CONTROL
+  bytes.writeBigInt64BE(0n, 0)
+  bytes.writeInt32BE(bytes.length - 12, BATCH_LENGTH_OFFSET)
+  bytes.writeInt32BE(options.partitionLeaderEpoch ?? -1, PARTITION_LEADER_EPOCH_OFFSET)
+  bytes[MAGIC_OFFSET] = 2
+  bytes.writeInt16BE(attributes, ATTRIBUTES_OFFSET)
+  bytes.writeInt32BE(records.recordCount - 1, LAST_OFFSET_DELTA_OFFSET)
+  writeTimestamp(bytes, BASE_TIMESTAMP_OFFSET, records.firstTimestamp)
+  writeTimestamp(bytes, MAX_TIMESTAMP_OFFSET, records.maxTimestamp)
+  bytes.writeBigInt64BE(options.producerId ?? -1n, PRODUCER_ID_OFFSET)
+  bytes.writeInt16BE(options.producerEpoch ?? -1, PRODUCER_EPOCH_OFFSET)
+  bytes.writeInt32BE(options.baseSequence ?? -1, BASE_SEQUENCE_OFFSET)
+  bytes.writeInt32BE(records.recordCount, RECORD_COUNT_OFFSET)
+  writeCrc(bytes, compressed.recordsCrc)
+  return new SealedRecordBatch(bytes, records.recordCount, records.end, bytes.length, codecId, records.firstTimestamp, records.maxTimestamp, compressed.recordsCrc)
 }
 
 /** Options for {@link buildControlBatch}. */

@@ -5,7 +5,7 @@
  * loader and the JIT's first compilations cancel out.
  *
  *   npm run bench:instructions -- lz4,snappy                     # today's codecs
- *   npm run bench:instructions -- lz4 --baseline main --values 100 --batch 524288
+ *   npm run bench:instructions -- lz4 --baseline main --values 100 --batch 524288 --ops compress
  *
  * Each count is one valgrind run of about 30-60 s on this machine.
  */
@@ -23,6 +23,7 @@ const codecs = (args[0] !== undefined && !args[0].startsWith('--') ? args[0] : '
 const baseline = args.includes('--baseline') ? flag('--baseline', 'main') : undefined
 const valueBytes = flag('--values', '100').split(',').map(Number)
 const batchBytes = Number(flag('--batch', String(512 * 1024)))
+const ops = flag('--ops', 'compress,decompress').split(',')
 const [n1, n2] = flag('--iterations', '10,40').split(',').map(Number) as [number, number]
 
 function instructions(module: string, codec: string, op: string, values: number, iterations: number): { ir: number; inputBytes: number } {
@@ -43,7 +44,7 @@ console.log('| codec | value | op | ' + variants.map(([name]) => name).join(' | 
 console.log('|---|---|---|' + variants.map(() => '---:').join('|') + '|')
 for (const codec of codecs) {
   for (const values of valueBytes) {
-    for (const op of ['compress', 'decompress']) {
+    for (const op of ops) {
       const cells = variants.map(([, module]) => {
         const a = instructions(module, codec, op, values, n1)
         const b = instructions(module, codec, op, values, n2)

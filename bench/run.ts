@@ -9,18 +9,21 @@
  * Options: --runs N (default 3), --lanes a,b, --clients a,b, --scale F
  * (multiply message counts, e.g. 0.25 for a quick look; the consume topic
  * never grows past what the mock's retention keeps), --latest (also write
- * bench/latest.json), --profile <lane>.
+ * bench/latest.json), --profile <lane>, --scale-curves (the scale lanes:
+ * throughput against partitions and topics, plotted as SVG), --plot FILE (where
+ * that SVG goes; default next to the JSON), --peer mock|kafka (bench/peers.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startMockCluster } from '../lib/testing/index.js'
-import type { MockCluster } from '../lib/testing/index.js'
+import { zstdAvailable } from '../lib/protocol/compression/index.js'
 import { GNU_TIME, KCAT, kcatConsume, kcatFill, kcatFirstOffset, kcatProduce, type KcatRun } from './clients/kcat.js'
-import { CLIENTS, CONSUME_MESSAGES, CONSUME_TOPIC, LANES, RESULT_PREFIX, type ChildTask, type ClientName, type LaneDefinition, type RunMeasurement } from './lanes.js'
+import { CLIENTS, CONSUME_MESSAGES, CONSUME_TOPIC, LANES, RESULT_PREFIX, laneKey, laneTopics, type ChildTask, type ClientName, type LaneDefinition, type RunMeasurement } from './lanes.js'
 import { writeValueFile } from './payload.js'
+import { PEERS, PeerUnavailableError, startPeer, type BenchPeer, type PeerName } from './peers.js'
+import { scalePlotSvg } from './plot.js'
 import { platformaticVerdict } from './platformatic.js'
 import { formatSummary, readProfile, summarizeProfile } from './profile-summary.js'
 import { addRatios, markdownTable, summarize, tableRows, terminalTable, type CellSummary } from './report.js'
@@ -38,12 +41,16 @@ interface Options {
   scale: number
   latest: boolean
   profile: string | undefined
+  peer: PeerName
+  plot: string | undefined
 }
 
 class UsageError extends Error {}
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { runs: 3, lanes: [...LANES], clients: [...CLIENTS], scale: 1, latest: false, profile: undefined }
+  const options: Options = { runs: 3, lanes: LANES.filter((l) => l.family === undefined), clients: [...CLIENTS], scale: 1, latest: false, profile: undefined, peer: 'mock', plot: undefined }
+  let lanesGiven = false
+  let scaleCurves = false
   let clientsGiven = false
   let runsGiven = false
   const list = (value: string | undefined, flag: string): string[] => {
@@ -59,6 +66,16 @@ function parseArgs(argv: readonly string[]): Options {
     } else if (arg === '--lanes') {
       const ids = list(argv[++i], '--lanes')
       options.lanes = ids.map((id) => laneById(id))
+      lanesGiven = true
+    } else if (arg === '--scale-curves') {
+      scaleCurves = true
+    } else if (arg === '--plot') {
+      options.plot = argv[++i]
+      if (options.plot === undefined) throw new UsageError('--plot needs a file name')
+    } else if (arg === '--peer') {
+      const peer = argv[++i]
+      if (!(PEERS as readonly string[]).includes(peer ?? '')) throw new UsageError(`--peer must be one of ${PEERS.join(', ')}, got ${peer}`)
+      options.peer = peer as PeerName
     } else if (arg === '--clients') {
       clientsGiven = true
       options.clients = list(argv[++i], '--clients').map((name) => {
@@ -80,6 +97,10 @@ function parseArgs(argv: readonly string[]): Options {
       throw new UsageError(`unknown argument "${arg}"`)
     }
   }
+  if (scaleCurves) {
+    const scale = LANES.filter((l) => l.family === 'scale')
+    options.lanes = lanesGiven ? [...options.lanes, ...scale.filter((l) => !options.lanes.includes(l))] : scale
+  }
   if (options.profile !== undefined) {
     options.lanes = [laneById(options.profile)]
     if (!clientsGiven) options.clients = ['rxkafka']
@@ -100,9 +121,10 @@ function laneById(id: string): LaneDefinition {
   return lane
 }
 
-const USAGE = `usage: npm run bench -- [--runs N] [--lanes a,b] [--clients a,b] [--scale F] [--latest]
+const USAGE = `usage: npm run bench -- [--runs N] [--lanes a,b] [--clients a,b] [--scale F] [--latest] [--scale-curves] [--plot FILE] [--peer mock|kafka]
        npm run bench:profile -- <lane> [--clients a,b]
-lanes:   ${LANES.map((l) => l.id).join(', ')}
+lanes:   ${LANES.filter((l) => l.family === undefined).map((l) => l.id).join(', ')}
+scale:   ${LANES.filter((l) => l.family === 'scale').map((l) => l.id).join(', ')} (--scale-curves)
 clients: ${CLIENTS.join(', ')}`
 
 /** Why an rxkafka lane cannot run yet: the API it is written against has not landed. */
@@ -123,6 +145,11 @@ function rxkafkaMissing(lane: LaneDefinition): string | undefined {
 function notApplicable(lane: LaneDefinition, client: ClientName): string | undefined {
   if (client === 'kcat' && lane.kind === 'latency') return 'kcat cannot await one message at a time'
   if (client === 'kcat' && lane.kind === 'slow-consume') return 'kcat has no handler to slow down'
+  if (client === 'kcat' && (lane.topics ?? 1) > 1) return 'kcat -P writes to one topic per process'
+  // rxkafka, and KafkaJS through rxkafka's codec plugin, compress zstd with node:zlib, which has it from Node 22.15.
+  if ((client === 'rxkafka' || client === 'kafkajs') && lane.kind === 'produce' && lane.compression === 'zstd' && !zstdAvailable()) {
+    return `zstd compression needs node:zlib zstd (Node >= 22.15); this is Node ${process.versions.node}`
+  }
   // KafkaJS asks the controller for a producer id; the mock names controller 0, which is no broker (ids are 1..n).
   if (client === 'kafkajs' && lane.idempotent) return 'the mock names controller 0, no such broker; KafkaJS asks it for a producer id'
   return undefined
@@ -227,7 +254,7 @@ function describeRun(lane: LaneDefinition, r: RunMeasurement): string {
   return parts.join(', ')
 }
 
-async function prefillConsumeTopic(cluster: MockCluster, lanes: readonly LaneDefinition[], work: string): Promise<void> {
+async function prefillConsumeTopic(cluster: BenchPeer, lanes: readonly LaneDefinition[], work: string): Promise<void> {
   const lane = lanes.find((l) => l.topic === CONSUME_TOPIC)
   if (lane === undefined) return
   const perPartition = Math.ceil(lane.messages / lane.partitions)
@@ -245,6 +272,22 @@ async function prefillConsumeTopic(cluster: MockCluster, lanes: readonly LaneDef
   // Every consume lane reads exactly what was written, so the counts agree with what is there.
   for (const l of lanes) if (l.topic === CONSUME_TOPIC) l.messages = perPartition * l.partitions
   console.log(`filled ${CONSUME_TOPIC}: ${perPartition * lane.partitions} messages in ${lane.partitions} partitions (${Date.now() - started} ms)`)
+}
+
+/**
+ * Fills the topics of the lanes that ask for it (`prefill`): keyed lines, one
+ * kcat process per topic, the keys spreading them over the partitions. The
+ * sizes are chosen under the mock's 5 MiB per partition (bench/lanes.ts).
+ */
+async function prefillLaneTopics(cluster: BenchPeer, lanes: readonly LaneDefinition[], work: string): Promise<void> {
+  for (const lane of lanes) {
+    if (lane.prefill === undefined) continue
+    const file = join(work, `${lane.topic}.txt`)
+    writeValueFile(file, lane.valueBytes, lane.prefill.messages, 0, laneKey)
+    const started = Date.now()
+    await kcatFill(cluster.bootstrap, lane.topic, undefined, file)
+    console.log(`filled ${lane.topic}: ${lane.prefill.messages} keyed messages over ${lane.partitions} partitions (${Date.now() - started} ms)`)
+  }
 }
 
 async function main(): Promise<void> {
@@ -276,19 +319,32 @@ async function main(): Promise<void> {
   const work = join(tmpdir(), `rxkafka-bench-${process.pid}`)
   mkdirSync(work, { recursive: true })
   const startedAt = new Date()
-  const topics = [...new Map(options.lanes.map((l) => [l.topic, { name: l.topic, partitions: l.partitions }])).values()]
-  console.log(`starting the mock cluster (3 brokers; topics ${topics.map((t) => `${t.name}:${t.partitions}`).join(', ')})`)
-  const cluster = await startMockCluster({ brokers: 3, topics })
+  const topics = [...new Map(options.lanes.flatMap((l) => laneTopics(l).map((name) => [name, { name, partitions: l.partitions }] as const))).values()]
+  const described = topics.length > 12 ? `${topics.length} topics, ${topics.reduce((n, t) => n + t.partitions, 0)} partitions` : topics.map((t) => `${t.name}:${t.partitions}`).join(', ')
+  console.log(`starting the ${options.peer} peer (${described})`)
+  let cluster: BenchPeer
+  try {
+    cluster = await startPeer(options.peer, topics)
+  } catch (error) {
+    if (error instanceof PeerUnavailableError) {
+      console.error(error.message)
+      process.exit(2)
+    }
+    throw error
+  }
   const cells: CellSummary[] = []
   let baselineRssMB: number | undefined
   let platformatic: Awaited<ReturnType<typeof platformaticVerdict>> | undefined
   const profiles: { lane: string; client: string; file: string; summary: ReturnType<typeof summarizeProfile> }[] = []
   try {
     // The first join would otherwise wait the broker default of 3 s for more members.
-    await cluster.setGroupInitialRebalanceDelay(0)
-    platformatic = await platformaticVerdict(cluster)
-    console.log(`@platformatic/kafka: not a lane: ${platformatic.reason}`)
+    await cluster.prepareGroups()
+    if (cluster.mock !== undefined) {
+      platformatic = await platformaticVerdict(cluster.mock)
+      console.log(`@platformatic/kafka: not a lane: ${platformatic.reason}`)
+    }
     await prefillConsumeTopic(cluster, options.lanes, work)
+    await prefillLaneTopics(cluster, options.lanes, work)
     baselineRssMB = (await runNodeChild({ client: 'baseline' })).peakRssBytes / 1e6
     console.log(`idle Node + tsx child: peak RSS ${baselineRssMB.toFixed(0)} MB (the floor under every Node client's RSS)`)
     for (const lane of options.lanes) {
@@ -296,8 +352,9 @@ async function main(): Promise<void> {
       const valueFile = join(work, `${lane.id}.txt`)
       const oneValueFile = join(work, `${lane.id}-one.txt`)
       if (lane.kind === 'produce' && options.clients.includes('kcat')) {
-        writeValueFile(valueFile, lane.valueBytes, lane.messages)
-        writeValueFile(oneValueFile, lane.valueBytes, 1)
+        const key = lane.keyed === true ? laneKey : undefined
+        writeValueFile(valueFile, lane.valueBytes, lane.messages, 0, key)
+        writeValueFile(oneValueFile, lane.valueBytes, 1, 0, key)
       }
       const runsOf = new Map<ClientName, RunMeasurement[]>(options.clients.map((c) => [c, []]))
       const errorsOf = new Map<ClientName, string[]>(options.clients.map((c) => [c, []]))
@@ -363,7 +420,8 @@ async function main(): Promise<void> {
       nodeRdkafka: packageVersion('node-rdkafka'),
       kcat: kcatVersion,
     },
-    cluster: { kind: 'librdkafka mock cluster', brokers: 3 },
+    peer: options.peer,
+    cluster: cluster.description,
     runs: options.runs,
     scale: options.scale,
     experiment: process.env.BENCH_RX_MAX_UNDONE === undefined ? undefined : { BENCH_RX_MAX_UNDONE: process.env.BENCH_RX_MAX_UNDONE },
@@ -377,6 +435,11 @@ async function main(): Promise<void> {
   const out = join(RESULTS, `bench-${stamp}.json`)
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`)
   console.log(`\nwritten: ${out}`)
+  if (options.lanes.some((l) => l.curve !== undefined)) {
+    const svg = options.plot ?? join(RESULTS, `scale-${stamp}.svg`)
+    writeFileSync(svg, scalePlotSvg(report))
+    console.log(`written: ${svg} (scale curves)`)
+  }
   if (options.latest) {
     writeFileSync(join(ROOT, 'bench', 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
     console.log('written: bench/latest.json')

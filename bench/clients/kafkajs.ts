@@ -8,7 +8,9 @@
 import kafkajs from 'kafkajs'
 import type { Consumer, Producer } from 'kafkajs'
 import { lz4Codec } from '../../lib/protocol/compression/lz4.js'
-import { SLOW_EVERY, SLOW_SLEEP_MS, type ChildTask, type LaneDefinition, type RunMeasurement } from '../lanes.js'
+import { snappyCodec } from '../../lib/protocol/compression/snappy.js'
+import { zstdCodec } from '../../lib/protocol/compression/zstd.js'
+import { laneKey, laneTopics, SLOW_EVERY, SLOW_SLEEP_MS, type ChildTask, type LaneDefinition, type RunMeasurement } from '../lanes.js'
 import { latencySummary, nowMs, sampleRss, sleep, Window } from '../measure.js'
 import { benchValues } from '../payload.js'
 
@@ -17,16 +19,20 @@ const { Kafka, logLevel, CompressionTypes, CompressionCodecs, Partitioners } = k
 const MESSAGES_PER_SEND = 1000
 const SENDS_IN_FLIGHT = 5
 
-CompressionCodecs[CompressionTypes.LZ4] = () => ({
-  compress: async (encoder: { buffer: Buffer }) => lz4Codec.compress(encoder.buffer),
-  decompress: async (buffer: Buffer) => lz4Codec.decompress(buffer, 64 * 1024 * 1024),
-})
+// KafkaJS ships gzip only; the other codecs are plugins, here wrapping rxkafka's own codecs (pure JavaScript, like KafkaJS).
+for (const [type, codec] of [[CompressionTypes.LZ4, lz4Codec], [CompressionTypes.Snappy, snappyCodec], [CompressionTypes.ZSTD, zstdCodec]] as const) {
+  CompressionCodecs[type] = () => ({
+    compress: async (encoder: { buffer: Buffer }) => codec.compress(encoder.buffer),
+    decompress: async (buffer: Buffer) => codec.decompress(buffer, 64 * 1024 * 1024),
+  })
+}
 
 function compressionOf(lane: LaneDefinition): number {
-  return lane.compression === 'lz4' ? CompressionTypes.LZ4 : CompressionTypes.None
+  return { none: CompressionTypes.None, gzip: CompressionTypes.GZIP, snappy: CompressionTypes.Snappy, lz4: CompressionTypes.LZ4, zstd: CompressionTypes.ZSTD }[lane.compression]
 }
 
 async function produceCount(producer: Producer, lane: LaneDefinition, values: readonly Buffer[], count: number): Promise<void> {
+  const topics = laneTopics(lane)
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < count) {
@@ -34,8 +40,9 @@ async function produceCount(producer: Producer, lane: LaneDefinition, values: re
       const to = Math.min(count, from + MESSAGES_PER_SEND)
       next = to
       const messages = []
-      for (let i = from; i < to; i++) messages.push({ value: values[i % values.length] as Buffer })
-      await producer.send({ topic: lane.topic, acks: lane.acks, compression: compressionOf(lane), messages })
+      for (let i = from; i < to; i++) messages.push({ key: lane.keyed === true ? laneKey(i) : null, value: values[i % values.length] as Buffer })
+      // Several topics: each send goes to the next one (KafkaJS sends one topic per call here).
+      await producer.send({ topic: topics[(from / MESSAGES_PER_SEND) % topics.length] as string, acks: lane.acks, compression: compressionOf(lane), messages })
     }
   }
   await Promise.all(Array.from({ length: SENDS_IN_FLIGHT }, worker))

@@ -84,7 +84,7 @@ function acksArgs(lane: LaneDefinition): string[] {
  * between (the parent takes a one-message run's time off).
  */
 export function kcatProduce(lane: LaneDefinition, bootstrap: string, valueFile: string): KcatRun {
-  const run = runUnderTime(['-P', '-b', bootstrap, '-t', lane.topic, ...acksArgs(lane), '-l', valueFile])
+  const run = runUnderTime(['-P', '-b', bootstrap, '-t', lane.topic, ...acksArgs(lane), ...(lane.keyed === true ? ['-K', ':'] : []), '-l', valueFile])
   return {
     kill: run.kill,
     result: run.done.then(({ rusage, startedAt, exitedAt }) => ({
@@ -133,9 +133,14 @@ export function kcatConsume(lane: LaneDefinition, bootstrap: string, groupId: st
   }
 }
 
-/** Fills one partition with the lines of `valueFile` (used to pre-produce the consume topic). */
-export async function kcatFill(bootstrap: string, topic: string, partition: number, valueFile: string): Promise<void> {
-  await runUnderTime(['-P', '-b', bootstrap, '-t', topic, '-p', String(partition), '-X', 'linger.ms=20', '-l', valueFile]).done
+/**
+ * Fills one partition with the lines of `valueFile` (used to pre-produce the
+ * consume topic), or, with `partition` undefined, the whole topic from a
+ * `key:value` file, the keys spreading the lines over the partitions.
+ */
+export async function kcatFill(bootstrap: string, topic: string, partition: number | undefined, valueFile: string): Promise<void> {
+  const where = partition === undefined ? ['-K', ':'] : ['-p', String(partition)]
+  await runUnderTime(['-P', '-b', bootstrap, '-t', topic, ...where, '-X', 'linger.ms=20', '-l', valueFile]).done
 }
 
 /** The first offset still in a partition: not 0 when the mock's retention dropped the start. */

@@ -6,7 +6,7 @@
  */
 import rdkafka from 'node-rdkafka'
 import type { LibrdKafkaError, Message } from 'node-rdkafka'
-import { SLOW_EVERY, SLOW_SLEEP_MS, type ChildTask, type RunMeasurement } from '../lanes.js'
+import { laneKey, laneTopics, SLOW_EVERY, SLOW_SLEEP_MS, type ChildTask, type RunMeasurement } from '../lanes.js'
 import { latencySummary, nowMs, sampleRss, sleep, Window } from '../measure.js'
 import { benchValues } from '../payload.js'
 
@@ -31,6 +31,7 @@ async function produceLane(task: ChildTask): Promise<RunMeasurement> {
   })
   producer.setPollInterval(1)
   const values = benchValues(lane.valueBytes)
+  const topics = laneTopics(lane)
   let onReport: ((error: LibrdKafkaError | null) => void) | undefined
   producer.on('delivery-report', (error) => onReport?.(error))
 
@@ -45,7 +46,7 @@ async function produceLane(task: ChildTask): Promise<RunMeasurement> {
       const pump = (): void => {
         while (sent < count) {
           try {
-            producer.produce(lane.topic, null, values[sent % values.length] as Buffer, null)
+            producer.produce(topics[sent % topics.length] as string, null, values[sent % values.length] as Buffer, lane.keyed === true ? laneKey(sent) : null)
             sent++
           } catch (error) {
             if ((error as LibrdKafkaError).code === CODES.ERRORS.ERR__QUEUE_FULL) {

@@ -5,9 +5,9 @@
  */
 import { concatMap, firstValueFrom, map, mergeMap, NEVER, Observable, of, timer } from 'rxjs'
 // The package entry point ('rxkafka'), as users import it.
-import { consumeGroup, KafkaCluster, produceTo, send } from '../../lib/index.js'
-import type { ConsumerMessage, ProducerMessage } from '../../lib/index.js'
-import { SLOW_EVERY, SLOW_SLEEP_MS, type ChildTask, type LaneDefinition, type RunMeasurement } from '../lanes.js'
+import { consumeGroup, KafkaCluster, produce, produceTo, send } from '../../lib/index.js'
+import type { ConsumerMessage, TopicProducerMessage } from '../../lib/index.js'
+import { laneKey, laneTopics, SLOW_EVERY, SLOW_SLEEP_MS, type ChildTask, type LaneDefinition, type RunMeasurement } from '../lanes.js'
 import { latencySummary, nowMs, sampleRss, Window } from '../measure.js'
 import { benchValues } from '../payload.js'
 
@@ -18,13 +18,20 @@ import { benchValues } from '../payload.js'
  */
 const CHUNK = 1000
 
-function chunkedSource(values: readonly Buffer[], count: number): Observable<ProducerMessage> {
-  return new Observable<ProducerMessage>((subscriber) => {
+function chunkedSource(lane: LaneDefinition, values: readonly Buffer[], count: number): Observable<TopicProducerMessage> {
+  const topics = laneTopics(lane)
+  return new Observable<TopicProducerMessage>((subscriber) => {
     let next = 0
     let immediate: NodeJS.Immediate | undefined
     const step = (): void => {
       const end = Math.min(count, next + CHUNK)
-      for (; next < end && !subscriber.closed; next++) subscriber.next({ value: values[next % values.length] as Buffer })
+      for (; next < end && !subscriber.closed; next++) {
+        subscriber.next({
+          topic: topics[next % topics.length] as string,
+          key: lane.keyed === true ? laneKey(next) : null,
+          value: values[next % values.length] as Buffer,
+        })
+      }
       if (next < count) immediate = setImmediate(step)
       else subscriber.complete()
     }
@@ -36,18 +43,13 @@ function chunkedSource(values: readonly Buffer[], count: number): Observable<Pro
 }
 
 function produceCount(client: KafkaCluster, lane: LaneDefinition, values: readonly Buffer[], count: number): Promise<number> {
+  const options = { client, acks: lane.acks, idempotent: lane.idempotent, compression: lane.compression, lingerMs: lane.lingerMs }
+  // One topic: produceTo, as the README writes it; several: produce, with the topic on each message.
+  const producer = (lane.topics ?? 1) === 1 ? produceTo<unknown>(lane.topic, options) : produce<unknown>(options)
   return new Promise((resolve, reject) => {
     let results = 0
-    chunkedSource(values, count)
-      .pipe(
-        produceTo(lane.topic, {
-          client,
-          acks: lane.acks,
-          idempotent: lane.idempotent,
-          compression: lane.compression,
-          lingerMs: lane.lingerMs,
-        }),
-      )
+    chunkedSource(lane, values, count)
+      .pipe(producer)
       .subscribe({ next: () => results++, error: reject, complete: () => resolve(results) })
   })
 }
@@ -171,7 +173,7 @@ export async function run(task: ChildTask): Promise<RunMeasurement> {
   // Holds the client's sockets open between the warm-up and the measured run.
   const hold = client.use(() => NEVER).subscribe()
   try {
-    await firstValueFrom(client.ensureTopics([task.lane.topic]))
+    await firstValueFrom(client.ensureTopics(laneTopics(task.lane)))
     switch (task.lane.kind) {
       case 'produce':
         return await produceLane(client, task)

@@ -144,12 +144,28 @@ export const zstdCodec: CompressionCodec = {
   decompress(bytes: Uint8Array, maxOutputBytes: number): Buffer {
     const decompress = nativeZstd.zstdDecompressSync
     if (decompress === undefined) return decompressZstdJs(bytes, maxOutputBytes)
-    try {
-      return decompress(bytes, { maxOutputLength: Math.max(1, maxOutputBytes) })
-    } catch (error) {
-      // node:zlib reports the limit as a RangeError with this code.
-      if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw new DecompressedSizeExceededError(NAME, maxOutputBytes)
-      throw asCompressionError(NAME, error)
+    // node:zlib (Node 24) stops after the first frame when a skippable frame
+    // follows and ignores trailing garbage, so the frames are walked here first
+    // (a header walk, no decoding) and each is decoded on its own.
+    const frames = zstdFrames(bytes, maxOutputBytes)
+    const parts: Buffer[] = []
+    let total = 0
+    for (const frame of frames) {
+      const input = frames.length === 1 && frame.start === 0 && frame.end === bytes.length ? bytes : bytes.subarray(frame.start, frame.end)
+      let out: Buffer
+      try {
+        out = decompress(input, { maxOutputLength: Math.max(1, maxOutputBytes - total) })
+      } catch (error) {
+        // node:zlib reports the limit as a RangeError with this code.
+        if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw new DecompressedSizeExceededError(NAME, maxOutputBytes)
+        throw asCompressionError(NAME, error)
+      }
+      if (frame.contentSize !== undefined && out.length !== frame.contentSize) {
+        throw new CompressionError(NAME, `frame at byte ${frame.start} decodes to ${out.length} bytes but declares ${frame.contentSize}`)
+      }
+      total += out.length
+      parts.push(out)
     }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total)
   },
 }

@@ -9,16 +9,12 @@ import { lz4NativeCodec, registerLz4Native } from '../../lib/codecs/lz4-native.j
 import { registerSnappyNative, snappyNativeCodec } from '../../lib/codecs/snappy-native.js'
 import { CompressionError, DecompressedSizeExceededError, getCodec, lz4Codec, registerCodec, snappyCodec } from '../../lib/protocol/compression/index.js'
 import { RecordBatchBuilder, decodeRecordBatches } from '../../lib/protocol/records/index.js'
+import { textOfLines } from '../support/test-bytes.js'
 
-function text(lines: number): Buffer {
-  let s = ''
-  for (let n = 0; n < lines; n++) s += `line ${n}: the quick brown fox jumps over the lazy dog ${(n * n) % 9973}\n`
-  return Buffer.from(s)
-}
 const inputs: Record<string, Buffer> = {
   empty: Buffer.alloc(0),
   'one byte': Buffer.from([7]),
-  'text over 64 KiB': text(3000),
+  'text over 64 KiB': textOfLines(3000),
   'highly compressible 300 KiB': Buffer.alloc(300_000, 'abcabcab'),
 }
 

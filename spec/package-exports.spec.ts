@@ -1,6 +1,6 @@
 /**
- * The package's entry points as users see them: `rxkafka`, `rxkafka/protocol`
- * and `rxkafka/testing`. Checks that package.json, tsconfig paths and the
+ * The package's entry points as users see them: `rxkafka`, `rxkafka/protocol`,
+ * `rxkafka/testing` and the optional native codecs `rxkafka/codecs/*`. Checks that package.json, tsconfig paths and the
  * vitest aliases agree, that the root entry stays free of the generated
  * message modules, and that every `import { … } from 'rxkafka…'` written in
  * README.md, docs/, the TSDoc examples in lib/ and examples/ names something
@@ -19,6 +19,8 @@ const ENTRIES: Record<string, string> = {
   rxkafka: 'lib/index.ts',
   'rxkafka/protocol': 'lib/protocol/index.ts',
   'rxkafka/testing': 'lib/testing/index.ts',
+  'rxkafka/codecs/snappy-native': 'lib/codecs/snappy-native.ts',
+  'rxkafka/codecs/lz4-native': 'lib/codecs/lz4-native.ts',
 }
 
 function read(path: string): string {
@@ -100,7 +102,7 @@ describe('package entry points', () => {
 
     const vitestConfig = read('vitest.config.ts')
     for (const [entry, file] of Object.entries(ENTRIES)) {
-      const pattern = `/^${entry.replace('/', '\\/')}$/, replacement: lib('${file.slice('lib/'.length)}')`
+      const pattern = `/^${entry.replaceAll('/', '\\/')}$/, replacement: lib('${file.slice('lib/'.length)}')`
       expect(vitestConfig, `vitest alias for ${entry}`).toContain(pattern)
     }
   })

@@ -36,13 +36,20 @@ function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }
 
+/** The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten that is at least `value`. */
 function niceMax(value: number): number {
-  const step = 10 ** Math.floor(Math.log10(Math.max(value, 1)))
-  return Math.ceil(value / step) * step
+  const power = 10 ** Math.floor(Math.log10(Math.max(value, 1)))
+  for (const m of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * power >= value) return m * power
+  return 10 * power
 }
 
 function formatRate(value: number): string {
   return value >= 1e6 ? `${(value / 1e6).toFixed(1)}M` : value >= 1e3 ? `${Math.round(value / 1e3)}k` : String(Math.round(value))
+}
+
+/** Rows of legend under each panel. */
+function legendRows(series: Series[]): number {
+  return series.length
 }
 
 function panel(title: string, series: Series[], offsetX: number): string {
@@ -50,7 +57,8 @@ function panel(title: string, series: Series[], offsetX: number): string {
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom
   const xs = series.flatMap((s) => s.points.map((p) => p.x))
   const maxX = Math.max(1000, ...xs)
-  const maxY = niceMax(Math.max(1, ...series.flatMap((s) => s.points.map((p) => p.high))))
+  // Scaled to the medians; a run far off the others is clipped at the top rather than flattening every curve.
+  const maxY = niceMax(1.15 * Math.max(1, ...series.flatMap((s) => s.points.map((p) => p.y))))
   const x = (v: number): number => offsetX + MARGIN.left + (Math.log10(v) / Math.log10(maxX)) * plotW
   const y = (v: number): number => MARGIN.top + plotH - (v / maxY) * plotH
   const out: string[] = []
@@ -73,11 +81,11 @@ function panel(title: string, series: Series[], offsetX: number): string {
       out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" stroke-dasharray="${s.dash}" points="${points.map((p) => `${x(p.x).toFixed(1)},${y(p.y).toFixed(1)}`).join(' ')}"/>`)
     }
     for (const p of points) {
-      out.push(`<line x1="${x(p.x)}" y1="${y(p.low)}" x2="${x(p.x)}" y2="${y(p.high)}" stroke="${s.color}" stroke-width="1"/>`)
+      out.push(`<line x1="${x(p.x)}" y1="${y(p.low)}" x2="${x(p.x)}" y2="${y(Math.min(p.high, maxY))}" stroke="${s.color}" stroke-width="1"/>`)
       out.push(`<circle cx="${x(p.x).toFixed(1)}" cy="${y(p.y).toFixed(1)}" r="3" fill="${s.color}"><title>${escape(`${s.label}: ${p.x} partitions, ${formatRate(p.y)} msg/s (${formatRate(p.low)}–${formatRate(p.high)})`)}</title></circle>`)
     }
-    const ly = MARGIN.top + 12 + i * 15
-    const lx = offsetX + MARGIN.left + plotW - 190
+    const ly = HEIGHT + 14 + i * 15
+    const lx = offsetX + MARGIN.left
     out.push(`<line x1="${lx}" y1="${ly - 4}" x2="${lx + 22}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2" stroke-dasharray="${s.dash}"/>`)
     out.push(`<text x="${lx + 28}" y="${ly}" font-size="11">${escape(s.label)}</text>`)
   })
@@ -107,12 +115,16 @@ export function scalePlotSvg(report: Report): string {
   }
   const panels = ['produce', 'consume'].filter((name) => byPanel.has(name))
   const width = WIDTH * Math.max(1, panels.length)
-  const caption = `${report.command ?? 'npm run bench -- --scale-curves'} · ${report.startedAt ?? ''} · Node ${report.machine?.node ?? '?'}, ${report.machine?.cpus ?? '?'} cores · peer: ${report.peer ?? 'mock'} · median of runs, bars min–max`
+  const legend = Math.max(0, ...panels.map((name) => legendRows([...byPanel.get(name)!.values()])))
+  const height = HEIGHT + 14 + legend * 15 + 30
+  const caption = `${report.startedAt ?? ''} · Node ${report.machine?.node ?? '?'}, ${report.machine?.cpus ?? '?'} cores · peer: ${report.peer ?? 'mock'} · median of the runs, bars min–max (clipped at the top)`
+  const command = (report.command ?? 'npm run bench -- --scale-curves').slice(0, 160)
   const body = panels.map((name, i) => panel(`${name} throughput against partitions`, [...byPanel.get(name)!.values()], i * WIDTH)).join('\n')
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${HEIGHT + 18}" viewBox="0 0 ${width} ${HEIGHT + 18}" font-family="sans-serif">
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 ${body}
-<text x="8" y="${HEIGHT + 12}" font-size="10" fill="#555">${escape(caption)}</text>
+<text x="8" y="${height - 18}" font-size="10" fill="#555">${escape(caption)}</text>
+<text x="8" y="${height - 5}" font-size="10" fill="#555">${escape(command)}</text>
 </svg>
 `
 }

@@ -49,22 +49,7 @@ const MAX_OFFSET = 65535
 /** Below this many bytes a JS loop beats subarray + set / copyWithin. */
 const SHORT_COPY = 16
 
-/**
- * Positions seen, by hash of the 4 bytes there. An entry holds `position + base`,
- * where `base` grows past every block compressed since the table was last
- * cleared: entries of earlier blocks then point before the current block and are
- * ignored, so the 64 KiB table is not cleared for every block (which cost as
- * much as compressing a small batch).
- */
 const hashTable = new Int32Array(1 << HASH_BITS)
-let hashBase = 1
-/** Clear the table before `base` could overflow an int32. */
-const HASH_BASE_LIMIT = 0x40000000
-
-/** Output space reused across calls (per thread), so a batch does not allocate a worst-case buffer. */
-let scratch = Buffer.allocUnsafe(0)
-/** Inputs above this are compressed into a buffer of their own rather than growing the scratch space. */
-const SCRATCH_MAX_BYTES = 4 * 1024 * 1024
 
 function read32(b: Uint8Array, i: number): number {
   return b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)
@@ -88,13 +73,7 @@ function compressBlock(src: Uint8Array, start: number, end: number, dst: Uint8Ar
   const dStart = d
   const dLimit = d + (end - start) // reaching it means no gain
   const table = hashTable
-  if (hashBase + (end - start) >= HASH_BASE_LIMIT) {
-    table.fill(0)
-    hashBase = 1
-  }
-  // table[h] - base is a position in src; anything below `start` is from an earlier block.
-  const base = hashBase - start
-  hashBase += end - start + 1
+  table.fill(0)
   let anchor = start
   let ip = start
   const lastMatchStart = end - MATCH_FIND_LIMIT
@@ -102,8 +81,8 @@ function compressBlock(src: Uint8Array, start: number, end: number, dst: Uint8Ar
   while (ip <= lastMatchStart) {
     const sequence = read32(src, ip)
     const h = Math.imul(sequence, 2654435761) >>> (32 - HASH_BITS)
-    const candidate = table[h]! - base
-    table[h] = ip + base
+    const candidate = table[h]! - 1
+    table[h] = ip + 1
     if (candidate < start || ip - candidate > MAX_OFFSET || read32(src, candidate) !== sequence) {
       ip += 1 + ((ip - anchor) >>> 6)
       continue
@@ -114,8 +93,6 @@ function compressBlock(src: Uint8Array, start: number, end: number, dst: Uint8Ar
       matchStart--
       reference--
     }
-    // Byte by byte: comparing four bytes at a time through read32 cost 45% more
-    // instructions per byte under callgrind (eight loads and shifts per step).
     let matchEnd = ip + MIN_MATCH
     let r = candidate + MIN_MATCH
     while (matchEnd < matchEndLimit && src[matchEnd] === src[r]) {
@@ -322,42 +299,6 @@ function decompressFrame(bytes: Uint8Array, pos: number, out: BoundedOutput): nu
 }
 
 /**
- * One LZ4 frame of `bytes`, returned after `headroom` bytes left for the caller
- * (the batch header). The frame is written into reused scratch space and copied
- * out at its exact size: one small copy instead of a worst-case allocation per call.
- */
-function compressFrame(bytes: Uint8Array, headroom: number): Buffer {
-  const blocks = Math.ceil(bytes.length / LZ4_BLOCK_BYTES)
-  const worstCase = 7 + blocks * 4 + bytes.length + 4
-  let out: Buffer
-  if (worstCase <= scratch.length) out = scratch
-  else if (worstCase <= SCRATCH_MAX_BYTES) out = scratch = Buffer.allocUnsafe(Math.max(worstCase, 2 * scratch.length, 64 * 1024))
-  else out = Buffer.allocUnsafe(worstCase)
-  out.writeUInt32LE(FRAME_MAGIC, 0)
-  out[4] = FLG_VERSION_1 | FLG_BLOCK_INDEPENDENCE
-  out[5] = BD_64KB
-  out[6] = (xxh32(0, out, 4, 2) >>> 8) & 0xff
-  let d = 7
-  for (let start = 0; start < bytes.length; start += LZ4_BLOCK_BYTES) {
-    const end = Math.min(start + LZ4_BLOCK_BYTES, bytes.length)
-    const blockEnd = compressBlock(bytes, start, end, out, d + 4)
-    if (blockEnd < 0) {
-      out.writeUInt32LE((BLOCK_UNCOMPRESSED | (end - start)) >>> 0, d)
-      out.set(bytes.subarray(start, end), d + 4)
-      d += 4 + end - start
-    } else {
-      out.writeUInt32LE(blockEnd - d - 4, d)
-      d = blockEnd
-    }
-  }
-  out.writeUInt32LE(0, d)
-  d += 4
-  const result = Buffer.allocUnsafe(headroom + d)
-  out.copy(result, headroom, 0, d)
-  return result
-}
-
-/**
  * The lz4 codec (Kafka's LZ4 frame format).
  *
  * @example
@@ -370,10 +311,28 @@ export const lz4Codec: CompressionCodec = {
   id: 3,
   name: NAME,
   compress(bytes: Uint8Array): Buffer {
-    return compressFrame(bytes, 0)
-  },
-  compressWithHeadroom(bytes: Uint8Array, headroom: number): Buffer {
-    return compressFrame(bytes, headroom)
+    const blocks = Math.ceil(bytes.length / LZ4_BLOCK_BYTES)
+    const out = Buffer.allocUnsafe(7 + blocks * (4 + LZ4_BLOCK_BYTES) + 4)
+    out.writeUInt32LE(FRAME_MAGIC, 0)
+    out[4] = FLG_VERSION_1 | FLG_BLOCK_INDEPENDENCE
+    out[5] = BD_64KB
+    out[6] = (xxh32(0, out, 4, 2) >>> 8) & 0xff
+    let d = 7
+    for (let start = 0; start < bytes.length; start += LZ4_BLOCK_BYTES) {
+      const end = Math.min(start + LZ4_BLOCK_BYTES, bytes.length)
+      const blockEnd = compressBlock(bytes, start, end, out, d + 4)
+      if (blockEnd < 0) {
+        out.writeUInt32LE((BLOCK_UNCOMPRESSED | (end - start)) >>> 0, d)
+        out.set(bytes.subarray(start, end), d + 4)
+        d += 4 + end - start
+      } else {
+        out.writeUInt32LE(blockEnd - d - 4, d)
+        d = blockEnd
+      }
+    }
+    out.writeUInt32LE(0, d)
+    d += 4
+    return out.subarray(0, d)
   },
   decompress(bytes: Uint8Array, maxOutputBytes: number): Buffer {
     const out = new BoundedOutput(Math.max(1024, bytes.length * 4), maxOutputBytes)

@@ -11,7 +11,8 @@
  * never grows past what the mock's retention keeps), --latest (also write
  * bench/latest.json), --profile <lane>, --scale-curves (the scale lanes:
  * throughput against partitions and topics, plotted as SVG), --plot FILE (where
- * that SVG goes; default next to the JSON), --peer mock|kafka (bench/peers.ts).
+ * that SVG goes; default next to the JSON), --peer mock|kafka (bench/peers.ts:
+ * librdkafka's mock cluster, or real Apache Kafka through startKafkaCluster).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'

@@ -21,7 +21,7 @@ export * from './consumer/index.js'
 export * from './operators/index.js'
 
 // Cluster and connections (the seam the producer and consumer stand on)
-export { KafkaCluster, UnknownTopicError, parseBrokerAddress } from './cluster/kafka-cluster.js'
+export { KafkaCluster, parseBrokerAddress } from './cluster/kafka-cluster.js'
 export type { ClusterConfig, ClusterDiagnostics } from './cluster/kafka-cluster.js'
 export type {
   ClusterClient,
@@ -33,20 +33,45 @@ export type {
 export type { BrokerInfo, ClusterView, PartitionInfo, TopicInfo } from './cluster/cluster-view.js'
 export { BrokerConnection } from './connection/broker-connection.js'
 export type { BrokerAddress, ConnectionOptions, ConnectionState, ConnectionStats, RequestOptions } from './connection/broker-connection.js'
-export { AuthenticationError, ConnectionError, FrameTooLargeError, RequestTimeoutError } from './connection/connection-errors.js'
 export type { SaslOptions } from './connection/sasl/authenticate.js'
 export type { BrokerCompatibility } from './connection/broker-compatibility.js'
 export type { OAuthBearerToken } from './connection/sasl/oauthbearer.js'
 
-// Errors and logging
-export { RxKafkaError, ProtocolDecodeError, ProtocolEncodeError, UnsupportedVersionError } from './protocol/errors.js'
-export type { ErrorLocation, RxKafkaErrorOptions } from './protocol/errors.js'
-export { KafkaBrokerError, brokerError } from './protocol/broker-error.js'
+// Errors: every class rxkafka raises, and the closed list of their codes
+export {
+  AuthenticationError,
+  BufferFullError,
+  CircuitOpenError,
+  CLIENT_ERROR_CODES,
+  CodecUnavailableError,
+  CompressionError,
+  ConnectionError,
+  ConsumerOptionError,
+  CorruptRecordError,
+  DecompressedSizeExceededError,
+  DeliveryTimeoutError,
+  FrameTooLargeError,
+  InvalidPartitionError,
+  KafkaBrokerError,
+  OperatorOptionError,
+  ProducerDeliveryError,
+  ProducerInputError,
+  ProtocolDecodeError,
+  ProtocolEncodeError,
+  RequestTimeoutError,
+  RxKafkaError,
+  StaleMessageError,
+  UnknownTopicError,
+  UnsupportedVersionError,
+  brokerError,
+} from './errors/index.js'
+export type { BrokerErrorLocation, CircuitOpenErrorOptions, ClientErrorCode, ErrorLocation, RxKafkaErrorCode, RxKafkaErrorOptions, StaleMessageLocation } from './errors/index.js'
 export { ErrorCode, errorCodeInfo } from './protocol/error-codes.js'
 export type { ErrorCodeInfo } from './protocol/error-codes.js'
-export { CorruptRecordError } from './protocol/records/errors.js'
-export { CodecUnavailableError, registerCodec } from './protocol/compression/index.js'
+export { registerCodec } from './protocol/compression/index.js'
 export type { CompressionCodec, CompressionCodecName } from './protocol/compression/index.js'
+
+// Logging
 export { consoleLogger, silentLogger } from './logger.js'
 export type { LogFields, LogLevel, Logger } from './logger.js'
 

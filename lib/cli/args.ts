@@ -1,13 +1,6 @@
 /** Command-line arguments shared by every command. */
 import type { BrokerCompatibility } from '../connection/broker-compatibility.js'
-import { RxKafkaError } from '../protocol/errors.js'
-
-/** A usage mistake: printed with the command's help, exit code 2. */
-export class UsageError extends RxKafkaError {
-  constructor(what: string, hint?: string) {
-    super('USAGE', what, hint === undefined ? {} : { hint })
-  }
-}
+import { UsageError } from '../errors/index.js'
 
 /** The broker list: --brokers, else KAFKA_BROKERS, else a usage error. */
 export function brokersFrom(value: string | undefined): string[] {

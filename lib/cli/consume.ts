@@ -4,7 +4,8 @@ import type { ConsumerMessage } from '../consumer/consumer-message.js'
 import type { OffsetSpec } from '../consumer/consumer-options.js'
 import type { PartitionStream } from '../consumer/partition-stream.js'
 import type { Kafka } from '../kafka.js'
-import { progressLine, UsageError } from './args.js'
+import { progressLine } from './args.js'
+import { UsageError } from '../errors/index.js'
 
 export const CONSUME_HELP = `rxkafka consume <topic> [--group ID] [--from earliest|latest|OFFSET] [--partitions 0,1] [--format FORMAT] [--max N] [--idle-ms MS]
 

@@ -1,7 +1,7 @@
 /** `rxkafka lag --group ID`: committed offset, end offset and lag per partition. */
 import { firstValueFrom, forkJoin, map, of } from 'rxjs'
 import type { Kafka } from '../kafka.js'
-import { brokerError } from '../protocol/broker-error.js'
+import { brokerError } from '../errors/index.js'
 import { ListOffsetsApi } from '../protocol/messages/ListOffsets.js'
 import { OffsetFetchApi } from '../protocol/messages/OffsetFetch.js'
 

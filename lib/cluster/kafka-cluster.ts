@@ -32,14 +32,14 @@ import {
   catchError,
 } from 'rxjs'
 import type { ApiDefinition } from '../protocol/api.js'
-import { brokerError } from '../protocol/broker-error.js'
+import { brokerError } from '../errors/index.js'
 import { errorCodeInfo } from '../protocol/error-codes.js'
-import { RxKafkaError } from '../protocol/errors.js'
+import { UnknownTopicError, RxKafkaError } from '../errors/index.js'
 import { FindCoordinatorApi } from '../protocol/messages/FindCoordinator.js'
 import { MetadataApi } from '../protocol/messages/Metadata.js'
 import { ZERO_UUID } from '../protocol/primitives.js'
 import { BrokerConnection, type BrokerAddress, type ConnectionOptions, type ConnectionStats } from '../connection/broker-connection.js'
-import { ConnectionError } from '../connection/connection-errors.js'
+import { ConnectionError } from '../errors/index.js'
 import type {
   ClusterClient,
   ClusterRequestBody,
@@ -66,17 +66,6 @@ export interface ClusterConfig extends Omit<ConnectionOptions, 'clientId'> {
   topicWaitMs?: number
   /** Time source for timers above the connection layer. Default `asyncScheduler`. */
   scheduler?: SchedulerLike
-}
-
-/** A topic that does not exist (or has no leaders) after the wait. */
-export class UnknownTopicError extends RxKafkaError {
-  constructor(topic: string, waitedMs: number, errorCode: number) {
-    super('UNKNOWN_TOPIC', `topic does not exist or has no leader after ${waitedMs} ms (${errorCodeInfo(errorCode).name})`, {
-      topic,
-      retriable: false,
-      hint: 'create the topic, or enable auto.create.topics.enable on the brokers; check the topic name',
-    })
-  }
 }
 
 /** A snapshot of the cluster client for diagnostics. */

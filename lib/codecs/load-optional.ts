@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import { CodecUnavailableError } from '../protocol/compression/codec.js'
+import { CodecUnavailableError } from '../errors/index.js'
 
 /**
  * Loads an optional peer dependency (a native codec library), or throws a

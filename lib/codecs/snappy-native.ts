@@ -17,7 +17,8 @@
  * ```
  */
 import { registerCodec, type CompressionCodec } from '../protocol/compression/codec.js'
-import { asCompressionError, CompressionError } from '../protocol/compression/codec.js'
+import { asCompressionError } from '../protocol/compression/codec.js'
+import { CompressionError } from '../errors/index.js'
 import { isXerial, rawSnappyLength, xerialBlocks, xerialFrame } from '../protocol/compression/snappy.js'
 import { loadOptional } from './load-optional.js'
 

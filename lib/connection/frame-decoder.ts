@@ -5,7 +5,7 @@
  * and only when that frame spans chunks, so a large response arriving in many
  * small reads costs O(n), not O(n^2) as concatenating on every read would.
  */
-import { FrameTooLargeError } from './connection-errors.js'
+import { FrameTooLargeError } from '../errors/index.js'
 
 const SIZE_BYTES = 4
 

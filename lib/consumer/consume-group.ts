@@ -5,7 +5,7 @@
  */
 import { Observable, Subject } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
-import type { RxKafkaError } from '../protocol/errors.js'
+import type { RxKafkaError } from '../errors/index.js'
 import { DEFAULT_ASSIGNORS } from './assignors.js'
 import { resolveFetchOptions, resolveGroupOptions, type ConsumeGroupOptions } from './consumer-options.js'
 import { GroupMember, type GroupAssignmentEvent, type GroupMemberDiagnostics, type PartitionStartEvent } from './group-member.js'

@@ -4,7 +4,8 @@
  */
 import { Observable, Subscription, catchError, of, switchMap, take, timer } from 'rxjs'
 import { partitionInfo } from '../cluster/cluster-view.js'
-import { resolveFetchOptions, ConsumerOptionError, type ConsumePartitionsOptions, type OffsetSpec } from './consumer-options.js'
+import { resolveFetchOptions, type ConsumePartitionsOptions, type OffsetSpec } from './consumer-options.js'
+import { ConsumerOptionError } from '../errors/index.js'
 import { asRxKafkaError, Fetcher } from './fetcher.js'
 import { listOffsets } from './offset-requests.js'
 import { PartitionSlot, type PartitionStream } from './partition-stream.js'

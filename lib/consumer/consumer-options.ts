@@ -4,7 +4,7 @@
  * that wrote it rather than in the middle of a rebalance.
  */
 import type { ClusterClient } from '../cluster/cluster-client.js'
-import { RxKafkaError } from '../protocol/errors.js'
+import { ConsumerOptionError } from '../errors/index.js'
 import type { GroupAssignor } from './assignors.js'
 
 /** Where a partition starts when there is no committed offset to resume from. */
@@ -107,17 +107,6 @@ export interface ConsumePartitionsOptions extends FetchOptions {
   partitions?: readonly number[]
   /** Where every partition starts. Default `'latest'`. A function chooses per partition. */
   from?: OffsetSpec | ((partition: number) => OffsetSpec)
-}
-
-/** A consumer option that cannot work: says which option and what to do. */
-export class ConsumerOptionError extends RxKafkaError {
-  /** The rejected option, such as `sessionTimeoutMs`. */
-  readonly option: string
-
-  constructor(option: string, what: string, hint: string) {
-    super('INVALID_CONSUMER_OPTION', `consumer option ${option} ${what}`, { hint, path: option })
-    this.option = option
-  }
 }
 
 /** Fetch options with every default filled in. */

@@ -6,7 +6,7 @@
  */
 import { map, type Observable } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
-import { brokerError } from '../protocol/broker-error.js'
+import { brokerError } from '../errors/index.js'
 import { ListOffsetsApi } from '../protocol/messages/ListOffsets.js'
 import { OffsetCommitApi } from '../protocol/messages/OffsetCommit.js'
 import { OffsetFetchApi } from '../protocol/messages/OffsetFetch.js'

@@ -1,7 +1,7 @@
 import { asyncScheduler, defer, from, mergeMap, Observable } from 'rxjs'
 import type { ObservableInput, OperatorFunction, SchedulerLike, Subscriber, Subscription } from 'rxjs'
-import { RxKafkaError } from '../protocol/errors.js'
-import type { ErrorLocation } from '../protocol/errors.js'
+import { CircuitOpenError } from '../errors/index.js'
+import type { ErrorLocation } from '../errors/index.js'
 import { checkCount, checkDuration, checkFunction } from './options.js'
 
 /** The three states of a circuit breaker. */
@@ -157,44 +157,6 @@ export class CircuitBreakerState {
     const from = this.#state
     this.#state = to
     this.#onTransition?.(to, from, now)
-  }
-}
-
-/** Options of {@link CircuitOpenError}. */
-export interface CircuitOpenErrorOptions extends ErrorLocation {
-  /** How long until the circuit lets a probe through, or undefined when a probe is already in flight. */
-  retryAfterMs: number | undefined
-  /** The failures in a row that opened the circuit. */
-  consecutiveFailures: number
-}
-
-/**
- * A call was refused without being tried because its circuit breaker is open
- * (or half-open with its probes already in flight). Retriable: the circuit
- * lets a probe through after `resetAfterMs`.
- *
- * @example
- * ```ts
- * import { CircuitOpenError } from 'rxkafka'
- * stream$.subscribe({ error: e => { if (e instanceof CircuitOpenError) setTimeout(restart, e.retryAfterMs ?? 1_000) } })
- * ```
- */
-export class CircuitOpenError extends RxKafkaError {
-  /** How long until the circuit lets a probe through, or undefined when a probe is already in flight. */
-  readonly retryAfterMs: number | undefined
-  readonly consecutiveFailures: number
-
-  constructor(name: string, options: CircuitOpenErrorOptions) {
-    const { retryAfterMs, consecutiveFailures, ...location } = options
-    const what = retryAfterMs === undefined
-      ? `Circuit ${name} is half-open and its probe calls are in flight; call refused`
-      : `Circuit ${name} is open after ${consecutiveFailures} failures in a row; call refused`
-    const hint = retryAfterMs === undefined
-      ? 'Retry when the probe finishes; its result closes or re-opens the circuit'
-      : `It half-opens in ${retryAfterMs} ms: retry after that (retryBackoff retries retriable errors), and look at the cause of the failures`
-    super('CIRCUIT_OPEN', what, { ...location, retriable: true, hint })
-    this.retryAfterMs = retryAfterMs
-    this.consecutiveFailures = consecutiveFailures
   }
 }
 

@@ -3,16 +3,17 @@
  * shared error classes, so the connection, producer and consumer layers build
  * on them, and users can use them on any stream.
  */
-export { OperatorOptionError } from './options.js'
+export { OperatorOptionError } from '../errors/index.js'
 export { retryBackoff, backoffDelay, validateBackoffOptions, isRetriableByDefault, DEFAULT_BACKOFF } from './retryBackoff.js'
 export type { BackoffOptions, RetryBackoffConfig } from './retryBackoff.js'
-export { circuitBreaker, CircuitBreaker, CircuitBreakerState, CircuitOpenError, DEFAULT_CIRCUIT_BREAKER } from './circuitBreaker.js'
-export type {
-  CircuitState, CircuitBreakerStateOptions, CircuitBreakerOptions, CircuitBreakerOperatorOptions, CircuitOpenErrorOptions,
-} from './circuitBreaker.js'
+export { circuitBreaker, CircuitBreaker, CircuitBreakerState, DEFAULT_CIRCUIT_BREAKER } from './circuitBreaker.js'
+export { CircuitOpenError } from '../errors/index.js'
+export type { CircuitState, CircuitBreakerStateOptions, CircuitBreakerOptions, CircuitBreakerOperatorOptions } from './circuitBreaker.js'
+export type { CircuitOpenErrorOptions } from '../errors/index.js'
 export { batch } from './batch.js'
 export type { BatchConfig } from './batch.js'
-export { maxMessageAge, StaleMessageError } from './maxMessageAge.js'
+export { maxMessageAge } from './maxMessageAge.js'
+export { StaleMessageError } from '../errors/index.js'
 export type { MaxAge, MaxMessageAgeOptions, TimestampedMessage } from './maxMessageAge.js'
 export { handleAndDone } from './handleAndDone.js'
 export type { Doneable } from './handleAndDone.js'

@@ -1,7 +1,8 @@
 import { asyncScheduler, Observable } from 'rxjs'
 import type { MonoTypeOperatorFunction, SchedulerLike } from 'rxjs'
-import { RxKafkaError } from '../protocol/errors.js'
-import { checkDuration, checkFunction, OperatorOptionError } from './options.js'
+import { StaleMessageError } from '../errors/index.js'
+import { checkDuration, checkFunction } from './options.js'
+import { OperatorOptionError } from '../errors/index.js'
 
 /** What {@link maxMessageAge} needs of a message; a consumer message has all of it. */
 export interface TimestampedMessage {
@@ -29,33 +30,6 @@ export interface MaxMessageAgeOptions<T extends TimestampedMessage> {
   now?: () => number
   /** The clock when `now` is not given. Default `asyncScheduler`. */
   scheduler?: SchedulerLike
-}
-
-/**
- * A message was older than the maximum age for its topic: the reader lags
- * too far behind. A consumer treats this like "offset out of range" and
- * jumps ahead (by default to the newest offset).
- *
- * @example
- * ```ts
- * import { StaleMessageError } from 'rxkafka'
- * stream$.subscribe({ error: e => { if (e instanceof StaleMessageError) seekToEnd(e.topic, e.partition) } })
- * ```
- */
-export class StaleMessageError extends RxKafkaError {
-  readonly ageMs: number
-  readonly maxAgeMs: number
-
-  constructor(message: TimestampedMessage, ageMs: number, maxAgeMs: number) {
-    super('MESSAGE_TOO_OLD', `Message is ${ageMs} ms old, older than the maximum age of ${maxAgeMs} ms`, {
-      topic: message.topic,
-      partition: message.partition,
-      offset: message.offset,
-      hint: 'The reader lags too far behind: skip ahead (seek to the newest offset) or raise the maximum age for this topic',
-    })
-    this.ageMs = ageMs
-    this.maxAgeMs = maxAgeMs
-  }
 }
 
 /**

@@ -3,30 +3,7 @@
  * they are created, not when the first value arrives, so a typo fails at the
  * line that wrote it instead of minutes later in the middle of a stream.
  */
-import { RxKafkaError } from '../protocol/errors.js'
-
-/**
- * An operator was given an option it cannot work with: a negative delay, a
- * fraction outside 0..1, a byte limit without a way to measure bytes.
- *
- * @example
- * ```ts
- * import { batch, OperatorOptionError } from 'rxkafka'
- * try { batch({ maxMessages: 0 }) } catch (e) { if (e instanceof OperatorOptionError) console.error(e.option, e.message) }
- * ```
- */
-export class OperatorOptionError extends RxKafkaError {
-  /** The operator that rejected the option, such as `batch`. */
-  readonly operator: string
-  /** The option that was rejected, such as `maxMessages`. */
-  readonly option: string
-
-  constructor(operator: string, option: string, what: string, hint: string) {
-    super('INVALID_OPERATOR_OPTION', `${operator}: option ${option} ${what}`, { hint, path: `${operator}.${option}` })
-    this.operator = operator
-    this.option = option
-  }
-}
+import { OperatorOptionError } from '../errors/index.js'
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value)

@@ -1,7 +1,8 @@
 import { asyncScheduler, retry, timer } from 'rxjs'
 import type { MonoTypeOperatorFunction, Observable, SchedulerLike } from 'rxjs'
-import { RxKafkaError } from '../protocol/errors.js'
-import { checkCount, checkFunction, checkNumber, OperatorOptionError } from './options.js'
+import { RxKafkaError } from '../errors/index.js'
+import { checkCount, checkFunction, checkNumber } from './options.js'
+import { OperatorOptionError } from '../errors/index.js'
 
 /** The shape of an exponential backoff; shared by {@link retryBackoff}, reconnects and producer retries. */
 export interface BackoffOptions {

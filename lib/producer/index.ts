@@ -7,7 +7,7 @@ export { send } from './send.js'
 export { murmur2, murmur2Partition, toPositive } from './murmur2.js'
 export { producerDiagnostics } from './diagnostics.js'
 export type { ProducerDiagnostics, BreakerSnapshot } from './diagnostics.js'
-export { BufferFullError, DeliveryTimeoutError, InvalidPartitionError, ProducerDeliveryError, ProducerInputError } from './errors.js'
+export { BufferFullError, DeliveryTimeoutError, InvalidPartitionError, ProducerDeliveryError, ProducerInputError } from '../errors/index.js'
 export type { Acks, ProducerCircuitBreakerOptions, ProducerOptions, ProducerOptionsWithClient, Serializer } from './options.js'
 export type { PartitionerChoice, PartitionerFunction, PartitionerInput } from './partitioners.js'
 export type {

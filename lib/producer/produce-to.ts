@@ -4,9 +4,9 @@
  */
 import { Observable } from 'rxjs'
 import type { OperatorFunction } from 'rxjs'
-import { OperatorOptionError } from '../operators/options.js'
+import { OperatorOptionError } from '../errors/index.js'
 import { registerProducer } from './diagnostics.js'
-import { ProducerInputError } from './errors.js'
+import { ProducerInputError } from '../errors/index.js'
 import { requireClient, resolveProducerOptions } from './options.js'
 import type { ProducerOptionsWithClient } from './options.js'
 import { ProducerEngine } from './producer-engine.js'

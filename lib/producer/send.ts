@@ -8,7 +8,7 @@
 import { Subject } from 'rxjs'
 import type { Subscription } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
-import { ProducerDeliveryError } from './errors.js'
+import { ProducerDeliveryError } from '../errors/index.js'
 import type { ProducerOptions } from './options.js'
 import { produce } from './produce-to.js'
 import type { ProducerMessage, ProducerResult, TopicProducerMessage } from './types.js'

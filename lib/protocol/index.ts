@@ -15,9 +15,11 @@
  */
 export * from './api.js'
 export * from './primitives.js'
-export * from './errors.js'
+export * from '../errors/protocol-errors.js'
+export * from '../errors/broker-error.js'
+export { RxKafkaError } from '../errors/rxkafka-error.js'
+export type { ErrorLocation, RxKafkaErrorOptions } from '../errors/rxkafka-error.js'
 export * from './error-codes.js'
-export * from './broker-error.js'
 export * from './versions.js'
 export * from './records/index.js'
 export * from './compression/index.js'

@@ -8,7 +8,7 @@
  * the bytes that remain before anything is allocated, so a corrupt or hostile
  * length field gives a {@link ProtocolDecodeError}, never a huge allocation.
  */
-import { ProtocolDecodeError, ProtocolEncodeError } from './errors.js'
+import { ProtocolDecodeError, ProtocolEncodeError } from '../errors/index.js'
 
 const INT32_MIN = -0x80000000
 const INT32_MAX = 0x7fffffff

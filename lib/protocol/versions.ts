@@ -4,7 +4,7 @@
  * ApiVersions response, and every request uses the highest version both know.
  */
 import type { ApiDefinition } from './api.js'
-import { UnsupportedVersionError } from './errors.js'
+import { UnsupportedVersionError } from '../errors/index.js'
 import type { ApiVersionsResponse } from './messages/ApiVersions.js'
 
 /** An inclusive range of versions of one API. */

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { KafkaInstallError } from './apache-kafka-errors.js'
+import { KafkaInstallError } from '../errors/index.js'
 import { runToCompletion } from './apache-kafka-process.js'
 
 /** Where an installed Kafka is. */

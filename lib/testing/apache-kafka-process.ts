@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, openSync, readFileSync } from 'node:fs'
-import { KafkaStartError } from './apache-kafka-errors.js'
+import { KafkaStartError } from '../errors/index.js'
 
 /** Last lines of a log file (empty when it cannot be read). */
 export function logTail(path: string, lines = 30): string[] {

@@ -6,7 +6,7 @@
 import { CreateTopicsApi, type CreateTopicsResponse } from '../protocol/messages/CreateTopics.js'
 import { MetadataApi, type MetadataResponse } from '../protocol/messages/Metadata.js'
 import { Reader, Writer } from '../protocol/primitives.js'
-import { KafkaControlError } from './apache-kafka-errors.js'
+import { KafkaControlError } from '../errors/index.js'
 import { sendRawRequest } from './mock-wire.js'
 
 // The newest versions whose response header is v0 (sendRawRequest reads that one); Kafka 4 accepts both.

@@ -16,13 +16,7 @@ export { buildMockClusterBinary } from './mock-build.js'
 export type { BuildMockClusterOptions, MockClusterBuildInfo } from './mock-build.js'
 export { fetchApiVersions, sendRawRequest } from './mock-wire.js'
 export type { ApiVersionRange, ApiVersionsAnswer, RawRequestOptions } from './mock-wire.js'
-export {
-  MockClusterArgumentError,
-  MockClusterBuildError,
-  MockClusterControlError,
-  MockClusterError,
-  MockClusterStoppedError,
-} from './mock-errors.js'
+export { MockClusterArgumentError, MockClusterBuildError, MockClusterControlError, MockClusterError, MockClusterStoppedError } from '../errors/index.js'
 export { createVirtualCluster, VirtualCluster, VirtualClusterClient } from './virtual-cluster.js'
 export type {
   InjectErrorOptions,
@@ -38,10 +32,10 @@ export type {
   VirtualTopicSpec,
 } from './virtual-cluster.js'
 export type { VirtualGroupStateName } from './virtual-group.js'
-export { VirtualClusterError } from './virtual-errors.js'
+export { VirtualClusterError } from '../errors/index.js'
 export { startKafkaCluster } from './apache-kafka.js'
 export type { KafkaCluster, KafkaClusterOptions, KafkaNode, KafkaTopicSpec } from './apache-kafka.js'
 export type { KafkaSaslUser } from './apache-kafka-config.js'
 export { installKafka } from './apache-kafka-install.js'
 export type { InstallKafkaOptions, KafkaInstall } from './apache-kafka-install.js'
-export { KafkaClusterError, KafkaControlError, KafkaInstallError, KafkaStartError } from './apache-kafka-errors.js'
+export { KafkaClusterError, KafkaControlError, KafkaInstallError, KafkaStartError } from '../errors/index.js'

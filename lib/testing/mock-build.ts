@@ -10,7 +10,7 @@ import { access, mkdir, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { MockClusterBuildError } from './mock-errors.js'
+import { MockClusterBuildError } from '../errors/index.js'
 
 /** Where the parts of a mock-cluster build come from, and where the binary goes. */
 export interface MockClusterBuildInfo {

@@ -11,12 +11,7 @@ import { spawn } from 'node:child_process'
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { buildMockClusterBinary } from './mock-build.js'
-import {
-  MockClusterArgumentError,
-  MockClusterControlError,
-  MockClusterError,
-  MockClusterStoppedError,
-} from './mock-errors.js'
+import { MockClusterArgumentError, MockClusterControlError, MockClusterError, MockClusterStoppedError } from '../errors/index.js'
 import { fetchApiVersions } from './mock-wire.js'
 import type { ApiVersionRange } from './mock-wire.js'
 import type { BrokerCompatibility } from '../connection/broker-compatibility.js'

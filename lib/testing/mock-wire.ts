@@ -6,7 +6,7 @@
  */
 import { connect } from 'node:net'
 import { Reader, Writer } from '../protocol/primitives.js'
-import { MockClusterError } from './mock-errors.js'
+import { MockClusterError } from '../errors/index.js'
 
 /** One row of an ApiVersions answer: the version range a broker accepts for one API. */
 export interface ApiVersionRange {

@@ -24,7 +24,7 @@ import type { OffsetFetchRequest, OffsetFetchResponse } from '../protocol/messag
 import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../protocol/messages/Produce.js'
 import type { SyncGroupRequest, SyncGroupResponse } from '../protocol/messages/SyncGroup.js'
 import { VirtualGroup, type GroupCoordinatorSettings, type JoinOutcome, type SyncOutcome } from './virtual-group.js'
-import { VirtualClusterError } from './virtual-errors.js'
+import { VirtualClusterError } from '../errors/index.js'
 import { PartitionLog } from './virtual-log.js'
 
 /** Api key -> the versions the virtual brokers implement: the recent ones a Kafka 3.7+/4.x broker speaks. */

@@ -37,7 +37,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { gzipCodec, lz4Codec, noCompressionCodec, snappyCodec, zstdCodec, getCodec, hasCodec } from '../protocol/compression/index.js'
 import type { CompressionCodec } from '../protocol/compression/index.js'
-import { RxKafkaError } from '../protocol/errors.js'
+import { CodecWorkerError } from '../errors/index.js'
+
+export { CodecWorkerError } from '../errors/index.js'
 import type { CompressedRecords, UnsealedRecords } from '../protocol/records/record-batch-builder.js'
 import { runCompress, runDecompress, transferable, type CodecReply, type CodecTask } from './codec-tasks.js'
 
@@ -74,25 +76,6 @@ export interface CodecPoolStats {
   /** Workers that died or failed to start. */
   workerFailures: number
   lastError: string | undefined
-}
-
-/**
- * A compress task's worker died with the task's records transferred to it: the
- * batch's bytes are gone and the batch must be failed (or rebuilt) by its owner.
- *
- * @example
- * ```ts
- * pool.compress(3, records).catch((e) => { if (e instanceof CodecWorkerError) failBatch(batch, e) })
- * ```
- */
-export class CodecWorkerError extends RxKafkaError {
-  constructor(what: string, cause?: unknown) {
-    super('CODEC_WORKER_FAILED', what, {
-      cause,
-      retriable: false,
-      hint: 'The pool now runs this work on the calling thread; see CodecPool.stats().lastError for why the worker stopped',
-    })
-  }
 }
 
 const BUILT_IN: ReadonlyMap<number, CompressionCodec> = new Map([noCompressionCodec, gzipCodec, snappyCodec, lz4Codec, zstdCodec].map((c) => [c.id, c]))

@@ -7,9 +7,10 @@ import { createServer, type Server } from 'node:http'
 import { firstValueFrom, forkJoin, lastValueFrom, take, toArray } from 'rxjs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { BrokerConnection } from '../../lib/connection/broker-connection.js'
-import { ConnectionError, FrameTooLargeError, RequestTimeoutError } from '../../lib/connection/connection-errors.js'
-import { KafkaCluster, UnknownTopicError } from '../../lib/cluster/kafka-cluster.js'
-import { KafkaBrokerError } from '../../lib/protocol/broker-error.js'
+import { ConnectionError, FrameTooLargeError, RequestTimeoutError } from '../../lib/errors/index.js'
+import { KafkaCluster } from '../../lib/cluster/kafka-cluster.js'
+import { UnknownTopicError } from '../../lib/errors/index.js'
+import { KafkaBrokerError } from '../../lib/errors/index.js'
 import { ErrorCode } from '../../lib/protocol/error-codes.js'
 import { ApiVersionsApi } from '../../lib/protocol/messages/ApiVersions.js'
 import { ListOffsetsApi } from '../../lib/protocol/messages/ListOffsets.js'
@@ -365,7 +366,7 @@ describe('KafkaCluster against the mock: request tracking, moved leaders and coo
     )
     const code = answer.topics[0]!.partitions[0]!.errorCode
     expect(code).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER)
-    const { brokerError } = await import('../../lib/protocol/broker-error.js')
+    const { brokerError } = await import('../../lib/errors/index.js')
     const typed = brokerError(code, { api: 'ListOffsets', topic: ORDERS(), partition: 0, broker: p0.leader })
     expect(typed).toBeInstanceOf(KafkaBrokerError)
     expect(typed.retriable).toBe(true)

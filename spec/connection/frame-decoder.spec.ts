@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { FrameTooLargeError } from '../../lib/connection/connection-errors.js'
+import { FrameTooLargeError } from '../../lib/errors/index.js'
 import { FrameDecoder } from '../../lib/connection/frame-decoder.js'
 
 function frame(payload: string): Buffer {

@@ -7,7 +7,7 @@
 import { firstValueFrom } from 'rxjs'
 import { describe, expect, it } from 'vitest'
 import { BrokerConnection } from '../../lib/connection/broker-connection.js'
-import { AuthenticationError } from '../../lib/connection/connection-errors.js'
+import { AuthenticationError } from '../../lib/errors/index.js'
 import { MetadataApi } from '../../lib/protocol/messages/Metadata.js'
 import { SASL_USERS } from '../support/kafka-global-setup.js'
 import { sharedKafka } from '../support/peers.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { AuthenticationError } from '../../lib/connection/connection-errors.js'
+import { AuthenticationError } from '../../lib/errors/index.js'
 import { scramMechanism } from '../../lib/connection/sasl/scram.js'
 
 // RFC 7677 section 3: SCRAM-SHA-256 test vector (user "user", password "pencil").

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { CircuitBreakerState, DEFAULT_CIRCUIT_BREAKER } from '../../lib/operators/circuitBreaker.js'
 import type { CircuitState } from '../../lib/operators/circuitBreaker.js'
-import { OperatorOptionError } from '../../lib/operators/options.js'
+import { OperatorOptionError } from '../../lib/errors/index.js'
 
 function failTimes(breaker: CircuitBreakerState, times: number, now: number): void {
   for (let i = 0; i < times; i++) {

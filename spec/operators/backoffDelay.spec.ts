@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { backoffDelay, DEFAULT_BACKOFF } from '../../lib/operators/retryBackoff.js'
-import { OperatorOptionError } from '../../lib/operators/options.js'
+import { OperatorOptionError } from '../../lib/errors/index.js'
 
 describe('backoffDelay (pure)', () => {
   const exact = { initialMs: 100, factor: 2, maxMs: 10_000, jitter: 0 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { TestScheduler } from 'rxjs/testing'
 import { map, merge, of, Subject, timer } from 'rxjs'
 import { batch } from '../../lib/operators/batch.js'
-import { OperatorOptionError } from '../../lib/operators/options.js'
+import { OperatorOptionError } from '../../lib/errors/index.js'
 
 function createScheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected))

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { TestScheduler } from 'rxjs/testing'
 import { catchError, mergeMap, of, takeUntil } from 'rxjs'
 import type { Observable } from 'rxjs'
-import { circuitBreaker, CircuitOpenError } from '../../lib/operators/circuitBreaker.js'
+import { circuitBreaker } from '../../lib/operators/circuitBreaker.js'
+import { CircuitOpenError } from '../../lib/errors/index.js'
 import type { CircuitBreaker } from '../../lib/operators/circuitBreaker.js'
-import { OperatorOptionError } from '../../lib/operators/options.js'
+import { OperatorOptionError } from '../../lib/errors/index.js'
 
 function createScheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected))

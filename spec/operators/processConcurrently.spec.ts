@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Observable } from 'rxjs'
 import { processConcurrently } from '../../lib/operators/processConcurrently.js'
-import { OperatorOptionError } from '../../lib/operators/options.js'
+import { OperatorOptionError } from '../../lib/errors/index.js'
 import { setup, upper } from './doneable-fixtures.js'
 import type { Msg } from './doneable-fixtures.js'
 

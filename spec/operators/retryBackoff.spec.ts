@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { TestScheduler } from 'rxjs/testing'
 import { retryBackoff } from '../../lib/operators/retryBackoff.js'
-import { OperatorOptionError } from '../../lib/operators/options.js'
-import { ProtocolDecodeError, RxKafkaError } from '../../lib/protocol/errors.js'
+import { OperatorOptionError } from '../../lib/errors/index.js'
+import { ProtocolDecodeError, RxKafkaError } from '../../lib/errors/index.js'
 
 function createScheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
@@ -100,7 +100,7 @@ describe('retryBackoff', () => {
       expectObservable(nonRetriable.pipe(retryBackoff(noJitter))).toBe('-#', undefined, fatal)
       expectSubscriptions(nonRetriable.subscriptions).toBe('^!')
 
-      const transient = new RxKafkaError('NOT_LEADER', 'leader moved', { retriable: true })
+      const transient = new RxKafkaError('NOT_LEADER_OR_FOLLOWER', 'leader moved', { retriable: true })
       const retriable = cold('-#', undefined, transient)
       expectObservable(retriable.pipe(retryBackoff({ ...noJitter, retries: 1 }))).toBe('12ms #', undefined, transient)
       expectSubscriptions(retriable.subscriptions).toBe(['^!', '11ms ^!'])

@@ -9,7 +9,6 @@ import type { ClusterClient, ClusterRequestBody, ClusterRequestOptions } from '.
 import type { BrokerInfo, ClusterView, PartitionInfo, TopicInfo } from '../../lib/cluster/cluster-view.js'
 import type { ApiDefinition } from '../../lib/protocol/api.js'
 import type { ProduceRequest, ProduceResponse } from '../../lib/protocol/messages/Produce.js'
-import { RxKafkaError } from '../../lib/protocol/errors.js'
 
 /** What the specs read out of a batch the producer sent (header fields of RecordBatch v2). */
 export interface SentBatch {
@@ -174,7 +173,7 @@ export class FakeCluster implements ClusterClient {
       }
       return of({ throttleTimeMs: 0, errorCode: 0, producerId: this.nextProducerId++, producerEpoch: 0 })
     }
-    if (api.name !== 'Produce' || broker === 'any') return throwError(() => new RxKafkaError('FAKE', `the fake cluster does not answer ${api.name}`))
+    if (api.name !== 'Produce' || broker === 'any') return throwError(() => new Error(`the fake cluster does not answer ${api.name}`))
     const call = this.record(broker, body as ProduceRequest)
     const defaultAnswer = (): ProduceResponse => this.successFor(call)
     const scripted = this.produceScript?.(call, defaultAnswer)

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { concat, firstValueFrom, from, lastValueFrom, map, NEVER, of, range, Subject, throwError, timer, toArray } from 'rxjs'
 import { ErrorCode } from '../../lib/protocol/error-codes.js'
-import { KafkaBrokerError } from '../../lib/protocol/broker-error.js'
-import { OperatorOptionError } from '../../lib/operators/options.js'
-import { ConnectionError } from '../../lib/connection/connection-errors.js'
+import { KafkaBrokerError } from '../../lib/errors/index.js'
+import { OperatorOptionError } from '../../lib/errors/index.js'
+import { ConnectionError } from '../../lib/errors/index.js'
 import {
   BufferFullError,
   InvalidPartitionError,

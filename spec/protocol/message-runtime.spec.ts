@@ -4,7 +4,7 @@
  * as right as these.
  */
 import { describe, expect, it } from 'vitest'
-import { ProtocolDecodeError, ProtocolEncodeError, RxKafkaError, UnsupportedVersionError } from '../../lib/protocol/errors.js'
+import { ProtocolDecodeError, ProtocolEncodeError, RxKafkaError, UnsupportedVersionError } from '../../lib/errors/index.js'
 import {
   closeTaggedField,
   decodeFailure,

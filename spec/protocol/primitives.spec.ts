@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ProtocolDecodeError } from '../../lib/protocol/errors.js'
+import { ProtocolDecodeError } from '../../lib/errors/index.js'
 import { Reader, Writer, ZERO_UUID } from '../../lib/protocol/primitives.js'
 
 function written(write: (w: Writer) => void): Buffer {

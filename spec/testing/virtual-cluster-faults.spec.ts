@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { defer, firstValueFrom, repeat } from 'rxjs'
-import { ConnectionError, RequestTimeoutError } from '../../lib/connection/connection-errors.js'
+import { ConnectionError, RequestTimeoutError } from '../../lib/errors/index.js'
 import { ErrorCode } from '../../lib/protocol/error-codes.js'
 import { FetchApi } from '../../lib/protocol/messages/Fetch.js'
 import { ListOffsetsApi } from '../../lib/protocol/messages/ListOffsets.js'

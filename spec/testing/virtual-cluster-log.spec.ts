@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { firstValueFrom } from 'rxjs'
 import { ErrorCode } from '../../lib/protocol/error-codes.js'
-import { ProtocolEncodeError, UnsupportedVersionError } from '../../lib/protocol/errors.js'
+import { ProtocolEncodeError, UnsupportedVersionError } from '../../lib/errors/index.js'
 import { ApiVersionsApi } from '../../lib/protocol/messages/ApiVersions.js'
 import { FetchApi, type FetchRequest } from '../../lib/protocol/messages/Fetch.js'
 import { InitProducerIdApi } from '../../lib/protocol/messages/InitProducerId.js'

@@ -5,7 +5,7 @@
 import type { ApiDefinition } from '../../protocol/api.js'
 import { SaslAuthenticateApi } from '../../protocol/messages/SaslAuthenticate.js'
 import { SaslHandshakeApi } from '../../protocol/messages/SaslHandshake.js'
-import { AuthenticationError } from '../connection-errors.js'
+import { AuthenticationError } from '../../errors/index.js'
 import type { SaslMechanism } from './mechanism.js'
 import { oauthBearerMechanism, type OAuthBearerToken } from './oauthbearer.js'
 import { plainMechanism } from './plain.js'

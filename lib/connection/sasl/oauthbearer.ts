@@ -1,5 +1,5 @@
 /** SASL/OAUTHBEARER (RFC 7628, KIP-255): a bearer token from a user-supplied provider. */
-import { AuthenticationError } from '../connection-errors.js'
+import { AuthenticationError } from '../../errors/index.js'
 import type { SaslMechanism } from './mechanism.js'
 
 /** What a token provider returns. */

@@ -4,7 +4,7 @@
  * server that does not know the password cannot pretend to.
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto'
-import { AuthenticationError } from '../connection-errors.js'
+import { AuthenticationError } from '../../errors/index.js'
 import type { SaslMechanism } from './mechanism.js'
 
 export type ScramAlgorithm = 'SCRAM-SHA-256' | 'SCRAM-SHA-512'

@@ -4,7 +4,7 @@
  * that id to an implementation. Users may replace a built-in codec (say, a native
  * zstd on an older Node) with {@link registerCodec}.
  */
-import { RxKafkaError, type RxKafkaErrorOptions } from '../errors.js'
+import { CodecUnavailableError, CompressionError, RxKafkaError, type RxKafkaErrorOptions } from '../../errors/index.js'
 
 /** Kafka's codec ids, as stored in the low three bits of a batch's attributes. */
 export const CompressionCodecId = {
@@ -47,71 +47,6 @@ export interface CompressionCodec {
    */
   compressWithHeadroom?(bytes: Uint8Array, headroom: number): Buffer
   decompress(bytes: Uint8Array, maxOutputBytes: number): Buffer
-}
-
-/**
- * Compressed bytes that do not decompress: corrupt, truncated, or not in the codec's format.
- *
- * @example
- * ```ts
- * try { lz4Codec.decompress(bytes, 1 << 20) } catch (e) { if (e instanceof CompressionError) console.error(e.codec, e.message) }
- * ```
- */
-export class CompressionError extends RxKafkaError {
-  /** The codec that failed, such as `lz4`. */
-  readonly codec: string
-
-  constructor(codec: string, what: string, options: RxKafkaErrorOptions = {}, code = 'COMPRESSION_CORRUPT') {
-    super(code, `${codec}: ${what}`, options)
-    this.codec = codec
-  }
-}
-
-/**
- * Decompression stopped because the output would exceed the allowed maximum.
- *
- * @example
- * ```ts
- * catch (e) { if (e instanceof DecompressedSizeExceededError) decodeAgainWith({ maxDecompressedBytes: e.maxOutputBytes * 4 }) }
- * ```
- */
-export class DecompressedSizeExceededError extends CompressionError {
-  /** The limit that was hit, in bytes. */
-  readonly maxOutputBytes: number
-
-  constructor(codec: string, maxOutputBytes: number, options: RxKafkaErrorOptions = {}) {
-    super(
-      codec,
-      `decompressed data exceeds the limit of ${maxOutputBytes} bytes`,
-      {
-        hint:
-          'The batch is either a compression bomb or larger than expected; raise maxDecompressedBytes if such batches are legitimate',
-        ...options,
-      },
-      'DECOMPRESSED_SIZE_EXCEEDED',
-    )
-    this.maxOutputBytes = maxOutputBytes
-  }
-}
-
-/**
- * A codec id with no registered implementation, or a codec the running platform cannot provide.
- *
- * @example
- * ```ts
- * catch (e) { if (e instanceof CodecUnavailableError && e.codecId === 4) registerCodec(myZstd) }
- * ```
- */
-export class CodecUnavailableError extends RxKafkaError {
-  readonly codecId: number
-
-  constructor(codecId: number, what: string, options: RxKafkaErrorOptions = {}) {
-    super('CODEC_UNAVAILABLE', what, {
-      hint: 'Register an implementation with registerCodec({ id, name, compress, decompress })',
-      ...options,
-    })
-    this.codecId = codecId
-  }
 }
 
 const registry = new Map<number, CompressionCodec>()

@@ -3,7 +3,8 @@
  * (GZIPOutputStream); pako's inflater detects gzip and zlib headers.
  */
 import pako from 'pako'
-import { CompressionError, DecompressedSizeExceededError, asCompressionError, type CompressionCodec } from './codec.js'
+import { asCompressionError, type CompressionCodec } from './codec.js'
+import { CompressionError, DecompressedSizeExceededError } from '../../errors/index.js'
 
 const NAME = 'gzip'
 const OUTPUT_CHUNK_BYTES = 64 * 1024

@@ -9,16 +9,8 @@ import { noCompressionCodec } from './none.js'
 import { snappyCodec } from './snappy.js'
 import { zstdCodec } from './zstd.js'
 
-export {
-  CodecUnavailableError,
-  CompressionCodecId,
-  CompressionError,
-  DecompressedSizeExceededError,
-  codecIdOf,
-  getCodec,
-  hasCodec,
-  registerCodec,
-} from './codec.js'
+export { CompressionCodecId, codecIdOf, getCodec, hasCodec, registerCodec } from './codec.js'
+export { CodecUnavailableError, CompressionError, DecompressedSizeExceededError } from '../../errors/index.js'
 export type { CompressionCodec, CompressionCodecName } from './codec.js'
 export { gzipCodec } from './gzip.js'
 export { lz4Codec, LZ4_BLOCK_BYTES } from './lz4.js'

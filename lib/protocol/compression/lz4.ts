@@ -24,7 +24,8 @@
  * magic-0 message sets.
  */
 import { hash as xxh32 } from 'lz4js/xxh32.js'
-import { CompressionError, DecompressedSizeExceededError, type CompressionCodec } from './codec.js'
+import { type CompressionCodec } from './codec.js'
+import { CompressionError, DecompressedSizeExceededError } from '../../errors/index.js'
 
 const NAME = 'lz4'
 const FRAME_MAGIC = 0x184d2204

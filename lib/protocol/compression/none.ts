@@ -1,4 +1,5 @@
-import { DecompressedSizeExceededError, type CompressionCodec } from './codec.js'
+import { type CompressionCodec } from './codec.js'
+import { DecompressedSizeExceededError } from '../../errors/index.js'
 
 /**
  * Codec 0: the bytes as they are. Kept in the registry so every id a batch can carry has an entry.

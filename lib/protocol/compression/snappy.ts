@@ -12,7 +12,8 @@
  * billions of iterations, which a client fed by the network cannot afford.
  */
 import { compress as snappyCompress } from 'snappyjs'
-import { CompressionError, DecompressedSizeExceededError, type CompressionCodec } from './codec.js'
+import { type CompressionCodec } from './codec.js'
+import { CompressionError, DecompressedSizeExceededError } from '../../errors/index.js'
 
 const NAME = 'snappy'
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00])

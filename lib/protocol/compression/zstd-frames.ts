@@ -6,7 +6,7 @@
  * checked against the caller's limit here first: a hostile frame cannot make it
  * allocate more than the limit allows.
  */
-import { CompressionError, DecompressedSizeExceededError } from './codec.js'
+import { CompressionError, DecompressedSizeExceededError } from '../../errors/index.js'
 
 const NAME = 'zstd'
 const FRAME_MAGIC = 0xfd2fb528

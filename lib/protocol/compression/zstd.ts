@@ -14,7 +14,8 @@
  */
 import { createRequire } from 'node:module'
 import * as zlib from 'node:zlib'
-import { CodecUnavailableError, CompressionError, DecompressedSizeExceededError, asCompressionError, type CompressionCodec } from './codec.js'
+import { asCompressionError, type CompressionCodec } from './codec.js'
+import { CodecUnavailableError, CompressionError, DecompressedSizeExceededError } from '../../errors/index.js'
 import { windowDescriptorFor, zstdFrames } from './zstd-frames.js'
 
 const NAME = 'zstd'

@@ -1,4 +1,4 @@
-import { CorruptRecordError } from './errors.js'
+import { CorruptRecordError } from '../../errors/index.js'
 import type { ConsumedRecord, DecodedRecordBatch, RecordBatchContext } from './record-batch-decoder.js'
 
 /** A transaction marker, read from a control batch's record. */

@@ -1,6 +1,6 @@
 /** Record batches: v2 encoder, lazy decoder of v2 and legacy message sets, CRC-32C. */
 export { crc32c, crc32cCombine } from './crc32c.js'
-export { CorruptRecordError } from './errors.js'
+export { CorruptRecordError } from '../../errors/index.js'
 export {
   RECORD_BATCH_HEADER_BYTES,
   RecordBatchBuilder,

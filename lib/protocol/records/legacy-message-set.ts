@@ -18,7 +18,7 @@
  */
 import * as bufferCrc32Module from 'buffer-crc32'
 import { CodecUnavailableError, DecompressedSizeExceededError, getCodec } from '../compression/index.js'
-import { CorruptRecordError } from './errors.js'
+import { CorruptRecordError } from '../../errors/index.js'
 import type { ConsumedRecord, DecodedRecordBatch, TimestampType } from './record-batch-decoder.js'
 import { NO_HEADERS, type RecordBatchContext } from './record-cursor.js'
 

@@ -18,7 +18,7 @@
  * varint, key (varint length, -1 = null), value (likewise), header count
  * varint, headers (varint key length + UTF-8 key, varint value length + value).
  */
-import { ProtocolEncodeError } from '../errors.js'
+import { ProtocolEncodeError } from '../../errors/index.js'
 import { codecIdOf, getCodec, type CompressionCodecName } from '../compression/index.js'
 import { crc32c, crc32cCombine } from './crc32c.js'
 

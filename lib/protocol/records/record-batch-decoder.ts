@@ -12,7 +12,7 @@ import {
   hasCodec,
 } from '../compression/index.js'
 import { crc32c } from './crc32c.js'
-import { CorruptRecordError } from './errors.js'
+import { CorruptRecordError } from '../../errors/index.js'
 import { decodeLegacyEntry, LEGACY_MIN_SIZE_V0, LEGACY_MIN_SIZE_V1 } from './legacy-message-set.js'
 import { NO_HEADERS, RecordCursor, type RecordBatchContext } from './record-cursor.js'
 import { RECORD_BATCH_CRC_START, RECORD_BATCH_HEADER_BYTES } from './record-batch-builder.js'

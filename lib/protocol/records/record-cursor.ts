@@ -4,7 +4,7 @@
  * that names topic, partition and batch offset, so hostile bytes can do nothing
  * but produce that error.
  */
-import { CorruptRecordError } from './errors.js'
+import { CorruptRecordError } from '../../errors/index.js'
 import type { ConsumedRecordHeader } from './record-batch-decoder.js'
 
 /** One frozen empty array for every record without headers: saves an allocation per record. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ProtocolDecodeError, ProtocolEncodeError, UnsupportedVersionError } from '../../../lib/protocol/errors.js'
+import { ProtocolDecodeError, ProtocolEncodeError, UnsupportedVersionError } from '../../../lib/errors/index.js'
 import { SyncGroupApi } from '../../../lib/protocol/messages/SyncGroup.js'
 import { Reader, Writer } from '../../../lib/protocol/primitives.js'
 import {

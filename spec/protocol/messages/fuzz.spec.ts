@@ -7,7 +7,7 @@
  * Deterministic: a seeded PRNG per codec.
  */
 import { describe, expect, it } from 'vitest'
-import { ProtocolDecodeError } from '../../../lib/protocol/errors.js'
+import { ProtocolDecodeError } from '../../../lib/errors/index.js'
 import { Reader, Writer } from '../../../lib/protocol/primitives.js'
 import { allCodecs, ValueBuilder, type Codec } from './schema-walk.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { UnsupportedVersionError } from '../../../lib/protocol/errors.js'
+import { UnsupportedVersionError } from '../../../lib/errors/index.js'
 import { ApiVersionsTable, chooseVersion } from '../../../lib/protocol/versions.js'
 import { FetchApi, ProduceApi } from '../../../lib/protocol/messages/index.js'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { getCodec, zstdAvailable, type CompressionCodec } from '../../../lib/protocol/compression/index.js'
-import { RxKafkaError } from '../../../lib/protocol/errors.js'
+import { RxKafkaError } from '../../../lib/errors/index.js'
 import { RecordBatchBuilder, buildControlBatch, crc32c, decodeRecordBatches } from '../../../lib/protocol/records/index.js'
 
 /** mulberry32: a small seeded PRNG, so any failure reproduces from its seed. */

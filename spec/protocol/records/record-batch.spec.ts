@@ -5,7 +5,7 @@ import {
   zstdAvailable,
   type CompressionCodecName,
 } from '../../../lib/protocol/compression/index.js'
-import { RxKafkaError } from '../../../lib/protocol/errors.js'
+import { RxKafkaError } from '../../../lib/errors/index.js'
 import {
   CorruptRecordError,
   RecordBatchBuilder,

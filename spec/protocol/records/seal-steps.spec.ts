@@ -15,7 +15,7 @@ import {
   sealRecords,
   stampProducerState,
 } from '../../../lib/protocol/records/index.js'
-import { ProtocolEncodeError } from '../../../lib/protocol/errors.js'
+import { ProtocolEncodeError } from '../../../lib/errors/index.js'
 
 const codecs: CompressionCodecName[] = ['none', 'gzip', 'snappy', 'lz4', ...(zstdAvailable() ? (['zstd'] as const) : [])]
 const ids: Record<CompressionCodecName, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 }

@@ -1,5 +1,5 @@
 /** Errors of the connection layer. Each names the broker and says what to do. */
-import { RxKafkaError, type RxKafkaErrorOptions } from '../protocol/errors.js'
+import { RxKafkaError, type RxKafkaErrorOptions } from './rxkafka-error.js'
 
 /** The TCP/TLS connection to a broker failed, closed, or could not be made. Retriable. */
 export class ConnectionError extends RxKafkaError {

@@ -2,8 +2,8 @@
  * Errors of the producer. Each names the topic and partition, says whether a
  * retry may help, and what to do.
  */
-import { RxKafkaError } from '../protocol/errors.js'
-import type { ProducerResult } from './types.js'
+import { RxKafkaError } from './rxkafka-error.js'
+import type { ProducerResult } from '../producer/types.js'
 
 /**
  * A message was not delivered within `deliveryTimeoutMs` of entering the

@@ -3,10 +3,10 @@
  * the code's facts (retriable, refresh metadata, find coordinator) next to
  * where it happened, so retry logic and people read the same object.
  */
-import { RxKafkaError } from './errors.js'
-import type { ErrorLocation } from './errors.js'
-import { errorCodeInfo } from './error-codes.js'
-import type { ErrorCodeInfo } from './error-codes.js'
+import { RxKafkaError } from './rxkafka-error.js'
+import type { ErrorLocation } from './rxkafka-error.js'
+import { errorCodeInfo } from '../protocol/error-codes.js'
+import type { ErrorCodeInfo } from '../protocol/error-codes.js'
 
 /** Where a broker error happened, plus the free-text message the broker sent with it, if any. */
 export interface BrokerErrorLocation extends ErrorLocation {

@@ -31,6 +31,7 @@ import {
   timer,
   catchError,
 } from 'rxjs'
+import { backoffDelay } from '../kit/backoff.js'
 import type { ApiDefinition } from '../protocol/api.js'
 import { brokerError } from '../errors/index.js'
 import { errorCodeInfo } from '../protocol/error-codes.js'
@@ -251,7 +252,7 @@ export class KafkaCluster implements ClusterClient {
             count: 10,
             delay: (error: unknown, attempt) =>
               error instanceof RxKafkaError && error.retriable
-                ? timer(Math.min(backoffMs * 2 ** (attempt - 1), 5_000), this.scheduler)
+                ? timer(backoffDelay(attempt - 1, { initialMs: backoffMs, maxMs: 5_000, jitter: 0 }), this.scheduler)
                 : throwError(() => error),
           }),
         )

@@ -5,6 +5,7 @@
  */
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import { ConsumerOptionError } from '../errors/index.js'
+import { CONSUMER_OPTIONS, checkFunction, checkInteger, checkName } from '../kit/options.js'
 import type { GroupAssignor } from './assignors.js'
 
 /** Where a partition starts when there is no committed offset to resume from. */
@@ -125,36 +126,19 @@ export interface ResolvedFetchOptions {
   fetchSessions: boolean
 }
 
-function checkInteger(option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void {
-  if (value === undefined) return
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConsumerOptionError(
-      option,
-      `must be an integer in ${min}..${max}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
-      `pass a whole number of ${option.endsWith('Ms') ? 'milliseconds' : 'units'} within that range, or leave it out for the default`,
-    )
-  }
-}
-
-function checkFunction(option: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'function') {
-    throw new ConsumerOptionError(option, `must be a function, got ${typeof value}`, 'pass a function or leave it out for the default')
-  }
-}
-
 const INT32_MAX = 0x7fffffff
 
 /** Checks fetch options and fills in defaults. */
 export function resolveFetchOptions(options: FetchOptions): ResolvedFetchOptions {
-  checkInteger('minBytes', options.minBytes, 0, INT32_MAX)
-  checkInteger('maxBytes', options.maxBytes, 1, INT32_MAX)
-  checkInteger('maxPartitionBytes', options.maxPartitionBytes, 1, INT32_MAX)
-  checkInteger('maxWaitMs', options.maxWaitMs, 0, INT32_MAX)
-  checkInteger('maxUndoneMessages', options.maxUndoneMessages, 1)
-  checkInteger('maxUndoneBytes', options.maxUndoneBytes, 1)
-  checkInteger('retryBackoffMs', options.retryBackoffMs, 0, INT32_MAX)
-  checkFunction('offsetOutOfRange', options.offsetOutOfRange)
-  checkFunction('maxMessageAge', options.maxMessageAge)
+  checkInteger(CONSUMER_OPTIONS, 'minBytes', options.minBytes, 0, INT32_MAX)
+  checkInteger(CONSUMER_OPTIONS, 'maxBytes', options.maxBytes, 1, INT32_MAX)
+  checkInteger(CONSUMER_OPTIONS, 'maxPartitionBytes', options.maxPartitionBytes, 1, INT32_MAX)
+  checkInteger(CONSUMER_OPTIONS, 'maxWaitMs', options.maxWaitMs, 0, INT32_MAX)
+  checkInteger(CONSUMER_OPTIONS, 'maxUndoneMessages', options.maxUndoneMessages, 1)
+  checkInteger(CONSUMER_OPTIONS, 'maxUndoneBytes', options.maxUndoneBytes, 1)
+  checkInteger(CONSUMER_OPTIONS, 'retryBackoffMs', options.retryBackoffMs, 0, INT32_MAX)
+  checkFunction(CONSUMER_OPTIONS, 'offsetOutOfRange', options.offsetOutOfRange)
+  checkFunction(CONSUMER_OPTIONS, 'maxMessageAge', options.maxMessageAge)
   const isolation = options.isolationLevel ?? 'read_uncommitted'
   if (isolation !== 'read_uncommitted' && isolation !== 'read_committed') {
     throw new ConsumerOptionError('isolationLevel', `must be 'read_uncommitted' or 'read_committed', got ${JSON.stringify(isolation)}`, 'use one of the two Kafka isolation levels')
@@ -199,11 +183,11 @@ export function resolveGroupOptions(options: ConsumeGroupOptions, defaultAssigno
   if (!Array.isArray(options.topics) || options.topics.length === 0 || options.topics.some((t) => typeof t !== 'string' || t.length === 0)) {
     throw new ConsumerOptionError('topics', 'must be a non-empty array of topic names', 'pass topics: ["orders", ...]')
   }
-  checkInteger('sessionTimeoutMs', options.sessionTimeoutMs, 1, INT32_MAX)
-  checkInteger('rebalanceTimeoutMs', options.rebalanceTimeoutMs, 1, INT32_MAX)
-  checkInteger('heartbeatIntervalMs', options.heartbeatIntervalMs, 1, INT32_MAX)
-  checkInteger('commitIntervalMs', options.commitIntervalMs, 0, INT32_MAX)
-  checkFunction('startingOffset', options.startingOffset)
+  checkInteger(CONSUMER_OPTIONS, 'sessionTimeoutMs', options.sessionTimeoutMs, 1, INT32_MAX)
+  checkInteger(CONSUMER_OPTIONS, 'rebalanceTimeoutMs', options.rebalanceTimeoutMs, 1, INT32_MAX)
+  checkInteger(CONSUMER_OPTIONS, 'heartbeatIntervalMs', options.heartbeatIntervalMs, 1, INT32_MAX)
+  checkInteger(CONSUMER_OPTIONS, 'commitIntervalMs', options.commitIntervalMs, 0, INT32_MAX)
+  checkFunction(CONSUMER_OPTIONS, 'startingOffset', options.startingOffset)
   const sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? Math.min(3_000, Math.floor(sessionTimeoutMs / 3))
   if (heartbeatIntervalMs >= sessionTimeoutMs) {
@@ -217,12 +201,8 @@ export function resolveGroupOptions(options: ConsumeGroupOptions, defaultAssigno
   if (assignors.length === 0 || assignors.some((a) => typeof a?.name !== 'string' || typeof a.assign !== 'function')) {
     throw new ConsumerOptionError('assignors', 'must be a non-empty array of assignors ({ name, assign })', 'pass e.g. [rangeAssignor] or leave it out')
   }
-  if (options.groupInstanceId !== undefined && (typeof options.groupInstanceId !== 'string' || options.groupInstanceId.length === 0)) {
-    throw new ConsumerOptionError('groupInstanceId', 'must be a non-empty string when given', 'use a name stable across restarts of this member, such as the host name')
-  }
-  if (options.sidechannelTopic !== undefined && (typeof options.sidechannelTopic !== 'string' || options.sidechannelTopic.length === 0)) {
-    throw new ConsumerOptionError('sidechannelTopic', 'must be a non-empty topic name when given', 'name the topic, or leave it out to turn the side channel off')
-  }
+  checkName(CONSUMER_OPTIONS, 'groupInstanceId', options.groupInstanceId, 'use a name stable across restarts of this member, such as the host name')
+  checkName(CONSUMER_OPTIONS, 'sidechannelTopic', options.sidechannelTopic, 'name the topic, or leave it out to turn the side channel off')
   const fromBeginning = options.fromBeginning ?? false
   const fallback: OffsetSpec = fromBeginning ? 'earliest' : 'latest'
   return {

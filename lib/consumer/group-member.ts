@@ -19,6 +19,7 @@ import { HeartbeatApi } from '../protocol/messages/Heartbeat.js'
 import { JoinGroupApi, type JoinGroupResponse } from '../protocol/messages/JoinGroup.js'
 import { LeaveGroupApi, type LeaveGroupRequest } from '../protocol/messages/LeaveGroup.js'
 import { SyncGroupApi } from '../protocol/messages/SyncGroup.js'
+import { backoffDelay } from '../kit/backoff.js'
 import type { GroupAssignor, GroupMemberSubscription, TopicPartitions } from './assignors.js'
 import type { OffsetSpec, ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
 import { asRxKafkaError, Fetcher, type FetchSessionDiagnostics } from './fetcher.js'
@@ -221,7 +222,8 @@ export class GroupMember {
   }
 
   private afterBackoff(then: () => void): void {
-    const delay = Math.min(this.fetch.retryBackoffMs * 2 ** Math.min(this.backoffAttempt, 6), 10_000)
+    // Doubling from retryBackoffMs for at most six steps, never above 10 s; no jitter (one member, one coordinator).
+    const delay = backoffDelay(Math.min(this.backoffAttempt, 6), { initialMs: this.fetch.retryBackoffMs, maxMs: 10_000, jitter: 0 })
     this.backoffAttempt++
     this.runStep(timer(delay, this.client.scheduler), then, (e) => this.fatal(e))
   }

@@ -15,7 +15,7 @@ import { defer, from, map, mergeMap, Observable, of, Subscription, switchMap, ta
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import { partitionInfo } from '../cluster/cluster-view.js'
 import { send } from '../producer/send.js'
-import { murmur2Partition } from '../producer/murmur2.js'
+import { murmur2Partition } from '../kit/murmur2.js'
 import { consumePartitions } from './consume-partitions.js'
 import { listOffsets, partitionKey } from './offset-requests.js'
 

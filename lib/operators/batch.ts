@@ -1,6 +1,6 @@
 import { asyncScheduler, Observable } from 'rxjs'
 import type { OperatorFunction, SchedulerLike, Subscription } from 'rxjs'
-import { checkCount, checkDuration, checkFunction, checkNumber } from './options.js'
+import { checkCount, checkDuration, checkFunction, checkNumber } from '../kit/options.js'
 import { OperatorOptionError } from '../errors/index.js'
 
 /** Options of {@link batch}. At least one of `maxMessages`, `maxBytes` and `lingerMs` must be finite. */

@@ -2,7 +2,7 @@ import { asyncScheduler, defer, from, mergeMap, Observable } from 'rxjs'
 import type { ObservableInput, OperatorFunction, SchedulerLike, Subscriber, Subscription } from 'rxjs'
 import { CircuitOpenError } from '../errors/index.js'
 import type { ErrorLocation } from '../errors/index.js'
-import { checkCount, checkDuration, checkFunction } from './options.js'
+import { checkCount, checkDuration, checkFunction } from '../kit/options.js'
 
 /** The three states of a circuit breaker. */
 export type CircuitState = 'closed' | 'open' | 'half-open'

@@ -1,6 +1,6 @@
 import { from, Observable } from 'rxjs'
 import type { ObservableInput } from 'rxjs'
-import { checkFunction } from './options.js'
+import { checkFunction } from '../kit/options.js'
 
 /**
  * A message that can be marked as processed. The consumer's messages

@@ -4,8 +4,10 @@
  * on them, and users can use them on any stream.
  */
 export { OperatorOptionError } from '../errors/index.js'
-export { retryBackoff, backoffDelay, validateBackoffOptions, isRetriableByDefault, DEFAULT_BACKOFF } from './retryBackoff.js'
-export type { BackoffOptions, RetryBackoffConfig } from './retryBackoff.js'
+export { retryBackoff, isRetriableByDefault } from './retryBackoff.js'
+export { backoffDelay, validateBackoffOptions, DEFAULT_BACKOFF } from '../kit/backoff.js'
+export type { RetryBackoffConfig } from './retryBackoff.js'
+export type { BackoffOptions } from '../kit/backoff.js'
 export { circuitBreaker, CircuitBreaker, CircuitBreakerState, DEFAULT_CIRCUIT_BREAKER } from './circuitBreaker.js'
 export { CircuitOpenError } from '../errors/index.js'
 export type { CircuitState, CircuitBreakerStateOptions, CircuitBreakerOptions, CircuitBreakerOperatorOptions } from './circuitBreaker.js'

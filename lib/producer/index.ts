@@ -4,7 +4,7 @@
  */
 export { produceTo, produce } from './produce-to.js'
 export { send } from './send.js'
-export { murmur2, murmur2Partition, toPositive } from './murmur2.js'
+export { murmur2, murmur2Partition, toPositive } from '../kit/murmur2.js'
 export { producerDiagnostics } from './diagnostics.js'
 export type { ProducerDiagnostics, BreakerSnapshot } from './diagnostics.js'
 export { BufferFullError, DeliveryTimeoutError, InvalidPartitionError, ProducerDeliveryError, ProducerInputError } from '../errors/index.js'

@@ -6,10 +6,10 @@ import type { SchedulerLike } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import type { CompressionCodecName } from '../protocol/compression/index.js'
 import { CompressionCodecId } from '../protocol/compression/index.js'
-import { checkCount, checkDuration, checkFunction } from '../operators/options.js'
+import { checkCount, checkDuration, checkFunction } from '../kit/options.js'
 import { OperatorOptionError } from '../errors/index.js'
-import { validateBackoffOptions } from '../operators/retryBackoff.js'
-import type { BackoffOptions } from '../operators/retryBackoff.js'
+import { validateBackoffOptions } from '../kit/backoff.js'
+import type { BackoffOptions } from '../kit/backoff.js'
 import type { PartitionerChoice } from './partitioners.js'
 
 /** How many replicas must have a message before the broker acknowledges it. `'all'` is the same as -1. */

@@ -2,7 +2,7 @@
  * Partitioners: which partition of a topic a message goes to. Chosen once per
  * message, without allocation on the common paths.
  */
-import { murmur2Partition } from './murmur2.js'
+import { murmur2Partition } from '../kit/murmur2.js'
 
 /** What a partitioner function gets to decide with. */
 export interface PartitionerInput {

@@ -57,7 +57,7 @@ import { clientVersionLimits } from '../connection/version-caps.js'
 import { isValidTopicName, VIRTUAL_API_NAMES, VIRTUAL_API_VERSIONS, VirtualBrokers, type CancelWaiting, type VirtualPartition, type VirtualTopic } from './virtual-broker.js'
 import { VirtualClusterError } from '../errors/index.js'
 import type { VirtualGroupSnapshot } from './virtual-group.js'
-import { murmur2Partition } from './virtual-log.js'
+import { murmur2Partition } from '../kit/murmur2.js'
 
 /** A topic to create when the cluster starts. */
 export interface VirtualTopicSpec {

@@ -247,30 +247,3 @@ export class PartitionLog {
     this.logStartOffset = offset > this.endOffset ? this.endOffset : offset
   }
 }
-
-/** Kafka's default partitioner for keyed records: murmur2 of the key bytes, positive, modulo the partition count. */
-export function murmur2Partition(key: Buffer, partitions: number): number {
-  const seed = 0x9747b28c
-  const m = 0x5bd1e995
-  const length = key.length
-  let h = (seed ^ length) | 0
-  const whole = length & ~3
-  for (let i = 0; i < whole; i += 4) {
-    let k = key[i]! | (key[i + 1]! << 8) | (key[i + 2]! << 16) | (key[i + 3]! << 24)
-    k = Math.imul(k, m)
-    k ^= k >>> 24
-    k = Math.imul(k, m)
-    h = Math.imul(h, m) ^ k
-  }
-  const rest = length & 3
-  if (rest === 3) h ^= key[whole + 2]! << 16
-  if (rest >= 2) h ^= key[whole + 1]! << 8
-  if (rest >= 1) {
-    h ^= key[whole]!
-    h = Math.imul(h, m)
-  }
-  h ^= h >>> 13
-  h = Math.imul(h, m)
-  h ^= h >>> 15
-  return (h & 0x7fffffff) % partitions
-}

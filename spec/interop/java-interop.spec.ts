@@ -10,7 +10,7 @@ import { consumeGroup, consumePartitions, cooperativeStickyAssignor, rangeAssign
 import { consoleLogger } from '../../lib/logger.js'
 import { registerCodec, zstdAvailable, type CompressionCodecName } from '../../lib/protocol/compression/index.js'
 import { produceTo, type ProducerMessage } from '../../lib/producer/index.js'
-import { murmur2Partition } from '../../lib/producer/murmur2.js'
+import { murmur2Partition } from '../../lib/kit/murmur2.js'
 import { waitFor } from '../consumer/consumer-helpers.js'
 import { JavaPeer, killJavaPeers, runJava, type JavaRecord } from '../support/java-peer.js'
 import { startPeer, uniqueName, type Peer } from '../support/peers.js'

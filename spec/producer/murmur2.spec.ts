@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { murmur2, murmur2Partition, toPositive } from '../../lib/producer/murmur2.js'
+import { murmur2, murmur2Partition, toPositive } from '../../lib/kit/murmur2.js'
 import { DefaultPartitioner, RandomPartitioner, RoundRobinPartitioner } from '../../lib/producer/partitioners.js'
 
 // Values computed by the Java client's org.apache.kafka.common.utils.Utils.murmur2

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { backoffDelay, DEFAULT_BACKOFF } from '../../lib/operators/retryBackoff.js'
+import { backoffDelay, DEFAULT_BACKOFF } from '../../lib/kit/backoff.js'
 import { OperatorOptionError } from '../../lib/errors/index.js'
 
 describe('backoffDelay (pure)', () => {

@@ -3,8 +3,22 @@
  * `done()` on the prototype, so delivering a message costs one allocation and
  * no closure, Promise or Observable.
  */
-import type { Doneable } from '../operators/handleAndDone.js'
 import type { DonePrefixTracker } from './done-prefix-tracker.js'
+
+/**
+ * A message that can be marked as processed. The consumer's messages
+ * implement it: a done message's offset may be committed. The operators
+ * `handleAndDone`, `processInOrder` and `processConcurrently` take any Doneable.
+ *
+ * @example
+ * ```ts
+ * import type { Doneable } from 'rxkafka'
+ * const job: Doneable & { id: string } = { id: 'a', done: () => console.log('a is done') }
+ * ```
+ */
+export interface Doneable {
+  done(): void
+}
 
 /** A record header. Keys are strings by Kafka's definition; values are raw bytes. */
 export interface MessageHeader {

@@ -1,7 +1,8 @@
 /**
- * Generic pipeable operators of rxkafka. They depend only on rxjs and the
- * shared error classes, so the connection, producer and consumer layers build
- * on them, and users can use them on any stream.
+ * Generic pipeable operators of rxkafka. They depend only on rxjs, the shared
+ * error classes and the kit, so the producer and consumer layers build on
+ * them, and users can use them on any stream. (The operators that mark
+ * consumer messages done live with the consumer, which owns `Doneable`.)
  */
 export { OperatorOptionError } from '../errors/index.js'
 export { retryBackoff, isRetriableByDefault } from './retryBackoff.js'
@@ -17,8 +18,3 @@ export type { BatchConfig } from './batch.js'
 export { maxMessageAge } from './maxMessageAge.js'
 export { StaleMessageError } from '../errors/index.js'
 export type { MaxAge, MaxMessageAgeOptions, TimestampedMessage } from './maxMessageAge.js'
-export { handleAndDone } from './handleAndDone.js'
-export type { Doneable } from './handleAndDone.js'
-export { processInOrder } from './processInOrder.js'
-export { processConcurrently } from './processConcurrently.js'
-export type { ProcessConcurrentlyOptions } from './processConcurrently.js'

@@ -1,14 +1,8 @@
+/** `handleAndDone`: a message handler that marks its message done when the handler completes. */
 import { from, Observable } from 'rxjs'
 import type { ObservableInput } from 'rxjs'
 import { checkFunction } from '../kit/options.js'
-
-/**
- * A message that can be marked as processed. The consumer's messages
- * implement it: a done message's offset may be committed.
- */
-export interface Doneable {
-  done(): void
-}
+import type { Doneable } from './consumer-message.js'
 
 /**
  * Wraps a message handler so that it marks the message done when the

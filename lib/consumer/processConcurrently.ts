@@ -1,7 +1,7 @@
 import { mergeMap } from 'rxjs'
 import type { ObservableInput, OperatorFunction } from 'rxjs'
 import { handleAndDone } from './handleAndDone.js'
-import type { Doneable } from './handleAndDone.js'
+import type { Doneable } from './consumer-message.js'
 import { checkCount } from '../kit/options.js'
 import { OperatorOptionError } from '../errors/index.js'
 

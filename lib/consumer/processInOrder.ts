@@ -1,7 +1,7 @@
 import { concatMap } from 'rxjs'
 import type { ObservableInput, OperatorFunction } from 'rxjs'
 import { handleAndDone } from './handleAndDone.js'
-import type { Doneable } from './handleAndDone.js'
+import type { Doneable } from './consumer-message.js'
 
 /**
  * Handles messages one at a time, in the order they arrive (`concatMap`

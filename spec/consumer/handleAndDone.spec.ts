@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { mergeMap } from 'rxjs'
-import { handleAndDone } from '../../lib/operators/handleAndDone.js'
+import { handleAndDone } from '../../lib/consumer/handleAndDone.js'
 import { setup, upper } from './doneable-fixtures.js'
 import type { Msg } from './doneable-fixtures.js'
 

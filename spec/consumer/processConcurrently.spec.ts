@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Observable } from 'rxjs'
-import { processConcurrently } from '../../lib/operators/processConcurrently.js'
+import { processConcurrently } from '../../lib/consumer/processConcurrently.js'
 import { OperatorOptionError } from '../../lib/errors/index.js'
 import { setup, upper } from './doneable-fixtures.js'
 import type { Msg } from './doneable-fixtures.js'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Observable } from 'rxjs'
-import { processInOrder } from '../../lib/operators/processInOrder.js'
+import { processInOrder } from '../../lib/consumer/processInOrder.js'
 import { setup, upper } from './doneable-fixtures.js'
 import type { Msg } from './doneable-fixtures.js'
 

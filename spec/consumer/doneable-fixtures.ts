@@ -1,6 +1,6 @@
 import { expect } from 'vitest'
 import { TestScheduler } from 'rxjs/testing'
-import type { Doneable } from '../../lib/operators/handleAndDone.js'
+import type { Doneable } from '../../lib/consumer/consumer-message.js'
 
 /** Shared fixtures of the specs of the message-handling operators. */
 export interface Msg extends Doneable {

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process'
 import { mergeMap, tap } from 'rxjs'
 import { KafkaCluster } from '../lib/cluster/kafka-cluster.js'
-import { consumeGroup } from '../lib/consumer/index.js'
+import { consumeGroup } from '../lib/consume-group.js'
 import { consoleLogger } from '../lib/logger.js'
 import { startMockCluster } from '../lib/testing/index.js'
 

@@ -16,6 +16,7 @@ export * from './producer/index.js'
 
 // Consumer
 export * from './consumer/index.js'
+export { consumeGroup } from './consume-group.js'
 
 // Operators
 export * from './operators/index.js'

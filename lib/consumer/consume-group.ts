@@ -1,7 +1,7 @@
 /**
- * `consumeGroup`: a consumer group as an Observable of partition substreams.
- * Each subscription is one group member; unsubscribing commits what is done
- * and leaves the group.
+ * A consumer group as an Observable of partition substreams (made by
+ * `consumeGroup` in lib/consume-group.ts). Each subscription is one group
+ * member; unsubscribing commits what is done and leaves the group.
  */
 import { Observable, Subject } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
@@ -10,6 +10,7 @@ import { DEFAULT_ASSIGNORS } from './assignors.js'
 import { resolveFetchOptions, resolveGroupOptions, type ConsumeGroupOptions } from './consumer-options.js'
 import { GroupMember, type GroupAssignmentEvent, type GroupMemberDiagnostics, type PartitionStartEvent } from './group-member.js'
 import type { PartitionStream } from './partition-stream.js'
+import type { SidechannelWriter } from './sidechannel.js'
 
 /**
  * The Observable `consumeGroup` returns: partition substreams, plus the
@@ -26,9 +27,12 @@ export class ConsumerGroup extends Observable<PartitionStream> {
   readonly errors$: Observable<RxKafkaError>
   private readonly members: Set<GroupMember>
 
-  /** @internal */
-  constructor(options: ConsumeGroupOptions) {
-    const group = resolveGroupOptions(options, DEFAULT_ASSIGNORS)
+  /**
+   * @internal Made by `consumeGroup` (from `rxkafka`), which passes the writer
+   * of the side-channel topic; without one, `sidechannelTopic` is refused.
+   */
+  constructor(options: ConsumeGroupOptions, sidechannelWriter?: SidechannelWriter) {
+    const group = resolveGroupOptions(options, DEFAULT_ASSIGNORS, sidechannelWriter)
     const fetch = resolveFetchOptions(options)
     const assignments = new Subject<GroupAssignmentEvent>()
     const starts = new Subject<PartitionStartEvent>()
@@ -109,31 +113,4 @@ function membersOf(client: ClusterClient): Set<GroupMember> {
  */
 export function consumerGroupDiagnostics(client: ClusterClient): GroupMemberDiagnostics[] {
   return [...(membersByClient.get(client) ?? [])].map((m) => m.diagnostics())
-}
-
-/**
- * Joins a consumer group and emits one substream per assigned partition. A
- * substream starts when its partition is assigned and completes when it is
- * revoked, after its delivered messages are done (or 80% of the rebalance
- * timeout passed) and committed. Call `msg.done()` on every message when its
- * processing is complete, in any order; the group commits the end of each
- * partition's contiguous done prefix. Unsubscribe to commit and leave.
- *
- * @example
- * ```ts
- * import { consumeGroup } from 'rxkafka'
- * import { mergeMap, concatMap, map } from 'rxjs'
- *
- * const group = consumeGroup({ client, groupId: 'billing', topics: ['orders'], fromBeginning: true })
- * group.errors$.subscribe(e => console.warn(e.message))
- * group.pipe(
- *   mergeMap(partition$ => partition$.pipe(
- *     concatMap(msg => handle(msg).pipe(map(() => msg))),
- *     map(msg => msg.done()),
- *   )),
- * ).subscribe()
- * ```
- */
-export function consumeGroup(options: ConsumeGroupOptions): ConsumerGroup {
-  return new ConsumerGroup(options)
 }

@@ -7,6 +7,7 @@ import type { ClusterClient } from '../cluster/cluster-client.js'
 import { ConsumerOptionError } from '../errors/index.js'
 import { CONSUMER_OPTIONS, checkFunction, checkInteger, checkName } from '../kit/options.js'
 import type { GroupAssignor } from './assignors.js'
+import type { SidechannelSettings, SidechannelWriter } from './sidechannel.js'
 
 /** Where a partition starts when there is no committed offset to resume from. */
 export type OffsetSpec = bigint | 'earliest' | 'latest'
@@ -172,11 +173,16 @@ export interface ResolvedGroupOptions {
   startingOffset: (topic: string, partition: number, committed: bigint | null) => OffsetSpec
   inOrderDone: boolean
   noMessages: boolean
-  sidechannelTopic: string | null
+  /** The side channel, when `sidechannelTopic` is set and a writer was given. */
+  sidechannel: SidechannelSettings | null
 }
 
 /** Checks group options and fills in defaults. */
-export function resolveGroupOptions(options: ConsumeGroupOptions, defaultAssignors: readonly GroupAssignor[]): ResolvedGroupOptions {
+export function resolveGroupOptions(
+  options: ConsumeGroupOptions,
+  defaultAssignors: readonly GroupAssignor[],
+  sidechannelWriter?: SidechannelWriter,
+): ResolvedGroupOptions {
   if (typeof options.groupId !== 'string' || options.groupId.length === 0) {
     throw new ConsumerOptionError('groupId', 'must be a non-empty string', 'name the consumer group, such as groupId: "billing"')
   }
@@ -203,6 +209,9 @@ export function resolveGroupOptions(options: ConsumeGroupOptions, defaultAssigno
   }
   checkName(CONSUMER_OPTIONS, 'groupInstanceId', options.groupInstanceId, 'use a name stable across restarts of this member, such as the host name')
   checkName(CONSUMER_OPTIONS, 'sidechannelTopic', options.sidechannelTopic, 'name the topic, or leave it out to turn the side channel off')
+  if (options.sidechannelTopic !== undefined && sidechannelWriter === undefined) {
+    throw new ConsumerOptionError('sidechannelTopic', 'needs a way to write to the topic, and this ConsumerGroup was made without one', "use consumeGroup from 'rxkafka', which writes the side channel with the producer")
+  }
   const fromBeginning = options.fromBeginning ?? false
   const fallback: OffsetSpec = fromBeginning ? 'earliest' : 'latest'
   return {
@@ -217,6 +226,6 @@ export function resolveGroupOptions(options: ConsumeGroupOptions, defaultAssigno
     startingOffset: options.startingOffset ?? ((_t, _p, committed) => committed ?? fallback),
     inOrderDone: options.inOrderDone ?? false,
     noMessages: options.noMessages ?? false,
-    sidechannelTopic: options.sidechannelTopic ?? null,
+    sidechannel: options.sidechannelTopic === undefined ? null : { topic: options.sidechannelTopic, write: sidechannelWriter! },
   }
 }

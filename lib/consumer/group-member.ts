@@ -147,7 +147,7 @@ export class GroupMember {
       nonFatal: (error) => this.channels.error(error),
       seek: (slot, spec) => this.seekSlot(slot, spec),
     }, this.connectionKey)
-    this.sidechannel = group.sidechannelTopic === null ? undefined : new SidechannelOffsets(client, group.sidechannelTopic, group.groupId)
+    this.sidechannel = group.sidechannel === null ? undefined : new SidechannelOffsets(client, group.sidechannel, group.groupId)
   }
 
   start(): void {

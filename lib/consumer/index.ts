@@ -1,5 +1,9 @@
-/** The consumer: consumer groups as Observables of partition substreams, and group-less partition reads. */
-export { consumeGroup, consumerGroupDiagnostics, ConsumerGroup } from './consume-group.js'
+/**
+ * The consumer: consumer groups as Observables of partition substreams, and
+ * group-less partition reads. (`consumeGroup` itself is exported from the
+ * package root, lib/consume-group.ts, which gives the group its side-channel writer.)
+ */
+export { consumerGroupDiagnostics, ConsumerGroup } from './consume-group.js'
 export { consumePartitions } from './consume-partitions.js'
 export { PartitionStream } from './partition-stream.js'
 export type { FetchSessionDiagnostics } from './fetcher.js'

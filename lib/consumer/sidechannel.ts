@@ -10,14 +10,29 @@
  * Before choosing start offsets, a member waits (bounded) until it has read
  * everything published so far, so a hand-over published just before the
  * rebalance is seen.
+ *
+ * Writing is the producer's business, so this module does not import it: the
+ * writer comes in as a {@link SidechannelWriter} (the package's `consumeGroup`
+ * passes one built on `send`).
  */
-import { defer, from, map, mergeMap, Observable, of, Subscription, switchMap, take, timer } from 'rxjs'
+import { defer, mergeMap, Observable, of, Subscription, switchMap, take, timer } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import { partitionInfo } from '../cluster/cluster-view.js'
-import { send } from '../producer/send.js'
 import { murmur2Partition } from '../kit/murmur2.js'
 import { consumePartitions } from './consume-partitions.js'
 import { listOffsets, partitionKey } from './offset-requests.js'
+
+/**
+ * Writes one record to the side-channel topic, keyed (so it lands on the
+ * partition murmur2 of the key picks), and emits once when the broker has it.
+ */
+export type SidechannelWriter = (client: ClusterClient, topic: string, record: { key: string; value: string }) => Observable<void>
+
+/** The side channel of a group: its topic and how to write to it. */
+export interface SidechannelSettings {
+  topic: string
+  write: SidechannelWriter
+}
 
 /** One published hand-over. */
 interface SidechannelRecord {
@@ -40,11 +55,17 @@ export class SidechannelOffsets {
   /** Next offset of the side-channel partition the reader will see; -1n until it has started. */
   private nextOffset = -1n
 
+  private readonly topic: string
+  private readonly write: SidechannelWriter
+
   constructor(
     private readonly client: ClusterClient,
-    private readonly topic: string,
+    settings: SidechannelSettings,
     private readonly groupId: string,
-  ) {}
+  ) {
+    this.topic = settings.topic
+    this.write = settings.write
+  }
 
   /** Starts reading; errors go to `onError` (the side channel is an optimisation, never fatal). */
   start(onError: (error: unknown) => void): void {
@@ -95,7 +116,7 @@ export class SidechannelOffsets {
       generationId,
       offsets: offsets.map((o) => [o.topic, o.partition, o.offset.toString()]),
     }
-    return defer(() => from(send(this.client, this.topic, { key: this.groupId, value: JSON.stringify(record) }))).pipe(map(() => undefined))
+    return defer(() => this.write(this.client, this.topic, { key: this.groupId, value: JSON.stringify(record) }))
   }
 
   /** Emits once the reader has seen everything published before this call (or after a bounded wait). */

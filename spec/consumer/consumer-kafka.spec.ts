@@ -7,7 +7,7 @@
 import { lastValueFrom, map, mergeMap, range, Subscription, switchMap, take, tap, toArray } from 'rxjs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { KafkaCluster } from '../../lib/cluster/kafka-cluster.js'
-import { consumeGroup } from '../../lib/consumer/index.js'
+import { consumeGroup } from '../../lib/consume-group.js'
 import { consoleLogger } from '../../lib/logger.js'
 import { JoinGroupApi } from '../../lib/protocol/messages/JoinGroup.js'
 import { SyncGroupApi } from '../../lib/protocol/messages/SyncGroup.js'

@@ -6,7 +6,8 @@
  */
 import { mergeMap, tap, type Subscription } from 'rxjs'
 import { describe, expect, it } from 'vitest'
-import { consumeGroup, consumePartitions, consumerGroupDiagnostics, type ConsumerMessage, type ConsumeGroupOptions } from '../../lib/consumer/index.js'
+import { ConsumerGroup, consumePartitions, consumerGroupDiagnostics, type ConsumerMessage, type ConsumeGroupOptions } from '../../lib/consumer/index.js'
+import { consumeGroup } from '../../lib/consume-group.js'
 import { KafkaBrokerError } from '../../lib/errors/index.js'
 import { ConsumerOptionError } from '../../lib/errors/index.js'
 import { buildControlBatch } from '../../lib/protocol/records/record-batch-builder.js'
@@ -387,6 +388,13 @@ describe('options', () => {
     expect(() => consumeGroup({ client: cluster, groupId: 'g', topics: ['t'], sessionTimeoutMs: 3_000, heartbeatIntervalMs: 3_000 })).toThrow(/heartbeatIntervalMs/)
     expect(() => consumeGroup({ client: cluster, groupId: 'g', topics: ['t'], maxUndoneMessages: 0 })).toThrow(/maxUndoneMessages/)
     expect(() => consumePartitions({ client: cluster, topic: 't', partitions: [-1] })).toThrow(/partitions/)
+  })
+
+  it('a ConsumerGroup made without a side-channel writer refuses sidechannelTopic, naming the option', () => {
+    const cluster = new FakeCluster({ t: 1 })
+    expect(() => new ConsumerGroup({ client: cluster, groupId: 'g', topics: ['t'], sidechannelTopic: 'handover' })).toThrow(ConsumerOptionError)
+    expect(() => new ConsumerGroup({ client: cluster, groupId: 'g', topics: ['t'], sidechannelTopic: 'handover' })).toThrow(/sidechannelTopic needs a way to write/)
+    expect(() => consumeGroup({ client: cluster, groupId: 'g', topics: ['t'], sidechannelTopic: 'handover' })).not.toThrow()
   })
 
   it('encodes an empty assignment for members that get nothing', () => {

@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest'
 import { map, merge, mergeMap, switchMap, timer } from 'rxjs'
 import type { ClusterClient } from '../../lib/cluster/cluster-client.js'
-import { consumeGroup, consumePartitions, cooperativeStickyAssignor } from '../../lib/consumer/index.js'
+import { consumePartitions, cooperativeStickyAssignor } from '../../lib/consumer/index.js'
+import { consumeGroup } from '../../lib/consume-group.js'
 import { createVirtualCluster } from '../../lib/testing/index.js'
 import { createTestScheduler } from '../testing/virtual-helpers.js'
 

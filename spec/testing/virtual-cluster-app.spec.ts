@@ -10,7 +10,7 @@ import { map, merge, mergeMap, switchMap, takeUntil, timer, type Observable } fr
 import { ErrorCode } from '../../lib/protocol/error-codes.js'
 import { ProduceApi } from '../../lib/protocol/messages/Produce.js'
 import type { ClusterClient } from '../../lib/cluster/cluster-client.js'
-import { consumeGroup } from '../../lib/consumer/index.js'
+import { consumeGroup } from '../../lib/consume-group.js'
 import { produceTo } from '../../lib/producer/index.js'
 import { createVirtualCluster, type VirtualCluster } from '../../lib/testing/index.js'
 import { createTestScheduler } from './virtual-helpers.js'

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest'
 import { map, merge, mergeMap, switchMap, timer, type Observable } from 'rxjs'
 import type { ClusterClient } from '../../lib/cluster/cluster-client.js'
-import { consumeGroup } from '../../lib/consumer/index.js'
+import { consumeGroup } from '../../lib/consume-group.js'
 import { produceTo } from '../../lib/producer/index.js'
 import { createVirtualCluster, type VirtualCluster } from '../../lib/testing/index.js'
 import { createTestScheduler } from './virtual-helpers.js'

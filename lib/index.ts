@@ -21,7 +21,7 @@ export { consumeGroup } from './consume-group.js'
 // Operators
 export * from './operators/index.js'
 
-// Cluster and connections (the seam the producer and consumer stand on)
+// Cluster and connections: the ClusterClient the producer and consumer stand on, and the BrokerTransport seam under it
 export { KafkaCluster, parseBrokerAddress } from './cluster/kafka-cluster.js'
 export type { ClusterConfig, ClusterDiagnostics } from './cluster/kafka-cluster.js'
 export type {
@@ -33,7 +33,18 @@ export type {
 } from './cluster/cluster-client.js'
 export type { BrokerInfo, ClusterView, PartitionInfo, TopicInfo } from './cluster/cluster-view.js'
 export { BrokerConnection } from './connection/broker-connection.js'
-export type { BrokerAddress, ConnectionOptions, ConnectionState, ConnectionStats, RequestOptions } from './connection/broker-connection.js'
+export type {
+  BrokerAddress,
+  BrokerTransport,
+  ConnectTransport,
+  ConnectionOptions,
+  ConnectionState,
+  ConnectionStats,
+  RequestBody,
+  RequestOptions,
+} from './connection/broker-transport.js'
+export { DiagnosticsRegistry, partKind } from './kit/diagnostics-registry.js'
+export type { Diagnosable, PartKind } from './kit/diagnostics-registry.js'
 export type { SaslOptions } from './connection/sasl/authenticate.js'
 export type { BrokerCompatibility } from './connection/broker-compatibility.js'
 export type { OAuthBearerToken } from './connection/sasl/oauthbearer.js'

@@ -1,15 +1,17 @@
 /**
- * The seam between the Kafka-speaking layers (producer, consumer, admin) and
- * whatever answers their requests: the real connection layer, or the virtual
- * in-memory cluster of `rxkafka/testing`. Requests are typed messages in and
- * typed messages out; the cluster view is an Observable.
+ * What the Kafka-speaking layers (producer, consumer, admin) need from a
+ * cluster. It has one implementation, `KafkaCluster`; what answers its
+ * requests is a `BrokerTransport` underneath (real sockets, the virtual
+ * cluster of `rxkafka/testing`, or a spec's script). Requests are typed
+ * messages in and typed messages out; the cluster view is an Observable.
  */
 import type { Observable, SchedulerLike } from 'rxjs'
+import type { ConnectionRole } from '../connection/broker-transport.js'
+import type { DiagnosticsRegistry } from '../kit/diagnostics-registry.js'
 import type { ApiDefinition } from '../protocol/api.js'
 import type { ClusterView } from './cluster-view.js'
 
-/** Which connection to a broker a request travels on. Brokers answer one request at a time per connection, in order, so roles keep slow requests (a long-polling fetch, a JoinGroup that waits for a rebalance) from delaying others. */
-export type ConnectionRole = 'default' | 'produce' | 'fetch' | 'group'
+export type { ConnectionRole } from '../connection/broker-transport.js'
 
 /** Options of one request through the cluster. */
 export interface ClusterRequestOptions {
@@ -17,7 +19,11 @@ export interface ClusterRequestOptions {
   timeoutMs?: number
   minVersion?: number
   maxVersion?: number
-  /** Default `'default'`. */
+  /**
+   * Overrides the connection role, which the cluster otherwise derives from
+   * the API (Produce on `produce`, Fetch on `fetch`, JoinGroup, SyncGroup,
+   * OffsetCommit and OffsetFetch on `group`, the rest on `default`).
+   */
   role?: ConnectionRole
   /**
    * Gives the request its own connection within the role, shared only by requests
@@ -38,8 +44,10 @@ export type CoordinatorType = 'group' | 'transaction'
 /** What producer, consumer and admin code needs from a cluster. */
 export interface ClusterClient {
   readonly clientId: string
-  /** Time source for every timer above this layer; a TestScheduler in marble tests. */
+  /** Time source for every timer of the client and the layers above; a TestScheduler in marble tests. */
   readonly scheduler: SchedulerLike
+  /** The long-lived parts running on this client (producers, group members), for diagnostics. */
+  readonly parts: DiagnosticsRegistry
   /**
    * The current view, then every new one. Subscribing bootstraps the cluster if
    * nothing has yet.

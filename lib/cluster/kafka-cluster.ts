@@ -1,9 +1,14 @@
 /**
- * The real cluster: bootstrap from any reachable broker, the metadata view as
- * an Observable (refreshed on a period and on demand, concurrent refreshes
- * coalesced), coordinator lookup, and a pool of connections keyed by broker id
+ * The cluster: bootstrap from any reachable broker, the metadata view as an
+ * Observable (refreshed on a period and on demand, concurrent refreshes
+ * coalesced), coordinator lookup, and a pool of transports keyed by broker id
  * and role. Nothing connects until something subscribes, and when the last
- * user unsubscribes every socket and timer is released.
+ * user unsubscribes every transport and timer is released.
+ *
+ * This is the only implementation of {@link ClusterClient}. What it talks to
+ * is a {@link BrokerTransport} made by `config.connect` (TCP/TLS by default;
+ * the virtual cluster and spec scripts plug in there), and every timer it sets
+ * runs on `config.scheduler`, so its logic runs under `TestScheduler` too.
  */
 import {
   asyncScheduler,
@@ -25,6 +30,7 @@ import {
   type SchedulerLike,
   shareReplay,
   Subscription,
+  type Subscription as TimerSubscription,
   switchMap,
   take,
   throwError,
@@ -39,25 +45,22 @@ import { UnknownTopicError, RxKafkaError } from '../errors/index.js'
 import { FindCoordinatorApi } from '../protocol/messages/FindCoordinator.js'
 import { MetadataApi } from '../protocol/messages/Metadata.js'
 import { ZERO_UUID } from '../protocol/primitives.js'
-import { BrokerConnection, type BrokerAddress, type ConnectionOptions, type ConnectionStats } from '../connection/broker-connection.js'
+import { BrokerConnection } from '../connection/broker-connection.js'
+import type { BrokerAddress, BrokerTransport, ConnectionOptions, ConnectionStats, ConnectTransport } from '../connection/broker-transport.js'
+import { DiagnosticsRegistry } from '../kit/diagnostics-registry.js'
+import { roleOf } from './connection-roles.js'
 import { ConnectionError } from '../errors/index.js'
-import type {
-  ClusterClient,
-  ClusterRequestBody,
-  ClusterRequestOptions,
-  ConnectionRole,
-  CoordinatorType,
-} from './cluster-client.js'
+import type { ClusterClient, ClusterRequestBody, ClusterRequestOptions, ConnectionRole, CoordinatorType } from './cluster-client.js'
 import { EMPTY_VIEW, viewFromMetadata, type ClusterView } from './cluster-view.js'
 import { consoleLogger, type Logger } from '../logger.js'
 
 /** Settings of a cluster client. Durations in milliseconds. */
-export interface ClusterConfig extends Omit<ConnectionOptions, 'clientId'> {
+export interface ClusterConfig extends Omit<ConnectionOptions, 'clientId' | 'scheduler' | 'random' | 'role'> {
   /** Bootstrap brokers as `host:port`; any one reachable is enough. */
   brokers: readonly string[]
   /** Default `'rxkafka'`. */
   clientId?: string
-  /** Refresh metadata at least this often while in use. Default 300 000. */
+  /** Refresh metadata at least this often while in use. Default 300 000; 0 turns the periodic refresh off. */
   metadataMaxAgeMs?: number
   /** Pause between retries of metadata and coordinator lookups. Default 100. */
   retryBackoffMs?: number
@@ -65,8 +68,19 @@ export interface ClusterConfig extends Omit<ConnectionOptions, 'clientId'> {
   allowAutoTopicCreation?: boolean
   /** How long `ensureTopics` waits for a topic to exist and have leaders. Default 10 000. */
   topicWaitMs?: number
-  /** Time source for timers above the connection layer. Default `asyncScheduler`. */
+  /**
+   * Time source of every timer of the client: the cluster's (periodic refresh,
+   * retries, teardown), its connections' (timeouts, reconnect backoff) and the
+   * producers' and consumers' on it. Default `asyncScheduler`.
+   */
   scheduler?: SchedulerLike
+  /** Random source in [0, 1): reconnect jitter and the order unconnected brokers are asked for metadata. Default `Math.random`. */
+  random?: () => number
+  /**
+   * Makes the transport to one broker. Default: a TCP/TLS {@link BrokerConnection}.
+   * The virtual cluster of `rxkafka/testing` and spec scripts plug in here.
+   */
+  connect?: ConnectTransport
 }
 
 /** A snapshot of the cluster client for diagnostics. */
@@ -87,14 +101,32 @@ export interface ClusterDiagnostics {
 }
 
 interface PooledConnection {
-  connection: BrokerConnection
+  connection: BrokerTransport
+  /** The role, with the request's own connection key if it has one (`group:member 1 of billing`). */
   role: string
 }
 
+/** The default transport: a socket to the broker. */
+const connectBySocket: ConnectTransport = (address, options) => new BrokerConnection(address, options)
+
+/**
+ * A cluster client: metadata, coordinators and connections to every broker,
+ * shared by every producer and consumer made on it.
+ *
+ * @example
+ * ```ts
+ * import { KafkaCluster, produceTo } from 'rxkafka'
+ * const client = new KafkaCluster({ brokers: ['localhost:9092'], clientId: 'billing' })
+ * orders$.pipe(produceTo('orders', { client })).subscribe()
+ * ```
+ */
 export class KafkaCluster implements ClusterClient {
   readonly clientId: string
   readonly scheduler: SchedulerLike
   readonly logger: Logger
+  readonly parts = new DiagnosticsRegistry()
+  private readonly random: () => number
+  private readonly connect: ConnectTransport
   private readonly config: ClusterConfig
   /** What every connection of this client is made with: the config less what only the cluster reads. */
   private readonly connectionOptions: ConnectionOptions
@@ -110,7 +142,7 @@ export class KafkaCluster implements ClusterClient {
   private lastMetadataError: string | undefined
   private users = 0
   private periodic: Subscription | undefined
-  private teardownTimer: ReturnType<typeof setTimeout> | undefined
+  private teardownTimer: TimerSubscription | undefined
   private closed = false
 
   readonly metadata$: Observable<ClusterView>
@@ -122,9 +154,14 @@ export class KafkaCluster implements ClusterClient {
     this.config = config
     this.clientId = config.clientId ?? 'rxkafka'
     this.scheduler = config.scheduler ?? asyncScheduler
+    this.random = config.random ?? Math.random
+    this.connect = config.connect ?? connectBySocket
     this.logger = config.logger ?? consoleLogger('warn')
-    const { brokers: _b, clientId: _c, metadataMaxAgeMs: _m, retryBackoffMs: _r, allowAutoTopicCreation: _a, topicWaitMs: _t, scheduler: _s, ...connectionOptions } = config
-    this.connectionOptions = { ...connectionOptions, clientId: this.clientId, logger: this.logger }
+    const {
+      brokers: _b, clientId: _c, metadataMaxAgeMs: _m, retryBackoffMs: _r, allowAutoTopicCreation: _a, topicWaitMs: _t, scheduler: _s, random: _n, connect: _k,
+      ...connectionOptions
+    } = config
+    this.connectionOptions = { ...connectionOptions, clientId: this.clientId, logger: this.logger, scheduler: this.scheduler, random: this.random }
     this.bootstrap = config.brokers.map(parseBrokerAddress)
     this.metadata$ = this.use(
       () =>
@@ -217,9 +254,7 @@ export class KafkaCluster implements ClusterClient {
     body: ClusterRequestBody<Request>,
     options: ClusterRequestOptions = {},
   ): Observable<Response> {
-    return this.use(() =>
-      defer(() => this.connectionFor(broker, roleKey(options)).request(api, body, options)),
-    )
+    return this.use(() => defer(() => this.connectionFor(broker, api, options).request(api, body, options)))
   }
 
   send<Request>(
@@ -228,7 +263,7 @@ export class KafkaCluster implements ClusterClient {
     body: ClusterRequestBody<Request>,
     options: ClusterRequestOptions = {},
   ): Observable<void> {
-    return this.use(() => defer(() => this.connectionFor(broker, roleKey(options)).send(api, body, options)))
+    return this.use(() => defer(() => this.connectionFor(broker, api, options).send(api, body, options)))
   }
 
   versionFor(broker: number, api: ApiDefinition<unknown, unknown>): number | undefined {
@@ -324,7 +359,7 @@ export class KafkaCluster implements ClusterClient {
     const allowAutoTopicCreation = this.config.allowAutoTopicCreation ?? true
     return from(candidates).pipe(
       concatMap((address) =>
-        this.connectionTo(address, 'default')
+        this.connectionTo(address, 'default', 'default')
           .request(MetadataApi, () => ({
             // null asks for every topic (v1+)
             topics: topics === null ? null : topics.map((name) => ({ name, topicId: ZERO_UUID })),
@@ -373,7 +408,7 @@ export class KafkaCluster implements ClusterClient {
         else known.push(address)
       }
     }
-    return [...ready, ...shuffle(known), ...this.bootstrap]
+    return [...ready, ...shuffle(known, this.random), ...this.bootstrap]
   }
 
   private onNewView(next: ClusterView): void {
@@ -397,17 +432,20 @@ export class KafkaCluster implements ClusterClient {
     this.view.next(next)
   }
 
-  private connectionFor(broker: number | 'any', role: string): BrokerConnection {
+  /** The transport a request of `api` to `broker` travels on: its role comes from the API unless the options name one. */
+  private connectionFor(broker: number | 'any', api: ApiDefinition<unknown, unknown>, options: ClusterRequestOptions): BrokerTransport {
     this.assertOpen()
+    const role = options.role ?? roleOf(api)
+    const poolRole = options.connectionKey === undefined ? role : `${role}:${options.connectionKey}`
     if (broker === 'any') {
-      let best: BrokerConnection | undefined
+      let best: BrokerTransport | undefined
       for (const pooled of this.pool.values()) {
-        if (pooled.connection.state !== 'ready' || pooled.role !== role) continue
+        if (pooled.connection.state !== 'ready' || pooled.role !== poolRole) continue
         if (best === undefined || pooled.connection.getStats().inFlight < best.getStats().inFlight) best = pooled.connection
       }
       if (best !== undefined) return best
       const candidates = this.metadataCandidates()
-      return this.connectionTo(candidates[0]!, role)
+      return this.connectionTo(candidates[0]!, poolRole, role)
     }
     const info = this.view.value?.brokers.get(broker) ?? this.extraBrokers.get(broker)
     if (info === undefined) {
@@ -416,27 +454,33 @@ export class KafkaCluster implements ClusterClient {
         hint: 'metadata may be stale: refresh it and look up the leader again',
       })
     }
-    return this.connectionTo({ host: info.host, port: info.port, nodeId: broker }, role)
+    return this.connectionTo({ host: info.host, port: info.port, nodeId: broker }, poolRole, role)
   }
 
-  private connectionTo(address: BrokerAddress, role: string): BrokerConnection {
-    const key = poolKey(address, role)
+  private connectionTo(address: BrokerAddress, poolRole: string, role: ConnectionRole): BrokerTransport {
+    const key = poolKey(address, poolRole)
     const pooled = this.pool.get(key)
     if (pooled !== undefined && pooled.connection.state !== 'closed') return pooled.connection
-    const connection = new BrokerConnection(address, this.connectionOptions)
-    this.pool.set(key, { connection, role })
+    const connection = this.connect(address, { ...this.connectionOptions, role })
+    this.pool.set(key, { connection, role: poolRole })
     return connection
+  }
+
+  /**
+   * Makes a broker addressable by id before metadata lists it (as FindCoordinator
+   * answers do). The virtual cluster knows its brokers from the start.
+   */
+  protected knowBroker(address: BrokerAddress): void {
+    this.extraBrokers.set(address.nodeId, address)
   }
 
   private acquire(): void {
     this.assertOpen()
     this.users++
-    if (this.teardownTimer !== undefined) {
-      clearTimeout(this.teardownTimer)
-      this.teardownTimer = undefined
-    }
-    if (this.periodic === undefined) {
-      const period = this.config.metadataMaxAgeMs ?? 300_000
+    this.teardownTimer?.unsubscribe()
+    this.teardownTimer = undefined
+    const period = this.config.metadataMaxAgeMs ?? 300_000
+    if (this.periodic === undefined && period > 0) {
       this.periodic = interval(period, this.scheduler)
         .pipe(exhaustMap(() => this.refreshMetadata().pipe(catchError(() => EMPTY))))
         .subscribe()
@@ -446,8 +490,9 @@ export class KafkaCluster implements ClusterClient {
   private release(): void {
     this.users--
     if (this.users > 0 || this.closed) return
-    // Deferred one macrotask, so that `await a(); await b()` keeps its connections between calls.
-    this.teardownTimer = setTimeout(() => {
+    // Deferred one tick of the scheduler (a macrotask on the wall clock), so that `await a(); await b()`
+    // keeps its connections between calls.
+    this.teardownTimer = this.scheduler.schedule(() => {
       this.teardownTimer = undefined
       if (this.users === 0) this.teardown()
     }, 0)
@@ -456,7 +501,7 @@ export class KafkaCluster implements ClusterClient {
   private teardown(): void {
     this.periodic?.unsubscribe()
     this.periodic = undefined
-    if (this.teardownTimer !== undefined) clearTimeout(this.teardownTimer)
+    this.teardownTimer?.unsubscribe()
     this.teardownTimer = undefined
     for (const pooled of this.pool.values()) pooled.connection.close()
     this.pool.clear()
@@ -468,12 +513,6 @@ export class KafkaCluster implements ClusterClient {
       throw new RxKafkaError('CLOSED', 'the Kafka client is closed', { hint: 'create a new client with createKafka()' })
     }
   }
-}
-
-/** The pool's name for a request's connection: its role, plus its own key if it has one. */
-function roleKey(options: ClusterRequestOptions): string {
-  const role: ConnectionRole = options.role ?? 'default'
-  return options.connectionKey === undefined ? role : `${role}:${options.connectionKey}`
 }
 
 function poolKey(address: BrokerAddress, role: string): string {
@@ -505,9 +544,9 @@ export function parseBrokerAddress(text: string): BrokerAddress {
   return { host, port, nodeId: -1 }
 }
 
-function shuffle<T>(items: T[]): T[] {
+function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1))
+    const j = Math.floor(random() * (i + 1))
     ;[items[i], items[j]] = [items[j]!, items[i]!]
   }
   return items

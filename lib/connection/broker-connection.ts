@@ -9,7 +9,7 @@
  */
 import * as net from 'node:net'
 import * as tls from 'node:tls'
-import { BehaviorSubject, firstValueFrom, Observable, type Subscriber } from 'rxjs'
+import { asyncScheduler, BehaviorSubject, firstValueFrom, Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs'
 import type { ApiDefinition } from '../protocol/api.js'
 import { ProtocolDecodeError, RxKafkaError } from '../errors/index.js'
 import { ApiVersionsApi } from '../protocol/messages/ApiVersions.js'
@@ -20,81 +20,21 @@ import { chooseVersion, type VersionRange } from '../protocol/versions.js'
 import { clientVersionLimits } from './version-caps.js'
 import { AuthenticationError, ConnectionError, RequestTimeoutError } from '../errors/index.js'
 import { FrameDecoder } from './frame-decoder.js'
-import { silentLogger, type Logger } from '../logger.js'
+import { backoffDelay } from '../kit/backoff.js'
+import { silentLogger } from '../logger.js'
+import type {
+  BrokerAddress,
+  BrokerTransport,
+  ConnectionOptions,
+  ConnectionState,
+  ConnectionStats,
+  RequestBody,
+  RequestOptions,
+} from './broker-transport.js'
 import { authenticateSasl, type SaslOptions } from './sasl/authenticate.js'
 import type { BrokerCompatibility } from './broker-compatibility.js'
 
-/** Where a broker listens. `nodeId` is -1 for a bootstrap address whose id is not known yet. */
-export interface BrokerAddress {
-  host: string
-  port: number
-  nodeId: number
-}
-
-/** Options of one broker connection. Every duration is in milliseconds. */
-export interface ConnectionOptions {
-  clientId: string
-  /** Sent in ApiVersions v3+; brokers show it in their metrics. */
-  clientSoftwareName?: string
-  clientSoftwareVersion?: string
-  /** Default 10 000. */
-  connectTimeoutMs?: number
-  /** Default 30 000; a request's own option wins. */
-  requestTimeoutMs?: number
-  /** Requests written but not yet answered. Default 5. */
-  maxInFlight?: number
-  /** Largest response frame accepted. Default 128 MiB. */
-  maxResponseBytes?: number
-  /** Close the socket after this long without requests. Default 540 000 (Kafka's 9 minutes). */
-  connectionsMaxIdleMs?: number
-  /** First reconnect delay after a failed connect. Default 100. */
-  reconnectBackoffMs?: number
-  /** Largest reconnect delay. Default 10 000. */
-  reconnectBackoffMaxMs?: number
-  /** `true` for TLS with default options (hostname verified), or node:tls options. */
-  tls?: boolean | tls.ConnectionOptions
-  sasl?: SaslOptions
-  /** Where connection failures are reported. Default: nothing is logged. */
-  logger?: Logger
-  /** Deviations from the protocol spec to tolerate, for brokers that need it. Default: none. */
-  compatibility?: BrokerCompatibility
-}
-
-/** Options of one request. */
-export interface RequestOptions {
-  timeoutMs?: number
-  /** Highest version to use (for example to stay below a version whose semantics differ). */
-  maxVersion?: number
-  /** Lowest acceptable version; the request fails when the broker only offers less. */
-  minVersion?: number
-}
-
-/** Where a connection is in its life. */
-export type ConnectionState =
-  | 'idle'
-  | 'connecting'
-  | 'negotiating'
-  | 'authenticating'
-  | 'ready'
-  | 'backoff'
-  | 'closed'
-
-/** Counters and state of a connection, for diagnostics. */
-export interface ConnectionStats {
-  broker: string
-  nodeId: number
-  state: ConnectionState
-  inFlight: number
-  queued: number
-  bytesIn: number
-  bytesOut: number
-  requests: number
-  connects: number
-  lastError: string | undefined
-}
-
-/** A body, or a function that shapes the body for the version that was chosen. */
-export type RequestBody<Request> = Request | ((version: number) => Request)
+export type { BrokerAddress, ConnectionOptions, ConnectionState, ConnectionStats, RequestBody, RequestOptions } from './broker-transport.js'
 
 interface PendingRequest {
   api: ApiDefinition<unknown, unknown>
@@ -104,7 +44,7 @@ interface PendingRequest {
   subscriber: Subscriber<unknown>
   version: number
   correlationId: number
-  timer: ReturnType<typeof setTimeout> | undefined
+  timer: Subscription | undefined
   /** True once written; then it holds an in-flight slot until answered, timed out or unsubscribed. */
   sent: boolean
   /** Internal requests (ApiVersions, SASL) may go before the connection is ready. */
@@ -126,9 +66,11 @@ const MAX_ABANDONED = 10_000
  * conn.request(MetadataApi, { topics: null }).subscribe(m => console.log(m.brokers))
  * ```
  */
-export class BrokerConnection {
+export class BrokerConnection implements BrokerTransport {
   readonly address: BrokerAddress
   private readonly options: Required<Omit<ConnectionOptions, 'tls' | 'sasl' | 'compatibility'>> & Pick<ConnectionOptions, 'tls' | 'sasl'> & { compatibility: BrokerCompatibility }
+  /** Every timer of the connection runs on it (a TestScheduler makes them virtual). */
+  private readonly scheduler: SchedulerLike
   private readonly stateSubject = new BehaviorSubject<ConnectionState>('idle')
   /** Every state change, starting with the current one. */
   readonly state$: Observable<ConnectionState> = this.stateSubject.asObservable()
@@ -143,8 +85,8 @@ export class BrokerConnection {
   private versions: Map<number, VersionRange> | undefined
   private failedConnects = 0
   private backoffUntil = 0
-  private idleTimer: ReturnType<typeof setTimeout> | undefined
-  private reauthTimer: ReturnType<typeof setTimeout> | undefined
+  private idleTimer: Subscription | undefined
+  private reauthTimer: Subscription | undefined
   private corked = false
   private stats = { bytesIn: 0, bytesOut: 0, requests: 0, connects: 0, lastError: undefined as string | undefined }
 
@@ -161,10 +103,14 @@ export class BrokerConnection {
       reconnectBackoffMs: 100,
       reconnectBackoffMaxMs: 10_000,
       logger: silentLogger,
+      scheduler: asyncScheduler,
+      random: Math.random,
+      role: 'default',
       ...withoutUndefined(options),
       clientId: options.clientId,
       compatibility: options.compatibility ?? {},
     }
+    this.scheduler = this.options.scheduler
   }
 
   /** `host:port`, as errors name the broker before its id is known. */
@@ -267,7 +213,7 @@ export class BrokerConnection {
         handshake,
       }
       const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs
-      pending.timer = setTimeout(() => {
+      pending.timer = this.scheduler.schedule(() => {
         pending.timer = undefined
         const written = pending.sent
         this.abandon(pending)
@@ -285,7 +231,7 @@ export class BrokerConnection {
       }, timeoutMs)
       this.enqueue(pending)
       return () => {
-        if (pending.timer !== undefined) clearTimeout(pending.timer)
+        pending.timer?.unsubscribe()
         pending.timer = undefined
         this.abandon(pending)
       }
@@ -304,7 +250,7 @@ export class BrokerConnection {
         this.connect()
         break
       case 'backoff':
-        if (Date.now() >= this.backoffUntil) {
+        if (this.scheduler.now() >= this.backoffUntil) {
           this.connect()
         } else {
           this.queue.pop()
@@ -313,7 +259,7 @@ export class BrokerConnection {
             new ConnectionError(`broker unreachable after ${this.failedConnects} failed connects`, {
               broker: this.name,
               api: pending.api.name,
-              hint: `next attempt in ${this.backoffUntil - Date.now()} ms; check that the broker is up and the address is right`,
+              hint: `next attempt in ${this.backoffUntil - this.scheduler.now()} ms; check that the broker is up and the address is right`,
               cause: this.stats.lastError,
             }),
           )
@@ -483,7 +429,7 @@ export class BrokerConnection {
     this.socket = socket
     const bytesBefore = this.stats.bytesIn
     this.decoder = new FrameDecoder(this.options.maxResponseBytes, this.name)
-    const connectTimer = setTimeout(() => {
+    const connectTimer = this.scheduler.schedule(() => {
       this.onConnectFailed(new ConnectionError(`connect timed out after ${this.options.connectTimeoutMs} ms`, {
         broker: this.name,
         hint: 'check that the broker is up and reachable from here',
@@ -491,7 +437,7 @@ export class BrokerConnection {
     }, this.options.connectTimeoutMs)
     const connectEvent = tlsOption === undefined || tlsOption === false ? 'connect' : 'secureConnect'
     socket.once(connectEvent, () => {
-      clearTimeout(connectTimer)
+      connectTimer.unsubscribe()
       if (this.socket !== socket) return
       void this.handshake()
     })
@@ -505,7 +451,7 @@ export class BrokerConnection {
       }
     })
     socket.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(connectTimer)
+      connectTimer.unsubscribe()
       if (this.socket !== socket) return
       const wrapped = new ConnectionError(describeSocketError(error, this.name), {
         broker: this.name,
@@ -516,7 +462,7 @@ export class BrokerConnection {
       else this.fail(wrapped)
     })
     socket.on('close', () => {
-      clearTimeout(connectTimer)
+      connectTimer.unsubscribe()
       if (this.socket !== socket) return
       const duringHandshake = this.state === 'negotiating' && bytesBefore === this.stats.bytesIn
       const error = duringHandshake
@@ -567,8 +513,8 @@ export class BrokerConnection {
     })
     if (session.sessionLifetimeMs > 0) {
       // KIP-368: re-authenticate before the broker's session deadline, at a random 85-95% of it.
-      const delay = Math.floor(session.sessionLifetimeMs * (0.85 + Math.random() * 0.1))
-      this.reauthTimer = setTimeout(() => void this.reauthenticate(sasl), delay)
+      const delay = Math.floor(session.sessionLifetimeMs * (0.85 + this.options.random() * 0.1))
+      this.reauthTimer = this.scheduler.schedule(() => void this.reauthenticate(sasl), delay)
     }
   }
 
@@ -630,13 +576,14 @@ export class BrokerConnection {
 
   private onConnectFailed(error: RxKafkaError): void {
     this.failedConnects++
-    this.options.logger.warn('connect failed', { broker: this.name, nodeId: this.address.nodeId, attempt: this.failedConnects, error: error.message })
-    const delay = Math.min(
-      this.options.reconnectBackoffMaxMs,
-      this.options.reconnectBackoffMs * 2 ** (this.failedConnects - 1),
+    this.options.logger.warn('connect failed', { broker: this.name, nodeId: this.address.nodeId, role: this.options.role, attempt: this.failedConnects, error: error.message })
+    // Up to 20% jitter (the shared backoff shortens, never lengthens) keeps many clients from reconnecting in lockstep.
+    const delay = backoffDelay(
+      this.failedConnects - 1,
+      { initialMs: this.options.reconnectBackoffMs, maxMs: this.options.reconnectBackoffMaxMs, factor: 2, jitter: 0.2 },
+      this.options.random,
     )
-    // Jitter of +-20% keeps many clients from reconnecting in lockstep.
-    this.backoffUntil = Date.now() + Math.round(delay * (0.8 + Math.random() * 0.4))
+    this.backoffUntil = this.scheduler.now() + delay
     this.failAll(error)
     this.destroySocket()
     this.stateSubject.next('backoff')
@@ -661,7 +608,7 @@ export class BrokerConnection {
 
   /** Completes a request: with an error, with a response, or (one-way sends) with nothing to decode. */
   private finish(pending: PendingRequest, error: unknown, response?: unknown, ok = false): void {
-    if (pending.timer !== undefined) clearTimeout(pending.timer)
+    pending.timer?.unsubscribe()
     pending.timer = undefined
     if (ok) {
       pending.subscriber.next(response)
@@ -691,7 +638,7 @@ export class BrokerConnection {
     this.socket = undefined
     this.decoder = undefined
     this.versions = undefined
-    if (this.reauthTimer !== undefined) clearTimeout(this.reauthTimer)
+    this.reauthTimer?.unsubscribe()
     this.reauthTimer = undefined
     if (socket !== undefined) {
       socket.removeAllListeners('data')
@@ -703,7 +650,7 @@ export class BrokerConnection {
   private armIdleTimer(): void {
     this.clearIdleTimer()
     if (this.state !== 'ready') return
-    this.idleTimer = setTimeout(() => {
+    this.idleTimer = this.scheduler.schedule(() => {
       this.idleTimer = undefined
       if (this.inFlight.size === 0 && this.queue.length === 0 && this.state === 'ready') {
         this.destroySocket()
@@ -713,7 +660,7 @@ export class BrokerConnection {
   }
 
   private clearIdleTimer(): void {
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
+    this.idleTimer?.unsubscribe()
     this.idleTimer = undefined
   }
 }

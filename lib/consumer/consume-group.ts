@@ -5,6 +5,7 @@
  */
 import { Observable, Subject } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
+import { partKind, type PartKind } from '../kit/diagnostics-registry.js'
 import type { RxKafkaError } from '../errors/index.js'
 import { DEFAULT_ASSIGNORS } from './assignors.js'
 import { resolveFetchOptions, resolveGroupOptions, type ConsumeGroupOptions } from './consumer-options.js'
@@ -50,12 +51,11 @@ export class ConsumerGroup extends Observable<PartitionStream> {
             new Observable<PartitionStream>((inner) => {
               const member = new GroupMember(options.client, group, fetch, inner, channels)
               members.add(member)
-              const onClient = membersOf(options.client)
-              onClient.add(member)
+              const unregister = options.client.parts.add(GROUP_MEMBER_PARTS, member)
               member.start()
               return () => {
                 members.delete(member)
-                onClient.delete(member)
+                unregister()
                 member.stop()
               }
             }),
@@ -90,14 +90,8 @@ export class ConsumerGroup extends Observable<PartitionStream> {
   }
 }
 
-/** Active members per cluster client, for a client-wide diagnostics view. Weak: a dropped client takes its entry along. */
-const membersByClient = new WeakMap<ClusterClient, Set<GroupMember>>()
-
-function membersOf(client: ClusterClient): Set<GroupMember> {
-  let set = membersByClient.get(client)
-  if (set === undefined) membersByClient.set(client, (set = new Set()))
-  return set
-}
+/** The group members among a client's parts. */
+export const GROUP_MEMBER_PARTS: PartKind<GroupMemberDiagnostics> = partKind<GroupMemberDiagnostics>('group member')
 
 /**
  * A snapshot of every active consumer-group member using `client`: what
@@ -112,5 +106,5 @@ function membersOf(client: ClusterClient): Set<GroupMember> {
  * ```
  */
 export function consumerGroupDiagnostics(client: ClusterClient): GroupMemberDiagnostics[] {
-  return [...(membersByClient.get(client) ?? [])].map((m) => m.diagnostics())
+  return client.parts.snapshot(GROUP_MEMBER_PARTS)
 }

@@ -5,6 +5,7 @@
  */
 import type { CircuitState } from '../operators/circuitBreaker.js'
 import type { ClusterClient } from '../cluster/cluster-client.js'
+import { DiagnosticsRegistry, partKind, type Diagnosable, type PartKind } from '../kit/diagnostics-registry.js'
 
 /**
  * A circuit breaker as diagnostics show it.
@@ -71,18 +72,12 @@ export interface ProducerDiagnostics {
   fatalError: string | undefined
 }
 
-interface Diagnosable {
-  diagnostics(): ProducerDiagnostics
-}
+/** The producers among a client's parts. */
+export const PRODUCER_PARTS: PartKind<ProducerDiagnostics> = partKind<ProducerDiagnostics>('producer')
 
-const running = new Map<Diagnosable, ClusterClient>()
-
-/** @internal Called by the operators when a producer starts and stops. */
-export function registerProducer(producer: Diagnosable, client: ClusterClient): () => void {
-  running.set(producer, client)
-  return () => {
-    running.delete(producer)
-  }
+/** @internal Called by the operators when a producer starts; the returned function removes it. */
+export function registerProducer(producer: Diagnosable<ProducerDiagnostics>, client: ClusterClient): () => void {
+  return client.parts.add(PRODUCER_PARTS, producer)
 }
 
 /**
@@ -95,9 +90,5 @@ export function registerProducer(producer: Diagnosable, client: ClusterClient): 
  * ```
  */
 export function producerDiagnostics(client?: ClusterClient): ProducerDiagnostics[] {
-  const snapshots: ProducerDiagnostics[] = []
-  for (const [producer, owner] of running) {
-    if (client === undefined || owner === client) snapshots.push(producer.diagnostics())
-  }
-  return snapshots
+  return client === undefined ? DiagnosticsRegistry.snapshotAll(PRODUCER_PARTS) : client.parts.snapshot(PRODUCER_PARTS)
 }

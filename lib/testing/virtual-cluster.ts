@@ -10,6 +10,7 @@
  * and every response on the way out, with the generated protocol code, so a
  * body a real broker could not read fails here too.
  */
+import { DiagnosticsRegistry } from '../kit/diagnostics-registry.js'
 import {
   asyncScheduler,
   BehaviorSubject,
@@ -248,6 +249,7 @@ export class VirtualClusterClient implements ClusterClient {
   readonly clientId: string
   readonly scheduler: SchedulerLike
   readonly metadata$: Observable<ClusterView>
+  readonly parts = new DiagnosticsRegistry()
   protected readonly brokers: VirtualBrokers
   private readonly settings: ClientSettings
   private readonly view = new BehaviorSubject<ClusterView | undefined>(undefined)

@@ -4,6 +4,7 @@
  * the spec advances by hand, so heartbeats, commits and fetch waits run in
  * virtual time.
  */
+import { DiagnosticsRegistry } from '../../lib/kit/diagnostics-registry.js'
 import { BehaviorSubject, defer, map, Observable, of, throwError, timer, VirtualTimeScheduler } from 'rxjs'
 import type { ClusterClient, ClusterRequestBody, ClusterRequestOptions } from '../../lib/cluster/cluster-client.js'
 import type { ClusterView, TopicInfo } from '../../lib/cluster/cluster-view.js'
@@ -35,6 +36,7 @@ export type Handler = (body: any, version: number) => unknown
 
 export class FakeCluster implements ClusterClient {
   readonly clientId = 'fake'
+  readonly parts = new DiagnosticsRegistry()
   readonly scheduler = new VirtualTimeScheduler()
   readonly requests: RecordedRequest[] = []
   readonly handlers: Record<string, Handler> = {}

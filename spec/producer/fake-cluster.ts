@@ -3,6 +3,7 @@
  * scripted Produce answers, and counters that show what the producer asked
  * for and whether it let go of everything.
  */
+import { DiagnosticsRegistry } from '../../lib/kit/diagnostics-registry.js'
 import { BehaviorSubject, defer, finalize, Observable, of, throwError, asyncScheduler } from 'rxjs'
 import type { SchedulerLike } from 'rxjs'
 import type { ClusterClient, ClusterRequestBody, ClusterRequestOptions } from '../../lib/cluster/cluster-client.js'
@@ -55,6 +56,7 @@ export function partitionHeader(bytes: Buffer): Omit<SentBatch, 'broker' | 'topi
 
 export class FakeCluster implements ClusterClient {
   readonly clientId = 'fake'
+  readonly parts = new DiagnosticsRegistry()
   readonly scheduler: SchedulerLike
   readonly view: BehaviorSubject<ClusterView>
   readonly metadata$: Observable<ClusterView>

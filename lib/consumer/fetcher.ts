@@ -251,7 +251,7 @@ export class Fetcher implements SlotOwner {
           ...(version >= 11 ? { rackId: o.rackId } : {}),
         }
       },
-      { role: 'fetch', timeoutMs: o.maxWaitMs + 30_000, ...(allHaveIds ? {} : { maxVersion: 12 }), ...(this.connectionKey === undefined ? {} : { connectionKey: this.connectionKey }) },
+      { timeoutMs: o.maxWaitMs + 30_000, ...(allHaveIds ? {} : { maxVersion: 12 }), ...(this.connectionKey === undefined ? {} : { connectionKey: this.connectionKey }) },
     )
     inFlight.subscription.add(
       request.subscribe({

@@ -282,7 +282,7 @@ export class GroupMember {
           protocols,
         }),
         // JoinGroup legitimately blocks until every member rejoins: up to the rebalance timeout.
-        { role: 'group', timeoutMs: this.group.rebalanceTimeoutMs + 5_000, connectionKey: this.connectionKey },
+        { timeoutMs: this.group.rebalanceTimeoutMs + 5_000, connectionKey: this.connectionKey },
       ),
       (response) => this.onJoined(coordinator, response),
       (error) => this.onStepError(error, () => this.join()),
@@ -396,7 +396,7 @@ export class GroupMember {
           ...(version >= 5 ? { protocolType: PROTOCOL_TYPE, protocolName: protocol.name } : {}),
           assignments,
         }),
-        { role: 'group', timeoutMs: this.group.rebalanceTimeoutMs + 5_000, connectionKey: this.connectionKey },
+        { timeoutMs: this.group.rebalanceTimeoutMs + 5_000, connectionKey: this.connectionKey },
       ),
       (response) => {
         const code = response.errorCode
@@ -756,7 +756,7 @@ export class GroupMember {
             memberId: this.memberId,
             ...(version >= 3 ? { groupInstanceId: this.group.groupInstanceId } : {}),
           }),
-          { role: 'default', timeoutMs: Math.max(this.group.heartbeatIntervalMs, 5_000) },
+          { timeoutMs: Math.max(this.group.heartbeatIntervalMs, 5_000) },
         )
         .subscribe({
           next: (response) => {
@@ -897,7 +897,7 @@ export class GroupMember {
       version >= 3
         ? { groupId: this.group.groupId, members: [{ memberId, groupInstanceId: this.group.groupInstanceId }] }
         : { groupId: this.group.groupId, memberId }
-    return this.client.request(coordinator, LeaveGroupApi, body, { role: 'default', timeoutMs: 5_000 }).pipe(switchMap(() => of(undefined)))
+    return this.client.request(coordinator, LeaveGroupApi, body, { timeoutMs: 5_000 }).pipe(switchMap(() => of(undefined)))
   }
 
   // ---- the end -----------------------------------------------------------

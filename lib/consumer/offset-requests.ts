@@ -39,7 +39,7 @@ export function fetchCommittedOffsets(
               // Stable offsets (KIP-447): never start behind a transactional commit that is still pending.
               ...(version >= 7 ? { requireStable: true } : {}),
             },
-      { role: 'group', timeoutMs, ...(connectionKey === undefined ? {} : { connectionKey }) },
+      { timeoutMs, ...(connectionKey === undefined ? {} : { connectionKey }) },
     )
     .pipe(
       map((response) => {
@@ -111,7 +111,7 @@ export function commitOffsets(
           })),
         })),
       }),
-      { role: 'group', timeoutMs, ...(connectionKey === undefined ? {} : { connectionKey }) },
+      { timeoutMs, ...(connectionKey === undefined ? {} : { connectionKey }) },
     )
     .pipe(
       map((response) => {
@@ -149,7 +149,7 @@ export function listOffsets(
         ...(version >= 2 ? { isolationLevel } : {}),
         topics: [{ name: topic, partitions: partitions.map((p) => ({ partitionIndex: p, timestamp: which === 'earliest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP, maxNumOffsets: 1 })) }],
       }),
-      { role: 'default', timeoutMs },
+      { timeoutMs },
     )
     .pipe(
       map((response) => {

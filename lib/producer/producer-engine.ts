@@ -633,7 +633,7 @@ export class ProducerEngine<M> {
     this.#inFlightRequests++
     this.#requestsSent++
     this.#batchesSent += entries.length
-    const requestOptions = { role: 'produce' as const, timeoutMs: options.requestTimeoutMs, minVersion: 3 }
+    const requestOptions = { timeoutMs: options.requestTimeoutMs, minVersion: 3 }
     let answered = false
     const done = (): void => {
       broker.inFlight--

@@ -59,6 +59,7 @@ import { isValidTopicName, VIRTUAL_API_NAMES, VIRTUAL_API_VERSIONS, VirtualBroke
 import { VirtualClusterError } from '../errors/index.js'
 import type { VirtualGroupSnapshot } from './virtual-group.js'
 import { murmur2Partition } from '../kit/murmur2.js'
+import { roleOf } from '../cluster/connection-roles.js'
 
 /** A topic to create when the cluster starts. */
 export interface VirtualTopicSpec {
@@ -557,7 +558,7 @@ export class VirtualClusterClient implements ClusterClient {
         apiKey: api.apiKey,
         apiName: api.name,
         version,
-        role: options.role ?? 'default',
+        role: options.role ?? roleOf(api as ApiDefinition<unknown, unknown>),
         connectionKey: options.connectionKey,
         request,
         respond: undefined,

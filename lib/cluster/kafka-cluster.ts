@@ -254,7 +254,7 @@ export class KafkaCluster implements ClusterClient {
     body: ClusterRequestBody<Request>,
     options: ClusterRequestOptions = {},
   ): Observable<Response> {
-    return this.use(() => defer(() => this.connectionFor(broker, api, options).request(api, body, options)))
+    return this.overTransport(broker, api, options, (transport) => transport.request(api, body, options))
   }
 
   send<Request>(
@@ -263,7 +263,45 @@ export class KafkaCluster implements ClusterClient {
     body: ClusterRequestBody<Request>,
     options: ClusterRequestOptions = {},
   ): Observable<void> {
-    return this.use(() => defer(() => this.connectionFor(broker, api, options).send(api, body, options)))
+    return this.overTransport(broker, api, options, (transport) => transport.send(api, body, options))
+  }
+
+  /**
+   * One request over the transport it belongs on, as a user of the cluster
+   * (what `use` does, in one Observable: this is the path of every Produce).
+   * A connection error to a broker also forgets the coordinators cached on it,
+   * as a client marks a coordinator unknown when its connection drops.
+   */
+  private overTransport<T>(
+    broker: number | 'any',
+    api: ApiDefinition<unknown, unknown>,
+    options: ClusterRequestOptions,
+    send: (transport: BrokerTransport) => Observable<T>,
+  ): Observable<T> {
+    return new Observable<T>((subscriber) => {
+      this.acquire()
+      let inner: Subscription | undefined
+      try {
+        inner = send(this.connectionFor(broker, api, options)).subscribe({
+          next: (value) => subscriber.next(value),
+          error: (error: unknown) => {
+            if (error instanceof ConnectionError && typeof broker === 'number') this.forgetCoordinatorsAt(broker)
+            subscriber.error(error)
+          },
+          complete: () => subscriber.complete(),
+        })
+      } catch (error) {
+        subscriber.error(error)
+      }
+      return () => {
+        inner?.unsubscribe()
+        this.release()
+      }
+    })
+  }
+
+  private forgetCoordinatorsAt(broker: number): void {
+    for (const [key, entry] of this.coordinators) if (entry.nodeId === broker) this.coordinators.delete(key)
   }
 
   versionFor(broker: number, api: ApiDefinition<unknown, unknown>): number | undefined {
@@ -444,8 +482,10 @@ export class KafkaCluster implements ClusterClient {
         if (best === undefined || pooled.connection.getStats().inFlight < best.getStats().inFlight) best = pooled.connection
       }
       if (best !== undefined) return best
+      // Otherwise the first candidate not known to be failing (its connects are backing off), so a retry reaches another broker.
       const candidates = this.metadataCandidates()
-      return this.connectionTo(candidates[0]!, poolRole, role)
+      const usable = candidates.find((address) => this.pool.get(poolKey(address, poolRole))?.connection.state !== 'backoff')
+      return this.connectionTo(usable ?? candidates[0]!, poolRole, role)
     }
     const info = this.view.value?.brokers.get(broker) ?? this.extraBrokers.get(broker)
     if (info === undefined) {
@@ -508,7 +548,7 @@ export class KafkaCluster implements ClusterClient {
     this.refreshInFlight = undefined
   }
 
-  private assertOpen(): void {
+  protected assertOpen(): void {
     if (this.closed) {
       throw new RxKafkaError('CLOSED', 'the Kafka client is closed', { hint: 'create a new client with createKafka()' })
     }

@@ -1,65 +1,34 @@
 /**
- * A small Kafka cluster in memory, behind the same seam as the real
- * connection layer ({@link ClusterClient}), so `produceTo` and `consumeGroup`
- * run on it unchanged, and deterministic under RxJS's TestScheduler: every
- * answer comes on the given scheduler, after `latencyMs` of its time, in
- * request order per connection; there are no sockets, real timers or
- * randomness.
+ * A small Kafka cluster in memory, for tests: `createVirtualCluster` returns a
+ * {@link VirtualCluster}, which is a `KafkaCluster` (the same client logic as
+ * against real brokers) whose transports reach in-memory brokers
+ * ({@link VirtualTransport}), plus the controls a test steers it with. It is
+ * deterministic under RxJS's TestScheduler: every answer comes on the given
+ * scheduler, after `latencyMs` of its time, in request order per connection;
+ * there are no sockets, real timers or randomness.
  *
- * Every request is encoded and decoded at the negotiated version on the way in
+ * Every request is encoded and decoded at the chosen version on the way in
  * and every response on the way out, with the generated protocol code, so a
  * body a real broker could not read fails here too.
  */
-import { DiagnosticsRegistry } from '../kit/diagnostics-registry.js'
-import {
-  asyncScheduler,
-  BehaviorSubject,
-  catchError,
-  defer,
-  EMPTY,
-  exhaustMap,
-  interval,
-  distinctUntilChanged,
-  filter,
-  finalize,
-  map,
-  Observable,
-  of,
-  retry,
-  shareReplay,
-  Subscription,
-  switchMap,
-  throwError,
-  timer,
-  type SchedulerLike,
-} from 'rxjs'
-import type {
-  ClusterClient,
-  ClusterRequestBody,
-  ClusterRequestOptions,
-  ConnectionRole,
-  CoordinatorType,
-} from '../cluster/cluster-client.js'
-import { EMPTY_VIEW, viewFromMetadata, type ClusterView } from '../cluster/cluster-view.js'
-import { UnknownTopicError } from '../errors/index.js'
-import { ConnectionError, RequestTimeoutError } from '../errors/index.js'
+import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs'
+import type { ClusterClient } from '../cluster/cluster-client.js'
+import { KafkaCluster } from '../cluster/kafka-cluster.js'
+import { VirtualClusterError } from '../errors/index.js'
+import { murmur2Partition } from '../kit/murmur2.js'
+import { silentLogger } from '../logger.js'
 import type { ApiDefinition } from '../protocol/api.js'
-import { brokerError } from '../errors/index.js'
-import { errorCodeInfo } from '../protocol/error-codes.js'
-import { RxKafkaError } from '../errors/index.js'
 import { ConsumerProtocolAssignmentData } from '../protocol/messages/ConsumerProtocolAssignment.js'
-import { FindCoordinatorApi } from '../protocol/messages/FindCoordinator.js'
-import { MetadataApi } from '../protocol/messages/Metadata.js'
-import { Reader, Writer, ZERO_UUID } from '../protocol/primitives.js'
+import { Reader } from '../protocol/primitives.js'
 import { RecordBatchBuilder, type ProducerRecord } from '../protocol/records/record-batch-builder.js'
 import type { ConsumedRecordHeader } from '../protocol/records/record-batch-decoder.js'
 import { chooseVersion } from '../protocol/versions.js'
 import { clientVersionLimits } from '../connection/version-caps.js'
-import { isValidTopicName, VIRTUAL_API_NAMES, VIRTUAL_API_VERSIONS, VirtualBrokers, type CancelWaiting, type VirtualPartition, type VirtualTopic } from './virtual-broker.js'
-import { VirtualClusterError } from '../errors/index.js'
+import { isValidTopicName, VIRTUAL_API_NAMES, VIRTUAL_API_VERSIONS, VirtualBrokers, type VirtualPartition, type VirtualTopic } from './virtual-broker.js'
 import type { VirtualGroupSnapshot } from './virtual-group.js'
-import { murmur2Partition } from '../kit/murmur2.js'
-import { roleOf } from '../cluster/connection-roles.js'
+import { virtualBrokerHost, VirtualTransport, type VirtualRequestLogEntry, type VirtualWire } from './virtual-transport.js'
+
+export type { VirtualRequestLogEntry } from './virtual-transport.js'
 
 /** A topic to create when the cluster starts. */
 export interface VirtualTopicSpec {
@@ -173,17 +142,6 @@ export interface VirtualGroupState extends Omit<VirtualGroupSnapshot, 'members'>
   members: VirtualGroupMember[]
 }
 
-/** One request the cluster received, for assertions and for reading a stuck test. */
-export interface VirtualRequestLogEntry {
-  /** Scheduler time when the broker handled it. */
-  at: number
-  broker: number
-  api: string
-  version: number
-  role: ConnectionRole
-  clientId: string
-}
-
 /** Options of {@link VirtualCluster.injectError}. */
 export interface InjectErrorOptions {
   /** Only requests to this broker. Default: any broker. */
@@ -192,51 +150,22 @@ export interface InjectErrorOptions {
   count?: number
 }
 
-interface PendingRequest {
-  api: ApiDefinition<unknown, unknown>
-  apiKey: number
-  apiName: string
-  version: number
-  role: ConnectionRole
-  /** A request's own connection within its role (ClusterRequestOptions.connectionKey). */
-  connectionKey: string | undefined
-  request: unknown
-  respond: ((bytes: Buffer) => void) | undefined
-  fail: (error: RxKafkaError) => void
-  expectResponse: boolean
-  settled: boolean
-  cancelWaiting: CancelWaiting | undefined
-}
-
-interface VirtualConnection {
-  readonly broker: number
-  readonly role: ConnectionRole
-  readonly queue: PendingRequest[]
-  active: PendingRequest | undefined
-}
-
+/** The settings of one client of a virtual cluster. */
 interface ClientSettings {
   clientId: string
-  latencyMs: number
   requestTimeoutMs: number
   retryBackoffMs: number
   topicWaitMs: number
   metadataMaxAgeMs: number
 }
 
-const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
-
-/** Encodes and decodes with the generated code, so the other side sees exactly what the wire would carry. */
-function roundTrip<T>(encode: (w: Writer) => void, decode: (r: Reader) => T): T {
-  const writer = new Writer(256)
-  encode(writer)
-  return decode(new Reader(writer.finish()))
-}
-
 /**
- * A {@link ClusterClient} connected to a virtual cluster. The cluster itself is
- * one; {@link VirtualCluster.client} makes more (with their own connections
- * and metadata view), as separate processes would have.
+ * A {@link ClusterClient} connected to a virtual cluster: a `KafkaCluster`
+ * (the same metadata, coordinator, pool and teardown logic as against real
+ * brokers) whose transports are {@link VirtualTransport}s to the virtual
+ * brokers. The cluster itself is one; {@link VirtualCluster.client} makes more
+ * (with their own connections and metadata view), as separate processes would
+ * have.
  *
  * @example
  * ```ts
@@ -246,211 +175,34 @@ function roundTrip<T>(encode: (w: Writer) => void, decode: (r: Reader) => T): T 
  * worker2.request('any', MetadataApi, { topics: null }).subscribe((m) => console.log(m.brokers))
  * ```
  */
-export class VirtualClusterClient implements ClusterClient {
-  readonly clientId: string
-  readonly scheduler: SchedulerLike
-  readonly metadata$: Observable<ClusterView>
-  readonly parts = new DiagnosticsRegistry()
+export class VirtualClusterClient extends KafkaCluster {
   protected readonly brokers: VirtualBrokers
-  private readonly settings: ClientSettings
-  private readonly view = new BehaviorSubject<ClusterView | undefined>(undefined)
-  private readonly followedTopics = new Set<string>()
-  private readonly coordinators = new Map<string, number>()
-  private readonly connections = new Map<string, VirtualConnection>()
-  private readonly timers = new Set<Subscription>()
-  private refreshInFlight: { topics: Set<string>; result: Observable<ClusterView> } | undefined
-  private readonly log: VirtualRequestLogEntry[]
-  private readonly brokerDownListener = (broker: number): void => this.onBrokerDown(broker)
-  private users = 0
-  private periodicRefresh: Subscription | undefined
-  private closed = false
 
   /** @internal Made by {@link createVirtualCluster} and {@link VirtualCluster.client}. */
-  constructor(brokers: VirtualBrokers, settings: ClientSettings, log: VirtualRequestLogEntry[]) {
-    this.brokers = brokers
-    this.settings = settings
-    this.clientId = settings.clientId
-    this.scheduler = brokers.scheduler
-    this.log = log
-    brokers.brokerDownListeners.add(this.brokerDownListener)
-    this.metadata$ = defer(() => {
-      this.assertOpen()
-      return new Observable<ClusterView>((subscriber) => {
-        const subscription = new Subscription()
-        if (this.view.value === undefined) {
-          subscription.add(this.refreshMetadata().subscribe({ error: (e: unknown) => subscriber.error(e) }))
-        }
-        subscription.add(this.view.pipe(filter((v): v is ClusterView => v !== undefined), distinctUntilChanged()).subscribe(subscriber))
-        return subscription
-      })
+  constructor(wire: VirtualWire, settings: ClientSettings) {
+    const ids = wire.brokers.settings.brokerIds
+    super({
+      brokers: ids.map((id) => `${virtualBrokerHost(id)}:9092`),
+      clientId: settings.clientId,
+      requestTimeoutMs: settings.requestTimeoutMs,
+      retryBackoffMs: settings.retryBackoffMs,
+      topicWaitMs: settings.topicWaitMs,
+      metadataMaxAgeMs: settings.metadataMaxAgeMs,
+      // The brokers decide: a Metadata request creates topics only where autoCreateTopics is on.
+      allowAutoTopicCreation: true,
+      scheduler: wire.brokers.scheduler,
+      // No randomness: brokers are asked for metadata in the same order on every run.
+      random: () => 0,
+      logger: silentLogger,
+      connect: (address, options) => new VirtualTransport(wire, address, options),
     })
+    this.brokers = wire.brokers
+    // Virtual brokers are known by id from the start, so a test may address broker 1 before any metadata.
+    for (const id of ids) this.knowBroker({ host: virtualBrokerHost(id), port: 9092, nodeId: id })
   }
 
-  currentView(): ClusterView {
-    return this.view.value ?? EMPTY_VIEW
-  }
-
-  use<T>(work: () => Observable<T>): Observable<T> {
-    return defer(() => {
-      this.assertOpen()
-      this.users++
-      if (this.periodicRefresh === undefined && this.settings.metadataMaxAgeMs > 0) {
-        // As the real client does: metadata is refreshed on a period while anything uses the client.
-        this.periodicRefresh = interval(this.settings.metadataMaxAgeMs, this.scheduler)
-          .pipe(exhaustMap(() => this.refreshMetadata().pipe(catchError(() => EMPTY))))
-          .subscribe()
-      }
-      return work().pipe(
-        finalize(() => {
-          if (--this.users > 0) return
-          this.periodicRefresh?.unsubscribe()
-          this.periodicRefresh = undefined
-        }),
-      )
-    })
-  }
-
-  refreshMetadata(topics: readonly string[] = []): Observable<ClusterView> {
-    return defer(() => {
-      this.assertOpen()
-      for (const topic of topics) this.followedTopics.add(topic)
-      const inFlight = this.refreshInFlight
-      if (inFlight !== undefined && topics.every((t) => inFlight.topics.has(t))) return inFlight.result
-      const asked = new Set(this.followedTopics)
-      const broker = this.brokers.upBrokers()[0]
-      const request =
-        broker === undefined
-          ? throwError(
-              () =>
-                new ConnectionError('no broker answered a Metadata request: every virtual broker is down', {
-                  api: 'Metadata',
-                  hint: 'bring a broker back with brokerUp(id)',
-                }),
-            )
-          : this.request(broker, MetadataApi, () => ({
-              topics: [...asked].map((name) => ({ name, topicId: ZERO_UUID })),
-              allowAutoTopicCreation: true,
-              includeTopicAuthorizedOperations: false,
-            }))
-      const result = request.pipe(
-        map((response) => {
-          const next = viewFromMetadata(this.view.value ?? EMPTY_VIEW, response, this.scheduler.now())
-          this.view.next(next)
-          return next
-        }),
-        finalize(() => {
-          if (this.refreshInFlight?.result === result) this.refreshInFlight = undefined
-        }),
-        shareReplay({ bufferSize: 1, refCount: false }),
-      )
-      this.refreshInFlight = { topics: asked, result }
-      return result
-    })
-  }
-
-  ensureTopics(topics: readonly string[]): Observable<ClusterView> {
-    const waitMs = this.settings.topicWaitMs
-    const backoffMs = this.settings.retryBackoffMs
-    return defer(() => {
-      this.assertOpen()
-      const started = this.scheduler.now()
-      const attempt = (): Observable<ClusterView> =>
-        this.refreshMetadata(topics).pipe(
-          switchMap((view) => {
-            const missing = firstUnready(view, topics)
-            if (missing === undefined) return of(view)
-            if (missing.errorCode !== 0 && !errorCodeInfo(missing.errorCode).retriable) {
-              return throwError(() => brokerError(missing.errorCode, { topic: missing.topic, api: 'Metadata' }))
-            }
-            const waited = this.scheduler.now() - started
-            if (waited >= waitMs) return throwError(() => new UnknownTopicError(missing.topic, waited, missing.errorCode))
-            return timer(Math.min(backoffMs * 2, waitMs - waited), this.scheduler).pipe(switchMap(attempt))
-          }),
-        )
-      const known = this.view.value
-      if (known !== undefined && firstUnready(known, topics) === undefined) {
-        for (const topic of topics) this.followedTopics.add(topic)
-        return of(known)
-      }
-      return attempt()
-    })
-  }
-
-  request<Request, Response>(
-    broker: number | 'any',
-    api: ApiDefinition<Request, Response>,
-    body: ClusterRequestBody<Request>,
-    options: ClusterRequestOptions = {},
-  ): Observable<Response> {
-    return new Observable<Response>((subscriber) => {
-      const pending = this.prepare(broker, api, body, options, true, (e) => subscriber.error(e))
-      if ('failed' in pending) return this.failSoon(pending.failed, (e) => subscriber.error(e))
-      const timeoutMs = options.timeoutMs ?? this.settings.requestTimeoutMs
-      const timeout = this.scheduler.schedule(() => {
-        this.timers.delete(timeout)
-        pending.entry.settled = true
-        subscriber.error(new RequestTimeoutError(api.name, timeoutMs, pending.brokerId))
-      }, timeoutMs)
-      this.timers.add(timeout)
-      pending.entry.respond = (bytes) => {
-        timeout.unsubscribe()
-        this.timers.delete(timeout)
-        let response: Response
-        try {
-          response = api.decodeResponse(new Reader(bytes), pending.entry.version)
-        } catch (error) {
-          subscriber.error(error)
-          return
-        }
-        subscriber.next(response)
-        subscriber.complete()
-      }
-      const fail = pending.entry.fail
-      pending.entry.fail = (error) => {
-        timeout.unsubscribe()
-        this.timers.delete(timeout)
-        fail(error)
-      }
-      this.enqueue(pending.brokerId, pending.entry)
-      return () => {
-        timeout.unsubscribe()
-        this.timers.delete(timeout)
-        // The broker still handles a request it has received; only the answer is dropped, as with a socket.
-        pending.entry.settled = true
-      }
-    })
-  }
-
-  send<Request>(
-    broker: number,
-    api: ApiDefinition<Request, unknown>,
-    body: ClusterRequestBody<Request>,
-    options: ClusterRequestOptions = {},
-  ): Observable<void> {
-    return new Observable<void>((subscriber) => {
-      const pending = this.prepare(broker, api, body, options, false, (e) => subscriber.error(e))
-      if ('failed' in pending) return this.failSoon(pending.failed, (e) => subscriber.error(e))
-      const entry = pending.entry
-      const brokerUp = this.brokers.up.get(pending.brokerId) === true
-      this.enqueue(pending.brokerId, entry)
-      if (brokerUp) {
-        // Written is done for the caller (acks 0): at once, even when the broker has earlier requests of the connection to handle first.
-        const written = this.scheduler.schedule(() => {
-          this.timers.delete(written)
-          if (entry.settled) return
-          entry.settled = true
-          subscriber.next()
-          subscriber.complete()
-        }, 0)
-        this.timers.add(written)
-      }
-      return () => {
-        entry.settled = true
-      }
-    })
-  }
-
-  versionFor(broker: number, api: ApiDefinition<unknown, unknown>): number | undefined {
+  /** The version a request of `api` to `broker` would use: the highest both sides know (known from the start here). */
+  override versionFor(broker: number, api: ApiDefinition<unknown, unknown>): number | undefined {
     if (!this.brokers.up.has(broker)) return undefined
     const range = VIRTUAL_API_VERSIONS.get(api.apiKey)
     if (range === undefined) return undefined
@@ -460,231 +212,8 @@ export class VirtualClusterClient implements ClusterClient {
       return undefined
     }
   }
-
-  findCoordinator(type: CoordinatorType, key: string): Observable<number> {
-    return defer(() => {
-      this.assertOpen()
-      const cached = this.coordinators.get(`${type}:${key}`)
-      if (cached !== undefined) return of(cached)
-      const keyType = type === 'group' ? 0 : 1
-      return this.request('any', FindCoordinatorApi, (version) => (version >= 4 ? { keyType, coordinatorKeys: [key] } : { key, keyType })).pipe(
-        map((response) => {
-          const entry = response.coordinators?.[0] ?? {
-            errorCode: response.errorCode ?? 0,
-            errorMessage: response.errorMessage ?? null,
-            nodeId: response.nodeId ?? -1,
-          }
-          if (entry.errorCode !== 0) throw brokerError(entry.errorCode, { api: 'FindCoordinator', errorMessage: entry.errorMessage })
-          this.coordinators.set(`${type}:${key}`, entry.nodeId)
-          return entry.nodeId
-        }),
-        retry({
-          count: 10,
-          delay: (error: unknown, attempt) =>
-            error instanceof RxKafkaError && error.retriable
-              ? timer(Math.min(this.settings.retryBackoffMs * 2 ** (attempt - 1), 5_000), this.scheduler)
-              : throwError(() => error),
-        }),
-      )
-    })
-  }
-
-  invalidateCoordinator(type: CoordinatorType, key: string): void {
-    this.coordinators.delete(`${type}:${key}`)
-  }
-
-  /** Fails whatever is in flight with a ConnectionError, cancels every timer of this client. */
-  async close(): Promise<void> {
-    if (this.closed) return
-    this.closed = true
-    this.brokers.brokerDownListeners.delete(this.brokerDownListener)
-    this.periodicRefresh?.unsubscribe()
-    this.periodicRefresh = undefined
-    for (const t of this.timers) t.unsubscribe()
-    this.timers.clear()
-    // Nothing may be scheduled any more, so what is in flight fails now.
-    for (const connection of this.connections.values()) this.failConnection(connection, 'the virtual cluster client was closed', true)
-    this.connections.clear()
-    this.view.complete()
-  }
-
-  /**
-   * Reports a request that could not be sent on the scheduler, as the real
-   * layer reports a failed connect or encode: never inside the caller's
-   * subscribe, where it would re-enter the caller's own error handling.
-   */
-  private failSoon(error: unknown, fail: (error: unknown) => void): () => void {
-    const scheduled = this.scheduler.schedule(() => {
-      this.timers.delete(scheduled)
-      fail(error)
-    }, 0)
-    this.timers.add(scheduled)
-    return () => {
-      scheduled.unsubscribe()
-      this.timers.delete(scheduled)
-    }
-  }
-
-  /** Validates, negotiates the version, builds and round-trips the request body; what went wrong when it cannot be sent. */
-  private prepare<Request>(
-    broker: number | 'any',
-    api: ApiDefinition<Request, unknown>,
-    body: ClusterRequestBody<Request>,
-    options: ClusterRequestOptions,
-    expectResponse: boolean,
-    fail: (error: unknown) => void,
-  ): { brokerId: number; entry: PendingRequest } | { failed: unknown } {
-    try {
-      this.assertOpen()
-      const brokerId = broker === 'any' ? this.brokers.upBrokers()[0] : broker
-      if (brokerId === undefined) {
-        throw new ConnectionError('every virtual broker is down', { api: api.name, hint: 'bring one back with brokerUp(id)' })
-      }
-      if (!this.brokers.up.has(brokerId)) {
-        throw new ConnectionError(`broker ${brokerId} is not in the cluster metadata`, {
-          broker: brokerId,
-          api: api.name,
-          hint: `the virtual cluster has brokers ${this.brokers.settings.brokerIds.join(', ')}`,
-        })
-      }
-      const version = chooseVersion(api, VIRTUAL_API_VERSIONS.get(api.apiKey), clientVersionLimits(api, options))
-      const shaped = typeof body === 'function' ? (body as (version: number) => Request)(version) : body
-      const request = roundTrip(
-        (w) => api.encodeRequest(w, version, shaped),
-        (r) => api.decodeRequest(r, version),
-      )
-      const entry: PendingRequest = {
-        api: api as ApiDefinition<unknown, unknown>,
-        apiKey: api.apiKey,
-        apiName: api.name,
-        version,
-        role: options.role ?? roleOf(api as ApiDefinition<unknown, unknown>),
-        connectionKey: options.connectionKey,
-        request,
-        respond: undefined,
-        fail,
-        expectResponse,
-        settled: false,
-        cancelWaiting: undefined,
-      }
-      return { brokerId, entry }
-    } catch (error) {
-      return { failed: error }
-    }
-  }
-
-  private connection(broker: number, role: ConnectionRole, connectionKey: string | undefined): VirtualConnection {
-    const key = connectionKey === undefined ? `${broker}/${role}` : `${broker}/${role}:${connectionKey}`
-    let connection = this.connections.get(key)
-    if (connection === undefined) {
-      connection = { broker, role, queue: [], active: undefined }
-      this.connections.set(key, connection)
-    }
-    return connection
-  }
-
-  private enqueue(broker: number, entry: PendingRequest): void {
-    if (this.brokers.up.get(broker) !== true) {
-      // Connection refused: reported after the latency, like any answer.
-      this.later(() => {
-        if (!entry.settled) {
-          entry.settled = true
-          entry.fail(new ConnectionError(`broker ${broker} is down`, { broker, api: entry.apiName, hint: 'refresh metadata and retry on the new leader or coordinator' }))
-        }
-      })
-      return
-    }
-    const connection = this.connection(broker, entry.role, entry.connectionKey)
-    connection.queue.push(entry)
-    if (connection.active === undefined) this.processNext(connection)
-  }
-
-  /** A broker handles one request per connection at a time, in order; the next starts when the previous is answered. */
-  private processNext(connection: VirtualConnection): void {
-    const entry = connection.queue.shift()
-    if (entry === undefined) return
-    connection.active = entry
-    this.log.push({
-      at: this.scheduler.now(),
-      broker: connection.broker,
-      api: entry.apiName,
-      version: entry.version,
-      role: connection.role,
-      clientId: this.clientId,
-    })
-    let answered = false
-    const reply = (response: unknown): void => {
-      if (answered || connection.active !== entry) return
-      answered = true
-      connection.active = undefined
-      if (entry.expectResponse) {
-        const writer = new Writer(256)
-        entry.api.encodeResponse(writer, entry.version, response)
-        const bytes = writer.finish()
-        this.later(() => {
-          if (entry.settled) return
-          entry.settled = true
-          entry.respond?.(bytes)
-        })
-      }
-      this.processNext(connection)
-    }
-    entry.cancelWaiting = this.brokers.handle(entry.apiKey, entry.request, {
-      broker: connection.broker,
-      version: entry.version,
-      clientId: this.clientId,
-      nowMs: this.scheduler.now(),
-      reply,
-    })
-  }
-
-  private later(work: () => void): void {
-    const scheduled = this.scheduler.schedule(() => {
-      this.timers.delete(scheduled)
-      work()
-    }, this.settings.latencyMs)
-    this.timers.add(scheduled)
-  }
-
-  private onBrokerDown(broker: number): void {
-    for (const [key, connection] of this.connections) {
-      if (connection.broker !== broker) continue
-      this.connections.delete(key)
-      this.failConnection(connection, `broker ${broker} went down`)
-    }
-    for (const [key, nodeId] of this.coordinators) if (nodeId === broker) this.coordinators.delete(key)
-  }
-
-  private failConnection(connection: VirtualConnection, why: string, now = false): void {
-    const entries = connection.active === undefined ? connection.queue : [connection.active, ...connection.queue]
-    connection.active = undefined
-    connection.queue.length = 0
-    for (const entry of entries) {
-      entry.cancelWaiting?.()
-      const failEntry = (): void => {
-        if (entry.settled) return
-        entry.settled = true
-        entry.fail(new ConnectionError(why, { broker: connection.broker, api: entry.apiName, hint: 'refresh metadata and retry' }))
-      }
-      if (now) {
-        failEntry()
-        continue
-      }
-      // Delivered on the scheduler, as a socket's close event would be, never inside the caller's stack.
-      const scheduled = this.scheduler.schedule(() => {
-        this.timers.delete(scheduled)
-        failEntry()
-      }, 0)
-      this.timers.add(scheduled)
-    }
-  }
-
-  protected assertOpen(): void {
-    if (this.closed) {
-      throw new RxKafkaError('CLOSED', 'the virtual cluster client is closed', { hint: 'create a new one with createVirtualCluster()' })
-    }
-  }
 }
+
 
 /**
  * A virtual cluster: a {@link ClusterClient} (pass it as `client` to
@@ -692,15 +221,15 @@ export class VirtualClusterClient implements ClusterClient {
  */
 export class VirtualCluster extends VirtualClusterClient {
   private readonly options: VirtualClusterOptions
-  private readonly requestLog: VirtualRequestLogEntry[]
+  private readonly wire: VirtualWire
   private readonly clients: VirtualClusterClient[] = []
   private readonly roundRobin = new Map<string, number>()
 
   /** @internal Use {@link createVirtualCluster}. */
-  constructor(brokers: VirtualBrokers, options: VirtualClusterOptions, log: VirtualRequestLogEntry[]) {
-    super(brokers, clientSettings(options, options.clientId ?? 'rxkafka'), log)
+  constructor(wire: VirtualWire, options: VirtualClusterOptions) {
+    super(wire, clientSettings(options, options.clientId ?? 'rxkafka'))
     this.options = options
-    this.requestLog = log
+    this.wire = wire
   }
 
   /**
@@ -717,7 +246,7 @@ export class VirtualCluster extends VirtualClusterClient {
    */
   client(clientId = `${this.clientId}-${this.clients.length + 2}`): VirtualClusterClient {
     this.assertOpen()
-    const client = new VirtualClusterClient(this.brokers, clientSettings(this.options, clientId), this.requestLog)
+    const client = new VirtualClusterClient(this.wire, clientSettings(this.options, clientId))
     this.clients.push(client)
     return client
   }
@@ -1070,7 +599,7 @@ export class VirtualCluster extends VirtualClusterClient {
 
   /** Every request the brokers handled so far, in order (all clients of this cluster). */
   requests(): readonly VirtualRequestLogEntry[] {
-    return this.requestLog
+    return this.wire.log
   }
 
   /** Closes this client and every client made with {@link client}, and cancels every broker timer. */
@@ -1192,14 +721,13 @@ export function createVirtualCluster(options: VirtualClusterOptions = {}): Virtu
     seen.add(spec.name)
     brokers.createTopic(spec.name, partitions)
   }
-  return new VirtualCluster(brokers, options, [])
+  return new VirtualCluster({ brokers, latencyMs, log: [] }, options)
 }
 
 function clientSettings(options: VirtualClusterOptions, clientId: string): ClientSettings {
   return {
     clientId,
-    latencyMs: options.latencyMs ?? 0,
-    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     retryBackoffMs: options.retryBackoffMs ?? 100,
     topicWaitMs: options.topicWaitMs ?? 10_000,
     metadataMaxAgeMs: options.metadataMaxAgeMs ?? 300_000,
@@ -1218,16 +746,4 @@ function decodeConsumerAssignment(bytes: Buffer): { topic: string; partitions: n
   } catch {
     return undefined
   }
-}
-
-/** The first of `topics` that is missing or has a partition without a leader. */
-function firstUnready(view: ClusterView, topics: readonly string[]): { topic: string; errorCode: number } | undefined {
-  for (const topic of topics) {
-    const info = view.topics.get(topic)
-    if (info === undefined) return { topic, errorCode: 3 }
-    if (info.errorCode !== 0) return { topic, errorCode: info.errorCode }
-    if (info.partitions.length === 0) return { topic, errorCode: 5 }
-    for (const p of info.partitions) if (p.leader < 0) return { topic, errorCode: p.errorCode !== 0 ? p.errorCode : 5 }
-  }
-  return undefined
 }

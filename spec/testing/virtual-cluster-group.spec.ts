@@ -298,7 +298,11 @@ describe('virtual cluster: group coordinator', () => {
       const coordinators: Event<number>[][] = []
       let a: Event<JoinGroupResponse>[] = []
       let b: Event<JoinGroupResponse>[] = []
-      scheduler.schedule(() => coordinators.push(recordEvents(cluster.findCoordinator('group', GROUP), scheduler)), 0)
+      let cachedByB: Event<number>[] = []
+      scheduler.schedule(() => {
+        coordinators.push(recordEvents(cluster.findCoordinator('group', GROUP), scheduler))
+        cachedByB = recordEvents(clientB.findCoordinator('group', GROUP), scheduler)
+      }, 0)
       scheduler.schedule(() => {
         a = joinFully(cluster, cluster, scheduler, onlyValue(coordinators[0]!))
       }, 1)
@@ -309,11 +313,13 @@ describe('virtual cluster: group coordinator', () => {
       scheduler.schedule(() => cluster.brokerDown(onlyValue(coordinators[0]!)), 10)
       let membersAfter: string[] = []
       scheduler.schedule(() => {
-        coordinators.push(recordEvents(cluster.findCoordinator('group', GROUP), scheduler))
+        // B's JoinGroup failed with a ConnectionError, so B's client forgot the coordinator it had cached and looks it up again.
+        coordinators.push(recordEvents(clientB.findCoordinator('group', GROUP), scheduler))
         membersAfter = cluster.groupState(GROUP)!.members.map((m) => m.memberId)
       }, 20)
       scheduler.flush()
       const original = onlyValue(coordinators[0]!)
+      expect(onlyValue(cachedByB)).toBe(original)
       const next = onlyValue(coordinators[1]!)
       expect(next).not.toBe(original)
       expect(onlyValue(a).generationId).toBe(1)

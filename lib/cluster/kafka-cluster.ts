@@ -140,7 +140,7 @@ export class KafkaCluster implements ClusterClient {
   private refreshInFlight: { topics: Set<string>; result: Observable<ClusterView> } | undefined
   private refreshes = 0
   private lastMetadataError: string | undefined
-  private users = 0
+  private userCount = 0
   private periodic: Subscription | undefined
   private teardownTimer: TimerSubscription | undefined
   private closed = false
@@ -340,7 +340,7 @@ export class KafkaCluster implements ClusterClient {
   diagnostics(): ClusterDiagnostics {
     const current = this.view.value
     return {
-      users: this.users,
+      users: this.userCount,
       closed: this.closed,
       metadata: {
         ageMs: current === undefined ? undefined : this.scheduler.now() - current.receivedAt,
@@ -516,7 +516,7 @@ export class KafkaCluster implements ClusterClient {
 
   private acquire(): void {
     this.assertOpen()
-    this.users++
+    this.userCount++
     this.teardownTimer?.unsubscribe()
     this.teardownTimer = undefined
     const period = this.config.metadataMaxAgeMs ?? 300_000
@@ -528,13 +528,13 @@ export class KafkaCluster implements ClusterClient {
   }
 
   private release(): void {
-    this.users--
-    if (this.users > 0 || this.closed) return
+    this.userCount--
+    if (this.userCount > 0 || this.closed) return
     // Deferred one tick of the scheduler (a macrotask on the wall clock), so that `await a(); await b()`
     // keeps its connections between calls.
     this.teardownTimer = this.scheduler.schedule(() => {
       this.teardownTimer = undefined
-      if (this.users === 0) this.teardown()
+      if (this.userCount === 0) this.teardown()
     }, 0)
   }
 

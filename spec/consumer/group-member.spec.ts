@@ -12,7 +12,24 @@ import { KafkaBrokerError } from '../../lib/errors/index.js'
 import { ConsumerOptionError } from '../../lib/errors/index.js'
 import { buildControlBatch } from '../../lib/protocol/records/record-batch-builder.js'
 import { encodeAssignment } from '../../lib/consumer/group-payloads.js'
-import { batchBytes, FakeCluster } from './fake-cluster.js'
+import { ScriptedCluster } from '../support/scripted-cluster.js'
+import { RecordBatchBuilder } from '../../lib/protocol/records/record-batch-builder.js'
+
+/** One broker (id 1) leading every partition of topic `t`; it is also the group's coordinator. Time is a VirtualTimeScheduler the specs step by hand. */
+function oneBroker(partitions: number): ScriptedCluster {
+  return new ScriptedCluster({ topics: { t: Array.from({ length: partitions }, () => 1) }, brokers: [1] })
+}
+
+/** A v2 record batch whose first record has offset `baseOffset`. */
+function batchBytes(baseOffset: bigint, values: string[], options: { timestamp?: number; transactional?: boolean; producerId?: bigint } = {}): Buffer {
+  const builder = new RecordBatchBuilder()
+  for (const value of values) builder.append({ key: null, value, timestamp: options.timestamp ?? 1_000 })
+  const sealed = builder.seal({ transactional: options.transactional ?? false, producerId: options.producerId ?? -1n, producerEpoch: options.producerId === undefined ? -1 : 0 })
+  const bytes = Buffer.from(sealed.bytes)
+  // The base offset is outside the CRC: a broker stamps it on append, and so do we.
+  bytes.writeBigInt64BE(baseOffset, 0)
+  return bytes
+}
 
 const MEMBER_ID_REQUIRED = 79
 const ILLEGAL_GENERATION = 22
@@ -30,8 +47,8 @@ interface Script {
 }
 
 /** A fake cluster that behaves like a one-member group coordinator and a broker holding `script.log`. */
-function groupCluster(partitions: number, script: Partial<Script> = {}): { cluster: FakeCluster; s: Script } {
-  const cluster = new FakeCluster({ t: partitions })
+function groupCluster(partitions: number, script: Partial<Script> = {}): { cluster: ScriptedCluster; s: Script } {
+  const cluster = oneBroker(partitions)
   const s: Script = { log: new Map(), highWatermark: new Map(), generation: 0, heartbeatErrors: [], aborted: new Map(), ...script }
   let joins = 0
   cluster.handlers.JoinGroup = (body: { memberId: string; protocols: { name: string; metadata: Buffer }[] }) => {
@@ -87,7 +104,7 @@ function groupCluster(partitions: number, script: Partial<Script> = {}): { clust
 
 const BASE: Omit<ConsumeGroupOptions, 'client'> = { groupId: 'g', topics: ['t'], sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000, commitIntervalMs: 2_000, fromBeginning: true }
 
-function consume(cluster: FakeCluster, options: Partial<ConsumeGroupOptions> = {}, handle: (m: ConsumerMessage) => void = (m) => m.done()) {
+function consume(cluster: ScriptedCluster, options: Partial<ConsumeGroupOptions> = {}, handle: (m: ConsumerMessage) => void = (m) => m.done()) {
   const group = consumeGroup({ client: cluster, ...BASE, ...options })
   const events: string[] = []
   const messages: ConsumerMessage[] = []
@@ -250,6 +267,8 @@ describe('group membership (scripted coordinator, virtual time)', () => {
       expect.objectContaining({ partitionIndex: 1, committedOffset: 3n }),
     ])
     expect(cluster.of('LeaveGroup')[0]!.body.memberId).toBe('member-1')
+    // The client lets go of its connections one tick after its last user left; then nothing is scheduled.
+    cluster.advance(0)
     expect(cluster.pendingTimers()).toBe(0)
     expect(cluster.users).toBe(0)
   })
@@ -376,13 +395,14 @@ describe('fetch loop details', () => {
     expect(seen).toEqual(['2:1:b', '2:2:c'])
     expect(cluster.of('JoinGroup')).toHaveLength(0)
     subscription.unsubscribe()
+    cluster.advance(0) // the client's deferred release
     expect(cluster.pendingTimers()).toBe(0)
   })
 })
 
 describe('options', () => {
   it('rejects bad options when the Observable is created, naming the option', () => {
-    const cluster = new FakeCluster({ t: 1 })
+    const cluster = oneBroker(1)
     expect(() => consumeGroup({ client: cluster, groupId: '', topics: ['t'] })).toThrow(ConsumerOptionError)
     expect(() => consumeGroup({ client: cluster, groupId: 'g', topics: [] })).toThrow(/topics/)
     expect(() => consumeGroup({ client: cluster, groupId: 'g', topics: ['t'], sessionTimeoutMs: 3_000, heartbeatIntervalMs: 3_000 })).toThrow(/heartbeatIntervalMs/)
@@ -391,7 +411,7 @@ describe('options', () => {
   })
 
   it('a ConsumerGroup made without a side-channel writer refuses sidechannelTopic, naming the option', () => {
-    const cluster = new FakeCluster({ t: 1 })
+    const cluster = oneBroker(1)
     expect(() => new ConsumerGroup({ client: cluster, groupId: 'g', topics: ['t'], sidechannelTopic: 'handover' })).toThrow(ConsumerOptionError)
     expect(() => new ConsumerGroup({ client: cluster, groupId: 'g', topics: ['t'], sidechannelTopic: 'handover' })).toThrow(/sidechannelTopic needs a way to write/)
     expect(() => consumeGroup({ client: cluster, groupId: 'g', topics: ['t'], sidechannelTopic: 'handover' })).not.toThrow()
@@ -404,7 +424,7 @@ describe('options', () => {
 
 describe('fetch sessions (KIP-227, scripted broker)', () => {
   /** A broker that keeps one session: cached fetch offsets per partition, updated only by partitions a request names. */
-  function withSessions(cluster: FakeCluster, s: Script): { requests: { sessionId: number; sessionEpoch: number; named: string[]; forgotten: string[] }[] } {
+  function withSessions(cluster: ScriptedCluster, s: Script): { requests: { sessionId: number; sessionEpoch: number; named: string[]; forgotten: string[] }[] } {
     const seen: { sessionId: number; sessionEpoch: number; named: string[]; forgotten: string[] }[] = []
     const cached = new Map<number, bigint>()
     let epoch = 0

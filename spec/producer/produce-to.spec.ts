@@ -3,7 +3,7 @@ import { concat, firstValueFrom, from, lastValueFrom, map, NEVER, of, range, Sub
 import { ErrorCode } from '../../lib/protocol/error-codes.js'
 import { KafkaBrokerError } from '../../lib/errors/index.js'
 import { OperatorOptionError } from '../../lib/errors/index.js'
-import { ConnectionError } from '../../lib/errors/index.js'
+import { ConnectionError, UnknownTopicError } from '../../lib/errors/index.js'
 import {
   BufferFullError,
   InvalidPartitionError,
@@ -16,7 +16,7 @@ import {
   send,
 } from '../../lib/producer/index.js'
 import type { ProducerResult } from '../../lib/producer/index.js'
-import { FakeCluster } from './fake-cluster.js'
+import { ProducerCluster } from './producer-cluster.js'
 
 const value100 = 'v'.repeat(100)
 
@@ -35,9 +35,9 @@ function perPartition<M>(results: ProducerResult<M>[]): Map<number, M[]> {
   return grouped
 }
 
-describe('produceTo against a fake cluster', () => {
+describe('produceTo against a scripted cluster', () => {
   it('flushes everything when the source completes, one result per message, offsets contiguous and in input order per partition', async () => {
-    const client: FakeCluster = new FakeCluster({ topics: { t: [1, 2, 3, 1] } })
+    const client: ProducerCluster = new ProducerCluster({ topics: { t: [1, 2, 3, 1] } })
     const results = await run(range(0, 500).pipe(
       map((i) => ({ key: `key-${i % 37}`, value: value100, metadata: i })),
       produceTo<number>('t', { client, lingerMs: 2, batchMessages: 50 }),
@@ -56,7 +56,7 @@ describe('produceTo against a fake cluster', () => {
   })
 
   it('records the batch life: opened <= sealed <= compressed, sizes, one exchange per attempt with its broker', async () => {
-    const client: FakeCluster = new FakeCluster({ topics: { t: [2] } })
+    const client: ProducerCluster = new ProducerCluster({ topics: { t: [2] } })
     const [result] = await run(of({ value: 'hello', metadata: 'm' }).pipe(produceTo('t', { client, compression: 'gzip' })))
     const life = result!.batch
     expect(life.openedAt).toBeLessThanOrEqual(life.sealedAt)
@@ -72,21 +72,21 @@ describe('produceTo against a fake cluster', () => {
   })
 
   it('puts the batches of several partitions led by one broker into one Produce request', async () => {
-    const client: FakeCluster = new FakeCluster({ topics: { t: [1, 1, 1, 1] } })
+    const client: ProducerCluster = new ProducerCluster({ topics: { t: [1, 1, 1, 1] } })
     await run(from([0, 1, 2, 3]).pipe(map((p) => ({ value: 'x', partition: p })), produceTo('t', { client, lingerMs: 1 })))
     expect(client.produceCalls).toHaveLength(1)
     expect(client.produceCalls[0]!.batches.map((b) => b.partition).sort()).toEqual([0, 1, 2, 3])
   })
 
   it('splits requests at maxRequestBytes', async () => {
-    const client: FakeCluster = new FakeCluster({ topics: { t: [1, 1, 1, 1] } })
+    const client: ProducerCluster = new ProducerCluster({ topics: { t: [1, 1, 1, 1] } })
     await run(from([0, 1, 2, 3]).pipe(map((p) => ({ value: value100, partition: p })), produceTo('t', { client, lingerMs: 1, maxRequestBytes: 300 })))
     expect(client.produceCalls.length).toBeGreaterThanOrEqual(2)
     expect(client.sentBatches).toHaveLength(4)
   })
 
   it('stamps idempotent batches with the producer id and consecutive sequence numbers per partition', async () => {
-    const client: FakeCluster = new FakeCluster({ topics: { t: [1, 2] } })
+    const client: ProducerCluster = new ProducerCluster({ topics: { t: [1, 2] } })
     await run(range(0, 300).pipe(map((i) => ({ value: value100, partition: i % 2 })), produceTo('t', { client, batchMessages: 40 })))
     expect(client.initProducerIdCalls).toHaveLength(1)
     for (const p of [0, 1]) {
@@ -103,7 +103,7 @@ describe('produceTo against a fake cluster', () => {
   })
 
   it('sends without producer state when idempotence is off (acks 1)', async () => {
-    const client: FakeCluster = new FakeCluster({ topics: { t: [1] } })
+    const client: ProducerCluster = new ProducerCluster({ topics: { t: [1] } })
     await run(of({ value: 'a' }).pipe(produceTo('t', { client, acks: 1 })))
     expect(client.initProducerIdCalls).toHaveLength(0)
     expect(client.sentBatches[0]!.producerId).toBe(-1n)
@@ -111,14 +111,14 @@ describe('produceTo against a fake cluster', () => {
   })
 
   it('acks 0: results without offsets once the request is written', async () => {
-    const client: FakeCluster = new FakeCluster({ topics: { t: [1] } })
+    const client: ProducerCluster = new ProducerCluster({ topics: { t: [1] } })
     const results = await run(of({ value: 'a', metadata: 1 }, { value: 'b', metadata: 2 }).pipe(produceTo('t', { client, acks: 0 })))
     expect(results.map((r) => [r.metadata, r.offset])).toEqual([[1, -1n], [2, -1n]])
     expect(client.produceCalls[0]!.request.acks).toBe(0)
   })
 
   it('a source error arrives after the results of what came before it', async () => {
-    const client: FakeCluster = new FakeCluster({ topics: { t: [1] } })
+    const client: ProducerCluster = new ProducerCluster({ topics: { t: [1] } })
     const seen: unknown[] = []
     const boom = new Error('source broke')
     await new Promise<void>((resolve) => {
@@ -130,7 +130,7 @@ describe('produceTo against a fake cluster', () => {
   })
 
   it('unsubscribing aborts: requests cancelled, client released, no producer left', async () => {
-    const client: FakeCluster = new FakeCluster({ topics: { t: [1] }, produce: () => NEVER })
+    const client: ProducerCluster = new ProducerCluster({ topics: { t: [1] }, produce: () => NEVER })
     const subscription = of({ value: 'a' }).pipe(produceTo('t', { client, lingerMs: 0 })).subscribe()
     await firstValueFrom(timer(20))
     expect(client.activeRequests).toBe(1)
@@ -142,7 +142,7 @@ describe('produceTo against a fake cluster', () => {
   })
 
   it('MESSAGE_TOO_LARGE fails its batch without a retry; other partitions still succeed (errorMode result)', async () => {
-    const client: FakeCluster = new FakeCluster({
+    const client: ProducerCluster = new ProducerCluster({
       topics: { t: [1, 2] },
       produce: (call) => (call.broker === 1 ? of(client.successFor(call, { 't/0': ErrorCode.MESSAGE_TOO_LARGE })) : undefined),
     })
@@ -157,7 +157,7 @@ describe('produceTo against a fake cluster', () => {
   })
 
   it('by default a final failure errors the stream with a ProducerDeliveryError naming the message', async () => {
-    const client: FakeCluster = new FakeCluster({ topics: { t: [1] }, produce: (call) => of(client.successFor(call, { 't/0': ErrorCode.MESSAGE_TOO_LARGE })) })
+    const client: ProducerCluster = new ProducerCluster({ topics: { t: [1] }, produce: (call) => of(client.successFor(call, { 't/0': ErrorCode.MESSAGE_TOO_LARGE })) })
     const error = await run(of({ value: 'x', metadata: 'order-7' }).pipe(produceTo('t', { client }))).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ProducerDeliveryError)
     const delivery = error as ProducerDeliveryError<string>
@@ -167,8 +167,8 @@ describe('produceTo against a fake cluster', () => {
   })
 
   it('an unknown topic fails its messages with a clear, non-retried error; other topics succeed', async () => {
-    const missing = new KafkaBrokerError({ code: 3, name: 'UNKNOWN_TOPIC_OR_PARTITION', message: 'no such topic', retriable: false, refreshMetadata: true, findCoordinator: false, hint: undefined, known: true }, { topic: 'nope' })
-    const client: FakeCluster = new FakeCluster({ topics: { t: [1] }, missingTopics: { nope: missing } })
+    // The brokers do not have 'nope': the cluster's ensureTopics gives up after topicWaitMs with an UnknownTopicError.
+    const client: ProducerCluster = new ProducerCluster({ topics: { t: [1] }, topicWaitMs: 50 })
     const results = await run(from(['t', 'nope', 't', 'nope']).pipe(
       map((topic, i) => ({ topic, value: 'x', metadata: i })),
       produce<number>({ client, errorMode: 'result' }),
@@ -176,26 +176,29 @@ describe('produceTo against a fake cluster', () => {
     expect(results.filter((r) => r.error === undefined).map((r) => r.metadata).sort()).toEqual([0, 2])
     const failed = results.filter((r) => r.error !== undefined)
     expect(failed.map((r) => r.metadata).sort()).toEqual([1, 3])
-    expect(failed.every((r) => r.error === missing && r.topic === 'nope')).toBe(true)
+    expect(failed.every((r) => r.error instanceof UnknownTopicError && r.error.topic === 'nope' && r.topic === 'nope')).toBe(true)
+    // One lookup failed, and both messages carry its error: the unknown topic was not retried per message.
+    expect(failed[0]!.error).toBe(failed[1]!.error)
+    expect(client.produceCalls.flatMap((c) => c.batches.map((b) => b.topic))).not.toContain('nope')
   })
 
   it('retries a retriable error after a backoff and refreshes metadata for a leader error', async () => {
     let calls = 0
-    const client: FakeCluster = new FakeCluster({
+    const client: ProducerCluster = new ProducerCluster({
       topics: { t: [1] },
       produce: (call) => (++calls === 1 ? of(client.successFor(call, { 't/0': ErrorCode.NOT_LEADER_OR_FOLLOWER })) : undefined),
     })
     const results = await run(of({ value: 'x' }).pipe(produceTo('t', { client, retryBackoff: { initialMs: 5, jitter: 0 } })))
     expect(results[0]!.error).toBeUndefined()
     expect(results[0]!.batch.exchanges.map((e) => e.error?.message.split(':')[0])).toEqual(['NOT_LEADER_OR_FOLLOWER', undefined])
-    expect(client.refreshes).toBeGreaterThanOrEqual(1)
+    expect(client.refreshesWhileSending).toBeGreaterThanOrEqual(1)
     // Same sequence on the retry: the broker dedups if the first attempt was written after all.
     expect(client.sentBatches.map((b) => b.baseSequence)).toEqual([0, 0])
   })
 
   it('sends to the new leader after a leader move', async () => {
     let calls = 0
-    const client: FakeCluster = new FakeCluster({
+    const client: ProducerCluster = new ProducerCluster({
       topics: { t: [1] },
       produce: (call) => {
         if (++calls === 1) {
@@ -211,7 +214,7 @@ describe('produceTo against a fake cluster', () => {
 
   it('a request that fails without an answer is retried with the same sequence; DUPLICATE_SEQUENCE_NUMBER then counts as delivered', async () => {
     let calls = 0
-    const client: FakeCluster = new FakeCluster({
+    const client: ProducerCluster = new ProducerCluster({
       topics: { t: [1] },
       produce: (call) => {
         calls++
@@ -228,32 +231,33 @@ describe('produceTo against a fake cluster', () => {
 
   it('OUT_OF_ORDER_SEQUENCE_NUMBER bumps the epoch and sends again from sequence 0 under it', async () => {
     let calls = 0
-    const client: FakeCluster = new FakeCluster({
+    const client: ProducerCluster = new ProducerCluster({
       topics: { t: [1] },
       produce: (call) => (++calls === 1 ? of(client.successFor(call, { 't/0': ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER })) : undefined),
     })
     const results = await run(of({ value: 'x' }, { value: 'y' }).pipe(produceTo('t', { client, retryBackoff: { initialMs: 1 } })))
     expect(results.every((r) => r.error === undefined)).toBe(true)
-    expect(client.initProducerIdCalls).toEqual([{ producerId: undefined, producerEpoch: undefined }, { producerId: 1000n, producerEpoch: 0 }])
+    // The first InitProducerId names no producer (the broker reads -1); the bump names the id and epoch.
+    expect(client.initProducerIdCalls).toEqual([{ producerId: -1n, producerEpoch: -1 }, { producerId: 1000n, producerEpoch: 0 }])
     expect(client.sentBatches.map((b) => [b.producerEpoch, b.baseSequence])).toEqual([[0, 0], [1, 0]])
   })
 
   it('an epoch bump the broker refuses falls back to a new producer id, sequences from 0', async () => {
     let calls = 0
-    const client: FakeCluster = new FakeCluster({
+    const client: ProducerCluster = new ProducerCluster({
       topics: { t: [1] },
       produce: (call) => (++calls === 1 ? of(client.successFor(call, { 't/0': ErrorCode.UNKNOWN_PRODUCER_ID })) : undefined),
     })
     client.refuseBump = true
     const results = await run(of({ value: 'x' }).pipe(produceTo('t', { client, retryBackoff: { initialMs: 1 } })))
     expect(results[0]!.error).toBeUndefined()
-    expect(client.initProducerIdCalls.map((c) => c.producerId)).toEqual([undefined, 1000n, undefined])
+    expect(client.initProducerIdCalls.map((c) => c.producerId)).toEqual([-1n, 1000n, -1n])
     expect(client.sentBatches.map((b) => [b.producerId, b.producerEpoch, b.baseSequence])).toEqual([[1000n, 0, 0], [1001n, 0, 0]])
   })
 
   it('after a failed batch that the broker refused, later batches of the partition are re-sequenced from its sequence', async () => {
     let calls = 0
-    const client: FakeCluster = new FakeCluster({
+    const client: ProducerCluster = new ProducerCluster({
       topics: { t: [1] },
       produce: (call) => (++calls === 1 ? of(client.successFor(call, { 't/0': ErrorCode.MESSAGE_TOO_LARGE })) : undefined),
     })
@@ -264,7 +268,7 @@ describe('produceTo against a fake cluster', () => {
 
   it("onBufferFull 'wait': a synchronous source bigger than maxBufferedBytes is delivered whole, never holding more than the bound", async () => {
     let maxSeen = 0
-    const client: FakeCluster = new FakeCluster({
+    const client: ProducerCluster = new ProducerCluster({
       topics: { t: [1, 2] },
       produce: () => {
         for (const d of producerDiagnostics(client)) maxSeen = Math.max(maxSeen, d.bufferedBytes)
@@ -281,7 +285,9 @@ describe('produceTo against a fake cluster', () => {
   })
 
   it("onBufferFull 'error': what does not fit fails at once with BufferFullError, the rest is delivered", async () => {
-    const client: FakeCluster = new FakeCluster({ topics: { t: [1] } })
+    const client: ProducerCluster = new ProducerCluster({ topics: { t: [1] } })
+    // The topic's metadata is known (as on a client that produced to it before), so messages are encoded, or refused, as they come.
+    await firstValueFrom(client.ensureTopics(['t']))
     const results = await run(range(0, 500).pipe(map((i) => ({ value: value100, metadata: i })), produceTo('t', { client, maxBufferedBytes: 5_000, onBufferFull: 'error', errorMode: 'result' })))
     const failed = results.filter((r) => r.error !== undefined)
     expect(results).toHaveLength(500)
@@ -291,7 +297,7 @@ describe('produceTo against a fake cluster', () => {
   })
 
   it('bad input becomes a typed error naming the problem: no value, wrong type, serializer failure, bad partition', async () => {
-    const client: FakeCluster = new FakeCluster({ topics: { t: [1, 1] } })
+    const client: ProducerCluster = new ProducerCluster({ topics: { t: [1, 1] } })
     const inputs = [
       { value: undefined as unknown as string, metadata: 'no value' },
       { value: 42 as unknown as string, metadata: 'number' },
@@ -313,13 +319,13 @@ describe('produceTo against a fake cluster', () => {
   })
 
   it('produce(): a message without a topic fails alone with a ProducerInputError', async () => {
-    const client: FakeCluster = new FakeCluster({ topics: { t: [1] } })
+    const client: ProducerCluster = new ProducerCluster({ topics: { t: [1] } })
     const results = await run(from([{ topic: 't', value: 'a', metadata: 0 }, { topic: '', value: 'b', metadata: 1 }]).pipe(produce<number>({ client, errorMode: 'result' })))
     expect(results.map((r) => [r.metadata, r.error?.constructor.name])).toEqual([[1, 'ProducerInputError'], [0, undefined]])
   })
 
   it('serializers turn any type into bytes; headers as an object or a list reach the batch', async () => {
-    const client: FakeCluster = new FakeCluster({ topics: { t: [1] } })
+    const client: ProducerCluster = new ProducerCluster({ topics: { t: [1] } })
     const results = await run(of({ key: 7, value: { n: 1 }, headers: { trace: 'abc', empty: null } }).pipe(produceTo<unknown, number, { n: number }>('t', {
       client, keySerializer: (k) => String(k), valueSerializer: (v) => JSON.stringify(v),
     })))
@@ -331,7 +337,7 @@ describe('produceTo against a fake cluster', () => {
   })
 
   it('checks options when the operator is created', () => {
-    const client: FakeCluster = new FakeCluster({ topics: { t: [1] } })
+    const client: ProducerCluster = new ProducerCluster({ topics: { t: [1] } })
     expect(() => produceTo('t', { client, acks: 2 as 1 })).toThrow(OperatorOptionError)
     expect(() => produceTo('t', { client, acks: 1, idempotent: true })).toThrow(/idempotent/)
     expect(() => produceTo('t', { client, lingerMs: -1 })).toThrow(/lingerMs/)
@@ -342,16 +348,16 @@ describe('produceTo against a fake cluster', () => {
   })
 
   it('send() resolves with the one result, or rejects with the delivery error', async () => {
-    const client: FakeCluster = new FakeCluster({ topics: { t: [1] } })
+    const client: ProducerCluster = new ProducerCluster({ topics: { t: [1] } })
     const result = await send(client, 't', { value: 'one', metadata: 1 })
     expect(result.offset).toBe(0n)
     expect(result.metadata).toBe(1)
-    const failing: FakeCluster = new FakeCluster({ topics: { t: [1] }, produce: (call) => of(failing.successFor(call, { 't/0': ErrorCode.MESSAGE_TOO_LARGE })) })
+    const failing: ProducerCluster = new ProducerCluster({ topics: { t: [1] }, produce: (call) => of(failing.successFor(call, { 't/0': ErrorCode.MESSAGE_TOO_LARGE })) })
     await expect(send(failing, 't', { value: 'x' })).rejects.toBeInstanceOf(ProducerDeliveryError)
   })
 
   it('send(): awaited calls one after another keep one producer id; concurrent calls share batches', async () => {
-    const client: FakeCluster = new FakeCluster({ topics: { t: [1] } })
+    const client: ProducerCluster = new ProducerCluster({ topics: { t: [1] } })
     const first = await send(client, 't', { value: 'a' })
     const second = await send(client, 't', { value: 'b' })
     expect([first.offset, second.offset]).toEqual([0n, 1n])
@@ -366,7 +372,7 @@ describe('produceTo against a fake cluster', () => {
   })
 
   it('keyless messages stick to one partition per batch and move on when it is sealed', async () => {
-    const client: FakeCluster = new FakeCluster({ topics: { t: [1, 1, 1, 1] } })
+    const client: ProducerCluster = new ProducerCluster({ topics: { t: [1, 1, 1, 1] } })
     let seed = 0
     const random = (): number => ((seed = (seed * 9301 + 49297) % 233280) / 233280)
     const results = await run(range(0, 100).pipe(map((i) => ({ value: 'x', metadata: i })), produceTo<number>('t', { client, batchMessages: 10, random })))
@@ -379,7 +385,7 @@ describe('produceTo against a fake cluster', () => {
   })
 
   it('a message pushed from the result handler (feedback loop) is produced too', async () => {
-    const client: FakeCluster = new FakeCluster({ topics: { t: [1] } })
+    const client: ProducerCluster = new ProducerCluster({ topics: { t: [1] } })
     const input = new Subject<{ value: string; metadata: number }>()
     const seen: number[] = []
     const done = lastValueFrom(input.pipe(produceTo<number>('t', { client, lingerMs: 0 }), map((r) => {

@@ -72,7 +72,11 @@ export interface ScriptedClusterOptions {
   topics: Record<string, number[]>
   /** Default [1, 2, 3]. */
   brokers?: number[]
+  /** The bootstrap list. Default: every broker's address. */
+  bootstrap?: string[]
   handlers?: Record<string, Handler>
+  /** How long a broker takes to answer a plain (not an Observable) answer, by API name. Default: at once. */
+  answerMs?: Record<string, number>
   versions?: Record<string, number>
   topicWaitMs?: number
   retryBackoffMs?: number
@@ -90,8 +94,12 @@ export class ScriptedCluster extends KafkaCluster {
   /** Every request, in the order the brokers received them. */
   readonly requests: ScriptedRequest[] = []
   readonly handlers: Record<string, Handler>
+  /** How long plain answers take, by API name (see {@link ScriptedClusterOptions.answerMs}). */
+  readonly answerMs: Record<string, number>
   /** The node id FindCoordinator answers. */
   coordinator = 1
+  /** Brokers that refuse connections: their requests fail with a ConnectionError, their transports back off. */
+  readonly down = new Set<number>()
   private readonly topology: Map<string, number[]>
   private readonly brokerIds: number[]
   private readonly versions: Record<string, number>
@@ -102,7 +110,7 @@ export class ScriptedCluster extends KafkaCluster {
     const scheduler = options.scheduler ?? new VirtualTimeScheduler()
     let self: ScriptedCluster | undefined
     super({
-      brokers: brokerIds.map((id) => `${hostOf(id)}:9092`),
+      brokers: options.bootstrap ?? brokerIds.map((id) => `${hostOf(id)}:9092`),
       clientId: 'scripted',
       scheduler,
       random: () => 0,
@@ -116,6 +124,7 @@ export class ScriptedCluster extends KafkaCluster {
     this.brokerIds = brokerIds
     this.topology = new Map(Object.entries(options.topics))
     this.handlers = { ...options.handlers }
+    this.answerMs = { ...options.answerMs }
     this.versions = { ...DEFAULT_VERSIONS, ...options.versions }
   }
 
@@ -164,9 +173,10 @@ export class ScriptedCluster extends KafkaCluster {
     const handler = this.handlers[apiName] ?? this.defaultHandler(apiName)
     if (handler === undefined) return throwError(() => new Error(`ScriptedCluster: no handler for ${apiName}`))
     const answer = handler(request.body, request.version, request)
-    if (answer instanceof Error) return throwError(() => answer)
     if (answer instanceof Observable) return answer
-    return of(answer)
+    const delay = this.answerMs[apiName]
+    if (answer instanceof Error) return delay === undefined ? throwError(() => answer) : timer(delay, this.scheduler).pipe(map(() => { throw answer }))
+    return delay === undefined ? of(answer) : this.later(delay, answer)
   }
 
   /** @internal */
@@ -251,7 +261,9 @@ class ScriptedTransport implements BrokerTransport {
   }
 
   get state(): ConnectionState {
-    return this.closed ? 'closed' : 'ready'
+    if (this.closed) return 'closed'
+    const broker = this.cluster.brokerOf(this.address)
+    return broker !== undefined && !this.cluster.down.has(broker) ? 'ready' : 'backoff'
   }
 
   request<Request, Response>(api: ApiDefinition<Request, Response>, body: RequestBody<Request>, options: RequestOptions = {}): Observable<Response> {
@@ -302,8 +314,9 @@ class ScriptedTransport implements BrokerTransport {
   private exchange(api: ApiDefinition<unknown, unknown>, body: RequestBody<unknown>, options: RequestOptions, answered = true): Observable<unknown> {
     return new Observable<unknown>((subscriber) => {
       const broker = this.cluster.brokerOf(this.address)
-      if (this.closed || broker === undefined) {
-        subscriber.error(new ConnectionError(this.closed ? 'connection is closed' : `no scripted broker at ${this.address.host}`, { broker: this.address.host, api: api.name }))
+      if (this.closed || broker === undefined || this.cluster.down.has(broker)) {
+        const why = this.closed ? 'connection is closed' : broker === undefined ? `no scripted broker at ${this.address.host}` : `connection refused by broker ${broker}`
+        subscriber.error(new ConnectionError(why, { broker: broker ?? this.address.host, api: api.name }))
         return undefined
       }
       const version = this.cluster.versionOf(api, options)
@@ -323,7 +336,15 @@ class ScriptedTransport implements BrokerTransport {
         if (this.live.delete(entry)) this.cluster.track(-1)
       }
       subscriber.add(settle)
-      inner = this.cluster.answer(request, api.name).subscribe(subscriber)
+      // Settled before the answer is passed on, as a connection forgets a request before its caller hears the answer.
+      inner = this.cluster.answer(request, api.name).subscribe({
+        next: (value) => {
+          settle()
+          subscriber.next(value)
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      })
       return () => {
         inner?.unsubscribe()
         inner = undefined

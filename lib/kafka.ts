@@ -37,7 +37,7 @@ export interface KafkaOnClient {
 
 /** Every long-lived part of a client, with its state: see "Reading diagnostics" in the README. */
 export interface KafkaDiagnostics {
-  /** Connections and the metadata refresher (absent on a virtual cluster). */
+  /** Connections and the metadata refresher (a virtual cluster has them too; absent only for a ClusterClient that is not a KafkaCluster). */
   cluster: ClusterDiagnostics | undefined
   /** Each running producer: accumulators, per-broker senders, breakers, buffered bytes. */
   producers: ProducerDiagnostics[]

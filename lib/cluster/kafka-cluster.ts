@@ -13,46 +13,42 @@
 import {
   asyncScheduler,
   BehaviorSubject,
+  catchError,
   concatMap,
   defer,
   distinctUntilChanged,
   EMPTY,
+  exhaustMap,
   filter,
   finalize,
   from,
+  interval,
   map,
   Observable,
-  interval,
-  exhaustMap,
   of,
-  retry,
-  throwIfEmpty,
   type SchedulerLike,
   shareReplay,
   Subscription,
-  type Subscription as TimerSubscription,
   switchMap,
   take,
   throwError,
+  throwIfEmpty,
   timer,
-  catchError,
 } from 'rxjs'
-import { backoffDelay } from '../kit/backoff.js'
+import { BrokerConnection } from '../connection/broker-connection.js'
+import type { BrokerAddress, BrokerTransport, ConnectionOptions, ConnectionStats, ConnectTransport } from '../connection/broker-transport.js'
+import { brokerError, ConnectionError, RxKafkaError, UnknownTopicError } from '../errors/index.js'
+import { DiagnosticsRegistry } from '../kit/diagnostics-registry.js'
+import { consoleLogger, type Logger } from '../logger.js'
 import type { ApiDefinition } from '../protocol/api.js'
-import { brokerError } from '../errors/index.js'
 import { errorCodeInfo } from '../protocol/error-codes.js'
-import { UnknownTopicError, RxKafkaError } from '../errors/index.js'
 import { FindCoordinatorApi } from '../protocol/messages/FindCoordinator.js'
 import { MetadataApi } from '../protocol/messages/Metadata.js'
 import { ZERO_UUID } from '../protocol/primitives.js'
-import { BrokerConnection } from '../connection/broker-connection.js'
-import type { BrokerAddress, BrokerTransport, ConnectionOptions, ConnectionStats, ConnectTransport } from '../connection/broker-transport.js'
-import { DiagnosticsRegistry } from '../kit/diagnostics-registry.js'
-import { roleOf } from './connection-roles.js'
-import { ConnectionError } from '../errors/index.js'
 import type { ClusterClient, ClusterRequestBody, ClusterRequestOptions, ConnectionRole, CoordinatorType } from './cluster-client.js'
-import { EMPTY_VIEW, viewFromMetadata, type ClusterView } from './cluster-view.js'
-import { consoleLogger, type Logger } from '../logger.js'
+import { EMPTY_VIEW, firstUnreadyTopic, viewFromMetadata, type ClusterView } from './cluster-view.js'
+import { roleOf } from './connection-roles.js'
+import { Coordinators, type CoordinatorEntry } from './coordinators.js'
 
 /** Settings of a cluster client. Durations in milliseconds. */
 export interface ClusterConfig extends Omit<ConnectionOptions, 'clientId' | 'scheduler' | 'random' | 'role'> {
@@ -96,7 +92,7 @@ export interface ClusterDiagnostics {
     topics: number
     lastError: string | undefined
   }
-  coordinators: { type: CoordinatorType; key: string; nodeId: number }[]
+  coordinators: CoordinatorEntry[]
   connections: (ConnectionStats & { role: string })[]
 }
 
@@ -134,7 +130,7 @@ export class KafkaCluster implements ClusterClient {
   private readonly view = new BehaviorSubject<ClusterView | undefined>(undefined)
   private readonly followedTopics = new Set<string>()
   private readonly pool = new Map<string, PooledConnection>()
-  private readonly coordinators = new Map<string, { type: CoordinatorType; key: string; nodeId: number }>()
+  private readonly coordinators: Coordinators
   /** Coordinator addresses FindCoordinator gave that metadata may not list yet. */
   private readonly extraBrokers = new Map<number, BrokerAddress>()
   private refreshInFlight: { topics: Set<string>; result: Observable<ClusterView> } | undefined
@@ -142,7 +138,7 @@ export class KafkaCluster implements ClusterClient {
   private lastMetadataError: string | undefined
   private userCount = 0
   private periodic: Subscription | undefined
-  private teardownTimer: TimerSubscription | undefined
+  private teardownTimer: Subscription | undefined
   private closed = false
 
   readonly metadata$: Observable<ClusterView>
@@ -163,6 +159,12 @@ export class KafkaCluster implements ClusterClient {
     } = config
     this.connectionOptions = { ...connectionOptions, clientId: this.clientId, logger: this.logger, scheduler: this.scheduler, random: this.random }
     this.bootstrap = config.brokers.map(parseBrokerAddress)
+    this.coordinators = new Coordinators({
+      ask: (body) => this.request('any', FindCoordinatorApi, body),
+      learned: (address) => this.extraBrokers.set(address.nodeId, address),
+      scheduler: this.scheduler,
+      retryBackoffMs: config.retryBackoffMs ?? 100,
+    })
     this.metadata$ = this.use(
       () =>
         new Observable<ClusterView>((subscriber) => {
@@ -227,7 +229,7 @@ export class KafkaCluster implements ClusterClient {
         const attempt = (): Observable<ClusterView> =>
           this.refreshMetadata(topics).pipe(
             switchMap((view) => {
-              const missing = firstUnready(view, topics)
+              const missing = firstUnreadyTopic(view, topics)
               if (missing === undefined) return of(view)
               const info = errorCodeInfo(missing.errorCode)
               if (missing.errorCode !== 0 && !info.retriable) {
@@ -239,7 +241,7 @@ export class KafkaCluster implements ClusterClient {
             }),
           )
         const known = this.view.value
-        if (known !== undefined && firstUnready(known, topics) === undefined) {
+        if (known !== undefined && firstUnreadyTopic(known, topics) === undefined) {
           for (const topic of topics) this.followedTopics.add(topic)
           return of(known)
         }
@@ -285,7 +287,7 @@ export class KafkaCluster implements ClusterClient {
         inner = send(this.connectionFor(broker, api, options)).subscribe({
           next: (value) => subscriber.next(value),
           error: (error: unknown) => {
-            if (error instanceof ConnectionError && typeof broker === 'number') this.forgetCoordinatorsAt(broker)
+            if (error instanceof ConnectionError && typeof broker === 'number') this.coordinators.forgetAt(broker)
             subscriber.error(error)
           },
           complete: () => subscriber.complete(),
@@ -300,10 +302,6 @@ export class KafkaCluster implements ClusterClient {
     })
   }
 
-  private forgetCoordinatorsAt(broker: number): void {
-    for (const [key, entry] of this.coordinators) if (entry.nodeId === broker) this.coordinators.delete(key)
-  }
-
   versionFor(broker: number, api: ApiDefinition<unknown, unknown>): number | undefined {
     for (const pooled of this.pool.values()) {
       if (pooled.connection.address.nodeId === broker) {
@@ -315,26 +313,11 @@ export class KafkaCluster implements ClusterClient {
   }
 
   findCoordinator(type: CoordinatorType, key: string): Observable<number> {
-    const backoffMs = this.config.retryBackoffMs ?? 100
-    return this.use(() =>
-      defer(() => {
-        const cached = this.coordinators.get(`${type}:${key}`)
-        if (cached !== undefined) return of(cached.nodeId)
-        return this.lookupCoordinator(type, key).pipe(
-          retry({
-            count: 10,
-            delay: (error: unknown, attempt) =>
-              error instanceof RxKafkaError && error.retriable
-                ? timer(backoffDelay(attempt - 1, { initialMs: backoffMs, maxMs: 5_000, jitter: 0 }), this.scheduler)
-                : throwError(() => error),
-          }),
-        )
-      }),
-    )
+    return this.use(() => this.coordinators.find(type, key))
   }
 
   invalidateCoordinator(type: CoordinatorType, key: string): void {
-    this.coordinators.delete(`${type}:${key}`)
+    this.coordinators.invalidate(type, key)
   }
 
   diagnostics(): ClusterDiagnostics {
@@ -351,7 +334,7 @@ export class KafkaCluster implements ClusterClient {
         topics: current?.topics.size ?? 0,
         lastError: this.lastMetadataError,
       },
-      coordinators: [...this.coordinators.values()],
+      coordinators: this.coordinators.snapshot(),
       connections: [...this.pool.values()].map((p) => ({ ...p.connection.getStats(), role: p.role })),
     }
   }
@@ -361,33 +344,6 @@ export class KafkaCluster implements ClusterClient {
     this.closed = true
     this.teardown()
     this.view.complete()
-  }
-
-  private lookupCoordinator(type: CoordinatorType, key: string): Observable<number> {
-    const keyType = type === 'group' ? 0 : 1
-    // v4+ (KIP-699) looks up a list of keys; older versions one key.
-    return this.request('any', FindCoordinatorApi, (version) =>
-      version >= 4 ? { keyType, coordinatorKeys: [key] } : { key, keyType },
-    ).pipe(
-      map((response) => {
-        const entry =
-          response.coordinators !== undefined && response.coordinators.length > 0
-            ? response.coordinators[0]!
-            : {
-                errorCode: response.errorCode ?? 0,
-                errorMessage: response.errorMessage ?? null,
-                nodeId: response.nodeId ?? -1,
-                host: response.host ?? '',
-                port: response.port ?? -1,
-              }
-        if (entry.errorCode !== 0) {
-          throw brokerError(entry.errorCode, { api: 'FindCoordinator', errorMessage: entry.errorMessage })
-        }
-        this.extraBrokers.set(entry.nodeId, { nodeId: entry.nodeId, host: entry.host, port: entry.port })
-        this.coordinators.set(`${type}:${key}`, { type, key, nodeId: entry.nodeId })
-        return entry.nodeId
-      }),
-    )
   }
 
   /** Asks brokers in turn (connected ones first, then the rest, then the bootstrap list) until one answers. */
@@ -557,18 +513,6 @@ export class KafkaCluster implements ClusterClient {
 
 function poolKey(address: BrokerAddress, role: string): string {
   return address.nodeId >= 0 ? `${address.nodeId}/${role}` : `bootstrap ${address.host}:${address.port}/${role}`
-}
-
-/** The first topic of `topics` that is missing or has a partition without a leader. */
-function firstUnready(view: ClusterView, topics: readonly string[]): { topic: string; errorCode: number } | undefined {
-  for (const topic of topics) {
-    const info = view.topics.get(topic)
-    if (info === undefined) return { topic, errorCode: 3 }
-    if (info.errorCode !== 0) return { topic, errorCode: info.errorCode }
-    if (info.partitions.length === 0) return { topic, errorCode: 5 }
-    for (const p of info.partitions) if (p.leader < 0) return { topic, errorCode: p.errorCode !== 0 ? p.errorCode : 5 }
-  }
-  return undefined
 }
 
 /** Parses `host:port`, `[::1]:port` or a bare host (port 9092). */

@@ -11,209 +11,42 @@
  * and every response on the way out, with the generated protocol code, so a
  * body a real broker could not read fails here too.
  */
-import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs'
+import { asyncScheduler, type Observable, type Subscription } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
-import { KafkaCluster } from '../cluster/kafka-cluster.js'
 import { VirtualClusterError } from '../errors/index.js'
 import { murmur2Partition } from '../kit/murmur2.js'
-import { silentLogger } from '../logger.js'
 import type { ApiDefinition } from '../protocol/api.js'
 import { ConsumerProtocolAssignmentData } from '../protocol/messages/ConsumerProtocolAssignment.js'
 import { Reader } from '../protocol/primitives.js'
 import { RecordBatchBuilder, type ProducerRecord } from '../protocol/records/record-batch-builder.js'
-import type { ConsumedRecordHeader } from '../protocol/records/record-batch-decoder.js'
-import { chooseVersion } from '../protocol/versions.js'
-import { clientVersionLimits } from '../connection/version-caps.js'
 import { isValidTopicName, VIRTUAL_API_NAMES, VIRTUAL_API_VERSIONS, VirtualBrokers, type VirtualPartition, type VirtualTopic } from './virtual-broker.js'
-import type { VirtualGroupSnapshot } from './virtual-group.js'
-import { virtualBrokerHost, VirtualTransport, type VirtualRequestLogEntry, type VirtualWire } from './virtual-transport.js'
+import type {
+  InjectErrorOptions,
+  VirtualClusterOptions,
+  VirtualCommittedOffset,
+  VirtualFeedRecord,
+  VirtualGroupState,
+  VirtualProduced,
+  VirtualRecord,
+} from './virtual-types.js'
+import { VirtualClusterClient, type ClientSettings } from './virtual-client.js'
+import type { VirtualRequestLogEntry, VirtualWire } from './virtual-transport.js'
 
 export type { VirtualRequestLogEntry } from './virtual-transport.js'
+export { VirtualClusterClient } from './virtual-client.js'
 
-/** A topic to create when the cluster starts. */
-export interface VirtualTopicSpec {
-  name: string
-  /** Default 1. */
-  partitions?: number
-}
-
-/** Group coordinator settings (Kafka's broker settings of the same names). Durations in ms of scheduler time. */
-export interface VirtualGroupSettings {
-  /** `group.min.session.timeout.ms`. Default 6 000, as in Kafka. */
-  minSessionTimeoutMs?: number
-  /** `group.max.session.timeout.ms`. Default 1 800 000, as in Kafka. */
-  maxSessionTimeoutMs?: number
-  /**
-   * `group.initial.rebalance.delay.ms`: how long the first rebalance of an empty
-   * group waits for more members. Default 0 (Kafka's default is 3 000; tests
-   * usually want the first generation at once).
-   */
-  initialRebalanceDelayMs?: number
-}
-
-/** Options of {@link createVirtualCluster}. */
-export interface VirtualClusterOptions {
-  /** How many brokers (node ids 1..n). Default 1. */
-  brokers?: number
-  /** Topics that exist from the start. */
-  topics?: readonly VirtualTopicSpec[]
-  /** Time source of every answer and broker timer. Default `asyncScheduler` (which `TestScheduler.run` makes virtual). */
-  scheduler?: SchedulerLike
-  /** Scheduler time between a request being handled and its answer arriving. Default 0: see docs/virtual-cluster.md. */
-  latencyMs?: number
-  /** Metadata requests create unknown topics (`auto.create.topics.enable`). Default false, so a misspelt topic fails the test. */
-  autoCreateTopics?: boolean
-  /** Partitions of auto-created topics (`num.partitions`). Default 1. */
-  defaultPartitions?: number
-  /** Client id of the client the cluster itself is. Default `'rxkafka'`. */
-  clientId?: string
-  /** Default timeout of requests, in scheduler time. Default 30 000. */
-  requestTimeoutMs?: number
-  /** Pause between retries of metadata and coordinator lookups. Default 100. */
-  retryBackoffMs?: number
-  /** How long `ensureTopics` waits for topics. Default 10 000. */
-  topicWaitMs?: number
-  /** Refresh metadata this often while the client is in use (see `use`), as the real client does. Default 300 000; 0 never. */
-  metadataMaxAgeMs?: number
-  group?: VirtualGroupSettings
-  /**
-   * More requests than this at one instant of the scheduler stop the test with
-   * a VirtualClusterError (a client retrying without a pause would otherwise
-   * spin `TestScheduler.run` forever). Default 10 000.
-   */
-  maxRequestsPerFrame?: number
-  /**
-   * On a virtual clock (one that starts near 0, as TestScheduler's does),
-   * requests later than this after the cluster was made stop the test with a
-   * VirtualClusterError: an app that is never unsubscribed would otherwise
-   * keep `TestScheduler.run` busy forever. Default 3 600 000 (one virtual
-   * hour); 0 for no limit. Wall clocks are never limited.
-   */
-  maxVirtualTimeMs?: number
-}
-
-/** A record in a partition's log, as {@link VirtualCluster.read} returns it. */
-export interface VirtualRecord {
-  topic: string
-  partition: number
-  offset: bigint
-  timestamp: number
-  key: Buffer | null
-  value: Buffer | null
-  headers: readonly ConsumedRecordHeader[]
-  /** -1n when the producer was not idempotent. */
-  producerId: bigint
-  producerEpoch: number
-}
-
-/** A record for {@link VirtualCluster.feed}: a producer record, optionally with its partition. */
-export interface VirtualFeedRecord extends ProducerRecord {
-  partition?: number
-}
-
-/** Where a record written by {@link VirtualCluster.produceDirect} went. */
-export interface VirtualProduced {
-  partition: number
-  offset: bigint
-}
-
-/** A committed offset, as {@link VirtualCluster.committedOffsets} returns it. */
-export interface VirtualCommittedOffset {
-  topic: string
-  partition: number
-  offset: bigint
-  leaderEpoch: number
-  metadata: string | null
-}
-
-/** A group member, with its assignment decoded where the group speaks the consumer protocol. */
-export interface VirtualGroupMember {
-  memberId: string
-  groupInstanceId: string | null
-  clientId: string
-  assignment: Buffer
-  protocols: string[]
-  /** Decoded consumer-protocol assignment, sorted by topic; undefined for other protocol types or an undecodable one. */
-  assigned: { topic: string; partitions: number[] }[] | undefined
-}
-
-/** A group, as {@link VirtualCluster.groupState} returns it. */
-export interface VirtualGroupState extends Omit<VirtualGroupSnapshot, 'members'> {
-  members: VirtualGroupMember[]
-}
-
-/** Options of {@link VirtualCluster.injectError}. */
-export interface InjectErrorOptions {
-  /** Only requests to this broker. Default: any broker. */
-  broker?: number
-  /** How many requests answer with the error. Default 1. */
-  count?: number
-}
-
-/** The settings of one client of a virtual cluster. */
-interface ClientSettings {
-  clientId: string
-  requestTimeoutMs: number
-  retryBackoffMs: number
-  topicWaitMs: number
-  metadataMaxAgeMs: number
-}
-
-/**
- * A {@link ClusterClient} connected to a virtual cluster: a `KafkaCluster`
- * (the same metadata, coordinator, pool and teardown logic as against real
- * brokers) whose transports are {@link VirtualTransport}s to the virtual
- * brokers. The cluster itself is one; {@link VirtualCluster.client} makes more
- * (with their own connections and metadata view), as separate processes would
- * have.
- *
- * @example
- * ```ts
- * const cluster = createVirtualCluster({ topics: [{ name: 'orders', partitions: 2 }] })
- * const worker2: VirtualClusterClient = cluster.client('worker-2')
- * consumeGroup({ client: worker2, groupId: 'billing', topics: ['orders'] }).subscribe()
- * worker2.request('any', MetadataApi, { topics: null }).subscribe((m) => console.log(m.brokers))
- * ```
- */
-export class VirtualClusterClient extends KafkaCluster {
-  protected readonly brokers: VirtualBrokers
-
-  /** @internal Made by {@link createVirtualCluster} and {@link VirtualCluster.client}. */
-  constructor(wire: VirtualWire, settings: ClientSettings) {
-    const ids = wire.brokers.settings.brokerIds
-    super({
-      brokers: ids.map((id) => `${virtualBrokerHost(id)}:9092`),
-      clientId: settings.clientId,
-      requestTimeoutMs: settings.requestTimeoutMs,
-      retryBackoffMs: settings.retryBackoffMs,
-      topicWaitMs: settings.topicWaitMs,
-      metadataMaxAgeMs: settings.metadataMaxAgeMs,
-      // The brokers decide: a Metadata request creates topics only where autoCreateTopics is on.
-      allowAutoTopicCreation: true,
-      scheduler: wire.brokers.scheduler,
-      // No randomness: brokers are asked for metadata in the same order on every run.
-      random: () => 0,
-      logger: silentLogger,
-      connect: (address, options) => new VirtualTransport(wire, address, options),
-    })
-    this.brokers = wire.brokers
-    // Virtual brokers are known by id from the start, so a test may address broker 1 before any metadata.
-    for (const id of ids) this.knowBroker({ host: virtualBrokerHost(id), port: 9092, nodeId: id })
-  }
-
-  /** The version a request of `api` to `broker` would use: the highest both sides know (known from the start here). */
-  override versionFor(broker: number, api: ApiDefinition<unknown, unknown>): number | undefined {
-    if (!this.brokers.up.has(broker)) return undefined
-    const range = VIRTUAL_API_VERSIONS.get(api.apiKey)
-    if (range === undefined) return undefined
-    try {
-      return chooseVersion(api, range, clientVersionLimits(api, {}))
-    } catch {
-      return undefined
-    }
-  }
-}
-
+export type {
+  InjectErrorOptions,
+  VirtualClusterOptions,
+  VirtualCommittedOffset,
+  VirtualFeedRecord,
+  VirtualGroupMember,
+  VirtualGroupSettings,
+  VirtualGroupState,
+  VirtualProduced,
+  VirtualRecord,
+  VirtualTopicSpec,
+} from './virtual-types.js'
 
 /**
  * A virtual cluster: a {@link ClusterClient} (pass it as `client` to

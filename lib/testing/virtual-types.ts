@@ -1,0 +1,128 @@
+/**
+ * The public types of the virtual cluster: its options, and what its
+ * controls take and return (lib/testing/virtual-cluster.ts).
+ */
+import type { ProducerRecord } from '../protocol/records/record-batch-builder.js'
+import type { ConsumedRecordHeader } from '../protocol/records/record-batch-decoder.js'
+import type { SchedulerLike } from 'rxjs'
+import type { VirtualGroupSnapshot } from './virtual-group.js'
+
+/** A topic to create when the cluster starts. */
+export interface VirtualTopicSpec {
+  name: string
+  /** Default 1. */
+  partitions?: number
+}
+
+/** Group coordinator settings (Kafka's broker settings of the same names). Durations in ms of scheduler time. */
+export interface VirtualGroupSettings {
+  /** `group.min.session.timeout.ms`. Default 6 000, as in Kafka. */
+  minSessionTimeoutMs?: number
+  /** `group.max.session.timeout.ms`. Default 1 800 000, as in Kafka. */
+  maxSessionTimeoutMs?: number
+  /**
+   * `group.initial.rebalance.delay.ms`: how long the first rebalance of an empty
+   * group waits for more members. Default 0 (Kafka's default is 3 000; tests
+   * usually want the first generation at once).
+   */
+  initialRebalanceDelayMs?: number
+}
+
+/** Options of {@link createVirtualCluster}. */
+export interface VirtualClusterOptions {
+  /** How many brokers (node ids 1..n). Default 1. */
+  brokers?: number
+  /** Topics that exist from the start. */
+  topics?: readonly VirtualTopicSpec[]
+  /** Time source of every answer and broker timer. Default `asyncScheduler` (which `TestScheduler.run` makes virtual). */
+  scheduler?: SchedulerLike
+  /** Scheduler time between a request being handled and its answer arriving. Default 0: see docs/virtual-cluster.md. */
+  latencyMs?: number
+  /** Metadata requests create unknown topics (`auto.create.topics.enable`). Default false, so a misspelt topic fails the test. */
+  autoCreateTopics?: boolean
+  /** Partitions of auto-created topics (`num.partitions`). Default 1. */
+  defaultPartitions?: number
+  /** Client id of the client the cluster itself is. Default `'rxkafka'`. */
+  clientId?: string
+  /** Default timeout of requests, in scheduler time. Default 30 000. */
+  requestTimeoutMs?: number
+  /** Pause between retries of metadata and coordinator lookups. Default 100. */
+  retryBackoffMs?: number
+  /** How long `ensureTopics` waits for topics. Default 10 000. */
+  topicWaitMs?: number
+  /** Refresh metadata this often while the client is in use (see `use`), as the real client does. Default 300 000; 0 never. */
+  metadataMaxAgeMs?: number
+  group?: VirtualGroupSettings
+  /**
+   * More requests than this at one instant of the scheduler stop the test with
+   * a VirtualClusterError (a client retrying without a pause would otherwise
+   * spin `TestScheduler.run` forever). Default 10 000.
+   */
+  maxRequestsPerFrame?: number
+  /**
+   * On a virtual clock (one that starts near 0, as TestScheduler's does),
+   * requests later than this after the cluster was made stop the test with a
+   * VirtualClusterError: an app that is never unsubscribed would otherwise
+   * keep `TestScheduler.run` busy forever. Default 3 600 000 (one virtual
+   * hour); 0 for no limit. Wall clocks are never limited.
+   */
+  maxVirtualTimeMs?: number
+}
+
+/** A record in a partition's log, as {@link VirtualCluster.read} returns it. */
+export interface VirtualRecord {
+  topic: string
+  partition: number
+  offset: bigint
+  timestamp: number
+  key: Buffer | null
+  value: Buffer | null
+  headers: readonly ConsumedRecordHeader[]
+  /** -1n when the producer was not idempotent. */
+  producerId: bigint
+  producerEpoch: number
+}
+
+/** A record for {@link VirtualCluster.feed}: a producer record, optionally with its partition. */
+export interface VirtualFeedRecord extends ProducerRecord {
+  partition?: number
+}
+
+/** Where a record written by {@link VirtualCluster.produceDirect} went. */
+export interface VirtualProduced {
+  partition: number
+  offset: bigint
+}
+
+/** A committed offset, as {@link VirtualCluster.committedOffsets} returns it. */
+export interface VirtualCommittedOffset {
+  topic: string
+  partition: number
+  offset: bigint
+  leaderEpoch: number
+  metadata: string | null
+}
+
+/** A group member, with its assignment decoded where the group speaks the consumer protocol. */
+export interface VirtualGroupMember {
+  memberId: string
+  groupInstanceId: string | null
+  clientId: string
+  assignment: Buffer
+  protocols: string[]
+  /** Decoded consumer-protocol assignment, sorted by topic; undefined for other protocol types or an undecodable one. */
+  assigned: { topic: string; partitions: number[] }[] | undefined
+}
+
+/** A group, as {@link VirtualCluster.groupState} returns it. */
+export interface VirtualGroupState extends Omit<VirtualGroupSnapshot, 'members'> {
+  members: VirtualGroupMember[]
+}
+
+/** Options of {@link VirtualCluster.injectError}. */
+export interface InjectErrorOptions {
+  /** Only requests to this broker. Default: any broker. */
+  broker?: number
+  /** How many requests answer with the error. Default 1. */
+  count?: number
+}

@@ -17,7 +17,8 @@ export type { BuildMockClusterOptions, MockClusterBuildInfo } from './mock-build
 export { fetchApiVersions, sendRawRequest } from './mock-wire.js'
 export type { ApiVersionRange, ApiVersionsAnswer, RawRequestOptions } from './mock-wire.js'
 export { MockClusterArgumentError, MockClusterBuildError, MockClusterControlError, MockClusterError, MockClusterStoppedError } from '../errors/index.js'
-export { createVirtualCluster, VirtualCluster, VirtualClusterClient } from './virtual-cluster.js'
+export { createVirtualCluster, VirtualCluster } from './virtual-cluster.js'
+export { VirtualClusterClient } from './virtual-client.js'
 export type {
   InjectErrorOptions,
   VirtualClusterOptions,
@@ -28,9 +29,9 @@ export type {
   VirtualGroupState,
   VirtualProduced,
   VirtualRecord,
-  VirtualRequestLogEntry,
   VirtualTopicSpec,
-} from './virtual-cluster.js'
+} from './virtual-types.js'
+export type { VirtualRequestLogEntry } from './virtual-transport.js'
 export type { VirtualGroupStateName } from './virtual-group.js'
 export { VirtualClusterError } from '../errors/index.js'
 export { startKafkaCluster } from './apache-kafka.js'

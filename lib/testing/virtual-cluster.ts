@@ -32,21 +32,7 @@ import type {
 import { VirtualClusterClient, type ClientSettings } from './virtual-client.js'
 import type { VirtualRequestLogEntry, VirtualWire } from './virtual-transport.js'
 
-export type { VirtualRequestLogEntry } from './virtual-transport.js'
-export { VirtualClusterClient } from './virtual-client.js'
 
-export type {
-  InjectErrorOptions,
-  VirtualClusterOptions,
-  VirtualCommittedOffset,
-  VirtualFeedRecord,
-  VirtualGroupMember,
-  VirtualGroupSettings,
-  VirtualGroupState,
-  VirtualProduced,
-  VirtualRecord,
-  VirtualTopicSpec,
-} from './virtual-types.js'
 
 /**
  * A virtual cluster: a {@link ClusterClient} (pass it as `client` to

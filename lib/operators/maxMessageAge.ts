@@ -1,8 +1,7 @@
 import { asyncScheduler, Observable } from 'rxjs'
 import type { MonoTypeOperatorFunction, SchedulerLike } from 'rxjs'
-import { StaleMessageError } from '../errors/index.js'
+import { StaleMessageError, OperatorOptionError } from '../errors/index.js'
 import { checkDuration, checkFunction } from '../kit/options.js'
-import { OperatorOptionError } from '../errors/index.js'
 
 /** What {@link maxMessageAge} needs of a message; a consumer message has all of it. */
 export interface TimestampedMessage {

@@ -4,9 +4,8 @@
  */
 import { Observable } from 'rxjs'
 import type { OperatorFunction } from 'rxjs'
-import { OperatorOptionError } from '../errors/index.js'
+import { OperatorOptionError, ProducerInputError } from '../errors/index.js'
 import { registerProducer } from './diagnostics.js'
-import { ProducerInputError } from '../errors/index.js'
 import { requireClient, resolveProducerOptions } from './options.js'
 import type { ProducerOptionsWithClient } from './options.js'
 import { ProducerEngine } from './producer-engine.js'

@@ -7,8 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { CLIENT_ERROR_CODES, ConnectionError, RxKafkaError, UnknownTopicError } from '../../lib/errors/index.js'
-import { brokerError } from '../../lib/errors/index.js'
+import { CLIENT_ERROR_CODES, ConnectionError, RxKafkaError, UnknownTopicError, brokerError } from '../../lib/errors/index.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 

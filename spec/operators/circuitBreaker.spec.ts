@@ -3,9 +3,8 @@ import { TestScheduler } from 'rxjs/testing'
 import { catchError, mergeMap, of, takeUntil } from 'rxjs'
 import type { Observable } from 'rxjs'
 import { circuitBreaker } from '../../lib/operators/circuitBreaker.js'
-import { CircuitOpenError } from '../../lib/errors/index.js'
+import { CircuitOpenError, OperatorOptionError } from '../../lib/errors/index.js'
 import type { CircuitBreaker } from '../../lib/operators/circuitBreaker.js'
-import { OperatorOptionError } from '../../lib/errors/index.js'
 
 function createScheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected))

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { TestScheduler } from 'rxjs/testing'
 import { maxMessageAge } from '../../lib/operators/maxMessageAge.js'
-import { StaleMessageError } from '../../lib/errors/index.js'
+import { StaleMessageError, OperatorOptionError } from '../../lib/errors/index.js'
 import type { MaxAge, MaxMessageAgeOptions, TimestampedMessage } from '../../lib/operators/maxMessageAge.js'
-import { OperatorOptionError } from '../../lib/errors/index.js'
 
 function createScheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected))

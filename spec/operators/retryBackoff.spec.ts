@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { TestScheduler } from 'rxjs/testing'
 import { retryBackoff } from '../../lib/operators/retryBackoff.js'
-import { OperatorOptionError } from '../../lib/errors/index.js'
-import { ProtocolDecodeError, RxKafkaError } from '../../lib/errors/index.js'
+import { OperatorOptionError, ProtocolDecodeError, RxKafkaError } from '../../lib/errors/index.js'
 
 function createScheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected))

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { concat, firstValueFrom, from, lastValueFrom, map, NEVER, of, range, Subject, throwError, timer, toArray } from 'rxjs'
 import { ErrorCode } from '../../lib/protocol/error-codes.js'
-import { KafkaBrokerError } from '../../lib/errors/index.js'
-import { OperatorOptionError } from '../../lib/errors/index.js'
-import { ConnectionError, UnknownTopicError } from '../../lib/errors/index.js'
+import { KafkaBrokerError, OperatorOptionError, ConnectionError, UnknownTopicError } from '../../lib/errors/index.js'
 import {
   BufferFullError,
   InvalidPartitionError,

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ERROR_CODES, ErrorCode, UNKNOWN_ERROR_CODE_NAME, errorCodeInfo } from '../../lib/protocol/error-codes.js'
 import type { ErrorName } from '../../lib/protocol/error-codes.js'
-import { KafkaBrokerError, brokerError } from '../../lib/errors/index.js'
-import { RxKafkaError } from '../../lib/errors/index.js'
+import { KafkaBrokerError, brokerError, RxKafkaError } from '../../lib/errors/index.js'
 
 describe('ERROR_CODES table', () => {
   it('has unique codes and unique names', () => {

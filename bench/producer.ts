@@ -21,7 +21,7 @@ const window = 400_000
 const value = Buffer.alloc(100, 'x')
 
 const mock = await startMockCluster({ brokers: 3, topics: [{ name: 'bench', partitions }] })
-const client = new KafkaCluster({ brokers: mock.bootstrap.split(','), clientId: 'bench' })
+const client = new KafkaCluster({ ...mock.clientConfig, clientId: 'bench' })
 try {
   // Connect and learn metadata first, so the timed part is producing only.
   await new Promise<void>((resolve, reject) => client.ensureTopics(['bench']).subscribe({ complete: resolve, error: reject }))

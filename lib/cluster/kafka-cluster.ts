@@ -10,6 +10,7 @@
  * the virtual cluster and spec scripts plug in there), and every timer it sets
  * runs on `config.scheduler`, so its logic runs under `TestScheduler` too.
  */
+import { inspect, type InspectOptions } from 'node:util'
 import {
   asyncScheduler,
   BehaviorSubject,
@@ -49,6 +50,7 @@ import type { ClusterClient, ClusterRequestBody, ClusterRequestOptions, Connecti
 import { EMPTY_VIEW, firstUnreadyTopic, viewFromMetadata, type ClusterView } from './cluster-view.js'
 import { roleOf } from './connection-roles.js'
 import { Coordinators, type CoordinatorEntry } from './coordinators.js'
+import { printableConfig, redactConfig } from './redact-config.js'
 
 /** Settings of a cluster client. Durations in milliseconds. */
 export interface ClusterConfig extends Omit<ConnectionOptions, 'clientId' | 'scheduler' | 'random' | 'role'> {
@@ -123,9 +125,14 @@ export class KafkaCluster implements ClusterClient {
   readonly parts = new DiagnosticsRegistry()
   private readonly random: () => number
   private readonly connect: ConnectTransport
+  /** The config with its secrets replaced (see {@link redactConfig}): it is what inspecting the client may show. */
   private readonly config: ClusterConfig
-  /** What every connection of this client is made with: the config less what only the cluster reads. */
-  private readonly connectionOptions: ConnectionOptions
+  /**
+   * What every connection of this client is made with: the config less what
+   * only the cluster reads. It holds the secrets, so it is an ES private field,
+   * which no inspection or serialization reaches.
+   */
+  readonly #connectionOptions: ConnectionOptions
   private readonly bootstrap: BrokerAddress[]
   private readonly view = new BehaviorSubject<ClusterView | undefined>(undefined)
   private readonly followedTopics = new Set<string>()
@@ -147,7 +154,7 @@ export class KafkaCluster implements ClusterClient {
     if (config.brokers.length === 0) {
       throw new RxKafkaError('CONFIG', 'no bootstrap brokers given', { hint: 'pass brokers: ["host:port", ...]' })
     }
-    this.config = config
+    this.config = redactConfig(config)
     this.clientId = config.clientId ?? 'rxkafka'
     this.scheduler = config.scheduler ?? asyncScheduler
     this.random = config.random ?? Math.random
@@ -157,7 +164,7 @@ export class KafkaCluster implements ClusterClient {
       brokers: _b, clientId: _c, metadataMaxAgeMs: _m, retryBackoffMs: _r, allowAutoTopicCreation: _a, topicWaitMs: _t, scheduler: _s, random: _n, connect: _k,
       ...connectionOptions
     } = config
-    this.connectionOptions = { ...connectionOptions, clientId: this.clientId, logger: this.logger, scheduler: this.scheduler, random: this.random }
+    this.#connectionOptions = { ...connectionOptions, clientId: this.clientId, logger: this.logger, scheduler: this.scheduler, random: this.random }
     this.bootstrap = config.brokers.map(parseBrokerAddress)
     this.coordinators = new Coordinators({
       ask: (body) => this.request('any', FindCoordinatorApi, body),
@@ -339,6 +346,19 @@ export class KafkaCluster implements ClusterClient {
     }
   }
 
+  /**
+   * What `JSON.stringify` and `util.inspect` (so `console.log`) show: the
+   * settings without secrets (see {@link printableConfig}), and the state in brief.
+   */
+  toJSON(): Record<string, unknown> {
+    const { brokers, clientId: _clientId, ...settings } = printableConfig(this.config)
+    return { clientId: this.clientId, brokers, ...settings, users: this.userCount, closed: this.closed, connections: this.pool.size }
+  }
+
+  [inspect.custom](_depth: number, options: InspectOptions, show: typeof inspect): string {
+    return `${this.constructor.name} ${show(this.toJSON(), { ...options, depth: 4 })}`
+  }
+
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
@@ -457,7 +477,7 @@ export class KafkaCluster implements ClusterClient {
     const key = poolKey(address, poolRole)
     const pooled = this.pool.get(key)
     if (pooled !== undefined && pooled.connection.state !== 'closed') return pooled.connection
-    const connection = this.connect(address, { ...this.connectionOptions, role })
+    const connection = this.connect(address, { ...this.#connectionOptions, role })
     this.pool.set(key, { connection, role: poolRole })
     return connection
   }

@@ -67,9 +67,18 @@ const MAX_ABANDONED = 10_000
  */
 export class BrokerConnection implements BrokerTransport {
   readonly address: BrokerAddress
-  private readonly options: Required<Omit<ConnectionOptions, 'tls' | 'sasl' | 'compatibility'>> & Pick<ConnectionOptions, 'tls' | 'sasl'> & { compatibility: BrokerCompatibility }
+  private readonly options: Required<Omit<ConnectionOptions, 'tls' | 'sasl' | 'compatibility'>> & { compatibility: BrokerCompatibility }
   /** Every timer of the connection runs on it (a TestScheduler makes them virtual). */
   private readonly scheduler: SchedulerLike
+  /**
+   * The secrets live in ES private fields, which no reflection reaches, so
+   * inspecting or serializing a connection (or a client holding it) never shows
+   * a password, a token provider or TLS key material.
+   */
+  readonly #sasl: SaslOptions | undefined
+  readonly #tls: boolean | tls.ConnectionOptions | undefined
+  /** Built once from the TLS options; sockets get it instead of the key material, since a TLS socket keeps its connect options. */
+  #secureContext: tls.SecureContext | undefined
   private readonly stateSubject = new BehaviorSubject<ConnectionState>('idle')
   /** Every state change, starting with the current one. */
   readonly state$: Observable<ConnectionState> = this.stateSubject.asObservable()
@@ -91,6 +100,9 @@ export class BrokerConnection implements BrokerTransport {
 
   constructor(address: BrokerAddress, options: ConnectionOptions) {
     this.address = address
+    const { sasl, tls: tlsOption, ...plain } = options
+    this.#sasl = sasl
+    this.#tls = tlsOption
     this.options = {
       clientSoftwareName: 'rxkafka',
       clientSoftwareVersion: '0.1.0',
@@ -105,7 +117,7 @@ export class BrokerConnection implements BrokerTransport {
       scheduler: asyncScheduler,
       random: Math.random,
       role: 'default',
-      ...withoutUndefined(options),
+      ...withoutUndefined(plain),
       clientId: options.clientId,
       compatibility: options.compatibility ?? {},
     }
@@ -414,7 +426,7 @@ export class BrokerConnection implements BrokerTransport {
     this.stateSubject.next('connecting')
     this.stats.connects++
     const { host, port } = this.address
-    const tlsOption = this.options.tls
+    const tlsOption = this.#tls
     const socket =
       tlsOption === undefined || tlsOption === false
         ? net.connect({ host, port })
@@ -422,7 +434,7 @@ export class BrokerConnection implements BrokerTransport {
             host,
             port,
             ...(net.isIP(host) === 0 ? { servername: host } : {}),
-            ...(tlsOption === true ? {} : tlsOption),
+            ...(tlsOption === true ? {} : this.tlsConnectOptions(tlsOption)),
           })
     socket.setNoDelay(true)
     this.socket = socket
@@ -479,13 +491,20 @@ export class BrokerConnection implements BrokerTransport {
     })
   }
 
+  /** The TLS options less the key material, plus a secure context made from all of them (once). */
+  private tlsConnectOptions(options: tls.ConnectionOptions): tls.ConnectionOptions {
+    this.#secureContext ??= options.secureContext ?? tls.createSecureContext(options)
+    const { key: _key, pfx: _pfx, passphrase: _passphrase, ...rest } = options
+    return { ...rest, secureContext: this.#secureContext }
+  }
+
   private async handshake(): Promise<void> {
     try {
       this.stateSubject.next('negotiating')
       this.versions = await this.negotiateVersions()
-      if (this.options.sasl !== undefined) {
+      if (this.#sasl !== undefined) {
         this.stateSubject.next('authenticating')
-        await this.authenticate(this.options.sasl)
+        await this.authenticate(this.#sasl)
       }
     } catch (error) {
       if (this.state === 'closed') return // close() during the handshake: nothing to report

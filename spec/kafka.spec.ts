@@ -1,7 +1,7 @@
-import { map, take, timer } from 'rxjs'
+import { firstValueFrom, map, of, take, timer } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
-import { createKafka, type KafkaDiagnostics } from '../lib/index.js'
+import { createKafka, RxKafkaError, send, silentLogger, type Kafka, type KafkaDiagnostics } from '../lib/index.js'
 import { createVirtualCluster } from '../lib/testing/index.js'
 
 /** The cluster part of the diagnostics of a client nothing has used yet. */
@@ -56,5 +56,43 @@ describe('createKafka on any ClusterClient', () => {
       })
       expectObservable(kafka.diagnostics$(1000), '^ 9999ms !').toBe('a', { a: { cluster: IDLE_CLUSTER, producers: [], consumers: [] } })
     })
+  })
+})
+
+describe('a client closed before its first use', () => {
+  /** Settles within `ms`, or says it is still pending. */
+  const settled = <T>(promise: Promise<T>, ms = 5_000) =>
+    Promise.race([
+      promise.then(
+        (value) => ({ outcome: 'resolved' as const, value }),
+        (error: unknown) => ({ outcome: 'rejected' as const, error }),
+      ),
+      new Promise<{ outcome: 'pending' }>((resolve) => setTimeout(() => resolve({ outcome: 'pending' }), ms)),
+    ])
+
+  const produceToError = async (kafka: Kafka) =>
+    settled(firstValueFrom(of({ value: 'x' }).pipe(kafka.produceTo('orders'))))
+
+  it('send() rejects with the same "client is closed" error as produceTo', async () => {
+    // Port 1 on loopback: nothing may connect anyway, and a closed client must not try.
+    const kafka = createKafka({ brokers: ['127.0.0.1:1'], logger: silentLogger })
+    await kafka.close()
+    const fromSend = await settled(kafka.send('orders', { value: 'x' }))
+    const fromProduceTo = await produceToError(kafka)
+    expect(fromProduceTo.outcome).toBe('rejected')
+    expect(fromSend.outcome).toBe('rejected')
+    const sendError = (fromSend as { error: unknown }).error
+    expect(sendError).toBeInstanceOf(RxKafkaError)
+    expect((sendError as RxKafkaError).code).toBe('CLOSED')
+    expect((sendError as RxKafkaError).message).toBe(((fromProduceTo as { error: unknown }).error as RxKafkaError).message)
+    expect((sendError as RxKafkaError).message).toMatch(/the Kafka client is closed/)
+  })
+
+  it('every later send() rejects too, concurrent ones included', async () => {
+    const kafka = createKafka({ brokers: ['127.0.0.1:1'], logger: silentLogger })
+    await kafka.close()
+    const outcomes = await Promise.all([settled(kafka.send('a', { value: '1' })), settled(kafka.send('a', { value: '2' })), settled(send(kafka.cluster, 'b', { value: '3' }))])
+    expect(outcomes.map((o) => o.outcome)).toEqual(['rejected', 'rejected', 'rejected'])
+    expect((await settled(kafka.send('a', { value: '4' }, { acks: 1, random: Math.random }))).outcome).toBe('rejected') // unshared options
   })
 })

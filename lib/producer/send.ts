@@ -25,6 +25,8 @@ interface SharedSender {
   closing: Subscription | undefined
   subscription: Subscription | undefined
   waiters: Set<PendingSend>
+  /** Why the shared producer stopped, when it did before a waiter could be told (a closed client fails at subscribe). */
+  failure: { error: unknown } | undefined
 }
 
 const senders = new WeakMap<ClusterClient, Map<string, SharedSender>>()
@@ -63,6 +65,10 @@ export function send<M = unknown, K = Buffer | string | null, V = Buffer | strin
   return new Promise<ProducerResult<M>>((resolve, reject) => {
     const waiter: PendingSend = { resolve: resolve as (r: ProducerResult<unknown>) => void, reject, metadata: message.metadata }
     const sender = senderFor(client, options as ProducerOptions<unknown, unknown>)
+    if (sender.failure !== undefined) {
+      reject(sender.failure.error)
+      return
+    }
     sender.pending++
     sender.waiters.add(waiter)
     sender.closing?.unsubscribe()
@@ -80,7 +86,7 @@ function senderFor(client: ClusterClient, options: ProducerOptions<unknown, unkn
 
   // Built first: bad options throw here, before anything is shared.
   const operator = produce<PendingSend, unknown, unknown>({ lingerMs: 0, ...options, errorMode: 'result', client })
-  const sender: SharedSender = { input: new Subject(), pending: 0, closing: undefined, subscription: undefined, waiters: new Set() }
+  const sender: SharedSender = { input: new Subject(), pending: 0, closing: undefined, subscription: undefined, waiters: new Set(), failure: undefined }
   const forget = (): void => {
     if (key !== undefined && byOptions.get(key) === sender) byOptions.delete(key)
   }
@@ -105,6 +111,7 @@ function senderFor(client: ClusterClient, options: ProducerOptions<unknown, unkn
       },
       error: (error: unknown) => {
         forget()
+        sender.failure = { error }
         for (const waiter of sender.waiters) waiter.reject(error)
         sender.waiters.clear()
       },

@@ -15,7 +15,7 @@ import type { ConsumeGroupOptions, ConsumePartitionsOptions } from './consumer/c
 import type { GroupMemberDiagnostics } from './consumer/group-member.js'
 import type { PartitionStream } from './consumer/partition-stream.js'
 import { producerDiagnostics, type ProducerDiagnostics } from './producer/diagnostics.js'
-import type { ProducerOptions } from './producer/options.js'
+import type { ProducerOptions, ProducerOptionsWithClient, ProducerSettings, RequiredSerializers } from './producer/options.js'
 import { produce, produceTo } from './producer/produce-to.js'
 import { send } from './producer/send.js'
 import type { ProducerMessage, ProducerResult, TopicProducerMessage } from './producer/types.js'
@@ -56,6 +56,8 @@ export interface Kafka {
   readonly metadata$: Observable<ClusterView>
   /**
    * Produces every message of the source to `topic`; emits one result per message.
+   * Keys and values are Buffer, string or null, or any type for which the
+   * options give a `keySerializer`/`valueSerializer` ({@link RequiredSerializers}).
    *
    * @example
    * ```ts
@@ -63,27 +65,63 @@ export interface Kafka {
    *   map(o => ({ key: o.customerId, value: JSON.stringify(o) })),
    *   kafka.produceTo('orders', { acks: 'all', compression: 'lz4', lingerMs: 5 }),
    * ).subscribe(r => console.log(r.partition, r.offset))
+   *
+   * orders$.pipe(
+   *   map(o => ({ key: o.customerId, value: o })),
+   *   kafka.produceTo('orders', { valueSerializer: (o: Order) => JSON.stringify(o) }),
+   * ).subscribe()
    * ```
    */
   produceTo<M = unknown, K = Buffer | string | null, V = Buffer | string | null>(
     topic: string,
-    options?: ProducerOptions<K, V>,
+    options: ProducerOptions<K, V>,
   ): OperatorFunction<ProducerMessage<M, K, V>, ProducerResult<M>>
   /**
+   * {@link Kafka.produceTo} for keys and values that are already Buffer, string or null; options are optional.
+   *
+   * @example
+   * ```ts
+   * lines$.pipe(map(line => ({ value: line })), kafka.produceTo('lines')).subscribe()
+   * ```
+   */
+  produceTo<M = unknown>(topic: string, options?: ProducerOptions): OperatorFunction<ProducerMessage<M>, ProducerResult<M>>
+  /**
    * Like `produceTo`, for messages that each name their topic.
+   *
+   * @example
+   * ```ts
+   * events$.pipe(map(e => ({ topic: `events.${e.kind}`, value: e })), kafka.produce({ valueSerializer: (e: Event) => JSON.stringify(e) })).subscribe()
+   * ```
+   */
+  produce<M = unknown, K = Buffer | string | null, V = Buffer | string | null>(
+    options: ProducerOptions<K, V>,
+  ): OperatorFunction<TopicProducerMessage<M, K, V>, ProducerResult<M>>
+  /**
+   * {@link Kafka.produce} for keys and values that are already Buffer, string or null; options are optional.
    *
    * @example
    * ```ts
    * events$.pipe(map(e => ({ topic: `events.${e.kind}`, value: JSON.stringify(e) })), kafka.produce()).subscribe()
    * ```
    */
-  produce<M = unknown, K = Buffer | string | null, V = Buffer | string | null>(
-    options?: ProducerOptions<K, V>,
-  ): OperatorFunction<TopicProducerMessage<M, K, V>, ProducerResult<M>>
+  produce<M = unknown>(options?: ProducerOptions): OperatorFunction<TopicProducerMessage<M>, ProducerResult<M>>
   /**
    * Sends one message and resolves with its result, or rejects if it was not
    * delivered. Sends in flight together, or awaited one after another, share
    * one producer (and one producer id).
+   *
+   * @example
+   * ```ts
+   * const { offset } = await kafka.send('audit', { key: user.id, value: event }, { valueSerializer: (e: AuditEvent) => JSON.stringify(e) })
+   * ```
+   */
+  send<M = unknown, K = Buffer | string | null, V = Buffer | string | null>(
+    topic: string,
+    message: ProducerMessage<M, K, V>,
+    options: ProducerOptions<K, V>,
+  ): Promise<ProducerResult<M>>
+  /**
+   * {@link Kafka.send} of a message whose key and value are already Buffer, string or null; options are optional.
    *
    * @example
    * ```ts
@@ -148,9 +186,12 @@ export function createKafka(config: KafkaConfig | KafkaOnClient): Kafka {
   return {
     cluster: client,
     metadata$: client.metadata$,
-    produceTo: (topic, options = {}) => produceTo(topic, { ...options, client }),
-    produce: (options = {}) => produce({ ...options, client }),
-    send: (topic, message, options) => send(client, topic, message, options),
+    // The overloads above checked the serializers; here every form is the same call.
+    produceTo: ((topic: string, options: ProducerSettings<never, never> = {}) =>
+      produceTo(topic, { ...options, client } as ProducerOptionsWithClient)) as Kafka['produceTo'],
+    produce: ((options: ProducerSettings<never, never> = {}) => produce({ ...options, client } as ProducerOptionsWithClient)) as Kafka['produce'],
+    send: ((topic: string, message: ProducerMessage, options?: ProducerSettings<never, never>) =>
+      send(client, topic, message, options as ProducerOptions)) as Kafka['send'],
     consumeGroup: (options) => consumeGroup({ ...options, client }),
     consumePartitions: (options) => consumePartitions({ ...options, client }),
     diagnostics,

@@ -8,7 +8,7 @@ export { murmur2, murmur2Partition, toPositive } from '../kit/murmur2.js'
 export { producerDiagnostics } from './diagnostics.js'
 export type { ProducerDiagnostics, BreakerSnapshot } from './diagnostics.js'
 export { BufferFullError, DeliveryTimeoutError, InvalidPartitionError, ProducerDeliveryError, ProducerInputError } from '../errors/index.js'
-export type { Acks, ProducerCircuitBreakerOptions, ProducerOptions, ProducerOptionsWithClient, Serializer } from './options.js'
+export type { Acks, ProducerCircuitBreakerOptions, ProducerOptions, ProducerOptionsWithClient, ProducerSettings, RequiredSerializers, Serializer } from './options.js'
 export type { PartitionerChoice, PartitionerFunction, PartitionerInput } from './partitioners.js'
 export type {
   ProduceExchange,

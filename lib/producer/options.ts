@@ -27,19 +27,16 @@ export interface ProducerCircuitBreakerOptions {
 }
 
 /**
- * Options of {@link produceTo}, {@link produce} and {@link send}. Durations in
- * milliseconds, sizes in bytes. Every option has a default (docs/producer.md).
+ * Every setting of {@link produceTo}, {@link produce} and {@link send}, each
+ * optional. Users write {@link ProducerOptions}, which is this plus the
+ * serializers that the key and value types require.
  *
  * @example
  * ```ts
- * const options: ProducerOptions<string, Order> = {
- *   acks: 'all', compression: 'lz4', lingerMs: 10, errorMode: 'result',
- *   valueSerializer: order => JSON.stringify(order),
- * }
- * orders$.pipe(produceTo('orders', { ...options, client }))
+ * const settings: ProducerSettings = { acks: 'all', compression: 'lz4', lingerMs: 10 }
  * ```
  */
-export interface ProducerOptions<K = Buffer | string | null, V = Buffer | string | null> {
+export interface ProducerSettings<K = Buffer | string | null, V = Buffer | string | null> {
   /** Acknowledgement level. Default `'all'`. */
   acks?: Acks
   /** How long the broker may wait for replicas before answering (the request's timeoutMs). Default 30 000. */
@@ -98,7 +95,9 @@ export interface ProducerOptions<K = Buffer | string | null, V = Buffer | string
    * carries on with the other messages.
    */
   errorMode?: 'stream' | 'result'
+  /** Turns each key into bytes. Required when the key type is not Buffer, string or null (see {@link RequiredSerializers}). */
   keySerializer?: Serializer<K>
+  /** Turns each value into bytes. Required when the value type is not Buffer, string or null. */
   valueSerializer?: Serializer<V>
   /** Random source of the sticky and random partitioners and of backoff jitter, in [0, 1). Default Math.random. */
   random?: () => number
@@ -108,8 +107,48 @@ export interface ProducerOptions<K = Buffer | string | null, V = Buffer | string
   name?: string
 }
 
-/** Options with the client, as the standalone operators take them. */
+/**
+ * The serializers a producer of keys `K` and values `V` must be given: one for
+ * each of them that is not already bytes (Buffer, string or null). So a value
+ * type the producer cannot send is a compile error, not a run-time one:
+ * `from([{ value: 42 }]).pipe(kafka.produceTo('orders'))` does not compile, and
+ * neither does `kafka.send('orders', { value: 42 })`.
+ *
+ * @example
+ * ```ts
+ * const needed: RequiredSerializers<string, Order> = { valueSerializer: order => JSON.stringify(order) }
+ * ```
+ */
+export type RequiredSerializers<K, V> = ([K] extends [Buffer | string | null | undefined] ? unknown : { keySerializer: Serializer<K> }) &
+  ([V] extends [Buffer | string | null] ? unknown : { valueSerializer: Serializer<V> })
+
+/**
+ * Options of {@link produceTo}, {@link produce} and {@link send}: every
+ * {@link ProducerSettings | setting} (each has a default, docs/producer.md),
+ * plus a `keySerializer` or `valueSerializer` wherever the key or value type is
+ * not Buffer, string or null. Durations in milliseconds, sizes in bytes.
+ *
+ * @example
+ * ```ts
+ * const options: ProducerOptions<string, Order> = {
+ *   acks: 'all', compression: 'lz4', lingerMs: 10, errorMode: 'result',
+ *   valueSerializer: order => JSON.stringify(order),
+ * }
+ * orders$.pipe(map(o => ({ key: o.customerId, value: o })), produceTo('orders', { ...options, client }))
+ * ```
+ */
+export type ProducerOptions<K = Buffer | string | null, V = Buffer | string | null> = ProducerSettings<K, V> & RequiredSerializers<K, V>
+
+/**
+ * Options with the client, as the standalone operators take them.
+ *
+ * @example
+ * ```ts
+ * const options: ProducerOptionsWithClient = { client: kafka.cluster, acks: 1 }
+ * ```
+ */
 export type ProducerOptionsWithClient<K = Buffer | string | null, V = Buffer | string | null> = ProducerOptions<K, V> & {
+  /** The cluster to produce to: `kafka.cluster`, or any {@link ClusterClient} such as the virtual cluster. */
   client: ClusterClient
 }
 

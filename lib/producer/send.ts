@@ -9,7 +9,7 @@ import { Subject } from 'rxjs'
 import type { Subscription } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import { ProducerDeliveryError } from '../errors/index.js'
-import type { ProducerOptions } from './options.js'
+import type { ProducerOptions, ProducerOptionsWithClient, ProducerSettings } from './options.js'
 import { produce } from './produce-to.js'
 import type { ProducerMessage, ProducerResult, TopicProducerMessage } from './types.js'
 
@@ -32,7 +32,7 @@ interface SharedSender {
 const senders = new WeakMap<ClusterClient, Map<string, SharedSender>>()
 
 /** Options that can be compared by value share a producer; options holding functions get one per call. */
-function shareKey(options: ProducerOptions<unknown, unknown>): string | undefined {
+function shareKey(options: ProducerSettings<unknown, unknown>): string | undefined {
   for (const value of Object.values(options)) {
     if (typeof value === 'function' || (typeof value === 'object' && value !== null && !isPlain(value))) return undefined
   }
@@ -60,11 +60,27 @@ export function send<M = unknown, K = Buffer | string | null, V = Buffer | strin
   client: ClusterClient,
   topic: string,
   message: ProducerMessage<M, K, V>,
-  options: ProducerOptions<K, V> = {},
-): Promise<ProducerResult<M>> {
-  return new Promise<ProducerResult<M>>((resolve, reject) => {
-    const waiter: PendingSend = { resolve: resolve as (r: ProducerResult<unknown>) => void, reject, metadata: message.metadata }
-    const sender = senderFor(client, options as ProducerOptions<unknown, unknown>)
+  options: ProducerOptions<K, V>,
+): Promise<ProducerResult<M>>
+/**
+ * {@link send} of a message whose key and value are already bytes (Buffer,
+ * string or null), so options are optional.
+ *
+ * @example
+ * ```ts
+ * const { offset } = await send(client, 'audit', { value: 'login' })
+ * ```
+ */
+export function send<M = unknown>(client: ClusterClient, topic: string, message: ProducerMessage<M>, options?: ProducerOptions): Promise<ProducerResult<M>>
+export function send(
+  client: ClusterClient,
+  topic: string,
+  message: ProducerMessage<unknown, unknown, unknown>,
+  options: ProducerSettings<never, never> = {},
+): Promise<ProducerResult<unknown>> {
+  return new Promise<ProducerResult<unknown>>((resolve, reject) => {
+    const waiter: PendingSend = { resolve, reject, metadata: message.metadata }
+    const sender = senderFor(client, options as ProducerSettings<unknown, unknown>)
     if (sender.failure !== undefined) {
       reject(sender.failure.error)
       return
@@ -73,19 +89,19 @@ export function send<M = unknown, K = Buffer | string | null, V = Buffer | strin
     sender.waiters.add(waiter)
     sender.closing?.unsubscribe()
     sender.closing = undefined
-    sender.input.next({ ...(message as ProducerMessage<unknown, unknown, unknown>), topic, metadata: waiter })
+    sender.input.next({ ...message, topic, metadata: waiter })
   })
 }
 
-function senderFor(client: ClusterClient, options: ProducerOptions<unknown, unknown>): SharedSender {
+function senderFor(client: ClusterClient, options: ProducerSettings<unknown, unknown>): SharedSender {
   const key = shareKey(options)
   let byOptions = senders.get(client)
   if (byOptions === undefined) senders.set(client, (byOptions = new Map()))
   const existing = key === undefined ? undefined : byOptions.get(key)
   if (existing !== undefined) return existing
 
-  // Built first: bad options throw here, before anything is shared.
-  const operator = produce<PendingSend, unknown, unknown>({ lingerMs: 0, ...options, errorMode: 'result', client })
+  // Built first: bad options throw here, before anything is shared. (The public signatures checked the serializers.)
+  const operator = produce<PendingSend, unknown, unknown>({ lingerMs: 0, ...options, errorMode: 'result', client } as ProducerOptionsWithClient<unknown, unknown>)
   const sender: SharedSender = { input: new Subject(), pending: 0, closing: undefined, subscription: undefined, waiters: new Set(), failure: undefined }
   const forget = (): void => {
     if (key !== undefined && byOptions.get(key) === sender) byOptions.delete(key)

@@ -229,7 +229,8 @@ export class BrokerConnection implements BrokerTransport {
         const written = pending.sent
         this.abandon(pending)
         subscriber.error(new RequestTimeoutError(api.name, timeoutMs, this.address.nodeId >= 0 ? this.address.nodeId : this.name))
-        if (written) {
+        // A handshake request's failure is the handshake's to report (it closes the socket itself).
+        if (written && !pending.handshake) {
           // A broker answers a connection's requests in order, so everything written after this one waits
           // behind it: the connection is closed (as the Java client does) and the next request reconnects.
           this.fail(
@@ -567,7 +568,20 @@ export class BrokerConnection implements BrokerTransport {
           clientSoftwareVersion: this.options.clientSoftwareVersion,
         },
         version,
-      )
+        // The first answer is part of setting up the connection, so connectTimeoutMs bounds it, not the longer
+        // requestTimeoutMs: a port that accepts but never speaks Kafka must fail soon and say so.
+        this.options.connectTimeoutMs,
+      ).catch((error: unknown) => {
+        if (!(error instanceof RequestTimeoutError)) throw error
+        throw new ConnectionError(`connected, but the peer did not answer ApiVersions within ${this.options.connectTimeoutMs} ms`, {
+          broker: this.name,
+          api: 'ApiVersions',
+          hint:
+            'This may not be a Kafka port: a server that waits for the client to speak first (HTTP, a database, SSH) ' +
+            'accepts the connection and then says nothing. Check the host and port (Kafka usually listens on 9092); ' +
+            'if it is a Kafka broker, it is overloaded: raise connectTimeoutMs',
+        })
+      })
       const ranges = new Map<number, VersionRange>()
       for (const key of response.apiKeys) ranges.set(key.apiKey, { minVersion: key.minVersion, maxVersion: key.maxVersion })
       if (response.errorCode === 0) return ranges
@@ -588,8 +602,10 @@ export class BrokerConnection implements BrokerTransport {
     api: ApiDefinition<Request, Response>,
     body: Request,
     version?: number,
+    timeoutMs?: number,
   ): Promise<Response> {
-    return firstValueFrom(this.makeRequest(api, body, {}, true, true, version) as Observable<Response>)
+    const options = timeoutMs === undefined ? {} : { timeoutMs }
+    return firstValueFrom(this.makeRequest(api, body, options, true, true, version) as Observable<Response>)
   }
 
   private onConnectFailed(error: RxKafkaError): void {

@@ -34,7 +34,10 @@ export interface ConnectionOptions {
   /** Sent in ApiVersions v3+; brokers show it in their metrics. */
   clientSoftwareName?: string
   clientSoftwareVersion?: string
-  /** Default 10 000. */
+  /**
+   * How long the TCP (and TLS) connect may take, and then again how long the
+   * broker's first answer (ApiVersions) may take. Default 10 000.
+   */
   connectTimeoutMs?: number
   /** Default 30 000; a request's own option wins. */
   requestTimeoutMs?: number

@@ -1,6 +1,7 @@
 /**
  * Below the seam, time is the injected scheduler's: a BrokerConnection's
- * request timeout, idle close and reconnect backoff run on it, so a virtual
+ * request timeout, the bound on the broker's first answer, idle close and
+ * reconnect backoff run on it, so a virtual
  * clock drives them without waiting in real time. (The socket itself is real:
  * a small scripted broker on a loopback port.)
  */
@@ -47,6 +48,29 @@ describe('BrokerConnection on an injected scheduler', () => {
     expect(outcome).toHaveLength(1)
     expect(outcome[0]).toBeInstanceOf(RequestTimeoutError)
     expect((outcome[0] as Error).message).toMatch(/no answer to Metadata within 60000 ms/)
+  })
+
+  it('gives a connected peer connectTimeoutMs of the scheduler to answer ApiVersions, then fails the connection as maybe not Kafka', async () => {
+    // Takes the connection and reads every request, never answers one.
+    broker = await startFakeBroker(() => undefined)
+    const scheduler = new VirtualTimeScheduler()
+    connection = new BrokerConnection({ host: '127.0.0.1', port: broker.port, nodeId: 1 }, { clientId: 'spec', scheduler, connectTimeoutMs: 10_000, requestTimeoutMs: 30_000 })
+    const outcome: unknown[] = []
+    connection.request(MetadataApi, { topics: [] }).subscribe({ next: (v) => outcome.push(v), error: (e: unknown) => outcome.push(e) })
+    await waitFor('ApiVersions to reach the broker', () => broker!.requests.some((r) => r.apiKey === ApiVersionsApi.apiKey), 10_000)
+    // The handshake's failure travels through promises: let them settle before looking.
+    advance(scheduler, 9_999)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(outcome).toEqual([])
+    expect(connection.state).toBe('negotiating')
+    advance(scheduler, 1)
+    await waitFor('the request to fail', () => outcome.length > 0, 10_000)
+    expect(outcome).toHaveLength(1)
+    expect(outcome[0]).toBeInstanceOf(ConnectionError)
+    expect((outcome[0] as ConnectionError).message).toMatch(/did not answer ApiVersions within 10000 ms/)
+    expect((outcome[0] as ConnectionError).hint).toMatch(/may not be a Kafka port/)
+    expect(connection.state).toBe('backoff')
+    expect(broker.requests.map((r) => r.apiKey)).toEqual([ApiVersionsApi.apiKey])
   })
 
   it('closes an idle socket after connectionsMaxIdleMs of the scheduler', async () => {

@@ -2,7 +2,13 @@
  * rxkafka mock-cluster host: runs one librdkafka mock cluster and lets a
  * parent process steer it over a line protocol on stdin/stdout.
  *
- * Usage: mock-cluster <broker-count>
+ * Usage: mock-cluster <broker-count> [--port BASE] [--log-groups]
+ *
+ *   --port BASE    broker i (1..N) listens on 127.0.0.1:BASE+i-1 instead of a
+ *                  port the kernel picks
+ *   --log-groups   writes what the consumer groups do (state changes,
+ *                  rebalances, members leaving or timing out) to stderr, one
+ *                  line each, prefixed "group "
  *
  * On start it prints one line:
  *   ready {"bootstrap":"127.0.0.1:p1,...","brokers":[{"id":1,"host":"127.0.0.1","port":p1},...]}
@@ -16,7 +22,9 @@
  * The parent matches answers to commands by id, so nothing is fire-and-forget.
  *
  * The process must never outlive its parent: PR_SET_PDEATHSIG covers a parent
- * that crashes, EOF on stdin covers a parent that merely closes the pipe.
+ * that crashes, EOF on stdin covers a parent that merely closes the pipe. It
+ * ignores SIGINT: a Ctrl-C in a terminal reaches the whole process group, and
+ * the parent must be the one to stop it (after saying so), not the keyboard.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,6 +36,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "rdkafka.h"
@@ -38,6 +49,61 @@
 static rd_kafka_t *rk;
 static rd_kafka_mock_cluster_t *mcluster;
 static int broker_count;
+static int base_port;         /* 0: the kernel picks the ports */
+static int listeners_bound;   /* listeners given a port from base_port so far */
+static int log_groups;
+
+/*
+ * librdkafka's mock brokers bind their listeners to port 0 (the kernel picks)
+ * and its API has no way to choose the port. For --port, this program defines
+ * bind() itself: a definition in the executable takes precedence over libc's
+ * for the shared librdkafka too (ELF symbol interposition). It gives the n-th
+ * IPv4 listener that asks for port 0 the port base_port + n; brokers are
+ * created in id order, so broker i gets base_port + i - 1. Every other bind
+ * goes to the kernel unchanged (the syscall, not libc's bind, which this
+ * definition hides).
+ */
+int bind(int fd, const struct sockaddr *addr, socklen_t len) {
+        if (base_port > 0 && addr && addr->sa_family == AF_INET &&
+            len >= (socklen_t)sizeof(struct sockaddr_in) &&
+            ((const struct sockaddr_in *)addr)->sin_port == 0) {
+                struct sockaddr_in fixed = *(const struct sockaddr_in *)addr;
+                int port                 = base_port + listeners_bound++;
+                long r;
+                fixed.sin_port = htons((uint16_t)port);
+                r = syscall(SYS_bind, fd, (const struct sockaddr *)&fixed,
+                            (socklen_t)sizeof(fixed));
+                if (r != 0)
+                        fprintf(stderr, "cannot listen on port %d: %s\n", port,
+                                strerror(errno));
+                return (int)r;
+        }
+        return (int)syscall(SYS_bind, fd, addr, len);
+}
+
+/* Lines about what groups do; per-heartbeat and per-commit lines are left out. */
+static int is_group_line(const char *line) {
+        if (strstr(line, "Marking mock consumer group member"))
+                return 0;
+        return strstr(line, "consumer group") != NULL ||
+               strstr(line, "session timed out for group") != NULL ||
+               strstr(line, "is leaving group") != NULL;
+}
+
+/* librdkafka's log: group lines when asked for, and its warnings and errors as before. */
+static void log_cb(const rd_kafka_t *handle, int level, const char *fac,
+                   const char *buf) {
+        (void)handle;
+        if (level >= 7) { /* debug: only the mock's group lines, and only with --log-groups */
+                if (log_groups && is_group_line(buf)) {
+                        /* librdkafka starts each line with the thread, "[thrd:mock]: ". */
+                        const char *text = strstr(buf, "]: ");
+                        fprintf(stderr, "group %s\n", text ? text + 3 : buf);
+                }
+                return;
+        }
+        fprintf(stderr, "%%%d|%s| %s\n", level, fac, buf);
+}
 
 /* Answers must reach the parent whole and at once, even when it reads a pipe. */
 static void answer_ok(const char *id, const char *json) {
@@ -451,16 +517,39 @@ int main(int argc, char **argv) {
         if (getppid() != parent)
                 return 1;
 
-        if (argc != 2 || !parse_long(argv[1], 1, 64, &n)) {
-                printf("fatal usage: mock-cluster <broker-count 1..64>\n");
+        if (argc < 2 || !parse_long(argv[1], 1, 64, &n)) {
+                printf("fatal usage: mock-cluster <broker-count 1..64> [--port BASE] [--log-groups]\n");
                 fflush(stdout);
                 return 1;
         }
         broker_count = (int)n;
+        for (int i = 2; i < argc; i++) {
+                long long port;
+                if (!strcmp(argv[i], "--log-groups")) {
+                        log_groups = 1;
+                } else if (!strcmp(argv[i], "--port") && i + 1 < argc &&
+                           parse_long(argv[i + 1], 1, 65536 - broker_count, &port)) {
+                        base_port = (int)port;
+                        i++;
+                } else {
+                        printf("fatal bad argument '%s': expected --port BASE (1..%d) or --log-groups\n",
+                               argv[i], 65536 - broker_count);
+                        fflush(stdout);
+                        return 1;
+                }
+        }
+        signal(SIGINT, SIG_IGN);
+        setvbuf(stderr, NULL, _IOLBF, 0);
 
         conf = rd_kafka_conf_new();
         /* The handle only hosts the mock; it must not try to reach a cluster. */
-        rd_kafka_conf_set(conf, "log_level", "4", NULL, 0);
+        rd_kafka_conf_set(conf, "log_level", log_groups ? "7" : "4", NULL, 0);
+        rd_kafka_conf_set_log_cb(conf, log_cb);
+        if (log_groups && rd_kafka_conf_set(conf, "debug", "mock", errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+                printf("fatal cannot enable the mock's group log: %s\n", errstr);
+                fflush(stdout);
+                return 1;
+        }
         rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         if (!rk) {
                 printf("fatal rd_kafka_new failed: %s\n", errstr);

@@ -54,6 +54,20 @@ export interface MockClusterOptions {
   topics?: MockTopicSpec[]
   /** Give up starting (build included) after this long. Default 120 000 ms. */
   startTimeoutMs?: number
+  /**
+   * Fixed ports: broker i (1..N) listens on `port + i - 1`. Default: ports the
+   * kernel picks, which is what tests want (parallel runs never collide); a
+   * fixed port is for a broker you develop against by hand (`npm run broker -- --port 9092`).
+   * Starting fails, naming the port, when one is taken.
+   */
+  port?: number
+  /**
+   * Receives one line for each thing a consumer group does in the mock: state
+   * changes (with the reason), rebalances (leader, generation), members leaving
+   * or whose session timed out. Turns on librdkafka's mock debug log, which
+   * costs the mock some CPU per request; for tools, not benchmarks.
+   */
+  onGroupLog?: (line: string) => void
 }
 
 /** One broker of the mock cluster. Only loopback addresses are ever used. */
@@ -228,9 +242,13 @@ export async function startMockCluster(options: MockClusterOptions = {}): Promis
     }
   }
   const startTimeoutMs = options.startTimeoutMs ?? 120_000
+  if (options.port !== undefined) checkInteger('startMockCluster', 'port', options.port, 1, 65536 - brokerCount)
+  const args = [String(brokerCount)]
+  if (options.port !== undefined) args.push('--port', String(options.port))
+  if (options.onGroupLog !== undefined) args.push('--log-groups')
 
   const { binaryPath } = await buildMockClusterBinary()
-  const cluster = await MockClusterProcess.spawn(binaryPath, brokerCount, startTimeoutMs)
+  const cluster = await MockClusterProcess.spawn(binaryPath, args, startTimeoutMs, options.onGroupLog)
   try {
     for (const topic of topics) {
       await cluster.createTopic(topic.name, topic.partitions, topic.replicationFactor)
@@ -268,7 +286,7 @@ class MockClusterProcess implements MockCluster {
   private stopPromise: Promise<void> | undefined
   private onReady: ((line: string) => void) | undefined
 
-  private constructor(child: ChildProcessWithoutNullStreams) {
+  private constructor(child: ChildProcessWithoutNullStreams, onGroupLog: ((line: string) => void) | undefined) {
     this.child = child
     if (child.pid === undefined) throw new MockClusterStoppedError('the mock cluster process did not start')
     this.pid = child.pid
@@ -293,6 +311,10 @@ class MockClusterProcess implements MockCluster {
     })
     const stderrLines = createInterface({ input: child.stderr })
     stderrLines.on('line', (line) => {
+      if (line.startsWith('group ')) {
+        onGroupLog?.(line.slice('group '.length))
+        return
+      }
       this.stderrTail.push(line)
       if (this.stderrTail.length > STDERR_LINES_KEPT) this.stderrTail.shift()
     })
@@ -300,9 +322,14 @@ class MockClusterProcess implements MockCluster {
     stdoutLines.on('line', (line) => this.onLine(line))
   }
 
-  static async spawn(binaryPath: string, brokerCount: number, startTimeoutMs: number): Promise<MockClusterProcess> {
+  static async spawn(
+    binaryPath: string,
+    args: readonly string[],
+    startTimeoutMs: number,
+    onGroupLog: ((line: string) => void) | undefined,
+  ): Promise<MockClusterProcess> {
     installExitHook()
-    const child = spawn(binaryPath, [String(brokerCount)], { stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(binaryPath, args, { stdio: ['pipe', 'pipe', 'pipe'] })
     const spawnError = await new Promise<Error | undefined>((resolve) => {
       child.once('spawn', () => resolve(undefined))
       child.once('error', (error) => resolve(error))
@@ -313,7 +340,7 @@ class MockClusterProcess implements MockCluster {
         hint: 'Delete native/build/ to force a rebuild',
       })
     }
-    const cluster = new MockClusterProcess(child)
+    const cluster = new MockClusterProcess(child, onGroupLog)
     liveClusters.add(cluster)
     try {
       await cluster.waitReady(startTimeoutMs)
@@ -364,7 +391,14 @@ class MockClusterProcess implements MockCluster {
       }, timeoutMs)
       void this.exited.then(() => {
         clearTimeout(timer)
-        reject(new MockClusterStoppedError(`the mock cluster process exited before it was ready${this.stderrSummary()}`))
+        const taken = this.stderrTail.map((line) => /^cannot listen on port (\d+): (.*)$/.exec(line)).find((m) => m !== null)
+        reject(
+          taken === undefined || taken === null
+            ? new MockClusterStoppedError(`the mock cluster process exited before it was ready${this.stderrSummary()}`)
+            : new MockClusterStoppedError(`the mock cluster cannot listen on port ${taken[1]}: ${taken[2]}`, {
+                hint: 'Choose another port, or stop what listens there; without a port the brokers get free ones',
+              }),
+        )
       })
       this.onReady = (line) => {
         clearTimeout(timer)

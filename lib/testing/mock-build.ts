@@ -147,10 +147,16 @@ function locateNodeRdkafka(): string {
   try {
     return dirname(require.resolve('node-rdkafka/package.json'))
   } catch (cause) {
-    throw new MockClusterBuildError('node-rdkafka', 'node-rdkafka is not installed; its bundled librdkafka provides the mock cluster', {
-      cause,
-      hint: 'Run `npm install --save-dev node-rdkafka` (it compiles librdkafka; needs gcc, g++, make, python3)',
-    })
+    throw new MockClusterBuildError(
+      'node-rdkafka',
+      'the mock cluster needs node-rdkafka, an optional peer dependency of rxkafka that is not installed: its bundled librdkafka is the mock',
+      {
+        cause,
+        hint:
+          'Run `npm install --save-dev node-rdkafka` (it compiles librdkafka from source, a few minutes: needs gcc, g++, make, python3). ' +
+          'The virtual cluster (createVirtualCluster) needs nothing more',
+      },
+    )
   }
 }
 

@@ -92,6 +92,8 @@ try {
   check(output.produced === 3 && output.consumed.length === 3, 'rxkafka, rxkafka/protocol and rxkafka/testing import; 3 messages produced and consumed on the virtual cluster')
   check(/optional peer dependency/.test(output.mockError), `startMockCluster without node-rdkafka says: ${output.mockError.slice(0, 90)}...`)
   check(!existsSync(join(app, 'node_modules', 'node-rdkafka')), 'installing rxkafka did not pull in node-rdkafka')
+  const version = run(join(app, 'node_modules', '.bin', 'rxkafka'), ['--version'], app).trim()
+  check(version === (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version, `the rxkafka command runs (--version: ${version})`)
   console.log('package check passed')
 } finally {
   rmSync(work, { recursive: true, force: true })

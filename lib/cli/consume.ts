@@ -4,16 +4,52 @@ import type { ConsumerMessage } from '../consumer/consumer-message.js'
 import type { OffsetSpec } from '../consumer/consumer-options.js'
 import type { PartitionStream } from '../consumer/partition-stream.js'
 import type { Kafka } from '../kafka.js'
-import { progressLine } from './args.js'
 import { UsageError } from '../errors/index.js'
+import { count, integerOption, progressLine, stringOption, type CliCommand } from './args.js'
 
-export const CONSUME_HELP = `rxkafka consume <topic> [--group ID] [--from earliest|latest|OFFSET] [--partitions 0,1] [--format FORMAT] [--max N] [--idle-ms MS]
-
-Prints messages to stdout. With --group, joins that consumer group and commits
-what was printed; without, reads --partitions (default all) from --from
-(default earliest). FORMAT is json (default), value, or a template with
-%t topic, %p partition, %o offset, %k key, %v value, %T timestamp.
-Stops after --max messages, after --idle-ms without a message, or on Ctrl-C.`
+/** `rxkafka consume <topic>`. */
+export const consumeCommand: CliCommand = {
+  name: 'consume',
+  summary: 'messages to stdout, from a group or from offsets',
+  usage: '<topic> [--group ID] [--from earliest|latest|OFFSET] [--partitions 0,1] [--format FORMAT] [--max N] [--idle-ms MS]',
+  description:
+    'Prints messages to stdout. With --group, joins that consumer group and commits\n' +
+    'what was printed (a group without commits starts at --from: earliest or latest);\n' +
+    'without, reads --partitions (default all) from --from (default earliest).\n' +
+    'FORMAT is json (default), value, or a template with %t topic, %p partition,\n' +
+    '%o offset, %k key, %v value, %T timestamp.\n' +
+    'Stops after --max messages, after --idle-ms without a message, or on Ctrl-C.',
+  options: [
+    { name: 'group', type: 'string', short: 'g', value: 'ID', description: 'join this consumer group and commit what was printed' },
+    { name: 'from', type: 'string', value: 'WHERE', description: 'earliest (default), latest, or an offset (without --group)' },
+    { name: 'partitions', type: 'string', value: '0,1', description: 'only these partitions (without --group; default all)' },
+    { name: 'format', type: 'string', value: 'FORMAT', description: 'json (default), value, or a template such as "%p %o %k %v"' },
+    { name: 'max', type: 'string', value: 'N', description: 'stop after N messages' },
+    { name: 'idle-ms', type: 'string', value: 'MS', description: 'stop after MS without a message' },
+  ],
+  async run({ kafka, values, positionals, io, signal }) {
+    const topic = positionals[0]
+    if (topic === undefined) throw new UsageError('consume needs a topic')
+    const max = stringOption(values, 'max')
+    const idle = stringOption(values, 'idle-ms')
+    await consumeToLines(
+      kafka,
+      {
+        topic,
+        group: stringOption(values, 'group'),
+        from: parseFrom(stringOption(values, 'from')),
+        partitions: stringOption(values, 'partitions')?.split(',').map((p) => integerOption('partitions', p, 0)),
+        format: stringOption(values, 'format') ?? 'json',
+        max: max === undefined ? undefined : integerOption('max', max, 0),
+        idleMs: idle === undefined ? undefined : integerOption('idle-ms', idle, 0),
+        signal,
+      },
+      io.out,
+      io.err,
+    )
+    return 0
+  },
+}
 
 export interface ConsumeCommandOptions {
   topic: string
@@ -61,12 +97,22 @@ export function formatMessage(msg: ConsumerMessage, format: string): string {
 }
 
 /** Resolves with the number of messages printed. */
-export async function consumeCommand(kafka: Kafka, o: ConsumeCommandOptions, out: (line: string) => void, err: (line: string) => void): Promise<number> {
-  const partitions$: Observable<PartitionStream> =
-    o.group === undefined
-      ? kafka.consumePartitions({ topic: o.topic, ...(o.partitions === undefined ? {} : { partitions: o.partitions }), from: o.from })
-      : kafka.consumeGroup({ groupId: o.group, topics: [o.topic], fromBeginning: o.from === 'earliest' })
+export async function consumeToLines(kafka: Kafka, o: ConsumeCommandOptions, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   const progress = progressLine()
+  let partitions$: Observable<PartitionStream>
+  if (o.group === undefined) {
+    partitions$ = kafka.consumePartitions({ topic: o.topic, ...(o.partitions === undefined ? {} : { partitions: o.partitions }), from: o.from })
+  } else {
+    const group = kafka.consumeGroup({ groupId: o.group, topics: [o.topic], fromBeginning: o.from === 'earliest' })
+    // Joining takes seconds (the group's initial rebalance delay, other members): say what is happening.
+    err(`joining group ${o.group}...`)
+    const joined = group.assignments$.pipe(take(1)).subscribe((event) => {
+      const partitions = event.assigned.flatMap((t) => t.partitions.map((p) => `${t.topic}/${p}`))
+      const held = partitions.length === 0 ? 'no partitions (the group has more members than the topic has partitions)' : `partitions ${partitions.join(', ')}`
+      err(`joined group ${o.group} (generation ${event.generationId}): ${held}`)
+    })
+    partitions$ = group.pipe(finalize(() => joined.unsubscribe()))
+  }
   let printed = 0
   const messages$ = partitions$.pipe(mergeMap((partition$) => partition$))
   const idle = o.idleMs
@@ -89,6 +135,6 @@ export async function consumeCommand(kafka: Kafka, o: ConsumeCommandOptions, out
       )
       .subscribe({ complete: resolve })
   })
-  err(`consumed ${printed} messages from ${o.topic}${o.group === undefined ? '' : ` (group ${o.group}, offsets committed)`}`)
+  err(`consumed ${count(printed, 'message')} from ${o.topic}${o.group === undefined ? '' : ` (group ${o.group}, offsets committed)`}`)
   return printed
 }

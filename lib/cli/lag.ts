@@ -1,15 +1,34 @@
 /** `rxkafka lag --group ID`: committed offset, end offset and lag per partition. */
 import { firstValueFrom, forkJoin, map, of } from 'rxjs'
 import type { Kafka } from '../kafka.js'
-import { brokerError } from '../errors/index.js'
+import { brokerError, UsageError } from '../errors/index.js'
 import { ListOffsetsApi } from '../protocol/messages/ListOffsets.js'
 import { OffsetFetchApi } from '../protocol/messages/OffsetFetch.js'
+import { stringOption, type CliCommand } from './args.js'
 
-export const LAG_HELP = `rxkafka lag --group ID --topics a,b [--json]
-
-For each partition of the topics: the group's committed offset, the end of the
-log (high watermark) and the lag between them. A partition without a commit
-shows "-" and its whole log as lag.`
+/** `rxkafka lag`. */
+export const lagCommand: CliCommand = {
+  name: 'lag',
+  summary: "a group's lag per partition",
+  usage: '--group ID --topics a,b [--json]',
+  description:
+    "For each partition of the topics: the group's committed offset, the end of the\n" +
+    'log (high watermark) and the lag between them. A partition without a commit\n' +
+    'shows "-" and its whole log as lag.',
+  options: [
+    { name: 'group', type: 'string', short: 'g', value: 'ID', description: 'the consumer group (required)' },
+    { name: 'topics', type: 'string', value: 'A,B', description: 'the topics whose partitions to show (required)' },
+    { name: 'json', type: 'boolean', description: 'print JSON' },
+  ],
+  async run({ kafka, values, io }) {
+    const group = stringOption(values, 'group')
+    const topics = stringOption(values, 'topics')
+    const missing = [group === undefined ? '--group' : undefined, topics === undefined ? '--topics' : undefined].filter((m) => m !== undefined)
+    if (missing.length > 0) throw new UsageError(`lag needs ${missing.join(' and ')}`)
+    await showLag(kafka, group!, topics!.split(','), values.json === true, io.out)
+    return 0
+  },
+}
 
 export interface PartitionLag {
   topic: string
@@ -88,7 +107,7 @@ export async function groupLag(kafka: Kafka, groupId: string, topics: string[]):
   return rows
 }
 
-export async function lagCommand(kafka: Kafka, groupId: string, topics: string[], json: boolean, out: (line: string) => void): Promise<void> {
+export async function showLag(kafka: Kafka, groupId: string, topics: string[], json: boolean, out: (line: string) => void): Promise<void> {
   const rows = await groupLag(kafka, groupId, topics)
   if (json) {
     out(JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2))

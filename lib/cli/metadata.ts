@@ -2,13 +2,27 @@
 import { firstValueFrom } from 'rxjs'
 import { KafkaCluster } from '../cluster/kafka-cluster.js'
 import type { Kafka } from '../kafka.js'
+import { stringOption, type CliCommand } from './args.js'
 
-export const METADATA_HELP = `rxkafka metadata [--topics a,b] [--json]
+/** `rxkafka metadata`. */
+export const metadataCommand: CliCommand = {
+  name: 'metadata',
+  summary: 'brokers, topics, partitions and leaders',
+  usage: '[--topics a,b] [--json]',
+  description:
+    'Shows the brokers, and for each topic its partitions with leader, replicas and\n' +
+    'in-sync replicas. Without --topics, every topic the cluster lists.',
+  options: [
+    { name: 'topics', type: 'string', value: 'A,B', description: 'only these topics (default: every topic)' },
+    { name: 'json', type: 'boolean', description: 'print JSON' },
+  ],
+  async run({ kafka, values, io }) {
+    await showMetadata(kafka, stringOption(values, 'topics')?.split(','), values.json === true, io.out)
+    return 0
+  },
+}
 
-Shows the brokers, and for each topic its partitions with leader, replicas and
-in-sync replicas. Without --topics, every topic the cluster lists.`
-
-export async function metadataCommand(kafka: Kafka, topics: string[] | undefined, json: boolean, out: (line: string) => void): Promise<void> {
+export async function showMetadata(kafka: Kafka, topics: string[] | undefined, json: boolean, out: (line: string) => void): Promise<void> {
   const cluster = kafka.cluster
   const view = await firstValueFrom(
     topics !== undefined || !(cluster instanceof KafkaCluster) ? cluster.ensureTopics(topics ?? []) : cluster.allTopicsMetadata(),

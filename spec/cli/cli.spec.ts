@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../lib/cli/main.js'
@@ -78,6 +79,63 @@ describe.each(PEERS)('rxkafka CLI against %s', (name) => {
     expect(err.join('\n')).toMatch(/needs a topic/)
     const unknown = await runCli(['frobnicate'], { out: () => undefined, err: () => undefined, input: Readable.from([]) })
     expect(unknown).toBe(2)
+  })
+
+  it('says what a group consume is doing while it joins, and counts in the singular for one', async () => {
+    await cli(['produce', 'cli', '--partition', '0'], 'only\n')
+    const consumed = await cli(['consume', 'cli', '--group', 'cli-join', '--from', 'latest', '--idle-ms', '1500'])
+    expect(consumed.code).toBe(0)
+    const err = consumed.err.join('\n')
+    expect(err).toMatch(/^joining group cli-join\.\.\./m)
+    expect(err).toMatch(/^joined group cli-join \(generation \d+\): partitions cli\/0, cli\/1$/m)
+    expect(err.indexOf('joining group')).toBeLessThan(err.indexOf('joined group'))
+    const one = await cli(['consume', 'cli', '--partitions', '0', '--from', 'earliest', '--max', '1'])
+    expect(one.err.join('\n')).toMatch(/consumed 1 message from cli$/m)
+    const produced = await cli(['produce', 'cli'], 'single\n')
+    expect(produced.err.join('\n')).toMatch(/produced 1 message to cli /)
+  })
+
+  it('--version prints the package version', async () => {
+    const out: string[] = []
+    const code = await runCli(['--version'], { out: (l) => out.push(l), err: () => undefined, input: Readable.from([]) })
+    expect(code).toBe(0)
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+    expect(out).toEqual([version])
+  })
+
+  it("every command's --help lists its own options and the common ones (--brokers)", async () => {
+    for (const command of ['metadata', 'produce', 'consume', 'lag']) {
+      const out: string[] = []
+      const code = await runCli([command, '--help'], { out: (l) => out.push(l), err: () => undefined, input: Readable.from([]) })
+      expect(code).toBe(0)
+      const help = out.join('\n')
+      expect(help).toMatch(new RegExp(`^rxkafka ${command}`))
+      expect(help).toMatch(/--brokers HOST:PORT/)
+      expect(help).toMatch(/--client-id/)
+    }
+  })
+
+  it('a mistyped option or command gets "did you mean"', async () => {
+    const lag = await cli(['lag', '--group', 'g', '--topic', 'cli'])
+    expect(lag.code).toBe(2)
+    expect(lag.err.join('\n')).toMatch(/unknown option --topic for 'lag'\. did you mean --topics\?/)
+    const json = await cli(['metadata', '--jsno'])
+    expect(json.err.join('\n')).toMatch(/did you mean --json\?/)
+    const topic = await cli(['consume', '--topic', 'cli'])
+    expect(topic.err.join('\n')).toMatch(/the topic is an argument, not an option: rxkafka consume <topic>/)
+    const err: string[] = []
+    const code = await runCli(['metdata'], { out: () => undefined, err: (l) => err.push(l), input: Readable.from([]) })
+    expect(code).toBe(2)
+    expect(err.join('\n')).toMatch(/unknown command "metdata": did you mean 'metadata'\?/)
+  })
+
+  it('lag without --topics says what is missing once, with the usage once', async () => {
+    const { code, err } = await cli(['lag', '--group', 'g'])
+    expect(code).toBe(2)
+    const text = err.join('\n')
+    expect(text).toMatch(/^lag needs --topics$/m)
+    expect(text.split('rxkafka lag --group ID --topics').length - 1).toBe(1)
+    expect(text.split('For each partition').length - 1).toBe(0) // the description is --help's, not repeated here
   })
 
   it('reports an unreachable cluster as an error, exit code 1', async () => {

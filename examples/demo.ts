@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop.next())
   try {
     // The mock holds a rebalance open for the session timeout minus 1 s when a member joins a running group;
-    // a short session keeps the demo brisk there. Against a real cluster, Kafka's default (45 s) is used.
+    // a short session keeps the demo brisk there. Against a real cluster, the consumer's default (30 s) is used.
     await run(kafka, stop, mock === undefined ? {} : { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000 })
   } finally {
     stop.next()

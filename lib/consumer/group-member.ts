@@ -37,9 +37,19 @@ export interface GroupAssignmentEvent {
   isLeader: boolean
   /** Everything this member holds in this generation. */
   assigned: TopicPartitions[]
-  /** Partitions new to this member (their substreams start now). */
+  /**
+   * Partitions whose substreams start now. With an eager assignor (range,
+   * round-robin: the default) that is all of `assigned`, since every partition
+   * was given up before rejoining; with a cooperative one, the partitions new
+   * to this member.
+   */
   added: TopicPartitions[]
-  /** Partitions this member gave up in this rebalance. */
+  /**
+   * Partitions this member still held when the assignment arrived and gives up
+   * now: the ones a cooperative rebalance moves away. Always empty with an
+   * eager assignor, which gives up everything before it rejoins (their
+   * substreams complete before this event).
+   */
   revoked: TopicPartitions[]
 }
 

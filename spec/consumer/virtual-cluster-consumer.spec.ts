@@ -89,4 +89,32 @@ describe('virtual cluster: consumer situations', () => {
       }, 9_000)
     })
   })
+  it('eager (the default range assignor): revoked is always empty and added is all of assigned, since a member gives up everything before it rejoins', () => {
+    const scheduler = createTestScheduler()
+    scheduler.run(() => {
+      const kafka = createVirtualCluster({ topics: [{ name: 'orders', partitions: 4 }] })
+      const events: { member: string; generationId: number; assigned: string; added: string; revoked: string }[] = []
+      const flat = (parts: { topic: string; partitions: number[] }[]) => parts.flatMap((t) => t.partitions).sort().join(',')
+      const reader = (client: ClusterClient, member: string) => {
+        const group = consumeGroup({ client, groupId: 'eager', topics: ['orders'], fromBeginning: true, heartbeatIntervalMs: 1_000 })
+        group.assignments$.subscribe((e) => events.push({ member, generationId: e.generationId, assigned: flat(e.assigned), added: flat(e.added), revoked: flat(e.revoked) }))
+        return group.pipe(mergeMap((partition$) => partition$.pipe(map((msg) => msg.done()))))
+      }
+      const running = merge(reader(kafka, 'A'), timer(2_000, scheduler).pipe(switchMap(() => reader(kafka.client('b'), 'B')))).subscribe()
+      scheduler.schedule(() => running.unsubscribe(), 9_000)
+      scheduler.flush()
+      const a = events.filter((e) => e.member === 'A')
+      expect(a[0]).toMatchObject({ assigned: '0,1,2,3', added: '0,1,2,3', revoked: '' })
+      // After B joined, A holds two of the four; it gave up all four before rejoining, so nothing is "revoked" here.
+      const last = a.at(-1)!
+      const b = events.find((e) => e.member === 'B')!
+      expect(last.generationId).toBe(2)
+      expect(last.assigned.split(',')).toHaveLength(2)
+      expect([...last.assigned.split(','), ...b.assigned.split(',')].sort().join(',')).toBe('0,1,2,3')
+      for (const e of events) {
+        expect(e.revoked).toBe('')
+        expect(e.added).toBe(e.assigned)
+      }
+    })
+  })
 })

@@ -280,6 +280,16 @@ describe('producer against the mock: injected errors, leader moves, outages', ()
     }
   })
 
+  it('the mock answers every Produce with LogAppendTime 1234 (1970), so a result carries that timestamp (docs/mock-cluster.md)', async () => {
+    // A quirk of the mock, kept here so the docs learn when librdkafka changes it: a real broker answers -1
+    // unless the topic uses LogAppendTime, and the result then carries the CreateTime that was sent.
+    const client = newClient()
+    const sentAt = Date.now()
+    const result = await send(client, T('roundtrip'), { value: 'when?', timestamp: sentAt })
+    expect(result.timestamp).toBe(1234)
+    expect(new Date(result.timestamp).toISOString()).toBe('1970-01-01T00:00:01.234Z')
+  })
+
   it('idempotent: 100k messages through injected errors, a leader move and a broker outage arrive exactly once and in order per partition', async () => {
     // Partition 0 on broker 2, which goes down mid-stream; partitions 1 and 2 move away from their leaders.
     await peer.mock!.setPartitionLeader(T('faults'), 0, 2)

@@ -7,6 +7,8 @@
  * const kafka = createKafka({ brokers: ['localhost:9092'], clientId: 'billing' })
  * orders$.pipe(kafka.produceTo('orders')).subscribe(r => console.log(r.partition, r.offset))
  * ```
+ *
+ * @module rxkafka
  */
 export { createKafka } from './kafka.js'
 export type { Kafka, KafkaConfig, KafkaDiagnostics, KafkaOnClient } from './kafka.js'
@@ -23,7 +25,13 @@ export * from './operators/index.js'
 
 // Cluster and connections: the ClusterClient the producer and consumer stand on, and the BrokerTransport seam under it
 export { KafkaCluster, parseBrokerAddress } from './cluster/kafka-cluster.js'
-export type { ClusterConfig, ClusterDiagnostics } from './cluster/kafka-cluster.js'
+export type {
+  ClusterConfig,
+  ClusterDiagnostics,
+  ClusterMetadataDiagnostics,
+  CoordinatorDiagnostics,
+  PooledConnectionDiagnostics,
+} from './cluster/kafka-cluster.js'
 export type {
   ClusterClient,
   ClusterRequestBody,

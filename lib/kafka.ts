@@ -32,6 +32,7 @@ export type KafkaConfig = ClusterConfig
 
 /** A client over any {@link ClusterClient}, such as the virtual cluster of `rxkafka/testing`. */
 export interface KafkaOnClient {
+  /** The cluster to use: a `ClusterClient` such as the virtual cluster of `rxkafka/testing`. */
   client: ClusterClient
 }
 

@@ -21,9 +21,13 @@ export type LogFields = Record<string, string | number | bigint | boolean | null
  * ```
  */
 export interface Logger {
+  /** Detail for debugging, off by default. */
   debug(message: string, fields?: LogFields): void
+  /** Normal events worth a line. */
   info(message: string, fields?: LogFields): void
+  /** Something failed and is being retried or worked around (a failed connect, a failed metadata refresh). */
   warn(message: string, fields?: LogFields): void
+  /** Something failed for good. */
   error(message: string, fields?: LogFields): void
 }
 

@@ -17,7 +17,9 @@ export type { ConnectionRole } from '../connection/broker-transport.js'
 export interface ClusterRequestOptions {
   /** Default: the cluster's requestTimeoutMs. */
   timeoutMs?: number
+  /** Lowest acceptable version; the request fails when the broker only offers less. */
   minVersion?: number
+  /** Highest version to use. */
   maxVersion?: number
   /**
    * Overrides the connection role, which the cluster otherwise derives from
@@ -43,6 +45,7 @@ export type CoordinatorType = 'group' | 'transaction'
 
 /** What producer, consumer and admin code needs from a cluster. */
 export interface ClusterClient {
+  /** The client id every request carries. */
   readonly clientId: string
   /** Time source for every timer of the client and the layers above; a TestScheduler in marble tests. */
   readonly scheduler: SchedulerLike

@@ -7,20 +7,29 @@ import type { MetadataResponse } from '../protocol/messages/Metadata.js'
 
 /** A broker as metadata describes it. */
 export interface BrokerInfo {
+  /** The broker id. */
   nodeId: number
+  /** The host it advertises. */
   host: string
+  /** The port it advertises. */
   port: number
+  /** Its rack (`broker.rack`), or null. */
   rack: string | null
 }
 
 /** One partition of a topic. `leader` is -1 while the partition has none. */
 export interface PartitionInfo {
+  /** The partition number. */
   partition: number
+  /** The leader's broker id, -1 while there is none. */
   leader: number
   /** -1 where the broker does not report epochs (Metadata before v7). */
   leaderEpoch: number
+  /** Broker ids of every replica. */
   replicas: readonly number[]
+  /** Broker ids of the in-sync replicas. */
   isr: readonly number[]
+  /** Broker ids of replicas that are offline. */
   offlineReplicas: readonly number[]
   /** Kafka error code for this partition (0 when healthy, 5 LEADER_NOT_AVAILABLE during elections). */
   errorCode: number
@@ -28,10 +37,13 @@ export interface PartitionInfo {
 
 /** One topic. `errorCode` 3 (UNKNOWN_TOPIC_OR_PARTITION) means it does not exist. */
 export interface TopicInfo {
+  /** The topic name. */
   name: string
   /** URL-safe base64 uuid; all zeros where the broker does not report ids. */
   topicId: string
+  /** Whether it is one of Kafka's own (`__consumer_offsets`, `__transaction_state`). */
   isInternal: boolean
+  /** Kafka error code for the topic (0 when healthy). */
   errorCode: number
   /** Sorted by partition number. */
   partitions: readonly PartitionInfo[]
@@ -39,9 +51,13 @@ export interface TopicInfo {
 
 /** A snapshot of the cluster. */
 export interface ClusterView {
+  /** The cluster id, null where the broker does not report one. */
   clusterId: string | null
+  /** The controller's broker id, -1 when unknown. */
   controllerId: number
+  /** Every broker by id. */
   brokers: ReadonlyMap<number, BrokerInfo>
+  /** Every topic asked about, by name (unknown ones with their error code). */
   topics: ReadonlyMap<string, TopicInfo>
   /** When this view was received (ms since the epoch, from the cluster's scheduler). */
   receivedAt: number

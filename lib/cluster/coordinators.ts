@@ -11,10 +11,13 @@ import { backoffDelay } from '../kit/backoff.js'
 import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../protocol/messages/FindCoordinator.js'
 import type { CoordinatorType } from './cluster-client.js'
 
-/** A cached coordinator, as diagnostics show it. */
-export interface CoordinatorEntry {
+/** A coordinator the client knows (cached), as its diagnostics show it. */
+export interface CoordinatorDiagnostics {
+  /** Whether it coordinates a group or a transactional id. */
   type: CoordinatorType
+  /** The group id or transactional id. */
   key: string
+  /** The coordinator's broker id. */
   nodeId: number
 }
 
@@ -32,7 +35,7 @@ export interface CoordinatorLookup {
 const LOOKUP_RETRIES = 10
 
 export class Coordinators {
-  private readonly cache = new Map<string, CoordinatorEntry>()
+  private readonly cache = new Map<string, CoordinatorDiagnostics>()
 
   constructor(private readonly lookup: CoordinatorLookup) {}
 
@@ -62,7 +65,7 @@ export class Coordinators {
     for (const [key, entry] of this.cache) if (entry.nodeId === broker) this.cache.delete(key)
   }
 
-  snapshot(): CoordinatorEntry[] {
+  snapshot(): CoordinatorDiagnostics[] {
     return [...this.cache.values()]
   }
 

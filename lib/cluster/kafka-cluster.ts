@@ -49,7 +49,9 @@ import { ZERO_UUID } from '../protocol/primitives.js'
 import type { ClusterClient, ClusterRequestBody, ClusterRequestOptions, ConnectionRole, CoordinatorType } from './cluster-client.js'
 import { EMPTY_VIEW, firstUnreadyTopic, viewFromMetadata, type ClusterView } from './cluster-view.js'
 import { roleOf } from './connection-roles.js'
-import { Coordinators, type CoordinatorEntry } from './coordinators.js'
+import { Coordinators, type CoordinatorDiagnostics } from './coordinators.js'
+
+export type { CoordinatorDiagnostics } from './coordinators.js'
 import { printableConfig, redactConfig } from './redact-config.js'
 
 /** Settings of a cluster client. Durations in milliseconds. */
@@ -83,19 +85,40 @@ export interface ClusterConfig extends Omit<ConnectionOptions, 'clientId' | 'sch
 
 /** A snapshot of the cluster client for diagnostics. */
 export interface ClusterDiagnostics {
+  /** Streams using the client now; at 0 its sockets and timers are released. */
   users: number
+  /** Whether `close()` was called. */
   closed: boolean
-  metadata: {
-    ageMs: number | undefined
-    refreshInFlight: boolean
-    refreshes: number
-    followedTopics: string[]
-    brokers: number
-    topics: number
-    lastError: string | undefined
-  }
-  coordinators: CoordinatorEntry[]
-  connections: (ConnectionStats & { role: string })[]
+  /** The metadata refresher. */
+  metadata: ClusterMetadataDiagnostics
+  /** Known group and transaction coordinators. */
+  coordinators: CoordinatorDiagnostics[]
+  /** Every pooled connection with its role (`default`, `produce`, `fetch`, `group`, or with a member's key). */
+  connections: PooledConnectionDiagnostics[]
+}
+
+/** The metadata refresher, in {@link ClusterDiagnostics}. */
+export interface ClusterMetadataDiagnostics {
+  /** How old the current view is, in ms; undefined before the first. */
+  ageMs: number | undefined
+  /** Whether a Metadata request is in flight. */
+  refreshInFlight: boolean
+  /** Metadata answers received so far. */
+  refreshes: number
+  /** Topics every refresh asks for (those something produced to or consumed). */
+  followedTopics: string[]
+  /** Brokers in the current view. */
+  brokers: number
+  /** Topics in the current view. */
+  topics: number
+  /** Why the last refresh failed, if it did (cleared by the next success). */
+  lastError: string | undefined
+}
+
+/** One pooled connection, in {@link ClusterDiagnostics}. */
+export interface PooledConnectionDiagnostics extends ConnectionStats {
+  /** What the connection is for: `default`, `produce`, `fetch`, `group`, or one of those with a member's key. */
+  role: string
 }
 
 interface PooledConnection {
@@ -119,8 +142,10 @@ const connectBySocket: ConnectTransport = (address, options) => new BrokerConnec
  * ```
  */
 export class KafkaCluster implements ClusterClient {
+  /** The client id every request carries. */
   readonly clientId: string
   readonly scheduler: SchedulerLike
+  /** Where connection and metadata failures are reported. */
   readonly logger: Logger
   readonly parts = new DiagnosticsRegistry()
   private readonly random: () => number
@@ -327,6 +352,7 @@ export class KafkaCluster implements ClusterClient {
     this.coordinators.invalidate(type, key)
   }
 
+  /** A snapshot of the connections, the metadata refresher and the coordinators (see "Reading diagnostics" in the README). */
   diagnostics(): ClusterDiagnostics {
     const current = this.view.value
     return {
@@ -348,13 +374,14 @@ export class KafkaCluster implements ClusterClient {
 
   /**
    * What `JSON.stringify` and `util.inspect` (so `console.log`) show: the
-   * settings without secrets (see {@link printableConfig}), and the state in brief.
+   * settings with their secrets redacted (lib/cluster/redact-config.ts), and the state in brief.
    */
   toJSON(): Record<string, unknown> {
     const { brokers, clientId: _clientId, ...settings } = printableConfig(this.config)
     return { clientId: this.clientId, brokers, ...settings, users: this.userCount, closed: this.closed, connections: this.pool.size }
   }
 
+  /** What `util.inspect` and `console.log` show: {@link KafkaCluster.toJSON}, without secrets. */
   [inspect.custom](_depth: number, options: InspectOptions, show: typeof inspect): string {
     return `${this.constructor.name} ${show(this.toJSON(), { ...options, depth: 4 })}`
   }

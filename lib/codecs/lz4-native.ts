@@ -18,6 +18,8 @@
  * import { registerLz4Native } from 'rxkafka/codecs/lz4-native'
  * registerLz4Native() // lz4 batches now compress natively
  * ```
+ *
+ * @module rxkafka/codecs/lz4-native
  */
 import { registerCodec, asCompressionError, type CompressionCodec } from '../protocol/compression/codec.js'
 import { lz4Codec } from '../protocol/compression/lz4.js'

@@ -15,6 +15,8 @@
  * import { registerSnappyNative } from 'rxkafka/codecs/snappy-native'
  * registerSnappyNative() // snappy batches now compress and decompress natively
  * ```
+ *
+ * @module rxkafka/codecs/snappy-native
  */
 import { registerCodec, type CompressionCodec } from '../protocol/compression/codec.js'
 import { asCompressionError } from '../protocol/compression/codec.js'

@@ -66,6 +66,7 @@ const MAX_ABANDONED = 10_000
  * ```
  */
 export class BrokerConnection implements BrokerTransport {
+  /** The broker this connection is to. */
   readonly address: BrokerAddress
   private readonly options: Required<Omit<ConnectionOptions, 'tls' | 'sasl' | 'compatibility'>> & { compatibility: BrokerCompatibility }
   /** Every timer of the connection runs on it (a TestScheduler makes them virtual). */
@@ -129,6 +130,7 @@ export class BrokerConnection implements BrokerTransport {
     return `${this.address.host}:${this.address.port}`
   }
 
+  /** Where the connection is in its life now. */
   get state(): ConnectionState {
     return this.stateSubject.value
   }

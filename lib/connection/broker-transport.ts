@@ -15,8 +15,11 @@ import type { SaslOptions } from './sasl/authenticate.js'
 
 /** Where a broker listens. `nodeId` is -1 for a bootstrap address whose id is not known yet. */
 export interface BrokerAddress {
+  /** Host name or IP address. */
   host: string
+  /** TCP port. */
   port: number
+  /** The broker id, -1 for a bootstrap address. */
   nodeId: number
 }
 
@@ -30,9 +33,11 @@ export type ConnectionRole = 'default' | 'produce' | 'fetch' | 'group'
 
 /** Options of one broker connection. Every duration is in milliseconds. */
 export interface ConnectionOptions {
+  /** The client id every request carries. */
   clientId: string
   /** Sent in ApiVersions v3+; brokers show it in their metrics. */
   clientSoftwareName?: string
+  /** Sent in ApiVersions v3+ with clientSoftwareName. Default `'0.1.0'`. */
   clientSoftwareVersion?: string
   /**
    * How long the TCP (and TLS) connect may take, and then again how long the
@@ -53,6 +58,7 @@ export interface ConnectionOptions {
   reconnectBackoffMaxMs?: number
   /** `true` for TLS with default options (hostname verified), or node:tls options. */
   tls?: boolean | TlsConnectionOptions
+  /** SASL authentication after connecting (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER). Default none. */
   sasl?: SaslOptions
   /** Where connection failures are reported. Default: nothing is logged. */
   logger?: Logger
@@ -72,6 +78,7 @@ export interface ConnectionOptions {
 
 /** Options of one request. */
 export interface RequestOptions {
+  /** Give up waiting for the answer after this long. Default the connection's requestTimeoutMs. */
   timeoutMs?: number
   /** Highest version to use (for example to stay below a version whose semantics differ). */
   maxVersion?: number
@@ -91,15 +98,25 @@ export type ConnectionState =
 
 /** Counters and state of a connection, for diagnostics. */
 export interface ConnectionStats {
+  /** `host:port` of the broker. */
   broker: string
+  /** The broker id, -1 for a bootstrap connection. */
   nodeId: number
+  /** Where the connection is in its life. */
   state: ConnectionState
+  /** Requests written and not yet answered. */
   inFlight: number
+  /** Requests waiting to be written (for the connection, or for an in-flight slot). */
   queued: number
+  /** Bytes received so far. */
   bytesIn: number
+  /** Bytes sent so far. */
   bytesOut: number
+  /** Requests written so far. */
   requests: number
+  /** Connection attempts so far (climbing: the broker flaps or refuses). */
   connects: number
+  /** The last failure, if any. */
   lastError: string | undefined
 }
 
@@ -118,6 +135,7 @@ export type RequestBody<Request> = Request | ((version: number) => Request)
  * ```
  */
 export interface BrokerTransport {
+  /** The broker this transport is to. */
   readonly address: BrokerAddress
   /** `ready` once the transport can send at once; the cluster prefers ready transports for metadata and `'any'` requests. */
   readonly state: ConnectionState

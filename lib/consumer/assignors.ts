@@ -6,15 +6,19 @@
 
 /** Partitions of one topic. */
 export interface TopicPartitions {
+  /** The topic. */
   topic: string
+  /** Partition numbers of the topic. */
   partitions: number[]
 }
 
 /** What one member told the group when it joined. */
 export interface GroupMemberSubscription {
+  /** The member's id. */
   memberId: string
   /** Static membership id, when the member has one. */
   groupInstanceId: string | null
+  /** The topics it subscribes to. */
   topics: readonly string[]
   /** What the member owned before this rebalance (cooperative assignors use it). */
   ownedPartitions: readonly TopicPartitions[]
@@ -46,6 +50,7 @@ export interface GroupMemberSubscription {
 export interface GroupAssignor {
   /** The protocol name every member of the group must agree on, such as `range`. */
   readonly name: string
+  /** `eager`: members give up everything before a rebalance; `cooperative` (KIP-429): only what moves. */
   readonly rebalance: 'eager' | 'cooperative'
   /**
    * Member id to assignment. `partitionCounts` holds every topic any member

@@ -17,12 +17,15 @@ import type { DonePrefixTracker } from './done-prefix-tracker.js'
  * ```
  */
 export interface Doneable {
+  /** Marks the item processed. */
   done(): void
 }
 
 /** A record header. Keys are strings by Kafka's definition; values are raw bytes. */
 export interface MessageHeader {
+  /** The header's name. */
   readonly key: string
+  /** Its value as a view into the fetched bytes, or null. */
   readonly value: Buffer | null
 }
 
@@ -41,13 +44,17 @@ export interface MessageHeader {
  * ```
  */
 export interface ConsumerMessage extends Doneable {
+  /** The topic it was read from. */
   readonly topic: string
+  /** The partition it was read from. */
   readonly partition: number
+  /** Its offset in the partition. */
   readonly offset: bigint
   /** A view into the fetched bytes: copy it if you keep it long after `done()`. */
   readonly key: Buffer | null
   /** A view into the fetched bytes: copy it if you keep it long after `done()`. */
   readonly value: Buffer | null
+  /** Record headers, in order. */
   readonly headers: readonly MessageHeader[]
   /** Milliseconds since the epoch (create time or log-append time, as the topic says). */
   readonly timestamp: number

@@ -59,7 +59,9 @@ export interface FetchOptions {
 export interface ConsumeGroupOptions extends FetchOptions {
   /** The cluster client to use (the bound `kafka.consumeGroup` fills it in). */
   client: ClusterClient
+  /** The consumer group to join (Kafka's `group.id`). */
   groupId: string
+  /** The topics to subscribe to. */
   topics: readonly string[]
   /** The coordinator removes this member when it hears no heartbeat for this long. Default 30 000. */
   sessionTimeoutMs?: number
@@ -103,7 +105,9 @@ export interface ConsumeGroupOptions extends FetchOptions {
 
 /** Options of {@link consumePartitions}. */
 export interface ConsumePartitionsOptions extends FetchOptions {
+  /** The cluster client to use (the bound `kafka.consumePartitions` fills it in). */
   client: ClusterClient
+  /** The topic to read. */
   topic: string
   /** Default: every partition of the topic. */
   partitions?: readonly number[]

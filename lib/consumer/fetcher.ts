@@ -473,6 +473,7 @@ export function asRxKafkaError(error: unknown): RxKafkaError {
 
 /** One broker's fetch session (KIP-227), as diagnostics show it. */
 export interface FetchSessionDiagnostics {
+  /** The broker id. */
   broker: number
   /** 0 while the broker grants none. */
   sessionId: number

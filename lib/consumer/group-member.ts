@@ -29,11 +29,15 @@ import { SidechannelOffsets } from './sidechannel.js'
 
 /** The assignment this member received in one generation. */
 export interface GroupAssignmentEvent {
+  /** The group id. */
   groupId: string
+  /** The generation this assignment belongs to. */
   generationId: number
+  /** This member's id, as the coordinator gave it. */
   memberId: string
   /** The assignor the group agreed on. */
   protocol: string
+  /** Whether this member computed the assignment (the group leader). */
   isLeader: boolean
   /** Everything this member holds in this generation. */
   assigned: TopicPartitions[]
@@ -55,48 +59,71 @@ export interface GroupAssignmentEvent {
 
 /** Where a partition's substream starts reading. */
 export interface PartitionStartEvent {
+  /** The topic. */
   topic: string
+  /** The partition. */
   partition: number
   /** The first offset the substream will deliver (or, with `noMessages`, where the caller should start). */
   offset: bigint
   /** The group's committed offset, null when there was none. */
   committed: bigint | null
+  /** The generation that assigned it. */
   generationId: number
 }
 
 /** A partition's numbers in a diagnostics snapshot. */
 export interface PartitionDiagnostics {
+  /** The topic. */
   topic: string
+  /** The partition. */
   partition: number
+  /** Its leader's broker id, as the consumer knows it (-1 when unknown). */
   leader: number
   /** Next offset to fetch. */
   position: bigint | null
   /** Offset a commit now would write. */
   commitPoint: bigint | null
+  /** The offset last committed by this member, null before its first commit. */
   lastCommitted: bigint | null
+  /** The partition's high watermark from the last fetch, null before one. */
   highWatermark: bigint | null
   /** High watermark minus position: messages not yet fetched. */
   lag: bigint | null
+  /** Messages delivered and not yet done. */
   undoneMessages: number
+  /** Their bytes. */
   undoneBytes: number
+  /** Whether fetching is paused because un-done messages reached maxUndoneMessages or maxUndoneBytes. */
   pausedByDemand: boolean
+  /** Whether its substream has a subscriber (no subscriber: nothing is fetched). */
   subscribed: boolean
+  /** `assigned`, `revoking` (finishing before the hand-over) or `closed`. */
   state: string
 }
 
 /** A snapshot of one group member for `kafka.diagnostics()`. */
 export interface GroupMemberDiagnostics {
+  /** The group id. */
   groupId: string
+  /** Where the member is: `stable` when consuming; `joining`/`syncing` during a rebalance. */
   state: MemberState
+  /** The member id, empty before the first join. */
   memberId: string
+  /** The current generation, -1 before the first. */
   generationId: number
+  /** The coordinator's broker id, null until found. */
   coordinator: number | null
+  /** The assignor the group agreed on, null before the first assignment. */
   protocol: string | null
+  /** Assignments received so far. */
   rebalances: number
+  /** Fetch requests sent so far. */
   fetches: number
+  /** Messages delivered so far. */
   messages: number
   /** The fetch session (KIP-227) with each broker fetched from. */
   fetchSessions: FetchSessionDiagnostics[]
+  /** Every partition it holds. */
   partitions: PartitionDiagnostics[]
 }
 

@@ -31,7 +31,9 @@ import { DonePrefixTracker } from './done-prefix-tracker.js'
 export class PartitionStream extends Observable<ConsumerMessage> {
   /** @internal */
   constructor(
+    /** The topic of this substream. */
     readonly topic: string,
+    /** The partition of this substream. */
     readonly partition: number,
     /** The group generation that assigned it (-1 for group-less consumers). */
     readonly generation: number,

@@ -12,6 +12,7 @@ import type { ErrorCodeInfo } from '../protocol/error-codes.js'
 export interface BrokerErrorLocation extends ErrorLocation {
   /** The `errorMessage` field of the response, when the API version has one. */
   errorMessage?: string | null
+  /** The error underneath, kept as the standard `cause`. */
   cause?: unknown
 }
 

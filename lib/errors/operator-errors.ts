@@ -23,6 +23,7 @@ export interface CircuitOpenErrorOptions extends ErrorLocation {
 export class CircuitOpenError extends RxKafkaError {
   /** How long until the circuit lets a probe through, or undefined when a probe is already in flight. */
   readonly retryAfterMs: number | undefined
+  /** The failures in a row that opened the circuit. */
   readonly consecutiveFailures: number
 
   constructor(name: string, options: CircuitOpenErrorOptions) {
@@ -41,8 +42,11 @@ export class CircuitOpenError extends RxKafkaError {
 
 /** Where a stale message is, as {@link StaleMessageError} reports it. */
 export interface StaleMessageLocation {
+  /** The message's topic. */
   readonly topic: string
+  /** The message's partition, when known. */
   readonly partition?: number
+  /** The message's offset, when known. */
   readonly offset?: bigint
 }
 
@@ -58,7 +62,9 @@ export interface StaleMessageLocation {
  * ```
  */
 export class StaleMessageError extends RxKafkaError {
+  /** How old the message was, in ms. */
   readonly ageMs: number
+  /** The maximum age it passed, in ms. */
   readonly maxAgeMs: number
 
   constructor(message: StaleMessageLocation, ageMs: number, maxAgeMs: number) {

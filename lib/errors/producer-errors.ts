@@ -110,6 +110,7 @@ export class ProducerInputError extends RxKafkaError {
  * ```
  */
 export class ProducerDeliveryError<M = unknown> extends RxKafkaError {
+  /** The failed message's result: where it was going, its metadata, the batch's attempts, and `error`. */
   readonly result: ProducerResult<M>
 
   constructor(result: ProducerResult<M>) {

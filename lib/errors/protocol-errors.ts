@@ -115,6 +115,7 @@ export class DecompressedSizeExceededError extends CompressionError {
  * ```
  */
 export class CodecUnavailableError extends RxKafkaError {
+  /** Kafka's id of the codec that is missing. */
   readonly codecId: number
 
   constructor(codecId: number, what: string, options: RxKafkaErrorOptions = {}) {

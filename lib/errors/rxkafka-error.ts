@@ -9,8 +9,11 @@ import type { RxKafkaErrorCode } from './codes.js'
 export interface ErrorLocation {
   /** Broker id, or `host:port` when the id is not known yet. */
   broker?: number | string
+  /** The topic concerned. */
   topic?: string
+  /** The partition concerned. */
   partition?: number
+  /** An offset in the partition, or a byte offset in a message, as the error says. */
   offset?: bigint
   /** Field path inside a protocol message, such as `/responses/0/partitions/1`. */
   path?: string
@@ -24,6 +27,7 @@ export interface RxKafkaErrorOptions extends ErrorLocation {
   retriable?: boolean
   /** What the user can do about it. */
   hint?: string
+  /** The error underneath, kept as the standard `cause`. */
   cause?: unknown
 }
 
@@ -43,11 +47,17 @@ export class RxKafkaError extends Error {
   readonly retriable: boolean
   /** What the user can do about it. */
   readonly hint: string | undefined
+  /** Broker id, or `host:port` when the id is not known yet. */
   readonly broker: number | string | undefined
+  /** The topic concerned, when there is one. */
   readonly topic: string | undefined
+  /** The partition concerned, when there is one. */
   readonly partition: number | undefined
+  /** An offset in the partition, or a byte offset in a message, as the error says. */
   readonly offset: bigint | undefined
+  /** Field path inside a protocol message, such as `/responses/0/partitions/1`. */
   readonly path: string | undefined
+  /** Kafka API name, such as `Produce`. */
   readonly api: string | undefined
 
   constructor(code: RxKafkaErrorCode, what: string, options: RxKafkaErrorOptions = {}) {

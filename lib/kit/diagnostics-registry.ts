@@ -7,6 +7,7 @@
 
 /** A kind of part and the snapshot type it gives, such as `PRODUCER_PARTS`. */
 export interface PartKind<T> {
+  /** The kind's name, such as `producer`. */
   readonly name: string
   /** Carries the snapshot type; never set. */
   readonly snapshotType?: T
@@ -14,6 +15,7 @@ export interface PartKind<T> {
 
 /** Something that can describe itself for diagnostics. */
 export interface Diagnosable<T> {
+  /** A snapshot of the part now. */
   diagnostics(): T
 }
 

@@ -20,7 +20,11 @@ export interface CircuitBreakerStateOptions {
 }
 
 /** The defaults of {@link CircuitBreakerStateOptions}. */
-export const DEFAULT_CIRCUIT_BREAKER = Object.freeze({ failureThreshold: 5, resetAfterMs: 10_000, halfOpenMax: 1 })
+export const DEFAULT_CIRCUIT_BREAKER: Readonly<Required<Pick<CircuitBreakerStateOptions, 'failureThreshold' | 'resetAfterMs' | 'halfOpenMax'>>> = Object.freeze({
+  failureThreshold: 5,
+  resetAfterMs: 10_000,
+  halfOpenMax: 1,
+})
 
 function validateStateOptions(options: CircuitBreakerStateOptions, operator: string): void {
   checkCount(operator, 'failureThreshold', options.failureThreshold, 1)
@@ -64,8 +68,11 @@ function validateStateOptions(options: CircuitBreakerStateOptions, operator: str
  * ```
  */
 export class CircuitBreakerState {
+  /** Failures in a row that open the circuit. */
   readonly failureThreshold: number
+  /** How long it stays open before letting probes through, in ms. */
   readonly resetAfterMs: number
+  /** Probes let through at once while half-open. */
   readonly halfOpenMax: number
   readonly #onTransition: ((to: CircuitState, from: CircuitState, now: number) => void) | undefined
   #state: CircuitState = 'closed'

@@ -5,10 +5,13 @@ import { checkDuration, checkFunction } from '../kit/options.js'
 
 /** What {@link maxMessageAge} needs of a message; a consumer message has all of it. */
 export interface TimestampedMessage {
+  /** The topic, which picks the maximum age when it is per topic. */
   readonly topic: string
   /** Milliseconds since the epoch. A negative value (Kafka's -1, "no timestamp") means unknown. */
   readonly timestamp: number | bigint
+  /** The partition, for the error. */
   readonly partition?: number
+  /** The offset, for the error. */
   readonly offset?: bigint
 }
 

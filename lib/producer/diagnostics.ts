@@ -16,11 +16,14 @@ import { DiagnosticsRegistry, partKind, type Diagnosable, type PartKind } from '
  * ```
  */
 export interface BreakerSnapshot {
+  /** `closed` (passing), `open` (failing fast) or `half-open` (letting a probe through). */
   state: CircuitState
+  /** Failed attempts in a row. */
   consecutiveFailures: number
   /** When an open circuit lets a probe through (scheduler time), if open. */
   halfOpensAt: number | undefined
 }
+
 
 /**
  * One producer (one subscription of produceTo / produce, or the shared producer of send).
@@ -32,44 +35,108 @@ export interface BreakerSnapshot {
  * ```
  */
 export interface ProducerDiagnostics {
+  /** The producer's name: the `name` option, or `producer-N`. */
   name: string
-  topics: { topic: string; ready: boolean; partitions: number; waitingMessages: number; failed: string | undefined }[]
+  /** Every topic it has produced to or waits for. */
+  topics: ProducerTopicDiagnostics[]
   /** Partitions that hold something, have sent something, or have an open circuit. */
-  partitions: {
-    topic: string
-    partition: number
-    leader: number
-    openBatch: { records: number; bytes: number; openedAt: number } | undefined
-    /** Sealed batches, the one in flight (if any) included. */
-    queuedBatches: number
-    queuedRecords: number
-    /** Whether the first queued batch is in a request now. */
-    inFlight: boolean
-    /** Attempts made for the batch at the head of the queue. */
-    headAttempts: number
-    nextSequence: number
-    breaker: BreakerSnapshot | undefined
-  }[]
-  brokers: { broker: number; inFlightRequests: number; requestsSent: number; breaker: BreakerSnapshot | undefined }[]
+  partitions: ProducerPartitionDiagnostics[]
+  /** The per-broker senders. */
+  brokers: ProducerBrokerDiagnostics[]
+  /** Encoded records held, not yet acknowledged. */
   bufferedBytes: number
+  /** The `maxBufferedBytes` bound. */
   maxBufferedBytes: number
   /** Messages not yet encoded: waiting for buffer space or for their topic's metadata. */
   waitingMessages: number
+  /** Produce requests written and not yet answered, over every broker. */
   inFlightRequests: number
+  /** Whether it produces idempotently (producer id and sequence numbers). */
   idempotent: boolean
+  /** Its producer id, -1n before it has one (or when not idempotent). */
   producerId: bigint
+  /** Its producer epoch, -1 before it has one. */
   producerEpoch: number
+  /** `none`, `fetching` (InitProducerId in flight), `ready`, `bump-pending` or `bumping` (a new epoch after a sequence error). */
   producerIdState: string
+  /** Whether the source has completed (it is flushing what is left). */
   sourceCompleted: boolean
+  /** Whether it has finished: completed, errored or unsubscribed. */
   closed: boolean
+  /** Results emitted so far. */
   resultsEmitted: number
+  /** Messages that finally failed. */
   failures: number
+  /** Produce requests sent so far. */
   requestsSent: number
+  /** Record batches sent so far (a request carries many). */
   batchesSent: number
   /** Batches moved to another partition because theirs had an open circuit (strictPartitioning false). */
   reroutedBatches: number
+  /** When its timer (linger, backoff, delivery timeout) fires next, in scheduler time; undefined when none is set. */
   nextWakeAt: number | undefined
+  /** Why it failed for good, if it did. */
   fatalError: string | undefined
+}
+
+/** One topic of a producer, in {@link ProducerDiagnostics}. */
+export interface ProducerTopicDiagnostics {
+  /** The topic. */
+  topic: string
+  /** Whether its metadata (partitions and leaders) is known. */
+  ready: boolean
+  /** Its partition count, 0 until ready. */
+  partitions: number
+  /** Messages waiting for its metadata or for buffer space. */
+  waitingMessages: number
+  /** Why its metadata lookup failed, if it did. */
+  failed: string | undefined
+}
+
+/** One partition of a producer, in {@link ProducerDiagnostics}. */
+export interface ProducerPartitionDiagnostics {
+  /** The topic. */
+  topic: string
+  /** The partition. */
+  partition: number
+  /** Its leader's broker id as the producer knows it. */
+  leader: number
+  /** The batch taking messages now, if any: its records, bytes, and when it opened (scheduler time). */
+  openBatch: ProducerOpenBatchDiagnostics | undefined
+  /** Sealed batches, the one in flight (if any) included. */
+  queuedBatches: number
+  /** Records in the sealed batches. */
+  queuedRecords: number
+  /** Whether the first queued batch is in a request now. */
+  inFlight: boolean
+  /** Attempts made for the batch at the head of the queue. */
+  headAttempts: number
+  /** The sequence number the next batch gets (idempotence). */
+  nextSequence: number
+  /** The partition's circuit breaker, unless breakers are off. */
+  breaker: BreakerSnapshot | undefined
+}
+
+/** The open batch of a partition, in {@link ProducerPartitionDiagnostics}. */
+export interface ProducerOpenBatchDiagnostics {
+  /** Records in it. */
+  records: number
+  /** Their encoded bytes, before compression. */
+  bytes: number
+  /** When its first record arrived (scheduler time). */
+  openedAt: number
+}
+
+/** One per-broker sender of a producer, in {@link ProducerDiagnostics}. */
+export interface ProducerBrokerDiagnostics {
+  /** The broker id. */
+  broker: number
+  /** Produce requests written and not yet answered. */
+  inFlightRequests: number
+  /** Produce requests sent to it so far. */
+  requestsSent: number
+  /** The broker's circuit breaker, unless breakers are off. */
+  breaker: BreakerSnapshot | undefined
 }
 
 /** The producers among a client's parts. */

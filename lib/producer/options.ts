@@ -119,8 +119,18 @@ export interface ProducerSettings<K = Buffer | string | null, V = Buffer | strin
  * const needed: RequiredSerializers<string, Order> = { valueSerializer: order => JSON.stringify(order) }
  * ```
  */
-export type RequiredSerializers<K, V> = ([K] extends [Buffer | string | null | undefined] ? unknown : { keySerializer: Serializer<K> }) &
-  ([V] extends [Buffer | string | null] ? unknown : { valueSerializer: Serializer<V> })
+export type RequiredSerializers<K, V> = ([K] extends [Buffer | string | null | undefined]
+  ? unknown
+  : {
+      /** Turns each key into bytes; required, since the key type is not Buffer, string or null. */
+      keySerializer: Serializer<K>
+    }) &
+  ([V] extends [Buffer | string | null]
+    ? unknown
+    : {
+        /** Turns each value into bytes; required, since the value type is not Buffer, string or null. */
+        valueSerializer: Serializer<V>
+      })
 
 /**
  * Options of {@link produceTo}, {@link produce} and {@link send}: every

@@ -6,6 +6,7 @@ import { murmur2Partition } from '../kit/murmur2.js'
 
 /** What a partitioner function gets to decide with. */
 export interface PartitionerInput {
+  /** The topic the message goes to. */
   topic: string
   /** The serialized key, or null. */
   key: Buffer | null

@@ -5,7 +5,9 @@
 
 /** A record header. A string value is written as UTF-8; null is a header without a value. */
 export interface ProducerHeader {
+  /** The header's name. */
   key: string
+  /** Its value: a string is written as UTF-8, null is a header without a value. */
   value: Buffer | string | null
 }
 
@@ -29,13 +31,17 @@ export type ProducerHeaders = readonly ProducerHeader[] | Readonly<Record<string
  * ```
  */
 export interface ProducerMessage<M = unknown, K = Buffer | string | null, V = Buffer | string | null> {
+  /** The key: Buffer, string (UTF-8) or null, or any type a `keySerializer` turns into one. Keyed messages go to `murmur2(key) % partitions`. */
   key?: K
+  /** The value: Buffer, string (UTF-8) or null (a tombstone), or any type a `valueSerializer` turns into one. */
   value: V
+  /** Record headers, as a list or an object. */
   headers?: ProducerHeaders
   /** Send to this partition; bypasses the partitioner. */
   partition?: number
   /** CreateTime in ms since the epoch. Default: the scheduler's now() when the message enters the producer. */
   timestamp?: number
+  /** Yours: not sent, handed back on the message's result. */
   metadata?: M
 }
 
@@ -49,6 +55,7 @@ export interface ProducerMessage<M = unknown, K = Buffer | string | null, V = Bu
  */
 export interface TopicProducerMessage<M = unknown, K = Buffer | string | null, V = Buffer | string | null>
   extends ProducerMessage<M, K, V> {
+  /** The topic to produce to. */
   topic: string
 }
 
@@ -98,14 +105,18 @@ export interface ProducerBatchLife {
  * ```
  */
 export interface ProducerResult<M = unknown> {
+  /** The topic the message went to. */
   topic: string
+  /** The partition it went to (-1 when it failed before one was chosen). */
   partition: number
   /** Offset of the record in the partition; -1n when unknown (acks=0, failure, or a duplicate whose offset the broker did not return). */
   offset: bigint
   /** The record's timestamp: CreateTime as sent, or the broker's LogAppendTime when the topic uses it. */
   timestamp: number
+  /** The message's `metadata`, as given. */
   metadata: M | undefined
   /** Why the message was not delivered. Absent on success. */
   error?: Error
+  /** The life of the batch the message travelled in. */
   batch: ProducerBatchLife
 }

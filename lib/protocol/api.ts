@@ -29,18 +29,27 @@ export interface ApiDefinition<Request, Response> {
   requestHeaderVersion(version: number): number
   /** Response header version to expect for this API version (0 or 1; ApiVersions always 0). */
   responseHeaderVersion(version: number): number
+  /** Writes a request body of `version` (the header is written separately). */
   encodeRequest(writer: Writer, version: number, request: Request): void
+  /** Reads a request body of `version`, as a test broker does. */
   decodeRequest(reader: Reader, version: number): Request
+  /** Writes a response body of `version`, as a test broker does. */
   encodeResponse(writer: Writer, version: number, response: Response): void
+  /** Reads a response body of `version`; every length is checked against the bytes left. */
   decodeResponse(reader: Reader, version: number): Response
 }
 
 /** A versioned data structure that is not an API: request/response headers, consumer-protocol payloads. */
 export interface DataDefinition<Value> {
+  /** The data type's name as the spec spells it, such as `RequestHeader`. */
   readonly name: string
+  /** Lowest version defined. */
   readonly minVersion: number
+  /** Highest version defined. */
   readonly maxVersion: number
+  /** Writes `value` at `version`. */
   encode(writer: Writer, version: number, value: Value): void
+  /** Reads a value of `version`. */
   decode(reader: Reader, version: number): Value
 }
 

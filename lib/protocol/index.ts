@@ -12,6 +12,8 @@
  * const writer = new Writer()
  * MetadataApi.encodeRequest(writer, version, { topics: null })
  * ```
+ *
+ * @module rxkafka/protocol
  */
 export * from './api.js'
 export * from './primitives.js'

@@ -41,46 +41,54 @@ export class Writer {
     return this.buffer.subarray(0, this.offset)
   }
 
+  /** Writes a boolean as one byte (1 or 0). */
   bool(value: boolean): void {
     this.int8(value ? 1 : 0)
   }
 
+  /** Writes a signed 8-bit integer. */
   int8(value: number): void {
     this.ensure(1)
     this.buffer.writeInt8(value, this.offset)
     this.offset += 1
   }
 
+  /** Writes a signed 16-bit big-endian integer. */
   int16(value: number): void {
     this.ensure(2)
     this.buffer.writeInt16BE(value, this.offset)
     this.offset += 2
   }
 
+  /** Writes an unsigned 16-bit big-endian integer. */
   uint16(value: number): void {
     this.ensure(2)
     this.buffer.writeUInt16BE(value, this.offset)
     this.offset += 2
   }
 
+  /** Writes a signed 32-bit big-endian integer. */
   int32(value: number): void {
     this.ensure(4)
     this.buffer.writeInt32BE(value, this.offset)
     this.offset += 4
   }
 
+  /** Writes an unsigned 32-bit big-endian integer. */
   uint32(value: number): void {
     this.ensure(4)
     this.buffer.writeUInt32BE(value, this.offset)
     this.offset += 4
   }
 
+  /** Writes a signed 64-bit big-endian integer. */
   int64(value: bigint): void {
     this.ensure(8)
     this.buffer.writeBigInt64BE(value, this.offset)
     this.offset += 8
   }
 
+  /** Writes a 64-bit big-endian IEEE 754 float. */
   float64(value: number): void {
     this.ensure(8)
     this.buffer.writeDoubleBE(value, this.offset)
@@ -125,6 +133,7 @@ export class Writer {
     this.offset = o
   }
 
+  /** Writes a uuid (22 URL-safe base64 characters) as its 16 bytes. */
   uuid(value: string): void {
     const bytes = uuidToBytes(value)
     this.raw(bytes)
@@ -209,8 +218,11 @@ export class Writer {
  * bounds-checked; a problem throws {@link ProtocolDecodeError} with the byte offset.
  */
 export class Reader {
+  /** The bytes read from. */
   readonly buffer: Buffer
+  /** The next byte to read. */
   offset: number
+  /** Reads stop here: bytes past `end` belong to something else. */
   readonly end: number
   /**
    * Read a null where the spec says a field is not nullable as the empty value
@@ -240,20 +252,24 @@ export class Reader {
     }
   }
 
+  /** Moves past `bytes` bytes, which must be there. */
   skip(bytes: number): void {
     this.need(bytes, 'skipped bytes')
     this.offset += bytes
   }
 
+  /** Reads a boolean (any non-zero byte is true). */
   bool(): boolean {
     return this.int8() !== 0
   }
 
+  /** Reads a signed 8-bit integer. */
   int8(): number {
     this.need(1, 'int8')
     return this.buffer.readInt8(this.offset++)
   }
 
+  /** Reads a signed 16-bit big-endian integer. */
   int16(): number {
     this.need(2, 'int16')
     const value = this.buffer.readInt16BE(this.offset)
@@ -261,6 +277,7 @@ export class Reader {
     return value
   }
 
+  /** Reads an unsigned 16-bit big-endian integer. */
   uint16(): number {
     this.need(2, 'uint16')
     const value = this.buffer.readUInt16BE(this.offset)
@@ -268,6 +285,7 @@ export class Reader {
     return value
   }
 
+  /** Reads a signed 32-bit big-endian integer. */
   int32(): number {
     this.need(4, 'int32')
     const value = this.buffer.readInt32BE(this.offset)
@@ -275,6 +293,7 @@ export class Reader {
     return value
   }
 
+  /** Reads an unsigned 32-bit big-endian integer. */
   uint32(): number {
     this.need(4, 'uint32')
     const value = this.buffer.readUInt32BE(this.offset)
@@ -282,6 +301,7 @@ export class Reader {
     return value
   }
 
+  /** Reads a signed 64-bit big-endian integer. */
   int64(): bigint {
     this.need(8, 'int64')
     const value = this.buffer.readBigInt64BE(this.offset)
@@ -289,6 +309,7 @@ export class Reader {
     return value
   }
 
+  /** Reads a 64-bit big-endian IEEE 754 float. */
   float64(): number {
     this.need(8, 'float64')
     const value = this.buffer.readDoubleBE(this.offset)
@@ -347,6 +368,7 @@ export class Reader {
     throw new ProtocolDecodeError('varlong longer than 10 bytes', { byteOffset: this.offset })
   }
 
+  /** Reads 16 bytes as a uuid (22 URL-safe base64 characters). */
   uuid(): string {
     this.need(UUID_BYTES, 'uuid')
     const value = bytesToUuid(this.buffer.subarray(this.offset, this.offset + UUID_BYTES))
@@ -435,6 +457,7 @@ export class Reader {
  */
 export const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
 
+/** The 16 bytes of a uuid given as 22 URL-safe base64 characters; throws ProtocolEncodeError otherwise. */
 export function uuidToBytes(value: string): Buffer {
   const bytes = Buffer.from(value, 'base64url')
   if (bytes.length !== UUID_BYTES) {
@@ -443,6 +466,7 @@ export function uuidToBytes(value: string): Buffer {
   return bytes
 }
 
+/** A uuid's 16 bytes as 22 URL-safe base64 characters, as Kafka tools show topic ids. */
 export function bytesToUuid(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
 }

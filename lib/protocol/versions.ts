@@ -9,13 +9,17 @@ import type { ApiVersionsResponse } from './messages/ApiVersions.js'
 
 /** An inclusive range of versions of one API. */
 export interface VersionRange {
+  /** The lowest version supported. */
   minVersion: number
+  /** The highest version supported. */
   maxVersion: number
 }
 
 /** Extra limits the caller puts on the version, such as "at least 3 because I need transactional ids". */
 export interface VersionLimits {
+  /** The lowest version the caller accepts. */
   min?: number | undefined
+  /** The highest version the caller accepts. */
   max?: number | undefined
   /**
    * Also consider the API's {@link ApiDefinition.unstableVersions}, for a broker
@@ -24,7 +28,8 @@ export interface VersionLimits {
   allowUnstable?: boolean | undefined
 }
 
-type Negotiable = Pick<ApiDefinition<unknown, unknown>, 'name' | 'apiKey' | 'minVersion' | 'maxVersion' | 'unstableVersions'>
+/** What version negotiation needs of an API: its name, key and version ranges (any {@link ApiDefinition} has them). */
+export type Negotiable = Pick<ApiDefinition<unknown, unknown>, 'name' | 'apiKey' | 'minVersion' | 'maxVersion' | 'unstableVersions'>
 
 /**
  * The highest version of `api` that this client, the broker and `limits` all allow.

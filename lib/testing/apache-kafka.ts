@@ -22,6 +22,7 @@ import { createTopicAndWait, metadata } from './apache-kafka-wire.js'
 
 /** A topic to create once the cluster is up. */
 export interface KafkaTopicSpec {
+  /** The topic's name. */
   name: string
   /** At least 1. */
   partitions: number
@@ -38,10 +39,15 @@ export interface KafkaClusterOptions {
   /** Topics to create before the promise resolves. */
   topics?: readonly KafkaTopicSpec[]
   /** Adds a SASL_PLAINTEXT listener on which these users log in with PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512. */
-  sasl?: { users: readonly KafkaSaslUser[] }
+  sasl?: {
+    /** The users and their passwords. */
+    users: readonly KafkaSaslUser[]
+  }
   /** Adds an SSL listener with this PEM certificate (chain) and unencrypted PKCS#8 private key. */
   ssl?: {
+    /** The listener's certificate (chain), PEM. */
     cert: string | Buffer
+    /** Its unencrypted PKCS#8 private key, PEM. */
     key: string | Buffer
     /** Host name the SSL listener advertises; must be in the certificate. Default `localhost`. */
     host?: string
@@ -63,12 +69,17 @@ export interface KafkaClusterOptions {
 
 /** One node of a running cluster. Only loopback addresses are used. */
 export interface KafkaNode {
+  /** The node id (broker and controller), 1..N. */
   id: number
+  /** The loopback host it listens on. */
   host: string
   /** PLAINTEXT port. */
   port: number
+  /** Its KRaft controller port. */
   controllerPort: number
+  /** Its SASL_PLAINTEXT port, when the cluster has `sasl`. */
   saslPort: number | undefined
+  /** Its SSL port, when the cluster has `ssl`. */
   sslPort: number | undefined
   /** PID of its JVM, undefined while it is stopped. */
   readonly pid: number | undefined
@@ -91,12 +102,19 @@ export interface KafkaCluster {
   /** SSL bootstrap servers (with the advertised host name), when `ssl` was given. */
   readonly sslBootstrap: string | undefined
   /** Settings for `createKafka` (spread your own next to them). */
-  readonly clientConfig: { brokers: string[] }
+  readonly clientConfig: {
+    /** The PLAINTEXT bootstrap brokers. */
+    brokers: string[]
+  }
+  /** Every node, in id order. */
   readonly nodes: readonly KafkaNode[]
+  /** The KRaft cluster id it was formatted with. */
   readonly clusterId: string
+  /** The Apache Kafka version running, such as `4.4.0`. */
   readonly kafkaVersion: string
   /** `java` and `-cp` of the install, for the Java interop peer. */
   readonly java: string
+  /** The classpath of the Kafka and Java client jars (`java -cp`). */
   readonly classpath: string
   /** Whether `stop()` was called. */
   readonly stopped: boolean

@@ -1,6 +1,8 @@
 /**
  * `rxkafka/testing`: tools for testing Kafka clients, including your own code
  * built on rxkafka.
+ *
+ * @module rxkafka/testing
  */
 export { MOCK_COMPATIBILITY, startMockCluster } from './mock-cluster.js'
 export type {

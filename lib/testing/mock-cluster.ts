@@ -35,6 +35,7 @@ export const MOCK_COMPATIBILITY: BrokerCompatibility = Object.freeze({
 
 /** A topic to create when the cluster starts. */
 export interface MockTopicSpec {
+  /** The topic's name. */
   name: string
   /** At least 1. */
   partitions: number
@@ -72,8 +73,11 @@ export interface MockClusterOptions {
 
 /** One broker of the mock cluster. Only loopback addresses are ever used. */
 export interface MockBroker {
+  /** The broker id, 1..N. */
   id: number
+  /** Its listener's host (a loopback address). */
   host: string
+  /** Its listener's port. */
   port: number
 }
 
@@ -118,7 +122,12 @@ export interface MockCluster {
    * librdkafka's mock that a client must tolerate (docs/mock-cluster.md).
    * Spread your own settings next to them.
    */
-  readonly clientConfig: { brokers: string[]; compatibility: BrokerCompatibility }
+  readonly clientConfig: {
+    /** The bootstrap brokers, in id order. */
+    brokers: string[]
+    /** {@link MOCK_COMPATIBILITY}: what a client needs for the mock's deviations from the protocol spec. */
+    compatibility: BrokerCompatibility
+  }
   /** Every broker, in id order (ids 1..N). */
   readonly brokers: readonly MockBroker[]
   /** PID of the process that hosts the cluster. */

@@ -10,8 +10,11 @@ import { MockClusterError } from '../errors/index.js'
 
 /** One row of an ApiVersions answer: the version range a broker accepts for one API. */
 export interface ApiVersionRange {
+  /** The API key, such as 0 for Produce. */
   apiKey: number
+  /** The lowest version advertised. */
   minVersion: number
+  /** The highest version advertised. */
   maxVersion: number
 }
 
@@ -19,6 +22,7 @@ export interface ApiVersionRange {
 export interface ApiVersionsAnswer {
   /** Top-level error code; 0 when the broker answered normally. */
   errorCode: number
+  /** The version range of every API the broker advertised. */
   apiVersions: ApiVersionRange[]
 }
 

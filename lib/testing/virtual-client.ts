@@ -22,9 +22,10 @@ export interface ClientSettings {
 }
 
 /**
- * A {@link ClusterClient} connected to a virtual cluster: a `KafkaCluster`
- * (the same metadata, coordinator, pool and teardown logic as against real
- * brokers) whose transports are {@link VirtualTransport}s to the virtual
+ * A {@link rxkafka!ClusterClient} connected to a virtual cluster: a
+ * {@link rxkafka!KafkaCluster} (the same metadata, coordinator, pool and
+ * teardown logic as against real brokers) whose transports are
+ * `VirtualTransport`s (lib/testing/virtual-transport.ts) to the virtual
  * brokers. The cluster itself is one; {@link VirtualCluster.client} makes more
  * (with their own connections and metadata view), as separate processes would
  * have.

@@ -208,7 +208,15 @@ export class VirtualCluster extends VirtualClusterClient {
   }
 
   /** The log end offset (next offset) and log start offset of a partition. */
-  offsets(topic: string, partition: number): { logStartOffset: bigint; endOffset: bigint } {
+  offsets(
+    topic: string,
+    partition: number,
+  ): {
+    /** The first offset still in the log. */
+    logStartOffset: bigint
+    /** The next offset to be written (the high watermark). */
+    endOffset: bigint
+  } {
     const target = this.topicForControl(topic, 'offsets', false)
     const log = target.partitions[this.partitionIndexForControl(target, partition, 'offsets')]!.log
     return { logStartOffset: log.logStartOffset, endOffset: log.endOffset }

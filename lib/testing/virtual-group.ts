@@ -79,11 +79,17 @@ export interface VirtualGroupMemberSnapshot {
 
 /** A group as the coordinator sees it. */
 export interface VirtualGroupSnapshot {
+  /** The group id. */
   groupId: string
+  /** The coordinator's state of the group. */
   state: VirtualGroupStateName
+  /** The current generation, 0 before the first rebalance. */
   generationId: number
+  /** The protocol type the members joined with (`consumer`), or null while empty. */
   protocolType: string | null
+  /** The protocol (assignor) the group agreed on, or null. */
   protocolName: string | null
+  /** The leader's member id, or null. */
   leader: string | null
   /** Sorted by member id. */
   members: VirtualGroupMemberSnapshot[]

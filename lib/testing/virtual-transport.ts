@@ -31,10 +31,15 @@ import { VIRTUAL_API_VERSIONS, type CancelWaiting, type VirtualBrokers } from '.
 export interface VirtualRequestLogEntry {
   /** Scheduler time when the broker handled it. */
   at: number
+  /** The broker that handled it. */
   broker: number
+  /** The API name, such as `Fetch`. */
   api: string
+  /** The API version used. */
   version: number
+  /** The role of the connection it came on. */
   role: ConnectionRole
+  /** The client id of the sender. */
   clientId: string
 }
 

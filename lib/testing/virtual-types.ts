@@ -9,6 +9,7 @@ import type { VirtualGroupSnapshot } from './virtual-group.js'
 
 /** A topic to create when the cluster starts. */
 export interface VirtualTopicSpec {
+  /** The topic's name. */
   name: string
   /** Default 1. */
   partitions?: number
@@ -52,6 +53,7 @@ export interface VirtualClusterOptions {
   topicWaitMs?: number
   /** Refresh metadata this often while the client is in use (see `use`), as the real client does. Default 300 000; 0 never. */
   metadataMaxAgeMs?: number
+  /** Group coordinator settings. */
   group?: VirtualGroupSettings
   /**
    * More requests than this at one instant of the scheduler stop the test with
@@ -71,51 +73,80 @@ export interface VirtualClusterOptions {
 
 /** A record in a partition's log, as {@link VirtualCluster.read} returns it. */
 export interface VirtualRecord {
+  /** The topic it is in. */
   topic: string
+  /** The partition it is in. */
   partition: number
+  /** Its offset in the partition. */
   offset: bigint
+  /** Its timestamp, ms (CreateTime as produced). */
   timestamp: number
+  /** The key, or null. */
   key: Buffer | null
+  /** The value, or null (a tombstone). */
   value: Buffer | null
+  /** Headers in order. */
   headers: readonly ConsumedRecordHeader[]
   /** -1n when the producer was not idempotent. */
   producerId: bigint
+  /** The producer's epoch; -1 when the producer was not idempotent. */
   producerEpoch: number
 }
 
 /** A record for {@link VirtualCluster.feed}: a producer record, optionally with its partition. */
 export interface VirtualFeedRecord extends ProducerRecord {
+  /** The partition to write to. Default: as `produceDirect` places it (murmur2 of the key, round-robin without one). */
   partition?: number
 }
 
 /** Where a record written by {@link VirtualCluster.produceDirect} went. */
 export interface VirtualProduced {
+  /** The partition it went to. */
   partition: number
+  /** Its offset there. */
   offset: bigint
 }
 
 /** A committed offset, as {@link VirtualCluster.committedOffsets} returns it. */
 export interface VirtualCommittedOffset {
+  /** The topic. */
   topic: string
+  /** The partition. */
   partition: number
+  /** The committed offset: the next one the group will read. */
   offset: bigint
+  /** The leader epoch committed with it (-1 when none was given). */
   leaderEpoch: number
+  /** The metadata string committed with it, or null. */
   metadata: string | null
 }
 
 /** A group member, with its assignment decoded where the group speaks the consumer protocol. */
 export interface VirtualGroupMember {
+  /** The id the coordinator gave the member. */
   memberId: string
+  /** Its static membership id (KIP-345), or null. */
   groupInstanceId: string | null
+  /** The client id of the member's connection. */
   clientId: string
+  /** The assignment bytes its SyncGroup answer carries. */
   assignment: Buffer
+  /** The protocols (assignors) it offered, in its order of preference. */
   protocols: string[]
   /** Decoded consumer-protocol assignment, sorted by topic; undefined for other protocol types or an undecodable one. */
-  assigned: { topic: string; partitions: number[] }[] | undefined
+  assigned:
+    | {
+        /** The topic. */
+        topic: string
+        /** The member's partitions of it, ascending. */
+        partitions: number[]
+      }[]
+    | undefined
 }
 
 /** A group, as {@link VirtualCluster.groupState} returns it. */
 export interface VirtualGroupState extends Omit<VirtualGroupSnapshot, 'members'> {
+  /** Every member, sorted by member id. */
   members: VirtualGroupMember[]
 }
 

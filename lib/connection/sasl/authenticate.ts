@@ -20,9 +20,28 @@ import { scramMechanism } from './scram.js'
  * ```
  */
 export type SaslOptions =
-  | { mechanism: 'PLAIN'; username: string; password: string }
-  | { mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string }
-  | { mechanism: 'OAUTHBEARER'; token: () => Promise<OAuthBearerToken> | OAuthBearerToken }
+  | {
+      /** SASL/PLAIN (RFC 4616): the password travels as is, so use it over TLS only. */
+      mechanism: 'PLAIN'
+      /** The user name. */
+      username: string
+      /** The password; never printed (see the README on secrets). */
+      password: string
+    }
+  | {
+      /** SASL/SCRAM (RFC 5802, KIP-84): a salted challenge-response; the server's signature is verified too. */
+      mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512'
+      /** The user name. */
+      username: string
+      /** The password; never printed. */
+      password: string
+    }
+  | {
+      /** SASL/OAUTHBEARER (RFC 7628, KIP-255): a bearer token from your identity provider. */
+      mechanism: 'OAUTHBEARER'
+      /** Called for each authentication and re-authentication (KIP-368), so it can return a fresh token. */
+      token: () => Promise<OAuthBearerToken> | OAuthBearerToken
+    }
 
 /** What the exchange needs from the connection. */
 export interface SaslTransport {

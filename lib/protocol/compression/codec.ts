@@ -8,10 +8,15 @@ import { CodecUnavailableError, CompressionError, RxKafkaError, type RxKafkaErro
 
 /** Kafka's codec ids, as stored in the low three bits of a batch's attributes. */
 export const CompressionCodecId = {
+  /** No compression. */
   none: 0,
+  /** gzip (node:zlib). */
   gzip: 1,
+  /** Snappy, in the xerial framing Kafka uses (snappyjs). */
   snappy: 2,
+  /** LZ4 frame format (lz4js). */
   lz4: 3,
+  /** Zstandard (node:zlib from Node 22.15). */
   zstd: 4,
 } as const
 
@@ -38,7 +43,9 @@ export type CompressionCodecName = keyof typeof CompressionCodecId
 export interface CompressionCodec {
   /** Kafka's codec id (0 to 7: three attribute bits). */
   readonly id: number
+  /** The codec's name, such as `lz4`. */
   readonly name: string
+  /** Compresses one record batch's records. */
   compress(bytes: Uint8Array): Buffer
   /**
    * Optional: like {@link compress}, but the result starts with `headroom`
@@ -46,6 +53,7 @@ export interface CompressionCodec {
    * written in front of the compressed records without another copy.
    */
   compressWithHeadroom?(bytes: Uint8Array, headroom: number): Buffer
+  /** Decompresses; throws DecompressedSizeExceededError rather than produce more than `maxOutputBytes`, CompressionError on bad input. */
   decompress(bytes: Uint8Array, maxOutputBytes: number): Buffer
 }
 

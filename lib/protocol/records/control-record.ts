@@ -3,6 +3,7 @@ import type { ConsumedRecord, DecodedRecordBatch, RecordBatchContext } from './r
 
 /** A transaction marker, read from a control batch's record. */
 export interface ControlRecord {
+  /** Which end of a transaction the marker is. */
   type: 'commit' | 'abort'
   /** -1 when the value is absent. */
   coordinatorEpoch: number

@@ -54,14 +54,19 @@ const SHORT_BYTES = 8
 
 /** A header of a record being produced. */
 export interface ProducerRecordHeader {
+  /** The header's name. */
   key: string
+  /** Its value; a string is written as UTF-8, null is a header without a value. */
   value: Buffer | string | null
 }
 
 /** A record to append to a batch. Strings are encoded as UTF-8. */
 export interface ProducerRecord {
+  /** The record key (a string is written as UTF-8); absent or null for none. */
   key?: Buffer | string | null
+  /** The record value (a string is written as UTF-8); null is a tombstone. */
   value: Buffer | string | null
+  /** Headers in order; repeated keys are kept. */
   headers?: ReadonlyArray<ProducerRecordHeader>
   /** Milliseconds since the epoch; defaults to `Date.now()` at append time. */
   timestamp?: number
@@ -222,14 +227,17 @@ export class SealedRecordBatch {
   constructor(
     /** The whole batch, header included. */
     readonly bytes: Buffer,
+    /** Number of records in the batch. */
     readonly recordCount: number,
     /** Size the batch would have without compression (header included). */
     readonly uncompressedBytes: number,
-    /** Size of {@link bytes}. */
+    /** Size of `bytes`. */
     readonly compressedBytes: number,
     /** Kafka codec id of the records section. */
     readonly codec: number,
+    /** Timestamp of the first record, ms since the epoch (the batch header's base timestamp). */
     readonly baseTimestamp: number,
+    /** Largest timestamp of its records. */
     readonly maxTimestamp: number,
     /** CRC-32C of the records section (after the 61-byte header), which lets a re-stamp checksum only the header. */
     readonly recordsCrc?: number,
@@ -431,9 +439,13 @@ export class RecordBatchBuilder {
 export interface UnsealedRecords {
   /** The builder's buffer: 61 bytes kept for the header, then the records up to {@link end}. */
   readonly buffer: Buffer
+  /** Where the records end in `buffer`. */
   readonly end: number
+  /** Number of records. */
   readonly recordCount: number
+  /** Timestamp of the first record (the batch's base timestamp). */
   readonly firstTimestamp: number
+  /** Largest timestamp of the records. */
   readonly maxTimestamp: number
 }
 
@@ -517,8 +529,11 @@ export function sealRecords(records: UnsealedRecords, compressed: CompressedReco
 export interface ControlBatchOptions {
   /** `commit` (type 1) or `abort` (type 0). */
   type: 'commit' | 'abort'
+  /** The transaction coordinator's epoch, written into the marker. */
   coordinatorEpoch: number
+  /** The transactional producer the marker ends a transaction of. */
   producerId: bigint
+  /** That producer's epoch. */
   producerEpoch: number
   /** Default `Date.now()`. */
   timestamp?: number

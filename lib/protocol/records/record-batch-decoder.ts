@@ -21,16 +21,21 @@ export type { RecordBatchContext } from './record-cursor.js'
 
 /** A header of a consumed record. */
 export interface ConsumedRecordHeader {
+  /** The header's name. */
   key: string
+  /** Its value as a view into the fetched bytes; null for a header without a value. */
   value: Buffer | null
 }
 
 /** A record as read from a partition. Buffers are views of the fetched bytes when the batch was not compressed. */
 export interface ConsumedRecord {
+  /** The record's offset in its partition. */
   offset: bigint
   /** Milliseconds since the epoch; -1 for magic-0 messages, which carry none. */
   timestamp: number
+  /** The key as a view into the fetched bytes, or null. */
   key: Buffer | null
+  /** The value as a view into the fetched bytes, or null (a tombstone). */
   value: Buffer | null
   /** Shared and frozen when empty (most records), so treat it as read-only. */
   headers: readonly ConsumedRecordHeader[]
@@ -51,23 +56,35 @@ export type TimestampType = 'create' | 'log-append' | 'none'
  * ```
  */
 export interface DecodedRecordBatch {
+  /** Offset of the batch's first record. */
   readonly baseOffset: bigint
+  /** Offset of the last record relative to `baseOffset`. */
   readonly lastOffsetDelta: number
   /** `baseOffset + lastOffsetDelta`: where the next fetch starts is one past this. */
   readonly lastOffset: bigint
+  /** The leader epoch the batch was written in (-1 when unknown). */
   readonly partitionLeaderEpoch: number
+  /** Record format version: 2 for record batches, 0 or 1 for legacy message sets. */
   readonly magic: number
   /** Kafka codec id: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd. */
   readonly compression: number
+  /** Whether timestamps are the producer's CreateTime or the broker's LogAppendTime. */
   readonly timestampType: TimestampType
+  /** Written inside a transaction. */
   readonly isTransactional: boolean
   /** A control batch (transaction marker): not user data. */
   readonly isControl: boolean
+  /** The idempotent or transactional producer's id, -1 for none. */
   readonly producerId: bigint
+  /** That producer's epoch, -1 for none. */
   readonly producerEpoch: number
+  /** Sequence number of the first record, -1 for none. */
   readonly baseSequence: number
+  /** Timestamp of the first record, ms since the epoch. */
   readonly baseTimestamp: number
+  /** Largest timestamp in the batch. */
   readonly maxTimestamp: number
+  /** Number of records the header announces. */
   readonly recordCount: number
   /** Bytes this batch occupies in the input. */
   readonly sizeInBytes: number
@@ -92,6 +109,7 @@ export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
 
 /** What {@link decodeRecordBatches} found. */
 export interface DecodedRecordBatches {
+  /** The whole batches found, in order. */
   batches: DecodedRecordBatch[]
   /**
    * The input ended inside a batch. Normal at the end of a fetch response (the

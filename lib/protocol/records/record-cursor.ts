@@ -12,7 +12,9 @@ export const NO_HEADERS: readonly ConsumedRecordHeader[] = Object.freeze([])
 
 /** Where decoded bytes came from, for error messages. */
 export interface RecordBatchContext {
+  /** The topic the bytes were fetched from, for error messages. */
   topic: string
+  /** The partition, for error messages. */
   partition: number
 }
 

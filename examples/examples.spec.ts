@@ -17,6 +17,7 @@ import { runUntilStopped } from './graceful-shutdown.js'
 import { freshOnly } from './max-message-age.js'
 import { outOfOrder } from './out-of-order-done.js'
 import { produceLines } from './produce-lines.js'
+import { quickStart } from './quick-start.js'
 
 /** The peer of the describe block running now (blocks run one after another). */
 let peer: Peer
@@ -59,6 +60,17 @@ describe.each(PEERS)('examples against %s', (name) => {
   afterAll(async () => {
     await kafka?.close()
     await peer?.stop()
+  })
+
+  it('quick-start: what is produced is read back by a new group, from the beginning', async () => {
+    const topic = await freshTopic()
+    const orders = [1, 2, 3].map((n) => ({ id: `order-${n}`, customerId: `customer-${n % 2}`, amount: n }))
+    const read = await quickStart(kafka, topic, 'quick-start-spec', orders)
+    expect(read.map((o) => o.id).sort()).toEqual(['order-1', 'order-2', 'order-3'])
+    await eventually(async () => {
+      const lag = await groupLag(kafka, 'quick-start-spec', [topic])
+      expect(lag.reduce((sum, p) => sum + p.lag, 0n)).toBe(0n) // committed on unsubscribe
+    })
   })
 
   it('produce-lines: every line of a file and of an HTTP body arrives, in order', async () => {

@@ -4,12 +4,8 @@
  * no SASL password, no OAUTHBEARER token and no TLS private key, however deep
  * they look, while the connections are up and authenticated.
  */
-import { readFileSync } from 'node:fs'
 import { Console } from 'node:console'
-import * as net from 'node:net'
 import { PassThrough } from 'node:stream'
-import * as tls from 'node:tls'
-import { fileURLToPath } from 'node:url'
 import { inspect } from 'node:util'
 import { asyncScheduler, firstValueFrom } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
@@ -24,10 +20,10 @@ import { MetadataApi } from '../../lib/protocol/messages/Metadata.js'
 import { SaslAuthenticateApi } from '../../lib/protocol/messages/SaslAuthenticate.js'
 import { SaslHandshakeApi } from '../../lib/protocol/messages/SaslHandshake.js'
 import { apiVersionsAnswer, startFakeBroker, type FakeBroker } from '../support/fake-broker.js'
+import { startTlsProxy, TLS_CERT, TLS_KEY, type TlsProxy } from '../support/tls-proxy.js'
 
-const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../fixtures/tls/${name}`, import.meta.url)), 'utf8')
-const cert = fixture('localhost.crt')
-const key = fixture('localhost.key')
+const cert = TLS_CERT
+const key = TLS_KEY
 
 const PASSWORD = 'hunter2-do-not-print'
 const TOKEN = 'eyJ-oauth-token-do-not-print'
@@ -35,15 +31,12 @@ const PASSPHRASE = 'passphrase-do-not-print'
 
 let broker: FakeBroker | undefined
 let kafka: Kafka | undefined
-let proxy: tls.Server | undefined
-const sockets = new Set<net.Socket>()
+let proxy: TlsProxy | undefined
 
 afterEach(async () => {
   await kafka?.close()
   kafka = undefined
-  for (const s of sockets) s.destroy()
-  sockets.clear()
-  if (proxy !== undefined) await new Promise((r) => proxy!.close(r))
+  await proxy?.close()
   proxy = undefined
   await broker?.close()
   broker = undefined
@@ -65,23 +58,6 @@ async function saslBroker(mechanism: string): Promise<FakeBroker> {
     return undefined
   })
   return started
-}
-
-/** A TLS-terminating proxy in front of `target`. */
-async function tlsProxy(target: number): Promise<number> {
-  proxy = tls.createServer({ cert, key }, (client) => {
-    const upstream = net.connect(target, '127.0.0.1')
-    sockets.add(client).add(upstream)
-    client.pipe(upstream).pipe(client)
-    const end = () => {
-      client.destroy()
-      upstream.destroy()
-    }
-    client.on('error', end).on('close', end)
-    upstream.on('error', end).on('close', end)
-  })
-  await new Promise<void>((r) => proxy!.listen(0, '127.0.0.1', r))
-  return (proxy.address() as net.AddressInfo).port
 }
 
 /** Every way a user might print the client, its cluster, and the config the cluster keeps. */
@@ -145,7 +121,8 @@ describe('printing a client shows no secret', () => {
 
   it('TLS: no private key and no passphrase, also in the sockets it keeps', async () => {
     broker = await saslBroker('PLAIN')
-    const port = await tlsProxy(broker.port)
+    proxy = await startTlsProxy('127.0.0.1', broker.port)
+    const port = proxy.port
     const texts = await connectAndRender({
       brokers: [`localhost:${port}`],
       tls: { ca: cert, cert, key, passphrase: PASSPHRASE },

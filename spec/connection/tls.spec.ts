@@ -3,10 +3,6 @@
  * with the fixture certificate) and a TLS-terminating proxy in front of the mock
  * cluster (which has no TLS of its own).
  */
-import { readFileSync } from 'node:fs'
-import * as net from 'node:net'
-import * as tls from 'node:tls'
-import { fileURLToPath } from 'node:url'
 import { firstValueFrom } from 'rxjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BrokerConnection } from '../../lib/connection/broker-connection.js'
@@ -15,14 +11,12 @@ import { MetadataApi } from '../../lib/protocol/messages/Metadata.js'
 import type { BrokerCompatibility } from '../../lib/connection/broker-compatibility.js'
 import { startMockCluster, type MockCluster } from '../../lib/testing/mock-cluster.js'
 import { PEERS, sharedKafka, type PeerName } from '../support/peers.js'
+import { startTlsProxy, TLS_CERT, type TlsProxy } from '../support/tls-proxy.js'
 
-const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../fixtures/tls/${name}`, import.meta.url)))
-const cert = fixture('localhost.crt')
-const key = fixture('localhost.key')
+const cert = TLS_CERT
 
 let mock: MockCluster | undefined
-let proxy: tls.Server | undefined
-const sockets = new Set<net.Socket>()
+let proxy: TlsProxy | undefined
 
 /** The TLS port and the client compatibility setting of a peer. */
 async function tlsPeer(name: PeerName): Promise<{ port: number; compatibility: BrokerCompatibility }> {
@@ -33,25 +27,12 @@ async function tlsPeer(name: PeerName): Promise<{ port: number; compatibility: B
 async function startProxy(): Promise<number> {
   mock = await startMockCluster({ brokers: 1 })
   const target = mock.brokers[0]!
-  proxy = tls.createServer({ cert, key }, (client) => {
-    const upstream = net.connect(target.port, target.host)
-    sockets.add(client).add(upstream)
-    client.pipe(upstream).pipe(client)
-    const end = () => {
-      client.destroy()
-      upstream.destroy()
-    }
-    client.on('error', end).on('close', end)
-    upstream.on('error', end).on('close', end)
-  })
-  proxy.on('tlsClientError', () => undefined)
-  await new Promise<void>((r) => proxy!.listen(0, '127.0.0.1', r))
-  return (proxy.address() as net.AddressInfo).port
+  proxy = await startTlsProxy(target.host, target.port)
+  return proxy.port
 }
 
 afterAll(async () => {
-  for (const s of sockets) s.destroy()
-  await new Promise((r) => proxy?.close(r))
+  await proxy?.close()
   await mock?.stop()
 })
 

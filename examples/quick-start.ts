@@ -1,14 +1,15 @@
 /**
  * The README's Quick start as a whole app: produce three orders, then read
  * them back through a consumer group, mark each done, and stop (which commits
- * and leaves the group). Run it against `npm run broker`:
+ * and leaves the group).
  *
- *   npm run broker -- --port 9092 --rebalance-delay-ms 0     # in one terminal
- *   npx tsx examples/quick-start.ts                         # in another (KAFKA_BROKERS=host:port for another cluster)
+ *   npx tsx examples/quick-start.ts                                 # on an embedded mock cluster
+ *   KAFKA_BROKERS=localhost:9092 npx tsx examples/quick-start.ts    # on your cluster
  */
 import { pathToFileURL } from 'node:url'
 import { firstValueFrom, from, map, mergeMap, take, toArray } from 'rxjs'
 import { createKafka, type Kafka } from 'rxkafka'
+import { startMockCluster, type MockCluster } from 'rxkafka/testing'
 
 interface Order {
   id: string
@@ -45,10 +46,23 @@ export async function quickStart(kafka: Kafka, topic: string, groupId: string, o
   )
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? 'localhost:9092').split(','), clientId: 'quick-start' })
-  const orders = [1, 2, 3].map((n) => ({ id: `order-${n}`, customerId: `customer-${n % 2}`, amount: n * 10 }))
-  quickStart(kafka, 'orders', `quick-start-${Date.now()}`, orders)
-    .then((read) => console.log(`read back ${read.length} of ${orders.length} orders`))
-    .finally(() => kafka.close())
+async function main(): Promise<void> {
+  let mock: MockCluster | undefined
+  if (process.env.KAFKA_BROKERS === undefined) {
+    console.log('no KAFKA_BROKERS: starting an embedded mock cluster (librdkafka)')
+    mock = await startMockCluster({ brokers: 1, topics: [{ name: 'orders', partitions: 3 }] })
+    await mock.setGroupInitialRebalanceDelay(0) // a new group would otherwise wait 3 s for more members
+  }
+  // The mock's clientConfig carries the compatibility setting it needs; a real cluster needs none.
+  const kafka = createKafka({ ...(mock?.clientConfig ?? { brokers: process.env.KAFKA_BROKERS!.split(',') }), clientId: 'quick-start' })
+  try {
+    const orders = [1, 2, 3].map((n) => ({ id: `order-${n}`, customerId: `customer-${n % 2}`, amount: n * 10 }))
+    const read = await quickStart(kafka, 'orders', `quick-start-${Date.now()}`, orders)
+    console.log(`read back ${read.length} of ${orders.length} orders`)
+  } finally {
+    await kafka.close()
+    await mock?.stop()
+  }
 }
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main()

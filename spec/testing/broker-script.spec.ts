@@ -12,6 +12,7 @@ import { mergeMap, take, firstValueFrom } from 'rxjs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createKafka } from '../../lib/kafka.js'
 import { silentLogger } from '../../lib/logger.js'
+import { MOCK_COMPATIBILITY } from '../../lib/testing/mock-cluster.js'
 import { eventually } from './mock-helpers.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -96,7 +97,7 @@ describe('npm run broker', () => {
     for (const pid of [run.npm.pid!, run.scriptPid, run.mockPid]) expect(running(pid)).toBe(true)
 
     // A group's first join waits no 3 s; and the broker says what the group did.
-    const kafka = createKafka({ brokers: [`127.0.0.1:${port}`], logger: silentLogger })
+    const kafka = createKafka({ brokers: [`127.0.0.1:${port}`], compatibility: MOCK_COMPATIBILITY, logger: silentLogger })
     try {
       await kafka.send('fixed', { value: 'hello', partition: 1 })
       const message = await firstValueFrom(
@@ -123,7 +124,7 @@ describe('npm run broker', () => {
 
   it('while a re-run app waits for a member of an earlier run that did not leave, says so', async () => {
     const run = await startBroker(['--brokers', '1', '--rebalance-delay-ms', '0', '--topic', 'rerun:2'])
-    const kafka = createKafka({ brokers: run.bootstrap.split(','), logger: silentLogger })
+    const kafka = createKafka({ brokers: run.bootstrap.split(','), compatibility: MOCK_COMPATIBILITY, logger: silentLogger })
     let earlier: ChildProcess | undefined
     try {
       // The first run of the app joins, then dies without leaving the group.

@@ -76,8 +76,15 @@ export interface ProducerSettings<K = Buffer | string | null, V = Buffer | strin
    * Messages with an explicit `partition` are always strict.
    */
   strictPartitioning?: boolean
-  /** Circuit breakers per partition and per broker; false turns them off. Default `{ failureThreshold: 5, resetAfterMs: 10_000 }`. */
-  circuitBreaker?: ProducerCircuitBreakerOptions | false
+  /**
+   * Circuit breakers per partition and per broker, for fail-fast producing.
+   * Default `false`: retriable errors are retried until `deliveryTimeoutMs`, as
+   * the Java client does, so a broker restart or a leader move fails nothing.
+   * `true` turns them on with `{ failureThreshold: 5, resetAfterMs: 10_000 }`;
+   * an object sets either. While a circuit is open its queued batches fail
+   * with a retriable `CircuitOpenError` instead of waiting.
+   */
+  circuitBreaker?: ProducerCircuitBreakerOptions | boolean
   /** Bytes of encoded, not yet acknowledged records the producer holds. Default 32 MiB. */
   maxBufferedBytes?: number
   /**
@@ -240,9 +247,10 @@ export function resolveProducerOptions(
   if (idempotent && maxInFlight > 5) {
     throw new OperatorOptionError(operator, 'maxInFlight', `must be at most 5 with idempotence, got ${maxInFlight}`, 'Brokers track the last 5 batches per producer; use 5 or fewer, or idempotent: false')
   }
-  let circuitBreaker: Required<ProducerCircuitBreakerOptions> | false = { failureThreshold: 5, resetAfterMs: 10_000 }
-  if (o.circuitBreaker === false) circuitBreaker = false
-  else if (o.circuitBreaker !== undefined) {
+  // Off by default: a breaker fails messages whose delivery timeout has not passed, which a rolling restart must not do.
+  let circuitBreaker: Required<ProducerCircuitBreakerOptions> | false = false
+  if (o.circuitBreaker === true) circuitBreaker = { failureThreshold: 5, resetAfterMs: 10_000 }
+  else if (o.circuitBreaker !== undefined && o.circuitBreaker !== false) {
     checkCount(`${operator}.circuitBreaker`, 'failureThreshold', o.circuitBreaker.failureThreshold, 1)
     checkDuration(`${operator}.circuitBreaker`, 'resetAfterMs', o.circuitBreaker.resetAfterMs)
     circuitBreaker = {

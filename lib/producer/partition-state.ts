@@ -88,6 +88,8 @@ export class TopicState<M> {
 export class BrokerState {
   inFlight = 0
   requestsSent = 0
+  /** A request to it failed without an answer since its last answer: batches may be waiting for it to come back. */
+  unanswered = false
   readonly breaker: CircuitBreakerState | undefined
 
   constructor(readonly nodeId: number, breaker: CircuitBreakerState | undefined) {

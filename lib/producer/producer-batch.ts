@@ -36,6 +36,11 @@ export class ProducerBatch<M> {
   lastError: Error | undefined
   /** The last attempt failed without an answer, so the broker may or may not have written it. */
   outcomeUnknown = false
+  /**
+   * The broker its last attempt went to did not answer (node id; -1 when it
+   * did): its backoff ends early when that broker answers again or the leader moves.
+   */
+  awaitsBroker = -1
   readonly exchanges: ProduceExchange[] = []
   /** Holds a message with an explicit partition: never moved to another partition. */
   pinned = false

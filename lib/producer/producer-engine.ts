@@ -237,6 +237,8 @@ export class ProducerEngine<M> {
       if (state.leader !== p.leader) {
         state.leader = p.leader
         topic.availableDirty = true
+        // A new leader: a batch backing off after the old one failed goes to it at once (as KIP-951 has it).
+        if (p.leader >= 0) this.#retryNow(state)
       }
     }
   }
@@ -599,6 +601,7 @@ export class ProducerEngine<M> {
         }
         bytes += size
         batch.attempts++
+        batch.awaitsBroker = -1
         batch.exchanges.push({ enqueuedAt: batch.enqueuedAt, sentAt: now, answeredAt: 0, broker: nodeId })
         state.inFlight = true
         entries.push({ partition: state, batch, exchangeIndex: batch.exchanges.length - 1 })
@@ -674,6 +677,7 @@ export class ProducerEngine<M> {
   #onAnswer(broker: BrokerState, entries: InFlightEntry<M>[], response: ProduceResponse | undefined): void {
     const now = this.#now
     broker.breaker?.onSuccess(now)
+    if (broker.unanswered) this.#brokerAnswered(broker)
     for (const entry of entries) {
       const exchange = entry.batch.exchanges[entry.exchangeIndex]!
       exchange.answeredAt = now
@@ -714,12 +718,14 @@ export class ProducerEngine<M> {
   #onRequestFailed(broker: BrokerState, entries: InFlightEntry<M>[], error: Error): void {
     const now = this.#now
     broker.breaker?.onFailure(now)
+    broker.unanswered = true
     const retriable = !(error instanceof RxKafkaError) || error.retriable
     for (const entry of entries) {
       const exchange = entry.batch.exchanges[entry.exchangeIndex]!
       exchange.answeredAt = now
       exchange.error = error
       entry.batch.outcomeUnknown = true
+      entry.batch.awaitsBroker = broker.nodeId
       // Without an answer the leader may have moved: look again.
       this.#onBatchFailed(entry, error, retriable, true)
     }
@@ -748,12 +754,45 @@ export class ProducerEngine<M> {
     batch.enqueuedAt = batch.readyAt
   }
 
-  /** Fails every sealed batch of the partition at once (open circuit). */
+  /**
+   * The broker answered again after requests to it had failed unanswered: it
+   * is back, so every batch backing off because of it is retried now rather
+   * than at the end of its backoff.
+   */
+  #brokerAnswered(broker: BrokerState): void {
+    broker.unanswered = false
+    for (const state of this.#pending) {
+      if (state.queue[0]?.awaitsBroker === broker.nodeId) this.#retryNow(state)
+    }
+  }
+
+  /** Ends the backoff of the partition's head batch, if it is waiting for one. */
+  #retryNow(state: PartitionState<M>): void {
+    const head = state.queue[0]
+    if (head === undefined || state.inFlight) return
+    head.awaitsBroker = -1
+    const now = this.#now
+    if (head.readyAt > now) {
+      head.readyAt = now
+      head.enqueuedAt = now
+      this.#kick()
+    }
+  }
+
+  /**
+   * Fails every sealed batch of the partition at once (open circuit). The
+   * partition is free afterwards, so another pass is due now: its open batch,
+   * skipped as "not free" earlier in this pass, must be sealed without waiting
+   * for some later event.
+   */
   #failQueued(state: PartitionState<M>, error: Error): void {
+    let failed = false
     while (state.queue.length > 0 && !state.inFlight && !this.#closed) {
       if (!this.#options.strictPartitioning && !state.queue[0]!.pinned && this.#reroute(state)) continue
       this.#finishHead(state, undefined, -1, error)
+      failed = true
     }
+    if (failed) this.#kick()
   }
 
   /**

@@ -223,7 +223,7 @@ describe('producer timing (virtual time)', () => {
       const v = (m: string) => ({ value: m, partition: 0, metadata: m })
       const snapshots: ProducerDiagnostics[] = []
       scheduler.schedule(() => snapshots.push(...producerDiagnostics(client)), 10)
-      expectObservable(cold('a-b', { a: v('a'), b: v('b') }).pipe(produceTo<string>('t', { client, lingerMs: 0, name: 'orders-producer' }), map(label)), '^ 20ms !').toBe('')
+      expectObservable(cold('a-b', { a: v('a'), b: v('b') }).pipe(produceTo<string>('t', { client, lingerMs: 0, name: 'orders-producer', circuitBreaker: true }), map(label)), '^ 20ms !').toBe('')
       scheduler.flush()
       const [d] = snapshots
       expect(d!.name).toBe('orders-producer')

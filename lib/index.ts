@@ -38,6 +38,7 @@ export type {
   ClusterRequestOptions,
   ConnectionRole,
   CoordinatorType,
+  EnsureTopicsOptions,
 } from './cluster/cluster-client.js'
 export type { BrokerInfo, ClusterView, PartitionInfo, TopicInfo } from './cluster/cluster-view.js'
 export { BrokerConnection } from './connection/broker-connection.js'

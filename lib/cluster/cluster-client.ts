@@ -40,6 +40,19 @@ export interface ClusterRequestOptions {
 /** A body, or a function that shapes it for the version chosen for this broker. */
 export type ClusterRequestBody<Request> = Request | ((version: number) => Request)
 
+/** Options of {@link ClusterClient.ensureTopics}. */
+export interface EnsureTopicsOptions {
+  /**
+   * Scheduler time until which a failed Metadata request (no broker answered:
+   * brokers still starting, a restart) is retried with backoff; the caller's
+   * own deadline, such as a message's delivery timeout. Default: the start
+   * plus the cluster's `topicWaitMs`.
+   */
+  retryUntil?: number
+  /** Whether every partition must have a leader (default true); false: the topic and its partition count are enough. */
+  requireLeaders?: boolean
+}
+
 /** The kind of coordinator FindCoordinator looks up. */
 export type CoordinatorType = 'group' | 'transaction'
 
@@ -64,11 +77,13 @@ export interface ClusterClient {
    */
   refreshMetadata(topics?: readonly string[]): Observable<ClusterView>
   /**
-   * Emits a view in which every topic exists and every partition has a leader,
-   * refreshing (and letting the broker auto-create where it allows) until then;
-   * errors with a typed error after the topic wait time.
+   * Emits a view in which every topic exists and every partition has a leader
+   * (with `requireLeaders: false`: has its partitions), refreshing (and letting
+   * the broker auto-create where it allows) until then; errors with a typed
+   * error after the topic wait time. A Metadata request no broker answered is
+   * retried with backoff until `retryUntil` (default: the topic wait).
    */
-  ensureTopics(topics: readonly string[]): Observable<ClusterView>
+  ensureTopics(topics: readonly string[], options?: EnsureTopicsOptions): Observable<ClusterView>
   /** Sends a request to a broker by node id (`'any'`: whichever broker is least busy). Emits the response once. */
   request<Request, Response>(
     broker: number | 'any',

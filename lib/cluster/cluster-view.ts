@@ -125,12 +125,13 @@ export function partitionInfo(view: ClusterView, topic: string, partition: numbe
  * with the error code that says why (3 unknown, 5 no leader yet), or undefined
  * when all are ready.
  */
-export function firstUnreadyTopic(view: ClusterView, topics: readonly string[]): { topic: string; errorCode: number } | undefined {
+export function firstUnreadyTopic(view: ClusterView, topics: readonly string[], requireLeaders = true): { topic: string; errorCode: number } | undefined {
   for (const topic of topics) {
     const info = view.topics.get(topic)
     if (info === undefined) return { topic, errorCode: 3 }
     if (info.errorCode !== 0) return { topic, errorCode: info.errorCode }
     if (info.partitions.length === 0) return { topic, errorCode: 5 }
+    if (!requireLeaders) continue
     for (const p of info.partitions) if (p.leader < 0) return { topic, errorCode: p.errorCode !== 0 ? p.errorCode : 5 }
   }
   return undefined

@@ -39,6 +39,7 @@ import {
 import { BrokerConnection } from '../connection/broker-connection.js'
 import type { BrokerAddress, BrokerTransport, ConnectionOptions, ConnectionStats, ConnectTransport } from '../connection/broker-transport.js'
 import { brokerError, ConnectionError, RxKafkaError, UnknownTopicError } from '../errors/index.js'
+import { backoffDelay } from '../kit/backoff.js'
 import { DiagnosticsRegistry } from '../kit/diagnostics-registry.js'
 import { consoleLogger, type Logger } from '../logger.js'
 import type { ApiDefinition } from '../protocol/api.js'
@@ -46,7 +47,7 @@ import { errorCodeInfo } from '../protocol/error-codes.js'
 import { FindCoordinatorApi } from '../protocol/messages/FindCoordinator.js'
 import { MetadataApi } from '../protocol/messages/Metadata.js'
 import { ZERO_UUID } from '../protocol/primitives.js'
-import type { ClusterClient, ClusterRequestBody, ClusterRequestOptions, ConnectionRole, CoordinatorType } from './cluster-client.js'
+import type { ClusterClient, ClusterRequestBody, ClusterRequestOptions, ConnectionRole, CoordinatorType, EnsureTopicsOptions } from './cluster-client.js'
 import { EMPTY_VIEW, firstUnreadyTopic, viewFromMetadata, type ClusterView } from './cluster-view.js'
 import { roleOf } from './connection-roles.js'
 import { Coordinators, type CoordinatorDiagnostics } from './coordinators.js'
@@ -126,6 +127,9 @@ interface PooledConnection {
   /** The role, with the request's own connection key if it has one (`group:member 1 of billing`). */
   role: string
 }
+
+/** Cap of the backoff between Metadata requests that no broker answered (as the Java client's reconnect.backoff.max.ms). */
+const METADATA_RETRY_MAX_MS = 1_000
 
 /** The default transport: a socket to the broker. */
 const connectBySocket: ConnectTransport = (address, options) => new BrokerConnection(address, options)
@@ -252,16 +256,28 @@ export class KafkaCluster implements ClusterClient {
     return this.use(() => defer(() => this.fetchMetadata(null)))
   }
 
-  ensureTopics(topics: readonly string[]): Observable<ClusterView> {
+  ensureTopics(topics: readonly string[], options: EnsureTopicsOptions = {}): Observable<ClusterView> {
     const waitMs = this.config.topicWaitMs ?? 10_000
     const backoffMs = this.config.retryBackoffMs ?? 100
+    const requireLeaders = options.requireLeaders ?? true
     return this.use(() =>
       defer(() => {
         const started = this.scheduler.now()
+        const retryUntil = options.retryUntil ?? started + waitMs
+        let failedRequests = 0
         const attempt = (): Observable<ClusterView> =>
           this.refreshMetadata(topics).pipe(
+            // No broker answered (still starting, restarting): ask again with backoff until the caller's deadline.
+            catchError((error: unknown) => {
+              const retriable = error instanceof ConnectionError || (error instanceof RxKafkaError && error.retriable)
+              const left = retryUntil - this.scheduler.now()
+              if (!retriable || left <= 0) return throwError(() => error)
+              // The last wait ends at the deadline itself, so the caller hears of the failure when it is due.
+              const delay = Math.min(left, backoffDelay(failedRequests++, { initialMs: backoffMs, maxMs: METADATA_RETRY_MAX_MS, factor: 2, jitter: 0.2 }, this.random))
+              return timer(delay, this.scheduler).pipe(switchMap(attempt))
+            }),
             switchMap((view) => {
-              const missing = firstUnreadyTopic(view, topics)
+              const missing = firstUnreadyTopic(view, topics, requireLeaders)
               if (missing === undefined) return of(view)
               const info = errorCodeInfo(missing.errorCode)
               if (missing.errorCode !== 0 && !info.retriable) {
@@ -273,7 +289,7 @@ export class KafkaCluster implements ClusterClient {
             }),
           )
         const known = this.view.value
-        if (known !== undefined && firstUnreadyTopic(known, topics) === undefined) {
+        if (known !== undefined && firstUnreadyTopic(known, topics, requireLeaders) === undefined) {
           for (const topic of topics) this.followedTopics.add(topic)
           return of(known)
         }

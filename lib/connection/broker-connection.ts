@@ -270,7 +270,8 @@ export class BrokerConnection implements BrokerTransport {
           this.queue.pop()
           this.finish(
             pending,
-            new ConnectionError(`broker unreachable after ${this.failedConnects} failed connects`, {
+            // The last connect's own diagnosis (refused, TLS or HTTP peer, ...) says what to fix; "unreachable" alone does not.
+            new ConnectionError(`broker unreachable after ${this.failedConnects} failed connects (last: ${this.stats.lastError ?? 'unknown'})`, {
               broker: this.name,
               api: pending.api.name,
               hint: `next attempt in ${this.backoffUntil - this.scheduler.now()} ms; check that the broker is up and the address is right`,

@@ -57,7 +57,7 @@ export class TopicState<M> {
   /** When `available` must be recomputed anyway: the earliest time an excluded partition's circuit half-opens. */
   availableUntil = Infinity
   ready = false
-  /** Set when the topic cannot be produced to (it does not exist); every message fails with it. */
+  /** Why its last metadata lookup failed (cleared by the next success): the cause of messages that expire waiting for it. */
   failed: Error | undefined
   lookupInFlight = false
   readonly waiting: WaitingMessage<M>[] = []

@@ -130,10 +130,6 @@ export class ProducerEngine<M> {
   push(topicName: string, message: EngineMessage<M>): void {
     if (this.#closed) return
     const topic = this.#topic(topicName)
-    if (topic.failed !== undefined) {
-      this.#failMessage(topicName, message.partition ?? -1, message.metadata, topic.failed, this.#now)
-      return
-    }
     if (!topic.ready || topic.waitingCount > 0 || this.#bufferedBytes >= this.#options.maxBufferedBytes) {
       if (topic.ready && topic.waitingCount === 0 && this.#options.onBufferFull === 'error') {
         this.#failMessage(topicName, -1, message.metadata, new BufferFullError(topicName, this.#bufferedBytes, this.#options.maxBufferedBytes, this.#waitingMessages), this.#now)
@@ -194,7 +190,8 @@ export class ProducerEngine<M> {
       topic = new TopicState<M>(name, createTopicPartitioner(this.#options.partitioner, name, this.#options.random))
       this.#topics.set(name, topic)
       const known = this.#client.currentView().topics.get(name)
-      if (known !== undefined && known.errorCode === 0 && known.partitions.length > 0 && known.partitions.every((p) => p.leader >= 0)) {
+      // Partitions without a leader do not hold the topic back: their batches wait for one (refreshing metadata).
+      if (known !== undefined && known.errorCode === 0 && known.partitions.length > 0) {
         this.#applyTopicView(topic, this.#client.currentView())
         topic.ready = true
       }
@@ -202,20 +199,32 @@ export class ProducerEngine<M> {
     return topic
   }
 
+  /**
+   * Looks the topic up for the messages waiting for it. Metadata requests no
+   * broker answers (brokers still starting, an outage) are retried by
+   * ensureTopics until the first waiting message's delivery deadline; when it
+   * gives up, the cycle expires what is due (with that error as the cause)
+   * and looks up again for the rest. A final answer (the topic does not
+   * exist, no authorization) fails the waiting messages only: the failure is
+   * not kept, so later messages look again.
+   */
   #lookupTopic(topic: TopicState<M>): void {
-    if (topic.lookupInFlight || topic.ready || topic.failed !== undefined) return
+    if (topic.lookupInFlight || topic.ready || topic.waitingCount === 0) return
     topic.lookupInFlight = true
-    this.#run(this.#client.ensureTopics([topic.name]), {
+    const retryUntil = topic.waiting[topic.waitingHead]!.enqueuedAt + this.#options.deliveryTimeoutMs
+    this.#run(this.#client.ensureTopics([topic.name], { retryUntil, requireLeaders: false }), {
       next: (view) => {
         topic.lookupInFlight = false
+        topic.failed = undefined
         this.#onView(view)
         topic.ready = true
         this.#kick()
       },
       error: (error: unknown) => {
         topic.lookupInFlight = false
-        topic.failed = asError(error)
-        this.#failWaiting(topic, topic.failed)
+        const failure = asError(error)
+        topic.failed = failure
+        if (!(failure instanceof RxKafkaError && failure.retriable)) this.#failWaiting(topic, failure)
         this.#kick()
       },
     })
@@ -459,6 +468,7 @@ export class ProducerEngine<M> {
         const deadline = head.enqueuedAt + options.deliveryTimeoutMs
         if (deadline <= now) this.#expireWaiting(topic, now)
         else next = Math.min(next, deadline)
+        if (!topic.ready) this.#lookupTopic(topic)
       }
     }
 
@@ -542,7 +552,7 @@ export class ProducerEngine<M> {
       this.#waitingMessages--
       const cause = topic.ready
         ? new BufferFullError(topic.name, this.#bufferedBytes, this.#options.maxBufferedBytes, this.#waitingMessages)
-        : new RxKafkaError('TOPIC_METADATA_PENDING', 'the topic\'s partitions and leaders were not known in time', { topic: topic.name, retriable: true })
+        : topic.failed ?? new RxKafkaError('TOPIC_METADATA_PENDING', 'the topic\'s partitions were not known in time', { topic: topic.name, retriable: true })
       this.#failMessage(topic.name, -1, head.message.metadata, new DeliveryTimeoutError(this.#options.deliveryTimeoutMs, { topic: topic.name, cause, attempts: 0 }), now)
     }
   }

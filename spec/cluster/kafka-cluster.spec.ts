@@ -209,6 +209,50 @@ describe('KafkaCluster in virtual time', () => {
       })
     })
 
+    it('retries a Metadata request no broker answered, with backoff, until the brokers are back (start-up outage)', () => {
+      const scheduler = createTestScheduler()
+      scheduler.run(() => {
+        const cluster = scripted(scheduler, { retryBackoffMs: 100 })
+        for (const id of [1, 2, 3]) cluster.down.add(id)
+        const events = recordEvents(cluster.ensureTopics(['orders']), scheduler)
+        scheduler.schedule(() => { for (const id of [1, 2, 3]) cluster.down.delete(id) }, 1_500)
+        scheduler.schedule(() => {
+          // Backoff 100, 200, 400, 800 (the scripted cluster draws no jitter): asked at 0, 100, 300, 700, then at
+          // 1 500, just as the brokers are back: the only answered request.
+          expect(cluster.of('Metadata').map((r) => r.at)).toEqual([1_500])
+          expect(framesOf(events)).toEqual([1_500, 1_500])
+          expect(onlyValue(events).topics.get('orders')!.partitions).toHaveLength(2)
+        }, 3_000)
+      })
+    })
+
+    it("retries a failed Metadata request until the caller's retryUntil, then fails with the last diagnosis", () => {
+      const scheduler = createTestScheduler()
+      scheduler.run(() => {
+        const cluster = scripted(scheduler, { retryBackoffMs: 100 })
+        for (const id of [1, 2, 3]) cluster.down.add(id)
+        const events = recordEvents(cluster.ensureTopics(['orders'], { retryUntil: 1_000 }), scheduler)
+        scheduler.schedule(() => {
+          // Asked at 0, 100, 300, 700 and, the last pause cut to the deadline, at 1 000.
+          expect(framesOf(events)).toEqual([1_000])
+          expect(errorOf(events)).toBeInstanceOf(ConnectionError)
+          expect((errorOf(events) as Error).message).toMatch(/no broker answered a Metadata request: scripted-broker-\d:9092: \S/)
+        }, 3_000)
+      })
+    })
+
+    it('requireLeaders false: a topic with a leaderless partition is ready at once', () => {
+      const scheduler = createTestScheduler()
+      scheduler.run(() => {
+        const cluster = scripted(scheduler, { topics: { half: [1, -1] } })
+        const events = recordEvents(cluster.ensureTopics(['half'], { requireLeaders: false }), scheduler)
+        scheduler.schedule(() => {
+          expect(framesOf(events)).toEqual([0, 0])
+          expect(cluster.of('Metadata')).toHaveLength(1)
+        }, 1_000)
+      })
+    })
+
     it('fails at once on a non-retriable topic error, and answers from the known view without a request', () => {
       const scheduler = createTestScheduler()
       scheduler.run(() => {

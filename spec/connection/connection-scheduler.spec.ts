@@ -95,7 +95,9 @@ describe('BrokerConnection on an injected scheduler', () => {
     expect(connection.state).toBe('backoff')
     advance(scheduler, 899)
     const during = await firstValueFrom(connection.request(MetadataApi, { topics: [] })).catch((e: unknown) => e)
-    expect((during as ConnectionError).message).toMatch(/broker unreachable after 1 failed connects/)
+    // It carries the real diagnosis of the failed connect, not only "unreachable".
+    expect((during as ConnectionError).message).toMatch(/broker unreachable after 1 failed connects \(last: .*(refused|ECONNREFUSED)/i)
+    expect((during as ConnectionError).message).toContain((first as ConnectionError).message)
     expect((during as ConnectionError).hint).toMatch(/next attempt in 1 ms/)
     expect(connection.getStats().connects).toBe(1)
     advance(scheduler, 1)

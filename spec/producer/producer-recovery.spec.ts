@@ -4,12 +4,13 @@
  * leader move), and the defaults that ride out an outage.
  */
 import { describe, expect, it } from 'vitest'
-import { map } from 'rxjs'
+import { map, take, timer } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { ErrorCode } from '../../lib/protocol/error-codes.js'
 import { produceTo } from '../../lib/producer/index.js'
 import type { ProducerResult } from '../../lib/producer/index.js'
 import { createVirtualCluster } from '../../lib/testing/index.js'
+import { ProducerCluster } from './producer-cluster.js'
 
 function createScheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
@@ -63,6 +64,48 @@ describe('producer recovery (virtual cluster, virtual time)', () => {
       // a goes to broker 1 at 30, which is down; the metadata refresh that failure starts names broker 2, so a goes
       // there at once and is answered at 33, not after its 500 ms backoff (532).
       expectObservable(results).toBe('3ms x 29ms (a|)', { x: 'x', a: 'a' })
+    })
+  })
+
+  it('start-up outage: with every broker down for 1.5 s when produceTo starts, every message is retried and delivered, in order', () => {
+    const scheduler = createScheduler()
+    const results: ProducerResult<number>[] = []
+    let failure: unknown
+    let completedAt = -1
+    let written: number[] = []
+    scheduler.run(() => {
+      const cluster = createVirtualCluster({ brokers: 3, topics: [{ name: 'orders', partitions: 3 }], latencyMs: 1 })
+      for (const id of [1, 2, 3]) cluster.brokerDown(id)
+      scheduler.schedule(() => { for (const id of [1, 2, 3]) cluster.brokerUp(id) }, 1_500)
+      timer(0, 100).pipe(
+        take(30),
+        map((i) => ({ key: `k${i % 5}`, value: `m${i}`, metadata: i })),
+        produceTo<number>('orders', { client: cluster }),
+      ).subscribe({ next: (r) => results.push(r), error: (e: unknown) => { failure = e }, complete: () => { completedAt = scheduler.now() } })
+      scheduler.schedule(() => { written = cluster.read('orders').map((r) => Number(r.value!.toString().slice(1))) }, 10_000)
+    })
+    expect(failure).toBeUndefined()
+    expect(results.filter((r) => r.error !== undefined)).toEqual([])
+    expect(results.map((r) => r.metadata).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 30 }, (_, i) => i))
+    expect(new Set(written).size).toBe(30)
+    expect(written).toHaveLength(30)
+    // The first results come once the brokers are back (the lookup retries at most 1 s apart), not 120 s later.
+    expect(Math.min(...results.map((r) => r.batch.exchanges.at(-1)!.answeredAt))).toBeGreaterThanOrEqual(1_500)
+    expect(completedAt).toBeLessThan(3_500)
+    // Per key, the log holds the messages in the order they were sent.
+    const byKey = new Map<number, number[]>()
+    for (const i of written) byKey.set(i % 5, [...(byKey.get(i % 5) ?? []), i])
+    for (const list of byKey.values()) expect(list).toEqual([...list].sort((a, b) => a - b))
+  })
+
+  it('a partition without a leader at first use holds only its own messages; the others are delivered at once', () => {
+    const scheduler = createScheduler()
+    scheduler.run(({ cold, expectObservable }) => {
+      const client = new ProducerCluster({ scheduler, topics: { t: [1, -1] } })
+      const source = cold('ab|', { a: { value: 'a', partition: 0, metadata: 'a' }, b: { value: 'b', partition: 1, metadata: 'b' } })
+      // b (at 1) goes to a partition that never gets a leader: it fails at its delivery timeout (501); a is answered at once.
+      expectObservable(source.pipe(produceTo<string>('t', { client, lingerMs: 0, errorMode: 'result', deliveryTimeoutMs: 500 }), map(label)))
+        .toBe('a 500ms (b|)', { a: 'a', b: 'b:DELIVERY_TIMEOUT' })
     })
   })
 })

@@ -73,6 +73,8 @@ export interface ProducerDiagnostics {
   batchesSent: number
   /** Batches moved to another partition because theirs had an open circuit (strictPartitioning false). */
   reroutedBatches: number
+  /** Batches the broker refused as too large that were split in two and sent again. */
+  splitBatches: number
   /** When its timer (linger, backoff, delivery timeout) fires next, in scheduler time; undefined when none is set. */
   nextWakeAt: number | undefined
   /** Why it failed for good, if it did. */

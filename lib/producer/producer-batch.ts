@@ -4,6 +4,7 @@
  * and sent, retried, answered. Its life is recorded for the results.
  */
 import { RecordBatchBuilder } from '../protocol/records/record-batch-builder.js'
+import { decodeRecordBatches } from '../protocol/records/record-batch-decoder.js'
 import type { SealedRecordBatch } from '../protocol/records/record-batch-builder.js'
 import type { CompressionCodecName } from '../protocol/compression/index.js'
 import type { ProduceExchange, ProducerBatchLife } from './types.js'
@@ -74,6 +75,33 @@ export class ProducerBatch<M> {
     this.producerId = producerId
     this.producerEpoch = producerEpoch
     this.baseSequence = baseSequence
+  }
+
+  /**
+   * The sealed batch as two unsealed ones, first half then second, records
+   * re-encoded in order (after the broker refused it as too large). They keep
+   * its open time (so its delivery deadline), its history of exchanges and
+   * its share of the buffer; the caller seals and stamps them.
+   */
+  splitInHalves(topic: string, partition: number, initialCapacity: number): [ProducerBatch<M>, ProducerBatch<M>] {
+    const records = decodeRecordBatches(this.sealed!.bytes, { topic, partition }).batches[0]!.records()
+    const half = Math.ceil(records.length / 2)
+    const deliveryTimeoutMs = this.deadline - this.openedAt
+    const halves = [records.slice(0, half), records.slice(half)].map((list, index) => {
+      const batch = new ProducerBatch<M>(this.openedAt, deliveryTimeoutMs, initialCapacity)
+      for (const r of list) batch.builder!.append({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp })
+      const from = index === 0 ? 0 : half
+      batch.metadata.push(...this.metadata.slice(from, from + list.length))
+      batch.timestamps.push(...this.timestamps.slice(from, from + list.length))
+      batch.exchanges.push(...this.exchanges)
+      batch.pinned = this.pinned
+      batch.outcomeUnknown = this.outcomeUnknown
+      batch.lastError = this.lastError
+      return batch
+    }) as [ProducerBatch<M>, ProducerBatch<M>]
+    halves[0].bufferedBytes = Math.floor(this.bufferedBytes / 2)
+    halves[1].bufferedBytes = this.bufferedBytes - halves[0].bufferedBytes
+    return halves
   }
 
   /** Re-stamps producer state (after an epoch bump or a resequence); recomputes the CRC. */

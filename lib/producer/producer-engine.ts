@@ -11,9 +11,11 @@ import type { Observable, Observer, SchedulerAction, Subscriber, Subscription } 
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import type { ClusterView } from '../cluster/cluster-view.js'
 import { CircuitBreakerState } from '../operators/circuitBreaker.js'
-import { CircuitOpenError, brokerError, RxKafkaError, BufferFullError, DeliveryTimeoutError, InvalidPartitionError, ProducerDeliveryError, ProducerInputError } from '../errors/index.js'
+import { CircuitOpenError, brokerError, KafkaBrokerError, RxKafkaError, BufferFullError, DeliveryTimeoutError, InvalidPartitionError, ProducerDeliveryError, ProducerInputError } from '../errors/index.js'
 import { backoffDelay } from '../kit/backoff.js'
 import { ErrorCode, errorCodeInfo } from '../protocol/error-codes.js'
+import { DescribeConfigsApi } from '../protocol/messages/DescribeConfigs.js'
+import type { DescribeConfigsResponse } from '../protocol/messages/DescribeConfigs.js'
 import { InitProducerIdApi } from '../protocol/messages/InitProducerId.js'
 import type { InitProducerIdResponse } from '../protocol/messages/InitProducerId.js'
 import { ProduceApi } from '../protocol/messages/Produce.js'
@@ -39,6 +41,9 @@ interface InFlightEntry<M> {
 type ProducerIdState = 'none' | 'fetching' | 'ready' | 'bump-pending' | 'bumping'
 
 const NO_EXCHANGES: readonly never[] = Object.freeze([])
+
+/** DescribeConfigs' resource type of a topic. */
+const TOPIC_RESOURCE = 2
 
 export class ProducerEngine<M> {
   readonly name: string
@@ -78,6 +83,7 @@ export class ProducerEngine<M> {
   #requestsSent = 0
   #fatal: Error | undefined
   #reroutes = 0
+  #splits = 0
   readonly #realClock: boolean
   #cachedNow = -1
   #cachedNowUses = 0
@@ -716,6 +722,13 @@ export class ProducerEngine<M> {
         api: 'Produce', broker: broker.nodeId, topic: entry.partition.topic.name, partition: entry.partition.partition, errorMessage: answer.errorMessage,
       })
       exchange.error = error
+      if (code === ErrorCode.MESSAGE_TOO_LARGE) {
+        // Not written: a batch of many records is split and sent again; only a single record over the limit fails.
+        entry.partition.inFlight = false
+        if (entry.batch.recordCount > 1) this.#splitHead(entry.partition)
+        else this.#failTooLarge(entry.partition, broker.nodeId)
+        continue
+      }
       const info = errorCodeInfo(code)
       const sequenceTrouble = this.#options.idempotent && (
         code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || code === ErrorCode.UNKNOWN_PRODUCER_ID ||
@@ -762,6 +775,59 @@ export class ProducerEngine<M> {
     }
     batch.readyAt = now + delay
     batch.enqueuedAt = batch.readyAt
+  }
+
+  /**
+   * The head batch was refused as too large: it becomes two batches (first
+   * half, second half) at the head of the queue. It was not written, so the
+   * halves take its sequence numbers in order (first at its base sequence,
+   * the second after it) and the batches behind keep theirs.
+   */
+  #splitHead(state: PartitionState<M>): void {
+    const batch = state.queue[0]!
+    const options = this.#options
+    const halves = batch.splitInHalves(state.topic.name, state.partition, Math.min(options.batchBytes + 1024, INITIAL_BATCH_CAPACITY))
+    const now = this.#now
+    const [first, second] = halves
+    first.seal(now, options.compression, batch.producerId, batch.producerEpoch, batch.baseSequence)
+    const secondSequence = batch.baseSequence >= 0 ? addSequence(batch.baseSequence, first.recordCount) : -1
+    second.seal(now, options.compression, batch.producerId, batch.producerEpoch, secondSequence)
+    state.queue.splice(0, 1, first, second)
+    this.#splits++
+    this.#kick()
+  }
+
+  /**
+   * A single record the broker refuses as too large fails, its error naming
+   * its size and the topic's limit (max.message.bytes, asked with
+   * DescribeConfigs; the batch waits for the answer).
+   */
+  #failTooLarge(state: PartitionState<M>, nodeId: number): void {
+    const batch = state.queue[0]!
+    batch.readyAt = Infinity
+    const topic = state.topic.name
+    const size = batch.sealed!.bytes.length
+    const finish = (limit: string): void => {
+      if (this.#closed || state.queue[0] !== batch || state.inFlight) return
+      const error = new KafkaBrokerError({
+        ...errorCodeInfo(ErrorCode.MESSAGE_TOO_LARGE),
+        message: `a record of ${size} bytes (as a batch of one) is over ${limit}`,
+        hint: 'Send a smaller value, or raise max.message.bytes on the topic (and message.max.bytes and replica.fetch.max.bytes on the brokers)',
+      }, { api: 'Produce', broker: nodeId, topic, partition: state.partition })
+      this.#finishHead(state, undefined, -1, error)
+      this.#kick()
+    }
+    this.#run(this.#client.request('any', DescribeConfigsApi, {
+      resources: [{ resourceType: TOPIC_RESOURCE, resourceName: topic, configurationKeys: ['max.message.bytes'] }],
+      includeSynonyms: false,
+      includeDocumentation: false,
+    }), {
+      next: (response: DescribeConfigsResponse) => {
+        const value = response.results[0]?.configs.find((c) => c.name === 'max.message.bytes')?.value
+        finish(value === null || value === undefined ? "the topic's limit (max.message.bytes)" : `the topic's limit of ${value} bytes (max.message.bytes)`)
+      },
+      error: () => finish("the topic's limit (max.message.bytes, which could not be read)"),
+    })
   }
 
   /**
@@ -1078,6 +1144,7 @@ export class ProducerEngine<M> {
       requestsSent: this.#requestsSent,
       batchesSent: this.#batchesSent,
       reroutedBatches: this.#reroutes,
+      splitBatches: this.#splits,
       nextWakeAt: this.#wakeAt === Infinity ? undefined : this.#wakeAt,
       fatalError: this.#fatal?.message,
     }

@@ -139,7 +139,24 @@ describe('produceTo against a scripted cluster', () => {
     expect(producerDiagnostics(client)).toEqual([])
   })
 
-  it('MESSAGE_TOO_LARGE fails its batch without a retry; other partitions still succeed (errorMode result)', async () => {
+  it('MESSAGE_TOO_LARGE on a batch of many records: split in halves and sent again, in order, the halves taking its sequence numbers', async () => {
+    let calls = 0
+    const client: ProducerCluster = new ProducerCluster({
+      topics: { t: [1] },
+      // The broker refuses the first two requests as too large: the batch of 8, then its first half of 4.
+      produce: (call) => (++calls <= 2 ? of(client.successFor(call, { 't/0': ErrorCode.MESSAGE_TOO_LARGE })) : undefined),
+    })
+    const results = await run(range(0, 10).pipe(map((i) => ({ value: `m${i}`, metadata: i })), produceTo('t', { client, batchMessages: 8, errorMode: 'result' })))
+    expect(results.filter((r) => r.error !== undefined)).toEqual([])
+    expect(results.map((r) => r.metadata)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    expect(results.map((r) => r.offset)).toEqual([0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n])
+    const written = client.written.get('t/0')!
+    expect(written.map((b) => [b.records, b.baseSequence])).toEqual([[2, 0], [2, 2], [4, 4], [2, 8]])
+    // The halves' results carry the whole history: the refused attempts, then their own.
+    expect(results[0]!.batch.exchanges.map((e) => (e.error as KafkaBrokerError | undefined)?.code)).toEqual(['MESSAGE_TOO_LARGE', 'MESSAGE_TOO_LARGE', undefined])
+  })
+
+  it('a single record refused as MESSAGE_TOO_LARGE fails without a retry; other partitions still succeed (errorMode result)', async () => {
     const client: ProducerCluster = new ProducerCluster({
       topics: { t: [1, 2] },
       produce: (call) => (call.broker === 1 ? of(client.successFor(call, { 't/0': ErrorCode.MESSAGE_TOO_LARGE })) : undefined),
@@ -257,7 +274,8 @@ describe('produceTo against a scripted cluster', () => {
     let calls = 0
     const client: ProducerCluster = new ProducerCluster({
       topics: { t: [1] },
-      produce: (call) => (++calls === 1 ? of(client.successFor(call, { 't/0': ErrorCode.MESSAGE_TOO_LARGE })) : undefined),
+      // INVALID_TIMESTAMP: refused for good, not written (MESSAGE_TOO_LARGE would be split and sent again).
+      produce: (call) => (++calls === 1 ? of(client.successFor(call, { 't/0': ErrorCode.INVALID_TIMESTAMP })) : undefined),
     })
     const results = await run(range(0, 30).pipe(map((i) => ({ value: 'x', metadata: i })), produceTo('t', { client, batchMessages: 10, errorMode: 'result' })))
     expect(results.filter((r) => r.error !== undefined).map((r) => r.metadata)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])

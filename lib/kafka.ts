@@ -15,6 +15,7 @@ import type { ConsumeGroupOptions, ConsumePartitionsOptions } from './consumer/c
 import type { GroupMemberDiagnostics } from './consumer/group-member.js'
 import type { PartitionStream } from './consumer/partition-stream.js'
 import { producerDiagnostics, type ProducerDiagnostics } from './producer/diagnostics.js'
+import { flushProducers } from './producer/flush.js'
 import type { ProducerOptions, ProducerOptionsWithClient, ProducerSettings, RequiredSerializers } from './producer/options.js'
 import { produce, produceTo } from './producer/produce-to.js'
 import { send } from './producer/send.js'
@@ -150,6 +151,18 @@ export interface Kafka {
    * ```
    */
   consumePartitions(options: Omit<ConsumePartitionsOptions, 'client'>): Observable<PartitionStream>
+  /**
+   * Flushes every running producer of this client without ending its stream:
+   * open batches go at once, and the Promise resolves when every message
+   * accepted before the call has its result (see {@link flushProducers}).
+   *
+   * @example
+   * ```ts
+   * events$.pipe(kafka.produceTo('events', { lingerMs: 1_000 })).subscribe()
+   * await kafka.flush() // everything accepted so far is acknowledged
+   * ```
+   */
+  flush(): Promise<void>
   /** A snapshot of every long-lived part. */
   diagnostics(): KafkaDiagnostics
   /**
@@ -195,6 +208,7 @@ export function createKafka(config: KafkaConfig | KafkaOnClient): Kafka {
       send(client, topic, message, options as ProducerOptions)) as Kafka['send'],
     consumeGroup: (options) => consumeGroup({ ...options, client }),
     consumePartitions: (options) => consumePartitions({ ...options, client }),
+    flush: () => flushProducers(client),
     diagnostics,
     diagnostics$: (intervalMs = 1000) =>
       timer(0, intervalMs, client.scheduler).pipe(

@@ -6,6 +6,7 @@ export { produceTo, produce } from './produce-to.js'
 export { send } from './send.js'
 export { murmur2, murmur2Partition, toPositive } from '../kit/murmur2.js'
 export { producerDiagnostics } from './diagnostics.js'
+export { flushProducers } from './flush.js'
 export type {
   BreakerSnapshot,
   ProducerBrokerDiagnostics,

@@ -2,7 +2,8 @@
  * Options of the producer operators, their defaults, and their validation
  * (done when the operator is created, so a typo fails where it was written).
  */
-import type { SchedulerLike } from 'rxjs'
+import { isObservable } from 'rxjs'
+import type { Observable, SchedulerLike } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import type { CompressionCodecName } from '../protocol/compression/index.js'
 import { CompressionCodecId } from '../protocol/compression/index.js'
@@ -112,6 +113,12 @@ export interface ProducerSettings<K = Buffer | string | null, V = Buffer | strin
   scheduler?: SchedulerLike
   /** A name for this producer in diagnostics. Default `producer-N`. */
   name?: string
+  /**
+   * Each emission flushes the producer: open batches are sealed and sent at
+   * once, without waiting for their linger (as `kafka.flush()` does, without
+   * the Promise). The stream stays open.
+   */
+  flush$?: Observable<unknown>
 }
 
 /**
@@ -196,6 +203,7 @@ export interface ResolvedProducerOptions {
   random: () => number
   scheduler: SchedulerLike
   name: string
+  flush$: Observable<unknown> | undefined
 }
 
 let producerCount = 0
@@ -258,6 +266,9 @@ export function resolveProducerOptions(
       resetAfterMs: o.circuitBreaker.resetAfterMs ?? 10_000,
     }
   }
+  if (o.flush$ !== undefined && !isObservable(o.flush$)) {
+    throw new OperatorOptionError(operator, 'flush$', `must be an Observable, got ${typeof o.flush$}`, 'Pass a notifier such as interval(1000) or a Subject; each emission flushes')
+  }
   const timeoutMs = o.timeoutMs ?? 30_000
   producerCount++
   return {
@@ -286,6 +297,7 @@ export function resolveProducerOptions(
     random: o.random ?? Math.random,
     scheduler: o.scheduler ?? client.scheduler,
     name: o.name ?? `producer-${producerCount}`,
+    flush$: o.flush$,
   }
 }
 

@@ -47,6 +47,8 @@ export interface EngineMessage<M> {
 export interface WaitingMessage<M> {
   message: EngineMessage<M>
   enqueuedAt: number
+  /** Its acceptance number (see flush()). */
+  accepted: number
 }
 
 export class TopicState<M> {

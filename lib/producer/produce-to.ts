@@ -6,6 +6,7 @@ import { Observable } from 'rxjs'
 import type { OperatorFunction } from 'rxjs'
 import { OperatorOptionError, ProducerInputError } from '../errors/index.js'
 import { registerProducer } from './diagnostics.js'
+import { registerFlushable } from './flush.js'
 import { requireClient, resolveProducerOptions } from './options.js'
 import type { ProducerOptionsWithClient } from './options.js'
 import { ProducerEngine } from './producer-engine.js'
@@ -81,6 +82,7 @@ function producerOperator<T extends ProducerMessage<M, unknown, unknown>, M>(
           const resolved = resolveProducerOptions(operator, options as never, client)
           const engine = new ProducerEngine<M>(client, resolved, subscriber)
           const unregister = registerProducer(engine, client)
+          const unregisterFlush = registerFlushable(client, engine)
           engine.start()
           const sourceSubscription = source.subscribe({
             next: (message) => {
@@ -103,6 +105,7 @@ function producerOperator<T extends ProducerMessage<M, unknown, unknown>, M>(
             sourceSubscription.unsubscribe()
             engine.abort()
             unregister()
+            unregisterFlush()
           }
         }),
     )

@@ -43,6 +43,8 @@ export class ProducerBatch<M> {
    */
   awaitsBroker = -1
   readonly exchanges: ProduceExchange[] = []
+  /** The acceptance number of its first message (messages are numbered as they enter the producer), for flush(). */
+  firstAccepted = 0
   /** Holds a message with an explicit partition: never moved to another partition. */
   pinned = false
   producerId = -1n
@@ -95,6 +97,7 @@ export class ProducerBatch<M> {
       batch.timestamps.push(...this.timestamps.slice(from, from + list.length))
       batch.exchanges.push(...this.exchanges)
       batch.pinned = this.pinned
+      batch.firstAccepted = this.firstAccepted
       batch.outcomeUnknown = this.outcomeUnknown
       batch.lastError = this.lastError
       return batch

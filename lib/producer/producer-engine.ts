@@ -84,6 +84,10 @@ export class ProducerEngine<M> {
   #fatal: Error | undefined
   #reroutes = 0
   #splits = 0
+  /** Messages accepted so far; each gets the next number. */
+  #accepted = 0
+  /** flush() calls waiting for every message accepted up to `upTo` to have its result. */
+  readonly #flushes: { upTo: number; resolve: () => void; reject: (error: Error) => void }[] = []
   readonly #realClock: boolean
   #cachedNow = -1
   #cachedNowUses = 0
@@ -104,6 +108,49 @@ export class ProducerEngine<M> {
         error: () => undefined, // ensureTopics reports what matters per topic
       }),
     )
+    const flush$ = this.#options.flush$
+    if (flush$ !== undefined) {
+      this.#track(flush$.subscribe({ next: () => { this.flush().catch(() => undefined) }, error: (error: unknown) => this.#fail(asError(error)) }))
+    }
+  }
+
+  /**
+   * Seals every open batch now (no linger) and resolves once every message
+   * accepted before the call has its result (delivered or failed); rejects if
+   * the stream ends first (unsubscribed, or failed in errorMode 'stream').
+   */
+  flush(): Promise<void> {
+    if (this.#closed) return this.#fatal !== undefined ? Promise.reject(this.#fatal) : Promise.resolve()
+    const upTo = this.#accepted
+    if (this.#oldestHeld() > upTo) return Promise.resolve()
+    return new Promise<void>((resolve, reject) => {
+      this.#flushes.push({ upTo, resolve, reject })
+      this.#kick()
+    })
+  }
+
+  /** The acceptance number of the oldest message without a result yet (Infinity when none). */
+  #oldestHeld(): number {
+    let oldest = Infinity
+    for (const topic of this.#topics.values()) {
+      if (topic.waitingCount > 0) oldest = Math.min(oldest, topic.waiting[topic.waitingHead]!.accepted)
+      for (const p of topic.partitions) {
+        if (p.open !== undefined) oldest = Math.min(oldest, p.open.firstAccepted)
+        for (const batch of p.queue) oldest = Math.min(oldest, batch.firstAccepted)
+      }
+    }
+    return oldest
+  }
+
+  /** Resolves the flushes whose messages all have their results. */
+  #settleFlushes(): void {
+    const oldest = this.#oldestHeld()
+    for (let i = 0; i < this.#flushes.length; i++) {
+      const flush = this.#flushes[i]!
+      if (flush.upTo >= oldest) continue
+      this.#flushes.splice(i--, 1)
+      flush.resolve()
+    }
   }
 
   get #now(): number {
@@ -135,6 +182,7 @@ export class ProducerEngine<M> {
   /** One message from the source. Never throws: bad input becomes a failed result. */
   push(topicName: string, message: EngineMessage<M>): void {
     if (this.#closed) return
+    const accepted = ++this.#accepted
     const topic = this.#topic(topicName)
     if (!topic.ready || topic.waitingCount > 0 || this.#bufferedBytes >= this.#options.maxBufferedBytes) {
       if (topic.ready && topic.waitingCount === 0 && this.#options.onBufferFull === 'error') {
@@ -145,13 +193,13 @@ export class ProducerEngine<M> {
         this.#failMessage(topicName, -1, message.metadata, new BufferFullError(topicName, this.#bufferedBytes, this.#options.maxBufferedBytes, this.#waitingMessages), this.#now)
         return
       }
-      topic.waiting.push({ message, enqueuedAt: this.#inputNow() })
+      topic.waiting.push({ message, enqueuedAt: this.#inputNow(), accepted })
       this.#waitingMessages++
       if (!topic.ready) this.#lookupTopic(topic)
       else this.#scheduleWake(this.#now + this.#options.deliveryTimeoutMs)
       return
     }
-    this.#encode(topic, message, this.#inputNow())
+    this.#encode(topic, message, this.#inputNow(), accepted)
   }
 
   /** A message the operator could not even route (no topic): failed like any bad input. */
@@ -176,6 +224,12 @@ export class ProducerEngine<M> {
   abort(): void {
     if (this.#closed) return
     this.#closed = true
+    if (this.#flushes.length > 0) {
+      const error = this.#fatal ?? new RxKafkaError('CLOSED', 'the producer stream ended before every message accepted before flush() had its result', {
+        hint: 'Keep the producer subscribed until flush() resolves; in errorMode "stream" a failed delivery ends the stream',
+      })
+      for (const flush of this.#flushes.splice(0)) flush.reject(error)
+    }
     this.#wakeAction?.unsubscribe()
     this.#wakeAction = undefined
     for (const s of this.#subscriptions) s.unsubscribe()
@@ -300,7 +354,7 @@ export class ProducerEngine<M> {
 
 
   /** Serializes, partitions and appends one message to its partition's open batch. */
-  #encode(topic: TopicState<M>, message: EngineMessage<M>, now: number): void {
+  #encode(topic: TopicState<M>, message: EngineMessage<M>, now: number, accepted: number): void {
     const options = this.#options
     const scratch = this.#scratch
     let key: Buffer | string | null
@@ -345,6 +399,7 @@ export class ProducerEngine<M> {
     }
     if (batch === undefined) {
       batch = new ProducerBatch<M>(now, options.deliveryTimeoutMs, Math.min(options.batchBytes + 1024, INITIAL_BATCH_CAPACITY))
+      batch.firstAccepted = accepted
       state.open = batch
       this.#openPartitions.add(state)
       this.#scheduleWake(now + options.lingerMs)
@@ -483,7 +538,7 @@ export class ProducerEngine<M> {
       const lingerDue = batch.openedAt + options.lingerMs
       // A busy partition keeps filling its open batch: bigger batches, the same latency.
       const free = !state.inFlight && state.queue.length === 0
-      if ((this.#sourceDone || lingerDue <= now) && free) this.#seal(state, now)
+      if ((this.#sourceDone || this.#flushes.length > 0 || lingerDue <= now) && free) this.#seal(state, now)
       else if (free) next = Math.min(next, lingerDue)
       else if (batch.deadline <= now) this.#seal(state, now)
     }
@@ -534,6 +589,7 @@ export class ProducerEngine<M> {
       next = Math.min(next, Math.max(this.#nextMetadataRefreshAt, now + 1))
     }
 
+    if (this.#flushes.length > 0) this.#settleFlushes()
     if (this.#finishIfDone()) return
     if (next < Infinity) this.#scheduleWake(Math.max(next, now))
   }
@@ -545,7 +601,7 @@ export class ProducerEngine<M> {
       while (topic.waitingCount > 0 && this.#bufferedBytes < this.#options.maxBufferedBytes && !this.#closed) {
         const entry = topic.shiftWaiting()!
         this.#waitingMessages--
-        this.#encode(topic, entry.message, now)
+        this.#encode(topic, entry.message, now, entry.accepted)
       }
     }
   }
@@ -1052,6 +1108,7 @@ export class ProducerEngine<M> {
     if (!this.#sourceDone || this.#closed) return false
     if (this.#waitingMessages > 0 || this.#openPartitions.size > 0 || this.#pending.size > 0 || this.#inFlightRequests > 0) return false
     for (const topic of this.#topics.values()) if (topic.lookupInFlight) return false
+    for (const flush of this.#flushes.splice(0)) flush.resolve()
     this.abort()
     if (this.#sourceError !== undefined) this.#subscriber.error(this.#sourceError.error)
     else this.#subscriber.complete()

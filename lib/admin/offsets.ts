@@ -4,7 +4,7 @@
  * outsider, OffsetDelete, at the group's coordinator), and the reset plan
  * that `groups reset-offsets` shows and applies.
  */
-import { forkJoin, map, type Observable, of, switchMap } from 'rxjs'
+import { concat, forkJoin, map, type Observable, of, switchMap, toArray } from 'rxjs'
 import { AdminArgumentError, brokerError } from '../errors/index.js'
 import { ErrorCode } from '../protocol/error-codes.js'
 import { ListOffsetsApi } from '../protocol/messages/ListOffsets.js'
@@ -97,32 +97,54 @@ export function listOffsets(router: AdminRouter, partitions: readonly (TopicPart
     }
   })
   const isolationLevel = options.isolationLevel === 'read_committed' ? 1 : 0
+  // Kafka refuses a partition named twice in one request: the k-th query of each partition goes in batch k.
+  const batches: (TopicPartition & { spec: OffsetQuery; index: number })[][] = []
+  const seen = new Map<string, number>()
+  partitions.forEach((p, index) => {
+    const k = seen.get(tpKey(p.topic, p.partition)) ?? 0
+    seen.set(tpKey(p.topic, p.partition), k + 1)
+    ;(batches[k] ??= []).push({ ...p, index })
+  })
   type Found = { offset: bigint; timestamp: bigint; leaderEpoch: number }
-  return router
-    .toLeaders<TopicPartition & { spec: OffsetQuery }, Found>(partitions, (leader, items) =>
-      router.client
-        .request(leader, ListOffsetsApi, {
-          replicaId: -1,
-          isolationLevel,
-          timeoutMs: router.timeoutMs,
-          topics: groupByTopic(items).map(([name, list]) => ({
-            name,
-            partitions: list.map((p) => ({ partitionIndex: p.partition, currentLeaderEpoch: -1, timestamp: specTimestamp(p.spec), maxNumOffsets: 1 })),
-          })),
-        })
+  const results: ListedOffset[] = new Array<ListedOffset>(partitions.length)
+  return concat(
+    ...batches.map((batch) =>
+      router
+        .toLeaders<TopicPartition & { spec: OffsetQuery; index: number }, Found>(batch, (leader, items) =>
+          router.client
+            .request(leader, ListOffsetsApi, {
+              replicaId: -1,
+              isolationLevel,
+              timeoutMs: router.timeoutMs,
+              topics: groupByTopic(items).map(([name, list]) => ({
+                name,
+                partitions: list.map((p) => ({ partitionIndex: p.partition, currentLeaderEpoch: -1, timestamp: specTimestamp(p.spec), maxNumOffsets: 1 })),
+              })),
+            })
+            .pipe(
+              map((response) => {
+                const answers: ItemAnswers<Found> = new Map()
+                for (const t of response.topics) {
+                  for (const p of t.partitions) {
+                    answers.set(tpKey(t.name, p.partitionIndex), { errorCode: p.errorCode, value: { offset: p.offset ?? p.oldStyleOffsets?.[0] ?? -1n, timestamp: p.timestamp ?? -1n, leaderEpoch: p.leaderEpoch ?? -1 } })
+                  }
+                }
+                return answers
+              }),
+            ),
+        )
         .pipe(
-          map((response) => {
-            const answers: ItemAnswers<Found> = new Map()
-            for (const t of response.topics) {
-              for (const p of t.partitions) {
-                answers.set(tpKey(t.name, p.partitionIndex), { errorCode: p.errorCode, value: { offset: p.offset ?? p.oldStyleOffsets?.[0] ?? -1n, timestamp: p.timestamp ?? -1n, leaderEpoch: p.leaderEpoch ?? -1 } })
-              }
+          map((answers) => {
+            for (const p of batch) {
+              results[p.index] = settle({ topic: p.topic, partition: p.partition }, answers.get(tpKey(p.topic, p.partition)), { api: 'ListOffsets', topic: p.topic, partition: p.partition })
             }
-            return answers
           }),
         ),
-    )
-    .pipe(map((answers) => partitions.map((p) => settle({ topic: p.topic, partition: p.partition }, answers.get(tpKey(p.topic, p.partition)), { api: 'ListOffsets', topic: p.topic, partition: p.partition }))))
+    ),
+  ).pipe(
+    toArray(),
+    map(() => results),
+  )
 }
 
 function groupByTopic<T extends TopicPartition>(items: readonly T[]): [string, T[]][] {

@@ -240,8 +240,24 @@ export function listTopics(router: AdminRouter, options: ListTopicsOptions = {})
  * ```
  */
 export function describeTopics(router: AdminRouter, names: readonly string[] | null): Observable<TopicDescription[]> {
-  if (names !== null) checkNames('describeTopics', names)
-  return router.metadata(names).pipe(map((response) => describeFrom(response, names)))
+  if (names === null) return router.metadata(null).pipe(map((response) => describeFrom(response, null)))
+  checkNames('describeTopics', names)
+  // A topic just created may answer LEADER_NOT_AVAILABLE for a moment: that topic is asked again.
+  return router
+    .rounds<string, MetadataResponse>(names, (n) => n, (pending) =>
+      router.metadata(pending).pipe(
+        map((response) => {
+          const answers: ItemAnswers<MetadataResponse> = new Map()
+          for (const name of pending) {
+            const t = response.topics.find((x) => x.name === name)
+            const leaderless = t !== undefined && t.errorCode === 0 && t.partitions.some((p) => p.leaderId < 0)
+            answers.set(name, { errorCode: t === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : t.errorCode !== 0 ? t.errorCode : leaderless ? ErrorCode.LEADER_NOT_AVAILABLE : 0, value: response })
+          }
+          return answers
+        }),
+      ),
+    )
+    .pipe(map((answers) => names.map((name) => describeFrom(answers.get(name)!.value!, [name])[0]!)))
 }
 
 function describeFrom(response: MetadataResponse, names: readonly string[] | null): TopicDescription[] {

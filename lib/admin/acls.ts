@@ -121,7 +121,19 @@ function code<T extends string>(table: readonly T[], value: T, call: string, arg
   return index
 }
 
+/** What only a filter may say: an ACL itself names one type, pattern, operation and permission (the broker fails the whole request otherwise). */
+function checkConcrete(acl: Acl, call: string, i: number): void {
+  const loose = (['resourceType', 'patternType', 'operation', 'permission'] as const).find((field) => {
+    const value: string = acl[field]
+    return value === 'any' || value === 'unknown' || value === 'match'
+  })
+  if (loose !== undefined) {
+    throw new AdminArgumentError(call, `acls[${i}].${loose}`, `is ${JSON.stringify(acl[loose])}, which only a filter may be`, 'name a concrete value, such as patternType literal or prefixed')
+  }
+}
+
 function aclBody(acl: Acl, call: string, i: number) {
+  checkConcrete(acl, call, i)
   return {
     resourceType: code(RESOURCE_TYPES, acl.resourceType, call, `acls[${i}].resourceType`),
     resourceName: acl.resourceName,

@@ -144,6 +144,11 @@ export class AdminRouter {
     )
   }
 
+  /** A request to one broker by id (or any); the cluster view is fetched first when it has no brokers yet, or fresh from round 1 on. */
+  toBroker<Request, Response>(broker: number | 'any', api: ApiDefinition<Request, Response>, body: ClusterRequestBody<Request>, round: number): Observable<Response> {
+    return this.view(round > 0).pipe(switchMap(() => this.client.request(broker, api, body)))
+  }
+
   /** A request to any broker (the least busy one). */
   toAny<Request, Response>(api: ApiDefinition<Request, Response>, body: ClusterRequestBody<Request>): Observable<Response> {
     return this.client.request('any', api, body)

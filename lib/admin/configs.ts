@@ -167,14 +167,14 @@ function byBroker<R extends ConfigResource>(resources: readonly R[]): Map<number
 export function describeConfigs(router: AdminRouter, resources: readonly ConfigResource[], options: { keys?: readonly string[] } = {}): Observable<ConfigDescription[]> {
   checkResources('describeConfigs', resources)
   return router
-    .rounds<ConfigResource, { configs: ConfigEntry[] }>(resources, keyOf, (pending) =>
+    .rounds<ConfigResource, { configs: ConfigEntry[] }>(resources, keyOf, (pending, round) =>
       forkJoin(
         [...byBroker(pending)].map(([broker, list]) =>
-          router.client.request(broker, DescribeConfigsApi, {
+          router.toBroker(broker, DescribeConfigsApi, {
             resources: list.map((r) => ({ resourceType: RESOURCE_TYPE[r.type], resourceName: r.name, configurationKeys: options.keys === undefined ? null : [...options.keys] })),
             includeSynonyms: false,
             includeDocumentation: false,
-          }),
+          }, round),
         ),
       ).pipe(map((responses) => describeAnswers(responses))),
     )
@@ -193,7 +193,9 @@ function describeAnswers(responses: DescribeConfigsResponse[]): ItemAnswers<{ co
           configs: r.configs
             .map((c) => {
               const source = SOURCES[c.configSource ?? 0] ?? 'unknown'
-              return { name: c.name, value: c.value, source, readOnly: c.readOnly, sensitive: c.isSensitive, isDefault: c.isDefault ?? source === 'default' }
+              // v0 says isDefault; later versions say where the value comes from instead.
+              const isDefault = c.configSource === undefined ? c.isDefault === true : source === 'default'
+              return { name: c.name, value: c.value, source, readOnly: c.readOnly, sensitive: c.isSensitive, isDefault }
             })
             .sort((a, b) => (a.name < b.name ? -1 : 1)),
         },
@@ -218,10 +220,10 @@ export function alterConfigs(router: AdminRouter, changes: readonly ConfigChange
     if (count === 0) throw new AdminArgumentError('alterConfigs', `changes[${i}]`, 'changes nothing', 'give set, delete, append or subtract')
   })
   return router
-    .rounds<ConfigChange, object>(changes, keyOf, (pending) =>
+    .rounds<ConfigChange, object>(changes, keyOf, (pending, round) =>
       forkJoin(
         [...byBroker(pending)].map(([broker, list]) =>
-          router.client.request(broker, IncrementalAlterConfigsApi, {
+          router.toBroker(broker, IncrementalAlterConfigsApi, {
             resources: list.map((c) => ({
               resourceType: RESOURCE_TYPE[c.type],
               resourceName: c.name,
@@ -233,7 +235,7 @@ export function alterConfigs(router: AdminRouter, changes: readonly ConfigChange
               ],
             })),
             validateOnly: options.validateOnly ?? false,
-          }),
+          }, round),
         ),
       ).pipe(map((responses) => alterAnswers(responses))),
     )

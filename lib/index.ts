@@ -20,6 +20,9 @@ export * from './producer/index.js'
 export * from './consumer/index.js'
 export { consumeGroup } from './consume-group.js'
 
+// Admin client
+export * from './admin/index.js'
+
 // Operators
 export * from './operators/index.js'
 

@@ -5,6 +5,7 @@
  * options instead.
  */
 import { distinctUntilChanged, map, Observable, timer, type OperatorFunction } from 'rxjs'
+import { createAdmin, type Admin } from './admin/admin.js'
 import type { ClusterClient } from './cluster/cluster-client.js'
 import type { ClusterView } from './cluster/cluster-view.js'
 import { KafkaCluster, type ClusterConfig, type ClusterDiagnostics } from './cluster/kafka-cluster.js'
@@ -56,6 +57,15 @@ export interface Kafka {
   readonly cluster: ClusterClient
   /** The cluster view, refreshed on a period and on errors. Subscribing bootstraps. */
   readonly metadata$: Observable<ClusterView>
+  /**
+   * The admin client on this client's cluster: topics, configs, groups, offsets, records, ACLs (docs/admin.md).
+   *
+   * @example
+   * ```ts
+   * await kafka.admin.createTopics([{ name: 'orders', partitions: 3 }])
+   * ```
+   */
+  readonly admin: Admin
   /**
    * Produces every message of the source to `topic`; emits one result per message.
    * Keys and values are Buffer, string or null, or any type for which the
@@ -200,6 +210,7 @@ export function createKafka(config: KafkaConfig | KafkaOnClient): Kafka {
   return {
     cluster: client,
     metadata$: client.metadata$,
+    admin: createAdmin(client),
     // The overloads above checked the serializers; here every form is the same call.
     produceTo: ((topic: string, options: ProducerSettings<never, never> = {}) =>
       produceTo(topic, { ...options, client } as ProducerOptionsWithClient)) as Kafka['produceTo'],

@@ -105,7 +105,8 @@ export function parseCommandArgs(command: CliCommand, argv: readonly string[]): 
     }
     if (value === undefined) {
       const next = argv[i + 1]
-      if (next === undefined || (next.startsWith('-') && next !== '-')) throw new UsageError(`--${option.name} needs a value${option.value === undefined ? '' : ` (${option.value})`}`)
+      // A negative number (--shift-by -10) is a value, not an option.
+      if (next === undefined || (next.startsWith('-') && next !== '-' && !/^-\d/.test(next))) throw new UsageError(`--${option.name} needs a value${option.value === undefined ? '' : ` (${option.value})`}`)
       value = next
       i++
     }

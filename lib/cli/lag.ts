@@ -1,10 +1,9 @@
-/** `rxkafka lag --group ID`: committed offset, end offset and lag per partition. */
-import { firstValueFrom, forkJoin, map, of } from 'rxjs'
+/** `rxkafka lag --group ID`: committed offset, end offset and lag per partition, from the admin client. */
+import { UsageError } from '../errors/index.js'
 import type { Kafka } from '../kafka.js'
-import { brokerError, UsageError } from '../errors/index.js'
-import { ListOffsetsApi } from '../protocol/messages/ListOffsets.js'
-import { OffsetFetchApi } from '../protocol/messages/OffsetFetch.js'
+import type { PartitionLag } from '../admin/index.js'
 import { stringOption, type CliCommand } from './args.js'
+import { existingTopics } from './topic-check.js'
 
 /** `rxkafka lag`. */
 export const lagCommand: CliCommand = {
@@ -14,7 +13,8 @@ export const lagCommand: CliCommand = {
   description:
     "For each partition of the topics: the group's committed offset, the end of the\n" +
     'log (high watermark) and the lag between them. A partition without a commit\n' +
-    'shows "-" and its whole log as lag.',
+    'shows "-" and its whole log as lag. A topic that does not exist is an error\n' +
+    '(it is not created by looking at it).',
   options: [
     { name: 'group', type: 'string', short: 'g', value: 'ID', description: 'the consumer group (required)' },
     { name: 'topics', type: 'string', value: 'A,B', description: 'the topics whose partitions to show (required)' },
@@ -30,81 +30,12 @@ export const lagCommand: CliCommand = {
   },
 }
 
-export interface PartitionLag {
-  topic: string
-  partition: number
-  committed: bigint | null
-  end: bigint
-  lag: bigint
-}
+export type { PartitionLag }
 
-const LATEST = -1n
-
+/** The lag of a group on every partition of `topics`; a missing topic is an error, never created. */
 export async function groupLag(kafka: Kafka, groupId: string, topics: string[]): Promise<PartitionLag[]> {
-  const cluster = kafka.cluster
-  const view = await firstValueFrom(cluster.ensureTopics(topics))
-  const coordinator = await firstValueFrom(cluster.findCoordinator('group', groupId))
-  const wanted = topics.map((name) => ({ name, partitionIndexes: view.topics.get(name)!.partitions.map((p) => p.partition) }))
-  const committed = await firstValueFrom(
-    cluster
-      .request(coordinator, OffsetFetchApi, (version) =>
-        version >= 8 ? { groups: [{ groupId, topics: wanted }], requireStable: false } : { groupId, topics: wanted, requireStable: false },
-      )
-      .pipe(
-        map((response) => {
-          const offsets = new Map<string, bigint>()
-          const groupError = response.groups?.[0]?.errorCode ?? response.errorCode ?? 0
-          if (groupError !== 0) throw brokerError(groupError, { api: 'OffsetFetch' })
-          const topicsOut = response.groups?.[0]?.topics ?? response.topics ?? []
-          for (const t of topicsOut) for (const p of t.partitions) if (p.committedOffset >= 0n) offsets.set(`${t.name}:${p.partitionIndex}`, p.committedOffset)
-          return offsets
-        }),
-      ),
-  )
-  // One ListOffsets per leader, for the partitions it leads.
-  const byLeader = new Map<number, { topic: string; partition: number }[]>()
-  for (const name of topics) {
-    for (const p of view.topics.get(name)!.partitions) {
-      const list = byLeader.get(p.leader) ?? []
-      list.push({ topic: name, partition: p.partition })
-      byLeader.set(p.leader, list)
-    }
-  }
-  const ends = new Map<string, bigint>()
-  const answers = await firstValueFrom(
-    byLeader.size === 0
-      ? of([])
-      : forkJoin(
-          [...byLeader].map(([leader, parts]) =>
-            cluster.request(leader, ListOffsetsApi, {
-              replicaId: -1,
-              isolationLevel: 0,
-              topics: topics.map((name) => ({
-                name,
-                partitions: parts.filter((x) => x.topic === name).map((x) => ({ partitionIndex: x.partition, timestamp: LATEST, currentLeaderEpoch: -1, maxNumOffsets: 1 })),
-              })).filter((t) => t.partitions.length > 0),
-            }),
-          ),
-        ),
-  )
-  for (const answer of answers) {
-    for (const t of answer.topics) {
-      for (const p of t.partitions) {
-        if (p.errorCode !== 0) throw brokerError(p.errorCode, { api: 'ListOffsets', topic: t.name, partition: p.partitionIndex })
-        ends.set(`${t.name}:${p.partitionIndex}`, p.offset ?? -1n)
-      }
-    }
-  }
-  const rows: PartitionLag[] = []
-  for (const name of topics) {
-    for (const p of view.topics.get(name)!.partitions) {
-      const key = `${name}:${p.partition}`
-      const end = ends.get(key) ?? 0n
-      const at = committed.get(key) ?? null
-      rows.push({ topic: name, partition: p.partition, committed: at, end, lag: end - (at ?? 0n) })
-    }
-  }
-  return rows
+  await existingTopics(kafka, topics)
+  return kafka.admin.groupLag(groupId, topics)
 }
 
 export async function showLag(kafka: Kafka, groupId: string, topics: string[], json: boolean, out: (line: string) => void): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * The `rxkafka` command line: metadata, produce, consume, lag. Built on the
+ * The `rxkafka` command line: metadata, produce, consume, lag, topics, groups, configs. Built on the
  * public API only, so it doubles as an example of it. Each command is a file
  * of its own (see `commands.ts`); this file does what every command shares:
  * the command list, --help and --version, the client, Ctrl-C, and how errors

@@ -24,6 +24,7 @@ export const CLIENT_ERROR_CODES = {
   INVALID_OPERATOR_OPTION: 'an option of an operator or of the producer cannot work',
   INVALID_CONSUMER_OPTION: 'an option of consumeGroup or consumePartitions cannot work',
   USAGE: 'a command-line usage mistake',
+  INVALID_ADMIN_ARGUMENT: 'an admin call given an argument it cannot send',
   // connection layer
   CONNECTION: 'the TCP/TLS connection to a broker failed, closed, or could not be made',
   REQUEST_TIMEOUT: 'a broker did not answer a request within its timeout',

@@ -23,6 +23,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   operators: ['errors', 'kit'],
   producer: ['cluster', 'operators', 'protocol', 'errors', 'kit'],
   consumer: ['cluster', 'operators', 'protocol', 'errors', 'kit'],
+  admin: ['cluster', 'protocol', 'errors', 'kit'],
   testing: ['cluster', 'connection', 'protocol', 'errors', 'kit', 'root/logger'],
 }
 

@@ -57,6 +57,7 @@ export type {
 } from './connection/broker-transport.js'
 export { DiagnosticsRegistry, partKind } from './kit/diagnostics-registry.js'
 export type { Diagnosable, PartKind } from './kit/diagnostics-registry.js'
+export { TOPIC_NAME_RULES, topicNameProblem } from './kit/topic-name.js'
 export type { SaslOptions } from './connection/sasl/authenticate.js'
 export type { BrokerCompatibility } from './connection/broker-compatibility.js'
 export type { OAuthBearerToken } from './connection/sasl/oauthbearer.js'

@@ -85,13 +85,10 @@ export class InvalidPartitionError extends RxKafkaError {
  * ```
  */
 export class ProducerInputError extends RxKafkaError {
-  constructor(what: string, topic: string, cause?: unknown) {
-    const detail = cause instanceof Error ? `: ${cause.message}` : ''
-    super('PRODUCER_INPUT', `${what}${detail}`, {
-      topic,
-      cause,
-      hint: 'Serializers must return a Buffer, a string or null; partitioners an integer partition of the topic; the message value must be given',
-    })
+  /** `hint` says what to fix for this input alone (a serializer, the partitioner, the value, the headers). */
+  constructor(what: string, topic: string, cause?: unknown, hint = 'Fix the message or the serializer, partitioner or header that produced it') {
+    const detail = cause instanceof Error ? `: ${cause instanceof RxKafkaError ? cause.summary : cause.message}` : ''
+    super('PRODUCER_INPUT', `${what}${detail}`, { topic, cause, hint })
   }
 }
 
@@ -113,16 +110,28 @@ export class ProducerDeliveryError<M = unknown> extends RxKafkaError {
   /** The failed message's result: where it was going, its metadata, the batch's attempts, and `error`. */
   readonly result: ProducerResult<M>
 
-  constructor(result: ProducerResult<M>) {
+  /**
+   * `via`: `'stream'` (the producer's output errored; the hint says how to keep
+   * going) or `'send'` (a `send()` rejected; the hint is the cause's).
+   */
+  constructor(result: ProducerResult<M>, via: 'stream' | 'send' = 'stream') {
     const cause = result.error
-    const reason = cause instanceof Error ? cause.message : 'unknown reason'
-    const code = cause instanceof RxKafkaError ? cause.code : 'DELIVERY_FAILED'
-    super(code, `message not delivered: ${reason}`, {
+    const known = cause instanceof RxKafkaError ? cause : undefined
+    // The cause's own words, then every location once: the cause's, with the result's topic and partition.
+    const reason = known !== undefined ? known.summary : cause instanceof Error ? cause.message : 'unknown reason'
+    const partition = result.partition >= 0 ? result.partition : known?.partition
+    super(known?.code ?? 'DELIVERY_FAILED', `message not delivered: ${reason}`, {
+      api: known?.api,
+      broker: known?.broker,
       topic: result.topic,
-      partition: result.partition < 0 ? undefined : result.partition,
+      partition,
+      offset: known?.offset,
+      path: known?.path,
       cause,
-      retriable: cause instanceof RxKafkaError ? cause.retriable : false,
-      hint: 'The producer stream stops at the first failed delivery (errorMode "stream"); use errorMode: "result" to get failures as results and keep going',
+      retriable: known?.retriable ?? false,
+      hint: via === 'send'
+        ? known?.hint
+        : 'The producer stream stops at the first failed delivery (errorMode "stream"); use errorMode: "result" to get failures as results and keep going',
     })
     this.result = result
   }

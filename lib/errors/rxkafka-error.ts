@@ -59,9 +59,12 @@ export class RxKafkaError extends Error {
   readonly path: string | undefined
   /** Kafka API name, such as `Produce`. */
   readonly api: string | undefined
+  /** What happened, without the location and hint that `message` adds: for errors that quote this one. */
+  readonly summary: string
 
   constructor(code: RxKafkaErrorCode, what: string, options: RxKafkaErrorOptions = {}) {
     super(formatMessage(what, options), options.cause === undefined ? undefined : { cause: options.cause })
+    this.summary = what
     this.name = new.target.name
     this.code = code
     this.retriable = options.retriable ?? false

@@ -7,6 +7,7 @@ import type { OperatorFunction } from 'rxjs'
 import { OperatorOptionError, ProducerInputError } from '../errors/index.js'
 import { registerProducer } from './diagnostics.js'
 import { registerFlushable } from './flush.js'
+import { TOPIC_NAME_RULES, topicNameProblem } from '../kit/topic-name.js'
 import { requireClient, resolveProducerOptions } from './options.js'
 import type { ProducerOptionsWithClient } from './options.js'
 import { ProducerEngine } from './producer-engine.js'
@@ -42,8 +43,9 @@ export function produceTo<M = unknown, K = Buffer | string | null, V = Buffer | 
   topic: string,
   options: ProducerOptionsWithClient<K, V>,
 ): OperatorFunction<ProducerMessage<M, K, V>, ProducerResult<M>> {
-  if (typeof topic !== 'string' || topic.length === 0) {
-    throw new OperatorOptionError('produceTo', 'topic', `must be a non-empty string, got ${JSON.stringify(topic)}`, 'Pass the topic name as the first argument')
+  const problem = topicNameProblem(topic)
+  if (problem !== undefined) {
+    throw new OperatorOptionError('produceTo', 'topic', `${JSON.stringify(topic)} ${problem}`, `Pass a legal topic name: ${TOPIC_NAME_RULES}`)
   }
   const run = producerOperator<ProducerMessage<M, K, V>, M>('produceTo', options as ProducerOptionsWithClient<never, never>, () => topic)
   return run
@@ -81,6 +83,7 @@ function producerOperator<T extends ProducerMessage<M, unknown, unknown>, M>(
         new Observable<ProducerResult<M>>((subscriber) => {
           const resolved = resolveProducerOptions(operator, options as never, client)
           const engine = new ProducerEngine<M>(client, resolved, subscriber)
+          const legalTopics = new Set<string>()
           const unregister = registerProducer(engine, client)
           const unregisterFlush = registerFlushable(client, engine)
           engine.start()
@@ -93,8 +96,17 @@ function producerOperator<T extends ProducerMessage<M, unknown, unknown>, M>(
                 topic = ''
               }
               if (typeof topic !== 'string' || topic.length === 0) {
-                engine.reject(String(topic), message.metadata, new ProducerInputError(`a message has no topic (got ${JSON.stringify(topic)}); give every message a topic: { topic, value }`, String(topic)))
+                engine.reject(String(topic), message.metadata, new ProducerInputError(`a message has no topic (got ${JSON.stringify(topic)})`, String(topic), undefined, 'Give every message a topic: { topic, value }'))
                 return
+              }
+              if (!legalTopics.has(topic)) {
+                // Refused before anything is sent; checked once per name.
+                const problem = topicNameProblem(topic)
+                if (problem !== undefined) {
+                  engine.reject(topic, message.metadata, new ProducerInputError(`the topic name ${JSON.stringify(topic)} ${problem}`, topic, undefined, `Use a legal topic name: ${TOPIC_NAME_RULES}`))
+                  return
+                }
+                legalTopics.add(topic)
               }
               engine.push(topic, message)
             },

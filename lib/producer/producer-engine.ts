@@ -42,6 +42,9 @@ type ProducerIdState = 'none' | 'fetching' | 'ready' | 'bump-pending' | 'bumping
 
 const NO_EXCHANGES: readonly never[] = Object.freeze([])
 
+const PARTITIONER_HINT = 'Fix the partitioner: it must return an integer partition of the topic'
+const HEADERS_HINT = 'Give headers as [{ key, value }] or { key: value }, each value a Buffer, a string or null'
+
 /** DescribeConfigs' resource type of a topic. */
 const TOPIC_RESOURCE = 2
 
@@ -380,11 +383,11 @@ export class ProducerEngine<M> {
       try {
         partition = topic.partitioner.partition(keyBytes, message, partitions, available)
       } catch (error) {
-        this.#failMessage(topic.name, -1, message.metadata, new ProducerInputError('the partitioner threw', topic.name, error), now)
+        this.#failMessage(topic.name, -1, message.metadata, new ProducerInputError('the partitioner threw', topic.name, error, PARTITIONER_HINT), now)
         return
       }
       if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) {
-        this.#failMessage(topic.name, -1, message.metadata, new ProducerInputError(`the partitioner returned ${String(partition)}, not a partition in 0..${partitions - 1}`, topic.name), now)
+        this.#failMessage(topic.name, -1, message.metadata, new ProducerInputError(`the partitioner returned ${String(partition)}, not a partition in 0..${partitions - 1}`, topic.name, undefined, PARTITIONER_HINT), now)
         return
       }
       if (!options.strictPartitioning && available.length > 0 && available.length < partitions && !available.includes(partition)) {
@@ -416,7 +419,7 @@ export class ProducerEngine<M> {
         state.open = undefined
         this.#openPartitions.delete(state)
       }
-      this.#failMessage(topic.name, partition, message.metadata, new ProducerInputError('the message could not be encoded', topic.name, error), now)
+      this.#failMessage(topic.name, partition, message.metadata, new ProducerInputError('the message could not be encoded as a record', topic.name, error, 'Check the size of its key, value and headers'), now)
       return
     }
     const grown = batch.sizeInBytes - before
@@ -454,7 +457,11 @@ export class ProducerEngine<M> {
       batch.sealedAt = now
       if (sequence >= 0) state.nextSequence = sequence
       this.#releaseBuffer(batch)
-      this.#emitBatch(state, batch, undefined, -1, new ProducerInputError(`compressing the batch with ${this.#options.compression} failed`, state.topic.name, error))
+      // A codec's own error (CodecUnavailableError: zstd without zlib support, ...) says what to do; it is the result's.
+      const failure = error instanceof RxKafkaError
+        ? error
+        : new ProducerInputError(`compressing the batch with ${this.#options.compression} failed`, state.topic.name, error, 'Use another compression, or report the codec failure')
+      this.#emitBatch(state, batch, undefined, -1, failure)
       return
     }
     batch.compressedAt = this.#now
@@ -1230,17 +1237,17 @@ function serialize(serializer: ((value: unknown, topic: string) => Buffer | stri
     try {
       bytes = serializer(value, topic)
     } catch (error) {
-      throw new ProducerInputError(`the ${what} serializer threw`, topic, error)
+      throw new ProducerInputError(`the ${what} serializer threw`, topic, error, `Fix the ${what}Serializer: it must return a Buffer, a string or null`)
     }
-    if (!isBytes(bytes)) throw new ProducerInputError(`the ${what} serializer returned ${typeof bytes}, not a Buffer, string or null`, topic)
+    if (!isBytes(bytes)) throw new ProducerInputError(`the ${what} serializer returned ${typeof bytes}, not a Buffer, string or null`, topic, undefined, `Fix the ${what}Serializer: it must return a Buffer, a string or null`)
     return bytes
   }
   if (value === undefined) {
     if (what === 'key') return null
-    throw new ProducerInputError('the message has no value (use null for a tombstone)', topic)
+    throw new ProducerInputError('the message has no value', topic, undefined, 'Give the message a value (null for a tombstone)')
   }
   if (!isBytes(value)) {
-    throw new ProducerInputError(`the message ${what} is ${typeof value}, not a Buffer, string or null; pass a ${what}Serializer to send other types`, topic)
+    throw new ProducerInputError(`the message ${what} is ${typeof value}, not a Buffer, string or null`, topic, undefined, `Pass a ${what}Serializer that turns it into a Buffer, a string or null`)
   }
   return value as Buffer | string | null
 }
@@ -1251,15 +1258,15 @@ function headersOf(headers: unknown, topic: string): ProducerRecordHeader[] | un
     for (const h of headers as unknown[]) {
       const header = h as { key?: unknown; value?: unknown } | null
       if (header === null || typeof header !== 'object' || typeof header.key !== 'string' || !isBytes(header.value)) {
-        throw new ProducerInputError('a header is not { key: string, value: Buffer | string | null }', topic)
+        throw new ProducerInputError('a header is not { key: string, value: Buffer | string | null }', topic, undefined, HEADERS_HINT)
       }
     }
     return headers as ProducerRecordHeader[]
   }
-  if (typeof headers !== 'object') throw new ProducerInputError(`headers are ${typeof headers}, not an array or an object`, topic)
+  if (typeof headers !== 'object') throw new ProducerInputError(`headers are ${typeof headers}, not an array or an object`, topic, undefined, HEADERS_HINT)
   const list: ProducerRecordHeader[] = []
   for (const [key, value] of Object.entries(headers as Record<string, unknown>)) {
-    if (!isBytes(value)) throw new ProducerInputError(`header ${JSON.stringify(key)} is ${typeof value}, not a Buffer, string or null`, topic)
+    if (!isBytes(value)) throw new ProducerInputError(`header ${JSON.stringify(key)} is ${typeof value}, not a Buffer, string or null`, topic, undefined, HEADERS_HINT)
     list.push({ key, value })
   }
   return list

@@ -114,7 +114,7 @@ function senderFor(client: ClusterClient, options: ProducerSettings<unknown, unk
         const waiter = result.metadata!
         sender.waiters.delete(waiter)
         const own = { ...result, metadata: waiter.metadata }
-        if (result.error !== undefined) waiter.reject(new ProducerDeliveryError(own))
+        if (result.error !== undefined) waiter.reject(new ProducerDeliveryError(own, 'send'))
         else waiter.resolve(own)
         if (--sender.pending === 0) {
           // Closed one macrotask later, so an awaited send followed by another keeps this producer.

@@ -11,8 +11,8 @@ import { from, lastValueFrom, map, Observable, toArray } from 'rxjs'
 import { KafkaCluster } from '../../lib/cluster/kafka-cluster.js'
 import { ErrorCode } from '../../lib/protocol/error-codes.js'
 import type { RxKafkaError } from '../../lib/errors/index.js'
-import { KafkaBrokerError } from '../../lib/errors/index.js'
-import { produce, produceTo, ProducerInputError, send } from '../../lib/producer/index.js'
+import { CodecUnavailableError, KafkaBrokerError } from '../../lib/errors/index.js'
+import { produce, produceTo, send } from '../../lib/producer/index.js'
 import type { ProducerMessage, ProducerResult } from '../../lib/producer/index.js'
 import { PEERS, startPeer, uniqueName, type Peer, type PeerName } from '../support/peers.js'
 import { Kafka, logLevel } from 'kafkajs'
@@ -192,8 +192,11 @@ describe.each(PEERS)('producer against %s', (name) => {
       expect(results.every((r) => r.error === undefined)).toBe(true)
       expect((await readBack(T('codec-zstd'))).map((r) => r.value).sort()).toEqual(['z1', 'z2'])
     } else {
-      expect(results.every((r) => r.error instanceof ProducerInputError)).toBe(true)
+      // The codec's own error, not an input error with hints about serializers.
+      expect(results.every((r) => r.error instanceof CodecUnavailableError)).toBe(true)
+      expect((results[0]!.error as RxKafkaError).code).toBe('CODEC_UNAVAILABLE')
       expect(results[0]!.error!.message).toContain('zstd')
+      expect((results[0]!.error as RxKafkaError).hint).not.toMatch(/serializer/i)
       expect((results[0]!.error as RxKafkaError).retriable).toBe(false)
     }
   })

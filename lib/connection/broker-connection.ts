@@ -40,7 +40,6 @@ import {
   observeAuthentication,
   requestEnded,
   requestWritten,
-  type ObservedConnection,
 } from '../observability/connection-events.js'
 
 export type { BrokerAddress, ConnectionOptions, ConnectionState, ConnectionStats, RequestBody, RequestOptions } from './broker-transport.js'
@@ -77,7 +76,7 @@ const MAX_ABANDONED = 10_000
  * conn.request(MetadataApi, { topics: null }).subscribe(m => console.log(m.brokers))
  * ```
  */
-export class BrokerConnection implements BrokerTransport, ObservedConnection {
+export class BrokerConnection implements BrokerTransport {
   /** The broker this connection is to. */
   readonly address: BrokerAddress
   private readonly options: Required<Omit<ConnectionOptions, 'tls' | 'sasl' | 'compatibility'>> & { compatibility: BrokerCompatibility }

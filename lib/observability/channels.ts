@@ -18,7 +18,7 @@
  * @example
  * ```ts
  * import diagnostics_channel from 'node:diagnostics_channel'
- * import { CHANNELS, type BatchAcknowledgedEvent } from 'rxkafka'
+ * import { CHANNELS, type BatchAcknowledgedEvent, type RequestEvent } from 'rxkafka'
  *
  * diagnostics_channel.subscribe(CHANNELS.batchAcknowledged, (message) => {
  *   const e = message as BatchAcknowledgedEvent
@@ -377,6 +377,16 @@ export interface GroupRebalanceEvent extends GroupEventSource {
   revoked: number
 }
 
+/** One partition's offset in a {@link GroupCommitEvent}. */
+export interface CommittedOffset {
+  /** The topic. */
+  topic: string
+  /** The partition. */
+  partition: number
+  /** The offset committed: the next one the group reads. */
+  offset: bigint
+}
+
 /**
  * On {@link CHANNELS.groupCommit}: an OffsetCommit finished (or failed: `error`).
  *
@@ -387,7 +397,7 @@ export interface GroupRebalanceEvent extends GroupEventSource {
  */
 export interface GroupCommitEvent extends GroupEventSource {
   /** The offsets committed: for each partition, the next offset to read. */
-  offsets: { topic: string; partition: number; offset: bigint }[]
+  offsets: CommittedOffset[]
   /** Milliseconds it took. */
   durationMs: number
   /** Set when it failed. */

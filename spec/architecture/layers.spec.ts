@@ -26,6 +26,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   producer: ['cluster', 'operators', 'protocol', 'errors', 'kit', 'observability'],
   consumer: ['cluster', 'operators', 'protocol', 'errors', 'kit', 'observability'],
   admin: ['cluster', 'protocol', 'errors', 'kit'],
+  // rxkafka/otel: OpenTelemetry over the public client (types of lib/kafka.ts) and the diagnostics channels.
+  otel: ['observability', 'consumer', 'producer', 'root/kafka'],
   testing: ['cluster', 'connection', 'protocol', 'errors', 'kit', 'root/logger'],
 }
 

@@ -120,6 +120,10 @@ export type {
   RequestEvent,
 } from './observability/channels.js'
 
+export { ratesBetween } from './kafka-rates.js'
+export type { BrokerRates, KafkaRates } from './kafka-rates.js'
+export { toPrometheus } from './prometheus.js'
+
 // Logging
 export { consoleLogger, silentLogger } from './logger.js'
 export type { LogFields, LogLevel, Logger } from './logger.js'

@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * The API reference (`npm run docs`, written to docs/api/): every entry point
- * of package.json's exports (rxkafka, rxkafka/protocol, rxkafka/testing,
+ * of package.json's exports (rxkafka, rxkafka/protocol, rxkafka/testing, rxkafka/otel,
  * rxkafka/codecs/*). Every warning is an error, so `npm test` (which runs
  * `npm run docs`) fails on a broken {@link}, a public export without TSDoc, or
  * a public type that references one that is not exported.
@@ -25,7 +25,7 @@ if (clientCodeNames.length < 30) throw new Error(`found only ${clientCodeNames.l
 
 /** @type {Partial<import('typedoc').TypeDocOptions>} */
 const config = {
-  entryPoints: ['lib/index.ts', 'lib/protocol/index.ts', 'lib/testing/index.ts', 'lib/codecs/snappy-native.ts', 'lib/codecs/lz4-native.ts'],
+  entryPoints: ['lib/index.ts', 'lib/protocol/index.ts', 'lib/testing/index.ts', 'lib/otel/index.ts', 'lib/codecs/snappy-native.ts', 'lib/codecs/lz4-native.ts'],
   tsconfig: 'tsconfig.build.json',
   out: 'docs/api',
   name: 'rxkafka',

@@ -9,6 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^rxkafka\/protocol$/, replacement: lib('protocol/index.ts') },
       { find: /^rxkafka\/testing$/, replacement: lib('testing/index.ts') },
+      { find: /^rxkafka\/otel$/, replacement: lib('otel/index.ts') },
       { find: /^rxkafka\/codecs\/snappy-native$/, replacement: lib('codecs/snappy-native.ts') },
       { find: /^rxkafka\/codecs\/lz4-native$/, replacement: lib('codecs/lz4-native.ts') },
       { find: /^rxkafka$/, replacement: lib('index.ts') },

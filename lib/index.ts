@@ -96,6 +96,35 @@ export type { ErrorCodeInfo } from './protocol/error-codes.js'
 export { registerCodec } from './protocol/compression/index.js'
 export type { CompressionCodec, CompressionCodecName } from './protocol/compression/index.js'
 
+// Observability: the node:diagnostics_channel channels rxkafka publishes on and their payloads (docs/observability.md)
+export { CHANNELS } from './observability/channels.js'
+export type {
+  AuthenticationEvent,
+  BatchAcknowledgedEvent,
+  BatchEventSource,
+  BatchSealedEvent,
+  ChannelName,
+  CloseEvent,
+  CommittedOffset,
+  ConnectEvent,
+  ConnectionEventSource,
+  FetchEvent,
+  FetchPartitionEvent,
+  GroupCommitEvent,
+  GroupEventSource,
+  GroupJoinEvent,
+  GroupLeaveEvent,
+  GroupRebalanceEvent,
+  GroupSyncEvent,
+  MetadataEvent,
+  ReconnectEvent,
+  RequestEvent,
+} from './observability/channels.js'
+
+export { ratesBetween } from './kafka-rates.js'
+export type { BrokerRates, KafkaRates } from './kafka-rates.js'
+export { toPrometheus } from './prometheus.js'
+
 // Logging
 export { consoleLogger, silentLogger } from './logger.js'
 export type { LogFields, LogLevel, Logger } from './logger.js'

@@ -20,6 +20,9 @@ import { flushProducers } from './producer/flush.js'
 import type { ProducerOptions, ProducerOptionsWithClient, ProducerSettings, RequiredSerializers } from './producer/options.js'
 import { produce, produceTo } from './producer/produce-to.js'
 import { send } from './producer/send.js'
+import { checkInteger } from './kit/options.js'
+import { ratesOf, type KafkaRates } from './kafka-rates.js'
+import { toPrometheus } from './prometheus.js'
 import type { ProducerMessage, ProducerResult, TopicProducerMessage } from './producer/types.js'
 
 /**
@@ -184,6 +187,26 @@ export interface Kafka {
    * ```
    */
   diagnostics$(intervalMs?: number): Observable<KafkaDiagnostics>
+  /**
+   * Rates per second from the diagnostics counters (messages, bytes and requests, per broker too, failed
+   * deliveries, rebalances): one sample every `everyMs` (default 1000) while subscribed, on the client's
+   * scheduler, each over the interval since the previous one. See docs/observability.md.
+   *
+   * @example
+   * ```ts
+   * kafka.metrics$(10_000).subscribe((r) => console.log(`${r.messagesSentPerSecond} msg/s, ${r.bytesSentPerSecond} B/s out`))
+   * ```
+   */
+  metrics$(everyMs?: number): Observable<KafkaRates>
+  /**
+   * The diagnostics snapshot now in the Prometheus text format, for a `/metrics` endpoint.
+   *
+   * @example
+   * ```ts
+   * createServer((_req, res) => res.setHeader('content-type', 'text/plain; version=0.0.4').end(kafka.toPrometheus())).listen(9464)
+   * ```
+   */
+  toPrometheus(): string
   /** Releases every socket and timer; the client cannot be used afterwards. */
   close(): Promise<void>
 }
@@ -226,6 +249,11 @@ export function createKafka(config: KafkaConfig | KafkaOnClient): Kafka {
         map(diagnostics),
         distinctUntilChanged((a, b) => stableJson(a) === stableJson(b)),
       ),
+    metrics$: (everyMs = 1000) => {
+      checkInteger('metrics$', 'everyMs', everyMs, 1)
+      return ratesOf(diagnostics, everyMs, client.scheduler)
+    },
+    toPrometheus: () => toPrometheus(diagnostics(), client.clientId),
     close: () => client.close(),
   }
 }

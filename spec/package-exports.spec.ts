@@ -1,6 +1,6 @@
 /**
  * The package's entry points as users see them: `rxkafka`, `rxkafka/protocol`,
- * `rxkafka/testing` and the optional native codecs `rxkafka/codecs/*`. Checks that package.json, tsconfig paths and the
+ * `rxkafka/testing`, `rxkafka/otel` (OpenTelemetry, needing the optional peer `@opentelemetry/api`) and the optional native codecs `rxkafka/codecs/*`. Checks that package.json, tsconfig paths and the
  * vitest aliases agree, that the root entry stays free of the generated
  * message modules, and that every `import { … } from 'rxkafka…'` written in
  * README.md, docs/, the TSDoc examples in lib/ and examples/ names something
@@ -19,6 +19,7 @@ const ENTRIES: Record<string, string> = {
   rxkafka: 'lib/index.ts',
   'rxkafka/protocol': 'lib/protocol/index.ts',
   'rxkafka/testing': 'lib/testing/index.ts',
+  'rxkafka/otel': 'lib/otel/index.ts',
   'rxkafka/codecs/snappy-native': 'lib/codecs/snappy-native.ts',
   'rxkafka/codecs/lz4-native': 'lib/codecs/lz4-native.ts',
 }
@@ -121,6 +122,28 @@ describe('package entry points', () => {
     expect(seen.has('lib/protocol/index.ts')).toBe(false)
     // The root still works: the client's own message modules are part of it.
     expect(seen.has('lib/protocol/messages/Produce.ts')).toBe(true)
+  })
+
+  it('only rxkafka/otel loads @opentelemetry/api (an optional peer dependency)', () => {
+    const loads = (entry: string): { files: Set<string>; otel: boolean } => {
+      const files = new Set<string>()
+      let otel = false
+      const visit = (file: string): void => {
+        if (files.has(file)) return
+        files.add(file)
+        for (const match of read(file).matchAll(/^(?:import|export)(?!\s+type\b)[^'";]*?from\s*'([^']+)'/gm)) {
+          const target = match[1]!
+          if (target.startsWith('@opentelemetry/')) otel = true
+          else if (target.startsWith('.')) visit(relative(ROOT, resolve(ROOT, dirname(file), target.replace(/\.js$/, '.ts'))))
+        }
+      }
+      visit(entry)
+      return { files, otel }
+    }
+    for (const [entry, file] of Object.entries(ENTRIES)) {
+      expect(loads(file).otel, entry).toBe(entry === 'rxkafka/otel')
+    }
+    expect(loads(ENTRIES.rxkafka!).files.has('lib/otel/index.ts')).toBe(false)
   })
 
   it('every import from rxkafka in README, docs, TSDoc and examples names a real export', { timeout: 120_000 }, () => {

@@ -10,6 +10,7 @@
  * the virtual cluster and spec scripts plug in there), and every timer it sets
  * runs on `config.scheduler`, so its logic runs under `TestScheduler` too.
  */
+import { traceMetadata } from '../observability/connection-events.js'
 import { inspect, type InspectOptions } from 'node:util'
 import {
   asyncScheduler,
@@ -450,6 +451,7 @@ export class KafkaCluster implements ClusterClient {
         this.logger.warn('metadata refresh failed', { error: error.message })
         return error
       }),
+      traceMetadata<ClusterView>(this.clientId, topics),
     )
   }
 

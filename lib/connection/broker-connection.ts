@@ -32,6 +32,15 @@ import type {
 } from './broker-transport.js'
 import { authenticateSasl, type SaslOptions } from './sasl/authenticate.js'
 import type { BrokerCompatibility } from './broker-compatibility.js'
+import type { RequestEvent } from '../observability/channels.js'
+import {
+  connectEnded,
+  connectionClosed,
+  connectStarted,
+  observeAuthentication,
+  requestEnded,
+  requestWritten,
+} from '../observability/connection-events.js'
 
 export type { BrokerAddress, ConnectionOptions, ConnectionState, ConnectionStats, RequestBody, RequestOptions } from './broker-transport.js'
 
@@ -48,6 +57,8 @@ interface PendingRequest {
   sent: boolean
   /** Internal requests (ApiVersions, SASL) may go before the connection is ready. */
   handshake: boolean
+  /** Its context on the rxkafka:request TracingChannel, only while someone subscribes. */
+  trace: RequestEvent | undefined
 }
 
 const API_VERSIONS_MAX = ApiVersionsApi.maxVersion
@@ -98,6 +109,8 @@ export class BrokerConnection implements BrokerTransport {
   private reauthTimer: Subscription | undefined
   private corked = false
   private stats = { bytesIn: 0, bytesOut: 0, requests: 0, connects: 0, lastError: undefined as string | undefined }
+  /** When the current connect began, for the rxkafka:connection:connect event (0 when nobody listened). */
+  private connectStartedAt = 0
 
   constructor(address: BrokerAddress, options: ConnectionOptions) {
     this.address = address
@@ -128,6 +141,21 @@ export class BrokerConnection implements BrokerTransport {
   /** `host:port`, as errors name the broker before its id is known. */
   get name(): string {
     return `${this.address.host}:${this.address.port}`
+  }
+
+  /** The client id it sends, as diagnostics channel events name it. */
+  get clientId(): string {
+    return this.options.clientId
+  }
+
+  /** The broker's node id (-1 for a bootstrap address). */
+  get nodeId(): number {
+    return this.address.nodeId
+  }
+
+  /** The connection's role in the pool, as diagnostics channel events name it. */
+  get role(): string {
+    return this.options.role
   }
 
   /** Where the connection is in its life now. */
@@ -193,6 +221,7 @@ export class BrokerConnection implements BrokerTransport {
   /** Closes the socket and fails whatever is pending. Idempotent; the connection cannot be used again. */
   close(): void {
     if (this.state === 'closed') return
+    if (this.socket !== undefined) connectionClosed(this, 'closed', this.inFlight.size + this.queue.length)
     this.failAll(new ConnectionError('connection closed by the client', { broker: this.name }))
     this.destroySocket()
     this.clearIdleTimer()
@@ -224,13 +253,17 @@ export class BrokerConnection implements BrokerTransport {
         timer: undefined,
         sent: false,
         handshake,
+        trace: undefined,
       }
       const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs
       pending.timer = this.scheduler.schedule(() => {
         pending.timer = undefined
         const written = pending.sent
         this.abandon(pending)
-        subscriber.error(new RequestTimeoutError(api.name, timeoutMs, this.address.nodeId >= 0 ? this.address.nodeId : this.name))
+        const timedOut = new RequestTimeoutError(api.name, timeoutMs, this.address.nodeId >= 0 ? this.address.nodeId : this.name)
+        if (pending.trace !== undefined) requestEnded(pending.trace, 'error', 0, timedOut)
+        pending.trace = undefined
+        subscriber.error(timedOut)
         // A handshake request's failure is the handshake's to report (it closes the socket itself).
         if (written && !pending.handshake) {
           // A broker answers a connection's requests in order, so everything written after this one waits
@@ -247,6 +280,8 @@ export class BrokerConnection implements BrokerTransport {
       return () => {
         pending.timer?.unsubscribe()
         pending.timer = undefined
+        if (pending.trace !== undefined) requestEnded(pending.trace, 'abandoned', 0)
+        pending.trace = undefined
         this.abandon(pending)
       }
     })
@@ -317,6 +352,7 @@ export class BrokerConnection implements BrokerTransport {
       return
     }
     pending.sent = true
+    pending.trace = requestWritten(this, pending.api, pending.version, pending.correlationId, frame.length, pending.expectResponse, pending.handshake)
     this.stats.requests++
     this.stats.bytesOut += frame.length
     if (!this.corked) {
@@ -395,7 +431,7 @@ export class BrokerConnection implements BrokerTransport {
       this.drain()
       return
     }
-    this.finish(pending, undefined, response, true)
+    this.finish(pending, undefined, response, true, frame.length + 4)
     this.drain()
   }
 
@@ -429,6 +465,7 @@ export class BrokerConnection implements BrokerTransport {
   private connect(): void {
     this.stateSubject.next('connecting')
     this.stats.connects++
+    this.connectStartedAt = connectStarted(this, this.stats.connects, this.failedConnects, this.stats.lastError)
     const { host, port } = this.address
     const tlsOption = this.#tls
     const socket =
@@ -516,6 +553,7 @@ export class BrokerConnection implements BrokerTransport {
         error instanceof RxKafkaError ? error : new ConnectionError(`handshake failed: ${String(error)}`, { broker: this.name })
       if (failure instanceof AuthenticationError) {
         // Wrong credentials do not get better with retries: fail fast and stay idle.
+        connectEnded(this, this.stats.connects, this.connectStartedAt, this.#tls !== undefined && this.#tls !== false, failure)
         this.failAll(failure)
         this.destroySocket()
         this.stateSubject.next('idle')
@@ -523,16 +561,17 @@ export class BrokerConnection implements BrokerTransport {
       return
     }
     this.failedConnects = 0
+    connectEnded(this, this.stats.connects, this.connectStartedAt, this.#tls !== undefined && this.#tls !== false)
     this.stateSubject.next('ready')
     this.drain()
     this.armIdleTimer()
   }
 
-  private async authenticate(sasl: SaslOptions): Promise<void> {
-    const session = await authenticateSasl(sasl, {
+  private async authenticate(sasl: SaslOptions, reauthentication = false): Promise<void> {
+    const session = await observeAuthentication(this, sasl.mechanism, reauthentication, authenticateSasl(sasl, {
       broker: this.name,
       request: (api, body) => this.handshakeRequest(api, body),
-    })
+    }))
     if (session.sessionLifetimeMs > 0) {
       // KIP-368: re-authenticate before the broker's session deadline, at a random 85-95% of it.
       const delay = Math.floor(session.sessionLifetimeMs * (0.85 + this.options.random() * 0.1))
@@ -549,7 +588,7 @@ export class BrokerConnection implements BrokerTransport {
     if (this.state !== 'ready') return
     this.stateSubject.next('authenticating')
     try {
-      await this.authenticate(sasl)
+      await this.authenticate(sasl, true)
     } catch (error) {
       this.fail(error instanceof RxKafkaError ? error : new AuthenticationError(`re-authentication failed: ${String(error)}`))
       return
@@ -621,6 +660,7 @@ export class BrokerConnection implements BrokerTransport {
       this.options.random,
     )
     this.backoffUntil = this.scheduler.now() + delay
+    connectEnded(this, this.stats.connects, this.connectStartedAt, this.#tls !== undefined && this.#tls !== false, error)
     this.failAll(error)
     this.destroySocket()
     this.stateSubject.next('backoff')
@@ -629,6 +669,7 @@ export class BrokerConnection implements BrokerTransport {
   /** A failure of an established connection: fail what is pending; the next request reconnects. */
   private fail(error: RxKafkaError): void {
     this.options.logger.warn('connection failed', { broker: this.name, nodeId: this.address.nodeId, pending: this.inFlight.size, error: error.message })
+    if (this.socket !== undefined) connectionClosed(this, 'failed', this.inFlight.size + this.queue.length, error)
     this.failAll(error)
     this.destroySocket()
     if (this.state !== 'closed') this.stateSubject.next('idle')
@@ -644,9 +685,13 @@ export class BrokerConnection implements BrokerTransport {
   }
 
   /** Completes a request: with an error, with a response, or (one-way sends) with nothing to decode. */
-  private finish(pending: PendingRequest, error: unknown, response?: unknown, ok = false): void {
+  private finish(pending: PendingRequest, error: unknown, response?: unknown, ok = false, responseBytes = 0): void {
     pending.timer?.unsubscribe()
     pending.timer = undefined
+    if (pending.trace !== undefined) {
+      requestEnded(pending.trace, ok ? 'ok' : 'error', responseBytes, ok ? undefined : error)
+      pending.trace = undefined
+    }
     if (ok) {
       pending.subscriber.next(response)
       pending.subscriber.complete()
@@ -690,6 +735,7 @@ export class BrokerConnection implements BrokerTransport {
     this.idleTimer = this.scheduler.schedule(() => {
       this.idleTimer = undefined
       if (this.inFlight.size === 0 && this.queue.length === 0 && this.state === 'ready') {
+        connectionClosed(this, 'idle', 0)
         this.destroySocket()
         this.stateSubject.next('idle')
       }

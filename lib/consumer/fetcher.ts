@@ -6,6 +6,7 @@
  * message. A loop whose broker has nothing fetchable stops, and a slot that
  * becomes fetchable wakes its leader's loop.
  */
+import { fetchAnswered } from '../observability/consumer-events.js'
 import { Subscription, timer } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import { partitionInfo, type ClusterView } from '../cluster/cluster-view.js'
@@ -255,6 +256,7 @@ export class Fetcher implements SlotOwner {
       request.subscribe({
         next: (response) => {
           this.inFlight.delete(broker)
+          fetchAnswered(this.client.clientId, broker, response, () => this.client.currentView().topics)
           const code = response.errorCode ?? 0
           if (code === FETCH_SESSION_ID_NOT_FOUND || code === INVALID_FETCH_SESSION_EPOCH) {
             // The broker forgot the session (evicted, restarted) or we are out of step: start a new one.

@@ -8,6 +8,7 @@
  * step (find, join, sync, revoke, start positions) runs at a time, held in
  * `step`; heartbeats and periodic commits run beside it on their own timers.
  */
+import { observeCommit, observeJoin, observeLeave, observeSync, rebalanced } from '../observability/consumer-events.js'
 import { Observable, Subscription, catchError, map, of, race, switchMap, take, timer, type Subscriber } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import { partitionInfo, type ClusterView } from '../cluster/cluster-view.js'
@@ -319,7 +320,7 @@ export class GroupMember {
         }),
         // JoinGroup legitimately blocks until every member rejoins: up to the rebalance timeout.
         { timeoutMs: this.group.rebalanceTimeoutMs + 5_000, connectionKey: this.connectionKey },
-      ),
+      ).pipe(observeJoin(this.client.clientId, this.group.groupId, this, coordinator)),
       (response) => this.onJoined(coordinator, response),
       (error) => this.onStepError(error, () => this.join()),
     )
@@ -433,7 +434,7 @@ export class GroupMember {
           assignments,
         }),
         { timeoutMs: this.group.rebalanceTimeoutMs + 5_000, connectionKey: this.connectionKey },
-      ),
+      ).pipe(observeSync(this.client.clientId, this.group.groupId, this, coordinator)),
       (response) => {
         const code = response.errorCode
         if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
@@ -478,6 +479,7 @@ export class GroupMember {
     const added: { topic: string; partition: number }[] = []
     for (const t of assigned) for (const p of t.partitions) if (!this.slots.has(partitionKey(t.topic, p))) added.push({ topic: t.topic, partition: p })
     this.state = 'stable'
+    rebalanced(this.client.clientId, this.group.groupId, this, protocol.name, assigned, added.length, revoked.length)
     this.lastHeartbeatOk = this.client.scheduler.now()
     this.startHeartbeat()
     this.startCommitTimer()
@@ -914,7 +916,7 @@ export class GroupMember {
         offsets,
         30_000,
         this.connectionKey,
-      ).subscribe({
+      ).pipe(observeCommit(this.client.clientId, this.group.groupId, this, offsets)).subscribe({
         next: () => {
           for (const o of offsets) {
             const last = this.lastCommitted.get(o.key)
@@ -933,7 +935,7 @@ export class GroupMember {
       version >= 3
         ? { groupId: this.group.groupId, members: [{ memberId, groupInstanceId: this.group.groupInstanceId }] }
         : { groupId: this.group.groupId, memberId }
-    return this.client.request(coordinator, LeaveGroupApi, body, { timeoutMs: 5_000 }).pipe(switchMap(() => of(undefined)))
+    return this.client.request(coordinator, LeaveGroupApi, body, { timeoutMs: 5_000 }).pipe(observeLeave(this.client.clientId, this.group.groupId, memberId, this.generationId), switchMap(() => of(undefined)))
   }
 
   // ---- the end -----------------------------------------------------------

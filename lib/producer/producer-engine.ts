@@ -6,6 +6,7 @@
  * request, metadata lookups, and a single timer for the next thing due
  * (linger, backoff, delivery timeout, circuit half-open).
  */
+import { batchFinished, batchSealed } from '../observability/producer-events.js'
 import { asapScheduler, asyncScheduler } from 'rxjs'
 import type { Observable, Observer, SchedulerAction, Subscriber, Subscription } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
@@ -466,6 +467,7 @@ export class ProducerEngine<M> {
     }
     batch.compressedAt = this.#now
     state.queue.push(batch)
+    batchSealed(this.#client.clientId, this.name, state.topic.name, state.partition, batch)
     this.#pending.add(state)
     state.topic.partitioner.onBatchSealed(state.partition, this.#availablePartitions(state.topic, now))
   }
@@ -974,6 +976,7 @@ export class ProducerEngine<M> {
       if (batch.outcomeUnknown) this.#requestEpochBump()
       else if (batch.producerEpoch === this.#producerEpoch && batch.producerId === this.#producerId) this.#resequence(state, batch.baseSequence)
     }
+    batchFinished(this.#client.clientId, this.name, state.topic.name, state.partition, batch, baseOffset, error, this.#now)
     this.#emitBatch(state, batch, baseOffset, logAppendTime, error)
   }
 

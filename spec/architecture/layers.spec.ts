@@ -18,12 +18,16 @@ const ALLOWED: Record<string, readonly string[]> = {
   // Optional native codecs (rxkafka/codecs/*) and the codec worker pool: beside the protocol's codecs.
   codecs: ['protocol', 'errors', 'kit'],
   workers: ['protocol', 'errors', 'kit'],
-  connection: ['protocol', 'errors', 'kit', 'root/logger'],
-  cluster: ['connection', 'protocol', 'errors', 'kit', 'root/logger'],
+  // diagnostics_channel names, payloads and their publishers: beside the kit, under every layer that publishes.
+  observability: ['errors', 'kit'],
+  connection: ['protocol', 'errors', 'kit', 'observability', 'root/logger'],
+  cluster: ['connection', 'protocol', 'errors', 'kit', 'observability', 'root/logger'],
   operators: ['errors', 'kit'],
-  producer: ['cluster', 'operators', 'protocol', 'errors', 'kit'],
-  consumer: ['cluster', 'operators', 'protocol', 'errors', 'kit'],
+  producer: ['cluster', 'operators', 'protocol', 'errors', 'kit', 'observability'],
+  consumer: ['cluster', 'operators', 'protocol', 'errors', 'kit', 'observability'],
   admin: ['cluster', 'protocol', 'errors', 'kit'],
+  // rxkafka/otel: OpenTelemetry over the public client (types of lib/kafka.ts) and the diagnostics channels.
+  otel: ['observability', 'consumer', 'producer', 'root/kafka'],
   testing: ['cluster', 'connection', 'protocol', 'errors', 'kit', 'root/logger'],
 }
 

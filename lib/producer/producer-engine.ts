@@ -17,14 +17,14 @@ import { backoffDelay } from '../kit/backoff.js'
 import { ErrorCode, errorCodeInfo } from '../protocol/error-codes.js'
 import { DescribeConfigsApi } from '../protocol/messages/DescribeConfigs.js'
 import type { DescribeConfigsResponse } from '../protocol/messages/DescribeConfigs.js'
-import { InitProducerIdApi } from '../protocol/messages/InitProducerId.js'
-import type { InitProducerIdResponse } from '../protocol/messages/InitProducerId.js'
 import { ProduceApi } from '../protocol/messages/Produce.js'
 import type { ProduceRequest, ProduceRequestTopicProduceData, ProduceResponse } from '../protocol/messages/Produce.js'
 import type { ProducerRecordHeader } from '../protocol/records/record-batch-builder.js'
 import type { ResolvedProducerOptions } from './options.js'
 import { createTopicPartitioner } from './partitioners.js'
 import { addSequence, ProducerBatch } from './producer-batch.js'
+import { ProducerId } from './producer-id.js'
+import { estimateSize, headersOf, serialize } from './record-input.js'
 import { BrokerState, PartitionState, TopicState } from './partition-state.js'
 import type { EngineMessage, WaitingMessage } from './partition-state.js'
 import type { ProducerBatchLife, ProducerResult } from './types.js'
@@ -39,12 +39,9 @@ interface InFlightEntry<M> {
   exchangeIndex: number
 }
 
-type ProducerIdState = 'none' | 'fetching' | 'ready' | 'bump-pending' | 'bumping'
-
 const NO_EXCHANGES: readonly never[] = Object.freeze([])
 
 const PARTITIONER_HINT = 'Fix the partitioner: it must return an integer partition of the topic'
-const HEADERS_HINT = 'Give headers as [{ key, value }] or { key: value }, each value a Buffer, a string or null'
 
 /** DescribeConfigs' resource type of a topic. */
 const TOPIC_RESOURCE = 2
@@ -71,9 +68,7 @@ export class ProducerEngine<M> {
   #bufferedBytes = 0
   #waitingMessages = 0
   #inFlightRequests = 0
-  #producerIdState: ProducerIdState = 'none'
-  #producerId = -1n
-  #producerEpoch = -1
+  readonly #pid: ProducerId
   #metadataRefreshInFlight = false
   #nextMetadataRefreshAt = 0
   #wakeAction: Subscription | undefined
@@ -102,6 +97,20 @@ export class ProducerEngine<M> {
     this.#subscriber = subscriber
     this.name = options.name
     this.#realClock = options.scheduler === asyncScheduler
+    const engine = this
+    this.#pid = new ProducerId({
+      client,
+      scheduler: options.scheduler,
+      retryBackoff: options.retryBackoff,
+      random: options.random,
+      run: (source, observer) => this.#run(source, observer),
+      track: (action) => this.#track(action),
+      forget: (action) => { this.#subscriptions.delete(action) },
+      get closed() { return engine.#closed },
+      get inFlightRequests() { return engine.#inFlightRequests },
+      fail: (error) => this.#fail(error),
+      onNewId: () => this.#onNewProducerId(),
+    })
   }
 
   /** Starts following metadata; call once after construction. */
@@ -442,11 +451,11 @@ export class ProducerEngine<M> {
     let producerId = -1n
     let epoch = -1
     let sequence = -1
-    if (this.#options.idempotent && this.#producerIdState === 'ready') {
+    if (this.#options.idempotent && this.#pid.state === 'ready') {
       this.#alignSequence(state)
-      if (state.queue.every((b) => b.producerEpoch === this.#producerEpoch && b.producerId === this.#producerId)) {
-        producerId = this.#producerId
-        epoch = this.#producerEpoch
+      if (state.queue.every((b) => b.producerEpoch === this.#pid.epoch && b.producerId === this.#pid.id)) {
+        producerId = this.#pid.id
+        epoch = this.#pid.epoch
         sequence = state.nextSequence
         state.nextSequence = addSequence(sequence, batch.recordCount)
       }
@@ -473,22 +482,22 @@ export class ProducerEngine<M> {
   }
 
   #alignSequence(state: PartitionState<M>): void {
-    if (state.sequenceEpoch !== this.#producerEpoch || state.sequenceProducerId !== this.#producerId) {
-      state.sequenceEpoch = this.#producerEpoch
-      state.sequenceProducerId = this.#producerId
+    if (state.sequenceEpoch !== this.#pid.epoch || state.sequenceProducerId !== this.#pid.id) {
+      state.sequenceEpoch = this.#pid.epoch
+      state.sequenceProducerId = this.#pid.id
       state.nextSequence = 0
     }
   }
 
   /** Stamps every sealed batch of the partition, in order, from `start` (after an epoch bump or a failed head). */
   #resequence(state: PartitionState<M>, start: number): void {
-    if (this.#producerIdState !== 'ready') return
-    state.sequenceEpoch = this.#producerEpoch
-    state.sequenceProducerId = this.#producerId
+    if (this.#pid.state !== 'ready') return
+    state.sequenceEpoch = this.#pid.epoch
+    state.sequenceProducerId = this.#pid.id
     let sequence = start
     for (const batch of state.queue) {
       if (state.inFlight && batch === state.queue[0]) continue
-      batch.stamp(this.#producerId, this.#producerEpoch, sequence)
+      batch.stamp(this.#pid.id, this.#pid.epoch, sequence)
       sequence = addSequence(sequence, batch.recordCount)
     }
     state.nextSequence = sequence
@@ -552,8 +561,8 @@ export class ProducerEngine<M> {
       else if (batch.deadline <= now) this.#seal(state, now)
     }
 
-    if (options.idempotent && this.#pending.size > 0) this.#ensureProducerId()
-    const producerReady = !options.idempotent || this.#producerIdState === 'ready'
+    if (options.idempotent && this.#pending.size > 0) this.#pid.ensure()
+    const producerReady = !options.idempotent || this.#pid.state === 'ready'
 
     // Expire what waited too long, fail fast what an open circuit holds, group the rest by leader.
     const byBroker = new Map<number, PartitionState<M>[]>()
@@ -663,9 +672,9 @@ export class ProducerEngine<M> {
         const batch = state.queue[0]!
         const size = batch.sealed!.bytes.length
         if (entries.length > 0 && bytes + size > options.maxRequestBytes) break
-        if (options.idempotent && (batch.producerId !== this.#producerId || batch.producerEpoch !== this.#producerEpoch)) {
+        if (options.idempotent && (batch.producerId !== this.#pid.id || batch.producerEpoch !== this.#pid.epoch)) {
           // Every path that changes producer state re-stamps the queues, so this is a bug; a new epoch re-stamps everything safely.
-          this.#requestEpochBump()
+          this.#pid.requestBump()
           continue
         }
         if (state.breaker !== undefined && !state.breaker.canPass(now)) {
@@ -798,7 +807,7 @@ export class ProducerEngine<M> {
       const sequenceTrouble = this.#options.idempotent && (
         code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || code === ErrorCode.UNKNOWN_PRODUCER_ID ||
         code === ErrorCode.INVALID_PRODUCER_EPOCH || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER)
-      if (sequenceTrouble) this.#requestEpochBump()
+      if (sequenceTrouble) this.#pid.requestBump()
       this.#onBatchFailed(entry, error, info.retriable || sequenceTrouble, info.refreshMetadata)
     }
   }
@@ -948,15 +957,15 @@ export class ProducerEngine<M> {
     const target = state.topic.partitions[available[Math.floor(this.#options.random() * available.length)]!]!
     const batch = state.queue.shift()!
     if (state.queue.length === 0) this.#pending.delete(state)
-    if (this.#options.idempotent && batch.baseSequence >= 0 && batch.producerEpoch === this.#producerEpoch && batch.producerId === this.#producerId) {
+    if (this.#options.idempotent && batch.baseSequence >= 0 && batch.producerEpoch === this.#pid.epoch && batch.producerId === this.#pid.id) {
       // The batch never reached the broker under this sequence: later batches take its place.
       this.#resequence(state, batch.baseSequence)
     }
     target.queue.push(batch)
     this.#pending.add(target)
-    if (this.#options.idempotent && this.#producerIdState === 'ready') {
+    if (this.#options.idempotent && this.#pid.state === 'ready') {
       this.#alignSequence(target)
-      batch.stamp(this.#producerId, this.#producerEpoch, target.nextSequence)
+      batch.stamp(this.#pid.id, this.#pid.epoch, target.nextSequence)
       target.nextSequence = addSequence(target.nextSequence, batch.recordCount)
     } else if (this.#options.idempotent) {
       batch.producerEpoch = -1
@@ -973,8 +982,8 @@ export class ProducerEngine<M> {
     this.#releaseBuffer(batch)
     if (state.queue.length === 0) this.#pending.delete(state)
     if (error !== undefined && this.#options.idempotent && batch.baseSequence >= 0) {
-      if (batch.outcomeUnknown) this.#requestEpochBump()
-      else if (batch.producerEpoch === this.#producerEpoch && batch.producerId === this.#producerId) this.#resequence(state, batch.baseSequence)
+      if (batch.outcomeUnknown) this.#pid.requestBump()
+      else if (batch.producerEpoch === this.#pid.epoch && batch.producerId === this.#pid.id) this.#resequence(state, batch.baseSequence)
     }
     batchFinished(this.#client.clientId, this.name, state.topic.name, state.partition, batch, baseOffset, error, this.#now)
     this.#emitBatch(state, batch, baseOffset, logAppendTime, error)
@@ -986,71 +995,18 @@ export class ProducerEngine<M> {
     if (this.#waitingMessages > 0) this.#kick()
   }
 
-  // ---------------------------------------------------------------- idempotence
+  // ---------------------------------------------------------------- idempotence (producer-id.ts)
 
-  #ensureProducerId(): void {
-    if (this.#producerIdState === 'none') this.#initProducerId(false)
-    else if (this.#producerIdState === 'bump-pending' && this.#inFlightRequests === 0) this.#initProducerId(true)
-  }
-
-  #requestEpochBump(): void {
-    if (this.#producerIdState === 'ready') this.#producerIdState = 'bump-pending'
-  }
-
-  #initProducerId(bump: boolean, attempt = 0): void {
-    this.#producerIdState = bump ? 'bumping' : 'fetching'
-    const producerId = this.#producerId
-    const producerEpoch = this.#producerEpoch
-    this.#run(this.#client.request('any', InitProducerIdApi, (version: number) => (
-      bump && version >= 3
-        ? { transactionalId: null, transactionTimeoutMs: 60_000, producerId, producerEpoch }
-        : { transactionalId: null, transactionTimeoutMs: 60_000 }
-    )), {
-      next: (response: InitProducerIdResponse) => {
-        if (response.errorCode === 0) {
-          this.#onProducerId(response.producerId, response.producerEpoch)
-          return
-        }
-        const error = brokerError(response.errorCode, { api: 'InitProducerId' })
-        // A bump the broker refuses (older brokers, an expired id) falls back to a new producer id.
-        if (bump && !error.retriable) this.#retryProducerId(error, false, 0, true)
-        else this.#retryProducerId(error, bump, attempt)
-      },
-      error: (error: unknown) => this.#retryProducerId(asError(error), bump, attempt),
-    })
-  }
-
-  #retryProducerId(error: Error, bump: boolean, attempt: number, fallback = false): void {
-    if (this.#closed) return
-    const retriable = fallback || !(error instanceof RxKafkaError) || error.retriable
-    if (!retriable) {
-      this.#fail(new RxKafkaError('PRODUCER_ID', `could not get a producer id for idempotent producing: ${error.message}`, {
-        api: 'InitProducerId',
-        cause: error,
-        hint: 'Grant IdempotentWrite on the cluster (Kafka < 3), or use idempotent: false',
-      }))
-      return
-    }
-    const delay = backoffDelay(attempt, this.#options.retryBackoff, this.#options.random)
-    const action = this.#options.scheduler.schedule(() => {
-      this.#subscriptions.delete(action)
-      this.#initProducerId(bump, attempt + 1)
-    }, delay)
-    this.#track(action)
-  }
-
-  #onProducerId(producerId: bigint, producerEpoch: number): void {
-    this.#producerId = producerId
-    this.#producerEpoch = producerEpoch
-    this.#producerIdState = 'ready'
-    // New id or epoch: every partition's sequence starts again at 0, in queue order.
+  /** A new producer id or epoch: every partition's sequence starts again at 0, in queue order. */
+  #onNewProducerId(): void {
+    const { id, epoch } = this.#pid
     for (const topic of this.#topics.values()) {
       for (const state of topic.partitions) {
         state.nextSequence = 0
         if (state.queue.length > 0) this.#resequence(state, 0)
         else {
-          state.sequenceEpoch = producerEpoch
-          state.sequenceProducerId = producerId
+          state.sequenceEpoch = epoch
+          state.sequenceProducerId = id
         }
       }
     }
@@ -1201,9 +1157,9 @@ export class ProducerEngine<M> {
       waitingMessages: this.#waitingMessages,
       inFlightRequests: this.#inFlightRequests,
       idempotent: this.#options.idempotent,
-      producerId: this.#producerId,
-      producerEpoch: this.#producerEpoch,
-      producerIdState: this.#producerIdState,
+      producerId: this.#pid.id,
+      producerEpoch: this.#pid.epoch,
+      producerIdState: this.#pid.state,
       sourceCompleted: this.#sourceDone,
       closed: this.#closed,
       resultsEmitted: this.#resultsEmitted,
@@ -1228,56 +1184,4 @@ function findPartitionResponse(response: ProduceResponse, topic: string, partiti
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error))
-}
-
-function isBytes(value: unknown): value is Buffer | string | null {
-  return value === null || typeof value === 'string' || value instanceof Uint8Array
-}
-
-function serialize(serializer: ((value: unknown, topic: string) => Buffer | string | null) | undefined, value: unknown, topic: string, what: 'key' | 'value'): Buffer | string | null {
-  if (serializer !== undefined) {
-    let bytes: unknown
-    try {
-      bytes = serializer(value, topic)
-    } catch (error) {
-      throw new ProducerInputError(`the ${what} serializer threw`, topic, error, `Fix the ${what}Serializer: it must return a Buffer, a string or null`)
-    }
-    if (!isBytes(bytes)) throw new ProducerInputError(`the ${what} serializer returned ${typeof bytes}, not a Buffer, string or null`, topic, undefined, `Fix the ${what}Serializer: it must return a Buffer, a string or null`)
-    return bytes
-  }
-  if (value === undefined) {
-    if (what === 'key') return null
-    throw new ProducerInputError('the message has no value', topic, undefined, 'Give the message a value (null for a tombstone)')
-  }
-  if (!isBytes(value)) {
-    throw new ProducerInputError(`the message ${what} is ${typeof value}, not a Buffer, string or null`, topic, undefined, `Pass a ${what}Serializer that turns it into a Buffer, a string or null`)
-  }
-  return value as Buffer | string | null
-}
-
-function headersOf(headers: unknown, topic: string): ProducerRecordHeader[] | undefined {
-  if (headers === undefined || headers === null) return undefined
-  if (Array.isArray(headers)) {
-    for (const h of headers as unknown[]) {
-      const header = h as { key?: unknown; value?: unknown } | null
-      if (header === null || typeof header !== 'object' || typeof header.key !== 'string' || !isBytes(header.value)) {
-        throw new ProducerInputError('a header is not { key: string, value: Buffer | string | null }', topic, undefined, HEADERS_HINT)
-      }
-    }
-    return headers as ProducerRecordHeader[]
-  }
-  if (typeof headers !== 'object') throw new ProducerInputError(`headers are ${typeof headers}, not an array or an object`, topic, undefined, HEADERS_HINT)
-  const list: ProducerRecordHeader[] = []
-  for (const [key, value] of Object.entries(headers as Record<string, unknown>)) {
-    if (!isBytes(value)) throw new ProducerInputError(`header ${JSON.stringify(key)} is ${typeof value}, not a Buffer, string or null`, topic, undefined, HEADERS_HINT)
-    list.push({ key, value })
-  }
-  return list
-}
-
-/** An upper bound of a record's encoded size, to decide before encoding whether it still fits the batch. */
-function estimateSize(key: Buffer | string | null, value: Buffer | string | null): number {
-  const k = key === null ? 0 : typeof key === 'string' ? key.length * 3 : key.length
-  const v = value === null ? 0 : typeof value === 'string' ? value.length * 3 : value.length
-  return k + v + 32
 }

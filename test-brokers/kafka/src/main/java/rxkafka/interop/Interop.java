@@ -19,8 +19,10 @@ import java.util.Properties;
  *   consume --bootstrap B --topic T --count N [--isolation read_committed|read_uncommitted] [--timeout-ms N]
  *       reads every partition from the start until N records arrived
  *       stdout: {"record":{..}} per record, then {"done":n}
- *   group --bootstrap B --topic T --group G [--assignor range|cooperative-sticky]
- *       a group member that commits what it read after every poll
+ *   group --bootstrap B --topic T --group G [--protocol classic|consumer] [--assignor range|cooperative-sticky]
+ *         [--remote-assignor uniform|range]
+ *       a group member that commits what it read after every poll (classic: --assignor; consumer, KIP-848:
+ *       the broker assigns, with --remote-assignor)
  *       stdin: "leave" closes it (leaving the group)
  *       stdout: {"assigned":[..]}, {"revoked":[..]}, {"record":{..}}, {"committed":..}, then {"closed":true}
  *   partition --partitions N

@@ -23,3 +23,4 @@ export type {
   PartitionDiagnostics,
   PartitionStartEvent,
 } from './group-member.js'
+export * from './share-group/index.js'

@@ -25,6 +25,11 @@ import java.util.Properties;
  *       the broker assigns, with --remote-assignor)
  *       stdin: "leave" closes it (leaving the group)
  *       stdout: {"assigned":[..]}, {"revoked":[..]}, {"record":{..}}, {"committed":..}, then {"closed":true}
+ *   share --bootstrap B --topic T --group G [--release-first N] [--hold-after N]
+ *       a KafkaShareConsumer member (explicit acknowledgement) that accepts every record, releasing multiples of N
+ *       on their first delivery; after --hold-after N accepted records it stops settling and waits to be killed
+ *       stdout: {"accepted"|"released": value, "deliveryCount", "partition"[, "failed": true]} after each commitSync,
+ *               {"holding": value} for each record it keeps
  *   partition --partitions N
  *       stdin: one key per line; stdout: the default partitioner's partition for each key (murmur2)
  * </pre>
@@ -47,6 +52,7 @@ public final class Interop {
         case "consume" -> Consume.run(args);
         case "group" -> Group.run(args);
         case "partition" -> Partition.run(args);
+        case "share" -> Share.run(args);
         default -> throw new IllegalArgumentException("unknown command " + argv[0] + ": use produce, consume, group or partition");
       }
       System.exit(0);

@@ -61,6 +61,7 @@ export class ShareFetchSession {
   private inFlight = new Subscription()
   private busy = false
   private retry: Subscription | undefined
+  private soon: Subscription | undefined
   private failures = 0
   private closed = false
   fetches = 0
@@ -98,7 +99,19 @@ export class ShareFetchSession {
     let entry = this.acks.get(k)
     if (entry === undefined) this.acks.set(k, (entry = { partition: { topic: record.topic, topicId, partition: record.partition }, offsets: new Map() }))
     entry.offsets.set(record.offset, ACKNOWLEDGE_TYPE[how])
-    this.pump()
+    this.pumpSoon()
+  }
+
+  /**
+   * Pumps on the next tick: settlements made in one go (a handler settling a
+   * batch, the on-handled accepts of one delivery) share one request.
+   */
+  pumpSoon(): void {
+    if (this.soon !== undefined || this.closed) return
+    this.soon = timer(0, this.client.scheduler).subscribe(() => {
+      this.soon = undefined
+      this.pump()
+    })
   }
 
   /** Sends what is due: a ShareFetch while the member has room (with any settlements), else a ShareAcknowledge of the settlements. */
@@ -113,12 +126,14 @@ export class ShareFetchSession {
   hold(): void {
     this.closed = true
     this.retry?.unsubscribe()
+    this.soon?.unsubscribe()
   }
 
   /** Closes the session (epoch -1) with the settlements still to send; emits once when the broker answered (or failed). */
   close(): Observable<void> {
     this.closed = true
     this.retry?.unsubscribe()
+    this.soon?.unsubscribe()
     this.inFlight.unsubscribe()
     if (this.epoch === 0) return of(undefined)
     const topics = this.takeAcks()

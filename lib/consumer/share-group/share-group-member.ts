@@ -105,7 +105,7 @@ export class ShareGroupMember implements ShareSessionOwner {
     this.unsettled.delete(record)
     session.acknowledge(record, topicId, how)
     // Room again: sessions that waited for it fetch now.
-    for (const s of this.sessions.values()) if (s !== session) s.pump()
+    for (const s of this.sessions.values()) if (s !== session) s.pumpSoon()
   }
 
   nonFatal(error: RxKafkaError): void {

@@ -76,6 +76,29 @@ describe('consumeShareGroup (scripted broker, virtual time)', () => {
     expect(cluster.of('ShareGroupHeartbeat').at(-1)!.body.memberEpoch).toBe(-1)
   })
 
+  it('leaving while a ShareFetch is in flight waits for its answer (it carries settlements) and releases what it acquired in the close', () => {
+    const { cluster, closes } = shareBroker(['a', 'b', 'c', 'd'])
+    const fast = cluster.handlers.ShareFetch!
+    // Fetches after the first take 500 ms to answer, as a broker's long poll does.
+    cluster.handlers.ShareFetch = (body: { shareSessionEpoch: number }, version: number) => {
+      const answer = fast(body, version)
+      return body.shareSessionEpoch === 0 ? answer : cluster.later(500, answer)
+    }
+    const held: ShareRecord[] = []
+    const subscription = consumeShareGroup({ client: cluster, groupId: 'q', topics: ['t'], acknowledge: 'explicit', maxUnacknowledged: 3 }).subscribe((r) => held.push(r))
+    cluster.advance(0)
+    held[0]!.accept()
+    cluster.advance(0)
+    // The fetch carrying the accept of 'a' is in flight; the member leaves.
+    subscription.unsubscribe()
+    cluster.advance(100)
+    expect(closes).toEqual([])
+    cluster.advance(500)
+    // After its answer (which acquired 'd'), one close releases 'b', 'c' and 'd'.
+    expect(closes).toEqual([{ acks: [{ firstOffset: 1n, lastOffset: 3n, acknowledgeTypes: [2] }] }])
+    expect(held.map((r) => r.value!.toString())).toEqual(['a', 'b', 'c'])
+  })
+
   it("'on-handled' (the default) accepts each record when the subscriber's handler returns, unless it settled it", () => {
     const { cluster, fetches } = shareBroker(['a', 'b'])
     const subscription = consumeShareGroup({ client: cluster, groupId: 'q', topics: ['t'] }).subscribe((r) => {

@@ -9,6 +9,7 @@ import { lastValueFrom, map, mergeMap, range, Subscription, timer, toArray } fro
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { KafkaCluster } from '../../lib/cluster/kafka-cluster.js'
 import { consumeShareGroup, type ShareRecord } from '../../lib/consumer/index.js'
+import { createAdmin } from '../../lib/admin/index.js'
 import { consoleLogger } from '../../lib/logger.js'
 import { IncrementalAlterConfigsApi } from '../../lib/protocol/messages/IncrementalAlterConfigs.js'
 import { produceTo } from '../../lib/producer/index.js'
@@ -134,6 +135,22 @@ describe('one share group: rxkafka members and Java KafkaShareConsumer members',
     for (const value of releasedAll) expect(all.get(value)![0]!, value).toBeGreaterThanOrEqual(2)
     for (const value of held) expect(all.get(value)![0]!, `${value} held by the killed member`).toBeGreaterThanOrEqual(2)
     expect(maxOutstanding).toBeLessThanOrEqual(10)
+
+    // The admin client sees the share group: listed by type, described with its members (R1 and J1 are still in it),
+    // and every record settled: no lag on any partition. (The start offset may trail the end: records after it can be
+    // settled already, and Kafka moves it forward as it writes the share state.)
+    const admin = createAdmin(newClient())
+    expect((await admin.listGroups({ types: ['share'] })).map((g) => g.groupId)).toContain(groupId)
+    const [described] = await admin.describeGroups([groupId])
+    expect(described).toMatchObject({ ok: true, type: 'share', groupId })
+    if (described?.ok === true) expect(described.members.length).toBeGreaterThanOrEqual(2)
+    let offsets = await admin.describeShareGroupOffsets(groupId)
+    for (let tries = 0; tries < 50 && !offsets.every((o) => o.ok && o.lag === 0n); tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      offsets = await admin.describeShareGroupOffsets(groupId)
+    }
+    expect(offsets.map((o) => (o.ok ? [o.partition, o.lag] : [o.partition, o.error.code]))).toEqual([0, 1, 2].map((p) => [p, 0n]))
+    for (const o of offsets) if (o.ok) expect(o.startOffset >= 0n && o.startOffset <= BigInt(N / 3)).toBe(true)
     console.log(`[share] ${N} records accepted once each; ${releasedAll.length} released and re-delivered, ${held.length} orphaned by a kill and re-delivered; ` +
       `by rxkafka ${accepted.size}, by Java ${javaAccepted().length}; R1 held at most ${maxOutstanding} un-settled`)
   }, 360_000)

@@ -7,7 +7,7 @@
  * each request after it takes the next epoch, -1 closes it (with the last
  * settlements) when the member leaves.
  */
-import { Observable, Subscription, of, timer } from 'rxjs'
+import { Observable, Subscription, timer } from 'rxjs'
 import type { ClusterClient } from '../../cluster/cluster-client.js'
 import { brokerError, type RxKafkaError } from '../../errors/index.js'
 import { ErrorCode } from '../../protocol/error-codes.js'
@@ -58,12 +58,14 @@ export class ShareFetchSession {
   private readonly forgotten = new Map<string, SharePartition>()
   /** Settlements not sent yet, per partition: offset -> acknowledge type. */
   private readonly acks = new Map<string, { partition: SharePartition; offsets: Map<bigint, number> }>()
-  private inFlight = new Subscription()
+
   private busy = false
   private retry: Subscription | undefined
   private soon: Subscription | undefined
   private failures = 0
   private closed = false
+  /** Set by `close` while a request is in flight: the close waits for its answer (its settlements must not be lost). */
+  private whenIdle: (() => void) | undefined
   fetches = 0
 
   constructor(
@@ -129,23 +131,44 @@ export class ShareFetchSession {
     this.soon?.unsubscribe()
   }
 
-  /** Closes the session (epoch -1) with the settlements still to send; emits once when the broker answered (or failed). */
+  /**
+   * Closes the session (epoch -1) with the settlements still to send; emits
+   * once when the broker answered (or failed). A request in flight is not
+   * cancelled (it may carry settlements): the close follows its answer, and
+   * records that answer acquires are released in the close.
+   */
   close(): Observable<void> {
     this.closed = true
     this.retry?.unsubscribe()
     this.soon?.unsubscribe()
-    this.inFlight.unsubscribe()
-    if (this.epoch === 0) return of(undefined)
-    const topics = this.takeAcks()
     return new Observable<void>((subscriber) => {
       const done = (): void => {
         subscriber.next()
         subscriber.complete()
       }
-      return this.client
-        .request(this.broker, ShareAcknowledgeApi, { groupId: this.settings.groupId, memberId: this.settings.memberId, shareSessionEpoch: -1, topics }, { timeoutMs: 5_000 })
-        .subscribe({ next: done, error: done })
+      const work = new Subscription()
+      const send = (): void => {
+        this.whenIdle = undefined
+        if (this.epoch === 0) {
+          done()
+          return
+        }
+        const topics = this.takeAcks()
+        work.add(this.client
+          .request(this.broker, ShareAcknowledgeApi, { groupId: this.settings.groupId, memberId: this.settings.memberId, shareSessionEpoch: -1, topics }, { timeoutMs: 5_000 })
+          .subscribe({ next: done, error: done }))
+      }
+      if (this.busy) this.whenIdle = send
+      else send()
+      return work
     })
+  }
+
+  /** After an answer while closing: hand over to the close. */
+  private idleWhileClosed(): boolean {
+    if (!this.closed) return false
+    this.whenIdle?.()
+    return true
   }
 
   private shareFetch(room: number): void {
@@ -167,7 +190,7 @@ export class ShareFetchSession {
     this.forgotten.clear()
     this.busy = true
     this.fetches++
-    this.inFlight = this.client
+    this.client
       .request(
         this.broker,
         ShareFetchApi,
@@ -198,7 +221,7 @@ export class ShareFetchSession {
     const acks = this.takeAcksByKey()
     const epoch = this.epoch
     this.busy = true
-    this.inFlight = this.client
+    this.client
       .request(
         this.broker,
         ShareAcknowledgeApi,
@@ -213,7 +236,20 @@ export class ShareFetchSession {
 
   private onFetched(response: ShareFetchResponse, epoch: number, wanted: string[]): void {
     this.busy = false
-    if (this.closed) return
+    if (this.closed) {
+      if (response.errorCode === 0) {
+        this.epoch = nextEpoch(epoch)
+        // Acquired after the member left: released in the close, so they go to another member at once.
+        for (const t of response.responses) {
+          for (const data of t.partitions) {
+            const partition = this.partitions.get(key(t.topicId, data.partitionIndex)) ?? { topic: '', topicId: t.topicId, partition: data.partitionIndex }
+            for (const r of this.acquired(partition, data)) this.acknowledge(r, t.topicId, 'release')
+          }
+        }
+      }
+      this.idleWhileClosed()
+      return
+    }
     if (response.errorCode !== 0) {
       this.onSessionError(response.errorCode, 'ShareFetch', wanted, response.errorMessage)
       return
@@ -273,7 +309,11 @@ export class ShareFetchSession {
 
   private onAcknowledged(response: ShareAcknowledgeResponse, epoch: number): void {
     this.busy = false
-    if (this.closed) return
+    if (this.closed) {
+      if (response.errorCode === 0) this.epoch = nextEpoch(epoch)
+      this.idleWhileClosed()
+      return
+    }
     if (response.errorCode !== 0) {
       this.onSessionError(response.errorCode, 'ShareAcknowledge', [], response.errorMessage)
       return
@@ -298,8 +338,7 @@ export class ShareFetchSession {
 
   private onFailed(error: unknown, wanted: string[], acks: Map<string, { partition: SharePartition; batches: AckBatch[] }>): void {
     this.busy = false
-    if (this.closed) return
-    this.owner.nonFatal(error as RxKafkaError)
+    if (!this.closed) this.owner.nonFatal(error as RxKafkaError)
     // Not known to have arrived: the session may be gone with the connection, so start a new one; settlements are
     // sent again (a settlement the broker already applied fails harmlessly with INVALID_RECORD_STATE).
     this.epoch = 0
@@ -308,6 +347,11 @@ export class ShareFetchSession {
       let entry = this.acks.get(k)
       if (entry === undefined) this.acks.set(k, (entry = { partition: a.partition, offsets: new Map() }))
       for (const b of a.batches) for (let o = b.firstOffset, i = 0; o <= b.lastOffset; o++, i++) if (!entry.offsets.has(o)) entry.offsets.set(o, b.acknowledgeTypes[Math.min(i, b.acknowledgeTypes.length - 1)]!)
+    }
+    if (this.closed) {
+      // The session may be gone with the connection: the close (epoch -1) cannot be sent in it; locks expire instead.
+      this.whenIdle?.()
+      return
     }
     this.retryLater()
   }

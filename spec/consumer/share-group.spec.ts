@@ -74,6 +74,9 @@ describe('consumeShareGroup (scripted broker, virtual time)', () => {
     cluster.advance(10)
     expect(closes).toEqual([{ acks: [{ firstOffset: 2n, lastOffset: 4n, acknowledgeTypes: [2] }] }])
     expect(cluster.of('ShareGroupHeartbeat').at(-1)!.body.memberEpoch).toBe(-1)
+    // The client lets go of its connections one tick after its last user left; then nothing is scheduled.
+    cluster.advance(0)
+    expect(cluster.pendingTimers()).toBe(0)
   })
 
   it('leaving while a ShareFetch is in flight waits for its answer (it carries settlements) and releases what it acquired in the close', () => {

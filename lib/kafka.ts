@@ -12,6 +12,7 @@ import { KafkaCluster, type ClusterConfig, type ClusterDiagnostics } from './clu
 import { consumeGroup } from './consume-group.js'
 import { ConsumerGroup, consumerGroupDiagnostics } from './consumer/consume-group.js'
 import { consumePartitions } from './consumer/consume-partitions.js'
+import { consumeShareGroup, ShareGroupConsumer, type ConsumeShareGroupOptions } from './consumer/share-group/index.js'
 import type { ConsumeGroupOptions, ConsumePartitionsOptions } from './consumer/consumer-options.js'
 import type { GroupMemberDiagnostics } from './consumer/group-member.js'
 import type { PartitionStream } from './consumer/partition-stream.js'
@@ -176,6 +177,15 @@ export interface Kafka {
    * ```
    */
   flush(): Promise<void>
+  /**
+   * Joins a share group (KIP-932): an Observable of records, each settled on its own with accept, release or reject.
+   *
+   * @example
+   * ```ts
+   * kafka.consumeShareGroup({ groupId: 'mailers', topics: ['emails'] }).subscribe(record => sendMail(record.value))
+   * ```
+   */
+  consumeShareGroup(options: Omit<ConsumeShareGroupOptions, 'client'>): ShareGroupConsumer
   /** A snapshot of every long-lived part. */
   diagnostics(): KafkaDiagnostics
   /**
@@ -243,6 +253,7 @@ export function createKafka(config: KafkaConfig | KafkaOnClient): Kafka {
     consumeGroup: (options) => consumeGroup({ ...options, client }),
     consumePartitions: (options) => consumePartitions({ ...options, client }),
     flush: () => flushProducers(client),
+    consumeShareGroup: (options) => consumeShareGroup({ ...options, client }),
     diagnostics,
     diagnostics$: (intervalMs = 1000) =>
       timer(0, intervalMs, client.scheduler).pipe(

@@ -17,6 +17,7 @@ import * as groups from './groups.js'
 import * as lag from './lag.js'
 import * as offsets from './offsets.js'
 import * as records from './records.js'
+import * as shareGroups from './share-groups.js'
 import * as topics from './topics.js'
 import * as transactions from './transactions.js'
 import * as watch from './watch-topics.js'
@@ -147,6 +148,16 @@ export interface Admin {
    * ```
    */
   deleteGroups(groupIds: readonly string[]): Promise<groups.DeleteGroupResult[]>
+  /**
+   * The share-partition start offsets and lag of a share group (KIP-932), for the given partitions or every one it
+   * has state for. (Share groups are listed with `listGroups({ types: ['share'] })` and described by `describeGroups`.)
+   *
+   * @example
+   * ```ts
+   * for (const p of await kafka.admin.describeShareGroupOffsets('mailers')) if (p.ok) console.log(p.partition, p.lag)
+   * ```
+   */
+  describeShareGroupOffsets(groupId: string, partitions?: readonly TopicPartition[]): Promise<shareGroups.ShareGroupOffset[]>
   /**
    * A group's committed offsets (coordinator), of `topics`' partitions or of all it has.
    *
@@ -331,6 +342,7 @@ export function createAdmin(client: ClusterClient, options: AdminOptions = {}): 
     listGroups: (o) => run(() => groups.listGroups(router, o)),
     describeGroups: (ids) => run(() => groups.describeGroups(router, ids)),
     deleteGroups: (ids) => run(() => groups.deleteGroups(router, ids)),
+    describeShareGroupOffsets: (groupId, partitions) => run(() => shareGroups.describeShareGroupOffsets(router, groupId, partitions)),
     fetchOffsets: (groupId, t) => run(() => offsets.fetchOffsets(router, groupId, t)),
     alterOffsets: (groupId, list) => run(() => offsets.alterOffsets(router, groupId, list)),
     deleteOffsets: (groupId, list) => run(() => offsets.deleteOffsets(router, groupId, list)),

@@ -5,8 +5,9 @@
  * ConsumerGroupDescribe is asked first and answers GROUP_ID_NOT_FOUND for a
  * classic group, as Kafka's own admin client does it.
  *
- * New group types (share groups) add a describer to `DESCRIBERS` below and a
- * value to {@link GroupType}; list and delete already serve every type.
+ * Share groups have their describer in share-groups.ts (ShareGroupDescribe);
+ * a new group type adds one to `DESCRIBERS` below and a value to
+ * {@link GroupType}; list and delete already serve every type.
  */
 import { catchError, concatMap, forkJoin, from, map, type Observable, of, throwError, toArray } from 'rxjs'
 import { AdminArgumentError, brokerError } from '../errors/index.js'
@@ -19,6 +20,7 @@ import { ListGroupsApi } from '../protocol/messages/ListGroups.js'
 import { Reader } from '../protocol/primitives.js'
 import { settle, type AdminRouter, type ItemAnswer } from './admin-routing.js'
 import type { AdminItem, TopicPartition } from './admin-types.js'
+import { describeShareGroup } from './share-groups.js'
 
 /**
  * The kind of group: `classic` (JoinGroup/SyncGroup), `consumer` (KIP-848),
@@ -238,7 +240,7 @@ const describeClassicGroup: Describer = (router, groupId) =>
     )
 
 /** Tried in order; the first that recognises the group answers. */
-const DESCRIBERS: readonly Describer[] = [describeConsumerGroup, describeClassicGroup]
+const DESCRIBERS: readonly Describer[] = [describeConsumerGroup, describeShareGroup, describeClassicGroup]
 
 function describeWith(router: AdminRouter, groupId: string, index: number): Observable<ItemAnswer<Described> | undefined> {
   const describer = DESCRIBERS[index]

@@ -26,3 +26,4 @@ export type {
 export type { ActiveProducer, ListTransactionsOptions, PartitionProducers, TransactionDescription, TransactionListing } from './transactions.js'
 export type { LagOptions, PartitionLag } from './lag.js'
 export type { TopicChanges, WatchTopicsOptions } from './watch-topics.js'
+export type { ShareGroupOffset } from './share-groups.js'

@@ -12,6 +12,15 @@ import { resolveFetchOptions, resolveGroupOptions, type ConsumeGroupOptions } fr
 import { GroupMember, type GroupAssignmentEvent, type GroupMemberDiagnostics, type PartitionStartEvent } from './group-member.js'
 import type { PartitionStream } from './partition-stream.js'
 import type { SidechannelWriter } from './sidechannel.js'
+import { ConsumerProtocolMember } from './consumer-protocol-member.js'
+
+/** What ConsumerGroup needs of a member, whichever protocol it speaks. */
+interface GroupSession {
+  start(): void
+  stop(): void
+  commit(): Observable<void>
+  diagnostics(): GroupMemberDiagnostics
+}
 
 /**
  * The Observable `consumeGroup` returns: partition substreams, plus the
@@ -26,7 +35,7 @@ export class ConsumerGroup extends Observable<PartitionStream> {
   readonly partitionStarts$: Observable<PartitionStartEvent>
   /** Problems the consumer recovers from by itself (retrying, rejoining): for logs and alerts. Fatal errors error the main stream instead. */
   readonly errors$: Observable<RxKafkaError>
-  private readonly members: Set<GroupMember>
+  private readonly members: Set<GroupSession>
 
   /**
    * @internal Made by `consumeGroup` (from `rxkafka`), which passes the writer
@@ -38,7 +47,7 @@ export class ConsumerGroup extends Observable<PartitionStream> {
     const assignments = new Subject<GroupAssignmentEvent>()
     const starts = new Subject<PartitionStartEvent>()
     const errors = new Subject<RxKafkaError>()
-    const members = new Set<GroupMember>()
+    const members = new Set<GroupSession>()
     const channels = {
       assignment: (e: GroupAssignmentEvent) => assignments.next(e),
       partitionStart: (e: PartitionStartEvent) => starts.next(e),
@@ -49,7 +58,11 @@ export class ConsumerGroup extends Observable<PartitionStream> {
         .use(
           () =>
             new Observable<PartitionStream>((inner) => {
-              const member = new GroupMember(options.client, group, fetch, inner, channels)
+              // Two members behind one interface: the classic protocol, or KIP-848's (its own file, not branches inside the classic one).
+              const member: GroupSession =
+                group.protocol === 'consumer'
+                  ? new ConsumerProtocolMember(options.client, group, fetch, inner, channels)
+                  : new GroupMember(options.client, group, fetch, inner, channels)
               members.add(member)
               const unregister = options.client.parts.add(GROUP_MEMBER_PARTS, member)
               member.start()

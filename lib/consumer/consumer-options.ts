@@ -55,14 +55,41 @@ export interface FetchOptions {
   fetchSessions?: boolean
 }
 
+/** The two group protocols: classic (JoinGroup/SyncGroup) and consumer (KIP-848). */
+export type GroupProtocol = 'classic' | 'consumer'
+
+/** The server-side assignors of Apache Kafka's consumer group protocol. */
+export type ServerAssignor = 'uniform' | 'range'
+
 /** Options of {@link consumeGroup}. Durations in milliseconds. */
 export interface ConsumeGroupOptions extends FetchOptions {
   /** The cluster client to use (the bound `kafka.consumeGroup` fills it in). */
   client: ClusterClient
   /** The consumer group to join (Kafka's `group.id`). */
   groupId: string
-  /** The topics to subscribe to. */
+  /** The topics to subscribe to. With `groupProtocol: 'consumer'`, leave it out (or empty) to subscribe by `topicRegex` instead. */
   topics: readonly string[]
+  /**
+   * The group protocol. `'classic'` (the default): JoinGroup/SyncGroup, the
+   * assignment computed by a member with `assignors`. `'consumer'`: the
+   * protocol of KIP-848 (Apache Kafka 4.0+), the broker assigns with
+   * `serverAssignor`, members heartbeat with ConsumerGroupHeartbeat, and a
+   * rebalance moves only the partitions that change owner while everyone else
+   * goes on reading. Under `'consumer'` the broker decides the session timeout
+   * and heartbeat interval (`group.consumer.*` settings); `sessionTimeoutMs`
+   * only bounds how long the member goes on without a successful heartbeat
+   * before it gives up its partitions and rejoins, and `assignors` is not used.
+   */
+  groupProtocol?: GroupProtocol
+  /** With `groupProtocol: 'consumer'`: the broker's assignor, `'uniform'` or `'range'`. Default: the broker's default (`uniform` in Kafka 4). */
+  serverAssignor?: ServerAssignor
+  /**
+   * With `groupProtocol: 'consumer'`: subscribe to every topic whose name
+   * matches this regular expression, evaluated by the broker (RE2/J syntax,
+   * KIP-848), instead of `topics`. Topics created later that match are
+   * assigned as well.
+   */
+  topicRegex?: string
   /** The coordinator removes this member when it hears no heartbeat for this long. Default 30 000. */
   sessionTimeoutMs?: number
   /** How long a rebalance waits for members to rejoin; also how long revoked partitions may take to finish in-flight messages. Default 60 000. */
@@ -168,6 +195,11 @@ export function resolveFetchOptions(options: FetchOptions): ResolvedFetchOptions
 export interface ResolvedGroupOptions {
   groupId: string
   topics: readonly string[]
+  protocol: GroupProtocol
+  /** The server-side assignor to ask for (consumer protocol), null for the broker's default. */
+  serverAssignor: ServerAssignor | null
+  /** The server-side subscription regex (consumer protocol), null when subscribing by `topics`. */
+  topicRegex: string | null
   sessionTimeoutMs: number
   rebalanceTimeoutMs: number
   heartbeatIntervalMs: number
@@ -190,7 +222,10 @@ export function resolveGroupOptions(
   if (typeof options.groupId !== 'string' || options.groupId.length === 0) {
     throw new ConsumerOptionError('groupId', 'must be a non-empty string', 'name the consumer group, such as groupId: "billing"')
   }
-  if (!Array.isArray(options.topics) || options.topics.length === 0 || options.topics.some((t) => typeof t !== 'string' || t.length === 0)) {
+  const protocol = resolveGroupProtocol(options)
+  const topicRegex = protocol === 'consumer' ? options.topicRegex ?? null : null
+  const noTopics = topicRegex !== null && (options.topics === undefined || (Array.isArray(options.topics) && options.topics.length === 0))
+  if (!noTopics && (!Array.isArray(options.topics) || options.topics.length === 0 || options.topics.some((t) => typeof t !== 'string' || t.length === 0))) {
     throw new ConsumerOptionError('topics', 'must be a non-empty array of topic names', 'pass topics: ["orders", ...]')
   }
   checkInteger(CONSUMER_OPTIONS, 'sessionTimeoutMs', options.sessionTimeoutMs, 1, INT32_MAX)
@@ -220,7 +255,10 @@ export function resolveGroupOptions(
   const fallback: OffsetSpec = fromBeginning ? 'earliest' : 'latest'
   return {
     groupId: options.groupId,
-    topics: [...new Set(options.topics)],
+    topics: noTopics ? [] : [...new Set(options.topics)],
+    protocol,
+    serverAssignor: options.serverAssignor ?? null,
+    topicRegex,
     sessionTimeoutMs,
     rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 60_000,
     heartbeatIntervalMs,
@@ -232,4 +270,28 @@ export function resolveGroupOptions(
     noMessages: options.noMessages ?? false,
     sidechannel: options.sidechannelTopic === undefined ? null : { topic: options.sidechannelTopic, write: sidechannelWriter! },
   }
+}
+
+/** Checks `groupProtocol`, `serverAssignor` and `topicRegex`, which belong together. */
+function resolveGroupProtocol(options: ConsumeGroupOptions): GroupProtocol {
+  const protocol = options.groupProtocol ?? 'classic'
+  if (protocol !== 'classic' && protocol !== 'consumer') {
+    throw new ConsumerOptionError('groupProtocol', `must be 'classic' or 'consumer', got ${JSON.stringify(protocol)}`, "leave it out for the classic protocol, or pass 'consumer' for KIP-848 (Kafka 4.0+)")
+  }
+  const assignor = options.serverAssignor
+  if (assignor !== undefined && assignor !== 'uniform' && assignor !== 'range') {
+    throw new ConsumerOptionError('serverAssignor', `must be 'uniform' or 'range', got ${JSON.stringify(assignor)}`, 'use one of the assignors Apache Kafka ships, or leave it out for the broker default')
+  }
+  const regex = options.topicRegex
+  if (regex !== undefined && (typeof regex !== 'string' || regex.length === 0)) {
+    throw new ConsumerOptionError('topicRegex', 'must be a non-empty string', 'pass a regular expression in RE2/J syntax, such as topicRegex: "orders-.*"')
+  }
+  if (protocol === 'classic' && (assignor !== undefined || regex !== undefined)) {
+    const name = assignor !== undefined ? 'serverAssignor' : 'topicRegex'
+    throw new ConsumerOptionError(name, "works only with groupProtocol: 'consumer' (the broker assigns and matches topics there)", "add groupProtocol: 'consumer', or use assignors and topics with the classic protocol")
+  }
+  if (regex !== undefined && Array.isArray(options.topics) && options.topics.length > 0) {
+    throw new ConsumerOptionError('topicRegex', 'cannot be combined with topics: a member subscribes either by names or by a regular expression', 'pass one of the two')
+  }
+  return protocol
 }

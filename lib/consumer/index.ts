@@ -13,7 +13,7 @@ export { processInOrder } from './processInOrder.js'
 export { processConcurrently } from './processConcurrently.js'
 export type { ProcessConcurrentlyOptions } from './processConcurrently.js'
 export { ConsumerOptionError } from '../errors/index.js'
-export type { ConsumeGroupOptions, ConsumePartitionsOptions, FetchOptions, OffsetSpec } from './consumer-options.js'
+export type { ConsumeGroupOptions, ConsumePartitionsOptions, FetchOptions, GroupProtocol, OffsetSpec, ServerAssignor } from './consumer-options.js'
 export { rangeAssignor, roundRobinAssignor, cooperativeStickyAssignor, DEFAULT_ASSIGNORS } from './assignors.js'
 export type { GroupAssignor, GroupMemberSubscription, TopicPartitions } from './assignors.js'
 export type {
@@ -23,3 +23,4 @@ export type {
   PartitionDiagnostics,
   PartitionStartEvent,
 } from './group-member.js'
+export * from './share-group/index.js'

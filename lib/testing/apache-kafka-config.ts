@@ -60,6 +60,19 @@ export function testDefaults(nodeCount: number): Record<string, string> {
     'offsets.topic.num.partitions': '5',
     'transaction.state.log.num.partitions': '5',
     'share.coordinator.state.topic.num.partitions': '5',
+    // The consumer group protocol (KIP-848) and share groups (KIP-932): the broker decides session timeout and
+    // heartbeat interval (defaults 45 s and 5 s, floors 45 s and 5 s); specs kill members and wait for their
+    // partitions, and share records locked by a killed member come back after the lock duration (default 30 s).
+    'group.consumer.min.session.timeout.ms': '1000',
+    'group.consumer.session.timeout.ms': '10000',
+    'group.consumer.min.heartbeat.interval.ms': '250',
+    'group.consumer.heartbeat.interval.ms': '500',
+    'group.share.min.session.timeout.ms': '1000',
+    'group.share.session.timeout.ms': '10000',
+    'group.share.min.heartbeat.interval.ms': '250',
+    'group.share.heartbeat.interval.ms': '500',
+    'group.share.min.record.lock.duration.ms': '1000',
+    'group.share.record.lock.duration.ms': '10000',
     // A killed node is fenced (and loses its leaderships) after 3 s instead of 9 s.
     'broker.heartbeat.interval.ms': '500',
     'broker.session.timeout.ms': '3000',

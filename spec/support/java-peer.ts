@@ -30,6 +30,13 @@ export interface JavaLine {
   key?: string
   partition?: number
   error?: string
+  /** The share command: a record settled (after commitSync), with its delivery count. */
+  accepted?: string
+  released?: string
+  deliveryCount?: number
+  failed?: boolean
+  /** The share command: a record it holds without settling. */
+  holding?: string
 }
 
 const running = new Set<ChildProcessWithoutNullStreams>()

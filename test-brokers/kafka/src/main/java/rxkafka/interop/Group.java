@@ -18,27 +18,39 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
-/** The group command: a classic-protocol group member that commits what it read after every poll. */
+/**
+ * The group command: a group member that commits what it read after every poll. --protocol classic (the default)
+ * uses --assignor; --protocol consumer (KIP-848) lets the broker assign, with --remote-assignor uniform|range.
+ */
 final class Group {
   private Group() {}
 
   static void run(Map<String, String> args) throws Exception {
     String topic = Interop.required(args, "topic");
-    String assignor = switch (args.getOrDefault("assignor", "range")) {
-      case "range" -> "org.apache.kafka.clients.consumer.RangeAssignor";
-      case "cooperative-sticky" -> "org.apache.kafka.clients.consumer.CooperativeStickyAssignor";
-      default -> throw new IllegalArgumentException("--assignor is range or cooperative-sticky");
-    };
+    String protocol = args.getOrDefault("protocol", "classic");
     Properties props = Interop.clientProperties(args);
     props.put("group.id", Interop.required(args, "group"));
-    props.put("group.protocol", "classic");
-    props.put("partition.assignment.strategy", assignor);
+    if (protocol.equals("consumer")) {
+      // The broker assigns and decides session timeout and heartbeat interval; the client may not set them.
+      props.put("group.protocol", "consumer");
+      if (args.containsKey("remote-assignor")) props.put("group.remote.assignor", args.get("remote-assignor"));
+    } else if (protocol.equals("classic")) {
+      String assignor = switch (args.getOrDefault("assignor", "range")) {
+        case "range" -> "org.apache.kafka.clients.consumer.RangeAssignor";
+        case "cooperative-sticky" -> "org.apache.kafka.clients.consumer.CooperativeStickyAssignor";
+        default -> throw new IllegalArgumentException("--assignor is range or cooperative-sticky");
+      };
+      props.put("group.protocol", "classic");
+      props.put("partition.assignment.strategy", assignor);
+      props.put("session.timeout.ms", args.getOrDefault("session-timeout-ms", "10000"));
+      props.put("heartbeat.interval.ms", "500");
+    } else {
+      throw new IllegalArgumentException("--protocol is classic or consumer");
+    }
     props.put("key.deserializer", ByteArrayDeserializer.class.getName());
     props.put("value.deserializer", ByteArrayDeserializer.class.getName());
     props.put("auto.offset.reset", "earliest");
     props.put("enable.auto.commit", "false");
-    props.put("session.timeout.ms", args.getOrDefault("session-timeout-ms", "10000"));
-    props.put("heartbeat.interval.ms", "500");
     AtomicBoolean leave = new AtomicBoolean(false);
     Thread stdinReader = new Thread(() -> {
       try {

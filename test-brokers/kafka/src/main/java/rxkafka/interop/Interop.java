@@ -19,10 +19,17 @@ import java.util.Properties;
  *   consume --bootstrap B --topic T --count N [--isolation read_committed|read_uncommitted] [--timeout-ms N]
  *       reads every partition from the start until N records arrived
  *       stdout: {"record":{..}} per record, then {"done":n}
- *   group --bootstrap B --topic T --group G [--assignor range|cooperative-sticky]
- *       a group member that commits what it read after every poll
+ *   group --bootstrap B --topic T --group G [--protocol classic|consumer] [--assignor range|cooperative-sticky]
+ *         [--remote-assignor uniform|range]
+ *       a group member that commits what it read after every poll (classic: --assignor; consumer, KIP-848:
+ *       the broker assigns, with --remote-assignor)
  *       stdin: "leave" closes it (leaving the group)
  *       stdout: {"assigned":[..]}, {"revoked":[..]}, {"record":{..}}, {"committed":..}, then {"closed":true}
+ *   share --bootstrap B --topic T --group G [--release-first N] [--hold-after N]
+ *       a KafkaShareConsumer member (explicit acknowledgement) that accepts every record, releasing multiples of N
+ *       on their first delivery; after --hold-after N accepted records it stops settling and waits to be killed
+ *       stdout: {"accepted"|"released": value, "deliveryCount", "partition"[, "failed": true]} after each commitSync,
+ *               {"holding": value} for each record it keeps
  *   partition --partitions N
  *       stdin: one key per line; stdout: the default partitioner's partition for each key (murmur2)
  * </pre>
@@ -45,6 +52,7 @@ public final class Interop {
         case "consume" -> Consume.run(args);
         case "group" -> Group.run(args);
         case "partition" -> Partition.run(args);
+        case "share" -> Share.run(args);
         default -> throw new IllegalArgumentException("unknown command " + argv[0] + ": use produce, consume, group or partition");
       }
       System.exit(0);

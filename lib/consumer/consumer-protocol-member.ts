@@ -1,0 +1,667 @@
+/**
+ * One member of a consumer group under the consumer group protocol of
+ * KIP-848 (`groupProtocol: 'consumer'`), for one subscription of
+ * `consumeGroup`. The broker assigns: the member sends ConsumerGroupHeartbeat
+ * with its subscription and the partitions it owns, and each answer may carry
+ * its new target assignment. The member reconciles towards it one step at a
+ * time: partitions taken away finish their in-flight messages, are committed
+ * (with the member epoch) and dropped; new ones start; the next heartbeat
+ * reports what it owns now. Members that keep their partitions never stop.
+ *
+ * Fencing (FENCED_MEMBER_EPOCH, UNKNOWN_MEMBER_ID) loses every partition
+ * without a commit (someone else may own them already) and rejoins at epoch 0.
+ */
+import { randomBytes } from 'node:crypto'
+import { Observable, Subscription, catchError, of, race, switchMap, take, timer, type Subscriber } from 'rxjs'
+import type { ClusterClient } from '../cluster/cluster-client.js'
+import { ConnectionError, KafkaBrokerError, RequestTimeoutError, UnsupportedVersionError, brokerError, type RxKafkaError } from '../errors/index.js'
+import { backoffDelay } from '../kit/backoff.js'
+import { ErrorCode } from '../protocol/error-codes.js'
+import {
+  ConsumerGroupHeartbeatApi,
+  type ConsumerGroupHeartbeatRequest,
+  type ConsumerGroupHeartbeatResponse,
+} from '../protocol/messages/ConsumerGroupHeartbeat.js'
+import { MetadataApi } from '../protocol/messages/Metadata.js'
+import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
+import { asRxKafkaError, Fetcher } from './fetcher.js'
+import type { GroupMemberDiagnostics, MemberChannels, MemberState } from './group-member.js'
+import { slotDiagnostics } from './group-member.js'
+import { commitOffsets, partitionKey, type OffsetToCommit } from './offset-requests.js'
+import { committedStarts, groupSlots, resolveEnd, startSlots, type PartitionStartContext } from './partition-starts.js'
+import { PartitionSlot, type PartitionStream } from './partition-stream.js'
+import { SidechannelOffsets } from './sidechannel.js'
+
+/** Numbers members for their connection keys. */
+let memberInstances = 0
+/** Revocation waits this share of the rebalance timeout for in-flight messages, leaving time to commit and report. */
+const REVOKE_WAIT_SHARE = 0.8
+/** Epochs with a meaning of their own in ConsumerGroupHeartbeat. */
+const JOIN_EPOCH = 0
+const LEAVE_EPOCH = -1
+const STATIC_LEAVE_EPOCH = -2
+
+interface TargetPartition {
+  topic: string
+  partition: number
+}
+
+export class ConsumerProtocolMember {
+  state: MemberState = 'starting'
+  /** Chosen by the member (ConsumerGroupHeartbeat v1) and kept for the life of the member, across fencing. */
+  readonly memberId: string
+  memberEpoch = JOIN_EPOCH
+  coordinator: number | undefined
+  private heartbeatIntervalMs: number
+  private rebalances = 0
+  private readonly slots = new Map<string, PartitionSlot>()
+  private readonly lastCommitted = new Map<string, bigint>()
+  private readonly fetcher: Fetcher
+  private readonly lifetime = new Subscription()
+  /**
+   * The next heartbeat (a timer, or a coordinator look-up before it) and the
+   * one in flight: kept apart, because an answer that arrives inside
+   * `subscribe` schedules the next timer before `subscribe` returns.
+   */
+  private heartbeatTimer = new Subscription()
+  private heartbeatCall = new Subscription()
+  private heartbeatInFlight = false
+  private heartbeatWanted = false
+  private lastHeartbeatOk = 0
+  /** The reconciliation in progress (revoke, start), cancelled when fenced. */
+  private reconciliation: Subscription | undefined
+  /** The newest assignment the coordinator sent while a reconciliation ran. */
+  private pendingTarget: TargetPartition[] | undefined
+  private commitTimer: Subscription | undefined
+  private commitInFlight = false
+  private backoffAttempt = 0
+  private readonly topicNames = new Map<string, string>()
+  private readonly sidechannel: SidechannelOffsets | undefined
+  private readonly connectionKey: string
+  private readonly starts: PartitionStartContext
+
+  constructor(
+    private readonly client: ClusterClient,
+    private readonly group: ResolvedGroupOptions,
+    private readonly fetch: ResolvedFetchOptions,
+    private readonly output: Subscriber<PartitionStream>,
+    private readonly channels: MemberChannels,
+  ) {
+    this.connectionKey = `member ${++memberInstances} of ${group.groupId}`
+    this.memberId = randomBytes(16).toString('base64url')
+    this.heartbeatIntervalMs = group.heartbeatIntervalMs
+    this.fetcher = new Fetcher(client, fetch, {
+      nonFatal: (error) => this.channels.error(error),
+      seek: (slot, spec) => {
+        if (typeof spec === 'bigint') slot.seek(spec)
+        else this.lifetime.add(this.resolveSeek(slot, spec))
+      },
+    }, this.connectionKey)
+    this.sidechannel = group.sidechannel === null ? undefined : new SidechannelOffsets(client, group.sidechannel, group.groupId)
+    this.starts = {
+      client, group, fetch, fetcher: this.fetcher, sidechannel: this.sidechannel, connectionKey: this.connectionKey,
+      nonFatal: (error) => this.channels.error(asRxKafkaError(error)),
+    }
+  }
+
+  start(): void {
+    if (!this.group.noMessages) this.fetcher.start()
+    this.sidechannel?.start((error) => this.channels.error(asRxKafkaError(error)))
+    const ready = this.group.topics.length > 0 ? this.client.ensureTopics(this.group.topics) : this.client.refreshMetadata([])
+    this.lifetime.add(
+      ready.pipe(take(1)).subscribe({
+        next: (view) => {
+          for (const t of view.topics.values()) this.topicNames.set(t.topicId, t.name)
+          this.findCoordinator()
+        },
+        error: (error: unknown) => this.fatal(error),
+      }),
+    )
+  }
+
+  /** Commits what is done in every held partition now. */
+  commit(): Observable<void> {
+    return this.commitSlots([...this.slots.values()])
+  }
+
+  /** Unsubscribe: stop fetching, commit what is done, leave the group (a static member says it will be back). */
+  stop(): void {
+    if (this.state === 'stopped') return
+    const coordinator = this.coordinator
+    const slots = [...this.slots.values()]
+    const joined = coordinator !== undefined && this.memberEpoch > 0
+    const finalCommit = joined ? this.commitSlots(slots).pipe(catchError(() => of(undefined)), switchMap(() => this.publishHandOver(slots))) : of(undefined)
+    this.shutdown()
+    if (coordinator === undefined) return
+    // Detached on purpose: the caller has gone, but the commit and the leave must still reach the broker.
+    finalCommit
+      .pipe(
+        catchError(() => of(undefined)),
+        take(1),
+        switchMap(() => this.leave(coordinator)),
+        catchError(() => of(undefined)),
+      )
+      .subscribe()
+  }
+
+  diagnostics(): GroupMemberDiagnostics {
+    return {
+      groupId: this.group.groupId,
+      state: this.state,
+      memberId: this.memberId,
+      generationId: this.memberEpoch,
+      coordinator: this.coordinator ?? null,
+      protocol: this.group.serverAssignor,
+      rebalances: this.rebalances,
+      fetches: this.fetcher.fetches,
+      messages: this.fetcher.messages,
+      fetchSessions: this.fetcher.sessionDiagnostics(),
+      partitions: [...this.slots.values()].map((s) => slotDiagnostics(s, this.lastCommitted.get(s.key))),
+    }
+  }
+
+  // ---- coordinator and heartbeats ------------------------------------------
+
+  private findCoordinator(): void {
+    if (this.state === 'stopped') return
+    this.state = this.memberEpoch > 0 ? this.state : 'finding-coordinator'
+    this.heartbeatTimer.unsubscribe()
+    const lookup = new Subscription()
+    this.heartbeatTimer = lookup
+    lookup.add(this.client.findCoordinator('group', this.group.groupId).subscribe({
+      next: (nodeId) => {
+        this.coordinator = nodeId
+        if (this.state === 'finding-coordinator') this.state = 'joining'
+        this.sendHeartbeat()
+      },
+      error: (error: unknown) => this.retryAfterError(error),
+    }))
+  }
+
+  /** Sends a heartbeat now (or right after the one in flight). */
+  private sendHeartbeat(): void {
+    if (this.state === 'stopped') return
+    if (this.heartbeatInFlight) {
+      this.heartbeatWanted = true
+      return
+    }
+    const coordinator = this.coordinator
+    if (coordinator === undefined) return
+    this.heartbeatTimer.unsubscribe()
+    this.heartbeatInFlight = true
+    this.heartbeatWanted = false
+    const request = new Subscription()
+    this.heartbeatCall = request
+    request.add(this.client
+      .request(coordinator, ConsumerGroupHeartbeatApi, (version) => this.heartbeatRequest(version), {
+        timeoutMs: Math.max(this.heartbeatIntervalMs, 5_000),
+        connectionKey: this.connectionKey,
+      })
+      .subscribe({
+        next: (response) => {
+          this.heartbeatInFlight = false
+          this.onHeartbeat(coordinator, response)
+        },
+        error: (error: unknown) => {
+          this.heartbeatInFlight = false
+          this.retryAfterError(error)
+        },
+      }))
+  }
+
+  /**
+   * Every heartbeat carries the member's whole state. The protocol allows
+   * unchanged fields as null; sending them again is harmless and mends a lost
+   * answer without tracking what the coordinator has seen.
+   */
+  private heartbeatRequest(version: number): ConsumerGroupHeartbeatRequest {
+    const regex = this.group.topicRegex
+    if (regex !== null && version < 1) {
+      throw new UnsupportedVersionError('topicRegex needs ConsumerGroupHeartbeat v1 (server-side regular expressions), and this broker has only v0', {
+        api: 'ConsumerGroupHeartbeat',
+        hint: 'subscribe with a list of topics, or use Apache Kafka 4.0 or newer',
+      })
+    }
+    const owned = this.memberEpoch === JOIN_EPOCH ? [] : this.ownedByTopicId()
+    return {
+      groupId: this.group.groupId,
+      memberId: this.memberId,
+      memberEpoch: this.memberEpoch,
+      instanceId: this.group.groupInstanceId,
+      rackId: this.fetch.rackId === '' ? null : this.fetch.rackId,
+      rebalanceTimeoutMs: this.group.rebalanceTimeoutMs,
+      subscribedTopicNames: regex === null ? [...this.group.topics] : null,
+      ...(version >= 1 ? { subscribedTopicRegex: regex } : {}),
+      serverAssignor: this.group.serverAssignor,
+      topicPartitions: owned,
+    }
+  }
+
+  private ownedByTopicId(): { topicId: string; partitions: number[] }[] {
+    const view = this.client.currentView()
+    return groupSlots(this.slots.values()).map((t) => ({ topicId: view.topics.get(t.topic)?.topicId ?? this.idOf(t.topic), partitions: t.partitions }))
+  }
+
+  private idOf(topic: string): string {
+    for (const [id, name] of this.topicNames) if (name === topic) return id
+    return 'AAAAAAAAAAAAAAAAAAAAAA'
+  }
+
+  private scheduleHeartbeat(): void {
+    // A heartbeat sent meanwhile (the report after a reconciliation) schedules the next one when it is answered.
+    if (this.state === 'stopped' || this.heartbeatInFlight) return
+    if (this.heartbeatWanted) {
+      this.sendHeartbeat()
+      return
+    }
+    this.heartbeatTimer.unsubscribe()
+    this.heartbeatTimer = timer(this.heartbeatIntervalMs, this.client.scheduler).subscribe(() => this.sendHeartbeat())
+  }
+
+  private onHeartbeat(coordinator: number, response: ConsumerGroupHeartbeatResponse): void {
+    if (this.state === 'stopped') return
+    const code = response.errorCode
+    if (code === 0) {
+      this.backoffAttempt = 0
+      this.lastHeartbeatOk = this.client.scheduler.now()
+      this.memberEpoch = response.memberEpoch
+      if (response.heartbeatIntervalMs > 0) this.heartbeatIntervalMs = response.heartbeatIntervalMs
+      if (this.state === 'joining' || this.state === 'finding-coordinator') this.state = 'stable'
+      this.startCommitTimer()
+      if (response.assignment !== null) this.onTarget(response.assignment.topicPartitions)
+      this.scheduleHeartbeat()
+      return
+    }
+    const error = brokerError(code, { api: 'ConsumerGroupHeartbeat', broker: coordinator, errorMessage: response.errorMessage })
+    if (code === ErrorCode.FENCED_MEMBER_EPOCH || code === ErrorCode.UNKNOWN_MEMBER_ID) {
+      this.channels.error(error)
+      this.rejoin()
+      return
+    }
+    if (code === ErrorCode.UNSUPPORTED_VERSION) {
+      this.fatal(notEnabled(coordinator, error))
+      return
+    }
+    if (FATAL_HEARTBEAT_ERRORS.has(code)) {
+      this.fatal(error)
+      return
+    }
+    this.retryAfterError(error)
+  }
+
+  /** Fenced or forgotten: the partitions may be someone else's already, so they are dropped without a commit. */
+  private rejoin(): void {
+    this.cancelReconciliation()
+    for (const s of [...this.slots.values()]) this.dropSlot(s)
+    this.memberEpoch = JOIN_EPOCH
+    this.state = 'joining'
+    this.sendHeartbeat()
+  }
+
+  private retryAfterError(error: unknown): void {
+    if (this.state === 'stopped') return
+    const e = asRxKafkaError(error)
+    if (e instanceof UnsupportedVersionError && this.coordinator !== undefined && this.client.versionFor(this.coordinator, ConsumerGroupHeartbeatApi) === undefined) {
+      this.fatal(notEnabled(this.coordinator, e))
+      return
+    }
+    if (!(isCoordinatorError(e) || e.retriable)) {
+      this.fatal(e)
+      return
+    }
+    this.channels.error(e)
+    if (this.memberEpoch > 0 && this.client.scheduler.now() - this.lastHeartbeatOk > this.group.sessionTimeoutMs) {
+      // The coordinator has surely dropped us by now: stop delivering partitions someone else may own.
+      this.rejoin()
+      return
+    }
+    const delay = backoffDelay(Math.min(this.backoffAttempt++, 6), { initialMs: this.fetch.retryBackoffMs, maxMs: 10_000, jitter: 0 })
+    this.heartbeatTimer.unsubscribe()
+    this.heartbeatTimer = timer(delay, this.client.scheduler).subscribe(() => {
+      if (isCoordinatorError(e)) {
+        this.client.invalidateCoordinator('group', this.group.groupId)
+        this.findCoordinator()
+      } else {
+        this.sendHeartbeat()
+      }
+    })
+  }
+
+  // ---- reconciliation ------------------------------------------------------
+
+  private onTarget(assignment: readonly { topicId: string; partitions: readonly number[] }[]): void {
+    const unknown = assignment.filter((t) => !this.topicNames.has(t.topicId))
+    if (unknown.length === 0) {
+      this.reconcile(this.resolveTarget(assignment))
+      return
+    }
+    // A topic we have no name for (a regex subscription, a topic created since): ask the cluster for every topic's id.
+    const epoch = this.memberEpoch
+    this.lifetime.add(
+      this.client.request('any', MetadataApi, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }).pipe(
+        switchMap((metadata) => {
+          for (const t of metadata.topics) if (t.name !== null && t.topicId !== undefined) this.topicNames.set(t.topicId, t.name)
+          const names = assignment.map((t) => this.topicNames.get(t.topicId)).filter((n): n is string => n !== undefined)
+          return this.client.ensureTopics(names).pipe(take(1))
+        }),
+      ).subscribe({
+        next: () => {
+          if (this.memberEpoch === epoch) this.reconcile(this.resolveTarget(assignment))
+        },
+        error: (error: unknown) => {
+          this.channels.error(asRxKafkaError(error))
+          // The next heartbeat reports what we still own; the coordinator sends the assignment again on a new epoch or after a rejoin.
+          this.rejoin()
+        },
+      }),
+    )
+  }
+
+  private resolveTarget(assignment: readonly { topicId: string; partitions: readonly number[] }[]): TargetPartition[] {
+    const target: TargetPartition[] = []
+    for (const t of assignment) {
+      const topic = this.topicNames.get(t.topicId)
+      if (topic === undefined) continue
+      for (const partition of t.partitions) target.push({ topic, partition })
+    }
+    return target
+  }
+
+  private reconcile(target: TargetPartition[]): void {
+    if (this.reconciliation !== undefined) {
+      this.pendingTarget = target
+      return
+    }
+    const keys = new Set(target.map((t) => partitionKey(t.topic, t.partition)))
+    const revoked = [...this.slots.values()].filter((s) => !keys.has(s.key))
+    const added = target.filter((t) => !this.slots.has(partitionKey(t.topic, t.partition)))
+    if (revoked.length === 0 && added.length === 0) return
+    this.rebalances++
+    this.channels.assignment({
+      groupId: this.group.groupId,
+      generationId: this.memberEpoch,
+      memberId: this.memberId,
+      protocol: this.group.serverAssignor ?? 'uniform',
+      isLeader: false,
+      assigned: groupSlots(target),
+      added: groupSlots(added),
+      revoked: groupSlots(revoked),
+    })
+    const work = new Subscription()
+    this.reconciliation = work
+    const finish = (): void => {
+      if (this.reconciliation !== work) return
+      this.reconciliation = undefined
+      if (this.state === 'revoking') this.state = 'stable'
+      this.addSlots(added)
+      // Report the new ownership now rather than at the next interval: the coordinator is waiting for it.
+      this.sendHeartbeat()
+      const pending = this.pendingTarget
+      this.pendingTarget = undefined
+      if (pending !== undefined) this.reconcile(pending)
+    }
+    if (revoked.length === 0) finish()
+    else work.add(this.revoke(revoked).subscribe({ complete: finish }))
+  }
+
+  private cancelReconciliation(): void {
+    this.reconciliation?.unsubscribe()
+    this.reconciliation = undefined
+    this.pendingTarget = undefined
+  }
+
+  /** Stops fetching the slots, waits for their in-flight messages (bounded), commits, hands over, drops them. */
+  private revoke(slots: PartitionSlot[]): Observable<void> {
+    this.state = 'revoking'
+    for (const s of slots) if (s.state === 'assigned') s.state = 'revoking'
+    const drained = new Observable<void>((subscriber) => {
+      let pending = slots.length
+      for (const s of slots) {
+        s.whenDrained(() => {
+          if (--pending === 0) {
+            subscriber.next()
+            subscriber.complete()
+          }
+        })
+      }
+    })
+    const wait = Math.floor(this.group.rebalanceTimeoutMs * REVOKE_WAIT_SHARE)
+    return race(drained, timer(wait, this.client.scheduler).pipe(switchMap(() => of(undefined)))).pipe(
+      take(1),
+      switchMap(() =>
+        this.commitSlots(slots).pipe(
+          catchError((error: unknown) => {
+            this.channels.error(asRxKafkaError(error))
+            return of(undefined)
+          }),
+        ),
+      ),
+      switchMap(() => this.publishHandOver(slots)),
+      switchMap(() => {
+        for (const s of slots) this.dropSlot(s)
+        return of(undefined)
+      }),
+    )
+  }
+
+  private addSlots(added: TargetPartition[]): void {
+    if (added.length === 0 || this.coordinator === undefined) return
+    const epoch = this.memberEpoch
+    const slots = added.map(({ topic, partition }) => {
+      const slot = new PartitionSlot(topic, partition, epoch, this.fetcher, this.group.inOrderDone, this.fetch.maxUndoneMessages, this.fetch.maxUndoneBytes)
+      this.slots.set(slot.key, slot)
+      if (!this.group.noMessages) this.fetcher.add(slot)
+      return slot
+    })
+    for (const slot of slots) {
+      if (this.output.closed) return
+      this.output.next(slot.stream)
+    }
+    this.startPositions(slots, epoch)
+  }
+
+  private startPositions(slots: PartitionSlot[], epoch: number): void {
+    const coordinator = this.coordinator
+    if (coordinator === undefined) return
+    const work = new Subscription()
+    this.lifetime.add(work)
+    work.add(
+      committedStarts(this.starts, coordinator, slots).subscribe({
+        next: (committed) => {
+          const live = slots.filter((s) => s.state !== 'closed')
+          for (const s of live) {
+            const c = committed.get(s.key) ?? null
+            if (c !== null) this.lastCommitted.set(s.key, c)
+          }
+          try {
+            work.add(startSlots(this.starts, live, committed, (slot, offset, c) => {
+              if (slot.state === 'closed') return
+              slot.start(offset)
+              this.channels.partitionStart({ topic: slot.topic, partition: slot.partition, offset, committed: c, generationId: epoch })
+            }))
+          } catch (error) {
+            this.fatal(error)
+          }
+        },
+        error: (error: unknown) => {
+          const e = asRxKafkaError(error)
+          if (!(isCoordinatorError(e) || e.retriable)) {
+            this.fatal(e)
+            return
+          }
+          this.channels.error(e)
+          work.add(timer(this.fetch.retryBackoffMs, this.client.scheduler).subscribe(() => this.startPositions(slots.filter((s) => s.state !== 'closed'), epoch)))
+        },
+      }),
+    )
+  }
+
+  private resolveSeek(slot: PartitionSlot, which: 'earliest' | 'latest'): Subscription {
+    return resolveEnd(this.starts, slot, which, (offset) => slot.seek(offset))
+  }
+
+  private dropSlot(slot: PartitionSlot): void {
+    slot.close()
+    this.fetcher.remove(slot)
+    this.slots.delete(slot.key)
+    this.lastCommitted.delete(slot.key)
+  }
+
+  // ---- commits -------------------------------------------------------------
+
+  private startCommitTimer(): void {
+    if (this.commitTimer !== undefined || this.group.commitIntervalMs === 0) return
+    this.commitTimer = timer(this.group.commitIntervalMs, this.group.commitIntervalMs, this.client.scheduler).subscribe(() => {
+      if (this.commitInFlight || this.memberEpoch <= 0) return
+      this.commitInFlight = true
+      this.lifetime.add(
+        this.commitSlots([...this.slots.values()].filter((s) => s.state === 'assigned')).subscribe({
+          error: (error: unknown) => {
+            this.commitInFlight = false
+            // STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID: the heartbeat learns the new epoch or rejoins; the next commit uses it.
+            this.channels.error(asRxKafkaError(error))
+          },
+          complete: () => {
+            this.commitInFlight = false
+          },
+        }),
+      )
+    })
+  }
+
+  /** Commits, with the member epoch, the commit points of the slots that moved since their last commit; emits once when done. */
+  private commitSlots(slots: PartitionSlot[]): Observable<void> {
+    return new Observable<void>((subscriber) => {
+      const coordinator = this.coordinator
+      const offsets: (OffsetToCommit & { key: string })[] = []
+      if (coordinator !== undefined && this.memberEpoch > 0) {
+        for (const s of slots) {
+          const point = s.commitPoint
+          if (point === undefined) continue
+          const last = this.lastCommitted.get(s.key)
+          if (last !== undefined && last >= point) continue
+          offsets.push({ topic: s.topic, partition: s.partition, offset: point, leaderEpoch: -1, key: s.key })
+        }
+      }
+      if (offsets.length === 0 || coordinator === undefined) {
+        subscriber.next()
+        subscriber.complete()
+        return
+      }
+      return commitOffsets(
+        this.client,
+        coordinator,
+        { groupId: this.group.groupId, generationId: this.memberEpoch, memberId: this.memberId, groupInstanceId: this.group.groupInstanceId },
+        offsets,
+        30_000,
+        this.connectionKey,
+      ).subscribe({
+        next: () => {
+          for (const o of offsets) {
+            const last = this.lastCommitted.get(o.key)
+            if (last === undefined || last < o.offset) this.lastCommitted.set(o.key, o.offset)
+          }
+          subscriber.next()
+        },
+        error: (e: unknown) => subscriber.error(e),
+        complete: () => subscriber.complete(),
+      })
+    })
+  }
+
+  /** With a side channel: publish the commit points of partitions being handed over (never fails the caller). */
+  private publishHandOver(slots: PartitionSlot[]): Observable<void> {
+    if (this.sidechannel === undefined) return of(undefined)
+    const offsets = []
+    for (const s of slots) {
+      const offset = s.commitPoint
+      if (offset !== undefined) offsets.push({ topic: s.topic, partition: s.partition, offset })
+    }
+    return this.sidechannel.publish(this.memberId, this.memberEpoch, offsets).pipe(
+      catchError((error: unknown) => {
+        this.channels.error(asRxKafkaError(error))
+        return of(undefined)
+      }),
+    )
+  }
+
+  // ---- the end -------------------------------------------------------------
+
+  /** The leave heartbeat: epoch -1, or -2 for a static member, which keeps its assignment for its return (KIP-848). */
+  private leave(coordinator: number): Observable<void> {
+    const epoch = this.group.groupInstanceId === null ? LEAVE_EPOCH : STATIC_LEAVE_EPOCH
+    return this.client
+      .request(coordinator, ConsumerGroupHeartbeatApi, (version) => ({ ...this.leaveRequest(version), memberEpoch: epoch }), { timeoutMs: 5_000 })
+      .pipe(switchMap(() => of(undefined)))
+  }
+
+  private leaveRequest(version: number): ConsumerGroupHeartbeatRequest {
+    return {
+      groupId: this.group.groupId,
+      memberId: this.memberId,
+      memberEpoch: LEAVE_EPOCH,
+      instanceId: this.group.groupInstanceId,
+      rackId: null,
+      rebalanceTimeoutMs: -1,
+      subscribedTopicNames: null,
+      ...(version >= 1 ? { subscribedTopicRegex: null } : {}),
+      serverAssignor: null,
+      topicPartitions: null,
+    }
+  }
+
+  private fatal(error: unknown): void {
+    if (this.state === 'stopped') return
+    const coordinator = this.coordinator
+    const joined = this.memberEpoch > 0
+    this.shutdown()
+    if (coordinator !== undefined && joined) this.leave(coordinator).pipe(catchError(() => of(undefined))).subscribe()
+    this.output.error(asRxKafkaError(error))
+  }
+
+  private shutdown(): void {
+    this.state = 'stopped'
+    this.heartbeatTimer.unsubscribe()
+    this.heartbeatCall.unsubscribe()
+    this.cancelReconciliation()
+    this.commitTimer?.unsubscribe()
+    this.commitTimer = undefined
+    this.lifetime.unsubscribe()
+    this.fetcher.stop()
+    this.sidechannel?.stop()
+    for (const s of this.slots.values()) s.close()
+    this.slots.clear()
+  }
+}
+
+/** Heartbeat errors no rejoin can mend. */
+const FATAL_HEARTBEAT_ERRORS = new Set<number>([
+  ErrorCode.GROUP_AUTHORIZATION_FAILED,
+  ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  ErrorCode.FENCED_INSTANCE_ID,
+  ErrorCode.UNRELEASED_INSTANCE_ID,
+  ErrorCode.UNSUPPORTED_ASSIGNOR,
+  ErrorCode.INVALID_REQUEST,
+  ErrorCode.INVALID_REGULAR_EXPRESSION,
+  ErrorCode.INVALID_GROUP_ID,
+  ErrorCode.GROUP_ID_NOT_FOUND,
+  ErrorCode.GROUP_MAX_SIZE_REACHED,
+])
+
+/** The broker has no consumer group protocol (older than Kafka 4.0, or `group.coordinator.rebalance.protocols` without `consumer`). */
+function notEnabled(coordinator: number, cause: RxKafkaError): UnsupportedVersionError {
+  return new UnsupportedVersionError(
+    `the group coordinator (broker ${coordinator}) does not offer the consumer group protocol of KIP-848 (ConsumerGroupHeartbeat), which groupProtocol: 'consumer' needs`,
+    {
+      api: 'ConsumerGroupHeartbeat',
+      broker: coordinator,
+      cause,
+      hint: "use groupProtocol: 'classic' (the default) with this broker, or Apache Kafka 4.0 or newer whose group.coordinator.rebalance.protocols includes consumer",
+    },
+  )
+}
+
+function isCoordinatorError(e: RxKafkaError): boolean {
+  if (e instanceof KafkaBrokerError) return e.findCoordinator
+  return e instanceof ConnectionError || e instanceof RequestTimeoutError
+}

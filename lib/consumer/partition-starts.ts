@@ -1,0 +1,123 @@
+/**
+ * Where newly assigned partitions start, for the consumer-protocol member
+ * (KIP-848): the group's committed offsets (OffsetFetch), the side channel's
+ * hand-over where it is newer, then the `startingOffset` hook, and ListOffsets
+ * where the hook names an end. The classic member keeps its own copy inside
+ * group-member.ts; this one is separate so the two protocols can change apart.
+ */
+import { Observable, Subscription, catchError, map, of, switchMap, timer } from 'rxjs'
+import type { ClusterClient } from '../cluster/cluster-client.js'
+import { partitionInfo } from '../cluster/cluster-view.js'
+import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
+import type { Fetcher } from './fetcher.js'
+import { fetchCommittedOffsets, listOffsets } from './offset-requests.js'
+import type { PartitionSlot } from './partition-stream.js'
+import type { SidechannelOffsets } from './sidechannel.js'
+import type { TopicPartitions } from './assignors.js'
+
+/** What a partition start reports: the slot, its first offset, the committed offset. */
+export type SlotStarted = (slot: PartitionSlot, offset: bigint, committed: bigint | null) => void
+
+/** The pieces a start needs from its member. */
+export interface PartitionStartContext {
+  client: ClusterClient
+  group: ResolvedGroupOptions
+  fetch: ResolvedFetchOptions
+  fetcher: Fetcher
+  sidechannel: SidechannelOffsets | undefined
+  connectionKey: string
+  /** Reports a problem the start recovers from (a ListOffsets retried). */
+  nonFatal(error: unknown): void
+}
+
+/**
+ * The committed offsets of `slots` (with the side channel's newer hand-overs),
+ * as one emission. Errors with the coordinator's error.
+ */
+export function committedStarts(ctx: PartitionStartContext, coordinator: number, slots: readonly PartitionSlot[]): Observable<Map<string, bigint | null>> {
+  const committed = fetchCommittedOffsets(ctx.client, coordinator, ctx.group.groupId, groupSlots(slots), ctx.group.rebalanceTimeoutMs, ctx.connectionKey)
+  const sidechannel = ctx.sidechannel
+  if (sidechannel === undefined) return committed
+  return sidechannel.caughtUp().pipe(
+    catchError(() => of(undefined)),
+    switchMap(() => committed),
+    map((offsets) => {
+      for (const slot of slots) {
+        const handedOver = sidechannel.lookup(slot.topic, slot.partition)
+        const c = offsets.get(slot.key) ?? null
+        if (handedOver !== undefined && (c === null || handedOver > c)) offsets.set(slot.key, handedOver)
+      }
+      return offsets
+    }),
+  )
+}
+
+/**
+ * Runs the `startingOffset` hook on each slot and starts it, looking up ends
+ * with ListOffsets (retried until the slot closes). Throws what the hook
+ * throws. The returned subscription cancels the look-ups.
+ */
+export function startSlots(
+  ctx: PartitionStartContext,
+  slots: readonly PartitionSlot[],
+  committed: ReadonlyMap<string, bigint | null>,
+  started: SlotStarted,
+): Subscription {
+  const lookups = new Subscription()
+  ctx.fetcher.hold()
+  try {
+    for (const slot of slots) {
+      const c = committed.get(slot.key) ?? null
+      const spec = ctx.group.startingOffset(slot.topic, slot.partition, c)
+      if (typeof spec === 'bigint') started(slot, spec, c)
+      else lookups.add(resolveEnd(ctx, slot, spec, (offset) => started(slot, offset, c)))
+    }
+  } finally {
+    ctx.fetcher.release()
+  }
+  return lookups
+}
+
+/** Looks up an end of a partition at its leader, retrying after a pause until it answers or the slot closes. */
+export function resolveEnd(ctx: PartitionStartContext, slot: PartitionSlot, which: 'earliest' | 'latest', then: (offset: bigint) => void): Subscription {
+  const work = new Subscription()
+  const attempt = (): void => {
+    if (slot.state === 'closed' || work.closed) return
+    const leader = partitionInfo(ctx.client.currentView(), slot.topic, slot.partition)?.leader ?? -1
+    const retryLater = (error?: unknown): void => {
+      if (error !== undefined) ctx.nonFatal(error)
+      work.add(
+        timer(ctx.fetch.retryBackoffMs, ctx.client.scheduler)
+          .pipe(switchMap(() => ctx.client.refreshMetadata([slot.topic])), catchError(() => of(undefined)))
+          .subscribe({ complete: attempt }),
+      )
+    }
+    if (leader < 0) {
+      retryLater()
+      return
+    }
+    work.add(
+      listOffsets(ctx.client, leader, slot.topic, [slot.partition], which, ctx.fetch.isolationLevel, 30_000).subscribe({
+        next: (offsets) => {
+          const offset = offsets.get(slot.partition)
+          if (offset === undefined || offset < 0n) retryLater()
+          else then(offset)
+        },
+        error: retryLater,
+      }),
+    )
+  }
+  attempt()
+  return work
+}
+
+/** Slots grouped by topic, partitions sorted: the shape of OffsetFetch and of assignment events. */
+export function groupSlots(slots: Iterable<{ topic: string; partition: number }>): TopicPartitions[] {
+  const byTopic = new Map<string, number[]>()
+  for (const { topic, partition } of slots) {
+    let partitions = byTopic.get(topic)
+    if (partitions === undefined) byTopic.set(topic, (partitions = []))
+    partitions.push(partition)
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) }))
+}

@@ -54,12 +54,20 @@ describe.each(PEERS)('rxkafka/otel on %s', (peerName) => {
       const results = await firstValueFrom(from(messages).pipe(kafka.produceTo(topic, { lingerMs: 0 }), toArray()))
       // The user's metadata comes back as it went in (the instrumentation's own rides beside it).
       expect(results.map((r) => r.metadata).sort()).toEqual([0, 1, 2, 3, 4, 5])
-      const running = kafka.consumeGroup({ groupId, topics: [topic], fromBeginning: true })
+      const group = kafka.consumeGroup({ groupId, topics: [topic], fromBeginning: true })
+      const assignments: number[] = []
+      group.assignments$.subscribe((a) => assignments.push(a.generationId))
+      const running = group
         .pipe(mergeMap((partition$) => partition$.pipe(tap((m) => m.done()))))
         .subscribe((m) => consumed.push(m))
       const deadline = Date.now() + 30_000
       while (consumed.length < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
       expect(consumed).toHaveLength(6)
+      // The instrumented group is the group in everything else: its side streams, diagnostics and commit().
+      expect(assignments).toHaveLength(1)
+      expect(group.diagnostics().map((d) => d.groupId)).toEqual([groupId])
+      await group.commit()
+      expect(group.diagnostics()[0]!.partitions.every((p) => p.lastCommitted === p.commitPoint)).toBe(true)
       const metricsNow = await t.collect()
       const byName = new Map(metricsNow.map((m) => [m.descriptor.name, m]))
       expect(sum(byName.get(METRICS.sentMessages), (a) => a['messaging.destination.name'] === topic && a['error.type'] === undefined)).toBe(6)

@@ -213,6 +213,36 @@ describe('diagnostics channels on the mock cluster', () => {
     expect(seen['metadata.asyncEnd']).toEqual([failed])
   })
 
+  it('a batch retried after injected errors reports its attempts; one failed for good reports its error', async () => {
+    const topic = uniqueName('channels-faults')
+    await mock.createTopic(topic, 1)
+    const { seen, stop } = recordAll()
+    const kafka = createKafka({ ...mock.clientConfig, clientId: 'channels-faults', logger: silentLogger, retryBackoffMs: 10 })
+    try {
+      // NOT_LEADER_OR_FOLLOWER twice (retriable), then the Produce goes through.
+      await mock.pushRequestErrors(0, [6, 6])
+      const ok = await kafka.send(topic, { value: 'retried' }, { retryBackoff: { initialMs: 10, maxMs: 10 } })
+      expect(ok.offset).toBe(0n)
+      // TOPIC_AUTHORIZATION_FAILED: not retriable.
+      await mock.pushRequestErrors(0, [29])
+      await expect(kafka.send(topic, { value: 'refused' })).rejects.toThrow()
+    } finally {
+      await mock.clearRequestErrors(0)
+      await kafka.close()
+      stop()
+    }
+    const acked = (seen.batchAcknowledged as BatchAcknowledgedEvent[]).filter((b) => b.topic === topic)
+    expect(acked).toHaveLength(2)
+    expect(acked[0]).toMatchObject({ records: 1, attempts: 3, baseOffset: 0n })
+    expect(acked[0]!.error).toBeUndefined()
+    expect(acked[1]).toMatchObject({ records: 1, attempts: 1, baseOffset: -1n })
+    expect(acked[1]!.error?.message).toMatch(/TOPIC_AUTHORIZATION_FAILED|authoriz/i)
+    // Every Produce attempt was a request that the broker answered (the errors are in the answers).
+    const produces = (seen['request.asyncEnd'] as RequestEvent[]).filter((r) => r.api === 'Produce' && r.clientId === 'channels-faults')
+    expect(produces).toHaveLength(4)
+    expect(produces.every((r) => r.outcome === 'ok')).toBe(true)
+  })
+
   it('publishes nothing, and builds no payload, once nobody subscribes', async () => {
     const { seen, stop } = recordAll()
     stop()

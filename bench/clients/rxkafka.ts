@@ -169,7 +169,8 @@ async function slowConsumeLane(client: KafkaCluster, task: ChildTask): Promise<R
 }
 
 export async function run(task: ChildTask): Promise<RunMeasurement> {
-  const client = new KafkaCluster({ brokers: task.bootstrap.split(','), clientId: 'bench-rxkafka' })
+  // The mock needs its compatibility setting (docs/mock-cluster.md); a real Kafka gets none.
+  const client = new KafkaCluster({ brokers: task.bootstrap.split(','), clientId: 'bench-rxkafka', ...(task.compatibility === undefined ? {} : { compatibility: task.compatibility }) })
   // Holds the client's sockets open between the warm-up and the measured run.
   const hold = client.use(() => NEVER).subscribe()
   try {

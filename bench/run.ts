@@ -460,7 +460,10 @@ async function main(): Promise<void> {
     cluster: cluster.description,
     runs: options.runs,
     scale: options.scale,
-    experiment: process.env.BENCH_RX_MAX_UNDONE === undefined ? undefined : { BENCH_RX_MAX_UNDONE: process.env.BENCH_RX_MAX_UNDONE },
+    experiment:
+      process.env.BENCH_RX_MAX_UNDONE === undefined && process.env.BENCH_RX_OFFLOAD === undefined
+        ? undefined
+        : { BENCH_RX_MAX_UNDONE: process.env.BENCH_RX_MAX_UNDONE, BENCH_RX_OFFLOAD: process.env.BENCH_RX_OFFLOAD },
     baselineRssMB,
     lanes: options.lanes,
     cells,

@@ -43,7 +43,9 @@ function chunkedSource(lane: LaneDefinition, values: readonly Buffer[], count: n
 }
 
 function produceCount(client: KafkaCluster, lane: LaneDefinition, values: readonly Buffer[], count: number): Promise<number> {
-  const options = { client, acks: lane.acks, idempotent: lane.idempotent, compression: lane.compression, lingerMs: lane.lingerMs }
+  // BENCH_RX_OFFLOAD=1|0 sets offloadCompression for an experiment (recorded in the JSON); unset: the library default.
+  const offload = process.env.BENCH_RX_OFFLOAD === undefined ? {} : { offloadCompression: process.env.BENCH_RX_OFFLOAD === '1' }
+  const options = { client, acks: lane.acks, idempotent: lane.idempotent, compression: lane.compression, lingerMs: lane.lingerMs, ...offload }
   // One topic: produceTo, as the README writes it; several: produce, with the topic on each message.
   const producer = (lane.topics ?? 1) === 1 ? produceTo<unknown>(lane.topic, options) : produce<unknown>(options)
   return new Promise((resolve, reject) => {

@@ -22,6 +22,8 @@ async function main(): Promise<void> {
     result = await (await import('./clients/kafkajs.js')).run(task)
   } else if (task.client === 'node-rdkafka') {
     result = await (await import('./clients/node-rdkafka.js')).run(task)
+  } else if (task.client === 'platformatic') {
+    result = await (await import('./clients/platformatic.js')).run(task)
   } else {
     throw new Error(`unknown client ${String(task.client)}`)
   }

@@ -3,9 +3,14 @@
  * and client three times fits in about ten minutes on a 2-core machine while
  * each measured window stays long enough (about a second or more) to be stable.
  */
+import type { BrokerCompatibility } from '../lib/index.js'
 
-/** The clients compared, in the order they run and appear in tables. */
-export const CLIENTS = ['rxkafka', 'kafkajs', 'node-rdkafka', 'kcat'] as const
+/**
+ * The clients compared, in the order they run and appear in tables.
+ * `platformatic` is @platformatic/kafka, run on Node 24 (its engines field);
+ * on the mock its group and idempotent lanes are n/a (bench/run.ts says why).
+ */
+export const CLIENTS = ['rxkafka', 'kafkajs', 'node-rdkafka', 'platformatic', 'kcat'] as const
 export type ClientName = (typeof CLIENTS)[number]
 
 /** What a lane measures. */
@@ -198,6 +203,8 @@ export interface ChildTask {
   lane: LaneDefinition
   client: Exclude<ClientName, 'kcat'>
   bootstrap: string
+  /** The peer's compatibility setting for rxkafka (the mock's `MOCK_COMPATIBILITY`; absent on Kafka). */
+  compatibility?: BrokerCompatibility
   /** Fresh per run, so every consume run starts from the beginning. */
   groupId: string
   /** Unmeasured messages sent first (produce lanes), so connections and JIT are warm. */

@@ -11,6 +11,7 @@
  *   (`group.initial.rebalance.delay.ms` is already 0 there: docs/kafka-cluster.md).
  *   Needs Java and Maven (or a resolved install); a failure to start says why.
  */
+import type { BrokerCompatibility } from '../lib/index.js'
 import { startKafkaCluster, startMockCluster, type MockCluster } from '../lib/testing/index.js'
 
 export const PEERS = ['mock', 'kafka'] as const
@@ -21,7 +22,9 @@ export interface BenchPeer {
   /** What the JSON and the table say the run was against. */
   description: { kind: string; brokers: number }
   bootstrap: string
-  /** The mock, for the checks only it can answer (platformatic's ApiVersions probe). */
+  /** What rxkafka needs besides the bootstrap address: the mock's compatibility setting, nothing on Kafka. */
+  compatibility: BrokerCompatibility | undefined
+  /** The mock, for checks only it can answer; undefined on Kafka. */
   mock: MockCluster | undefined
   /** The first join would otherwise wait the broker default of 3 s for more members. */
   prepareGroups(): Promise<void>
@@ -38,6 +41,7 @@ export async function startPeer(name: PeerName, topics: { name: string; partitio
       name,
       description: { kind: 'librdkafka mock cluster', brokers: 3 },
       bootstrap: mock.bootstrap,
+      compatibility: mock.clientConfig.compatibility,
       mock,
       prepareGroups: () => mock.setGroupInitialRebalanceDelay(0),
       stop: () => mock.stop(),
@@ -49,6 +53,7 @@ export async function startPeer(name: PeerName, topics: { name: string; partitio
       name,
       description: { kind: `Apache Kafka ${kafka.kafkaVersion} (KRaft)`, brokers: 3 },
       bootstrap: kafka.bootstrap,
+      compatibility: undefined,
       mock: undefined,
       prepareGroups: async () => {},
       stop: () => kafka.stop(),

@@ -27,7 +27,7 @@ interface Series {
   points: { x: number; y: number; low: number; high: number }[]
 }
 
-const COLORS: Record<string, string> = { rxkafka: '#d62728', kafkajs: '#1f77b4', 'node-rdkafka': '#2ca02c', kcat: '#7f7f7f' }
+const COLORS: Record<string, string> = { rxkafka: '#d62728', kafkajs: '#1f77b4', 'node-rdkafka': '#2ca02c', platformatic: '#9467bd', kcat: '#7f7f7f' }
 const WIDTH = 460
 const HEIGHT = 300
 const MARGIN = { left: 64, right: 16, top: 36, bottom: 44 }

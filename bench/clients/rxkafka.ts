@@ -10,6 +10,7 @@ import type { ConsumerMessage, TopicProducerMessage } from '../../lib/index.js'
 import { laneKey, laneTopics, SLOW_EVERY, SLOW_SLEEP_MS, type ChildTask, type LaneDefinition, type RunMeasurement } from '../lanes.js'
 import { latencySummary, nowMs, sampleRss, Window } from '../measure.js'
 import { benchValues } from '../payload.js'
+import { acquireCodecPool } from '../../lib/workers/codec-pool.js'
 
 /**
  * Messages are emitted 1000 per macrotask, as a live source would deliver
@@ -43,7 +44,9 @@ function chunkedSource(lane: LaneDefinition, values: readonly Buffer[], count: n
 }
 
 function produceCount(client: KafkaCluster, lane: LaneDefinition, values: readonly Buffer[], count: number): Promise<number> {
-  const options = { client, acks: lane.acks, idempotent: lane.idempotent, compression: lane.compression, lingerMs: lane.lingerMs }
+  // BENCH_RX_OFFLOAD=1|0 sets offloadCompression for an experiment (recorded in the JSON); unset: the library default.
+  const offload = process.env.BENCH_RX_OFFLOAD === undefined ? {} : { offloadCompression: process.env.BENCH_RX_OFFLOAD === '1' }
+  const options = { client, acks: lane.acks, idempotent: lane.idempotent, compression: lane.compression, lingerMs: lane.lingerMs, ...offload }
   // One topic: produceTo, as the README writes it; several: produce, with the topic on each message.
   const producer = (lane.topics ?? 1) === 1 ? produceTo<unknown>(lane.topic, options) : produce<unknown>(options)
   return new Promise((resolve, reject) => {
@@ -169,9 +172,14 @@ async function slowConsumeLane(client: KafkaCluster, task: ChildTask): Promise<R
 }
 
 export async function run(task: ChildTask): Promise<RunMeasurement> {
-  const client = new KafkaCluster({ brokers: task.bootstrap.split(','), clientId: 'bench-rxkafka' })
+  // The mock needs its compatibility setting (docs/mock-cluster.md); a real Kafka gets none.
+  const client = new KafkaCluster({ brokers: task.bootstrap.split(','), clientId: 'bench-rxkafka', ...(task.compatibility === undefined ? {} : { compatibility: task.compatibility }) })
   // Holds the client's sockets open between the warm-up and the measured run.
   const hold = client.use(() => NEVER).subscribe()
+  // With offloading, hold a share of the codec pool too, so its workers (started and warmed by the warm-up) serve the
+  // measured run, as they would in a long-lived producer, instead of starting again inside the window.
+  const poolLease = process.env.BENCH_RX_OFFLOAD === '1' ? acquireCodecPool() : undefined
+  await poolLease?.pool.start()
   try {
     await firstValueFrom(client.ensureTopics(laneTopics(task.lane)))
     switch (task.lane.kind) {
@@ -183,8 +191,11 @@ export async function run(task: ChildTask): Promise<RunMeasurement> {
         return await consumeLane(client, task)
       case 'slow-consume':
         return await slowConsumeLane(client, task)
+      default:
+        throw new Error(`unknown lane kind ${String(task.lane.kind)}`)
     }
   } finally {
     hold.unsubscribe()
+    await poolLease?.release()
   }
 }

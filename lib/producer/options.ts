@@ -12,6 +12,7 @@ import { OperatorOptionError } from '../errors/index.js'
 import { validateBackoffOptions } from '../kit/backoff.js'
 import type { BackoffOptions } from '../kit/backoff.js'
 import type { PartitionerChoice } from './partitioners.js'
+import type { CodecPool } from '../workers/codec-pool.js'
 
 /** How many replicas must have a message before the broker acknowledges it. `'all'` is the same as -1. */
 export type Acks = 0 | 1 | -1 | 'all'
@@ -103,6 +104,15 @@ export interface ProducerSettings<K = Buffer | string | null, V = Buffer | strin
    * carries on with the other messages.
    */
   errorMode?: 'stream' | 'result'
+  /**
+   * Compress and checksum sealed batches of 64 KiB or more on worker threads
+   * (one pool per process, lib/workers/codec-pool.ts), so that a second core
+   * does that work; this thread keeps ordering, sequence numbers and I/O.
+   * Smaller batches, `compression: 'none'` and codecs registered with
+   * `registerCodec` stay on this thread. Default false (docs/bench.md: "Codec
+   * worker pool" has the measurement behind the default).
+   */
+  offloadCompression?: boolean
   /** Turns each key into bytes. Required when the key type is not Buffer, string or null (see {@link RequiredSerializers}). */
   keySerializer?: Serializer<K>
   /** Turns each value into bytes. Required when the value type is not Buffer, string or null. */
@@ -198,6 +208,9 @@ export interface ResolvedProducerOptions {
   onBufferFull: 'wait' | 'error'
   maxWaitingMessages: number
   errorMode: 'stream' | 'result'
+  offloadCompression: boolean
+  /** The codec pool of this subscription, when `offloadCompression` is on (set by produceTo, which holds its lease). */
+  codecPool: CodecPool | undefined
   keySerializer: Serializer<unknown> | undefined
   valueSerializer: Serializer<unknown> | undefined
   random: () => number
@@ -239,6 +252,9 @@ export function resolveProducerOptions(
   }
   if (o.onBufferFull !== undefined && o.onBufferFull !== 'wait' && o.onBufferFull !== 'error') {
     throw new OperatorOptionError(operator, 'onBufferFull', `must be 'wait' or 'error', got ${String(o.onBufferFull)}`, "Use 'wait' to queue messages until space frees, 'error' to fail them at once")
+  }
+  if (o.offloadCompression !== undefined && typeof o.offloadCompression !== 'boolean') {
+    throw new OperatorOptionError(operator, 'offloadCompression', `must be true or false, got ${String(o.offloadCompression)}`, 'Use true to compress large batches on worker threads')
   }
   if (o.errorMode !== undefined && o.errorMode !== 'stream' && o.errorMode !== 'result') {
     throw new OperatorOptionError(operator, 'errorMode', `must be 'stream' or 'result', got ${String(o.errorMode)}`, "Use 'stream' to stop at the first failure, 'result' to get failures as results")
@@ -292,6 +308,8 @@ export function resolveProducerOptions(
     onBufferFull: o.onBufferFull ?? 'wait',
     maxWaitingMessages: o.maxWaitingMessages ?? Infinity,
     errorMode: o.errorMode ?? 'stream',
+    offloadCompression: o.offloadCompression ?? false,
+    codecPool: undefined,
     keySerializer: o.keySerializer as Serializer<unknown> | undefined,
     valueSerializer: o.valueSerializer as Serializer<unknown> | undefined,
     random: o.random ?? Math.random,

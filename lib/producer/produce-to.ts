@@ -2,6 +2,7 @@
  * The producer operators: `produceTo(topic)` for one topic, `produce()` for
  * messages that name their own topic.
  */
+import { acquireCodecPool } from '../workers/codec-pool.js'
 import { Observable } from 'rxjs'
 import type { OperatorFunction } from 'rxjs'
 import { OperatorOptionError, ProducerInputError } from '../errors/index.js'
@@ -82,6 +83,11 @@ function producerOperator<T extends ProducerMessage<M, unknown, unknown>, M>(
       () =>
         new Observable<ProducerResult<M>>((subscriber) => {
           const resolved = resolveProducerOptions(operator, options as never, client)
+          // A share of the process-wide codec pool for this subscription; the last share released ends its workers.
+          const lease = resolved.offloadCompression && resolved.compression !== 'none' ? acquireCodecPool() : undefined
+          resolved.codecPool = lease?.pool
+          // Workers boot while metadata loads; until one is ready, batches are compressed here.
+          void lease?.pool.start()
           const engine = new ProducerEngine<M>(client, resolved, subscriber)
           const legalTopics = new Set<string>()
           const unregister = registerProducer(engine, client)
@@ -118,6 +124,7 @@ function producerOperator<T extends ProducerMessage<M, unknown, unknown>, M>(
             engine.abort()
             unregister()
             unregisterFlush()
+            void lease?.release()
           }
         }),
     )

@@ -3,10 +3,11 @@
  * encoded into a RecordBatchBuilder while open, then sealed (compressed, CRC)
  * and sent, retried, answered. Its life is recorded for the results.
  */
-import { RecordBatchBuilder } from '../protocol/records/record-batch-builder.js'
+import { compressRecords, RecordBatchBuilder, sealRecords } from '../protocol/records/record-batch-builder.js'
 import { decodeRecordBatches } from '../protocol/records/record-batch-decoder.js'
 import type { SealedRecordBatch } from '../protocol/records/record-batch-builder.js'
-import type { CompressionCodecName } from '../protocol/compression/index.js'
+import { CompressionCodecId, type CompressionCodecName } from '../protocol/compression/index.js'
+import type { CodecPool } from '../workers/codec-pool.js'
 import type { ProduceExchange, ProducerBatchLife } from './types.js'
 
 /** Kafka sequence numbers wrap to 0 after 2^31 - 1. */
@@ -50,6 +51,14 @@ export class ProducerBatch<M> {
   producerId = -1n
   producerEpoch = -1
   baseSequence = -1
+  /**
+   * True while a codec worker compresses the records ({@link sealOnWorker}): the
+   * batch is queued, so order and sequence numbers are kept, but `sealed` is not
+   * there yet and `readyAt` holds it back from sending.
+   */
+  sealing = false
+  /** Set when compressing on the worker and again here failed: the batch fails when it comes up. */
+  sealError: Error | undefined
 
   constructor(openedAt: number, deliveryTimeoutMs: number, initialCapacity: number) {
     this.openedAt = openedAt
@@ -107,10 +116,53 @@ export class ProducerBatch<M> {
     return halves
   }
 
+  /** Whether the pool would compress this batch on a worker now (it is large enough, and the codec a built-in one). */
+  goesToWorker(pool: CodecPool, compression: CompressionCodecName): boolean {
+    return compression !== 'none' && pool.offloads(CompressionCodecId[compression], this.sizeInBytes)
+  }
+
+  /**
+   * {@link seal} with compression and CRC-32C on a codec worker. The records are
+   * copied for the worker, so that if it dies they are compressed here instead.
+   * Producer state stamped meanwhile ({@link stamp}) is written when the bytes
+   * are back; then `ready` runs (the producer sends from there).
+   */
+  sealOnWorker(now: number, compression: CompressionCodecName, pool: CodecPool, producerId: bigint, producerEpoch: number, baseSequence: number, ready: () => void): void {
+    const builder = this.builder!
+    const codec = CompressionCodecId[compression]
+    this.sealedAt = now
+    this.uncompressedBytes = builder.sizeInBytes
+    const records = builder.takeRecords()
+    this.builder = undefined
+    this.enqueuedAt = now
+    this.producerId = producerId
+    this.producerEpoch = producerEpoch
+    this.baseSequence = baseSequence
+    this.sealing = true
+    this.readyAt = Infinity
+    pool
+      .compress(codec, { ...records, buffer: Buffer.from(records.buffer.subarray(0, records.end)) })
+      .catch(() => compressRecords(codec, records.buffer, records.end))
+      .then(
+        (compressed) => {
+          this.sealed = sealRecords(records, compressed, { producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence: this.baseSequence })
+        },
+        (error: unknown) => {
+          this.sealError = error instanceof Error ? error : new Error(String(error))
+        },
+      )
+      .then(() => {
+        this.sealing = false
+        this.readyAt = 0
+        ready()
+      })
+  }
+
   /** Re-stamps producer state (after an epoch bump or a resequence); recomputes the CRC. */
   stamp(producerId: bigint, producerEpoch: number, baseSequence: number): void {
     if (this.producerId === producerId && this.producerEpoch === producerEpoch && this.baseSequence === baseSequence) return
-    this.sealed!.stampProducerState(producerId, producerEpoch, baseSequence)
+    // While a worker compresses, the state is only noted: sealOnWorker writes it when the bytes are back.
+    this.sealed?.stampProducerState(producerId, producerEpoch, baseSequence)
     this.producerId = producerId
     this.producerEpoch = producerEpoch
     this.baseSequence = baseSequence

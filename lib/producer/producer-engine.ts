@@ -461,7 +461,14 @@ export class ProducerEngine<M> {
       }
     }
     try {
-      batch.seal(now, this.#options.compression, producerId, epoch, sequence)
+      // Large compressed batches go to a codec worker; the batch is queued meanwhile, held back until its bytes are back.
+      const pool = this.#options.codecPool
+      if (pool !== undefined && batch.goesToWorker(pool, this.#options.compression)) {
+        batch.sealOnWorker(now, this.#options.compression, pool, producerId, epoch, sequence, () => {
+          batch.compressedAt = this.#now
+          this.#kick()
+        })
+      } else batch.seal(now, this.#options.compression, producerId, epoch, sequence)
     } catch (error) {
       // A codec that fails fails every message of the batch; nothing was sent.
       batch.sealedAt = now
@@ -588,6 +595,11 @@ export class ProducerEngine<M> {
       next = Math.min(next, head.deadline)
       if (head.readyAt > now) {
         next = Math.min(next, head.readyAt)
+        continue
+      }
+      if (head.sealing) continue // a codec worker has its bytes; its completion kicks the cycle
+      if (head.sealError !== undefined) {
+        this.#finishHead(state, undefined, -1, new ProducerInputError(`compressing the batch with ${options.compression} failed`, state.topic.name, head.sealError))
         continue
       }
       if (state.leader < 0 || !this.#client.currentView().brokers.has(state.leader)) {

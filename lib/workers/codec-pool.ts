@@ -194,6 +194,21 @@ export class CodecPool {
   }
 
   /**
+   * Whether a batch of `bytes` uncompressed bytes compressed with `codec` would
+   * go to a worker now (otherwise {@link compress} runs it on this thread). A
+   * caller that must wait for a worker anyway, such as a producer that queues
+   * the batch meanwhile, asks first and compresses the rest on its own thread.
+   *
+   * @example
+   * ```ts
+   * if (pool.offloads(3, records.end)) sealed = sealRecords(records, await pool.compress(3, records))
+   * ```
+   */
+  offloads(codec: number, bytes: number): boolean {
+    return this.#route(codec, bytes) === undefined
+  }
+
+  /**
    * Starts the workers now instead of on first use and resolves when they are
    * ready (or have failed to start: see {@link stats}). Until a worker is ready
    * tasks run on the calling thread, so calling this is never needed, only

@@ -23,7 +23,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   connection: ['protocol', 'errors', 'kit', 'observability', 'root/logger'],
   cluster: ['connection', 'protocol', 'errors', 'kit', 'observability', 'root/logger'],
   operators: ['errors', 'kit'],
-  producer: ['cluster', 'operators', 'protocol', 'errors', 'kit', 'observability'],
+  // The producer hands sealed batches to the codec worker pool (offloadCompression).
+  producer: ['cluster', 'operators', 'workers', 'protocol', 'errors', 'kit', 'observability'],
   consumer: ['cluster', 'operators', 'protocol', 'errors', 'kit', 'observability'],
   admin: ['cluster', 'protocol', 'errors', 'kit'],
   // rxkafka/otel: OpenTelemetry over the public client (types of lib/kafka.ts) and the diagnostics channels.

@@ -270,7 +270,7 @@ export class KafkaCluster implements ClusterClient {
           this.refreshMetadata(topics).pipe(
             // No broker answered (still starting, restarting): ask again with backoff until the caller's deadline.
             catchError((error: unknown) => {
-              const retriable = error instanceof ConnectionError || (error instanceof RxKafkaError && error.retriable)
+              const retriable = error instanceof RxKafkaError && error.retriable
               const left = retryUntil - this.scheduler.now()
               if (!retriable || left <= 0) return throwError(() => error)
               // The last wait ends at the deadline itself, so the caller hears of the failure when it is due.
@@ -414,6 +414,7 @@ export class KafkaCluster implements ClusterClient {
   private fetchMetadata(topics: string[] | null): Observable<ClusterView> {
     const candidates = this.metadataCandidates()
     const failures: string[] = []
+    let answeredNotAsKafka = 0
     const allowAutoTopicCreation = this.config.allowAutoTopicCreation ?? true
     return from(candidates).pipe(
       concatMap((address) =>
@@ -427,6 +428,7 @@ export class KafkaCluster implements ClusterClient {
           .pipe(
             catchError((error: unknown) => {
               failures.push(`${address.host}:${address.port}: ${error instanceof Error ? error.message : String(error)}`)
+              if (connectedButNotKafka(error)) answeredNotAsKafka++
               if (error instanceof RxKafkaError && !error.retriable && !(error instanceof ConnectionError)) {
                 return throwError(() => error)
               }
@@ -443,8 +445,12 @@ export class KafkaCluster implements ClusterClient {
         return next
       }),
       throwIfEmpty(() => {
+        // Every address took the connection but did not speak Kafka: a wrong address, not a broker still starting,
+        // so ensureTopics does not wait for it to come up.
+        const wrongPeers = failures.length > 0 && answeredNotAsKafka === failures.length
         const error = new ConnectionError(`no broker answered a Metadata request: ${failures.join('; ')}`, {
           api: 'Metadata',
+          retriable: !wrongPeers,
           hint: 'check the broker list and that at least one broker is up and reachable',
         })
         this.lastMetadataError = error.message
@@ -574,6 +580,12 @@ export class KafkaCluster implements ClusterClient {
       throw new RxKafkaError('CLOSED', 'the Kafka client is closed', { hint: 'create a new client with createKafka()' })
     }
   }
+}
+
+/** A connection that was made but whose peer did not answer ApiVersions as a Kafka broker (itself, or as the cause of a backoff). */
+function connectedButNotKafka(error: unknown): boolean {
+  const root = error instanceof RxKafkaError && error.cause instanceof RxKafkaError ? error.cause : error
+  return root instanceof ConnectionError && root.api === 'ApiVersions'
 }
 
 function poolKey(address: BrokerAddress, role: string): string {

@@ -105,6 +105,8 @@ export class BrokerConnection implements BrokerTransport {
   private versions: Map<number, VersionRange> | undefined
   private failedConnects = 0
   private backoffUntil = 0
+  /** The last failure itself, the cause of the errors given while backing off. */
+  private lastFailure: RxKafkaError | undefined
   private idleTimer: Subscription | undefined
   private reauthTimer: Subscription | undefined
   private corked = false
@@ -310,7 +312,7 @@ export class BrokerConnection implements BrokerTransport {
               broker: this.name,
               api: pending.api.name,
               hint: `next attempt in ${this.backoffUntil - this.scheduler.now()} ms; check that the broker is up and the address is right`,
-              cause: this.stats.lastError,
+              cause: this.lastFailure ?? this.stats.lastError,
             }),
           )
         }
@@ -677,6 +679,7 @@ export class BrokerConnection implements BrokerTransport {
 
   private failAll(error: RxKafkaError): void {
     this.stats.lastError = error.message
+    this.lastFailure = error
     const pending = [...this.inFlight.values(), ...this.queue]
     this.inFlight.clear()
     this.queue.length = 0

@@ -6,7 +6,7 @@
  */
 import { distinctUntilChanged, map, Observable, timer, type OperatorFunction } from 'rxjs'
 import { createAdmin, type Admin } from './admin/admin.js'
-import type { ClusterClient } from './cluster/cluster-client.js'
+import type { CloseOptions, ClusterClient } from './cluster/cluster-client.js'
 import type { ClusterView } from './cluster/cluster-view.js'
 import { KafkaCluster, type ClusterConfig, type ClusterDiagnostics } from './cluster/kafka-cluster.js'
 import { consumeGroup } from './consume-group.js'
@@ -217,8 +217,18 @@ export interface Kafka {
    * ```
    */
   toPrometheus(): string
-  /** Releases every socket and timer; the client cannot be used afterwards. */
-  close(): Promise<void>
+  /**
+   * Stops every consumer group of the client (each commits what is done and
+   * leaves its group), waits for that (bounded: `timeoutMs`, default the
+   * config's `closeTimeoutMs`, 10 000), then releases every socket and timer;
+   * the client cannot be used afterwards.
+   *
+   * @example
+   * ```ts
+   * process.once('SIGINT', () => void kafka.close())
+   * ```
+   */
+  close(options?: CloseOptions): Promise<void>
 }
 
 /**
@@ -265,7 +275,7 @@ export function createKafka(config: KafkaConfig | KafkaOnClient): Kafka {
       return ratesOf(diagnostics, everyMs, client.scheduler)
     },
     toPrometheus: () => toPrometheus(diagnostics(), client.clientId),
-    close: () => client.close(),
+    close: (options) => client.close(options),
   }
 }
 

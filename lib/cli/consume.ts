@@ -1,5 +1,6 @@
 /** `rxkafka consume <topic>`: from a group, or from offsets without one. */
 import { EMPTY, finalize, mergeMap, Observable, take, takeUntil, fromEvent, tap, timeout, catchError } from 'rxjs'
+import type { ConsumerGroup } from '../consumer/consume-group.js'
 import type { ConsumerMessage } from '../consumer/consumer-message.js'
 import type { OffsetSpec } from '../consumer/consumer-options.js'
 import type { PartitionStream } from '../consumer/partition-stream.js'
@@ -100,10 +101,11 @@ export function formatMessage(msg: ConsumerMessage, format: string): string {
 export async function consumeToLines(kafka: Kafka, o: ConsumeCommandOptions, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   const progress = progressLine()
   let partitions$: Observable<PartitionStream>
+  let group: ConsumerGroup | undefined
   if (o.group === undefined) {
     partitions$ = kafka.consumePartitions({ topic: o.topic, ...(o.partitions === undefined ? {} : { partitions: o.partitions }), from: o.from })
   } else {
-    const group = kafka.consumeGroup({ groupId: o.group, topics: [o.topic], fromBeginning: o.from === 'earliest' })
+    group = kafka.consumeGroup({ groupId: o.group, topics: [o.topic], fromBeginning: o.from === 'earliest' })
     // Joining takes seconds (the group's initial rebalance delay, other members): say what is happening.
     err(`joining group ${o.group}...`)
     const joined = group.assignments$.pipe(take(1)).subscribe((event) => {
@@ -135,6 +137,9 @@ export async function consumeToLines(kafka: Kafka, o: ConsumeCommandOptions, out
       )
       .subscribe({ complete: resolve })
   })
+  // The stream ended (by --max, --idle-ms or a signal): its unsubscribe began the final commit and the
+  // LeaveGroup; wait for them, so "offsets committed" is true and close() finds nothing left to do.
+  if (group !== undefined) await group.stop()
   err(`consumed ${count(printed, 'message')} from ${o.topic}${o.group === undefined ? '' : ` (group ${o.group}, offsets committed)`}`)
   return printed
 }

@@ -24,7 +24,7 @@ import type { GroupAssignor, GroupMemberSubscription, TopicPartitions } from './
 import type { OffsetSpec, ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
 import { asRxKafkaError, Fetcher, type FetchSessionDiagnostics } from './fetcher.js'
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './group-payloads.js'
-import { commitOffsets, fetchCommittedOffsets, listOffsets, partitionKey, type OffsetToCommit } from './offset-requests.js'
+import { commitOffsets, fetchCommittedOffsets, listOffsets, partitionKey, type CommitIdentity, type OffsetToCommit } from './offset-requests.js'
 import { PartitionSlot, type PartitionStream } from './partition-stream.js'
 import { SidechannelOffsets } from './sidechannel.js'
 
@@ -129,7 +129,7 @@ export interface GroupMemberDiagnostics {
 }
 
 /** Where the member is in the group protocol. */
-export type MemberState = 'starting' | 'finding-coordinator' | 'joining' | 'syncing' | 'stable' | 'revoking' | 'stopped'
+export type MemberState = 'starting' | 'finding-coordinator' | 'joining' | 'syncing' | 'stable' | 'revoking' | 'leaving' | 'stopped'
 
 /** Hot channels the member reports to (shared by all subscriptions of one ConsumerGroup). */
 export interface MemberChannels {
@@ -143,6 +143,8 @@ const PROTOCOL_TYPE = 'consumer'
 let memberInstances = 0
 /** Revocation waits this share of the rebalance timeout for in-flight messages, leaving time to commit and rejoin. */
 const REVOKE_WAIT_SHARE = 0.8
+/** Tries of the final commit of a member that leaves (the close timeout bounds them too). */
+const FINAL_COMMIT_ATTEMPTS = 4
 
 export class GroupMember {
   state: MemberState = 'starting'
@@ -163,6 +165,10 @@ export class GroupMember {
   private commitTimer: Subscription | undefined
   private commitInFlight: Subscription | undefined
   private readonly lifetime = new Subscription()
+  /** The graceful stop, once begun (see stop()). */
+  private stopping: Promise<void> | undefined
+  /** Unregisters this member's stop from the client's close(). */
+  private unregisterClose: (() => void) | undefined
   private backoffAttempt = 0
   private readonly sidechannel: SidechannelOffsets | undefined
   /**
@@ -188,6 +194,7 @@ export class GroupMember {
   }
 
   start(): void {
+    this.unregisterClose = this.client.onClose(() => this.stop())
     if (!this.group.noMessages) this.fetcher.start()
     this.sidechannel?.start((error) => this.channels.error(asRxKafkaError(error)))
     this.runStep(
@@ -202,25 +209,100 @@ export class GroupMember {
     return this.commitSlots([...this.slots.values()])
   }
 
-  /** Unsubscribe: stop fetching, commit what is done, leave the group (static members stay, as KIP-345 intends). */
-  stop(): void {
-    if (this.state === 'stopped') return
+  /**
+   * Leaves the group without losing work: stop fetching, (with `drainMs` > 0)
+   * wait up to that long for delivered messages to be done, commit what is
+   * done, complete the substreams and the member's stream, and send
+   * LeaveGroup (static members stay, as KIP-345 intends). Resolves when the
+   * coordinator has the commit and the leave; rejects with the commit's error
+   * (also reported on `errors$`). Idempotent: every call gets the same promise.
+   * `close()` of the client runs it and waits for it.
+   */
+  stop(drainMs = 0): Promise<void> {
+    if (this.stopping !== undefined) return this.stopping
+    if (this.state === 'stopped') return Promise.resolve()
     const wasMember = this.generationId >= 0 && this.coordinator !== undefined
     const slots = [...this.slots.values()]
-    const finalCommit = wasMember ? this.commitSlots(slots).pipe(catchError(() => of(undefined)), switchMap(() => this.publishHandOver(slots))) : of(undefined)
-    const coordinator = this.coordinator
-    const memberId = this.memberId
-    this.shutdown()
-    if (coordinator === undefined || memberId === '') return
-    // Detached on purpose: the caller has gone, but the commit and the leave must still reach the broker.
-    finalCommit
-      .pipe(
-        catchError(() => of(undefined)),
+    // No rebalance step goes on: a JoinGroup in progress is abandoned (the LeaveGroup below ends it for the coordinator).
+    this.step.unsubscribe()
+    this.state = 'leaving'
+    for (const s of slots) if (s.state === 'assigned') s.state = 'revoking'
+    const drained = drainMs > 0 && wasMember ? race(whenAllDrained(slots), timer(drainMs, this.client.scheduler).pipe(map(() => undefined))).pipe(take(1)) : of(undefined)
+    let commitError: unknown
+    const work = this.client.use(() =>
+      drained.pipe(
+        switchMap(() => (wasMember ? this.finalCommit(slots) : of(undefined))),
+        catchError((error: unknown) => {
+          commitError = error
+          this.channels.error(asRxKafkaError(error))
+          return of(undefined)
+        }),
+        switchMap(() => (wasMember ? this.publishHandOver(slots) : of(undefined))),
+        switchMap(() => {
+          const coordinator = this.coordinator
+          const memberId = this.memberId
+          this.shutdown()
+          if (!this.output.closed) this.output.complete()
+          if (coordinator === undefined || memberId === '' || this.group.groupInstanceId !== null) return of(undefined)
+          return this.leaveGroup(coordinator, memberId).pipe(
+            catchError((error: unknown) => {
+              this.channels.error(asRxKafkaError(error))
+              return of(undefined)
+            }),
+          )
+        }),
         take(1),
-        switchMap(() => (this.group.groupInstanceId === null ? this.leaveGroup(coordinator, memberId) : of(undefined))),
-        catchError(() => of(undefined)),
+      ),
+    )
+    this.stopping = new Promise<void>((resolve, reject) => {
+      // Detached on purpose: after an unsubscribe the caller has gone, but the commit and the leave must still reach the broker.
+      work.subscribe({
+        complete: () => {
+          this.unregisterClose?.()
+          if (commitError === undefined) resolve()
+          else reject(asRxKafkaError(commitError))
+        },
+      })
+    })
+    return this.stopping
+  }
+
+  /**
+   * Who this member is in the group now: what a transactional producer needs
+   * for TxnOffsetCommit, and what commits carry to be fenced. `generationId` is
+   * -1 between generations.
+   */
+  membership(): CommitIdentity {
+    return { groupId: this.group.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.group.groupInstanceId }
+  }
+
+  /**
+   * The final commit of a member that leaves: retried where the error may pass
+   * (a moved coordinator, a timeout, a dropped connection), a few times with the
+   * shared backoff; an error the member cannot mend (fenced, rebalancing) is
+   * reported.
+   */
+  private finalCommit(slots: PartitionSlot[]): Observable<void> {
+    let attempt = 0
+    const once = (): Observable<void> =>
+      this.commitSlots(slots).pipe(
+        catchError((error: unknown) => {
+          const e = asRxKafkaError(error)
+          if (attempt >= FINAL_COMMIT_ATTEMPTS - 1 || !(e.retriable || isCoordinatorError(e))) throw e
+          const delay = backoffDelay(attempt++, { initialMs: this.fetch.retryBackoffMs, maxMs: 1_000, jitter: 0 })
+          this.channels.error(e)
+          if (!isCoordinatorError(e)) return timer(delay, this.client.scheduler).pipe(switchMap(once))
+          this.client.invalidateCoordinator('group', this.group.groupId)
+          return timer(delay, this.client.scheduler).pipe(
+            switchMap(() => this.client.findCoordinator('group', this.group.groupId)),
+            switchMap((nodeId) => {
+              this.coordinator = nodeId
+              return once()
+            }),
+          )
+        }),
       )
-      .subscribe()
+    return once()
   }
 
   diagnostics(): GroupMemberDiagnostics {
@@ -243,16 +325,16 @@ export class GroupMember {
 
   private runStep<T>(work: Observable<T>, next: (value: T) => void, error: (e: unknown) => void): void {
     this.step.unsubscribe()
-    if (this.state === 'stopped') return
+    if (this.state === 'stopped' || this.state === 'leaving') return
     const step = new Subscription()
     this.step = step
     step.add(
       work.pipe(take(1)).subscribe({
         next: (value) => {
-          if (this.step === step && this.state !== 'stopped') next(value)
+          if (this.step === step && this.state !== 'stopped' && this.state !== 'leaving') next(value)
         },
         error: (e: unknown) => {
-          if (this.step === step && this.state !== 'stopped') error(e)
+          if (this.step === step && this.state !== 'stopped' && this.state !== 'leaving') error(e)
         },
       }),
     )
@@ -279,7 +361,7 @@ export class GroupMember {
 
   /** Starts a rebalance: eager members give up everything first. */
   private rejoin(): void {
-    if (this.state === 'joining' || this.state === 'syncing' || this.state === 'stopped' || this.state === 'revoking') return
+    if (this.state === 'joining' || this.state === 'syncing' || this.state === 'stopped' || this.state === 'revoking' || this.state === 'leaving') return
     // Heartbeats go on while revoked partitions drain (they keep the session alive); join() stops them.
     if (this.protocol?.rebalance === 'cooperative' || this.slots.size === 0) {
       this.join()
@@ -289,6 +371,8 @@ export class GroupMember {
   }
 
   private join(): void {
+    // A member on its way out joins nothing (its stop() commits and leaves).
+    if (this.state === 'leaving' || this.state === 'stopped') return
     if (this.coordinator === undefined) {
       this.findCoordinator()
       return
@@ -685,20 +769,7 @@ export class GroupMember {
   private revoke(slots: PartitionSlot[], then: () => void): void {
     this.state = 'revoking'
     for (const s of slots) if (s.state === 'assigned') s.state = 'revoking'
-    const drained = new Observable<void>((subscriber) => {
-      let pending = slots.length
-      const one = (): void => {
-        if (--pending === 0) {
-          subscriber.next()
-          subscriber.complete()
-        }
-      }
-      if (pending === 0) {
-        subscriber.next()
-        subscriber.complete()
-      }
-      for (const s of slots) s.whenDrained(one)
-    })
+    const drained = whenAllDrained(slots)
     const wait = Math.floor(this.group.rebalanceTimeoutMs * REVOKE_WAIT_SHARE)
     this.runStep(
       race(drained, timer(wait, this.client.scheduler).pipe(switchMap(() => of(undefined)))).pipe(
@@ -765,7 +836,8 @@ export class GroupMember {
   }
 
   private beat(): void {
-    if (this.state !== 'stable' && this.state !== 'revoking') return
+    // Heartbeats go on while a leaving member drains, so its session (and its right to commit) lasts.
+    if (this.state !== 'stable' && this.state !== 'revoking' && this.state !== 'leaving') return
     if (this.client.scheduler.now() - this.lastHeartbeatOk > this.group.sessionTimeoutMs) {
       // The coordinator has surely dropped us: stop delivering partitions someone else may own now.
       this.channels.error(
@@ -945,6 +1017,7 @@ export class GroupMember {
     const coordinator = this.coordinator
     const memberId = this.memberId
     this.shutdown()
+    this.unregisterClose?.()
     if (coordinator !== undefined && memberId !== '' && this.group.groupInstanceId === null) {
       this.leaveGroup(coordinator, memberId).pipe(catchError(() => of(undefined))).subscribe()
     }
@@ -1000,6 +1073,24 @@ function asRetriable(error: KafkaBrokerError): KafkaBrokerError {
 function isCoordinatorError(e: RxKafkaError): boolean {
   if (e instanceof KafkaBrokerError) return e.findCoordinator
   return e instanceof ConnectionError || e instanceof RequestTimeoutError
+}
+
+/** Emits once when every slot has nothing un-done (at once for none). */
+function whenAllDrained(slots: readonly PartitionSlot[]): Observable<void> {
+  return new Observable<void>((subscriber) => {
+    let pending = slots.length
+    const one = (): void => {
+      if (--pending === 0) {
+        subscriber.next()
+        subscriber.complete()
+      }
+    }
+    if (pending === 0) {
+      subscriber.next()
+      subscriber.complete()
+    }
+    for (const s of slots) s.whenDrained(one)
+  })
 }
 
 function ownedPartitions(slots: Iterable<PartitionSlot>): TopicPartitions[] {

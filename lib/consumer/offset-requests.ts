@@ -62,9 +62,13 @@ export function fetchCommittedOffsets(
 
 /** Who commits: generation and member id fence commits from members that lost their partitions. */
 export interface CommitIdentity {
+  /** The group id. */
   groupId: string
+  /** The generation the member is in, -1 between generations. */
   generationId: number
+  /** The member id the coordinator gave, empty before the first join. */
   memberId: string
+  /** The static member id (KIP-345), null for a dynamic member. */
   groupInstanceId: string | null
 }
 

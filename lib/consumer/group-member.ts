@@ -177,6 +177,14 @@ export class GroupMember {
    * for the other, would hold back the other's JoinGroup).
    */
   private readonly connectionKey: string
+  /**
+   * The member's commits have a connection of their own: on the member's
+   * 'group' connection a commit would queue behind a JoinGroup the coordinator
+   * holds for the whole rebalance, and reach it only after the generation it
+   * belongs to is gone (the hand-over of a leaving cooperative member would
+   * then be lost).
+   */
+  private readonly commitConnectionKey: string
 
   constructor(
     private readonly client: ClusterClient,
@@ -186,6 +194,7 @@ export class GroupMember {
     private readonly channels: MemberChannels,
   ) {
     this.connectionKey = `member ${++memberInstances} of ${group.groupId}`
+    this.commitConnectionKey = `${this.connectionKey} commits`
     this.fetcher = new Fetcher(client, fetch, {
       nonFatal: (error) => this.channels.error(error),
       seek: (slot, spec) => this.seekSlot(slot, spec),
@@ -987,7 +996,7 @@ export class GroupMember {
         { groupId: this.group.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.group.groupInstanceId },
         offsets,
         30_000,
-        this.connectionKey,
+        this.commitConnectionKey,
       ).pipe(observeCommit(this.client.clientId, this.group.groupId, this, offsets)).subscribe({
         next: () => {
           for (const o of offsets) {

@@ -11,11 +11,10 @@ import type { ClusterView } from './cluster/cluster-view.js'
 import { KafkaCluster, type ClusterConfig, type ClusterDiagnostics } from './cluster/kafka-cluster.js'
 import { consumeGroup } from './consume-group.js'
 import { ConsumerGroup, consumerGroupDiagnostics } from './consumer/consume-group.js'
-import { consumePartitions } from './consumer/consume-partitions.js'
+import { consumePartitions, type PartitionReader } from './consumer/consume-partitions.js'
 import { consumeShareGroup, ShareGroupConsumer, type ConsumeShareGroupOptions } from './consumer/share-group/index.js'
 import type { ConsumeGroupOptions, ConsumePartitionsOptions } from './consumer/consumer-options.js'
 import type { GroupMemberDiagnostics } from './consumer/group-member.js'
-import type { PartitionStream } from './consumer/partition-stream.js'
 import { producerDiagnostics, type ProducerDiagnostics } from './producer/diagnostics.js'
 import { flushProducers } from './producer/flush.js'
 import type { ProducerOptions, ProducerOptionsWithClient, ProducerSettings, RequiredSerializers } from './producer/options.js'
@@ -164,7 +163,7 @@ export interface Kafka {
    * kafka.consumePartitions({ topic: 'orders', partitions: [0, 1], from: 'earliest' }).pipe(mergeAll()).subscribe(m => console.log(m.offset))
    * ```
    */
-  consumePartitions(options: Omit<ConsumePartitionsOptions, 'client'>): Observable<PartitionStream>
+  consumePartitions(options: Omit<ConsumePartitionsOptions, 'client'>): PartitionReader
   /**
    * Flushes every running producer of this client without ending its stream:
    * open batches go at once, and the Promise resolves when every message

@@ -206,10 +206,30 @@ export class GroupMember {
     this.unregisterClose = this.client.onClose(() => this.stop())
     if (!this.group.noMessages) this.fetcher.start()
     this.sidechannel?.start((error) => this.channels.error(asRxKafkaError(error)))
+    this.awaitTopics()
+  }
+
+  /**
+   * Waits for the subscribed topics. Brokers that do not answer yet (a client
+   * started before its cluster) are retried with the shared backoff, each
+   * failure reported on `errors$`; a topic that does not exist is fatal.
+   */
+  private awaitTopics(): void {
     this.runStep(
       this.client.ensureTopics(this.group.topics).pipe(take(1)),
-      () => this.findCoordinator(),
-      (error) => this.fatal(error),
+      () => {
+        this.backoffAttempt = 0
+        this.findCoordinator()
+      },
+      (error) => {
+        const e = asRxKafkaError(error)
+        if (!e.retriable) {
+          this.fatal(e)
+          return
+        }
+        this.channels.error(e)
+        this.afterBackoff(() => this.awaitTopics())
+      },
     )
   }
 

@@ -4,7 +4,7 @@
  * package root, lib/consume-group.ts, which gives the group its side-channel writer.)
  */
 export { consumerGroupDiagnostics, ConsumerGroup } from './consume-group.js'
-export { consumePartitions } from './consume-partitions.js'
+export { consumePartitions, PartitionReader } from './consume-partitions.js'
 export { PartitionStream } from './partition-stream.js'
 export type { FetchSessionDiagnostics } from './fetcher.js'
 export type { ConsumerMessage, Doneable, MessageHeader } from './consumer-message.js'

@@ -156,6 +156,8 @@ export class GroupMember {
   private rebalances = 0
   private readonly slots = new Map<string, PartitionSlot>()
   private readonly lastCommitted = new Map<string, bigint>()
+  /** Partition counts of the subscribed topics when the last assignment came: a change means a rejoin. */
+  private readonly assignedCounts = new Map<string, number>()
   private readonly fetcher: Fetcher
   /** The one group step in progress. */
   private step = new Subscription()
@@ -593,6 +595,7 @@ export class GroupMember {
     for (const t of assigned) for (const p of t.partitions) if (!this.slots.has(partitionKey(t.topic, p))) added.push({ topic: t.topic, partition: p })
     this.state = 'stable'
     rebalanced(this.client.clientId, this.group.groupId, this, protocol.name, assigned, added.length, revoked.length)
+    this.rememberPartitionCounts()
     this.lastHeartbeatOk = this.client.scheduler.now()
     this.startHeartbeat()
     this.startCommitTimer()
@@ -881,6 +884,11 @@ export class GroupMember {
       return
     }
     if (this.heartbeatInFlight || this.coordinator === undefined) return
+    if (this.state === 'stable' && this.partitionCountsChanged()) {
+      // A subscribed topic grew (or was re-created): only a new assignment gives its new partitions to someone.
+      this.rejoin()
+      return
+    }
     const coordinator = this.coordinator
     this.heartbeatInFlight = true
     // The 'default' connection: never queued behind a JoinGroup/SyncGroup ('group') or a long fetch ('fetch').
@@ -938,6 +946,26 @@ export class GroupMember {
     const e = brokerError(code, { api: 'Heartbeat', broker: coordinator })
     this.channels.error(e)
     if (isCoordinatorError(e)) this.lookUpCoordinatorAgain()
+  }
+
+  private rememberPartitionCounts(): void {
+    const view = this.client.currentView()
+    this.assignedCounts.clear()
+    for (const topic of this.group.topics) {
+      const count = view.topics.get(topic)?.partitions.length ?? 0
+      if (count > 0) this.assignedCounts.set(topic, count)
+    }
+  }
+
+  /** Whether the metadata now (refreshed on its period and after errors) has another partition count for a subscribed topic. */
+  private partitionCountsChanged(): boolean {
+    const view = this.client.currentView()
+    for (const topic of this.group.topics) {
+      const count = view.topics.get(topic)?.partitions.length ?? 0
+      const known = this.assignedCounts.get(topic)
+      if (count > 0 && count !== known) return true
+    }
+    return false
   }
 
   /** Between rebalances: find the moved coordinator without giving up partitions; if it does not know us, the next heartbeat says so. */

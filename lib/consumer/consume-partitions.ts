@@ -4,7 +4,8 @@
  */
 import { Observable, Subject, Subscription, catchError, of, switchMap, take, timer } from 'rxjs'
 import { partitionInfo, type ClusterView } from '../cluster/cluster-view.js'
-import { resolveFetchOptions, type ConsumePartitionsOptions, type OffsetSpec } from './consumer-options.js'
+import { resolveFetchOptions, type ConsumePartitionsOptions } from './consumer-options.js'
+import { checkOffsetSpec, offsetChoice$, type OffsetChoice, type OffsetSpec } from './offset-spec.js'
 import { ConsumerOptionError, type RxKafkaError } from '../errors/index.js'
 import { backoffDelay } from '../kit/backoff.js'
 import { asRxKafkaError, Fetcher } from './fetcher.js'
@@ -66,17 +67,26 @@ export function consumePartitions(options: ConsumePartitionsOptions): PartitionR
     throw new ConsumerOptionError('partitions', 'must be an array of partition numbers (integers >= 0)', 'pass partitions: [0, 1, ...] or leave it out for all')
   }
   const client = options.client
-  const from = options.from ?? 'latest'
+  const from = typeof options.from === 'function' ? options.from : checkOffsetSpec('from', options.from ?? 'latest')
   return new PartitionReader((outer, report) =>
     client.use(
       () =>
         new Observable<PartitionStream>((subscriber) => {
           const fetcher = new Fetcher(client, fetch, {
             nonFatal: report,
-            seek: (slot, spec) => position(slot, spec),
+            seek: (slot, choice) => choose(slot, 'offsetOutOfRange', () => choice, false),
           })
           const slots: PartitionSlot[] = []
           let stopped = false
+          /** Resolves a hook's answer (now or later), then positions; an answer that is no start offset errors the stream. */
+          const choose = (slot: PartitionSlot, option: string, choice: () => OffsetChoice, start: boolean): void => {
+            subscription.add(
+              offsetChoice$(option, choice).subscribe({
+                next: (spec) => position(slot, spec, start),
+                error: (error: unknown) => subscriber.error(asRxKafkaError(error)),
+              }),
+            )
+          }
           const position = (slot: PartitionSlot, spec: OffsetSpec, start = false): void => {
             if (typeof spec === 'bigint') {
               if (start) slot.start(spec)
@@ -93,6 +103,11 @@ export function consumePartitions(options: ConsumePartitionsOptions): PartitionR
                 work.pipe(take(1)).subscribe({
                   next: (offsets) => {
                     const offset = offsets?.get(slot.partition)
+                    if (offset !== undefined && offset < 0n && typeof spec === 'object') {
+                      // No message that recent: the end of the partition.
+                      position(slot, 'latest', start)
+                      return
+                    }
                     if (offset === undefined || offset < 0n) {
                       retry()
                       return
@@ -133,7 +148,10 @@ export function consumePartitions(options: ConsumePartitionsOptions): PartitionR
               fetcher.add(slot)
               subscriber.next(slot.stream)
             }
-            for (const slot of slots) position(slot, typeof from === 'function' ? from(slot.partition) : from, true)
+            for (const slot of slots) {
+              if (typeof from === 'function') choose(slot, 'from', () => from(slot.partition), true)
+              else position(slot, from, true)
+            }
           }
           // Brokers that do not answer yet (the client started before its cluster) are retried with the shared
           // backoff; a topic that does not exist, or any error no retry mends, ends the stream.

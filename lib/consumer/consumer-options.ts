@@ -9,8 +9,9 @@ import { CONSUMER_OPTIONS, checkFunction, checkInteger, checkName } from '../kit
 import type { GroupAssignor } from './assignors.js'
 import type { SidechannelSettings, SidechannelWriter } from './sidechannel.js'
 
-/** Where a partition starts when there is no committed offset to resume from. */
-export type OffsetSpec = bigint | 'earliest' | 'latest'
+import type { OffsetChoice, OffsetSpec } from './offset-spec.js'
+
+export type { OffsetAtTime, OffsetChoice, OffsetSpec } from './offset-spec.js'
 
 /** Fetch settings shared by group and group-less consumers. Durations in milliseconds. */
 export interface FetchOptions {
@@ -33,9 +34,10 @@ export interface FetchOptions {
   isolationLevel?: 'read_uncommitted' | 'read_committed'
   /**
    * Where to go when a partition's position is out of range (deleted by
-   * retention, or a position from the future). Default: `'latest'`.
+   * retention, or a position from the future). Default: `'latest'`. May
+   * answer later: a Promise or an Observable (its first value).
    */
-  offsetOutOfRange?: (topic: string, partition: number) => OffsetSpec
+  offsetOutOfRange?: (topic: string, partition: number) => OffsetChoice
   /**
    * Messages older than this (by their timestamp) are handled as if the
    * position were out of range: the partition restarts where
@@ -107,9 +109,12 @@ export interface ConsumeGroupOptions extends FetchOptions {
   /**
    * Chooses where an assigned partition starts. `committed` is the group's
    * committed offset, or null when there is none. Default: `committed`, else
-   * `fromBeginning ? 'earliest' : 'latest'`.
+   * `fromBeginning ? 'earliest' : 'latest'`. `{ timestamp: ms }` starts at
+   * the first message at or after that time (ListOffsets by time). May answer
+   * later: a Promise or an Observable (its first value); the partition starts
+   * when it does.
    */
-  startingOffset?: (topic: string, partition: number, committed: bigint | null) => OffsetSpec
+  startingOffset?: (topic: string, partition: number, committed: bigint | null) => OffsetChoice
   /** `done()` on a message also marks every earlier message of its partition done. Default false. */
   inOrderDone?: boolean
   /**
@@ -138,8 +143,12 @@ export interface ConsumePartitionsOptions extends FetchOptions {
   topic: string
   /** Default: every partition of the topic. */
   partitions?: readonly number[]
-  /** Where every partition starts. Default `'latest'`. A function chooses per partition. */
-  from?: OffsetSpec | ((partition: number) => OffsetSpec)
+  /**
+   * Where every partition starts: a bigint offset, `'earliest'`, `'latest'`
+   * (default) or `{ timestamp: ms }`. A function chooses per partition (and
+   * may answer with a Promise or an Observable).
+   */
+  from?: OffsetSpec | ((partition: number) => OffsetChoice)
 }
 
 /** Fetch options with every default filled in. */
@@ -151,7 +160,7 @@ export interface ResolvedFetchOptions {
   maxUndoneMessages: number
   maxUndoneBytes: number
   isolationLevel: 0 | 1
-  offsetOutOfRange: (topic: string, partition: number) => OffsetSpec
+  offsetOutOfRange: (topic: string, partition: number) => OffsetChoice
   maxMessageAge: ((topic: string) => number | undefined) | undefined
   retryBackoffMs: number
   rackId: string
@@ -206,7 +215,7 @@ export interface ResolvedGroupOptions {
   assignors: readonly GroupAssignor[]
   groupInstanceId: string | null
   commitIntervalMs: number
-  startingOffset: (topic: string, partition: number, committed: bigint | null) => OffsetSpec
+  startingOffset: (topic: string, partition: number, committed: bigint | null) => OffsetChoice
   inOrderDone: boolean
   noMessages: boolean
   /** The side channel, when `sidechannelTopic` is set and a writer was given. */

@@ -27,6 +27,7 @@ import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-opti
 import { asRxKafkaError, Fetcher } from './fetcher.js'
 import type { GroupMemberDiagnostics, MemberChannels, MemberState } from './group-member.js'
 import { slotDiagnostics } from './group-member.js'
+import { offsetChoice$, type OffsetLookup } from './offset-spec.js'
 import { commitOffsets, partitionKey, type CommitIdentity, type OffsetToCommit } from './offset-requests.js'
 import { committedStarts, groupSlots, resolveEnd, startSlots, type PartitionStartContext } from './partition-starts.js'
 import { PartitionSlot, type PartitionStream } from './partition-stream.js'
@@ -96,9 +97,16 @@ export class ConsumerProtocolMember {
     this.heartbeatIntervalMs = group.heartbeatIntervalMs
     this.fetcher = new Fetcher(client, fetch, {
       nonFatal: (error) => this.channels.error(error),
-      seek: (slot, spec) => {
-        if (typeof spec === 'bigint') slot.seek(spec)
-        else this.lifetime.add(this.resolveSeek(slot, spec))
+      seek: (slot, choice) => {
+        this.lifetime.add(
+          offsetChoice$('offsetOutOfRange', () => choice).subscribe({
+            next: (spec) => {
+              if (typeof spec === 'bigint') slot.seek(spec)
+              else this.lifetime.add(this.resolveSeek(slot, spec))
+            },
+            error: (error: unknown) => this.fatal(error),
+          }),
+        )
       },
     }, this.connectionKey)
     this.sidechannel = group.sidechannel === null ? undefined : new SidechannelOffsets(client, group.sidechannel, group.groupId)
@@ -527,7 +535,7 @@ export class ConsumerProtocolMember {
     )
   }
 
-  private resolveSeek(slot: PartitionSlot, which: 'earliest' | 'latest'): Subscription {
+  private resolveSeek(slot: PartitionSlot, which: OffsetLookup): Subscription {
     return resolveEnd(this.starts, slot, which, (offset) => slot.seek(offset))
   }
 

@@ -15,7 +15,7 @@ import { errorCodeInfo } from '../protocol/error-codes.js'
 import { FetchApi, type FetchResponse, type FetchResponsePartitionData } from '../protocol/messages/Fetch.js'
 import { ZERO_UUID } from '../protocol/primitives.js'
 import { decodeRecordBatches, type DecodedRecordBatch } from '../protocol/records/record-batch-decoder.js'
-import type { OffsetSpec, ResolvedFetchOptions } from './consumer-options.js'
+import type { OffsetChoice, ResolvedFetchOptions } from './consumer-options.js'
 import type { PartitionSlot, SlotOwner } from './partition-stream.js'
 
 /** What the fetcher reports upward. */
@@ -23,7 +23,7 @@ export interface FetcherEvents {
   /** A problem the fetcher recovers from by itself (it is retrying); for the errors channel. */
   nonFatal(error: RxKafkaError): void
   /** The slot must move to the offset `spec` names (out of range, or messages too old). */
-  seek(slot: PartitionSlot, spec: OffsetSpec, reason: 'out-of-range' | 'max-message-age'): void
+  seek(slot: PartitionSlot, spec: OffsetChoice, reason: 'out-of-range' | 'max-message-age'): void
 }
 
 const OFFSET_OUT_OF_RANGE = 1

@@ -9,7 +9,7 @@
  * `step`; heartbeats and periodic commits run beside it on their own timers.
  */
 import { observeCommit, observeJoin, observeLeave, observeSync, rebalanced } from '../observability/consumer-events.js'
-import { Observable, Subscription, catchError, map, of, race, switchMap, take, timer, type Subscriber } from 'rxjs'
+import { Observable, Subscription, catchError, forkJoin, map, of, race, switchMap, take, timer, type Subscriber } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import { partitionInfo, type ClusterView } from '../cluster/cluster-view.js'
 import { ConnectionError, RequestTimeoutError, brokerError, KafkaBrokerError } from '../errors/index.js'
@@ -21,7 +21,8 @@ import { LeaveGroupApi, type LeaveGroupRequest } from '../protocol/messages/Leav
 import { SyncGroupApi } from '../protocol/messages/SyncGroup.js'
 import { backoffDelay } from '../kit/backoff.js'
 import type { GroupAssignor, GroupMemberSubscription, TopicPartitions } from './assignors.js'
-import type { OffsetSpec, ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
+import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
+import { lookupKey, offsetChoice$, type OffsetChoice, type OffsetLookup } from './offset-spec.js'
 import { asRxKafkaError, Fetcher, type FetchSessionDiagnostics } from './fetcher.js'
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './group-payloads.js'
 import { commitOffsets, fetchCommittedOffsets, listOffsets, partitionKey, type CommitIdentity, type OffsetToCommit } from './offset-requests.js'
@@ -655,11 +656,33 @@ export class GroupMember {
               return committed
             }),
           ),
-      (committed) => {
-        const ends: { slot: PartitionSlot; committed: bigint | null; which: 'earliest' | 'latest' }[] = []
+      (committed) => this.chooseStarts(slots, committed, generationId, then),
+      (error) => this.onStepError(error, () => this.startPositions(slots, then)),
+    )
+  }
+
+  /**
+   * Asks the startingOffset hook for each slot (its answers may come later: a
+   * Promise or an Observable), starts the slots it names an offset for, and
+   * looks up the rest with ListOffsets. A hook that throws or answers
+   * something that is not a start offset is fatal.
+   */
+  private chooseStarts(slots: PartitionSlot[], committed: Map<string, bigint | null>, generationId: number, then: () => void): void {
+    const choices = slots.map((slot) => {
+      const c = committed.get(slot.key) ?? null
+      if (c !== null) this.lastCommitted.set(slot.key, c)
+      return offsetChoice$('startingOffset', () => this.group.startingOffset(slot.topic, slot.partition, c)).pipe(map((spec) => ({ slot, committed: c, spec })))
+    })
+    this.runStep(
+      forkJoin(choices),
+      (chosen) => {
+        const ends: PendingEnd[] = []
         this.fetcher.hold()
         try {
-          this.startKnown(slots, committed, generationId, ends)
+          for (const { slot, committed: c, spec } of chosen) {
+            if (typeof spec === 'bigint') this.startSlot(slot, spec, c, generationId)
+            else ends.push({ slot, committed: c, which: spec })
+          }
         } finally {
           this.fetcher.release()
         }
@@ -669,34 +692,12 @@ export class GroupMember {
         }
         this.resolveEnds(ends, generationId, then)
       },
-      (error) => this.onStepError(error, () => this.startPositions(slots, then)),
+      (error) => this.fatal(error),
     )
   }
 
-  /** Starts the slots whose hook names an offset; collects in `ends` those that need ListOffsets. */
-  private startKnown(
-    slots: PartitionSlot[],
-    committed: Map<string, bigint | null>,
-    generationId: number,
-    ends: { slot: PartitionSlot; committed: bigint | null; which: 'earliest' | 'latest' }[],
-  ): void {
-    for (const slot of slots) {
-      const c = committed.get(slot.key) ?? null
-      if (c !== null) this.lastCommitted.set(slot.key, c)
-      let spec: OffsetSpec
-      try {
-        spec = this.group.startingOffset(slot.topic, slot.partition, c)
-      } catch (error) {
-        this.fatal(error)
-        return
-      }
-      if (typeof spec === 'bigint') this.startSlot(slot, spec, c, generationId)
-      else ends.push({ slot, committed: c, which: spec })
-    }
-  }
-
   private resolveEnds(
-    ends: { slot: PartitionSlot; committed: bigint | null; which: 'earliest' | 'latest' }[],
+    ends: PendingEnd[],
     generationId: number,
     then: () => void,
   ): void {
@@ -706,10 +707,10 @@ export class GroupMember {
     }
     // One ListOffsets per leader, topic and end; partitions answered together start (and fetch) together.
     const view = this.client.currentView()
-    const groups = new Map<string, { leader: number; topic: string; which: 'earliest' | 'latest'; ends: typeof ends }>()
+    const groups = new Map<string, { leader: number; topic: string; which: OffsetLookup; ends: typeof ends }>()
     for (const e of ends) {
       const leader = partitionInfo(view, e.slot.topic, e.slot.partition)?.leader ?? -1
-      const key = `${leader}\u0000${e.slot.topic}\u0000${e.which}`
+      const key = `${leader}\u0000${e.slot.topic}\u0000${lookupKey(e.which)}`
       let g = groups.get(key)
       if (g === undefined) groups.set(key, (g = { leader, topic: e.slot.topic, which: e.which, ends: [] }))
       g.ends.push(e)
@@ -751,8 +752,13 @@ export class GroupMember {
     }
   }
 
-  /** Looks up an end of a partition with ListOffsets at its leader, retrying until it answers or the slot closes. */
-  private resolveOffset(slot: PartitionSlot, which: 'earliest' | 'latest', then: (offset: bigint) => void): void {
+  /**
+   * Looks up an end (or the offset of a time) of a partition with ListOffsets
+   * at its leader, retrying until it answers or the slot closes. A time after
+   * the newest message means the end of the partition, as the Java client's
+   * seek to a time does.
+   */
+  private resolveOffset(slot: PartitionSlot, which: OffsetLookup, then: (offset: bigint) => void): void {
     const attempt = (): void => {
       if (slot.state === 'closed' || this.state === 'stopped') return
       const leader = partitionInfo(this.client.currentView(), slot.topic, slot.partition)?.leader ?? -1
@@ -772,7 +778,8 @@ export class GroupMember {
         listOffsets(this.client, leader, slot.topic, [slot.partition], which, this.fetch.isolationLevel, 30_000).subscribe({
           next: (offsets) => {
             const offset = offsets.get(slot.partition)
-            if (offset === undefined || offset < 0n) retryLater()
+            if (offset !== undefined && offset < 0n && typeof which === 'object') this.resolveOffset(slot, 'latest', then)
+            else if (offset === undefined || offset < 0n) retryLater()
             else then(offset)
           },
           error: retryLater,
@@ -788,13 +795,17 @@ export class GroupMember {
     this.channels.partitionStart({ topic: slot.topic, partition: slot.partition, offset, committed, generationId })
   }
 
-  /** Out of range or too old: jump where the hook said. */
-  private seekSlot(slot: PartitionSlot, spec: OffsetSpec): void {
-    if (typeof spec === 'bigint') {
-      slot.seek(spec)
-      return
-    }
-    this.resolveOffset(slot, spec, (offset) => slot.seek(offset))
+  /** Out of range or too old: jump where the hook said (now or later); a hook that answers nonsense is fatal. */
+  private seekSlot(slot: PartitionSlot, choice: OffsetChoice): void {
+    this.lifetime.add(
+      offsetChoice$('offsetOutOfRange', () => choice).subscribe({
+        next: (spec) => {
+          if (typeof spec === 'bigint') slot.seek(spec)
+          else this.resolveOffset(slot, spec, (offset) => slot.seek(offset))
+        },
+        error: (error: unknown) => this.fatal(error),
+      }),
+    )
   }
 
   /** Stops fetching the slots, waits for their in-flight messages (bounded), commits, completes them. */
@@ -1110,6 +1121,13 @@ export class GroupMember {
       }),
     )
   }
+}
+
+/** A partition waiting for ListOffsets to name its start. */
+interface PendingEnd {
+  slot: PartitionSlot
+  committed: bigint | null
+  which: OffsetLookup
 }
 
 /** Group errors no rejoin can mend: authorization, a fenced static member, a protocol nobody shares, a bad group id or timeouts. */

@@ -14,7 +14,7 @@ export { processConcurrently } from './processConcurrently.js'
 export type { ProcessConcurrentlyOptions } from './processConcurrently.js'
 export { ConsumerOptionError } from '../errors/index.js'
 export type { CommitIdentity } from './offset-requests.js'
-export type { ConsumeGroupOptions, ConsumePartitionsOptions, FetchOptions, GroupProtocol, OffsetSpec, ServerAssignor } from './consumer-options.js'
+export type { ConsumeGroupOptions, ConsumePartitionsOptions, FetchOptions, GroupProtocol, OffsetAtTime, OffsetChoice, OffsetSpec, ServerAssignor } from './consumer-options.js'
 export { rangeAssignor, roundRobinAssignor, cooperativeStickyAssignor, DEFAULT_ASSIGNORS } from './assignors.js'
 export type { GroupAssignor, GroupMemberSubscription, TopicPartitions } from './assignors.js'
 export type {

@@ -259,6 +259,8 @@ export class GroupMember {
     this.step.unsubscribe()
     this.state = 'leaving'
     for (const s of slots) if (s.state === 'assigned') s.state = 'revoking'
+    // Without a drain (an unsubscribe) the substreams complete at once; their commit points stay readable.
+    if (drainMs === 0) for (const s of slots) s.close()
     const drained = drainMs > 0 && wasMember ? race(whenAllDrained(slots), timer(drainMs, this.client.scheduler).pipe(map(() => undefined))).pipe(take(1)) : of(undefined)
     let commitError: unknown
     const work = this.client.use(() =>
@@ -1018,6 +1020,9 @@ export class GroupMember {
     if (e.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) {
       if (this.state === 'stable') this.rejoin()
     } else if (e.errorCode === ErrorCode.ILLEGAL_GENERATION || e.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
+      // Commits have their own connection, so one may be answered while this member already rejoins (a
+      // cooperative member's follow-up join): the join in progress settles the membership, not this answer.
+      if (this.state !== 'stable') return
       if (e.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = ''
       this.stopHeartbeat()
       this.loseAll()

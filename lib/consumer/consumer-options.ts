@@ -44,6 +44,15 @@ export interface FetchOptions {
    * `offsetOutOfRange` says. `undefined` or 0 disables it for the topic.
    */
   maxMessageAge?: (topic: string) => number | undefined
+  /**
+   * A batch whose records cannot be decompressed or decoded: `'error'`
+   * (default) errors the partition's substream with a CorruptRecordError naming
+   * topic, partition and offset; `'skip'` reports it on `errors$` (a
+   * CORRUPT_RECORD error naming the offsets skipped) and reads on after it. A
+   * batch whose header itself does not decode has no known end and always
+   * errors the substream.
+   */
+  undecodableBatch?: 'error' | 'skip'
   /** Pause between retries after a fetch error. Default 100. */
   retryBackoffMs?: number
   /** Rack of this consumer, sent with fetches (KIP-392). Default ''. */
@@ -162,6 +171,7 @@ export interface ResolvedFetchOptions {
   isolationLevel: 0 | 1
   offsetOutOfRange: (topic: string, partition: number) => OffsetChoice
   maxMessageAge: ((topic: string) => number | undefined) | undefined
+  undecodableBatch: 'error' | 'skip'
   retryBackoffMs: number
   rackId: string
   fetchSessions: boolean
@@ -180,6 +190,10 @@ export function resolveFetchOptions(options: FetchOptions): ResolvedFetchOptions
   checkInteger(CONSUMER_OPTIONS, 'retryBackoffMs', options.retryBackoffMs, 0, INT32_MAX)
   checkFunction(CONSUMER_OPTIONS, 'offsetOutOfRange', options.offsetOutOfRange)
   checkFunction(CONSUMER_OPTIONS, 'maxMessageAge', options.maxMessageAge)
+  const undecodableBatch = options.undecodableBatch ?? 'error'
+  if (undecodableBatch !== 'error' && undecodableBatch !== 'skip') {
+    throw new ConsumerOptionError('undecodableBatch', `must be 'error' or 'skip', got ${JSON.stringify(undecodableBatch)}`, "leave it out to stop at such a batch, or pass 'skip' to step past it with a warning on errors$")
+  }
   const isolation = options.isolationLevel ?? 'read_uncommitted'
   if (isolation !== 'read_uncommitted' && isolation !== 'read_committed') {
     throw new ConsumerOptionError('isolationLevel', `must be 'read_uncommitted' or 'read_committed', got ${JSON.stringify(isolation)}`, 'use one of the two Kafka isolation levels')
@@ -194,6 +208,7 @@ export function resolveFetchOptions(options: FetchOptions): ResolvedFetchOptions
     isolationLevel: isolation === 'read_committed' ? 1 : 0,
     offsetOutOfRange: options.offsetOutOfRange ?? (() => 'latest'),
     maxMessageAge: options.maxMessageAge,
+    undecodableBatch,
     retryBackoffMs: options.retryBackoffMs ?? 100,
     rackId: options.rackId ?? '',
     fetchSessions: options.fetchSessions ?? true,

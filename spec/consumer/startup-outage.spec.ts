@@ -1,6 +1,6 @@
 /**
  * Issue 14.6, the consumer side, in virtual time: every broker is down for
- * 1.5 s when a consumer starts (a container that starts before Kafka does).
+ * 12 s when a consumer starts (longer than the cluster's own 10 s topic wait) (a container that starts before Kafka does).
  * `consumeGroup` and `consumePartitions` keep trying with the shared backoff,
  * report each failure on `errors$`, and read everything once the brokers are
  * back; their streams never error.
@@ -12,7 +12,7 @@ import { consumeGroup } from '../../lib/consume-group.js'
 import { createVirtualCluster } from '../../lib/testing/index.js'
 import { createTestScheduler } from '../testing/virtual-helpers.js'
 
-describe('start-up outage: all brokers down for 1.5 s at start', () => {
+describe('start-up outage: all brokers down for 12 s at start, longer than the topic wait of the cluster', () => {
   it('consumeGroup rides it out, reports the failures on errors$, and reads everything after', () => {
     const scheduler = createTestScheduler()
     scheduler.run(({ expectObservable }) => {
@@ -23,17 +23,17 @@ describe('start-up outage: all brokers down for 1.5 s at start', () => {
       scheduler.schedule(() => {
         kafka.brokerUp(1)
         kafka.brokerUp(2)
-      }, 1_500)
+      }, 12_000)
       const group = consumeGroup({ client: kafka, groupId: 'g', topics: ['orders'], fromBeginning: true })
       const errors: string[] = []
       group.errors$.subscribe((e) => errors.push(`${scheduler.now()} ${e.code}`))
       const values = group.pipe(mergeMap((partition$) => partition$.pipe(map((msg) => (msg.done(), `${msg.offset}:${msg.value}`)))))
-      // Retries after 100, 200, 400 and 800 ms of backoff: the fifth look-up, at 1500 ms, finds the brokers back.
-      expectObservable(values, '^ 9999ms !').toBe('1500ms (xy)', { x: '0:a', y: '1:b' })
+      // The member retries after the topic wait gave up at 10 s (backoff 100, 200, 400, 800, 1600 ms): at 12.6 s the brokers are back.
+      expectObservable(values, '^ 29999ms !').toBe('12600ms (xy)', { x: '0:a', y: '1:b' })
       scheduler.schedule(() => {
-        // Two reports at frame 0 (two metadata look-ups start with the member), then one per retry; none after.
-        expect(errors).toEqual(['0 CONNECTION', '0 CONNECTION', '100 CONNECTION', '300 CONNECTION', '700 CONNECTION'])
-      }, 9_000)
+        // The fetcher's look-up at frame 0, then the cluster's topic wait giving up at 10 s, which the member retries.
+        expect(errors).toEqual(['0 CONNECTION', '10000 CONNECTION'])
+      }, 29_000)
     })
   })
 
@@ -48,15 +48,16 @@ describe('start-up outage: all brokers down for 1.5 s at start', () => {
       scheduler.schedule(() => {
         kafka.brokerUp(1)
         kafka.brokerUp(2)
-      }, 1_500)
+      }, 12_000)
       const reader = consumePartitions({ client: kafka, topic: 'orders', from: 'earliest' })
       const errors: string[] = []
       reader.errors$.subscribe((e) => errors.push(`${scheduler.now()} ${e.code}`))
       const values = reader.pipe(mergeMap((partition$) => partition$.pipe(map((msg) => (msg.done(), `${msg.partition}/${msg.offset}:${msg.value}`)))))
-      expectObservable(values, '^ 9999ms !').toBe('1500ms (xy)', { x: '0/0:a', y: '1/0:b' })
+      expectObservable(values, '^ 29999ms !').toBe('12600ms (xy)', { x: '0/0:a', y: '1/0:b' })
       scheduler.schedule(() => {
-        expect(errors).toEqual(['0 CONNECTION', '100 CONNECTION', '300 CONNECTION', '700 CONNECTION'])
-      }, 9_000)
+        // The cluster's topic wait gives up at 10 s; the reader reports it and retries.
+        expect(errors).toEqual(['10000 CONNECTION'])
+      }, 29_000)
     })
   })
 })

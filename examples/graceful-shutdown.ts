@@ -1,17 +1,20 @@
 /**
  * Graceful shutdown on SIGINT: stop taking new messages, let the ones in
- * progress finish and be marked done, then unsubscribe from the group, which
+ * progress finish and be marked done, then end the group's stream, which
  * commits the done offsets and leaves the group (so the partitions move to
  * other members at once instead of after a session timeout). Messages that
  * arrived but were not started are not done, so the next owner gets them.
+ * `group.stop()` resolves once the coordinator has the commit and the leave;
+ * `kafka.close()` waits for it too (bounded by `closeTimeoutMs`), so closing
+ * right after the stream ends loses nothing.
  *
  *   KAFKA_BROKERS=localhost:9092 npx tsx examples/graceful-shutdown.ts
  */
 import { pathToFileURL } from 'node:url'
 import { asapScheduler, concatMap, filter, observeOn, map, merge, mergeMap, type Observable, Subject, takeUntil, takeWhile, tap, timer } from 'rxjs'
-import { createKafka, type ConsumerMessage, type Kafka } from 'rxkafka'
+import { createKafka, type ConsumerGroup, type ConsumerMessage, type Kafka } from 'rxkafka'
 
-export function worker(kafka: Kafka, topic: string, groupId: string, stop$: Observable<void>): Observable<ConsumerMessage> {
+export function worker(group: ConsumerGroup, stop$: Observable<void>): Observable<ConsumerMessage> {
   let stopping = false
   let inProgress = 0
   const idle$ = new Subject<void>()
@@ -23,7 +26,7 @@ export function worker(kafka: Kafka, topic: string, groupId: string, stop$: Obse
     ),
     idle$.pipe(filter(() => stopping)),
   )
-  return kafka.consumeGroup({ groupId, topics: [topic], fromBeginning: true }).pipe(
+  return group.pipe(
     mergeMap((partition$) =>
       partition$.pipe(
         takeWhile(() => !stopping), // no new messages after the signal...
@@ -42,11 +45,14 @@ export function worker(kafka: Kafka, topic: string, groupId: string, stop$: Obse
   )
 }
 
-/** Runs until `stop$` fires and everything in progress is done; then the group is left. */
-export function runUntilStopped(kafka: Kafka, topic: string, groupId: string, stop$: Subject<void>, onMessage: (m: ConsumerMessage) => void = () => undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    worker(kafka, topic, groupId, stop$).subscribe({ next: onMessage, error: reject, complete: resolve })
+/** Runs until `stop$` fires and everything in progress is done; resolves once the commit and the leave reached the coordinator. */
+export async function runUntilStopped(kafka: Kafka, topic: string, groupId: string, stop$: Subject<void>, onMessage: (m: ConsumerMessage) => void = () => undefined): Promise<void> {
+  const group = kafka.consumeGroup({ groupId, topics: [topic], fromBeginning: true })
+  await new Promise<void>((resolve, reject) => {
+    worker(group, stop$).subscribe({ next: onMessage, error: reject, complete: resolve })
   })
+  // The stream's end began the final commit and the LeaveGroup; this waits for both (and rejects if the commit failed).
+  await group.stop()
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

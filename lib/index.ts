@@ -36,6 +36,7 @@ export type {
   PooledConnectionDiagnostics,
 } from './cluster/kafka-cluster.js'
 export type {
+  CloseOptions,
   ClusterClient,
   ClusterRequestBody,
   ClusterRequestOptions,

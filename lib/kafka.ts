@@ -6,16 +6,15 @@
  */
 import { distinctUntilChanged, map, Observable, timer, type OperatorFunction } from 'rxjs'
 import { createAdmin, type Admin } from './admin/admin.js'
-import type { ClusterClient } from './cluster/cluster-client.js'
+import type { CloseOptions, ClusterClient } from './cluster/cluster-client.js'
 import type { ClusterView } from './cluster/cluster-view.js'
 import { KafkaCluster, type ClusterConfig, type ClusterDiagnostics } from './cluster/kafka-cluster.js'
 import { consumeGroup } from './consume-group.js'
 import { ConsumerGroup, consumerGroupDiagnostics } from './consumer/consume-group.js'
-import { consumePartitions } from './consumer/consume-partitions.js'
+import { consumePartitions, type PartitionReader } from './consumer/consume-partitions.js'
 import { consumeShareGroup, ShareGroupConsumer, type ConsumeShareGroupOptions } from './consumer/share-group/index.js'
 import type { ConsumeGroupOptions, ConsumePartitionsOptions } from './consumer/consumer-options.js'
 import type { GroupMemberDiagnostics } from './consumer/group-member.js'
-import type { PartitionStream } from './consumer/partition-stream.js'
 import { producerDiagnostics, type ProducerDiagnostics } from './producer/diagnostics.js'
 import { flushProducers } from './producer/flush.js'
 import type { ProducerOptions, ProducerOptionsWithClient, ProducerSettings, RequiredSerializers } from './producer/options.js'
@@ -164,7 +163,7 @@ export interface Kafka {
    * kafka.consumePartitions({ topic: 'orders', partitions: [0, 1], from: 'earliest' }).pipe(mergeAll()).subscribe(m => console.log(m.offset))
    * ```
    */
-  consumePartitions(options: Omit<ConsumePartitionsOptions, 'client'>): Observable<PartitionStream>
+  consumePartitions(options: Omit<ConsumePartitionsOptions, 'client'>): PartitionReader
   /**
    * Flushes every running producer of this client without ending its stream:
    * open batches go at once, and the Promise resolves when every message
@@ -217,8 +216,18 @@ export interface Kafka {
    * ```
    */
   toPrometheus(): string
-  /** Releases every socket and timer; the client cannot be used afterwards. */
-  close(): Promise<void>
+  /**
+   * Stops every consumer group of the client (each commits what is done and
+   * leaves its group), waits for that (bounded: `timeoutMs`, default the
+   * config's `closeTimeoutMs`, 10 000), then releases every socket and timer;
+   * the client cannot be used afterwards.
+   *
+   * @example
+   * ```ts
+   * process.once('SIGINT', () => void kafka.close())
+   * ```
+   */
+  close(options?: CloseOptions): Promise<void>
 }
 
 /**
@@ -265,7 +274,7 @@ export function createKafka(config: KafkaConfig | KafkaOnClient): Kafka {
       return ratesOf(diagnostics, everyMs, client.scheduler)
     },
     toPrometheus: () => toPrometheus(diagnostics(), client.clientId),
-    close: () => client.close(),
+    close: (options) => client.close(options),
   }
 }
 

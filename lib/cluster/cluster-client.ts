@@ -109,6 +109,26 @@ export interface ClusterClient {
    * is subscribed; when the last user unsubscribes they are released.
    */
   use<T>(work: () => Observable<T>): Observable<T>
-  /** Releases every socket and timer. The client cannot be used afterwards. */
-  close(): Promise<void>
+  /**
+   * Registers the graceful stop of a long-lived part (a group member's final
+   * commit and LeaveGroup). `close()` runs every registered stop and waits for
+   * them, bounded by its timeout, before it releases the sockets. Returns the
+   * function that unregisters it (a part that stopped by itself calls it).
+   */
+  onClose(stop: () => Promise<void>): () => void
+  /**
+   * Stops every registered part gracefully (bounded by `timeoutMs`), then
+   * releases every socket and timer. The client cannot be used afterwards.
+   */
+  close(options?: CloseOptions): Promise<void>
+}
+
+/** Options of `close()`. */
+export interface CloseOptions {
+  /**
+   * How long to wait for the registered parts (group members committing and
+   * leaving) before closing the sockets anyway. Default: the client's
+   * `closeTimeoutMs` (10 000).
+   */
+  timeoutMs?: number
 }

@@ -48,7 +48,7 @@ import { errorCodeInfo } from '../protocol/error-codes.js'
 import { FindCoordinatorApi } from '../protocol/messages/FindCoordinator.js'
 import { MetadataApi } from '../protocol/messages/Metadata.js'
 import { ZERO_UUID } from '../protocol/primitives.js'
-import type { ClusterClient, ClusterRequestBody, ClusterRequestOptions, ConnectionRole, CoordinatorType, EnsureTopicsOptions } from './cluster-client.js'
+import type { CloseOptions, ClusterClient, ClusterRequestBody, ClusterRequestOptions, ConnectionRole, CoordinatorType, EnsureTopicsOptions } from './cluster-client.js'
 import { EMPTY_VIEW, firstUnreadyTopic, viewFromMetadata, type ClusterView } from './cluster-view.js'
 import { roleOf } from './connection-roles.js'
 import { Coordinators, type CoordinatorDiagnostics } from './coordinators.js'
@@ -70,6 +70,11 @@ export interface ClusterConfig extends Omit<ConnectionOptions, 'clientId' | 'sch
   allowAutoTopicCreation?: boolean
   /** How long `ensureTopics` waits for a topic to exist and have leaders. Default 10 000. */
   topicWaitMs?: number
+  /**
+   * How long `close()` waits for the client's consumer groups to commit and
+   * leave before it closes the sockets anyway. Default 10 000.
+   */
+  closeTimeoutMs?: number
   /**
    * Time source of every timer of the client: the cluster's (periodic refresh,
    * retries, teardown), its connections' (timeouts, reconnect backoff) and the
@@ -177,6 +182,9 @@ export class KafkaCluster implements ClusterClient {
   private periodic: Subscription | undefined
   private teardownTimer: Subscription | undefined
   private closed = false
+  /** The graceful stops `close()` runs first (group members: final commit, LeaveGroup). */
+  private readonly closeHooks = new Set<() => Promise<void>>()
+  private closing: Promise<void> | undefined
 
   readonly metadata$: Observable<ClusterView>
 
@@ -191,7 +199,7 @@ export class KafkaCluster implements ClusterClient {
     this.connect = config.connect ?? connectBySocket
     this.logger = config.logger ?? consoleLogger('warn')
     const {
-      brokers: _b, clientId: _c, metadataMaxAgeMs: _m, retryBackoffMs: _r, allowAutoTopicCreation: _a, topicWaitMs: _t, scheduler: _s, random: _n, connect: _k,
+      brokers: _b, clientId: _c, metadataMaxAgeMs: _m, retryBackoffMs: _r, allowAutoTopicCreation: _a, topicWaitMs: _t, closeTimeoutMs: _ct, scheduler: _s, random: _n, connect: _k,
       ...connectionOptions
     } = config
     this.#connectionOptions = { ...connectionOptions, clientId: this.clientId, logger: this.logger, scheduler: this.scheduler, random: this.random }
@@ -403,7 +411,53 @@ export class KafkaCluster implements ClusterClient {
     return `${this.constructor.name} ${show(this.toJSON(), { ...options, depth: 4 })}`
   }
 
-  async close(): Promise<void> {
+  onClose(stop: () => Promise<void>): () => void {
+    // A fresh function per registration, so one part registered twice unregisters each on its own.
+    const hook = (): Promise<void> => stop()
+    this.closeHooks.add(hook)
+    return () => {
+      this.closeHooks.delete(hook)
+    }
+  }
+
+  close(options: CloseOptions = {}): Promise<void> {
+    if (this.closing !== undefined) return this.closing
+    const timeoutMs = options.timeoutMs ?? this.config.closeTimeoutMs ?? 10_000
+    const hooks = [...this.closeHooks]
+    this.closeHooks.clear()
+    if (hooks.length === 0) {
+      // Nothing to wait for: close at once, as a synchronous caller expects.
+      this.finishClose()
+      this.closing = Promise.resolve()
+      return this.closing
+    }
+    // The stops need the connections: the client stays open (and in use) until they finish or the time is up.
+    this.acquire()
+    const stops = hooks.map((hook) =>
+      hook().catch((error: unknown) => {
+        // The part has reported it (a group on its errors$); the log says why close() did not wait for more.
+        this.logger.warn('a part failed to stop gracefully before close', { error: error instanceof Error ? error.message : String(error) })
+      }),
+    )
+    this.closing = new Promise<void>((resolve) => {
+      let timeout: Subscription | undefined
+      const finish = (): void => {
+        timeout?.unsubscribe()
+        this.finishClose()
+        resolve()
+      }
+      timeout = this.scheduler.schedule(() => {
+        this.logger.warn(`close: parts still stopping after ${timeoutMs} ms; closing the sockets anyway`)
+        finish()
+      }, timeoutMs)
+      void Promise.all(stops).then(() => {
+        if (!this.closed) finish()
+      })
+    })
+    return this.closing
+  }
+
+  private finishClose(): void {
     if (this.closed) return
     this.closed = true
     this.teardown()

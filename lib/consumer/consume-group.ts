@@ -10,6 +10,7 @@ import type { RxKafkaError } from '../errors/index.js'
 import { DEFAULT_ASSIGNORS } from './assignors.js'
 import { resolveFetchOptions, resolveGroupOptions, type ConsumeGroupOptions } from './consumer-options.js'
 import { GroupMember, type GroupAssignmentEvent, type GroupMemberDiagnostics, type PartitionStartEvent } from './group-member.js'
+import type { CommitIdentity } from './offset-requests.js'
 import type { PartitionStream } from './partition-stream.js'
 import type { SidechannelWriter } from './sidechannel.js'
 import { ConsumerProtocolMember } from './consumer-protocol-member.js'
@@ -17,9 +18,12 @@ import { ConsumerProtocolMember } from './consumer-protocol-member.js'
 /** What ConsumerGroup needs of a member, whichever protocol it speaks. */
 interface GroupSession {
   start(): void
-  stop(): void
+  /** Commits what is done and leaves; `drainMs` > 0 first waits that long for delivered messages to be done. Resolves when the coordinator has both. */
+  stop(drainMs?: number): Promise<void>
   commit(): Observable<void>
   diagnostics(): GroupMemberDiagnostics
+  /** Group id, generation (member epoch for KIP-848), member id and instance id now. */
+  membership(): CommitIdentity
 }
 
 /**
@@ -36,6 +40,7 @@ export class ConsumerGroup extends Observable<PartitionStream> {
   /** Problems the consumer recovers from by itself (retrying, rejoining): for logs and alerts. Fatal errors error the main stream instead. */
   readonly errors$: Observable<RxKafkaError>
   private readonly members: Set<GroupSession>
+  private readonly stopping: Set<Promise<void>>
 
   /**
    * @internal Made by `consumeGroup` (from `rxkafka`), which passes the writer
@@ -48,6 +53,8 @@ export class ConsumerGroup extends Observable<PartitionStream> {
     const starts = new Subject<PartitionStartEvent>()
     const errors = new Subject<RxKafkaError>()
     const members = new Set<GroupSession>()
+    /** Stops begun by unsubscribing, until the coordinator has the commit and the leave. */
+    const stopping = new Set<Promise<void>>()
     const channels = {
       assignment: (e: GroupAssignmentEvent) => assignments.next(e),
       partitionStart: (e: PartitionStartEvent) => starts.next(e),
@@ -69,13 +76,21 @@ export class ConsumerGroup extends Observable<PartitionStream> {
               return () => {
                 members.delete(member)
                 unregister()
-                member.stop()
+                // Unsubscribing starts the same shutdown as stop() (without waiting for in-flight messages:
+                // nobody is left to finish them); a failed commit is reported on errors$.
+                const leaving = member.stop()
+                stopping.add(leaving)
+                leaving.then(
+                  () => stopping.delete(leaving),
+                  () => stopping.delete(leaving),
+                )
               }
             }),
         )
         .subscribe(subscriber),
     )
     this.members = members
+    this.stopping = stopping
     this.assignments$ = assignments.asObservable()
     this.partitionStarts$ = starts.asObservable()
     this.errors$ = errors.asObservable()
@@ -97,11 +112,53 @@ export class ConsumerGroup extends Observable<PartitionStream> {
     ).then(() => undefined)
   }
 
+  /**
+   * Leaves the group without losing work, for every active subscription:
+   * stops fetching, waits up to `drainTimeoutMs` (default 5 000) for the
+   * messages already delivered to be done, commits, completes the substreams
+   * and the group's stream, and sends LeaveGroup. Resolves when the
+   * coordinator has the commit and the leave; rejects when the final commit
+   * failed (the error is on `errors$` too). After an unsubscribe it waits for
+   * the shutdown that started. `kafka.close()` does the same
+   * (without the drain) for groups still running.
+   *
+   * @example
+   * ```ts
+   * const group = kafka.consumeGroup({ groupId: 'billing', topics: ['orders'] })
+   * group.pipe(mergeMap(p => p.pipe(concatMap(handle), map(m => m.done())))).subscribe()
+   * process.once('SIGINT', async () => {
+   *   await group.stop()
+   *   await kafka.close()
+   * })
+   * ```
+   */
+  stop(options: { drainTimeoutMs?: number } = {}): Promise<void> {
+    const drainMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_MS
+    return Promise.all([...[...this.members].map((member) => member.stop(drainMs)), ...this.stopping]).then(() => undefined)
+  }
+
+  /**
+   * Who each active member is in its group (group id, generation, member id,
+   * instance id): for a transactional producer's TxnOffsetCommit. The
+   * generation is -1 between generations.
+   *
+   * @example
+   * ```ts
+   * const [{ generationId, memberId }] = group.memberships()
+   * ```
+   */
+  memberships(): CommitIdentity[] {
+    return [...this.members].map((m) => m.membership())
+  }
+
   /** A snapshot of each active member: state, generation, and per partition position, lag and un-done counts. */
   diagnostics(): GroupMemberDiagnostics[] {
     return [...this.members].map((m) => m.diagnostics())
   }
 }
+
+/** How long `stop()` waits for delivered messages to be done, by default: half of the default close timeout. */
+const DEFAULT_DRAIN_MS = 5_000
 
 /** The group members among a client's parts. */
 export const GROUP_MEMBER_PARTS: PartKind<GroupMemberDiagnostics> = partKind<GroupMemberDiagnostics>('group member')

@@ -9,8 +9,9 @@ import { CONSUMER_OPTIONS, checkFunction, checkInteger, checkName } from '../kit
 import type { GroupAssignor } from './assignors.js'
 import type { SidechannelSettings, SidechannelWriter } from './sidechannel.js'
 
-/** Where a partition starts when there is no committed offset to resume from. */
-export type OffsetSpec = bigint | 'earliest' | 'latest'
+import type { OffsetChoice, OffsetSpec } from './offset-spec.js'
+
+export type { OffsetAtTime, OffsetChoice, OffsetSpec } from './offset-spec.js'
 
 /** Fetch settings shared by group and group-less consumers. Durations in milliseconds. */
 export interface FetchOptions {
@@ -33,15 +34,25 @@ export interface FetchOptions {
   isolationLevel?: 'read_uncommitted' | 'read_committed'
   /**
    * Where to go when a partition's position is out of range (deleted by
-   * retention, or a position from the future). Default: `'latest'`.
+   * retention, or a position from the future). Default: `'latest'`. May
+   * answer later: a Promise or an Observable (its first value).
    */
-  offsetOutOfRange?: (topic: string, partition: number) => OffsetSpec
+  offsetOutOfRange?: (topic: string, partition: number) => OffsetChoice
   /**
    * Messages older than this (by their timestamp) are handled as if the
    * position were out of range: the partition restarts where
    * `offsetOutOfRange` says. `undefined` or 0 disables it for the topic.
    */
   maxMessageAge?: (topic: string) => number | undefined
+  /**
+   * A batch whose records cannot be decompressed or decoded: `'error'`
+   * (default) errors the partition's substream with a CorruptRecordError naming
+   * topic, partition and offset; `'skip'` reports it on `errors$` (a
+   * CORRUPT_RECORD error naming the offsets skipped) and reads on after it. A
+   * batch whose header itself does not decode has no known end and always
+   * errors the substream.
+   */
+  undecodableBatch?: 'error' | 'skip'
   /** Pause between retries after a fetch error. Default 100. */
   retryBackoffMs?: number
   /** Rack of this consumer, sent with fetches (KIP-392). Default ''. */
@@ -107,9 +118,12 @@ export interface ConsumeGroupOptions extends FetchOptions {
   /**
    * Chooses where an assigned partition starts. `committed` is the group's
    * committed offset, or null when there is none. Default: `committed`, else
-   * `fromBeginning ? 'earliest' : 'latest'`.
+   * `fromBeginning ? 'earliest' : 'latest'`. `{ timestamp: ms }` starts at
+   * the first message at or after that time (ListOffsets by time). May answer
+   * later: a Promise or an Observable (its first value); the partition starts
+   * when it does.
    */
-  startingOffset?: (topic: string, partition: number, committed: bigint | null) => OffsetSpec
+  startingOffset?: (topic: string, partition: number, committed: bigint | null) => OffsetChoice
   /** `done()` on a message also marks every earlier message of its partition done. Default false. */
   inOrderDone?: boolean
   /**
@@ -138,8 +152,12 @@ export interface ConsumePartitionsOptions extends FetchOptions {
   topic: string
   /** Default: every partition of the topic. */
   partitions?: readonly number[]
-  /** Where every partition starts. Default `'latest'`. A function chooses per partition. */
-  from?: OffsetSpec | ((partition: number) => OffsetSpec)
+  /**
+   * Where every partition starts: a bigint offset, `'earliest'`, `'latest'`
+   * (default) or `{ timestamp: ms }`. A function chooses per partition (and
+   * may answer with a Promise or an Observable).
+   */
+  from?: OffsetSpec | ((partition: number) => OffsetChoice)
 }
 
 /** Fetch options with every default filled in. */
@@ -151,8 +169,9 @@ export interface ResolvedFetchOptions {
   maxUndoneMessages: number
   maxUndoneBytes: number
   isolationLevel: 0 | 1
-  offsetOutOfRange: (topic: string, partition: number) => OffsetSpec
+  offsetOutOfRange: (topic: string, partition: number) => OffsetChoice
   maxMessageAge: ((topic: string) => number | undefined) | undefined
+  undecodableBatch: 'error' | 'skip'
   retryBackoffMs: number
   rackId: string
   fetchSessions: boolean
@@ -171,6 +190,10 @@ export function resolveFetchOptions(options: FetchOptions): ResolvedFetchOptions
   checkInteger(CONSUMER_OPTIONS, 'retryBackoffMs', options.retryBackoffMs, 0, INT32_MAX)
   checkFunction(CONSUMER_OPTIONS, 'offsetOutOfRange', options.offsetOutOfRange)
   checkFunction(CONSUMER_OPTIONS, 'maxMessageAge', options.maxMessageAge)
+  const undecodableBatch = options.undecodableBatch ?? 'error'
+  if (undecodableBatch !== 'error' && undecodableBatch !== 'skip') {
+    throw new ConsumerOptionError('undecodableBatch', `must be 'error' or 'skip', got ${JSON.stringify(undecodableBatch)}`, "leave it out to stop at such a batch, or pass 'skip' to step past it with a warning on errors$")
+  }
   const isolation = options.isolationLevel ?? 'read_uncommitted'
   if (isolation !== 'read_uncommitted' && isolation !== 'read_committed') {
     throw new ConsumerOptionError('isolationLevel', `must be 'read_uncommitted' or 'read_committed', got ${JSON.stringify(isolation)}`, 'use one of the two Kafka isolation levels')
@@ -185,6 +208,7 @@ export function resolveFetchOptions(options: FetchOptions): ResolvedFetchOptions
     isolationLevel: isolation === 'read_committed' ? 1 : 0,
     offsetOutOfRange: options.offsetOutOfRange ?? (() => 'latest'),
     maxMessageAge: options.maxMessageAge,
+    undecodableBatch,
     retryBackoffMs: options.retryBackoffMs ?? 100,
     rackId: options.rackId ?? '',
     fetchSessions: options.fetchSessions ?? true,
@@ -206,7 +230,7 @@ export interface ResolvedGroupOptions {
   assignors: readonly GroupAssignor[]
   groupInstanceId: string | null
   commitIntervalMs: number
-  startingOffset: (topic: string, partition: number, committed: bigint | null) => OffsetSpec
+  startingOffset: (topic: string, partition: number, committed: bigint | null) => OffsetChoice
   inOrderDone: boolean
   noMessages: boolean
   /** The side channel, when `sidechannelTopic` is set and a writer was given. */

@@ -27,7 +27,8 @@ import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-opti
 import { asRxKafkaError, Fetcher } from './fetcher.js'
 import type { GroupMemberDiagnostics, MemberChannels, MemberState } from './group-member.js'
 import { slotDiagnostics } from './group-member.js'
-import { commitOffsets, partitionKey, type OffsetToCommit } from './offset-requests.js'
+import { offsetChoice$, type OffsetLookup } from './offset-spec.js'
+import { commitOffsets, partitionKey, type CommitIdentity, type OffsetToCommit } from './offset-requests.js'
 import { committedStarts, groupSlots, resolveEnd, startSlots, type PartitionStartContext } from './partition-starts.js'
 import { PartitionSlot, type PartitionStream } from './partition-stream.js'
 import { SidechannelOffsets } from './sidechannel.js'
@@ -50,6 +51,10 @@ export class ConsumerProtocolMember {
   state: MemberState = 'starting'
   /** Chosen by the member (ConsumerGroupHeartbeat v1) and kept for the life of the member, across fencing. */
   readonly memberId: string
+  /** The graceful stop, once begun. */
+  private stopping: Promise<void> | undefined
+  /** Unregisters this member's stop from the client's close(). */
+  private unregisterClose: (() => void) | undefined
   memberEpoch = JOIN_EPOCH
   coordinator: number | undefined
   private heartbeatIntervalMs: number
@@ -92,9 +97,16 @@ export class ConsumerProtocolMember {
     this.heartbeatIntervalMs = group.heartbeatIntervalMs
     this.fetcher = new Fetcher(client, fetch, {
       nonFatal: (error) => this.channels.error(error),
-      seek: (slot, spec) => {
-        if (typeof spec === 'bigint') slot.seek(spec)
-        else this.lifetime.add(this.resolveSeek(slot, spec))
+      seek: (slot, choice) => {
+        this.lifetime.add(
+          offsetChoice$('offsetOutOfRange', () => choice).subscribe({
+            next: (spec) => {
+              if (typeof spec === 'bigint') slot.seek(spec)
+              else this.lifetime.add(this.resolveSeek(slot, spec))
+            },
+            error: (error: unknown) => this.fatal(error),
+          }),
+        )
       },
     }, this.connectionKey)
     this.sidechannel = group.sidechannel === null ? undefined : new SidechannelOffsets(client, group.sidechannel, group.groupId)
@@ -105,6 +117,7 @@ export class ConsumerProtocolMember {
   }
 
   start(): void {
+    this.unregisterClose = this.client.onClose(() => this.stop())
     if (!this.group.noMessages) this.fetcher.start()
     this.sidechannel?.start((error) => this.channels.error(asRxKafkaError(error)))
     const ready = this.group.topics.length > 0 ? this.client.ensureTopics(this.group.topics) : this.client.refreshMetadata([])
@@ -124,24 +137,50 @@ export class ConsumerProtocolMember {
     return this.commitSlots([...this.slots.values()])
   }
 
-  /** Unsubscribe: stop fetching, commit what is done, leave the group (a static member says it will be back). */
-  stop(): void {
-    if (this.state === 'stopped') return
+  /**
+   * Stop fetching, commit what is done, complete the member's stream and leave
+   * the group (a static member says it will be back). Resolves when the
+   * coordinator has the commit and the leave (a failed commit is reported on
+   * `errors$`); the client's `close()` runs it and waits for it. `drainMs` is
+   * not used by this member yet: it commits at once.
+   */
+  stop(_drainMs = 0): Promise<void> {
+    if (this.stopping !== undefined) return this.stopping
+    if (this.state === 'stopped') return Promise.resolve()
     const coordinator = this.coordinator
     const slots = [...this.slots.values()]
     const joined = coordinator !== undefined && this.memberEpoch > 0
-    const finalCommit = joined ? this.commitSlots(slots).pipe(catchError(() => of(undefined)), switchMap(() => this.publishHandOver(slots))) : of(undefined)
-    this.shutdown()
-    if (coordinator === undefined) return
-    // Detached on purpose: the caller has gone, but the commit and the leave must still reach the broker.
-    finalCommit
-      .pipe(
-        catchError(() => of(undefined)),
+    const report = (error: unknown) => {
+      this.channels.error(asRxKafkaError(error))
+      return of(undefined)
+    }
+    const finalCommit = joined ? this.commitSlots(slots).pipe(catchError(report), switchMap(() => this.publishHandOver(slots))) : of(undefined)
+    const work = this.client.use(() =>
+      finalCommit.pipe(
+        catchError(report),
         take(1),
-        switchMap(() => this.leave(coordinator)),
-        catchError(() => of(undefined)),
-      )
-      .subscribe()
+        switchMap(() => {
+          this.shutdown()
+          if (!this.output.closed) this.output.complete()
+          return coordinator === undefined ? of(undefined) : this.leave(coordinator).pipe(catchError(report))
+        }),
+      ),
+    )
+    // Detached on purpose: after an unsubscribe the caller has gone, but the commit and the leave must still reach the broker.
+    this.stopping = new Promise<void>((resolve) => {
+      work.subscribe({
+        complete: () => {
+          this.unregisterClose?.()
+          resolve()
+        },
+      })
+    })
+    return this.stopping
+  }
+
+  /** Group id, member epoch (as the generation), member id and instance id now: for TxnOffsetCommit. */
+  membership(): CommitIdentity {
+    return { groupId: this.group.groupId, generationId: this.memberEpoch, memberId: this.memberId, groupInstanceId: this.group.groupInstanceId }
   }
 
   diagnostics(): GroupMemberDiagnostics {
@@ -496,7 +535,7 @@ export class ConsumerProtocolMember {
     )
   }
 
-  private resolveSeek(slot: PartitionSlot, which: 'earliest' | 'latest'): Subscription {
+  private resolveSeek(slot: PartitionSlot, which: OffsetLookup): Subscription {
     return resolveEnd(this.starts, slot, which, (offset) => slot.seek(offset))
   }
 
@@ -615,6 +654,7 @@ export class ConsumerProtocolMember {
     const coordinator = this.coordinator
     const joined = this.memberEpoch > 0
     this.shutdown()
+    this.unregisterClose?.()
     if (coordinator !== undefined && joined) this.leave(coordinator).pipe(catchError(() => of(undefined))).subscribe()
     this.output.error(asRxKafkaError(error))
   }

@@ -15,7 +15,7 @@ import { errorCodeInfo } from '../protocol/error-codes.js'
 import { FetchApi, type FetchResponse, type FetchResponsePartitionData } from '../protocol/messages/Fetch.js'
 import { ZERO_UUID } from '../protocol/primitives.js'
 import { decodeRecordBatches, type DecodedRecordBatch } from '../protocol/records/record-batch-decoder.js'
-import type { OffsetSpec, ResolvedFetchOptions } from './consumer-options.js'
+import type { OffsetChoice, ResolvedFetchOptions } from './consumer-options.js'
 import type { PartitionSlot, SlotOwner } from './partition-stream.js'
 
 /** What the fetcher reports upward. */
@@ -23,7 +23,7 @@ export interface FetcherEvents {
   /** A problem the fetcher recovers from by itself (it is retrying); for the errors channel. */
   nonFatal(error: RxKafkaError): void
   /** The slot must move to the offset `spec` names (out of range, or messages too old). */
-  seek(slot: PartitionSlot, spec: OffsetSpec, reason: 'out-of-range' | 'max-message-age'): void
+  seek(slot: PartitionSlot, spec: OffsetChoice, reason: 'out-of-range' | 'max-message-age'): void
 }
 
 const OFFSET_OUT_OF_RANGE = 1
@@ -403,6 +403,13 @@ export class Fetcher implements SlotOwner {
         list = batch.records()
       } catch (error) {
         // Records are decompressed here, lazily: a batch that does not decompress is as corrupt as one that does not decode.
+        if (this.options.undecodableBatch === 'skip') {
+          // Its bounds are known (the header decoded): step past it, say so, and go on with the next batch.
+          this.events.nonFatal(skippedBatchError(slot, batch.baseOffset, batch.lastOffset, error))
+          position = batch.lastOffset + 1n
+          tracker.skipTo(position)
+          continue
+        }
         slot.position = position
         slot.fail(error)
         return false
@@ -564,4 +571,16 @@ class FetchSession {
     this.epoch = 0
     this.partitions.clear()
   }
+}
+
+/** The warning for a batch skipped by `undecodableBatch: 'skip'`: where it was, what was skipped, and why. */
+function skippedBatchError(slot: PartitionSlot, baseOffset: bigint, lastOffset: bigint, cause: unknown): RxKafkaError {
+  const reason = cause instanceof Error ? cause.message : String(cause)
+  return new RxKafkaError('CORRUPT_RECORD', `skipped the batch at offsets ${baseOffset}-${lastOffset}, which does not decode: ${reason}`, {
+    topic: slot.topic,
+    partition: slot.partition,
+    offset: baseOffset,
+    cause,
+    hint: "its records are lost to this consumer; register the codec it needs (registerCodec) or read it with undecodableBatch: 'error' to stop there",
+  })
 }

@@ -9,7 +9,7 @@
  * `step`; heartbeats and periodic commits run beside it on their own timers.
  */
 import { observeCommit, observeJoin, observeLeave, observeSync, rebalanced } from '../observability/consumer-events.js'
-import { Observable, Subscription, catchError, map, of, race, switchMap, take, timer, type Subscriber } from 'rxjs'
+import { Observable, Subscription, catchError, forkJoin, map, of, race, switchMap, take, timer, type Subscriber } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import { partitionInfo, type ClusterView } from '../cluster/cluster-view.js'
 import { ConnectionError, RequestTimeoutError, brokerError, KafkaBrokerError } from '../errors/index.js'
@@ -21,10 +21,11 @@ import { LeaveGroupApi, type LeaveGroupRequest } from '../protocol/messages/Leav
 import { SyncGroupApi } from '../protocol/messages/SyncGroup.js'
 import { backoffDelay } from '../kit/backoff.js'
 import type { GroupAssignor, GroupMemberSubscription, TopicPartitions } from './assignors.js'
-import type { OffsetSpec, ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
+import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
+import { lookupKey, offsetChoice$, type OffsetChoice, type OffsetLookup } from './offset-spec.js'
 import { asRxKafkaError, Fetcher, type FetchSessionDiagnostics } from './fetcher.js'
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './group-payloads.js'
-import { commitOffsets, fetchCommittedOffsets, listOffsets, partitionKey, type OffsetToCommit } from './offset-requests.js'
+import { commitOffsets, fetchCommittedOffsets, listOffsets, partitionKey, type CommitIdentity, type OffsetToCommit } from './offset-requests.js'
 import { PartitionSlot, type PartitionStream } from './partition-stream.js'
 import { SidechannelOffsets } from './sidechannel.js'
 
@@ -129,7 +130,7 @@ export interface GroupMemberDiagnostics {
 }
 
 /** Where the member is in the group protocol. */
-export type MemberState = 'starting' | 'finding-coordinator' | 'joining' | 'syncing' | 'stable' | 'revoking' | 'stopped'
+export type MemberState = 'starting' | 'finding-coordinator' | 'joining' | 'syncing' | 'stable' | 'revoking' | 'leaving' | 'stopped'
 
 /** Hot channels the member reports to (shared by all subscriptions of one ConsumerGroup). */
 export interface MemberChannels {
@@ -143,6 +144,8 @@ const PROTOCOL_TYPE = 'consumer'
 let memberInstances = 0
 /** Revocation waits this share of the rebalance timeout for in-flight messages, leaving time to commit and rejoin. */
 const REVOKE_WAIT_SHARE = 0.8
+/** Tries of the final commit of a member that leaves (the close timeout bounds them too). */
+const FINAL_COMMIT_ATTEMPTS = 4
 
 export class GroupMember {
   state: MemberState = 'starting'
@@ -154,6 +157,8 @@ export class GroupMember {
   private rebalances = 0
   private readonly slots = new Map<string, PartitionSlot>()
   private readonly lastCommitted = new Map<string, bigint>()
+  /** Partition counts of the subscribed topics when the last assignment came: a change means a rejoin. */
+  private readonly assignedCounts = new Map<string, number>()
   private readonly fetcher: Fetcher
   /** The one group step in progress. */
   private step = new Subscription()
@@ -163,6 +168,10 @@ export class GroupMember {
   private commitTimer: Subscription | undefined
   private commitInFlight: Subscription | undefined
   private readonly lifetime = new Subscription()
+  /** The graceful stop, once begun (see stop()). */
+  private stopping: Promise<void> | undefined
+  /** Unregisters this member's stop from the client's close(). */
+  private unregisterClose: (() => void) | undefined
   private backoffAttempt = 0
   private readonly sidechannel: SidechannelOffsets | undefined
   /**
@@ -171,6 +180,14 @@ export class GroupMember {
    * for the other, would hold back the other's JoinGroup).
    */
   private readonly connectionKey: string
+  /**
+   * The member's commits have a connection of their own: on the member's
+   * 'group' connection a commit would queue behind a JoinGroup the coordinator
+   * holds for the whole rebalance, and reach it only after the generation it
+   * belongs to is gone (the hand-over of a leaving cooperative member would
+   * then be lost).
+   */
+  private readonly commitConnectionKey: string
 
   constructor(
     private readonly client: ClusterClient,
@@ -180,6 +197,7 @@ export class GroupMember {
     private readonly channels: MemberChannels,
   ) {
     this.connectionKey = `member ${++memberInstances} of ${group.groupId}`
+    this.commitConnectionKey = `${this.connectionKey} commits`
     this.fetcher = new Fetcher(client, fetch, {
       nonFatal: (error) => this.channels.error(error),
       seek: (slot, spec) => this.seekSlot(slot, spec),
@@ -188,12 +206,33 @@ export class GroupMember {
   }
 
   start(): void {
+    this.unregisterClose = this.client.onClose(() => this.stop())
     if (!this.group.noMessages) this.fetcher.start()
     this.sidechannel?.start((error) => this.channels.error(asRxKafkaError(error)))
+    this.awaitTopics()
+  }
+
+  /**
+   * Waits for the subscribed topics. Brokers that do not answer yet (a client
+   * started before its cluster) are retried with the shared backoff, each
+   * failure reported on `errors$`; a topic that does not exist is fatal.
+   */
+  private awaitTopics(): void {
     this.runStep(
       this.client.ensureTopics(this.group.topics).pipe(take(1)),
-      () => this.findCoordinator(),
-      (error) => this.fatal(error),
+      () => {
+        this.backoffAttempt = 0
+        this.findCoordinator()
+      },
+      (error) => {
+        const e = asRxKafkaError(error)
+        if (!e.retriable) {
+          this.fatal(e)
+          return
+        }
+        this.channels.error(e)
+        this.afterBackoff(() => this.awaitTopics())
+      },
     )
   }
 
@@ -202,25 +241,102 @@ export class GroupMember {
     return this.commitSlots([...this.slots.values()])
   }
 
-  /** Unsubscribe: stop fetching, commit what is done, leave the group (static members stay, as KIP-345 intends). */
-  stop(): void {
-    if (this.state === 'stopped') return
+  /**
+   * Leaves the group without losing work: stop fetching, (with `drainMs` > 0)
+   * wait up to that long for delivered messages to be done, commit what is
+   * done, complete the substreams and the member's stream, and send
+   * LeaveGroup (static members stay, as KIP-345 intends). Resolves when the
+   * coordinator has the commit and the leave; rejects with the commit's error
+   * (also reported on `errors$`). Idempotent: every call gets the same promise.
+   * `close()` of the client runs it and waits for it.
+   */
+  stop(drainMs = 0): Promise<void> {
+    if (this.stopping !== undefined) return this.stopping
+    if (this.state === 'stopped') return Promise.resolve()
     const wasMember = this.generationId >= 0 && this.coordinator !== undefined
     const slots = [...this.slots.values()]
-    const finalCommit = wasMember ? this.commitSlots(slots).pipe(catchError(() => of(undefined)), switchMap(() => this.publishHandOver(slots))) : of(undefined)
-    const coordinator = this.coordinator
-    const memberId = this.memberId
-    this.shutdown()
-    if (coordinator === undefined || memberId === '') return
-    // Detached on purpose: the caller has gone, but the commit and the leave must still reach the broker.
-    finalCommit
-      .pipe(
-        catchError(() => of(undefined)),
+    // No rebalance step goes on: a JoinGroup in progress is abandoned (the LeaveGroup below ends it for the coordinator).
+    this.step.unsubscribe()
+    this.state = 'leaving'
+    for (const s of slots) if (s.state === 'assigned') s.state = 'revoking'
+    // Without a drain (an unsubscribe) the substreams complete at once; their commit points stay readable.
+    if (drainMs === 0) for (const s of slots) s.close()
+    const drained = drainMs > 0 && wasMember ? race(whenAllDrained(slots), timer(drainMs, this.client.scheduler).pipe(map(() => undefined))).pipe(take(1)) : of(undefined)
+    let commitError: unknown
+    const work = this.client.use(() =>
+      drained.pipe(
+        switchMap(() => (wasMember ? this.finalCommit(slots) : of(undefined))),
+        catchError((error: unknown) => {
+          commitError = error
+          this.channels.error(asRxKafkaError(error))
+          return of(undefined)
+        }),
+        switchMap(() => (wasMember ? this.publishHandOver(slots) : of(undefined))),
+        switchMap(() => {
+          const coordinator = this.coordinator
+          const memberId = this.memberId
+          this.shutdown()
+          if (!this.output.closed) this.output.complete()
+          if (coordinator === undefined || memberId === '' || this.group.groupInstanceId !== null) return of(undefined)
+          return this.leaveGroup(coordinator, memberId).pipe(
+            catchError((error: unknown) => {
+              this.channels.error(asRxKafkaError(error))
+              return of(undefined)
+            }),
+          )
+        }),
         take(1),
-        switchMap(() => (this.group.groupInstanceId === null ? this.leaveGroup(coordinator, memberId) : of(undefined))),
-        catchError(() => of(undefined)),
+      ),
+    )
+    this.stopping = new Promise<void>((resolve, reject) => {
+      // Detached on purpose: after an unsubscribe the caller has gone, but the commit and the leave must still reach the broker.
+      work.subscribe({
+        complete: () => {
+          this.unregisterClose?.()
+          if (commitError === undefined) resolve()
+          else reject(asRxKafkaError(commitError))
+        },
+      })
+    })
+    return this.stopping
+  }
+
+  /**
+   * Who this member is in the group now: what a transactional producer needs
+   * for TxnOffsetCommit, and what commits carry to be fenced. `generationId` is
+   * -1 between generations.
+   */
+  membership(): CommitIdentity {
+    return { groupId: this.group.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.group.groupInstanceId }
+  }
+
+  /**
+   * The final commit of a member that leaves: retried where the error may pass
+   * (a moved coordinator, a timeout, a dropped connection), a few times with the
+   * shared backoff; an error the member cannot mend (fenced, rebalancing) is
+   * reported.
+   */
+  private finalCommit(slots: PartitionSlot[]): Observable<void> {
+    let attempt = 0
+    const once = (): Observable<void> =>
+      this.commitSlots(slots).pipe(
+        catchError((error: unknown) => {
+          const e = asRxKafkaError(error)
+          if (attempt >= FINAL_COMMIT_ATTEMPTS - 1 || !(e.retriable || isCoordinatorError(e))) throw e
+          const delay = backoffDelay(attempt++, { initialMs: this.fetch.retryBackoffMs, maxMs: 1_000, jitter: 0 })
+          this.channels.error(e)
+          if (!isCoordinatorError(e)) return timer(delay, this.client.scheduler).pipe(switchMap(once))
+          this.client.invalidateCoordinator('group', this.group.groupId)
+          return timer(delay, this.client.scheduler).pipe(
+            switchMap(() => this.client.findCoordinator('group', this.group.groupId)),
+            switchMap((nodeId) => {
+              this.coordinator = nodeId
+              return once()
+            }),
+          )
+        }),
       )
-      .subscribe()
+    return once()
   }
 
   diagnostics(): GroupMemberDiagnostics {
@@ -243,16 +359,16 @@ export class GroupMember {
 
   private runStep<T>(work: Observable<T>, next: (value: T) => void, error: (e: unknown) => void): void {
     this.step.unsubscribe()
-    if (this.state === 'stopped') return
+    if (this.state === 'stopped' || this.state === 'leaving') return
     const step = new Subscription()
     this.step = step
     step.add(
       work.pipe(take(1)).subscribe({
         next: (value) => {
-          if (this.step === step && this.state !== 'stopped') next(value)
+          if (this.step === step && this.state !== 'stopped' && this.state !== 'leaving') next(value)
         },
         error: (e: unknown) => {
-          if (this.step === step && this.state !== 'stopped') error(e)
+          if (this.step === step && this.state !== 'stopped' && this.state !== 'leaving') error(e)
         },
       }),
     )
@@ -279,7 +395,7 @@ export class GroupMember {
 
   /** Starts a rebalance: eager members give up everything first. */
   private rejoin(): void {
-    if (this.state === 'joining' || this.state === 'syncing' || this.state === 'stopped' || this.state === 'revoking') return
+    if (this.state === 'joining' || this.state === 'syncing' || this.state === 'stopped' || this.state === 'revoking' || this.state === 'leaving') return
     // Heartbeats go on while revoked partitions drain (they keep the session alive); join() stops them.
     if (this.protocol?.rebalance === 'cooperative' || this.slots.size === 0) {
       this.join()
@@ -289,6 +405,8 @@ export class GroupMember {
   }
 
   private join(): void {
+    // A member on its way out joins nothing (its stop() commits and leaves).
+    if (this.state === 'leaving' || this.state === 'stopped') return
     if (this.coordinator === undefined) {
       this.findCoordinator()
       return
@@ -480,6 +598,7 @@ export class GroupMember {
     for (const t of assigned) for (const p of t.partitions) if (!this.slots.has(partitionKey(t.topic, p))) added.push({ topic: t.topic, partition: p })
     this.state = 'stable'
     rebalanced(this.client.clientId, this.group.groupId, this, protocol.name, assigned, added.length, revoked.length)
+    this.rememberPartitionCounts()
     this.lastHeartbeatOk = this.client.scheduler.now()
     this.startHeartbeat()
     this.startCommitTimer()
@@ -539,11 +658,33 @@ export class GroupMember {
               return committed
             }),
           ),
-      (committed) => {
-        const ends: { slot: PartitionSlot; committed: bigint | null; which: 'earliest' | 'latest' }[] = []
+      (committed) => this.chooseStarts(slots, committed, generationId, then),
+      (error) => this.onStepError(error, () => this.startPositions(slots, then)),
+    )
+  }
+
+  /**
+   * Asks the startingOffset hook for each slot (its answers may come later: a
+   * Promise or an Observable), starts the slots it names an offset for, and
+   * looks up the rest with ListOffsets. A hook that throws or answers
+   * something that is not a start offset is fatal.
+   */
+  private chooseStarts(slots: PartitionSlot[], committed: Map<string, bigint | null>, generationId: number, then: () => void): void {
+    const choices = slots.map((slot) => {
+      const c = committed.get(slot.key) ?? null
+      if (c !== null) this.lastCommitted.set(slot.key, c)
+      return offsetChoice$('startingOffset', () => this.group.startingOffset(slot.topic, slot.partition, c)).pipe(map((spec) => ({ slot, committed: c, spec })))
+    })
+    this.runStep(
+      forkJoin(choices),
+      (chosen) => {
+        const ends: PendingEnd[] = []
         this.fetcher.hold()
         try {
-          this.startKnown(slots, committed, generationId, ends)
+          for (const { slot, committed: c, spec } of chosen) {
+            if (typeof spec === 'bigint') this.startSlot(slot, spec, c, generationId)
+            else ends.push({ slot, committed: c, which: spec })
+          }
         } finally {
           this.fetcher.release()
         }
@@ -553,34 +694,12 @@ export class GroupMember {
         }
         this.resolveEnds(ends, generationId, then)
       },
-      (error) => this.onStepError(error, () => this.startPositions(slots, then)),
+      (error) => this.fatal(error),
     )
   }
 
-  /** Starts the slots whose hook names an offset; collects in `ends` those that need ListOffsets. */
-  private startKnown(
-    slots: PartitionSlot[],
-    committed: Map<string, bigint | null>,
-    generationId: number,
-    ends: { slot: PartitionSlot; committed: bigint | null; which: 'earliest' | 'latest' }[],
-  ): void {
-    for (const slot of slots) {
-      const c = committed.get(slot.key) ?? null
-      if (c !== null) this.lastCommitted.set(slot.key, c)
-      let spec: OffsetSpec
-      try {
-        spec = this.group.startingOffset(slot.topic, slot.partition, c)
-      } catch (error) {
-        this.fatal(error)
-        return
-      }
-      if (typeof spec === 'bigint') this.startSlot(slot, spec, c, generationId)
-      else ends.push({ slot, committed: c, which: spec })
-    }
-  }
-
   private resolveEnds(
-    ends: { slot: PartitionSlot; committed: bigint | null; which: 'earliest' | 'latest' }[],
+    ends: PendingEnd[],
     generationId: number,
     then: () => void,
   ): void {
@@ -590,10 +709,10 @@ export class GroupMember {
     }
     // One ListOffsets per leader, topic and end; partitions answered together start (and fetch) together.
     const view = this.client.currentView()
-    const groups = new Map<string, { leader: number; topic: string; which: 'earliest' | 'latest'; ends: typeof ends }>()
+    const groups = new Map<string, { leader: number; topic: string; which: OffsetLookup; ends: typeof ends }>()
     for (const e of ends) {
       const leader = partitionInfo(view, e.slot.topic, e.slot.partition)?.leader ?? -1
-      const key = `${leader}\u0000${e.slot.topic}\u0000${e.which}`
+      const key = `${leader}\u0000${e.slot.topic}\u0000${lookupKey(e.which)}`
       let g = groups.get(key)
       if (g === undefined) groups.set(key, (g = { leader, topic: e.slot.topic, which: e.which, ends: [] }))
       g.ends.push(e)
@@ -635,8 +754,13 @@ export class GroupMember {
     }
   }
 
-  /** Looks up an end of a partition with ListOffsets at its leader, retrying until it answers or the slot closes. */
-  private resolveOffset(slot: PartitionSlot, which: 'earliest' | 'latest', then: (offset: bigint) => void): void {
+  /**
+   * Looks up an end (or the offset of a time) of a partition with ListOffsets
+   * at its leader, retrying until it answers or the slot closes. A time after
+   * the newest message means the end of the partition, as the Java client's
+   * seek to a time does.
+   */
+  private resolveOffset(slot: PartitionSlot, which: OffsetLookup, then: (offset: bigint) => void): void {
     const attempt = (): void => {
       if (slot.state === 'closed' || this.state === 'stopped') return
       const leader = partitionInfo(this.client.currentView(), slot.topic, slot.partition)?.leader ?? -1
@@ -656,7 +780,8 @@ export class GroupMember {
         listOffsets(this.client, leader, slot.topic, [slot.partition], which, this.fetch.isolationLevel, 30_000).subscribe({
           next: (offsets) => {
             const offset = offsets.get(slot.partition)
-            if (offset === undefined || offset < 0n) retryLater()
+            if (offset !== undefined && offset < 0n && typeof which === 'object') this.resolveOffset(slot, 'latest', then)
+            else if (offset === undefined || offset < 0n) retryLater()
             else then(offset)
           },
           error: retryLater,
@@ -672,33 +797,24 @@ export class GroupMember {
     this.channels.partitionStart({ topic: slot.topic, partition: slot.partition, offset, committed, generationId })
   }
 
-  /** Out of range or too old: jump where the hook said. */
-  private seekSlot(slot: PartitionSlot, spec: OffsetSpec): void {
-    if (typeof spec === 'bigint') {
-      slot.seek(spec)
-      return
-    }
-    this.resolveOffset(slot, spec, (offset) => slot.seek(offset))
+  /** Out of range or too old: jump where the hook said (now or later); a hook that answers nonsense is fatal. */
+  private seekSlot(slot: PartitionSlot, choice: OffsetChoice): void {
+    this.lifetime.add(
+      offsetChoice$('offsetOutOfRange', () => choice).subscribe({
+        next: (spec) => {
+          if (typeof spec === 'bigint') slot.seek(spec)
+          else this.resolveOffset(slot, spec, (offset) => slot.seek(offset))
+        },
+        error: (error: unknown) => this.fatal(error),
+      }),
+    )
   }
 
   /** Stops fetching the slots, waits for their in-flight messages (bounded), commits, completes them. */
   private revoke(slots: PartitionSlot[], then: () => void): void {
     this.state = 'revoking'
     for (const s of slots) if (s.state === 'assigned') s.state = 'revoking'
-    const drained = new Observable<void>((subscriber) => {
-      let pending = slots.length
-      const one = (): void => {
-        if (--pending === 0) {
-          subscriber.next()
-          subscriber.complete()
-        }
-      }
-      if (pending === 0) {
-        subscriber.next()
-        subscriber.complete()
-      }
-      for (const s of slots) s.whenDrained(one)
-    })
+    const drained = whenAllDrained(slots)
     const wait = Math.floor(this.group.rebalanceTimeoutMs * REVOKE_WAIT_SHARE)
     this.runStep(
       race(drained, timer(wait, this.client.scheduler).pipe(switchMap(() => of(undefined)))).pipe(
@@ -765,7 +881,8 @@ export class GroupMember {
   }
 
   private beat(): void {
-    if (this.state !== 'stable' && this.state !== 'revoking') return
+    // Heartbeats go on while a leaving member drains, so its session (and its right to commit) lasts.
+    if (this.state !== 'stable' && this.state !== 'revoking' && this.state !== 'leaving') return
     if (this.client.scheduler.now() - this.lastHeartbeatOk > this.group.sessionTimeoutMs) {
       // The coordinator has surely dropped us: stop delivering partitions someone else may own now.
       this.channels.error(
@@ -780,6 +897,11 @@ export class GroupMember {
       return
     }
     if (this.heartbeatInFlight || this.coordinator === undefined) return
+    if (this.state === 'stable' && this.partitionCountsChanged()) {
+      // A subscribed topic grew (or was re-created): only a new assignment gives its new partitions to someone.
+      this.rejoin()
+      return
+    }
     const coordinator = this.coordinator
     this.heartbeatInFlight = true
     // The 'default' connection: never queued behind a JoinGroup/SyncGroup ('group') or a long fetch ('fetch').
@@ -839,6 +961,26 @@ export class GroupMember {
     if (isCoordinatorError(e)) this.lookUpCoordinatorAgain()
   }
 
+  private rememberPartitionCounts(): void {
+    const view = this.client.currentView()
+    this.assignedCounts.clear()
+    for (const topic of this.group.topics) {
+      const count = view.topics.get(topic)?.partitions.length ?? 0
+      if (count > 0) this.assignedCounts.set(topic, count)
+    }
+  }
+
+  /** Whether the metadata now (refreshed on its period and after errors) has another partition count for a subscribed topic. */
+  private partitionCountsChanged(): boolean {
+    const view = this.client.currentView()
+    for (const topic of this.group.topics) {
+      const count = view.topics.get(topic)?.partitions.length ?? 0
+      const known = this.assignedCounts.get(topic)
+      if (count > 0 && count !== known) return true
+    }
+    return false
+  }
+
   /** Between rebalances: find the moved coordinator without giving up partitions; if it does not know us, the next heartbeat says so. */
   private lookUpCoordinatorAgain(): void {
     this.client.invalidateCoordinator('group', this.group.groupId)
@@ -878,6 +1020,9 @@ export class GroupMember {
     if (e.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) {
       if (this.state === 'stable') this.rejoin()
     } else if (e.errorCode === ErrorCode.ILLEGAL_GENERATION || e.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
+      // Commits have their own connection, so one may be answered while this member already rejoins (a
+      // cooperative member's follow-up join): the join in progress settles the membership, not this answer.
+      if (this.state !== 'stable') return
       if (e.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = ''
       this.stopHeartbeat()
       this.loseAll()
@@ -915,7 +1060,7 @@ export class GroupMember {
         { groupId: this.group.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.group.groupInstanceId },
         offsets,
         30_000,
-        this.connectionKey,
+        this.commitConnectionKey,
       ).pipe(observeCommit(this.client.clientId, this.group.groupId, this, offsets)).subscribe({
         next: () => {
           for (const o of offsets) {
@@ -945,6 +1090,7 @@ export class GroupMember {
     const coordinator = this.coordinator
     const memberId = this.memberId
     this.shutdown()
+    this.unregisterClose?.()
     if (coordinator !== undefined && memberId !== '' && this.group.groupInstanceId === null) {
       this.leaveGroup(coordinator, memberId).pipe(catchError(() => of(undefined))).subscribe()
     }
@@ -982,6 +1128,13 @@ export class GroupMember {
   }
 }
 
+/** A partition waiting for ListOffsets to name its start. */
+interface PendingEnd {
+  slot: PartitionSlot
+  committed: bigint | null
+  which: OffsetLookup
+}
+
 /** Group errors no rejoin can mend: authorization, a fenced static member, a protocol nobody shares, a bad group id or timeouts. */
 const FATAL_GROUP_ERRORS = new Set<number>([
   ErrorCode.GROUP_AUTHORIZATION_FAILED,
@@ -1000,6 +1153,24 @@ function asRetriable(error: KafkaBrokerError): KafkaBrokerError {
 function isCoordinatorError(e: RxKafkaError): boolean {
   if (e instanceof KafkaBrokerError) return e.findCoordinator
   return e instanceof ConnectionError || e instanceof RequestTimeoutError
+}
+
+/** Emits once when every slot has nothing un-done (at once for none). */
+function whenAllDrained(slots: readonly PartitionSlot[]): Observable<void> {
+  return new Observable<void>((subscriber) => {
+    let pending = slots.length
+    const one = (): void => {
+      if (--pending === 0) {
+        subscriber.next()
+        subscriber.complete()
+      }
+    }
+    if (pending === 0) {
+      subscriber.next()
+      subscriber.complete()
+    }
+    for (const s of slots) s.whenDrained(one)
+  })
 }
 
 function ownedPartitions(slots: Iterable<PartitionSlot>): TopicPartitions[] {

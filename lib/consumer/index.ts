@@ -4,7 +4,7 @@
  * package root, lib/consume-group.ts, which gives the group its side-channel writer.)
  */
 export { consumerGroupDiagnostics, ConsumerGroup } from './consume-group.js'
-export { consumePartitions } from './consume-partitions.js'
+export { consumePartitions, PartitionReader } from './consume-partitions.js'
 export { PartitionStream } from './partition-stream.js'
 export type { FetchSessionDiagnostics } from './fetcher.js'
 export type { ConsumerMessage, Doneable, MessageHeader } from './consumer-message.js'
@@ -13,7 +13,8 @@ export { processInOrder } from './processInOrder.js'
 export { processConcurrently } from './processConcurrently.js'
 export type { ProcessConcurrentlyOptions } from './processConcurrently.js'
 export { ConsumerOptionError } from '../errors/index.js'
-export type { ConsumeGroupOptions, ConsumePartitionsOptions, FetchOptions, GroupProtocol, OffsetSpec, ServerAssignor } from './consumer-options.js'
+export type { CommitIdentity } from './offset-requests.js'
+export type { ConsumeGroupOptions, ConsumePartitionsOptions, FetchOptions, GroupProtocol, OffsetAtTime, OffsetChoice, OffsetSpec, ServerAssignor } from './consumer-options.js'
 export { rangeAssignor, roundRobinAssignor, cooperativeStickyAssignor, DEFAULT_ASSIGNORS } from './assignors.js'
 export type { GroupAssignor, GroupMemberSubscription, TopicPartitions } from './assignors.js'
 export type {

@@ -11,6 +11,7 @@ import { ListOffsetsApi } from '../protocol/messages/ListOffsets.js'
 import { OffsetCommitApi } from '../protocol/messages/OffsetCommit.js'
 import { OffsetFetchApi } from '../protocol/messages/OffsetFetch.js'
 import type { TopicPartitions } from './assignors.js'
+import type { OffsetLookup } from './offset-spec.js'
 
 /** `topic\0partition`, the key of every per-partition map in the consumer. */
 export function partitionKey(topic: string, partition: number): string {
@@ -62,9 +63,13 @@ export function fetchCommittedOffsets(
 
 /** Who commits: generation and member id fence commits from members that lost their partitions. */
 export interface CommitIdentity {
+  /** The group id. */
   groupId: string
+  /** The generation the member is in, -1 between generations. */
   generationId: number
+  /** The member id the coordinator gave, empty before the first join. */
   memberId: string
+  /** The static member id (KIP-345), null for a dynamic member. */
   groupInstanceId: string | null
 }
 
@@ -126,17 +131,26 @@ export function commitOffsets(
     )
 }
 
+function lookupTimestamp(which: OffsetLookup): bigint {
+  if (which === 'earliest') return EARLIEST_TIMESTAMP
+  if (which === 'latest') return LATEST_TIMESTAMP
+  return BigInt(which.timestamp)
+}
+
 /** Timestamps ListOffsets understands for the two ends of a partition. */
 const EARLIEST_TIMESTAMP = -2n
 const LATEST_TIMESTAMP = -1n
 
-/** The earliest or latest offset of partitions of one topic led by one broker. */
+/**
+ * The earliest or latest offset of partitions of one topic led by one broker,
+ * or the first offset at or after a time (-1 where no message is that recent).
+ */
 export function listOffsets(
   client: ClusterClient,
   leader: number,
   topic: string,
   partitions: readonly number[],
-  which: 'earliest' | 'latest',
+  which: OffsetLookup,
   isolationLevel: 0 | 1,
   timeoutMs: number,
 ): Observable<Map<number, bigint>> {
@@ -147,9 +161,10 @@ export function listOffsets(
       (version) => ({
         replicaId: -1,
         ...(version >= 2 ? { isolationLevel } : {}),
-        topics: [{ name: topic, partitions: partitions.map((p) => ({ partitionIndex: p, timestamp: which === 'earliest' ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP, maxNumOffsets: 1 })) }],
+        topics: [{ name: topic, partitions: partitions.map((p) => ({ partitionIndex: p, timestamp: lookupTimestamp(which), maxNumOffsets: 1 })) }],
       }),
-      { timeoutMs },
+      // By time needs v1 (v0 answers with segment starts, not the offset of a time).
+      { timeoutMs, ...(typeof which === 'object' ? { minVersion: 1 } : {}) },
     )
     .pipe(
       map((response) => {

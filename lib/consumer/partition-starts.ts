@@ -5,13 +5,14 @@
  * where the hook names an end. The classic member keeps its own copy inside
  * group-member.ts; this one is separate so the two protocols can change apart.
  */
-import { Observable, Subscription, catchError, map, of, switchMap, timer } from 'rxjs'
+import { Observable, Subscription, catchError, isObservable, map, of, switchMap, timer } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import { partitionInfo } from '../cluster/cluster-view.js'
 import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
 import type { Fetcher } from './fetcher.js'
 import { fetchCommittedOffsets, listOffsets } from './offset-requests.js'
 import type { PartitionSlot } from './partition-stream.js'
+import { checkOffsetSpec, offsetChoice$, type OffsetLookup, type OffsetSpec } from './offset-spec.js'
 import type { SidechannelOffsets } from './sidechannel.js'
 import type { TopicPartitions } from './assignors.js'
 
@@ -68,9 +69,17 @@ export function startSlots(
   try {
     for (const slot of slots) {
       const c = committed.get(slot.key) ?? null
-      const spec = ctx.group.startingOffset(slot.topic, slot.partition, c)
-      if (typeof spec === 'bigint') started(slot, spec, c)
-      else lookups.add(resolveEnd(ctx, slot, spec, (offset) => started(slot, offset, c)))
+      const choice = ctx.group.startingOffset(slot.topic, slot.partition, c)
+      const begin = (spec: OffsetSpec): void => {
+        if (typeof spec === 'bigint') started(slot, spec, c)
+        else lookups.add(resolveEnd(ctx, slot, spec, (offset) => started(slot, offset, c)))
+      }
+      if (isObservable(choice) || (typeof choice === 'object' && choice !== null && 'then' in choice)) {
+        // An answer that comes later starts the slot when it comes; a bad one is reported (this member has no fatal path here).
+        lookups.add(offsetChoice$('startingOffset', () => choice).subscribe({ next: begin, error: (error: unknown) => ctx.nonFatal(error) }))
+      } else {
+        begin(checkOffsetSpec('startingOffset', choice))
+      }
     }
   } finally {
     ctx.fetcher.release()
@@ -79,7 +88,7 @@ export function startSlots(
 }
 
 /** Looks up an end of a partition at its leader, retrying after a pause until it answers or the slot closes. */
-export function resolveEnd(ctx: PartitionStartContext, slot: PartitionSlot, which: 'earliest' | 'latest', then: (offset: bigint) => void): Subscription {
+export function resolveEnd(ctx: PartitionStartContext, slot: PartitionSlot, which: OffsetLookup, then: (offset: bigint) => void): Subscription {
   const work = new Subscription()
   const attempt = (): void => {
     if (slot.state === 'closed' || work.closed) return
@@ -100,7 +109,9 @@ export function resolveEnd(ctx: PartitionStartContext, slot: PartitionSlot, whic
       listOffsets(ctx.client, leader, slot.topic, [slot.partition], which, ctx.fetch.isolationLevel, 30_000).subscribe({
         next: (offsets) => {
           const offset = offsets.get(slot.partition)
-          if (offset === undefined || offset < 0n) retryLater()
+          // A time after the newest message: the end of the partition.
+          if (offset !== undefined && offset < 0n && typeof which === 'object') work.add(resolveEnd(ctx, slot, 'latest', then))
+          else if (offset === undefined || offset < 0n) retryLater()
           else then(offset)
         },
         error: retryLater,

@@ -2,7 +2,8 @@
  * One assigned partition: the public substream (`PartitionStream`) and the
  * state the fetch loops and the group session share about it (`PartitionSlot`).
  *
- * The substream has at most one subscriber at a time (a new one takes over).
+ * The substream has at most one active subscriber (a second one gets a
+ * PARTITION_STREAM_BUSY error; one whose stream ended is taken over).
  * Fetching runs only while it is subscribed, so nothing is fetched that nobody
  * will see. A new subscription (a handler that failed and was retried)
  * restarts from the first un-done message: what the old subscription left
@@ -11,6 +12,7 @@
 import { Observable, type Subscriber } from 'rxjs'
 import type { ConsumerMessage } from './consumer-message.js'
 import { DonePrefixTracker } from './done-prefix-tracker.js'
+import { ConsumerOptionError, RxKafkaError } from '../errors/index.js'
 
 /**
  * The messages of one assigned partition, in offset order. Starts when the
@@ -48,6 +50,57 @@ export class PartitionStream extends Observable<ConsumerMessage> {
    */
   markDoneUpTo(nextOffset: bigint): void {
     this.slot.markDoneUpTo(nextOffset)
+  }
+
+  /**
+   * Stops fetching this partition until `resume()`, whatever the demand (the
+   * answer of a fetch already in flight may still deliver a batch). The
+   * group session goes on: a paused partition stays assigned.
+   *
+   * @example
+   * ```ts
+   * partition$.pause()
+   * setTimeout(() => partition$.resume(), 10_000) // e.g. while a downstream service is down
+   * ```
+   */
+  pause(): void {
+    this.slot.pause()
+  }
+
+  /**
+   * Fetches this partition again after `pause()`.
+   *
+   * @example
+   * ```ts
+   * partition$.resume()
+   * ```
+   */
+  resume(): void {
+    this.slot.resume()
+  }
+
+  /** Whether `pause()` holds fetching back. */
+  get paused(): boolean {
+    return this.slot.pausedByUser
+  }
+
+  /**
+   * Moves the running substream: the next message delivered is at `offset`.
+   * Messages delivered before it and not yet done no longer count, and the
+   * partition's commit point becomes `offset` (as committing after a seek does
+   * in the Java client), so a seek backwards reads again and a seek forwards
+   * skips.
+   *
+   * @example
+   * ```ts
+   * partition$.seek(1_000n)
+   * ```
+   */
+  seek(offset: bigint): void {
+    if (typeof offset !== 'bigint' || offset < 0n) {
+      throw new ConsumerOptionError('seek', `needs a bigint offset >= 0n, got ${typeof offset === 'bigint' ? `${offset}n` : `a ${typeof offset}`}`, `write partition$.seek(${typeof offset === 'number' && offset >= 0 ? `${offset}n` : '300n'})`)
+    }
+    this.slot.seekTo(offset)
   }
 }
 
@@ -97,7 +150,37 @@ export class PartitionSlot {
 
   /** Whether a fetch for this partition makes sense now. */
   get fetchable(): boolean {
-    return this.state === 'assigned' && this.subscriber !== undefined && this.position !== undefined && !this.pausedByDemand && !this.seeking
+    return this.state === 'assigned' && this.subscriber !== undefined && this.position !== undefined && !this.pausedByDemand && !this.pausedByUser && !this.seeking
+  }
+
+  /** Set by `PartitionStream.pause()` until `resume()`. */
+  pausedByUser = false
+
+  pause(): void {
+    this.pausedByUser = true
+  }
+
+  resume(): void {
+    if (!this.pausedByUser) return
+    this.pausedByUser = false
+    this.owner.wake(this)
+  }
+
+  /** A user's seek: deliver from `position` next; what was delivered and not done no longer counts. */
+  seekTo(position: bigint): void {
+    if (this.state === 'closed') return
+    if (this.tracker === undefined) {
+      // Not started yet: the start position is not known, so the seek decides it.
+      this.start(position)
+      return
+    }
+    this.tracker.reset(position)
+    this.position = position
+    this.pausedByDemand = false
+    this.seeking = false
+    this.fetchEpoch++
+    this.notifyDrained()
+    this.owner.wake(this)
   }
 
   /** The offset to commit, or undefined when nothing was ever positioned. */
@@ -139,8 +222,18 @@ export class PartitionSlot {
       subscriber.complete()
       return () => {}
     }
-    // A new subscriber takes over from the previous one (a handler restarting from inside its own error
-    // callback subscribes again before its old subscription is torn down). To read a substream twice, share() it.
+    // A subscriber whose stream has ended (errored or completed) but is not torn down yet is taken over (a
+    // handler restarting from inside its own error callback); an active one is not silently orphaned.
+    if (this.subscriber !== undefined && !this.subscriber.closed) {
+      subscriber.error(
+        new RxKafkaError('PARTITION_STREAM_BUSY', 'this partition substream already has an active subscriber', {
+          topic: this.topic,
+          partition: this.partition,
+          hint: 'subscribe to a partition substream once; to read it twice, share() it (partition$.pipe(share()))',
+        }),
+      )
+      return () => {}
+    }
     this.subscriber = subscriber
     if (this.tracker !== undefined) {
       // A restart: deliver again from the first un-done message.

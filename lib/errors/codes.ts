@@ -54,6 +54,7 @@ export const CLIENT_ERROR_CODES = {
   MISSING_PARTITION_RESPONSE: 'a Produce answer did not mention a partition it was asked about',
   // consumer
   CONSUMER: 'a consumer failure that is not an rxkafka error (a throwing hook, for example)',
+  PARTITION_STREAM_BUSY: 'a second subscriber to a partition substream that already has an active one',
   // operators
   CIRCUIT_OPEN: 'a call refused because its circuit breaker is open',
   MESSAGE_TOO_OLD: 'a message older than the maximum age for its topic',

@@ -146,11 +146,14 @@ export function instrumentKafka(kafka: Kafka, options: KafkaInstrumentationOptio
       const group = kafka.consumeGroup(groupOptions)
       return withSource(group, mapStreams(group, (s) => tracedStream(s, groupOptions.groupId)))
     },
-    consumePartitions: (partitionOptions) => mapStreams(kafka.consumePartitions(partitionOptions), (s) => tracedStream(s, undefined)),
-    close: async () => {
+    consumePartitions: (partitionOptions) => {
+      const reader = kafka.consumePartitions(partitionOptions)
+      return withSource(reader, mapStreams(reader, (s) => tracedStream(s, undefined)))
+    },
+    close: async (closeOptions) => {
       instruments?.stop()
       stopBatchSpans()
-      await kafka.close()
+      await kafka.close(closeOptions)
     },
   }
 }

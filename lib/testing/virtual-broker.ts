@@ -182,6 +182,16 @@ export class VirtualBrokers {
     return topic
   }
 
+  /** Grows a topic to `partitionCount` partitions (CreatePartitions): the new ones are empty, led as createTopic would lead them. */
+  addPartitions(topic: VirtualTopic, partitionCount: number): void {
+    const brokers = this.settings.brokerIds
+    for (let p = topic.partitions.length; p < partitionCount; p++) {
+      const replicas = brokers.map((_, i) => brokers[(p + i) % brokers.length]!)
+      const leader = replicas.find((b) => this.up.get(b) === true) ?? -1
+      topic.partitions.push({ log: new PartitionLog(topic.name, p), leader, leaderEpoch: 0, replicas })
+    }
+  }
+
   /** The coordinator of a group or transactional id: its preferred broker, or the next one up. */
   coordinatorFor(key: string): number {
     const brokers = this.settings.brokerIds

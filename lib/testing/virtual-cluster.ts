@@ -410,6 +410,28 @@ export class VirtualCluster extends VirtualClusterClient {
   }
 
   /**
+   * Grows a topic to `partitions` partitions, as CreatePartitions (or
+   * `kafka-topics --alter --partitions`) would: the new partitions are empty;
+   * clients see them at their next metadata refresh.
+   *
+   * @example
+   * ```ts
+   * scheduler.schedule(() => cluster.addPartitions('orders', 4), 1_000)
+   * ```
+   */
+  addPartitions(topic: string, partitions: number): void {
+    this.assertOpen()
+    const target = this.topicForControl(topic, 'addPartitions', false)
+    if (!Number.isInteger(partitions) || partitions <= target.partitions.length) {
+      throw new VirtualClusterError(`topic ${topic} has ${target.partitions.length} partitions; addPartitions needs a larger whole number, got ${partitions}`, {
+        topic,
+        hint: 'a topic can only grow: pass the new total, above the current count',
+      })
+    }
+    this.brokers.addPartitions(target, partitions)
+  }
+
+  /**
    * Deletes records before `offset` (whole batches), as retention would, so
    * fetches below the new log start get OFFSET_OUT_OF_RANGE.
    *

@@ -180,7 +180,10 @@ describe.each(PEERS)('consumeGroup against %s', (name) => {
   it('shares a group with a member in another process, and takes its partitions when that process leaves', async () => {
     const topic = await newTopic(4, 10)
     const groupId = `g-${topic}`
-    const ours = run(consumeGroup({ client: newClient(), groupId, topics: [topic], ...FAST }))
+    const ourGroup = consumeGroup({ client: newClient(), groupId, topics: [topic], ...FAST })
+    const starts = new Map<number, bigint>()
+    subscriptions.push(ourGroup.partitionStarts$.subscribe((s) => starts.set(s.partition, s.offset)))
+    const ours = run(ourGroup)
     await waitFor('we consume everything alone', () => count(ours) === 40 && ours.active.size === 4)
     const child = spawn(process.execPath, ['--import', 'tsx', new URL('./fixtures/group-member-process.ts', import.meta.url).pathname, peer.bootstrap, topic, groupId, JSON.stringify(peer.clientConfig.compatibility ?? {})], { stdio: ['ignore', 'pipe', 'inherit'] })
     const childEvents: { assigned?: number[]; message?: [number, number]; fatal?: string }[] = []
@@ -199,11 +202,12 @@ describe.each(PEERS)('consumeGroup against %s', (name) => {
       for (let p = 0; p < 4; p++) await produceWithKcat(peer.bootstrap, topic, p, 5, 10)
       await waitFor('the child consumed its new messages', () => childEvents.filter((e) => e.message !== undefined).length >= 10, 40_000)
       child.kill('SIGTERM')
+      // It exits 0 only once the coordinator has its final commit and its LeaveGroup.
       expect(await exited).toBe(0)
-      await waitFor('we hold all four again', () => ours.active.size === 4, 40_000)
       expect(childEvents.filter((e) => e.fatal !== undefined)).toEqual([])
-      // The child committed before leaving: nothing it consumed comes to us again.
-      await new Promise((resolve) => setTimeout(resolve, 500))
+      await waitFor('we hold all four again', () => ours.active.size === 4, 40_000)
+      // The child committed before leaving: we start its partitions at offset 15 (after its 5 new messages each).
+      for (const p of childPartitions) expect(starts.get(p)).toBe(15n)
       for (const p of childPartitions) expect(ours.received.get(p)!.filter((o) => o >= 10n)).toEqual([])
     } finally {
       child.kill('SIGKILL')

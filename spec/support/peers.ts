@@ -40,9 +40,9 @@ export function uniqueName(base: string): string {
   return `${base}-${randomBytes(4).toString('hex')}`
 }
 
-export async function startPeer(name: PeerName, options: { brokers?: number } = {}): Promise<Peer> {
+export async function startPeer(name: PeerName, options: { brokers?: number; onGroupLog?: (line: string) => void } = {}): Promise<Peer> {
   if (name === 'mock') {
-    const mock = await startMockCluster({ brokers: options.brokers ?? 3 })
+    const mock = await startMockCluster({ brokers: options.brokers ?? 3, ...(options.onGroupLog === undefined ? {} : { onGroupLog: options.onGroupLog }) })
     await mock.setGroupInitialRebalanceDelay(0)
     return {
       name,

@@ -101,6 +101,8 @@ function checkNames(call: string, names: readonly string[]): void {
   if (names.length === 0) throw new AdminArgumentError(call, 'topics', 'is empty', 'name at least one topic')
   names.forEach((name, i) => {
     if (typeof name !== 'string' || name.length === 0) throw new AdminArgumentError(call, `topics[${i}]`, 'is not a topic name', 'pass a non-empty string')
+    // Each topic has one answer; Kafka refuses a request that names one twice.
+    if (names.indexOf(name) !== i) throw new AdminArgumentError(call, `topics[${i}]`, `names ${name} a second time`, 'name each topic once')
   })
 }
 

@@ -7,7 +7,7 @@ export type { CreatedTopic, CreatePartitionsResult, CreateTopicResult, CreateTop
 export type { BrokerApiVersions, ClusterDescription } from './cluster.js'
 export type { AlterConfigResult, ConfigChange, ConfigDescription, ConfigEntry, ConfigResource, ConfigResourceType, ConfigSource } from './configs.js'
 export type { DeleteGroupResult, GroupDescription, GroupListing, GroupMember, GroupType, ListGroupsOptions } from './groups.js'
-export type { AtTimestamp, CommittedOffset, ListedOffset, ListOffsetsOptions, OffsetChangeResult, OffsetQuery, PlannedOffset, ResetSpec } from './offsets.js'
+export type { AtTimestamp, GroupCommittedOffset, ListedOffset, ListOffsetsOptions, OffsetChangeResult, OffsetQuery, PlannedOffset, ResetSpec } from './offsets.js'
 export type { DeleteRecordsResult } from './records.js'
 export type {
   Acl,

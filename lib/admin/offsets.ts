@@ -65,7 +65,7 @@ export type ListedOffset = AdminItem<TopicPartition, {
  * const offsets = await kafka.admin.fetchOffsets('billing', ['orders'])
  * ```
  */
-export type CommittedOffset = AdminItem<TopicPartition, {
+export type GroupCommittedOffset = AdminItem<TopicPartition, {
   /** The committed offset (-1n: none). */
   offset: bigint
   /** The leader epoch committed with it, -1 when none. */
@@ -194,7 +194,7 @@ function groupByTopic<T extends TopicPartition>(items: readonly T[]): [string, T
  * fetchOffsets(router, 'billing', ['orders']).subscribe(console.log)
  * ```
  */
-export function fetchOffsets(router: AdminRouter, groupId: string, topics?: readonly string[]): Observable<CommittedOffset[]> {
+export function fetchOffsets(router: AdminRouter, groupId: string, topics?: readonly string[]): Observable<GroupCommittedOffset[]> {
   if (groupId.length === 0) throw new AdminArgumentError('fetchOffsets', 'groupId', 'is empty', 'name the group')
   const partitionsOf: Observable<{ name: string; partitionIndexes: number[] }[] | null> =
     topics === undefined
@@ -220,7 +220,7 @@ export function fetchOffsets(router: AdminRouter, groupId: string, topics?: read
     map((response) => {
       const groupError = response.groups?.[0]?.errorCode ?? response.errorCode ?? 0
       if (groupError !== 0) throw brokerError(groupError, { api: 'OffsetFetch' })
-      const rows: CommittedOffset[] = []
+      const rows: GroupCommittedOffset[] = []
       for (const t of response.groups?.[0]?.topics ?? response.topics ?? []) {
         const name = t.name ?? ''
         for (const p of t.partitions) {

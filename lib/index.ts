@@ -65,6 +65,7 @@ export type { OAuthBearerToken } from './connection/sasl/oauthbearer.js'
 
 // Errors: every class rxkafka raises, and the closed list of their codes
 export {
+  AdminArgumentError,
   AuthenticationError,
   BufferFullError,
   CircuitOpenError,

@@ -16,10 +16,10 @@ import { DescribeUserScramCredentialsApi } from '../protocol/messages/DescribeUs
 import { settle, type AdminRouter, type ItemAnswers } from './admin-routing.js'
 import type { AdminItem } from './admin-types.js'
 
-const RESOURCE_TYPES = ['unknown', 'any', 'topic', 'group', 'cluster', 'transactional-id', 'delegation-token', 'user'] as const
-const PATTERN_TYPES = ['unknown', 'any', 'match', 'literal', 'prefixed'] as const
-const OPERATIONS = ['unknown', 'any', 'all', 'read', 'write', 'create', 'delete', 'alter', 'describe', 'cluster-action', 'describe-configs', 'alter-configs', 'idempotent-write', 'create-tokens', 'describe-tokens', 'two-phase-commit'] as const
-const PERMISSIONS = ['unknown', 'any', 'deny', 'allow'] as const
+const RESOURCE_TYPES: readonly AclResourceType[] = ['unknown', 'any', 'topic', 'group', 'cluster', 'transactional-id', 'delegation-token', 'user'] as const
+const PATTERN_TYPES: readonly AclPatternType[] = ['unknown', 'any', 'match', 'literal', 'prefixed'] as const
+const OPERATIONS: readonly AclOperation[] = ['unknown', 'any', 'all', 'read', 'write', 'create', 'delete', 'alter', 'describe', 'cluster-action', 'describe-configs', 'alter-configs', 'idempotent-write', 'create-tokens', 'describe-tokens', 'two-phase-commit'] as const
+const PERMISSIONS: readonly AclPermission[] = ['unknown', 'any', 'deny', 'allow']
 
 /**
  * The kind of resource an ACL is on.
@@ -29,7 +29,7 @@ const PERMISSIONS = ['unknown', 'any', 'deny', 'allow'] as const
  * const type: AclResourceType = 'topic'
  * ```
  */
-export type AclResourceType = (typeof RESOURCE_TYPES)[number]
+export type AclResourceType = 'unknown' | 'any' | 'topic' | 'group' | 'cluster' | 'transactional-id' | 'delegation-token' | 'user'
 /**
  * How an ACL's resource name matches: exactly (`literal`) or as a prefix; `any` and `match` only in filters.
  *
@@ -38,7 +38,7 @@ export type AclResourceType = (typeof RESOURCE_TYPES)[number]
  * const pattern: AclPatternType = 'prefixed'
  * ```
  */
-export type AclPatternType = (typeof PATTERN_TYPES)[number]
+export type AclPatternType = 'unknown' | 'any' | 'match' | 'literal' | 'prefixed'
 /**
  * What an ACL allows or denies.
  *
@@ -47,7 +47,23 @@ export type AclPatternType = (typeof PATTERN_TYPES)[number]
  * const operation: AclOperation = 'read'
  * ```
  */
-export type AclOperation = (typeof OPERATIONS)[number]
+export type AclOperation =
+  | 'unknown'
+  | 'any'
+  | 'all'
+  | 'read'
+  | 'write'
+  | 'create'
+  | 'delete'
+  | 'alter'
+  | 'describe'
+  | 'cluster-action'
+  | 'describe-configs'
+  | 'alter-configs'
+  | 'idempotent-write'
+  | 'create-tokens'
+  | 'describe-tokens'
+  | 'two-phase-commit'
 /**
  * Allow or deny (`any` only in filters).
  *
@@ -56,7 +72,7 @@ export type AclOperation = (typeof OPERATIONS)[number]
  * const permission: AclPermission = 'allow'
  * ```
  */
-export type AclPermission = (typeof PERMISSIONS)[number]
+export type AclPermission = 'unknown' | 'any' | 'deny' | 'allow'
 
 /**
  * One ACL: who (`principal`, such as `User:alice`, from `host`, `*` for any)
@@ -102,7 +118,10 @@ export type AclFilter = Partial<Acl>
  * const [r] = await kafka.admin.createAcls([acl])
  * ```
  */
-export type CreateAclResult = AdminItem<{ acl: Acl }, object>
+export type CreateAclResult = AdminItem<{
+  /** The ACL asked for. */
+  acl: Acl
+}, object>
 
 /**
  * The ACLs one filter deleted, or why not.
@@ -113,7 +132,13 @@ export type CreateAclResult = AdminItem<{ acl: Acl }, object>
  * if (r.ok) console.log(r.deleted.length)
  * ```
  */
-export type DeleteAclsResult = AdminItem<{ filter: AclFilter }, { deleted: Acl[] }>
+export type DeleteAclsResult = AdminItem<{
+  /** The filter asked with. */
+  filter: AclFilter
+}, {
+  /** The ACLs it deleted. */
+  deleted: Acl[]
+}>
 
 function code<T extends string>(table: readonly T[], value: T, call: string, argument: string): number {
   const index = table.indexOf(value)
@@ -247,7 +272,28 @@ const MECHANISMS: Record<ScramMechanism, { code: number; hash: 'sha256' | 'sha51
  * if (alice.ok) console.log(alice.credentials)
  * ```
  */
-export type ScramCredentialDescription = AdminItem<{ user: string }, { credentials: { mechanism: ScramMechanism | 'unknown'; iterations: number }[] }>
+export type ScramCredentialDescription = AdminItem<ScramUser, {
+  /** Its credentials. */
+  credentials: {
+    /** The mechanism. */
+    mechanism: ScramMechanism | 'unknown'
+    /** PBKDF2 iterations. */
+    iterations: number
+  }[]
+}>
+
+/**
+ * Names the user of a per-user SCRAM result.
+ *
+ * @example
+ * ```ts
+ * const key: ScramUser = { user: 'alice' }
+ * ```
+ */
+export interface ScramUser {
+  /** The user name. */
+  user: string
+}
 
 /**
  * A change to a user's SCRAM credentials: set a password for a mechanism, or delete the mechanism.
@@ -258,8 +304,24 @@ export type ScramCredentialDescription = AdminItem<{ user: string }, { credentia
  * ```
  */
 export type ScramCredentialChange =
-  | { user: string; mechanism: ScramMechanism; password: string; iterations?: number }
-  | { user: string; mechanism: ScramMechanism; delete: true }
+  | {
+      /** The user. */
+      user: string
+      /** The mechanism to set. */
+      mechanism: ScramMechanism
+      /** The new password (salted and hashed here; never sent). */
+      password: string
+      /** PBKDF2 iterations, 4096 to 16384. Default 4096. */
+      iterations?: number
+    }
+  | {
+      /** The user. */
+      user: string
+      /** The mechanism to remove. */
+      mechanism: ScramMechanism
+      /** Removes the credential. */
+      delete: true
+    }
 
 /**
  * An altered user, or why not.
@@ -269,7 +331,7 @@ export type ScramCredentialChange =
  * const [r] = await kafka.admin.alterScramCredentials([{ user: 'carol', mechanism: 'SCRAM-SHA-256', delete: true }])
  * ```
  */
-export type AlterScramResult = AdminItem<{ user: string }, object>
+export type AlterScramResult = AdminItem<ScramUser, object>
 
 /**
  * SCRAM credentials of users (null: every user that has some).

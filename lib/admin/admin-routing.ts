@@ -28,7 +28,7 @@ import type { ApiDefinition } from '../protocol/api.js'
 import { ErrorCode } from '../protocol/error-codes.js'
 import { MetadataApi, type MetadataResponse } from '../protocol/messages/Metadata.js'
 import { ZERO_UUID } from '../protocol/primitives.js'
-import type { AdminOptions, TopicPartition } from './admin-types.js'
+import type { AdminItemFailed, AdminItemOk, AdminOptions, TopicPartition } from './admin-types.js'
 
 /** Broker error codes that mean "ask again, elsewhere or a little later", not "this item failed". */
 export const ROUTING_ERROR_CODES: ReadonlySet<number> = new Set([
@@ -275,7 +275,7 @@ export function settle<Key extends object, Value extends object>(
   key: Key,
   answer: ItemAnswer<Value> | undefined,
   where: { api: string; topic?: string; partition?: number },
-): (Key & { ok: true } & Value) | (Key & { ok: false; error: KafkaBrokerError }) {
+): (Key & AdminItemOk & Value) | (Key & AdminItemFailed) {
   if (answer !== undefined && answer.errorCode === 0 && answer.value !== undefined) return { ...key, ok: true, ...answer.value }
   const code = answer === undefined ? ErrorCode.UNKNOWN_SERVER_ERROR : answer.errorCode === 0 ? ErrorCode.UNKNOWN_SERVER_ERROR : answer.errorCode
   return { ...key, ok: false, error: brokerError(code, { ...where, errorMessage: answer?.errorMessage ?? null }) }

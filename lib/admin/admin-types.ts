@@ -17,7 +17,35 @@ import type { KafkaBrokerError } from '../errors/index.js'
  * }
  * ```
  */
-export type AdminItem<Key, Value> = (Key & { ok: true } & Value) | (Key & { ok: false; error: KafkaBrokerError })
+export type AdminItem<Key, Value> = (Key & AdminItemOk & Value) | (Key & AdminItemFailed)
+
+/**
+ * The success side of an {@link AdminItem}.
+ *
+ * @example
+ * ```ts
+ * if (item.ok) console.log('done')
+ * ```
+ */
+export interface AdminItemOk {
+  /** The item succeeded. */
+  ok: true
+}
+
+/**
+ * The failure side of an {@link AdminItem}: the broker's error for this item.
+ *
+ * @example
+ * ```ts
+ * if (!item.ok) console.error(item.error.code, item.error.brokerMessage)
+ * ```
+ */
+export interface AdminItemFailed {
+  /** The item failed. */
+  ok: false
+  /** What the broker answered for it (`code` is Kafka's error name). */
+  error: KafkaBrokerError
+}
 
 /**
  * A partition of a topic, as admin calls name it.
@@ -64,6 +92,6 @@ export interface AdminOptions {
  * if (failed.length > 0) throw failed[0]!.error
  * ```
  */
-export function failedItems<K, V>(items: readonly AdminItem<K, V>[]): (K & { ok: false; error: KafkaBrokerError })[] {
-  return items.filter((i): i is K & { ok: false; error: KafkaBrokerError } => !i.ok)
+export function failedItems<K, V>(items: readonly AdminItem<K, V>[]): (K & AdminItemFailed)[] {
+  return items.filter((i): i is K & AdminItemFailed => !i.ok)
 }

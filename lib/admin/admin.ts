@@ -166,7 +166,7 @@ export interface Admin {
    * const committed = await kafka.admin.fetchOffsets('billing', ['orders'])
    * ```
    */
-  fetchOffsets(groupId: string, topics?: readonly string[]): Promise<offsets.CommittedOffset[]>
+  fetchOffsets(groupId: string, topics?: readonly string[]): Promise<offsets.GroupCommittedOffset[]>
   /**
    * Commits offsets for an empty group (coordinator). Per-partition errors: UNKNOWN_MEMBER_ID (members are active).
    *

@@ -22,7 +22,18 @@ export interface ClusterDescription {
   /** The broker metadata names as controller (in KRaft: a live broker that forwards to the active controller). */
   controllerId: number
   /** Every broker, by id. */
-  brokers: { nodeId: number; host: string; port: number; rack: string | null; fenced: boolean }[]
+  brokers: {
+    /** The broker id. */
+    nodeId: number
+    /** The host it advertises. */
+    host: string
+    /** The port it advertises. */
+    port: number
+    /** Its rack, or null. */
+    rack: string | null
+    /** Whether the controller has fenced it (not serving). */
+    fenced: boolean
+  }[]
 }
 
 /**
@@ -37,7 +48,14 @@ export interface BrokerApiVersions {
   /** The broker. */
   nodeId: number
   /** Each API key with its lowest and highest version. */
-  apis: { apiKey: number; minVersion: number; maxVersion: number }[]
+  apis: {
+    /** The API key, such as 0 for Produce. */
+    apiKey: number
+    /** The lowest version it serves. */
+    minVersion: number
+    /** The highest version it serves. */
+    maxVersion: number
+  }[]
   /** Finalized feature levels, such as `metadata.version`. */
   features: Record<string, number>
 }

@@ -94,7 +94,10 @@ export interface ConfigEntry {
  * const [r] = await kafka.admin.describeConfigs([{ type: 'broker', name: '1' }])
  * ```
  */
-export type ConfigDescription = AdminItem<ConfigResource, { configs: ConfigEntry[] }>
+export type ConfigDescription = AdminItem<ConfigResource, {
+  /** Its configs, sorted by name. */
+  configs: ConfigEntry[]
+}>
 
 /**
  * Changes to one resource's configs: keys to set, to delete (back to the

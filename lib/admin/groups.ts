@@ -55,7 +55,7 @@ export interface GroupListing {
 }
 
 /**
- * Filters of {@link listGroups}.
+ * Filters of {@link Admin.listGroups}.
  *
  * @example
  * ```ts
@@ -100,7 +100,10 @@ export interface GroupMember {
  * ```
  */
 export type GroupDescription = AdminItem<
-  { groupId: string },
+  {
+    /** The group id. */
+    groupId: string
+  },
   {
     /** The group's type. */
     type: GroupType
@@ -126,7 +129,10 @@ export type GroupDescription = AdminItem<
  * if (!r.ok && r.error.code === 'NON_EMPTY_GROUP') console.log('still has members')
  * ```
  */
-export type DeleteGroupResult = AdminItem<{ groupId: string }, object>
+export type DeleteGroupResult = AdminItem<{
+  /** The group id. */
+  groupId: string
+}, object>
 
 interface Described {
   type: GroupType

@@ -2,12 +2,12 @@
 export { createAdmin } from './admin.js'
 export type { Admin } from './admin.js'
 export { failedItems } from './admin-types.js'
-export type { AdminItem, AdminOptions, TopicPartition } from './admin-types.js'
-export type { CreatePartitionsResult, CreateTopicResult, CreateTopicsOptions, DeleteTopicResult, ListTopicsOptions, NewPartitions, NewTopic, TopicDescription } from './topics.js'
+export type { AdminItem, AdminItemFailed, AdminItemOk, AdminOptions, TopicPartition } from './admin-types.js'
+export type { CreatedTopic, CreatePartitionsResult, CreateTopicResult, CreateTopicsOptions, DeleteTopicResult, DescribedPartition, DescribedTopic, ListTopicsOptions, NewPartitions, NewTopic, TopicDescription, TopicName } from './topics.js'
 export type { BrokerApiVersions, ClusterDescription } from './cluster.js'
 export type { AlterConfigResult, ConfigChange, ConfigDescription, ConfigEntry, ConfigResource, ConfigResourceType, ConfigSource } from './configs.js'
 export type { DeleteGroupResult, GroupDescription, GroupListing, GroupMember, GroupType, ListGroupsOptions } from './groups.js'
-export type { CommittedOffset, ListedOffset, ListOffsetsOptions, OffsetChangeResult, OffsetQuery, PlannedOffset, ResetSpec } from './offsets.js'
+export type { AtTimestamp, GroupCommittedOffset, ListedOffset, ListOffsetsOptions, OffsetChangeResult, OffsetQuery, PlannedOffset, ResetSpec } from './offsets.js'
 export type { DeleteRecordsResult } from './records.js'
 export type {
   Acl,
@@ -22,6 +22,7 @@ export type {
   ScramCredentialChange,
   ScramCredentialDescription,
   ScramMechanism,
+  ScramUser,
 } from './acls.js'
 export type { ActiveProducer, ListTransactionsOptions, PartitionProducers, TransactionDescription, TransactionListing } from './transactions.js'
 export type { LagOptions, PartitionLag } from './lag.js'

@@ -27,7 +27,7 @@ export interface PartitionLag extends TopicPartition {
 }
 
 /**
- * Options of {@link lag$}.
+ * Options of {@link Admin.lag$}.
  *
  * @example
  * ```ts

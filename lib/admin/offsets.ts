@@ -24,7 +24,20 @@ import type { AdminItem, TopicPartition } from './admin-types.js'
  * const specs: OffsetQuery[] = ['earliest', 'latest', 'max-timestamp', { timestamp: Date.parse('2026-01-01') }]
  * ```
  */
-export type OffsetQuery = 'earliest' | 'latest' | 'max-timestamp' | { timestamp: number | Date }
+export type OffsetQuery = 'earliest' | 'latest' | 'max-timestamp' | AtTimestamp
+
+/**
+ * A point in time to look an offset up at.
+ *
+ * @example
+ * ```ts
+ * const spec: AtTimestamp = { timestamp: new Date('2026-01-01T00:00:00Z') }
+ * ```
+ */
+export interface AtTimestamp {
+  /** Ms since the epoch, or a Date. */
+  timestamp: number | Date
+}
 
 /**
  * A partition's offset, or why not.
@@ -35,7 +48,14 @@ export type OffsetQuery = 'earliest' | 'latest' | 'max-timestamp' | { timestamp:
  * if (p.ok) console.log(p.offset)
  * ```
  */
-export type ListedOffset = AdminItem<TopicPartition, { offset: bigint; timestamp: bigint; leaderEpoch: number }>
+export type ListedOffset = AdminItem<TopicPartition, {
+  /** The offset found (-1n: none, such as a timestamp after the last record). */
+  offset: bigint
+  /** The record's timestamp for timestamp lookups, else -1n. */
+  timestamp: bigint
+  /** The leader epoch of the offset. */
+  leaderEpoch: number
+}>
 
 /**
  * A group's committed offset of one partition (`offset` -1n: none).
@@ -45,7 +65,14 @@ export type ListedOffset = AdminItem<TopicPartition, { offset: bigint; timestamp
  * const offsets = await kafka.admin.fetchOffsets('billing', ['orders'])
  * ```
  */
-export type CommittedOffset = AdminItem<TopicPartition, { offset: bigint; leaderEpoch: number; metadata: string | null }>
+export type GroupCommittedOffset = AdminItem<TopicPartition, {
+  /** The committed offset (-1n: none). */
+  offset: bigint
+  /** The leader epoch committed with it, -1 when none. */
+  leaderEpoch: number
+  /** The metadata string committed with it. */
+  metadata: string | null
+}>
 
 /**
  * A result of altering or deleting a group's offset of one partition.
@@ -59,7 +86,7 @@ export type CommittedOffset = AdminItem<TopicPartition, { offset: bigint; leader
 export type OffsetChangeResult = AdminItem<TopicPartition, object>
 
 /**
- * Options of {@link listOffsets}.
+ * Options of {@link Admin.listOffsets}.
  *
  * @example
  * ```ts
@@ -167,7 +194,7 @@ function groupByTopic<T extends TopicPartition>(items: readonly T[]): [string, T
  * fetchOffsets(router, 'billing', ['orders']).subscribe(console.log)
  * ```
  */
-export function fetchOffsets(router: AdminRouter, groupId: string, topics?: readonly string[]): Observable<CommittedOffset[]> {
+export function fetchOffsets(router: AdminRouter, groupId: string, topics?: readonly string[]): Observable<GroupCommittedOffset[]> {
   if (groupId.length === 0) throw new AdminArgumentError('fetchOffsets', 'groupId', 'is empty', 'name the group')
   const partitionsOf: Observable<{ name: string; partitionIndexes: number[] }[] | null> =
     topics === undefined
@@ -193,7 +220,7 @@ export function fetchOffsets(router: AdminRouter, groupId: string, topics?: read
     map((response) => {
       const groupError = response.groups?.[0]?.errorCode ?? response.errorCode ?? 0
       if (groupError !== 0) throw brokerError(groupError, { api: 'OffsetFetch' })
-      const rows: CommittedOffset[] = []
+      const rows: GroupCommittedOffset[] = []
       for (const t of response.groups?.[0]?.topics ?? response.topics ?? []) {
         const name = t.name ?? ''
         for (const p of t.partitions) {
@@ -300,7 +327,13 @@ export function deleteOffsets(router: AdminRouter, groupId: string, partitions: 
  * const to: ResetSpec = { shiftBy: -100n }
  * ```
  */
-export type ResetSpec = 'earliest' | 'latest' | { timestamp: number | Date } | { offset: bigint } | { shiftBy: bigint }
+export type ResetSpec = 'earliest' | 'latest' | AtTimestamp | {
+  /** The offset to go to. */
+  offset: bigint
+} | {
+  /** How far to move the committed offset (negative: back). */
+  shiftBy: bigint
+}
 
 /**
  * One partition of a reset plan: where the group is and where it would go.

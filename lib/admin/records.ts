@@ -14,7 +14,10 @@ import type { AdminItem, TopicPartition } from './admin-types.js'
  * if (r.ok) console.log(r.lowWatermark) // 100n
  * ```
  */
-export type DeleteRecordsResult = AdminItem<TopicPartition, { lowWatermark: bigint }>
+export type DeleteRecordsResult = AdminItem<TopicPartition, {
+  /** The partition's first offset now. */
+  lowWatermark: bigint
+}>
 
 /**
  * Deletes the records of each partition before `before` (-1n: before the

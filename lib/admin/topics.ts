@@ -43,7 +43,40 @@ export interface NewTopic {
  * if (r.ok) console.log(r.topicId, r.partitions, r.replicationFactor)
  * ```
  */
-export type CreateTopicResult = AdminItem<{ name: string }, { topicId: string; partitions: number; replicationFactor: number; configs: Record<string, string | null> }>
+export type CreateTopicResult = AdminItem<TopicName, CreatedTopic>
+
+/**
+ * Names the topic of a per-topic result.
+ *
+ * @example
+ * ```ts
+ * const key: TopicName = { name: 'orders' }
+ * ```
+ */
+export interface TopicName {
+  /** The topic name. */
+  name: string
+}
+
+/**
+ * What the broker made of a created topic.
+ *
+ * @example
+ * ```ts
+ * const [r] = await kafka.admin.createTopics([{ name: 'orders' }])
+ * if (r.ok) console.log(r.partitions)
+ * ```
+ */
+export interface CreatedTopic {
+  /** The new topic's id ('' when the broker does not say). */
+  topicId: string
+  /** Its partition count. */
+  partitions: number
+  /** Its replication factor. */
+  replicationFactor: number
+  /** Its configs as the broker reports them. */
+  configs: Record<string, string | null>
+}
 
 /**
  * A deleted topic, or why not.
@@ -54,7 +87,10 @@ export type CreateTopicResult = AdminItem<{ name: string }, { topicId: string; p
  * if (!r.ok && r.error.code === 'UNKNOWN_TOPIC_OR_PARTITION') console.log('already gone')
  * ```
  */
-export type DeleteTopicResult = AdminItem<{ name: string }, { topicId: string }>
+export type DeleteTopicResult = AdminItem<TopicName, {
+  /** The deleted topic's id. */
+  topicId: string
+}>
 
 /**
  * A topic's partitions, as metadata describes them.
@@ -65,14 +101,47 @@ export type DeleteTopicResult = AdminItem<{ name: string }, { topicId: string }>
  * if (t.ok) for (const p of t.partitions) console.log(p.partition, p.leader, p.replicas, p.isr)
  * ```
  */
-export type TopicDescription = AdminItem<
-  { name: string },
-  {
-    topicId: string
-    isInternal: boolean
-    partitions: { partition: number; leader: number; leaderEpoch: number; replicas: number[]; isr: number[]; offlineReplicas: number[] }[]
-  }
->
+export type TopicDescription = AdminItem<TopicName, DescribedTopic>
+
+/**
+ * A topic's facts, as metadata gives them.
+ *
+ * @example
+ * ```ts
+ * const leaders = (t: DescribedTopic) => t.partitions.map((p) => p.leader)
+ * ```
+ */
+export interface DescribedTopic {
+  /** The topic id. */
+  topicId: string
+  /** Whether it is one of Kafka's own. */
+  isInternal: boolean
+  /** Its partitions, by number. */
+  partitions: DescribedPartition[]
+}
+
+/**
+ * One partition of a described topic.
+ *
+ * @example
+ * ```ts
+ * const underReplicated = (p: DescribedPartition) => p.isr.length < p.replicas.length
+ * ```
+ */
+export interface DescribedPartition {
+  /** The partition number. */
+  partition: number
+  /** The leader's broker id, -1 while there is none. */
+  leader: number
+  /** The leader epoch, -1 when not reported. */
+  leaderEpoch: number
+  /** Broker ids of every replica. */
+  replicas: number[]
+  /** Broker ids of the in-sync replicas. */
+  isr: number[]
+  /** Broker ids of offline replicas. */
+  offlineReplicas: number[]
+}
 
 /**
  * A topic's new partition count, or why not.
@@ -82,10 +151,13 @@ export type TopicDescription = AdminItem<
  * const [r] = await kafka.admin.createPartitions([{ name: 'orders', count: 12 }])
  * ```
  */
-export type CreatePartitionsResult = AdminItem<{ name: string }, { count: number }>
+export type CreatePartitionsResult = AdminItem<TopicName, {
+  /** The partition count asked for. */
+  count: number
+}>
 
 /**
- * Options of {@link createTopics}.
+ * Options of {@link Admin.createTopics} and {@link Admin.createPartitions}.
  *
  * @example
  * ```ts
@@ -101,6 +173,8 @@ function checkNames(call: string, names: readonly string[]): void {
   if (names.length === 0) throw new AdminArgumentError(call, 'topics', 'is empty', 'name at least one topic')
   names.forEach((name, i) => {
     if (typeof name !== 'string' || name.length === 0) throw new AdminArgumentError(call, `topics[${i}]`, 'is not a topic name', 'pass a non-empty string')
+    // Each topic has one answer; Kafka refuses a request that names one twice.
+    if (names.indexOf(name) !== i) throw new AdminArgumentError(call, `topics[${i}]`, `names ${name} a second time`, 'name each topic once')
   })
 }
 
@@ -198,7 +272,7 @@ export function deleteTopics(router: AdminRouter, names: readonly string[]): Obs
 }
 
 /**
- * Options of {@link listTopics}.
+ * Options of {@link Admin.listTopics}.
  *
  * @example
  * ```ts

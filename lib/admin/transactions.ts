@@ -45,7 +45,10 @@ export interface ActiveProducer {
  * if (p.ok) console.log(p.producers)
  * ```
  */
-export type PartitionProducers = AdminItem<TopicPartition, { producers: ActiveProducer[] }>
+export type PartitionProducers = AdminItem<TopicPartition, {
+  /** The producers with state on the partition. */
+  producers: ActiveProducer[]
+}>
 
 /**
  * A transaction as ListTransactions lists it.
@@ -76,8 +79,24 @@ export interface TransactionListing {
  * ```
  */
 export type TransactionDescription = AdminItem<
-  { transactionalId: string },
-  { state: string; timeoutMs: number; startTimeMs: bigint; producerId: bigint; producerEpoch: number; partitions: TopicPartition[] }
+  {
+    /** The transactional id. */
+    transactionalId: string
+  },
+  {
+    /** Such as `Ongoing`, `PrepareCommit`, `CompleteAbort`, `Empty`. */
+    state: string
+    /** The transaction timeout. */
+    timeoutMs: number
+    /** When the open transaction started (ms), -1n when none is open. */
+    startTimeMs: bigint
+    /** Its producer id. */
+    producerId: bigint
+    /** Its producer epoch. */
+    producerEpoch: number
+    /** The partitions in the open transaction. */
+    partitions: TopicPartition[]
+  }
 >
 
 /**
@@ -112,7 +131,7 @@ export function describeProducers(router: AdminRouter, partitions: readonly Topi
 }
 
 /**
- * Filters of {@link listTransactions}.
+ * Filters of {@link Admin.listTransactions}.
  *
  * @example
  * ```ts

@@ -22,13 +22,18 @@ export interface TopicChanges {
   /** Topics that are gone. */
   removed: string[]
   /** Topics whose partition count changed, with the new count. */
-  repartitioned: { name: string; partitions: number }[]
+  repartitioned: {
+    /** The topic. */
+    name: string
+    /** Its partition count now. */
+    partitions: number
+  }[]
   /** Every topic now, with its partition count. */
   topics: ReadonlyMap<string, number>
 }
 
 /**
- * Options of {@link watchTopics$}.
+ * Options of {@link Admin.watchTopics$}.
  *
  * @example
  * ```ts

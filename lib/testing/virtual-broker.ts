@@ -26,6 +26,7 @@ import type { SyncGroupRequest, SyncGroupResponse } from '../protocol/messages/S
 import { VirtualGroup, type GroupCoordinatorSettings, type JoinOutcome, type SyncOutcome } from './virtual-group.js'
 import { VirtualClusterError } from '../errors/index.js'
 import { PartitionLog } from './virtual-log.js'
+import { adminErrorResponse, handleAdminRequest, VIRTUAL_ADMIN_API_NAMES, VIRTUAL_ADMIN_API_VERSIONS } from './virtual-admin.js'
 
 /** Api key -> the versions the virtual brokers implement: the recent ones a Kafka 3.7+/4.x broker speaks. */
 export const VIRTUAL_API_VERSIONS: ReadonlyMap<number, VersionRange> = new Map([
@@ -42,6 +43,8 @@ export const VIRTUAL_API_VERSIONS: ReadonlyMap<number, VersionRange> = new Map([
   [14, { minVersion: 0, maxVersion: 5 }], // SyncGroup
   [18, { minVersion: 0, maxVersion: 4 }], // ApiVersions
   [22, { minVersion: 0, maxVersion: 5 }], // InitProducerId
+  // The admin APIs: virtual-admin.ts.
+  ...VIRTUAL_ADMIN_API_VERSIONS,
 ])
 
 /** The API names the virtual brokers serve, by api key, as the protocol spells them. */
@@ -59,6 +62,7 @@ export const VIRTUAL_API_NAMES: ReadonlyMap<number, string> = new Map([
   [14, 'SyncGroup'],
   [18, 'ApiVersions'],
   [22, 'InitProducerId'],
+  ...VIRTUAL_ADMIN_API_NAMES,
 ])
 
 /** Where a handler runs and how it answers. `reply` may be called later (long polls, rebalances). */
@@ -190,6 +194,16 @@ export class VirtualBrokers {
       const leader = replicas.find((b) => this.up.get(b) === true) ?? -1
       topic.partitions.push({ log: new PartitionLog(topic.name, p), leader, leaderEpoch: 0, replicas })
     }
+  }
+
+  /** Removes a topic (DeleteTopics); fetches of it answer UNKNOWN_TOPIC_OR_PARTITION from now on. */
+  deleteTopic(name: string): boolean {
+    const topic = this.topics.get(name)
+    if (topic === undefined) return false
+    this.topics.delete(name)
+    this.topicsById.delete(topic.topicId)
+    this.wakeAll()
+    return true
   }
 
   /** The coordinator of a group or transactional id: its preferred broker, or the next one up. */
@@ -330,6 +344,7 @@ export class VirtualBrokers {
         ctx.reply(this.initProducerId(request as InitProducerIdRequest, ctx))
         return undefined
       default:
+        if (handleAdminRequest(this, apiKey, request, ctx)) return undefined
         // Version negotiation keeps unknown APIs from getting here.
         throw new Error(`virtual broker has no handler for api key ${apiKey}`)
     }
@@ -1015,7 +1030,10 @@ export function errorResponse(apiKey: number, version: number, request: unknown,
       return { errorCode, apiKeys: [], throttleTimeMs: 0 } satisfies ApiVersionsResponse
     case 22:
       return { throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 } satisfies InitProducerIdResponse
-    default:
+    default: {
+      const admin = adminErrorResponse(apiKey, request, errorCode)
+      if (admin !== undefined) return admin
       throw new Error(`no error response shape for api key ${apiKey}`)
+    }
   }
 }

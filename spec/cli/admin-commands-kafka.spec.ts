@@ -51,6 +51,16 @@ async function kafkaTool(className: string, args: string[]): Promise<{ code: num
   }
 }
 
+/** Polls until the broker's metadata shows the topic (it lags a moment behind CreateTopics). */
+async function untilListed(name: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const [t] = await kafka.admin.describeTopics([name])
+    if (t!.ok) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`topic ${name} never showed in metadata`)
+}
+
 const TOPIC_COMMAND = 'org.apache.kafka.tools.TopicCommand'
 const GROUP_COMMAND = 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand'
 
@@ -87,6 +97,7 @@ describe('CLI admin commands against Apache Kafka, checked with Kafka\'s own too
     const again = await cli(['topics', 'create', name, '--partitions', '3'])
     expect(again.code).toBe(1)
     expect(again.out.join('\n')).toContain('TOPIC_ALREADY_EXISTS')
+    await untilListed(name)
 
     const ours = await cli(['topics', 'describe', name])
     const theirs = await kafkaTool(TOPIC_COMMAND, ['--describe', '--topic', name])

@@ -173,6 +173,7 @@ export class TransactionManager {
   #needsReinit = false
   #transactions = 0
   #aborts = 0
+  #initializing: Promise<void> | undefined
 
   constructor(client: ClusterClient, options: TransactionalProducerOptions) {
     this.#client = client
@@ -204,6 +205,22 @@ export class TransactionManager {
   }
 
   /**
+   * Initialises the producer id now (InitProducerId), without beginning a
+   * transaction: fences older producers with the same transactionalId and
+   * aborts what they left open. A restarted consumer-transform-produce app
+   * must do this before it reads its group's offsets, because those stay
+   * unstable (KIP-447) while its predecessor's transaction is open. Idempotent.
+   */
+  async initialize(): Promise<void> {
+    this.#checkUsable()
+    if (this.#state !== 'uninitialised') return
+    this.#initializing ??= this.#initProducerId().finally(() => {
+      this.#initializing = undefined
+    })
+    await this.#initializing
+  }
+
+  /**
    * Begins a transaction, initialising the producer id first (which fences
    * every older producer with the same transactionalId and aborts what it left
    * open) or bumping the epoch after an abort.
@@ -213,6 +230,8 @@ export class TransactionManager {
     if (this.#state === 'in-transaction') {
       throw new TransactionStateError(this.transactionalId, 'begin() while a transaction is open', 'Commit or abort the open transaction first; one producer runs one transaction at a time')
     }
+    if (this.#initializing !== undefined) await this.#initializing.catch(() => undefined)
+    this.#checkUsable()
     if (this.#state === 'uninitialised' || this.#needsReinit) await this.#initProducerId()
     this.#partitionsInTxn.clear()
     this.#groupsInTxn.clear()

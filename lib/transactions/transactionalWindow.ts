@@ -243,6 +243,10 @@ export function transactionalWindow(options: TransactionalWindowOptionsWithClien
         if (manager.inTransaction) void abortQuietly()
       }
 
+      // Fence the predecessor first: its open transaction keeps the group's offsets unstable until it is aborted.
+      manager.initialize().catch((error: unknown) => {
+        if (error instanceof TransactionFencedError || error instanceof TransactionFailedError) fail(error)
+      })
       let assignments: Subscription | undefined
       let group: Subscription | undefined
       assignments = source.assignments$.subscribe((event) => {

@@ -113,6 +113,12 @@ export function transactionalWindow(options: TransactionalWindowOptionsWithClien
         subscriber.error(new TransactionStateError(options.transactionalId, 'transactionalWindow was applied to an Observable that is not a consumer group', 'Apply it directly to what consumeGroup returns: kafka.consumeGroup({...}).pipe(kafka.transactionalWindow(...))'))
         return
       }
+      if (source.commitIntervalMs !== 0) {
+        // A periodic commit of the done prefix while a later window's transactional offsets are pending would be
+        // appended after them and win when that transaction commits: the committed offset would fall back.
+        subscriber.error(new TransactionStateError(options.transactionalId, `transactionalWindow needs a group that does not commit by itself, but it commits every ${source.commitIntervalMs} ms`, 'Pass commitIntervalMs: 0 to consumeGroup (as a Java exactly-once app sets enable.auto.commit=false): the windows commit the offsets'))
+        return
+      }
       const manager = new TransactionManager(client, options)
       /** The member's current identity, from its latest assignment. */
       let member: TransactionGroupMetadata | undefined

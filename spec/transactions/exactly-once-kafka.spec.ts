@@ -70,18 +70,29 @@ interface Member {
   instance: number
   child: ChildProcessWithoutNullStreams
   fatal: string[]
+  /** Messages this process reported committed (transactional) or written (at least once). */
+  progress: number
+  lastProgressAt: number
 }
 
 function startMember(mode: string, topics: { in: string; out: string; group: string }, instance: number): Member {
   const child = spawn(process.execPath, ['--import', 'tsx', APP, peer.bootstrap, topics.in, topics.out, topics.group, String(instance), mode], { stdio: ['pipe', 'pipe', 'pipe'] })
   children.add(child)
-  const member: Member = { instance, child, fatal: [] }
+  const member: Member = { instance, child, fatal: [], progress: 0, lastProgressAt: 0 }
   let buffered = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     buffered += chunk
     const lines = buffered.split('\n')
     buffered = lines.pop()!
-    for (const line of lines) if (line.includes('"fatal"')) member.fatal.push(line)
+    for (const line of lines) {
+      if (line.includes('"fatal"')) member.fatal.push(line)
+      const event = JSON.parse(line) as { window?: string; messages?: number; written?: number }
+      const done = event.window === 'committed' ? event.messages! : event.written ?? 0
+      if (done > 0) {
+        member.progress += done
+        member.lastProgressAt = Date.now()
+      }
+    }
   })
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     if (/Error/.test(chunk)) member.fatal.push(chunk.slice(0, 2_000))
@@ -129,7 +140,7 @@ async function runWithCrashes(mode: 'transactional' | 'at-least-once', seed: num
   await peer.createTopic(topics.out, PARTITIONS)
   const members: Member[] = Array.from({ length: MEMBERS }, (_, i) => startMember(mode, topics, i))
 
-  // Feed `in` over ~12 s, so the kills land while the members are busy.
+  // Feed `in` as a steady stream over ~12 s.
   const chunks = 120
   const perChunk = Math.ceil(MESSAGES / chunks)
   const feeding = lastValueFrom(
@@ -146,19 +157,31 @@ async function runWithCrashes(mode: 'transactional' | 'at-least-once', seed: num
     ),
   )
 
+  // Kill k lands once the app as a whole reported (k + 1) / (KILLS + 2) of the input, on a member that reported
+  // progress in the last second: always mid-stream, never on a member still starting or idle.
+  const everStarted: Member[] = [...members]
   let kills = 0
   const killing = (async () => {
-    await sleep(3_000)
     for (; kills < KILLS; kills++) {
-      await sleep(800 + Math.floor(random() * 2_200))
-      const victim = members[Math.floor(random() * MEMBERS)]!
+      const threshold = ((kills + 1) * MESSAGES) / (KILLS + 2)
+      const waitUntil = Date.now() + 90_000
+      let victim: Member | undefined
+      while (victim === undefined) {
+        if (Date.now() > waitUntil) throw new Error(`kill ${kills + 1}: the app did not reach ${threshold} messages`)
+        const progress = everStarted.reduce((n, m) => n + m.progress, 0)
+        const active = members.filter((m) => Date.now() - m.lastProgressAt < 1_000)
+        if (progress >= threshold && active.length > 0) victim = active[Math.floor(random() * active.length)]!
+        else await sleep(20)
+      }
+      await sleep(Math.floor(random() * 300))
       victim.child.kill('SIGKILL')
-      members[victim.instance] = startMember(mode, topics, victim.instance)
+      const replacement = startMember(mode, topics, victim.instance)
+      members[victim.instance] = replacement
+      everStarted.push(replacement)
     }
   })()
-  const written = await feeding
+  const [written] = await Promise.all([feeding, killing])
   expect(written).toHaveLength(MESSAGES)
-  await killing
 
   // Every input reaches `out` once the members settle; reading until quiet tells when.
   const deadline = Date.now() + 90_000

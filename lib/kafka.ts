@@ -26,6 +26,7 @@ import { toPrometheus } from './prometheus.js'
 import type { ProducerMessage, ProducerResult, TopicProducerMessage } from './producer/types.js'
 import type { TransactionalProducerOptions } from './producer/transaction-manager.js'
 import { transaction, type TransactionContext } from './transactions/transaction.js'
+import type { PartitionStream } from './consumer/partition-stream.js'
 import { transactionalWindow, type TransactionalWindowOptions, type TransactionalWindowResult, type WindowTransform } from './transactions/transactionalWindow.js'
 
 /**

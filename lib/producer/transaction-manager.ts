@@ -155,6 +155,7 @@ const COORDINATOR_CODES: ReadonlySet<number> = new Set([ErrorCode.NOT_COORDINATO
  * ```
  */
 export class TransactionManager {
+  /** The transactional id this producer runs under. */
   readonly transactionalId: string
   readonly #client: ClusterClient
   readonly #timeoutMs: number
@@ -188,7 +189,12 @@ export class TransactionManager {
   }
 
   /** The producer id and epoch in use (-1 before the first transaction). */
-  get producer(): { producerId: bigint; producerEpoch: number } {
+  get producer(): {
+    /** The producer id the coordinator gave this transactional id. */
+    producerId: bigint
+    /** The current epoch: a newer one fences this producer. */
+    producerEpoch: number
+  } {
     return { producerId: this.#producerId, producerEpoch: this.#producerEpoch }
   }
 
@@ -198,7 +204,12 @@ export class TransactionManager {
   }
 
   /** Committed and aborted transactions so far. */
-  get counts(): { committed: number; aborted: number } {
+  get counts(): {
+    /** Transactions committed. */
+    committed: number
+    /** Transactions aborted. */
+    aborted: number
+  } {
     return { committed: this.#transactions, aborted: this.#aborts }
   }
 

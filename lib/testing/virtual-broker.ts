@@ -28,10 +28,10 @@ import { VirtualClusterError } from '../errors/index.js'
 import { PartitionLog } from './virtual-log.js'
 import { adminErrorResponse, handleAdminRequest, VIRTUAL_ADMIN_API_NAMES, VIRTUAL_ADMIN_API_VERSIONS } from './virtual-admin.js'
 import { VirtualTransactions } from './virtual-transactions.js'
-import type { AddOffsetsToTxnRequest } from '../protocol/messages/AddOffsetsToTxn.js'
-import type { AddPartitionsToTxnRequest } from '../protocol/messages/AddPartitionsToTxn.js'
-import type { EndTxnRequest } from '../protocol/messages/EndTxn.js'
-import type { TxnOffsetCommitRequest } from '../protocol/messages/TxnOffsetCommit.js'
+import type { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from '../protocol/messages/AddOffsetsToTxn.js'
+import type { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from '../protocol/messages/AddPartitionsToTxn.js'
+import type { EndTxnRequest, EndTxnResponse } from '../protocol/messages/EndTxn.js'
+import type { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from '../protocol/messages/TxnOffsetCommit.js'
 
 /** Api key -> the versions the virtual brokers implement: the recent ones a Kafka 3.7+/4.x broker speaks. */
 export const VIRTUAL_API_VERSIONS: ReadonlyMap<number, VersionRange> = new Map([
@@ -1076,6 +1076,23 @@ export function errorResponse(apiKey: number, version: number, request: unknown,
       return { errorCode, apiKeys: [], throttleTimeMs: 0 } satisfies ApiVersionsResponse
     case 22:
       return { throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 } satisfies InitProducerIdResponse
+    case 24: {
+      const r = request as AddPartitionsToTxnRequest
+      return {
+        throttleTimeMs: 0,
+        resultsByTopicV3AndBelow: (r.v3AndBelowTopics ?? []).map((t) => ({ name: t.name, resultsByPartition: t.partitions.map((p) => ({ partitionIndex: p, partitionErrorCode: errorCode })) })),
+      } satisfies AddPartitionsToTxnResponse
+    }
+    case 25:
+    case 26:
+      return { throttleTimeMs: 0, errorCode } satisfies AddOffsetsToTxnResponse | EndTxnResponse
+    case 28: {
+      const r = request as TxnOffsetCommitRequest
+      return {
+        throttleTimeMs: 0,
+        topics: r.topics.map((t) => ({ name: t.name ?? '', partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
+      } satisfies TxnOffsetCommitResponse
+    }
     default: {
       const admin = adminErrorResponse(apiKey, request, errorCode)
       if (admin !== undefined) return admin

@@ -13,7 +13,8 @@ import { map, mergeAll, type Observable, VirtualTimeScheduler } from 'rxjs'
 import { describe, expect, it } from 'vitest'
 import { consumePartitions } from '../../lib/consumer/consume-partitions.js'
 import { consumeGroup } from '../../lib/consume-group.js'
-import { TransactionFencedError } from '../../lib/errors/index.js'
+import { TransactionFailedError, TransactionFencedError } from '../../lib/errors/index.js'
+import { ErrorCode } from '../../lib/protocol/error-codes.js'
 import { TransactionManager } from '../../lib/producer/transaction-manager.js'
 import { createVirtualCluster, type VirtualCluster } from '../../lib/testing/index.js'
 import { transaction, transactionalWindow, type TransactionalWindowResult } from '../../lib/transactions/index.js'
@@ -135,5 +136,53 @@ describe('transactions on the virtual cluster', () => {
     // The group's committed offset came from the transactions alone (the group commits nothing by itself).
     expect(kafka.committedOffsets('g').map((o) => [o.topic, o.partition, o.offset])).toEqual([['in', 0, 4n]])
     subscription.unsubscribe()
+  })
+
+  it('retriable errors inside a transaction are retried: CONCURRENT_TRANSACTIONS on AddPartitionsToTxn, NOT_COORDINATOR on EndTxn', async () => {
+    const scheduler = new VirtualTimeScheduler()
+    const kafka = newCluster(scheduler)
+    kafka.injectError('AddPartitionsToTxn', ErrorCode.CONCURRENT_TRANSACTIONS, { count: 2 })
+    kafka.injectError('EndTxn', ErrorCode.NOT_COORDINATOR)
+    await inVirtualTime(scheduler, transaction(kafka, { transactionalId: 'r' }, (tx) => tx.send('out', [{ value: 'a' }])))
+    const committed = values(kafka, 'out', 'read_committed')
+    await advanceTo(scheduler, scheduler.maxFrames + 500)
+    expect(committed).toEqual(['a'])
+    const calls = kafka.requests().map((r) => r.api)
+    expect(calls.filter((a) => a === 'AddPartitionsToTxn')).toHaveLength(3)
+    expect(calls.filter((a) => a === 'EndTxn')).toHaveLength(2)
+  })
+
+  it('an abortable error (ILLEGAL_GENERATION on TxnOffsetCommit) aborts the window, whose input is read again', async () => {
+    const scheduler = new VirtualTimeScheduler()
+    const kafka = newCluster(scheduler)
+    for (const value of ['a', 'b']) kafka.produceDirect('in', 0, [{ value }])
+    kafka.injectError('TxnOffsetCommit', ErrorCode.ILLEGAL_GENERATION)
+    const outcomes: string[] = []
+    const subscription = consumeGroup({ client: kafka, groupId: 'g', topics: ['in'], commitIntervalMs: 0, fromBeginning: true })
+      .pipe(transactionalWindow({ client: kafka, transactionalId: 'w', count: 2, timeMs: 10 }, (messages) => messages.map((m) => ({ topic: 'out', value: m.value }))))
+      .subscribe((w) => outcomes.push(`${w.outcome}:${w.messages}${w.error === undefined ? '' : `:${(w.error.cause as { code?: string }).code}`}`))
+    await advanceTo(scheduler, 1_000)
+    expect(outcomes).toEqual(['aborted:2:ILLEGAL_GENERATION', 'committed:2'])
+    const committed = values(kafka, 'out', 'read_committed')
+    const uncommitted = values(kafka, 'out', 'read_uncommitted')
+    await advanceTo(scheduler, 1_500)
+    expect(committed).toEqual(['a', 'b'])
+    // The aborted window's records are in the log, hidden from read_committed readers.
+    expect(uncommitted).toEqual(['a', 'b', 'a', 'b'])
+    subscription.unsubscribe()
+  })
+
+  it('a fatal error (TRANSACTIONAL_ID_AUTHORIZATION_FAILED) ends the window stream with TransactionFailedError', async () => {
+    const scheduler = new VirtualTimeScheduler()
+    const kafka = newCluster(scheduler)
+    kafka.produceDirect('in', 0, [{ value: 'a' }])
+    kafka.injectError('InitProducerId', ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+    let error: unknown
+    consumeGroup({ client: kafka, groupId: 'g', topics: ['in'], commitIntervalMs: 0, fromBeginning: true })
+      .pipe(transactionalWindow({ client: kafka, transactionalId: 'denied', count: 1 }, (messages) => messages.map((m) => ({ topic: 'out', value: m.value }))))
+      .subscribe({ error: (e: unknown) => (error = e) })
+    await advanceTo(scheduler, 500)
+    expect(error).toBeInstanceOf(TransactionFailedError)
+    expect((error as TransactionFailedError).code).toBe('TRANSACTION_FAILED')
   })
 })

@@ -26,6 +26,9 @@ export * from './admin/index.js'
 // Operators
 export * from './operators/index.js'
 
+// Transactions (docs/transactions.md)
+export * from './transactions/index.js'
+
 // Cluster and connections: the ClusterClient the producer and consumer stand on, and the BrokerTransport seam under it
 export { KafkaCluster, parseBrokerAddress } from './cluster/kafka-cluster.js'
 export type {
@@ -68,6 +71,10 @@ export {
   AdminArgumentError,
   AuthenticationError,
   BufferFullError,
+  TransactionAbortedError,
+  TransactionFailedError,
+  TransactionFencedError,
+  TransactionStateError,
   CircuitOpenError,
   CLIENT_ERROR_CODES,
   CodecUnavailableError,

@@ -24,6 +24,10 @@ import { checkInteger } from './kit/options.js'
 import { ratesOf, type KafkaRates } from './kafka-rates.js'
 import { toPrometheus } from './prometheus.js'
 import type { ProducerMessage, ProducerResult, TopicProducerMessage } from './producer/types.js'
+import type { TransactionalProducerOptions } from './producer/transaction-manager.js'
+import { transaction, type TransactionContext } from './transactions/transaction.js'
+import type { PartitionStream } from './consumer/partition-stream.js'
+import { transactionalWindow, type TransactionalWindowOptions, type TransactionalWindowResult, type WindowTransform } from './transactions/transactionalWindow.js'
 
 /**
  * Settings of a client: the bootstrap brokers and everything about connections.
@@ -185,6 +189,34 @@ export interface Kafka {
    * ```
    */
   consumeShareGroup(options: Omit<ConsumeShareGroupOptions, 'client'>): ShareGroupConsumer
+  /**
+   * Runs `work` in one transaction: what it sends commits together when it
+   * resolves, and is aborted when it throws (docs/transactions.md).
+   *
+   * @example
+   * ```ts
+   * await kafka.transaction({ transactionalId: 'ledger-1' }, async (tx) => {
+   *   await tx.send('debits', [{ key: 'acct-1', value: '-10' }])
+   *   await tx.send('credits', [{ key: 'acct-2', value: '+10' }])
+   * })
+   * ```
+   */
+  transaction<T>(options: TransactionalProducerOptions, work: (tx: TransactionContext) => Promise<T> | T): Promise<T>
+  /**
+   * Exactly-once consume-transform-produce over a consumer group: each window
+   * of messages is transformed and committed, records and offsets, in one
+   * transaction (docs/transactions.md).
+   *
+   * @example
+   * ```ts
+   * kafka.consumeGroup({ groupId: 'enrich', topics: ['in'] }).pipe(
+   *   kafka.transactionalWindow({ transactionalId: 'enrich-1', count: 500, timeMs: 100 }, (messages) =>
+   *     messages.map((m) => ({ topic: 'out', key: m.key, value: m.value })),
+   *   ),
+   * ).subscribe()
+   * ```
+   */
+  transactionalWindow(options: TransactionalWindowOptions, transform: WindowTransform): OperatorFunction<PartitionStream, TransactionalWindowResult>
   /** A snapshot of every long-lived part. */
   diagnostics(): KafkaDiagnostics
   /**
@@ -263,6 +295,8 @@ export function createKafka(config: KafkaConfig | KafkaOnClient): Kafka {
     consumePartitions: (options) => consumePartitions({ ...options, client }),
     flush: () => flushProducers(client),
     consumeShareGroup: (options) => consumeShareGroup({ ...options, client }),
+    transaction: (options, work) => transaction(client, options, work),
+    transactionalWindow: (options, transform) => transactionalWindow({ ...options, client }, transform),
     diagnostics,
     diagnostics$: (intervalMs = 1000) =>
       timer(0, intervalMs, client.scheduler).pipe(

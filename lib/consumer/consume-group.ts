@@ -39,6 +39,8 @@ export class ConsumerGroup extends Observable<PartitionStream> {
   readonly partitionStarts$: Observable<PartitionStartEvent>
   /** Problems the consumer recovers from by itself (retrying, rejoining): for logs and alerts. Fatal errors error the main stream instead. */
   readonly errors$: Observable<RxKafkaError>
+  /** How often the group commits done offsets by itself (0: only on revoke, unsubscribe and `commit()`). */
+  readonly commitIntervalMs: number
   private readonly members: Set<GroupSession>
   private readonly stopping: Set<Promise<void>>
 
@@ -91,6 +93,7 @@ export class ConsumerGroup extends Observable<PartitionStream> {
     )
     this.members = members
     this.stopping = stopping
+    this.commitIntervalMs = group.commitIntervalMs
     this.assignments$ = assignments.asObservable()
     this.partitionStarts$ = starts.asObservable()
     this.errors$ = errors.asObservable()

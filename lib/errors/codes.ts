@@ -52,6 +52,11 @@ export const CLIENT_ERROR_CODES = {
   TOPIC_METADATA_PENDING: "a topic's partitions and leaders were not known in time",
   NO_RESPONSE: 'a request completed without an answer',
   MISSING_PARTITION_RESPONSE: 'a Produce answer did not mention a partition it was asked about',
+  // transactions
+  TRANSACTION_FENCED: 'a newer producer with the same transactionalId (or a group rebalance) fenced this one: it cannot produce or commit any more',
+  TRANSACTION_ABORTED: 'a transaction was aborted: an abortable error, or the callback threw; nothing it wrote or committed is visible',
+  TRANSACTION_FAILED: 'a transactional producer hit an error it cannot recover from (authorization, an unsupported broker, a state it cannot leave)',
+  TRANSACTION_STATE: 'a transaction call made in a state that does not allow it (send after commit, two transactions at once)',
   // consumer
   CONSUMER: 'a consumer failure that is not an rxkafka error (a throwing hook, for example)',
   PARTITION_STREAM_BUSY: 'a second subscriber to a partition substream that already has an active one',

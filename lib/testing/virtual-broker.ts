@@ -27,6 +27,11 @@ import { VirtualGroup, type GroupCoordinatorSettings, type JoinOutcome, type Syn
 import { VirtualClusterError } from '../errors/index.js'
 import { PartitionLog } from './virtual-log.js'
 import { adminErrorResponse, handleAdminRequest, VIRTUAL_ADMIN_API_NAMES, VIRTUAL_ADMIN_API_VERSIONS } from './virtual-admin.js'
+import { VirtualTransactions } from './virtual-transactions.js'
+import type { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from '../protocol/messages/AddOffsetsToTxn.js'
+import type { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from '../protocol/messages/AddPartitionsToTxn.js'
+import type { EndTxnRequest, EndTxnResponse } from '../protocol/messages/EndTxn.js'
+import type { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from '../protocol/messages/TxnOffsetCommit.js'
 
 /** Api key -> the versions the virtual brokers implement: the recent ones a Kafka 3.7+/4.x broker speaks. */
 export const VIRTUAL_API_VERSIONS: ReadonlyMap<number, VersionRange> = new Map([
@@ -45,6 +50,11 @@ export const VIRTUAL_API_VERSIONS: ReadonlyMap<number, VersionRange> = new Map([
   [22, { minVersion: 0, maxVersion: 5 }], // InitProducerId
   // The admin APIs: virtual-admin.ts.
   ...VIRTUAL_ADMIN_API_VERSIONS,
+  // Transactions (lib/testing/virtual-transactions.ts): transaction version 1, as rxkafka speaks it.
+  [24, { minVersion: 0, maxVersion: 3 }], // AddPartitionsToTxn
+  [25, { minVersion: 0, maxVersion: 3 }], // AddOffsetsToTxn
+  [26, { minVersion: 0, maxVersion: 4 }], // EndTxn
+  [28, { minVersion: 0, maxVersion: 4 }], // TxnOffsetCommit
 ])
 
 /** The API names the virtual brokers serve, by api key, as the protocol spells them. */
@@ -63,6 +73,10 @@ export const VIRTUAL_API_NAMES: ReadonlyMap<number, string> = new Map([
   [18, 'ApiVersions'],
   [22, 'InitProducerId'],
   ...VIRTUAL_ADMIN_API_NAMES,
+  [24, 'AddPartitionsToTxn'],
+  [25, 'AddOffsetsToTxn'],
+  [26, 'EndTxn'],
+  [28, 'TxnOffsetCommit'],
 ])
 
 /** Where a handler runs and how it answers. `reply` may be called later (long polls, rebalances). */
@@ -152,6 +166,15 @@ export class VirtualBrokers {
   /** Where a virtual clock started; undefined for a wall clock, which has no natural end. */
   private readonly virtualStart: number | undefined
   private overrunReported = false
+  /** The transaction coordinator (lib/testing/virtual-transactions.ts). */
+  readonly transactions = new VirtualTransactions({
+    partition: (topic, partition) => this.topics.get(topic)?.partitions[partition],
+    coordinatorError: (key, broker) => this.coordinatorError(key, broker),
+    checkGroupCommit: (groupId, memberId, instanceId, generationId) => this.groups.get(groupId)?.checkCommit(memberId, instanceId, generationId) ?? ErrorCode.ILLEGAL_GENERATION,
+    commitOffset: (groupId, key, offset) => this.group(groupId).offsets.set(key, offset),
+    notifyAppended: (partitions) => this.notifyAppended(partitions),
+    nowMs: () => this.scheduler.now(),
+  })
   /** Called when a broker goes down, so clients can fail what is in flight to it. */
   readonly brokerDownListeners = new Set<(broker: number) => void>()
 
@@ -343,6 +366,18 @@ export class VirtualBrokers {
       case 22:
         ctx.reply(this.initProducerId(request as InitProducerIdRequest, ctx))
         return undefined
+      case 24:
+        ctx.reply(this.transactions.addPartitions(request as AddPartitionsToTxnRequest, ctx.broker))
+        return undefined
+      case 25:
+        ctx.reply(this.transactions.addOffsets(request as AddOffsetsToTxnRequest, ctx.broker))
+        return undefined
+      case 26:
+        ctx.reply(this.transactions.endTxn(request as EndTxnRequest, ctx.broker))
+        return undefined
+      case 28:
+        ctx.reply(this.transactions.txnOffsetCommit(request as TxnOffsetCommitRequest, ctx.broker))
+        return undefined
       default:
         if (handleAdminRequest(this, apiKey, request, ctx)) return undefined
         // Version negotiation keeps unknown APIs from getting here.
@@ -509,6 +544,8 @@ export class VirtualBrokers {
             if (leadership === ErrorCode.NOT_LEADER_OR_FOLLOWER && partition !== undefined) leaders.add(partition.leader)
             return fail(leadership)
           }
+          const refusedByTxn = transactionalRefusal(this.transactions, pd.records, partition)
+          if (refusedByTxn !== 0) return fail(refusedByTxn)
           const outcome = partition.log.append(pd.records, partition.leaderEpoch, ctx.nowMs)
           if (outcome.errorCode !== 0 || !('baseOffset' in outcome)) {
             return fail(outcome.errorCode, 'errorMessage' in outcome ? outcome.errorMessage : null)
@@ -580,12 +617,14 @@ export class VirtualBrokers {
               }
             }
             const log = partition.log
+            const readCommitted = (request.isolationLevel ?? 0) === 1
+            const stable = log.lastStableOffset
             const position = {
               ...base,
               highWatermark: log.endOffset,
-              lastStableOffset: log.endOffset,
+              lastStableOffset: stable,
               logStartOffset: log.logStartOffset,
-              abortedTransactions: (request.isolationLevel ?? 0) === 1 ? [] : null,
+              abortedTransactions: readCommitted ? log.abortedIn(p.fetchOffset, stable) : null,
             }
             if (p.fetchOffset < log.logStartOffset || p.fetchOffset > log.endOffset) {
               errors = true
@@ -593,7 +632,8 @@ export class VirtualBrokers {
             }
             // Whole batches; the first batch of the response goes out even when it is larger than the limits (KIP-74).
             const limit = Math.min(p.partitionMaxBytes, budget.bytes)
-            const batches = log.read(p.fetchOffset, limit, budget.first)
+            // read_committed readers get nothing at or past the last stable offset (an open transaction's records).
+            const batches = log.read(p.fetchOffset, limit, budget.first).filter((b) => !readCommitted || b.baseOffset < stable)
             const size = batches.reduce((sum, b) => sum + b.bytes.length, 0)
             if (batches.length > 0) budget.first = false
             budget.bytes = Math.max(0, budget.bytes - size)
@@ -688,6 +728,7 @@ export class VirtualBrokers {
         producerId = this.nextProducerId++
         this.transactionalProducers.set(request.transactionalId, producerId)
         this.producerEpochs.set(producerId, 0)
+        this.transactions.onInitProducerId(request.transactionalId, producerId, 0)
         return { throttleTimeMs: 0, errorCode: 0, producerId, producerEpoch: 0 }
       }
       producerId = known
@@ -706,10 +747,15 @@ export class VirtualBrokers {
       // The epoch ran out: the producer continues under a fresh id.
       const fresh = this.nextProducerId++
       this.producerEpochs.set(fresh, 0)
-      if (request.transactionalId !== null) this.transactionalProducers.set(request.transactionalId, fresh)
+      if (request.transactionalId !== null) {
+        this.transactionalProducers.set(request.transactionalId, fresh)
+        this.transactions.onInitProducerId(request.transactionalId, fresh, 0)
+      }
       return { throttleTimeMs: 0, errorCode: 0, producerId: fresh, producerEpoch: 0 }
     }
     this.producerEpochs.set(producerId, epoch)
+    // A new epoch fences the older one: the transaction it left open is aborted.
+    if (request.transactionalId !== null) this.transactions.onInitProducerId(request.transactionalId, producerId, epoch)
     return { throttleTimeMs: 0, errorCode: 0, producerId, producerEpoch: epoch }
   }
 
@@ -1030,10 +1076,40 @@ export function errorResponse(apiKey: number, version: number, request: unknown,
       return { errorCode, apiKeys: [], throttleTimeMs: 0 } satisfies ApiVersionsResponse
     case 22:
       return { throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 } satisfies InitProducerIdResponse
+    case 24: {
+      const r = request as AddPartitionsToTxnRequest
+      return {
+        throttleTimeMs: 0,
+        resultsByTopicV3AndBelow: (r.v3AndBelowTopics ?? []).map((t) => ({ name: t.name, resultsByPartition: t.partitions.map((p) => ({ partitionIndex: p, partitionErrorCode: errorCode })) })),
+      } satisfies AddPartitionsToTxnResponse
+    }
+    case 25:
+    case 26:
+      return { throttleTimeMs: 0, errorCode } satisfies AddOffsetsToTxnResponse | EndTxnResponse
+    case 28: {
+      const r = request as TxnOffsetCommitRequest
+      return {
+        throttleTimeMs: 0,
+        topics: r.topics.map((t) => ({ name: t.name ?? '', partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
+      } satisfies TxnOffsetCommitResponse
+    }
     default: {
       const admin = adminErrorResponse(apiKey, request, errorCode)
       if (admin !== undefined) return admin
       throw new Error(`no error response shape for api key ${apiKey}`)
     }
   }
+}
+
+/** RecordBatch v2 header fields a broker reads before it appends (offsets from the start of the batch). */
+const ATTRIBUTES_AT = 21
+const PRODUCER_ID_AT = 43
+const PRODUCER_EPOCH_AT = 51
+const TRANSACTIONAL_BIT = 0x10
+
+/** 0, or why the coordinator refuses a transactional batch (an older epoch, a partition not added to the transaction). */
+function transactionalRefusal(transactions: VirtualTransactions, records: Buffer | null, partition: VirtualPartition): number {
+  if (records === null || records.length < PRODUCER_EPOCH_AT + 2) return 0
+  if ((records.readInt16BE(ATTRIBUTES_AT) & TRANSACTIONAL_BIT) === 0) return 0
+  return transactions.checkProduce(records.readBigInt64BE(PRODUCER_ID_AT), records.readInt16BE(PRODUCER_EPOCH_AT), partition)
 }

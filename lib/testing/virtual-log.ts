@@ -66,6 +66,10 @@ export class PartitionLog {
   endOffset = 0n
   logStartOffset = 0n
   private readonly producers = new Map<bigint, ProducerPartitionState>()
+  /** Producer id -> first offset of its open transaction here: what holds the last stable offset back. */
+  readonly openTransactions = new Map<bigint, bigint>()
+  /** Aborted transactions, for read_committed fetches (Fetch's abortedTransactions). */
+  readonly abortedTransactions: { producerId: bigint; firstOffset: bigint; lastOffset: bigint }[] = []
 
   constructor(
     readonly topic: string,
@@ -97,12 +101,10 @@ export class PartitionLog {
       }
     }
     const incoming = decoded[0]!
-    if (incoming.isTransactional || incoming.isControl) {
-      return {
-        errorCode: ErrorCode.INVALID_TXN_STATE,
-        errorMessage: 'the virtual cluster does not model transactions; produce non-transactional batches',
-      }
+    if (incoming.isControl) {
+      return { errorCode: ErrorCode.INVALID_RECORD, errorMessage: 'producers may not write control batches; the coordinator writes the markers' }
     }
+
     const count = incoming.lastOffsetDelta + 1
     const logAppend = incoming.timestampType === 'log-append'
     const logAppendTimeMs = logAppend ? BigInt(nowMs) : -1n
@@ -127,6 +129,8 @@ export class PartitionLog {
       bytes.writeInt16BE(bytes.readInt16BE(ATTRIBUTES_OFFSET) | ATTRIBUTE_LOG_APPEND_TIME, ATTRIBUTES_OFFSET)
       bytes.writeUInt32BE(crc32c(bytes, RECORD_BATCH_CRC_START), CRC_OFFSET)
     }
+    // A transactional batch opens (or continues) its producer's transaction here; the coordinator checked its epoch.
+    if (incoming.isTransactional && !this.openTransactions.has(incoming.producerId)) this.openTransactions.set(incoming.producerId, baseOffset)
     this.store(bytes)
     if (producer !== undefined) {
       producer.lastSequence = nextSequence(incoming.baseSequence, count - 1)
@@ -134,6 +138,34 @@ export class PartitionLog {
       if (producer.recent.length > DUPLICATE_WINDOW) producer.recent.shift()
     }
     return { errorCode: 0, baseOffset, logAppendTimeMs }
+  }
+
+  /** The end of what read_committed readers may see: the first offset of the oldest open transaction, or the log end. */
+  get lastStableOffset(): bigint {
+    let lso = this.endOffset
+    for (const first of this.openTransactions.values()) if (first < lso) lso = first
+    return lso
+  }
+
+  /**
+   * Ends the producer's transaction here with a control batch (the marker): a commit makes its records visible to
+   * read_committed readers, an abort hides them (they stay in the log, listed in abortedTransactions).
+   */
+  writeMarker(marker: Buffer, producerId: bigint, commit: boolean, leaderEpoch: number): void {
+    const first = this.openTransactions.get(producerId)
+    if (first === undefined) return
+    const bytes = Buffer.from(marker)
+    const markerOffset = this.endOffset
+    bytes.writeBigInt64BE(markerOffset, 0)
+    bytes.writeInt32BE(leaderEpoch, PARTITION_LEADER_EPOCH_OFFSET)
+    this.store(bytes)
+    this.openTransactions.delete(producerId)
+    if (!commit) this.abortedTransactions.push({ producerId, firstOffset: first, lastOffset: markerOffset })
+  }
+
+  /** The aborted transactions a read_committed fetch of [from, to) must be told about. */
+  abortedIn(from: bigint, to: bigint): { producerId: bigint; firstOffset: bigint }[] {
+    return this.abortedTransactions.filter((t) => t.lastOffset >= from && t.firstOffset < to).map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }))
   }
 
   private store(bytes: Buffer): void {

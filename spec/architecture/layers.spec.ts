@@ -29,6 +29,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   admin: ['cluster', 'protocol', 'errors', 'kit'],
   // rxkafka/otel: OpenTelemetry over the public client (types of lib/kafka.ts) and the diagnostics channels.
   otel: ['observability', 'consumer', 'producer', 'root/kafka'],
+  // Consume-transform-produce in one transaction: above both the producer and the consumer.
+  transactions: ['producer', 'consumer', 'cluster', 'protocol', 'errors', 'kit'],
   testing: ['cluster', 'connection', 'protocol', 'errors', 'kit', 'root/logger'],
 }
 

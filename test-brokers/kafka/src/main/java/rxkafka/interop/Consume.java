@@ -42,6 +42,15 @@ final class Consume {
           read++;
         }
       }
+      // --linger-ms: keep reading a while after the count, so a reader that would see too much (duplicates,
+      // aborted records) shows it instead of stopping at exactly the count it was told.
+      long lingerUntil = System.currentTimeMillis() + Long.parseLong(args.getOrDefault("linger-ms", "0"));
+      while (System.currentTimeMillis() < lingerUntil) {
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+          Interop.emit(Records.toJson(record));
+          read++;
+        }
+      }
     }
     ObjectNode done = Interop.JSON.createObjectNode();
     done.put("done", read);

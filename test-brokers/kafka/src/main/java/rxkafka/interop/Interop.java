@@ -16,7 +16,7 @@ import java.util.Properties;
  *       stdin: one JSON line per record {"key","value","partition","timestamp","headers":{..}},
  *              or {"op":"begin"|"commit"|"abort"|"flush"}
  *       stdout: {"sent":{"partition","offset"}} per record once acknowledged, then {"done":n}
- *   consume --bootstrap B --topic T --count N [--isolation read_committed|read_uncommitted] [--timeout-ms N]
+ *   consume --bootstrap B --topic T --count N [--isolation read_committed|read_uncommitted] [--timeout-ms N] [--linger-ms N]
  *       reads every partition from the start until N records arrived
  *       stdout: {"record":{..}} per record, then {"done":n}
  *   group --bootstrap B --topic T --group G [--protocol classic|consumer] [--assignor range|cooperative-sticky]

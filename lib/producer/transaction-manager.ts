@@ -1,0 +1,605 @@
+/**
+ * The transactional producer: one `transactionalId`, one transaction at a
+ * time. It speaks the transaction protocol of KIP-98 with the group fencing
+ * of KIP-447:
+ *
+ *   FindCoordinator(TRANSACTION) -> InitProducerId(transactionalId)      once, and after each abort
+ *   AddPartitionsToTxn                                                    before the first write to a partition
+ *   Produce (transactionalId, transactional batches, acks=all)            idempotent sequences per partition
+ *   AddOffsetsToTxn + TxnOffsetCommit (generation, member id)             consumed offsets, in the transaction
+ *   EndTxn(commit | abort)
+ *
+ * It keeps to "transaction version 1" on purpose: Produce up to v11,
+ * TxnOffsetCommit up to v4, EndTxn up to v4, with explicit AddPartitionsToTxn
+ * and AddOffsetsToTxn. Kafka 4.x accepts that from every client; the implicit
+ * adds and per-transaction epoch bump of KIP-890 part 2 need the cluster's
+ * finalized `transaction.version` feature, which the connection layer does not
+ * expose yet (docs/transactions.md, "Decisions").
+ *
+ * It has its own small sender instead of the ProducerEngine: a transaction is
+ * a bounded set of records that must all be acknowledged before EndTxn, and it
+ * needs none of the engine's linger, circuit breakers or rerouting (a record
+ * may not move to a partition the transaction did not add). Errors fall in
+ * Kafka's three kinds: retriable ones are retried here, abortable ones reject
+ * with the broker error (the caller aborts), fatal ones reject with
+ * {@link TransactionFencedError} / {@link TransactionFailedError} and the
+ * producer stays failed.
+ */
+import { firstValueFrom, type Observable } from 'rxjs'
+import type { ClusterClient } from '../cluster/cluster-client.js'
+import type { ClusterView } from '../cluster/cluster-view.js'
+import { brokerError, KafkaBrokerError, RxKafkaError, TransactionFailedError, TransactionFencedError, TransactionStateError } from '../errors/index.js'
+import { backoffDelay, type BackoffOptions } from '../kit/backoff.js'
+import { ErrorCode } from '../protocol/error-codes.js'
+import type { ApiDefinition } from '../protocol/api.js'
+import { AddOffsetsToTxnApi } from '../protocol/messages/AddOffsetsToTxn.js'
+import { AddPartitionsToTxnApi } from '../protocol/messages/AddPartitionsToTxn.js'
+import { EndTxnApi } from '../protocol/messages/EndTxn.js'
+import { InitProducerIdApi } from '../protocol/messages/InitProducerId.js'
+import { ProduceApi, type ProduceRequestTopicProduceData } from '../protocol/messages/Produce.js'
+import { TxnOffsetCommitApi } from '../protocol/messages/TxnOffsetCommit.js'
+import { RecordBatchBuilder, type ProducerRecordHeader } from '../protocol/records/record-batch-builder.js'
+import type { CompressionCodecName } from '../protocol/compression/index.js'
+import { createTopicPartitioner, type TopicPartitioner } from './partitioners.js'
+import { addSequence } from './producer-batch.js'
+
+/** One record to write in a transaction. Keys and values are bytes or strings (UTF-8). */
+export interface TransactionalRecord {
+  /** The topic to write to. */
+  topic: string
+  /** Absent: the key's murmur2 hash picks the partition (as the Java client), or any partition without a key. */
+  partition?: number
+  /** The key, or null / absent for none. */
+  key?: Buffer | string | null
+  /** The value; null is a tombstone. */
+  value: Buffer | string | null
+  /** Headers, in order. */
+  headers?: ReadonlyArray<ProducerRecordHeader>
+  /** Milliseconds since the epoch; default: now. */
+  timestamp?: number
+}
+
+/** Where a record of a transaction was written (visible to read_committed readers only once it commits). */
+export interface TransactionalWrite {
+  /** The topic. */
+  topic: string
+  /** The partition. */
+  partition: number
+  /** The offset the broker gave it. */
+  offset: bigint
+}
+
+/** The consumer group whose offsets a transaction commits, as KIP-447 asks: fenced members cannot commit. */
+export interface TransactionGroupMetadata {
+  /** The group id. */
+  groupId: string
+  /** The generation the member's assignment belongs to. */
+  generationId: number
+  /** The member id the coordinator gave. */
+  memberId: string
+  /** The static member id, or null. */
+  groupInstanceId: string | null
+}
+
+/** One partition's next offset to read, committed in the transaction. */
+export interface TransactionOffset {
+  /** The topic. */
+  topic: string
+  /** The partition. */
+  partition: number
+  /** The next offset to read (one past the last processed record). */
+  offset: bigint
+  /** The leader epoch of the last processed record, or -1. */
+  leaderEpoch?: number
+}
+
+/** Settings of a transactional producer. */
+export interface TransactionalProducerOptions {
+  /**
+   * The producer's identity across restarts: a new producer with the same id
+   * fences the old one (its open transaction is aborted, its writes refused).
+   * One per instance of the app (for example `${app}-${hostname}`).
+   */
+  transactionalId: string
+  /** How long a transaction may stay open before the coordinator aborts it. Default 60 000 (Kafka's default). */
+  transactionTimeoutMs?: number
+  /** Codec of the batches. Default `none`. */
+  compression?: CompressionCodecName
+  /**
+   * Backoff between retries of retriable errors. Default 5 ms doubling to 1 s: the usual one is CONCURRENT_TRANSACTIONS
+   * right after a commit, while the coordinator still writes the previous transaction's markers.
+   */
+  retryBackoff?: BackoffOptions
+  /** How long a retriable error may be retried before it counts as abortable. Default 30 000. */
+  retryTimeoutMs?: number
+}
+
+type ManagerState = 'uninitialised' | 'ready' | 'in-transaction' | 'failed'
+
+const MAX_BATCH_BYTES = 512 * 1024
+/** Highest versions of "transaction version 1" (see the file comment). */
+const TV1_PRODUCE_MAX = 11
+const TV1_TXN_OFFSET_COMMIT_MAX = 4
+const TV1_END_TXN_MAX = 4
+const TV1_ADD_PARTITIONS_MAX = 3
+
+const FENCING_CODES: ReadonlySet<number> = new Set([ErrorCode.PRODUCER_FENCED, ErrorCode.INVALID_PRODUCER_EPOCH])
+const FATAL_CODES: ReadonlySet<number> = new Set([
+  ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+  ErrorCode.INVALID_TXN_STATE,
+  ErrorCode.UNSUPPORTED_VERSION,
+  ErrorCode.INVALID_TRANSACTION_TIMEOUT,
+  ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+])
+/** Retriable inside a transaction although not retriable in general (the previous transaction is still completing). */
+const RETRY_CODES: ReadonlySet<number> = new Set([ErrorCode.CONCURRENT_TRANSACTIONS, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS])
+const COORDINATOR_CODES: ReadonlySet<number> = new Set([ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE])
+
+/**
+ * A transactional producer over a cluster client. One transaction at a time:
+ * `begin`, then `send` and `sendOffsets` as often as needed, then `commit` or
+ * `abort`. Methods reject with a broker error for abortable failures (abort
+ * next) and with TransactionFencedError / TransactionFailedError for fatal
+ * ones. The transaction forms of `rxkafka` (`kafka.transaction`,
+ * `transactionalWindow`) drive it; use it directly only for something they do
+ * not cover.
+ *
+ * @example
+ * ```ts
+ * const tm = new TransactionManager(kafka.cluster, { transactionalId: 'billing-1' })
+ * await tm.begin()
+ * try {
+ *   await tm.send([{ topic: 'invoices', key: 'c-1', value: 'paid' }])
+ *   await tm.commit()
+ * } catch (e) { await tm.abort(); throw e }
+ * ```
+ */
+export class TransactionManager {
+  /** The transactional id this producer runs under. */
+  readonly transactionalId: string
+  readonly #client: ClusterClient
+  readonly #timeoutMs: number
+  readonly #compression: CompressionCodecName
+  readonly #backoff: BackoffOptions
+  readonly #retryTimeoutMs: number
+  readonly #partitioners = new Map<string, TopicPartitioner>()
+  /** Next sequence per "topic\0partition" for the current producer id and epoch. */
+  readonly #sequences = new Map<string, number>()
+  /** Partitions and groups added to the open transaction. */
+  readonly #partitionsInTxn = new Set<string>()
+  readonly #groupsInTxn = new Set<string>()
+  #state: ManagerState = 'uninitialised'
+  #producerId = -1n
+  #producerEpoch = -1
+  /** The failure that ended the producer, returned by every later call. */
+  #fatal: RxKafkaError | undefined
+  /** Set after an abort: the next begin() bumps the epoch, so no sequence of the aborted writes can matter. */
+  #needsReinit = false
+  #transactions = 0
+  #aborts = 0
+  #initializing: Promise<void> | undefined
+
+  constructor(client: ClusterClient, options: TransactionalProducerOptions) {
+    this.#client = client
+    this.transactionalId = options.transactionalId
+    this.#timeoutMs = options.transactionTimeoutMs ?? 60_000
+    this.#compression = options.compression ?? 'none'
+    this.#backoff = { initialMs: 5, maxMs: 1_000, factor: 2, jitter: 0.2, ...options.retryBackoff }
+    this.#retryTimeoutMs = options.retryTimeoutMs ?? 30_000
+  }
+
+  /** The producer id and epoch in use (-1 before the first transaction). */
+  get producer(): {
+    /** The producer id the coordinator gave this transactional id. */
+    producerId: bigint
+    /** The current epoch: a newer one fences this producer. */
+    producerEpoch: number
+  } {
+    return { producerId: this.#producerId, producerEpoch: this.#producerEpoch }
+  }
+
+  /** Whether a transaction is open. */
+  get inTransaction(): boolean {
+    return this.#state === 'in-transaction'
+  }
+
+  /** Committed and aborted transactions so far. */
+  get counts(): {
+    /** Transactions committed. */
+    committed: number
+    /** Transactions aborted. */
+    aborted: number
+  } {
+    return { committed: this.#transactions, aborted: this.#aborts }
+  }
+
+  /** The fatal error that ended this producer, if one did. */
+  get fatalError(): RxKafkaError | undefined {
+    return this.#fatal
+  }
+
+  /**
+   * Initialises the producer id now (InitProducerId), without beginning a
+   * transaction: fences older producers with the same transactionalId and
+   * aborts what they left open. A restarted consumer-transform-produce app
+   * must do this before it reads its group's offsets, because those stay
+   * unstable (KIP-447) while its predecessor's transaction is open. Idempotent.
+   */
+  async initialize(): Promise<void> {
+    this.#checkUsable()
+    if (this.#state !== 'uninitialised') return
+    this.#initializing ??= this.#initProducerId().finally(() => {
+      this.#initializing = undefined
+    })
+    await this.#initializing
+  }
+
+  /**
+   * Begins a transaction, initialising the producer id first (which fences
+   * every older producer with the same transactionalId and aborts what it left
+   * open) or bumping the epoch after an abort.
+   */
+  async begin(): Promise<void> {
+    this.#checkUsable()
+    if (this.#state === 'in-transaction') {
+      throw new TransactionStateError(this.transactionalId, 'begin() while a transaction is open', 'Commit or abort the open transaction first; one producer runs one transaction at a time')
+    }
+    if (this.#initializing !== undefined) await this.#initializing.catch(() => undefined)
+    this.#checkUsable()
+    if (this.#state === 'uninitialised' || this.#needsReinit) await this.#initProducerId()
+    this.#partitionsInTxn.clear()
+    this.#groupsInTxn.clear()
+    this.#state = 'in-transaction'
+  }
+
+  /** Writes records in the open transaction; resolves when every one is acknowledged by all in-sync replicas. */
+  async send(records: readonly TransactionalRecord[]): Promise<TransactionalWrite[]> {
+    this.#checkOpen('send')
+    if (records.length === 0) return []
+    const topics = [...new Set(records.map((r) => r.topic))]
+    let view = await firstValueFrom(this.#client.ensureTopics(topics))
+    const byPartition = new Map<string, { topic: string; partition: number; records: { record: TransactionalRecord; index: number }[] }>()
+    records.forEach((record, index) => {
+      const partition = this.#partitionOf(record, view)
+      const key = `${record.topic}\u0000${partition}`
+      let entry = byPartition.get(key)
+      if (entry === undefined) byPartition.set(key, (entry = { topic: record.topic, partition, records: [] }))
+      entry.records.push({ record, index })
+    })
+    const added = [...byPartition.values()].filter((p) => !this.#partitionsInTxn.has(`${p.topic}\u0000${p.partition}`))
+    if (added.length > 0) await this.#addPartitions(added.map((p) => ({ topic: p.topic, partition: p.partition })))
+
+    // One sealed batch (or several, for big writes) per partition, stamped with the next sequences.
+    const batches: PendingBatch[] = []
+    for (const [key, entry] of byPartition) {
+      let builder = new RecordBatchBuilder({ initialCapacity: 16 * 1024 })
+      let indexes: number[] = []
+      const flush = (): void => {
+        const sequence = this.#sequences.get(key) ?? 0
+        const sealed = builder.seal({ compression: this.#compression, producerId: this.#producerId, producerEpoch: this.#producerEpoch, baseSequence: sequence, transactional: true })
+        this.#sequences.set(key, addSequence(sequence, indexes.length))
+        batches.push({ topic: entry.topic, partition: entry.partition, bytes: sealed.bytes, indexes, baseOffset: -1n })
+        builder = new RecordBatchBuilder({ initialCapacity: 16 * 1024 })
+        indexes = []
+      }
+      for (const { record, index } of entry.records) {
+        if (indexes.length > 0 && builder.sizeInBytes >= MAX_BATCH_BYTES) flush()
+        builder.append({ key: record.key ?? null, value: record.value, headers: record.headers, timestamp: record.timestamp ?? Date.now() })
+        indexes.push(index)
+      }
+      flush()
+    }
+    // Batches of one partition go in order, one request at a time; partitions of one leader share requests.
+    const queues = new Map<string, PendingBatch[]>()
+    for (const b of batches) {
+      const key = `${b.topic}\u0000${b.partition}`
+      let q = queues.get(key)
+      if (q === undefined) queues.set(key, (q = []))
+      q.push(b)
+    }
+    const started = this.#now()
+    let attempt = 0
+    while (queues.size > 0) {
+      const heads = [...queues.values()].map((q) => q[0]!)
+      const byLeader = new Map<number, PendingBatch[]>()
+      let unknownLeader = false
+      for (const head of heads) {
+        const leader = view.topics.get(head.topic)?.partitions[head.partition]?.leader ?? -1
+        if (leader < 0) {
+          unknownLeader = true
+          continue
+        }
+        let list = byLeader.get(leader)
+        if (list === undefined) byLeader.set(leader, (list = []))
+        list.push(head)
+      }
+      const outcomes = await Promise.all([...byLeader].map(([leader, list]) => this.#produce(leader, list)))
+      let retry = unknownLeader
+      let refresh = unknownLeader
+      for (const outcome of outcomes) {
+        for (const done of outcome.done) {
+          const key = `${done.topic}\u0000${done.partition}`
+          const q = queues.get(key)!
+          q.shift()
+          if (q.length === 0) queues.delete(key)
+        }
+        if (outcome.retry !== undefined) {
+          retry = true
+          refresh ||= outcome.retry instanceof KafkaBrokerError ? outcome.retry.refreshMetadata : true
+          if (this.#now() - started > this.#retryTimeoutMs) throw outcome.retry
+        }
+      }
+      if (retry) {
+        await this.#sleep(backoffDelay(attempt++, this.#backoff))
+        if (refresh) view = await firstValueFrom(this.#client.refreshMetadata(topics))
+      }
+    }
+    const writes: TransactionalWrite[] = new Array<TransactionalWrite>(records.length)
+    for (const b of batches) {
+      b.indexes.forEach((index, i) => {
+        writes[index] = { topic: b.topic, partition: b.partition, offset: b.baseOffset + BigInt(i) }
+      })
+    }
+    return writes
+  }
+
+  /**
+   * Commits consumed offsets in the open transaction (AddOffsetsToTxn, then
+   * TxnOffsetCommit to the group coordinator with the member's generation and
+   * id): they count only if the transaction commits, and a member fenced by a
+   * rebalance cannot commit them.
+   */
+  async sendOffsets(group: TransactionGroupMetadata, offsets: readonly TransactionOffset[]): Promise<void> {
+    this.#checkOpen('sendOffsets')
+    if (offsets.length === 0) return
+    if (!this.#groupsInTxn.has(group.groupId)) {
+      await this.#coordinatorCall('transaction', this.transactionalId, AddOffsetsToTxnApi, {
+        transactionalId: this.transactionalId,
+        producerId: this.#producerId,
+        producerEpoch: this.#producerEpoch,
+        groupId: group.groupId,
+      }, (r) => r.errorCode)
+      this.#groupsInTxn.add(group.groupId)
+    }
+    const topics = new Map<string, { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null }[]>()
+    for (const o of offsets) {
+      let list = topics.get(o.topic)
+      if (list === undefined) topics.set(o.topic, (list = []))
+      list.push({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: o.leaderEpoch ?? -1, committedMetadata: null })
+    }
+    await this.#coordinatorCall('group', group.groupId, TxnOffsetCommitApi, (version: number) => ({
+      transactionalId: this.transactionalId,
+      groupId: group.groupId,
+      producerId: this.#producerId,
+      producerEpoch: this.#producerEpoch,
+      ...(version >= 3 ? { generationIdOrMemberEpoch: group.generationId, memberId: group.memberId, groupInstanceId: group.groupInstanceId } : {}),
+      topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
+    }), (r) => {
+      for (const t of r.topics) for (const p of t.partitions) if (p.errorCode !== 0) return p.errorCode
+      return 0
+    }, { maxVersion: TV1_TXN_OFFSET_COMMIT_MAX, minVersion: 3 })
+  }
+
+  /** Commits the open transaction: its writes and offsets become visible together. */
+  async commit(): Promise<void> {
+    this.#checkOpen('commit')
+    await this.#endTxn(true)
+    this.#transactions++
+  }
+
+  /**
+   * Aborts the open transaction (a no-op without one): nothing it wrote or
+   * committed becomes visible. The next begin() bumps the epoch.
+   */
+  async abort(): Promise<void> {
+    if (this.#state !== 'in-transaction') return
+    this.#needsReinit = true
+    this.#aborts++
+    // A transaction that never wrote anything is not open at the coordinator: nothing to end there.
+    if (this.#partitionsInTxn.size === 0 && this.#groupsInTxn.size === 0) {
+      this.#state = 'ready'
+      return
+    }
+    try {
+      await this.#endTxn(false)
+    } finally {
+      // Even when EndTxn failed, the next begin() re-initialises, which aborts what the coordinator still has open.
+      this.#partitionsInTxn.clear()
+      this.#groupsInTxn.clear()
+      if (this.#state === 'in-transaction') this.#state = 'ready'
+    }
+  }
+
+  async #endTxn(committed: boolean): Promise<void> {
+    if (this.#partitionsInTxn.size > 0 || this.#groupsInTxn.size > 0) {
+      await this.#coordinatorCall('transaction', this.transactionalId, EndTxnApi, {
+        transactionalId: this.transactionalId,
+        producerId: this.#producerId,
+        producerEpoch: this.#producerEpoch,
+        committed,
+      }, (r) => r.errorCode, { maxVersion: TV1_END_TXN_MAX })
+    }
+    this.#partitionsInTxn.clear()
+    this.#groupsInTxn.clear()
+    if (this.#state === 'in-transaction') this.#state = 'ready'
+  }
+
+  async #initProducerId(): Promise<void> {
+    const bump = this.#producerId >= 0n
+    const response = await this.#coordinatorCall('transaction', this.transactionalId, InitProducerIdApi, (version: number) => ({
+      transactionalId: this.transactionalId,
+      transactionTimeoutMs: this.#timeoutMs,
+      ...(bump && version >= 3 ? { producerId: this.#producerId, producerEpoch: this.#producerEpoch } : {}),
+    }), (r) => r.errorCode)
+    this.#producerId = response.producerId
+    this.#producerEpoch = response.producerEpoch
+    this.#sequences.clear()
+    this.#needsReinit = false
+    this.#state = 'ready'
+  }
+
+  async #addPartitions(partitions: { topic: string; partition: number }[]): Promise<void> {
+    const topics = new Map<string, number[]>()
+    for (const p of partitions) {
+      let list = topics.get(p.topic)
+      if (list === undefined) topics.set(p.topic, (list = []))
+      list.push(p.partition)
+    }
+    await this.#coordinatorCall('transaction', this.transactionalId, AddPartitionsToTxnApi, {
+      v3AndBelowTransactionalId: this.transactionalId,
+      v3AndBelowProducerId: this.#producerId,
+      v3AndBelowProducerEpoch: this.#producerEpoch,
+      v3AndBelowTopics: [...topics].map(([name, list]) => ({ name, partitions: list })),
+    }, (r) => {
+      for (const t of r.resultsByTopicV3AndBelow ?? []) {
+        for (const p of t.resultsByPartition) {
+          if (p.partitionErrorCode !== 0 && p.partitionErrorCode !== ErrorCode.OPERATION_NOT_ATTEMPTED) return p.partitionErrorCode
+        }
+      }
+      return 0
+    }, { maxVersion: TV1_ADD_PARTITIONS_MAX })
+    for (const p of partitions) this.#partitionsInTxn.add(`${p.topic}\u0000${p.partition}`)
+  }
+
+  /** One Produce request to one leader; says which batches are done and whether the rest should be retried. */
+  async #produce(leader: number, batches: PendingBatch[]): Promise<{ done: PendingBatch[]; retry: KafkaBrokerError | RxKafkaError | undefined }> {
+    const topicData = new Map<string, ProduceRequestTopicProduceData>()
+    for (const b of batches) {
+      let t = topicData.get(b.topic)
+      if (t === undefined) topicData.set(b.topic, (t = { name: b.topic, partitionData: [] }))
+      t.partitionData.push({ index: b.partition, records: b.bytes })
+    }
+    let response
+    try {
+      response = await firstValueFrom(this.#client.request(leader, ProduceApi, {
+        transactionalId: this.transactionalId,
+        acks: -1,
+        timeoutMs: 30_000,
+        topicData: [...topicData.values()],
+      }, { minVersion: 3, maxVersion: TV1_PRODUCE_MAX }))
+    } catch (error) {
+      // No answer: the broker may have written them; the same sequences make the retry safe.
+      if (error instanceof RxKafkaError && error.retriable) return { done: [], retry: error }
+      throw this.#classify(error, 'Produce')
+    }
+    const done: PendingBatch[] = []
+    let retry: KafkaBrokerError | undefined
+    for (const b of batches) {
+      const p = response.responses.find((t) => t.name === b.topic)?.partitionResponses.find((r) => r.index === b.partition)
+      if (p === undefined) {
+        retry = brokerError(ErrorCode.UNKNOWN_SERVER_ERROR, { api: 'Produce', topic: b.topic, partition: b.partition })
+        continue
+      }
+      if (p.errorCode === 0 || p.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
+        b.baseOffset = p.baseOffset
+        done.push(b)
+        continue
+      }
+      const error = brokerError(p.errorCode, { api: 'Produce', broker: leader, topic: b.topic, partition: b.partition, errorMessage: p.errorMessage })
+      if (error.retriable) retry = error
+      else throw this.#classify(error, 'Produce')
+    }
+    return { done, retry }
+  }
+
+  /**
+   * A request to the transaction or group coordinator: coordinator errors look
+   * it up again, CONCURRENT_TRANSACTIONS and other retriable errors are retried
+   * with backoff up to retryTimeoutMs; the rest is classified.
+   */
+  async #coordinatorCall<Req, Res>(
+    type: 'transaction' | 'group',
+    key: string,
+    api: ApiDefinition<Req, Res>,
+    body: Req | ((version: number) => Req),
+    errorOf: (response: Res) => number,
+    options: { maxVersion?: number; minVersion?: number } = {},
+  ): Promise<Res> {
+    const started = this.#now()
+    for (let attempt = 0; ; attempt++) {
+      let failure: unknown
+      try {
+        const coordinator = await firstValueFrom(this.#client.findCoordinator(type, key))
+        const response = await firstValueFrom(this.#client.request(coordinator, api, body, options) as Observable<Res>)
+        const code = errorOf(response)
+        if (code === 0) return response
+        if (COORDINATOR_CODES.has(code)) this.#client.invalidateCoordinator(type, key)
+        failure = brokerError(code, { api: api.name })
+        if (!(COORDINATOR_CODES.has(code) || RETRY_CODES.has(code) || (failure as KafkaBrokerError).retriable)) throw this.#classify(failure, api.name)
+      } catch (error) {
+        if (error instanceof TransactionFencedError || error instanceof TransactionFailedError) throw error
+        if (!(error instanceof RxKafkaError) || !error.retriable) throw this.#classify(error, api.name)
+        if (error.code === 'CONNECTION' || error.code === 'REQUEST_TIMEOUT') this.#client.invalidateCoordinator(type, key)
+        failure = error
+      }
+      if (this.#now() - started > this.#retryTimeoutMs) throw failure
+      await this.#sleep(backoffDelay(Math.min(attempt, 10), this.#backoff))
+    }
+  }
+
+  /** Fencing and fatal codes end the producer; everything else is abortable and returned as it is. */
+  #classify(error: unknown, api: string): unknown {
+    if (error instanceof KafkaBrokerError) {
+      if (FENCING_CODES.has(error.errorCode)) return this.#failWith(new TransactionFencedError(this.transactionalId, api, error))
+      if (FATAL_CODES.has(error.errorCode)) {
+        return this.#failWith(new TransactionFailedError(this.transactionalId, `the broker refused ${api}`, {
+          api,
+          cause: error,
+          hint: error.hint ?? 'Check that the cluster supports transactions and that this principal may use the transactionalId',
+        }))
+      }
+    }
+    return error
+  }
+
+  #failWith(error: RxKafkaError): RxKafkaError {
+    this.#state = 'failed'
+    this.#fatal ??= error
+    return this.#fatal
+  }
+
+  #partitionOf(record: TransactionalRecord, view: ClusterView): number {
+    const count = view.topics.get(record.topic)?.partitions.length ?? 0
+    if (record.partition !== undefined) {
+      if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= count) {
+        throw new TransactionStateError(this.transactionalId, `record for ${record.topic} names partition ${record.partition}, which the topic (${count} partitions) does not have`, 'Name a partition in 0..partitions-1, or leave it out')
+      }
+      return record.partition
+    }
+    let partitioner = this.#partitioners.get(record.topic)
+    if (partitioner === undefined) this.#partitioners.set(record.topic, (partitioner = createTopicPartitioner('default', record.topic, Math.random)))
+    const key = record.key === undefined || record.key === null ? null : typeof record.key === 'string' ? Buffer.from(record.key, 'utf8') : record.key
+    const all = Array.from({ length: count }, (_, i) => i)
+    return partitioner.partition(key, record, count, all)
+  }
+
+  #checkUsable(): void {
+    if (this.#fatal !== undefined) throw this.#fatal
+  }
+
+  #checkOpen(what: string): void {
+    this.#checkUsable()
+    if (this.#state !== 'in-transaction') {
+      throw new TransactionStateError(this.transactionalId, `${what}() without an open transaction`, 'Call it inside the transaction: between begin() and commit()/abort(), or inside the kafka.transaction callback before it resolves')
+    }
+  }
+
+  #now(): number {
+    return this.#client.scheduler.now()
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#client.scheduler.schedule(() => resolve(), ms)
+    })
+  }
+}
+
+interface PendingBatch {
+  topic: string
+  partition: number
+  bytes: Buffer
+  /** Indexes of its records in the send() call. */
+  indexes: number[]
+  baseOffset: bigint
+}

@@ -59,8 +59,9 @@ describe.each(PEERS)('rxkafka CLI against %s', (name) => {
     expect(consumed.out).toEqual(['1 0 a=one', '1 1 b=two', '1 2 =three'])
   })
 
-  // librdkafka's mock answers every ListOffsets by time with -1 (no such message): only Kafka can look a time up.
-  it.runIf(name === 'kafka')('consume --from-time starts at the first message at or after that time (ListOffsets by time)', async () => {
+  // librdkafka's mock answers every ListOffsets by time with -1 (no such message): only Kafka can look a time up,
+  // so this one is defined for Kafka alone (docs/kafka-cluster.md lists the Kafka-only specs), not skipped on the mock.
+  if (name === 'kafka') it('consume --from-time starts at the first message at or after that time (ListOffsets by time)', async () => {
     const timed = uniqueName('cli-time')
     await peer.createTopic(timed, 1)
     expect((await cli(['produce', timed, '--partition', '0'], 'old-1\nold-2\n')).code).toBe(0)

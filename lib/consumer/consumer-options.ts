@@ -10,6 +10,7 @@ import type { GroupAssignor } from './assignors.js'
 import type { SidechannelSettings, SidechannelWriter } from './sidechannel.js'
 
 import type { OffsetChoice, OffsetSpec } from './offset-spec.js'
+import { statelessPattern, type TopicSelector } from './topic-subscription.js'
 
 export type { OffsetAtTime, OffsetChoice, OffsetSpec } from './offset-spec.js'
 
@@ -78,8 +79,36 @@ export interface ConsumeGroupOptions extends FetchOptions {
   client: ClusterClient
   /** The consumer group to join (Kafka's `group.id`). */
   groupId: string
-  /** The topics to subscribe to. With `groupProtocol: 'consumer'`, leave it out (or empty) to subscribe by `topicRegex` instead. */
-  topics: readonly string[]
+  /**
+   * The topics to subscribe to: names, regular expressions, or both (a lone
+   * RegExp is a list of one). A name must exist (the member waits for it and
+   * fails when it does not come). A RegExp subscribes to every topic whose
+   * name it matches (`test`, so anchor it with `^`/`$` for a whole-name
+   * match), checked when the member starts and again every `topicRefreshMs`;
+   * when the matched set changes the member rejoins and the leader assigns
+   * the new subscription. A pattern never matches internal topics
+   * (`__consumer_offsets`, `__transaction_state`, any name starting with
+   * `__`): name them to read them. With `groupProtocol: 'consumer'` the
+   * broker matches instead (see `topicRegex`): RegExps there must all be
+   * patterns (no names beside them), without flags other than `u`, `g`, `y`,
+   * and in the syntax RE2/J shares with JavaScript (no lookaround, no
+   * backreferences); or leave `topics` out (or empty) and pass `topicRegex`.
+   *
+   * @example
+   * ```ts
+   * // Every topic named orders-<region>, including regions added later, plus 'refunds'.
+   * kafka.consumeGroup({ groupId: 'billing', topics: [/^orders-[a-z]+$/, 'refunds'], topicRefreshMs: 10_000 })
+   * ```
+   */
+  topics: RegExp | readonly (string | RegExp)[]
+  /**
+   * With a RegExp in `topics` (classic protocol): how often the member lists
+   * the cluster's topics to match them again. Default 30 000 (the Java client
+   * checks every `metadata.max.age.ms`, 5 minutes; a topic created for a
+   * running pattern consumer should not wait that long). 0 matches only at
+   * start.
+   */
+  topicRefreshMs?: number
   /**
    * The group protocol. `'classic'` (the default): JoinGroup/SyncGroup, the
    * assignment computed by a member with `assignors`. `'consumer'`: the
@@ -218,7 +247,12 @@ export function resolveFetchOptions(options: FetchOptions): ResolvedFetchOptions
 /** Group options with every default filled in. */
 export interface ResolvedGroupOptions {
   groupId: string
+  /** The named topics (with `topicPatterns`: only the names; the member matches the rest). */
   topics: readonly string[]
+  /** The RegExps of `topics` (classic protocol; under 'consumer' they become `topicRegex`), made stateless. */
+  topicPatterns: readonly RegExp[]
+  /** How often a member with `topicPatterns` matches them again; 0: only at start. */
+  topicRefreshMs: number
   protocol: GroupProtocol
   /** The server-side assignor to ask for (consumer protocol), null for the broker's default. */
   serverAssignor: ServerAssignor | null
@@ -247,11 +281,17 @@ export function resolveGroupOptions(
     throw new ConsumerOptionError('groupId', 'must be a non-empty string', 'name the consumer group, such as groupId: "billing"')
   }
   const protocol = resolveGroupProtocol(options)
-  const topicRegex = protocol === 'consumer' ? options.topicRegex ?? null : null
-  const noTopics = topicRegex !== null && (options.topics === undefined || (Array.isArray(options.topics) && options.topics.length === 0))
-  if (!noTopics && (!Array.isArray(options.topics) || options.topics.length === 0 || options.topics.some((t) => typeof t !== 'string' || t.length === 0))) {
-    throw new ConsumerOptionError('topics', 'must be a non-empty array of topic names', 'pass topics: ["orders", ...]')
+  const selectors: unknown = options.topics instanceof RegExp ? [options.topics] : options.topics
+  const explicitRegex = protocol === 'consumer' ? options.topicRegex ?? null : null
+  const noTopics = explicitRegex !== null && (selectors === undefined || (Array.isArray(selectors) && selectors.length === 0))
+  if (!noTopics && (!Array.isArray(selectors) || selectors.length === 0 || selectors.some((t) => !(t instanceof RegExp) && (typeof t !== 'string' || t.length === 0)))) {
+    throw new ConsumerOptionError('topics', 'must be a non-empty array of topic names or RegExps (or one RegExp)', 'pass topics: ["orders", ...] or topics: /^orders-/')
   }
+  const list = noTopics ? [] : (selectors as readonly TopicSelector[])
+  const names = list.filter((t): t is string => typeof t === 'string')
+  const patterns = list.filter((t): t is RegExp => t instanceof RegExp).map(statelessPattern)
+  checkInteger(CONSUMER_OPTIONS, 'topicRefreshMs', options.topicRefreshMs, 0, INT32_MAX)
+  const topicRegex = protocol === 'consumer' && patterns.length > 0 ? serverSideRegex(names, patterns) : explicitRegex
   checkInteger(CONSUMER_OPTIONS, 'sessionTimeoutMs', options.sessionTimeoutMs, 1, INT32_MAX)
   checkInteger(CONSUMER_OPTIONS, 'rebalanceTimeoutMs', options.rebalanceTimeoutMs, 1, INT32_MAX)
   checkInteger(CONSUMER_OPTIONS, 'heartbeatIntervalMs', options.heartbeatIntervalMs, 1, INT32_MAX)
@@ -279,7 +319,9 @@ export function resolveGroupOptions(
   const fallback: OffsetSpec = fromBeginning ? 'earliest' : 'latest'
   return {
     groupId: options.groupId,
-    topics: noTopics ? [] : [...new Set(options.topics)],
+    topics: protocol === 'consumer' && patterns.length > 0 ? [] : [...new Set(names)],
+    topicPatterns: protocol === 'consumer' ? [] : patterns,
+    topicRefreshMs: options.topicRefreshMs ?? 30_000,
     protocol,
     serverAssignor: options.serverAssignor ?? null,
     topicRegex,
@@ -314,8 +356,33 @@ function resolveGroupProtocol(options: ConsumeGroupOptions): GroupProtocol {
     const name = assignor !== undefined ? 'serverAssignor' : 'topicRegex'
     throw new ConsumerOptionError(name, "works only with groupProtocol: 'consumer' (the broker assigns and matches topics there)", "add groupProtocol: 'consumer', or use assignors and topics with the classic protocol")
   }
-  if (regex !== undefined && Array.isArray(options.topics) && options.topics.length > 0) {
+  if (regex !== undefined && (options.topics instanceof RegExp || (Array.isArray(options.topics) && options.topics.length > 0))) {
     throw new ConsumerOptionError('topicRegex', 'cannot be combined with topics: a member subscribes either by names or by a regular expression', 'pass one of the two')
   }
   return protocol
+}
+
+/**
+ * RegExps of `topics` under the consumer protocol, as the one RE2/J pattern
+ * the broker matches. The broker matches whole names (Java's `matches`) where
+ * JavaScript's `test` finds, so each pattern is wrapped in `.*(?:...).*`.
+ * Only what both syntaxes read alike passes: no flags that change matching,
+ * no lookaround, no backreferences, no named groups; names beside patterns
+ * are refused (the broker would treat a missing name as an empty match, the
+ * classic member fails on it).
+ */
+function serverSideRegex(names: readonly string[], patterns: readonly RegExp[]): string {
+  if (names.length > 0) {
+    throw new ConsumerOptionError('topics', `mixes names (${names.join(', ')}) and RegExps, which groupProtocol 'consumer' cannot send together`, 'fold the names into the RegExp (such as /^(orders|refunds)$/), or use the classic protocol')
+  }
+  for (const p of patterns) {
+    const flags = p.flags.replace(/[guy]/g, '')
+    if (flags !== '') {
+      throw new ConsumerOptionError('topics', `RegExp /${p.source}/${p.flags} has flags (${flags}) the broker's RE2/J matching cannot honour`, "drop the flags (write case-insensitivity as [Oo]rders), or use the classic protocol, which matches in the client")
+    }
+    if (/\(\?(?:[=!]|<[=!]|<[A-Za-z])|\\[1-9]|\\k<|\\[cu]/.test(p.source)) {
+      throw new ConsumerOptionError('topics', `RegExp /${p.source}/ uses lookaround, backreferences, named groups or \\c/\\u escapes, which the broker's RE2/J matching does not read as JavaScript does`, 'write it with plain groups, classes and alternation, or use the classic protocol, which matches in the client')
+    }
+  }
+  return patterns.map((p) => `.*(?:${p.source}).*`).join('|')
 }

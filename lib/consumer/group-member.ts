@@ -28,6 +28,7 @@ import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscript
 import { commitOffsets, fetchCommittedOffsets, listOffsets, partitionKey, type CommitIdentity, type OffsetToCommit } from './offset-requests.js'
 import { PartitionSlot, type PartitionStream } from './partition-stream.js'
 import { SidechannelOffsets } from './sidechannel.js'
+import { TopicSubscription } from './topic-subscription.js'
 
 /** The assignment this member received in one generation. */
 export interface GroupAssignmentEvent {
@@ -174,6 +175,10 @@ export class GroupMember {
   private unregisterClose: (() => void) | undefined
   private backoffAttempt = 0
   private readonly sidechannel: SidechannelOffsets | undefined
+  /** The subscribed topics: the names, plus what the patterns match now. */
+  private readonly subscription: TopicSubscription
+  /** `subscription.version` at the last JoinGroup: another one means the matched topics changed, and a rejoin is due. */
+  private joinedVersion = 0
   /**
    * This member's own connections within each role: members of one group on one
    * client must not share a 'group' connection (one member's SyncGroup, waiting
@@ -203,6 +208,7 @@ export class GroupMember {
       seek: (slot, spec) => this.seekSlot(slot, spec),
     }, this.connectionKey)
     this.sidechannel = group.sidechannel === null ? undefined : new SidechannelOffsets(client, group.sidechannel, group.groupId)
+    this.subscription = new TopicSubscription(client, group.topics, group.topicPatterns, group.topicRefreshMs)
   }
 
   start(): void {
@@ -218,10 +224,12 @@ export class GroupMember {
    * failure reported on `errors$`; a topic that does not exist is fatal.
    */
   private awaitTopics(): void {
+    const named: Observable<unknown> = this.group.topics.length > 0 ? this.client.ensureTopics(this.group.topics).pipe(take(1)) : of(undefined)
     this.runStep(
-      this.client.ensureTopics(this.group.topics).pipe(take(1)),
+      named.pipe(switchMap(() => this.subscription.resolve())),
       () => {
         this.backoffAttempt = 0
+        this.subscription.startRefresh((error) => this.channels.error(error))
         this.findCoordinator()
       },
       (error) => {
@@ -415,10 +423,11 @@ export class GroupMember {
     this.stopHeartbeat()
     const coordinator = this.coordinator
     const owned = ownedPartitions(this.slots.values())
+    this.joinedVersion = this.subscription.version
     const protocols = this.group.assignors.map((assignor) => ({
       name: assignor.name,
       metadata: encodeSubscription({
-        topics: [...this.group.topics],
+        topics: [...this.subscription.topics],
         userData: assignor.userData?.() ?? null,
         ownedPartitions: assignor.rebalance === 'cooperative' ? owned : [],
       }),
@@ -578,7 +587,7 @@ export class GroupMember {
         }
         let assigned: TopicPartitions[]
         try {
-          assigned = decodeAssignment(response.assignment).assignedPartitions.filter((t) => this.group.topics.includes(t.topic))
+          assigned = decodeAssignment(response.assignment).assignedPartitions.filter((t) => this.subscription.topics.includes(t.topic))
         } catch (error) {
           this.fatal(error)
           return
@@ -897,8 +906,9 @@ export class GroupMember {
       return
     }
     if (this.heartbeatInFlight || this.coordinator === undefined) return
-    if (this.state === 'stable' && this.partitionCountsChanged()) {
-      // A subscribed topic grew (or was re-created): only a new assignment gives its new partitions to someone.
+    if (this.state === 'stable' && (this.partitionCountsChanged() || this.subscription.version !== this.joinedVersion)) {
+      // A subscribed topic grew (or was re-created), or a pattern matches other topics now: only a new assignment gives
+      // the new partitions to someone.
       this.rejoin()
       return
     }
@@ -964,7 +974,7 @@ export class GroupMember {
   private rememberPartitionCounts(): void {
     const view = this.client.currentView()
     this.assignedCounts.clear()
-    for (const topic of this.group.topics) {
+    for (const topic of this.subscription.topics) {
       const count = view.topics.get(topic)?.partitions.length ?? 0
       if (count > 0) this.assignedCounts.set(topic, count)
     }
@@ -973,7 +983,7 @@ export class GroupMember {
   /** Whether the metadata now (refreshed on its period and after errors) has another partition count for a subscribed topic. */
   private partitionCountsChanged(): boolean {
     const view = this.client.currentView()
-    for (const topic of this.group.topics) {
+    for (const topic of this.subscription.topics) {
       const count = view.topics.get(topic)?.partitions.length ?? 0
       const known = this.assignedCounts.get(topic)
       if (count > 0 && count !== known) return true
@@ -1105,6 +1115,7 @@ export class GroupMember {
     this.commitTimer = undefined
     this.commitInFlight?.unsubscribe()
     this.lifetime.unsubscribe()
+    this.subscription.stop()
     this.fetcher.stop()
     this.sidechannel?.stop()
     for (const s of this.slots.values()) s.close()

@@ -28,7 +28,8 @@ import { asRxKafkaError, Fetcher } from './fetcher.js'
 import type { GroupMemberDiagnostics, MemberChannels, MemberState } from './group-member.js'
 import { slotDiagnostics } from './group-member.js'
 import { offsetChoice$, type OffsetLookup } from './offset-spec.js'
-import { commitOffsets, partitionKey, type CommitIdentity, type OffsetToCommit } from './offset-requests.js'
+import { partitionKey, type CommitIdentity } from './offset-requests.js'
+import { commitSlots, publishHandOver } from './slot-commits.js'
 import { committedStarts, groupSlots, resolveEnd, startSlots, type PartitionStartContext } from './partition-starts.js'
 import { PartitionSlot, type PartitionStream } from './partition-stream.js'
 import { SidechannelOffsets } from './sidechannel.js'
@@ -570,58 +571,18 @@ export class ConsumerProtocolMember {
 
   /** Commits, with the member epoch, the commit points of the slots that moved since their last commit; emits once when done. */
   private commitSlots(slots: PartitionSlot[]): Observable<void> {
-    return new Observable<void>((subscriber) => {
-      const coordinator = this.coordinator
-      const offsets: (OffsetToCommit & { key: string })[] = []
-      if (coordinator !== undefined && this.memberEpoch > 0) {
-        for (const s of slots) {
-          const point = s.commitPoint
-          if (point === undefined) continue
-          const last = this.lastCommitted.get(s.key)
-          if (last !== undefined && last >= point) continue
-          offsets.push({ topic: s.topic, partition: s.partition, offset: point, leaderEpoch: -1, key: s.key })
-        }
-      }
-      if (offsets.length === 0 || coordinator === undefined) {
-        subscriber.next()
-        subscriber.complete()
-        return
-      }
-      return commitOffsets(
-        this.client,
-        coordinator,
-        { groupId: this.group.groupId, generationId: this.memberEpoch, memberId: this.memberId, groupInstanceId: this.group.groupInstanceId },
-        offsets,
-        30_000,
-        this.connectionKey,
-      ).subscribe({
-        next: () => {
-          for (const o of offsets) {
-            const last = this.lastCommitted.get(o.key)
-            if (last === undefined || last < o.offset) this.lastCommitted.set(o.key, o.offset)
-          }
-          subscriber.next()
-        },
-        error: (e: unknown) => subscriber.error(e),
-        complete: () => subscriber.complete(),
-      })
+    return commitSlots(slots, {
+      client: this.client,
+      coordinator: this.memberEpoch > 0 ? this.coordinator : undefined,
+      identity: { groupId: this.group.groupId, generationId: this.memberEpoch, memberId: this.memberId, groupInstanceId: this.group.groupInstanceId },
+      lastCommitted: this.lastCommitted,
+      connectionKey: this.connectionKey,
     })
   }
 
   /** With a side channel: publish the commit points of partitions being handed over (never fails the caller). */
   private publishHandOver(slots: PartitionSlot[]): Observable<void> {
-    if (this.sidechannel === undefined) return of(undefined)
-    const offsets = []
-    for (const s of slots) {
-      const offset = s.commitPoint
-      if (offset !== undefined) offsets.push({ topic: s.topic, partition: s.partition, offset })
-    }
-    return this.sidechannel.publish(this.memberId, this.memberEpoch, offsets).pipe(
-      catchError((error: unknown) => {
-        this.channels.error(asRxKafkaError(error))
-        return of(undefined)
-      }),
-    )
+    return publishHandOver(this.sidechannel, this.memberId, this.memberEpoch, slots, (e) => this.channels.error(e))
   }
 
   // ---- the end -------------------------------------------------------------

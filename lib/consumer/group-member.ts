@@ -8,7 +8,7 @@
  * step (find, join, sync, revoke, start positions) runs at a time, held in
  * `step`; heartbeats and periodic commits run beside it on their own timers.
  */
-import { observeCommit, observeJoin, observeLeave, observeSync, rebalanced } from '../observability/consumer-events.js'
+import { observeJoin, observeLeave, observeSync, rebalanced } from '../observability/consumer-events.js'
 import { Observable, Subscription, catchError, forkJoin, map, of, race, switchMap, take, timer, type Subscriber } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import { partitionInfo, type ClusterView } from '../cluster/cluster-view.js'
@@ -25,7 +25,8 @@ import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-opti
 import { lookupKey, offsetChoice$, type OffsetChoice, type OffsetLookup } from './offset-spec.js'
 import { asRxKafkaError, Fetcher, type FetchSessionDiagnostics } from './fetcher.js'
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './group-payloads.js'
-import { commitOffsets, fetchCommittedOffsets, listOffsets, partitionKey, type CommitIdentity, type OffsetToCommit } from './offset-requests.js'
+import { fetchCommittedOffsets, listOffsets, partitionKey, type CommitIdentity } from './offset-requests.js'
+import { commitSlots, publishHandOver } from './slot-commits.js'
 import { PartitionSlot, type PartitionStream } from './partition-stream.js'
 import { SidechannelOffsets } from './sidechannel.js'
 import { TopicSubscription } from './topic-subscription.js'
@@ -1042,46 +1043,14 @@ export class GroupMember {
     }
   }
 
-  /** Commits the commit points of the slots that moved since their last commit; emits once when done. */
+  /** Commits the commit points of the slots that moved since their last commit (slot-commits.ts); emits once when done. */
   private commitSlots(slots: PartitionSlot[]): Observable<void> {
-    return new Observable<void>((subscriber) => {
-      // Always one emission, so callers can chain the next step on it.
-      if (this.coordinator === undefined || this.generationId < 0) {
-        subscriber.next()
-        subscriber.complete()
-        return
-      }
-      const offsets: (OffsetToCommit & { key: string })[] = []
-      for (const s of slots) {
-        const point = s.commitPoint
-        if (point === undefined) continue
-        const last = this.lastCommitted.get(s.key)
-        if (last !== undefined && last >= point) continue
-        offsets.push({ topic: s.topic, partition: s.partition, offset: point, leaderEpoch: -1, key: s.key })
-      }
-      if (offsets.length === 0) {
-        subscriber.next()
-        subscriber.complete()
-        return
-      }
-      return commitOffsets(
-        this.client,
-        this.coordinator,
-        { groupId: this.group.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.group.groupInstanceId },
-        offsets,
-        30_000,
-        this.commitConnectionKey,
-      ).pipe(observeCommit(this.client.clientId, this.group.groupId, this, offsets)).subscribe({
-        next: () => {
-          for (const o of offsets) {
-            const last = this.lastCommitted.get(o.key)
-            if (last === undefined || last < o.offset) this.lastCommitted.set(o.key, o.offset)
-          }
-          subscriber.next()
-        },
-        error: (e: unknown) => subscriber.error(e),
-        complete: () => subscriber.complete(),
-      })
+    return commitSlots(slots, {
+      client: this.client,
+      coordinator: this.generationId < 0 ? undefined : this.coordinator,
+      identity: { groupId: this.group.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.group.groupInstanceId },
+      lastCommitted: this.lastCommitted,
+      connectionKey: this.commitConnectionKey,
     })
   }
 
@@ -1124,18 +1093,7 @@ export class GroupMember {
 
   /** With a side channel: publish the commit points of partitions being handed over (never fails the caller). */
   private publishHandOver(slots: PartitionSlot[]): Observable<void> {
-    if (this.sidechannel === undefined) return of(undefined)
-    const offsets = []
-    for (const s of slots) {
-      const offset = s.commitPoint
-      if (offset !== undefined) offsets.push({ topic: s.topic, partition: s.partition, offset })
-    }
-    return this.sidechannel.publish(this.memberId, this.generationId, offsets).pipe(
-      catchError((error: unknown) => {
-        this.channels.error(asRxKafkaError(error))
-        return of(undefined)
-      }),
-    )
+    return publishHandOver(this.sidechannel, this.memberId, this.generationId, slots, (e) => this.channels.error(e))
   }
 }
 

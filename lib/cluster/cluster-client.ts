@@ -100,6 +100,12 @@ export interface ClusterClient {
   ): Observable<void>
   /** The version a request of `api` to `broker` would use, once that broker's versions are known. */
   versionFor(broker: number, api: ApiDefinition<unknown, unknown>): number | undefined
+  /**
+   * The cluster's finalized features as `broker` announced them in ApiVersions
+   * (name -> finalized max version level, e.g. `transaction.version` -> 2), once
+   * a connection to it has negotiated; undefined before. Empty: none announced.
+   */
+  finalizedFeatures(broker: number): ReadonlyMap<string, number> | undefined
   /** The node id of the coordinator for a group or transactional id (cached until invalidated). */
   findCoordinator(type: CoordinatorType, key: string): Observable<number>
   /** Forgets a cached coordinator (after NOT_COORDINATOR or a connection error). */

@@ -45,6 +45,7 @@ import { DiagnosticsRegistry } from '../kit/diagnostics-registry.js'
 import { consoleLogger, type Logger } from '../logger.js'
 import type { ApiDefinition } from '../protocol/api.js'
 import { errorCodeInfo } from '../protocol/error-codes.js'
+import { ApiVersionsApi } from '../protocol/messages/ApiVersions.js'
 import { FindCoordinatorApi } from '../protocol/messages/FindCoordinator.js'
 import { MetadataApi } from '../protocol/messages/Metadata.js'
 import { ZERO_UUID } from '../protocol/primitives.js'
@@ -136,6 +137,8 @@ interface PooledConnection {
 
 /** Cap of the backoff between Metadata requests that no broker answered (as the Java client's reconnect.backoff.max.ms). */
 const METADATA_RETRY_MAX_MS = 1_000
+/** What a negotiated transport that does not report features (a scripted one) counts as: none finalized. */
+const NO_FEATURES: ReadonlyMap<string, number> = new Map()
 
 /** The default transport: a socket to the broker. */
 const connectBySocket: ConnectTransport = (address, options) => new BrokerConnection(address, options)
@@ -364,6 +367,24 @@ export class KafkaCluster implements ClusterClient {
       if (pooled.connection.address.nodeId === broker) {
         const version = pooled.connection.versionFor(api)
         if (version !== undefined) return version
+      }
+    }
+    return undefined
+  }
+
+  /**
+   * The finalized features `broker` announced (see {@link ClusterClient.finalizedFeatures}).
+   *
+   * @example
+   * ```ts
+   * cluster.finalizedFeatures(1)?.get('transaction.version') // 2 on a fresh Kafka 4.x
+   * ```
+   */
+  finalizedFeatures(broker: number): ReadonlyMap<string, number> | undefined {
+    for (const pooled of this.pool.values()) {
+      if (pooled.connection.address.nodeId === broker) {
+        const features = pooled.connection.versionFor(ApiVersionsApi) === undefined ? undefined : (pooled.connection.finalizedFeatures ?? NO_FEATURES)
+        if (features !== undefined) return features
       }
     }
     return undefined

@@ -103,6 +103,8 @@ export class BrokerConnection implements BrokerTransport {
   private readonly abandoned = new Set<number>()
   private nextCorrelationId = 0
   private versions: Map<number, VersionRange> | undefined
+  /** Finalized features of the last ApiVersions answer (see finalizedFeatures). */
+  private features: Map<string, number> | undefined
   private failedConnects = 0
   private backoffUntil = 0
   /** The last failure itself, the cause of the errors given while backing off. */
@@ -168,6 +170,15 @@ export class BrokerConnection implements BrokerTransport {
   /** The broker's version range per API key, once negotiated. */
   get apiVersions(): ReadonlyMap<number, VersionRange> | undefined {
     return this.versions
+  }
+
+  /**
+   * The cluster's finalized features (name -> finalized max version level) from
+   * the ApiVersions answer, once negotiated; empty when the broker sent none or
+   * an unknown features epoch (-1), as the field's spec says to ignore them then.
+   */
+  get finalizedFeatures(): ReadonlyMap<string, number> | undefined {
+    return this.features
   }
 
   /**
@@ -544,7 +555,9 @@ export class BrokerConnection implements BrokerTransport {
   private async handshake(): Promise<void> {
     try {
       this.stateSubject.next('negotiating')
-      this.versions = await this.negotiateVersions()
+      const negotiated = await this.negotiateVersions()
+      this.versions = negotiated.ranges
+      this.features = negotiated.features
       if (this.#sasl !== undefined) {
         this.stateSubject.next('authenticating')
         await this.authenticate(this.#sasl)
@@ -602,7 +615,7 @@ export class BrokerConnection implements BrokerTransport {
   }
 
   /** ApiVersions at our highest version; a broker that does not know it answers with the range it does know. */
-  private async negotiateVersions(): Promise<Map<number, VersionRange>> {
+  private async negotiateVersions(): Promise<{ ranges: Map<number, VersionRange>; features: Map<string, number> }> {
     let version = API_VERSIONS_MAX
     for (;;) {
       const response = await this.handshakeRequest(
@@ -628,7 +641,11 @@ export class BrokerConnection implements BrokerTransport {
       })
       const ranges = new Map<number, VersionRange>()
       for (const key of response.apiKeys) ranges.set(key.apiKey, { minVersion: key.minVersion, maxVersion: key.maxVersion })
-      if (response.errorCode === 0) return ranges
+      if (response.errorCode === 0) {
+        const features = new Map<string, number>()
+        if ((response.finalizedFeaturesEpoch ?? -1n) >= 0n) for (const f of response.finalizedFeatures ?? []) features.set(f.name, f.maxVersionLevel)
+        return { ranges, features }
+      }
       if (response.errorCode !== UNSUPPORTED_VERSION || version === 0) {
         throw new ConnectionError(`ApiVersions v${version} failed with error code ${response.errorCode}`, {
           broker: this.name,
@@ -723,6 +740,7 @@ export class BrokerConnection implements BrokerTransport {
     this.socket = undefined
     this.decoder = undefined
     this.versions = undefined
+    this.features = undefined
     this.reauthTimer?.unsubscribe()
     this.reauthTimer = undefined
     if (socket !== undefined) {

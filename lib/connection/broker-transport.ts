@@ -149,6 +149,14 @@ export interface BrokerTransport {
   send<Request>(api: ApiDefinition<Request, unknown>, body: RequestBody<Request>, options?: RequestOptions): Observable<void>
   /** The version a request of `api` would use now, or undefined before the versions are negotiated. */
   versionFor(api: ApiDefinition<unknown, unknown>, options?: RequestOptions): number | undefined
+  /**
+   * The cluster's finalized features as this broker announced them in
+   * ApiVersions v3+ (feature name -> finalized max version level, for example
+   * `transaction.version` -> 2), or undefined before the versions are
+   * negotiated. Empty when the broker announces none. Optional so scripted
+   * transports of specs need not answer; the cluster then reads "none".
+   */
+  readonly finalizedFeatures?: ReadonlyMap<string, number> | undefined
   /** Counters for diagnostics. */
   getStats(): ConnectionStats
   /** Fails whatever is pending and releases everything. Idempotent; the transport cannot be used again. */

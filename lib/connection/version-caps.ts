@@ -26,6 +26,10 @@ export interface ClientVersionCap {
   readonly reason: string
 }
 
+// Produce v12 and TxnOffsetCommit v5 mean "this client speaks transaction version 2" (KIP-890 part 2) only for
+// transactional writes; the transactional producer picks v11 / v4 itself where the cluster finalized no
+// transaction.version 2. A non-transactional (idempotent) Produce v12 is read exactly as v11, so the general
+// producer keeps negotiating up to 12. EndTxn v5 is sent by the transactional producer alone, for TV2 only.
 const CAPS: readonly [Pick<ApiDefinition<unknown, unknown>, 'apiKey' | 'name'>, number, string][] = [
   [ProduceApi, 12, 'v13 names topics by id (KIP-516); the producer sends and matches topic names'],
   [MetadataApi, 12, 'v13 adds a top-level error code (REBOOTSTRAP_REQUIRED, KIP-1102) the cluster does not check yet'],

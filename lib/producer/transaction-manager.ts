@@ -3,18 +3,25 @@
  * time. It speaks the transaction protocol of KIP-98 with the group fencing
  * of KIP-447:
  *
- *   FindCoordinator(TRANSACTION) -> InitProducerId(transactionalId)      once, and after each abort
- *   AddPartitionsToTxn                                                    before the first write to a partition
+ *   FindCoordinator(TRANSACTION) -> InitProducerId(transactionalId)      once (TV1: and after each abort)
+ *   AddPartitionsToTxn                                                    TV1: before the first write to a partition
  *   Produce (transactionalId, transactional batches, acks=all)            idempotent sequences per partition
- *   AddOffsetsToTxn + TxnOffsetCommit (generation, member id)             consumed offsets, in the transaction
- *   EndTxn(commit | abort)
+ *   AddOffsetsToTxn + TxnOffsetCommit (generation, member id)             consumed offsets (TV2: TxnOffsetCommit alone)
+ *   EndTxn(commit | abort)                                                TV2: answers the next epoch
  *
- * It keeps to "transaction version 1" on purpose: Produce up to v11,
- * TxnOffsetCommit up to v4, EndTxn up to v4, with explicit AddPartitionsToTxn
- * and AddOffsetsToTxn. Kafka 4.x accepts that from every client; the implicit
- * adds and per-transaction epoch bump of KIP-890 part 2 need the cluster's
- * finalized `transaction.version` feature, which the connection layer does not
- * expose yet (docs/transactions.md, "Decisions").
+ * It speaks the transaction version the coordinator's cluster finalized
+ * (`transaction.version` in the ApiVersions features, read after
+ * InitProducerId):
+ * - 2 or more, "transaction version 2" (KIP-890 part 2): Produce v12 and
+ *   TxnOffsetCommit v5 add their partition / group to the transaction
+ *   implicitly (no AddPartitionsToTxn, no AddOffsetsToTxn), and EndTxn v5
+ *   answers a bumped epoch (sometimes a new producer id) that the next
+ *   transaction uses, sequences from 0. An abort needs no InitProducerId then.
+ * - otherwise "transaction version 1": Produce up to v11, TxnOffsetCommit up
+ *   to v4, EndTxn up to v4, explicit AddPartitionsToTxn and AddOffsetsToTxn,
+ *   and an epoch bump by InitProducerId after each abort. The broker reads
+ *   Produce v12 / TxnOffsetCommit v5 in a transaction as "TV2 client", so TV1
+ *   must stay below them.
  *
  * It has its own small sender instead of the ProducerEngine: a transaction is
  * a bounded set of records that must all be acknowledged before EndTxn, and it
@@ -117,11 +124,16 @@ export interface TransactionalProducerOptions {
 type ManagerState = 'uninitialised' | 'ready' | 'in-transaction' | 'failed'
 
 const MAX_BATCH_BYTES = 512 * 1024
-/** Highest versions of "transaction version 1" (see the file comment). */
+/** Highest versions of "transaction version 1", and the lowest of version 2 (see the file comment). */
 const TV1_PRODUCE_MAX = 11
 const TV1_TXN_OFFSET_COMMIT_MAX = 4
 const TV1_END_TXN_MAX = 4
 const TV1_ADD_PARTITIONS_MAX = 3
+const TV2_PRODUCE = 12
+const TV2_TXN_OFFSET_COMMIT = 5
+const TV2_END_TXN = 5
+/** The finalized feature that names the transaction version (KIP-890, KIP-1022). */
+const TRANSACTION_VERSION_FEATURE = 'transaction.version'
 
 const FENCING_CODES: ReadonlySet<number> = new Set([ErrorCode.PRODUCER_FENCED, ErrorCode.INVALID_PRODUCER_EPOCH])
 const FATAL_CODES: ReadonlySet<number> = new Set([
@@ -177,6 +189,8 @@ export class TransactionManager {
   #needsReinit = false
   #transactions = 0
   #aborts = 0
+  /** The transaction version in use: 2 when the coordinator's cluster finalized `transaction.version` >= 2 (read at InitProducerId). */
+  #transactionVersion: 1 | 2 = 1
   #initializing: Promise<void> | undefined
 
   constructor(client: ClusterClient, options: TransactionalProducerOptions) {
@@ -196,6 +210,15 @@ export class TransactionManager {
     producerEpoch: number
   } {
     return { producerId: this.#producerId, producerEpoch: this.#producerEpoch }
+  }
+
+  /**
+   * The transaction protocol in use: 2 (KIP-890 part 2: implicit adds, epoch
+   * bumped by every EndTxn) when the cluster finalized `transaction.version`
+   * 2 or more, else 1. Known after the first InitProducerId; 1 before.
+   */
+  get transactionVersion(): 1 | 2 {
+    return this.#transactionVersion
   }
 
   /** Whether a transaction is open. */
@@ -267,7 +290,12 @@ export class TransactionManager {
       entry.records.push({ record, index })
     })
     const added = [...byPartition.values()].filter((p) => !this.#partitionsInTxn.has(`${p.topic}\u0000${p.partition}`))
-    if (added.length > 0) await this.#addPartitions(added.map((p) => ({ topic: p.topic, partition: p.partition })))
+    if (this.#transactionVersion === 2) {
+      // Produce v12 adds them at the broker. Counted before the write: a lost answer may still have added them, so EndTxn must go.
+      for (const p of added) this.#partitionsInTxn.add(`${p.topic}\u0000${p.partition}`)
+    } else if (added.length > 0) {
+      await this.#addPartitions(added.map((p) => ({ topic: p.topic, partition: p.partition })))
+    }
 
     // One sealed batch (or several, for big writes) per partition, stamped with the next sequences.
     const batches: PendingBatch[] = []
@@ -352,7 +380,10 @@ export class TransactionManager {
   async sendOffsets(group: TransactionGroupMetadata, offsets: readonly TransactionOffset[]): Promise<void> {
     this.#checkOpen('sendOffsets')
     if (offsets.length === 0) return
-    if (!this.#groupsInTxn.has(group.groupId)) {
+    const tv2 = this.#transactionVersion === 2
+    // TV2: TxnOffsetCommit v5 adds the group's offsets partition itself. Counted before the call, as for Produce.
+    if (tv2) this.#groupsInTxn.add(group.groupId)
+    else if (!this.#groupsInTxn.has(group.groupId)) {
       await this.#coordinatorCall('transaction', this.transactionalId, AddOffsetsToTxnApi, {
         transactionalId: this.transactionalId,
         producerId: this.#producerId,
@@ -377,7 +408,7 @@ export class TransactionManager {
     }), (r) => {
       for (const t of r.topics) for (const p of t.partitions) if (p.errorCode !== 0) return p.errorCode
       return 0
-    }, { maxVersion: TV1_TXN_OFFSET_COMMIT_MAX, minVersion: 3 })
+    }, tv2 ? { minVersion: TV2_TXN_OFFSET_COMMIT, maxVersion: TV2_TXN_OFFSET_COMMIT } : { maxVersion: TV1_TXN_OFFSET_COMMIT_MAX, minVersion: 3 })
   }
 
   /** Commits the open transaction: its writes and offsets become visible together. */
@@ -393,15 +424,18 @@ export class TransactionManager {
    */
   async abort(): Promise<void> {
     if (this.#state !== 'in-transaction') return
-    this.#needsReinit = true
     this.#aborts++
-    // A transaction that never wrote anything is not open at the coordinator: nothing to end there.
+    // A transaction that never wrote anything is not open at the coordinator: nothing to end there, and no sequence used.
     if (this.#partitionsInTxn.size === 0 && this.#groupsInTxn.size === 0) {
+      if (this.#transactionVersion === 1) this.#needsReinit = true
       this.#state = 'ready'
       return
     }
+    // TV1 bumps the epoch by InitProducerId; TV2's EndTxn answers the bumped epoch (#endTxn clears this on success).
+    this.#needsReinit = true
     try {
       await this.#endTxn(false)
+      if (this.#transactionVersion === 2) this.#needsReinit = false
     } finally {
       // Even when EndTxn failed, the next begin() re-initialises, which aborts what the coordinator still has open.
       this.#partitionsInTxn.clear()
@@ -412,12 +446,25 @@ export class TransactionManager {
 
   async #endTxn(committed: boolean): Promise<void> {
     if (this.#partitionsInTxn.size > 0 || this.#groupsInTxn.size > 0) {
-      await this.#coordinatorCall('transaction', this.transactionalId, EndTxnApi, {
+      const tv2 = this.#transactionVersion === 2
+      const response = await this.#coordinatorCall('transaction', this.transactionalId, EndTxnApi, {
         transactionalId: this.transactionalId,
         producerId: this.#producerId,
         producerEpoch: this.#producerEpoch,
         committed,
-      }, (r) => r.errorCode, { maxVersion: TV1_END_TXN_MAX })
+      }, (r) => r.errorCode, tv2 ? { minVersion: TV2_END_TXN, maxVersion: TV2_END_TXN } : { maxVersion: TV1_END_TXN_MAX })
+      if (tv2) {
+        // KIP-890 part 2: every transaction ends with a new epoch (a new producer id once the epoch runs out); sequences restart.
+        if (response.producerId === undefined || response.producerId < 0n || response.producerEpoch === undefined || response.producerEpoch < 0) {
+          throw this.#failWith(new TransactionFailedError(this.transactionalId, 'EndTxn v5 answered without the next producer id and epoch', {
+            api: 'EndTxn',
+            hint: 'The coordinator finalized transaction.version 2 but did not bump the epoch; report this broker behaviour',
+          }))
+        }
+        this.#producerId = response.producerId
+        this.#producerEpoch = response.producerEpoch
+        this.#sequences.clear()
+      }
     }
     this.#partitionsInTxn.clear()
     this.#groupsInTxn.clear()
@@ -435,7 +482,19 @@ export class TransactionManager {
     this.#producerEpoch = response.producerEpoch
     this.#sequences.clear()
     this.#needsReinit = false
+    this.#transactionVersion = await this.#coordinatorTransactionVersion()
     this.#state = 'ready'
+  }
+
+  /**
+   * 2 when the transaction coordinator announced a finalized
+   * `transaction.version` of 2 or more (its connection has just answered
+   * InitProducerId, so its ApiVersions are known), else 1.
+   */
+  async #coordinatorTransactionVersion(): Promise<1 | 2> {
+    const coordinator = await firstValueFrom(this.#client.findCoordinator('transaction', this.transactionalId))
+    const level = this.#client.finalizedFeatures(coordinator)?.get(TRANSACTION_VERSION_FEATURE) ?? 0
+    return level >= 2 ? 2 : 1
   }
 
   async #addPartitions(partitions: { topic: string; partition: number }[]): Promise<void> {
@@ -476,7 +535,7 @@ export class TransactionManager {
         acks: -1,
         timeoutMs: 30_000,
         topicData: [...topicData.values()],
-      }, { minVersion: 3, maxVersion: TV1_PRODUCE_MAX }))
+      }, this.#transactionVersion === 2 ? { minVersion: TV2_PRODUCE, maxVersion: TV2_PRODUCE } : { minVersion: 3, maxVersion: TV1_PRODUCE_MAX }))
     } catch (error) {
       // No answer: the broker may have written them; the same sequences make the retry safe.
       if (error instanceof RxKafkaError && error.retriable) return { done: [], retry: error }

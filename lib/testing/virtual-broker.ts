@@ -50,7 +50,7 @@ export const VIRTUAL_API_VERSIONS: ReadonlyMap<number, VersionRange> = new Map([
   [22, { minVersion: 0, maxVersion: 5 }], // InitProducerId
   // The admin APIs: virtual-admin.ts.
   ...VIRTUAL_ADMIN_API_VERSIONS,
-  // Transactions (lib/testing/virtual-transactions.ts): transaction version 1, as rxkafka speaks it.
+  // Transactions (lib/testing/virtual-transactions.ts): transaction version 1 (no finalized features, so clients speak TV1).
   [24, { minVersion: 0, maxVersion: 3 }], // AddPartitionsToTxn
   [25, { minVersion: 0, maxVersion: 3 }], // AddOffsetsToTxn
   [26, { minVersion: 0, maxVersion: 4 }], // EndTxn

@@ -21,6 +21,9 @@ export interface ClientSettings {
   metadataMaxAgeMs: number
 }
 
+/** Virtual brokers finalize no features. */
+const NO_FEATURES: ReadonlyMap<string, number> = new Map()
+
 /**
  * A {@link rxkafka!ClusterClient} connected to a virtual cluster: a
  * {@link rxkafka!KafkaCluster} (the same metadata, coordinator, pool and
@@ -62,6 +65,11 @@ export class VirtualClusterClient extends KafkaCluster {
     this.brokers = wire.brokers
     // Virtual brokers are known by id from the start, so a test may address broker 1 before any metadata.
     for (const id of ids) this.knowBroker({ host: virtualBrokerHost(id), port: 9092, nodeId: id })
+  }
+
+  /** Virtual brokers finalize no features (transaction version 1); known from the start, as the versions are. */
+  override finalizedFeatures(broker: number): ReadonlyMap<string, number> | undefined {
+    return this.brokers.up.has(broker) ? NO_FEATURES : undefined
   }
 
   /** The version a request of `api` to `broker` would use: the highest both sides know (known from the start here). */

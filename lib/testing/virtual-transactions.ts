@@ -1,7 +1,8 @@
 /**
  * The virtual cluster's transaction coordinator: AddPartitionsToTxn,
- * AddOffsetsToTxn, TxnOffsetCommit and EndTxn (transaction version 1, as
- * rxkafka's transactional producer speaks it), fencing of older epochs, and
+ * AddOffsetsToTxn, TxnOffsetCommit and EndTxn (transaction version 1, which
+ * rxkafka's transactional producer speaks to clusters, such as this one, that
+ * finalize no transaction.version 2), fencing of older epochs, and
  * the markers EndTxn writes into each partition of the transaction. The
  * partition logs keep the open transactions (the last stable offset) and the
  * aborted ones (lib/testing/virtual-log.ts); the Fetch handler serves

@@ -183,6 +183,13 @@ export class VirtualTransport implements BrokerTransport {
     })
   }
 
+  /**
+   * Virtual brokers finalize no features: their transactions are "transaction
+   * version 1" (lib/testing/virtual-transactions.ts), so a client must not use
+   * the implicit adds of KIP-890 part 2 with them.
+   */
+  readonly finalizedFeatures: ReadonlyMap<string, number> = new Map()
+
   versionFor(api: ApiDefinition<unknown, unknown>, options: RequestOptions = {}): number | undefined {
     const range = VIRTUAL_API_VERSIONS.get(api.apiKey)
     if (range === undefined) return undefined

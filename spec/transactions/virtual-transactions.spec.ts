@@ -69,6 +69,33 @@ describe('transactions on the virtual cluster', () => {
     expect(kafka.offsets('out', 0).endOffset).toBe(6n)
   })
 
+  it('a cluster without a finalized transaction.version gets transaction version 1: explicit AddPartitionsToTxn, Produce v11, EndTxn v4, InitProducerId after an abort', async () => {
+    const scheduler = new VirtualTimeScheduler()
+    const kafka = newCluster(scheduler)
+    expect(kafka.finalizedFeatures(1)).toEqual(new Map())
+    const manager = new TransactionManager(kafka, { transactionalId: 'tv1' })
+    await inVirtualTime(scheduler, manager.begin())
+    expect(manager.transactionVersion).toBe(1)
+    const first = manager.producer
+    await inVirtualTime(scheduler, manager.send([{ topic: 'out', partition: 0, value: 'c1' }]))
+    await inVirtualTime(scheduler, manager.commit())
+    // TV1: a commit keeps the epoch.
+    expect(manager.producer).toEqual(first)
+    await inVirtualTime(scheduler, manager.begin())
+    await inVirtualTime(scheduler, manager.send([{ topic: 'out', partition: 0, value: 'a1' }]))
+    await inVirtualTime(scheduler, manager.abort())
+    await inVirtualTime(scheduler, manager.begin())
+    // TV1: the epoch is bumped by the InitProducerId after the abort.
+    expect(manager.producer.producerEpoch).toBe(first.producerEpoch + 1)
+    await inVirtualTime(scheduler, manager.abort())
+    const log = kafka.requests()
+    const versions = (api: string): number[] => [...new Set(log.filter((r) => r.api === api).map((r) => r.version))]
+    expect(log.filter((r) => r.api === 'AddPartitionsToTxn')).toHaveLength(2)
+    expect(log.filter((r) => r.api === 'InitProducerId')).toHaveLength(2)
+    expect(versions('Produce')).toEqual([11])
+    expect(versions('EndTxn')).toEqual([4])
+  })
+
   it('an open transaction holds read_committed readers at its first offset (the last stable offset) until it ends', async () => {
     const scheduler = new VirtualTimeScheduler()
     const kafka = newCluster(scheduler)

@@ -27,6 +27,10 @@ export interface VirtualGroupSettings {
    * usually want the first generation at once).
    */
   initialRebalanceDelayMs?: number
+  /** `group.consumer.session.timeout.ms` (KIP-848 groups): a member silent this long is removed. Default 45 000, as in Kafka. */
+  consumerSessionTimeoutMs?: number
+  /** `group.consumer.heartbeat.interval.ms` (KIP-848 groups), which the coordinator tells its members. Default 5 000, as in Kafka. */
+  consumerHeartbeatIntervalMs?: number
 }
 
 /** Options of {@link createVirtualCluster}. */
@@ -148,6 +152,38 @@ export interface VirtualGroupMember {
 export interface VirtualGroupState extends Omit<VirtualGroupSnapshot, 'members'> {
   /** Every member, sorted by member id. */
   members: VirtualGroupMember[]
+}
+
+/** Partitions of one topic, ascending. */
+export interface VirtualTopicPartitions {
+  /** The topic. */
+  topic: string
+  /** Its partitions, ascending. */
+  partitions: number[]
+}
+
+/** A member of a consumer group under the KIP-848 protocol, as {@link VirtualCluster.consumerGroupState} returns it. */
+export interface VirtualConsumerGroupMember {
+  /** The id the member chose (ConsumerGroupHeartbeat v1). */
+  memberId: string
+  /** The client id of the member's connection. */
+  clientId: string
+  /** Its member epoch; behind the group epoch while it is still revoking partitions. */
+  memberEpoch: number
+  /** What the coordinator lets it own now, sorted by topic. */
+  assigned: VirtualTopicPartitions[]
+  /** Its share of the target assignment; partitions in it but not in `assigned` wait for another member to release them. */
+  target: VirtualTopicPartitions[]
+}
+
+/** A consumer group under the KIP-848 protocol, as {@link VirtualCluster.consumerGroupState} returns it. */
+export interface VirtualConsumerGroupState {
+  /** The group id. */
+  groupId: string
+  /** The group epoch: bumped whenever members, subscriptions or partition counts change. */
+  groupEpoch: number
+  /** Every member, sorted by member id. */
+  members: VirtualConsumerGroupMember[]
 }
 
 /** Options of {@link VirtualCluster.injectError}. */

@@ -30,6 +30,10 @@ import { adminErrorResponse, handleAdminRequest, VIRTUAL_ADMIN_API_NAMES, VIRTUA
 import { VirtualTransactions } from './virtual-transactions.js'
 import { VirtualConsumerGroup, type ConsumerGroupSettings } from './virtual-consumer-group.js'
 import type { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse } from '../protocol/messages/ConsumerGroupHeartbeat.js'
+import { VirtualShareGroup, type ShareGroupSettings } from './virtual-share-group.js'
+import type { ShareGroupHeartbeatRequest } from '../protocol/messages/ShareGroupHeartbeat.js'
+import type { ShareFetchRequest } from '../protocol/messages/ShareFetch.js'
+import type { ShareAcknowledgeRequest } from '../protocol/messages/ShareAcknowledge.js'
 import type { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from '../protocol/messages/AddOffsetsToTxn.js'
 import type { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from '../protocol/messages/AddPartitionsToTxn.js'
 import type { EndTxnRequest, EndTxnResponse } from '../protocol/messages/EndTxn.js'
@@ -59,6 +63,10 @@ export const VIRTUAL_API_VERSIONS: ReadonlyMap<number, VersionRange> = new Map([
   [28, { minVersion: 0, maxVersion: 4 }], // TxnOffsetCommit
   // The consumer group protocol of KIP-848 (lib/testing/virtual-consumer-group.ts).
   [68, { minVersion: 0, maxVersion: 1 }], // ConsumerGroupHeartbeat
+  // Share groups (KIP-932, lib/testing/virtual-share-group.ts).
+  [76, { minVersion: 1, maxVersion: 1 }], // ShareGroupHeartbeat
+  [78, { minVersion: 1, maxVersion: 2 }], // ShareFetch
+  [79, { minVersion: 1, maxVersion: 2 }], // ShareAcknowledge
 ])
 
 /** The API names the virtual brokers serve, by api key, as the protocol spells them. */
@@ -82,6 +90,9 @@ export const VIRTUAL_API_NAMES: ReadonlyMap<number, string> = new Map([
   [26, 'EndTxn'],
   [28, 'TxnOffsetCommit'],
   [68, 'ConsumerGroupHeartbeat'],
+  [76, 'ShareGroupHeartbeat'],
+  [78, 'ShareFetch'],
+  [79, 'ShareAcknowledge'],
 ])
 
 /** Where a handler runs and how it answers. `reply` may be called later (long polls, rebalances). */
@@ -130,6 +141,8 @@ export interface VirtualBrokerSettings {
   group: GroupCoordinatorSettings
   /** The KIP-848 coordinator's session timeout and heartbeat interval. */
   consumerGroup: ConsumerGroupSettings
+  /** Share groups' session timeout, heartbeat interval, record lock duration and delivery count limit. */
+  shareGroup: ShareGroupSettings
   clusterId: string
   /** More requests than this without the clock moving is a client retrying without pause. */
   maxRequestsPerFrame: number
@@ -163,6 +176,8 @@ export class VirtualBrokers {
   readonly groups = new Map<string, VirtualGroup>()
   /** Groups under the consumer group protocol (KIP-848); a group id is in this map or in `groups`, never both. */
   readonly consumerGroups = new Map<string, VirtualConsumerGroup>()
+  /** Share groups (KIP-932), a namespace of their own here. */
+  readonly shareGroups = new Map<string, VirtualShareGroup>()
   private readonly injected: InjectedError[] = []
   private readonly waiters = new Set<DataWaiter>()
   private nextProducerId = FIRST_PRODUCER_ID
@@ -292,6 +307,25 @@ export class VirtualBrokers {
     return group
   }
 
+  /** The share group of that id, made on first use. */
+  shareGroup(groupId: string): VirtualShareGroup {
+    let group = this.shareGroups.get(groupId)
+    if (group === undefined) {
+      group = new VirtualShareGroup(groupId, this.scheduler, this.settings.shareGroup, {
+        topicByName: (name) => this.topics.get(name),
+        topicById: (id) => this.topicsById.get(id),
+        waitForData: (partitions, wake) => {
+          const waiter: DataWaiter = { partitions, wake, cancel: () => this.waiters.delete(waiter) }
+          this.waiters.add(waiter)
+          return () => this.waiters.delete(waiter)
+        },
+        notifyAppended: (partitions) => this.notifyAppended(partitions),
+      })
+      this.shareGroups.set(groupId, group)
+    }
+    return group
+  }
+
   /** The committed offsets of a group of either protocol; `create` makes a classic group when there is none. */
   groupOffsets(groupId: string, create: boolean): Map<string, StoredOffset> | undefined {
     const consumer = this.consumerGroups.get(groupId)
@@ -331,6 +365,7 @@ export class VirtualBrokers {
   dispose(): void {
     for (const g of this.groups.values()) g.dispose()
     for (const g of this.consumerGroups.values()) g.dispose()
+    for (const g of this.shareGroups.values()) g.dispose()
     for (const waiter of [...this.waiters]) waiter.cancel()
     this.waiters.clear()
   }
@@ -399,6 +434,22 @@ export class VirtualBrokers {
       case 68:
         ctx.reply(this.consumerGroupHeartbeat(request as ConsumerGroupHeartbeatRequest, ctx))
         return undefined
+      case 76: {
+        const r = request as ShareGroupHeartbeatRequest
+        const refused = this.coordinatorError(r.groupId, ctx.broker)
+        if (refused !== 0) ctx.reply({ throttleTimeMs: 0, errorCode: refused, errorMessage: null, memberId: r.memberId, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null })
+        else ctx.reply(this.shareGroup(r.groupId).heartbeat(r))
+        return undefined
+      }
+      case 78: {
+        const r = request as ShareFetchRequest
+        return this.shareGroup(r.groupId ?? '').shareFetch(r, ctx.reply)
+      }
+      case 79: {
+        const r = request as ShareAcknowledgeRequest
+        ctx.reply(this.shareGroup(r.groupId ?? '').shareAcknowledge(r))
+        return undefined
+      }
       default:
         if (handleAdminRequest(this, apiKey, request, ctx)) return undefined
         // Version negotiation keeps unknown APIs from getting here.

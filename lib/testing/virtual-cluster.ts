@@ -574,6 +574,12 @@ export function createVirtualCluster(options: VirtualClusterOptions = {}): Virtu
         sessionTimeoutMs: group.consumerSessionTimeoutMs ?? 45_000,
         heartbeatIntervalMs: group.consumerHeartbeatIntervalMs ?? 5_000,
       },
+      shareGroup: {
+        sessionTimeoutMs: group.shareSessionTimeoutMs ?? 45_000,
+        heartbeatIntervalMs: group.shareHeartbeatIntervalMs ?? 5_000,
+        recordLockDurationMs: group.shareRecordLockDurationMs ?? 30_000,
+        deliveryCountLimit: group.shareDeliveryCountLimit ?? 5,
+      },
     },
     options.scheduler ?? asyncScheduler,
   )

@@ -31,6 +31,14 @@ export interface VirtualGroupSettings {
   consumerSessionTimeoutMs?: number
   /** `group.consumer.heartbeat.interval.ms` (KIP-848 groups), which the coordinator tells its members. Default 5 000, as in Kafka. */
   consumerHeartbeatIntervalMs?: number
+  /** `group.share.session.timeout.ms` (share groups). Default 45 000, as in Kafka. */
+  shareSessionTimeoutMs?: number
+  /** `group.share.heartbeat.interval.ms` (share groups). Default 5 000, as in Kafka. */
+  shareHeartbeatIntervalMs?: number
+  /** `group.share.record.lock.duration.ms`: how long an acquired record stays locked to its member. Default 30 000, as in Kafka. */
+  shareRecordLockDurationMs?: number
+  /** `group.share.delivery.count.limit`: deliveries after which a record is archived instead of delivered again. Default 5, as in Kafka. */
+  shareDeliveryCountLimit?: number
 }
 
 /** Options of {@link createVirtualCluster}. */

@@ -25,12 +25,15 @@ export type {
   InjectErrorOptions,
   VirtualClusterOptions,
   VirtualCommittedOffset,
+  VirtualConsumerGroupMember,
+  VirtualConsumerGroupState,
   VirtualFeedRecord,
   VirtualGroupMember,
   VirtualGroupSettings,
   VirtualGroupState,
   VirtualProduced,
   VirtualRecord,
+  VirtualTopicPartitions,
   VirtualTopicSpec,
 } from './virtual-types.js'
 export type { VirtualRequestLogEntry } from './virtual-transport.js'

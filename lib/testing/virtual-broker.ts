@@ -23,11 +23,17 @@ import type { OffsetCommitRequest, OffsetCommitResponse } from '../protocol/mess
 import type { OffsetFetchRequest, OffsetFetchResponse } from '../protocol/messages/OffsetFetch.js'
 import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../protocol/messages/Produce.js'
 import type { SyncGroupRequest, SyncGroupResponse } from '../protocol/messages/SyncGroup.js'
-import { VirtualGroup, type GroupCoordinatorSettings, type JoinOutcome, type SyncOutcome } from './virtual-group.js'
+import { VirtualGroup, type GroupCoordinatorSettings, type JoinOutcome, type StoredOffset, type SyncOutcome } from './virtual-group.js'
 import { VirtualClusterError } from '../errors/index.js'
 import { PartitionLog } from './virtual-log.js'
 import { adminErrorResponse, handleAdminRequest, VIRTUAL_ADMIN_API_NAMES, VIRTUAL_ADMIN_API_VERSIONS } from './virtual-admin.js'
 import { VirtualTransactions } from './virtual-transactions.js'
+import { VirtualConsumerGroup, type ConsumerGroupSettings } from './virtual-consumer-group.js'
+import type { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse } from '../protocol/messages/ConsumerGroupHeartbeat.js'
+import { VirtualShareGroup, type ShareGroupSettings } from './virtual-share-group.js'
+import type { ShareGroupHeartbeatRequest } from '../protocol/messages/ShareGroupHeartbeat.js'
+import type { ShareFetchRequest } from '../protocol/messages/ShareFetch.js'
+import type { ShareAcknowledgeRequest } from '../protocol/messages/ShareAcknowledge.js'
 import type { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from '../protocol/messages/AddOffsetsToTxn.js'
 import type { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from '../protocol/messages/AddPartitionsToTxn.js'
 import type { EndTxnRequest, EndTxnResponse } from '../protocol/messages/EndTxn.js'
@@ -55,6 +61,12 @@ export const VIRTUAL_API_VERSIONS: ReadonlyMap<number, VersionRange> = new Map([
   [25, { minVersion: 0, maxVersion: 3 }], // AddOffsetsToTxn
   [26, { minVersion: 0, maxVersion: 4 }], // EndTxn
   [28, { minVersion: 0, maxVersion: 4 }], // TxnOffsetCommit
+  // The consumer group protocol of KIP-848 (lib/testing/virtual-consumer-group.ts).
+  [68, { minVersion: 0, maxVersion: 1 }], // ConsumerGroupHeartbeat
+  // Share groups (KIP-932, lib/testing/virtual-share-group.ts).
+  [76, { minVersion: 1, maxVersion: 1 }], // ShareGroupHeartbeat
+  [78, { minVersion: 1, maxVersion: 2 }], // ShareFetch
+  [79, { minVersion: 1, maxVersion: 2 }], // ShareAcknowledge
 ])
 
 /** The API names the virtual brokers serve, by api key, as the protocol spells them. */
@@ -77,6 +89,10 @@ export const VIRTUAL_API_NAMES: ReadonlyMap<number, string> = new Map([
   [25, 'AddOffsetsToTxn'],
   [26, 'EndTxn'],
   [28, 'TxnOffsetCommit'],
+  [68, 'ConsumerGroupHeartbeat'],
+  [76, 'ShareGroupHeartbeat'],
+  [78, 'ShareFetch'],
+  [79, 'ShareAcknowledge'],
 ])
 
 /** Where a handler runs and how it answers. `reply` may be called later (long polls, rebalances). */
@@ -123,6 +139,10 @@ export interface VirtualBrokerSettings {
   autoCreateTopics: boolean
   defaultPartitions: number
   group: GroupCoordinatorSettings
+  /** The KIP-848 coordinator's session timeout and heartbeat interval. */
+  consumerGroup: ConsumerGroupSettings
+  /** Share groups' session timeout, heartbeat interval, record lock duration and delivery count limit. */
+  shareGroup: ShareGroupSettings
   clusterId: string
   /** More requests than this without the clock moving is a client retrying without pause. */
   maxRequestsPerFrame: number
@@ -154,6 +174,10 @@ export class VirtualBrokers {
   private readonly topicsById = new Map<string, VirtualTopic>()
   readonly up = new Map<number, boolean>()
   readonly groups = new Map<string, VirtualGroup>()
+  /** Groups under the consumer group protocol (KIP-848); a group id is in this map or in `groups`, never both. */
+  readonly consumerGroups = new Map<string, VirtualConsumerGroup>()
+  /** Share groups (KIP-932), a namespace of their own here. */
+  readonly shareGroups = new Map<string, VirtualShareGroup>()
   private readonly injected: InjectedError[] = []
   private readonly waiters = new Set<DataWaiter>()
   private nextProducerId = FIRST_PRODUCER_ID
@@ -170,8 +194,9 @@ export class VirtualBrokers {
   readonly transactions = new VirtualTransactions({
     partition: (topic, partition) => this.topics.get(topic)?.partitions[partition],
     coordinatorError: (key, broker) => this.coordinatorError(key, broker),
-    checkGroupCommit: (groupId, memberId, instanceId, generationId) => this.groups.get(groupId)?.checkCommit(memberId, instanceId, generationId) ?? ErrorCode.ILLEGAL_GENERATION,
-    commitOffset: (groupId, key, offset) => this.group(groupId).offsets.set(key, offset),
+    checkGroupCommit: (groupId, memberId, instanceId, generationId) =>
+      this.consumerGroups.get(groupId)?.checkCommit(memberId, generationId) ?? this.groups.get(groupId)?.checkCommit(memberId, instanceId, generationId) ?? ErrorCode.ILLEGAL_GENERATION,
+    commitOffset: (groupId, key, offset) => this.groupOffsets(groupId, true)!.set(key, offset),
     notifyAppended: (partitions) => this.notifyAppended(partitions),
     nowMs: () => this.scheduler.now(),
   })
@@ -282,6 +307,32 @@ export class VirtualBrokers {
     return group
   }
 
+  /** The share group of that id, made on first use. */
+  shareGroup(groupId: string): VirtualShareGroup {
+    let group = this.shareGroups.get(groupId)
+    if (group === undefined) {
+      group = new VirtualShareGroup(groupId, this.scheduler, this.settings.shareGroup, {
+        topicByName: (name) => this.topics.get(name),
+        topicById: (id) => this.topicsById.get(id),
+        waitForData: (partitions, wake) => {
+          const waiter: DataWaiter = { partitions, wake, cancel: () => this.waiters.delete(waiter) }
+          this.waiters.add(waiter)
+          return () => this.waiters.delete(waiter)
+        },
+        notifyAppended: (partitions) => this.notifyAppended(partitions),
+      })
+      this.shareGroups.set(groupId, group)
+    }
+    return group
+  }
+
+  /** The committed offsets of a group of either protocol; `create` makes a classic group when there is none. */
+  groupOffsets(groupId: string, create: boolean): Map<string, StoredOffset> | undefined {
+    const consumer = this.consumerGroups.get(groupId)
+    if (consumer !== undefined) return consumer.offsets
+    return create ? this.group(groupId).offsets : this.groups.get(groupId)?.offsets
+  }
+
   inject(apiKey: number, errorCode: number, broker: number | undefined, count: number): void {
     this.injected.push({ apiKey, errorCode, broker, remaining: count })
   }
@@ -313,6 +364,8 @@ export class VirtualBrokers {
 
   dispose(): void {
     for (const g of this.groups.values()) g.dispose()
+    for (const g of this.consumerGroups.values()) g.dispose()
+    for (const g of this.shareGroups.values()) g.dispose()
     for (const waiter of [...this.waiters]) waiter.cancel()
     this.waiters.clear()
   }
@@ -378,6 +431,25 @@ export class VirtualBrokers {
       case 28:
         ctx.reply(this.transactions.txnOffsetCommit(request as TxnOffsetCommitRequest, ctx.broker))
         return undefined
+      case 68:
+        ctx.reply(this.consumerGroupHeartbeat(request as ConsumerGroupHeartbeatRequest, ctx))
+        return undefined
+      case 76: {
+        const r = request as ShareGroupHeartbeatRequest
+        const refused = this.coordinatorError(r.groupId, ctx.broker)
+        if (refused !== 0) ctx.reply({ throttleTimeMs: 0, errorCode: refused, errorMessage: null, memberId: r.memberId, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null })
+        else ctx.reply(this.shareGroup(r.groupId).heartbeat(r))
+        return undefined
+      }
+      case 78: {
+        const r = request as ShareFetchRequest
+        return this.shareGroup(r.groupId ?? '').shareFetch(r, ctx.reply)
+      }
+      case 79: {
+        const r = request as ShareAcknowledgeRequest
+        ctx.reply(this.shareGroup(r.groupId ?? '').shareAcknowledge(r))
+        return undefined
+      }
       default:
         if (handleAdminRequest(this, apiKey, request, ctx)) return undefined
         // Version negotiation keeps unknown APIs from getting here.
@@ -869,21 +941,51 @@ export class VirtualBrokers {
     }
   }
 
+  private consumerGroupHeartbeat(request: ConsumerGroupHeartbeatRequest, ctx: HandlerContext): ConsumerGroupHeartbeatResponse {
+    const fail = (errorCode: number): ConsumerGroupHeartbeatResponse => ({
+      throttleTimeMs: 0, errorCode, errorMessage: null, memberId: request.memberId, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null,
+    })
+    const refused = this.coordinatorError(request.groupId, ctx.broker)
+    if (refused !== 0) return fail(refused)
+    let group = this.consumerGroups.get(request.groupId)
+    if (group === undefined) {
+      const classic = this.groups.get(request.groupId)
+      // No online migration between the protocols (KIP-848's upgrade path) is modelled.
+      if (classic !== undefined && classic.members.size > 0) return fail(ErrorCode.GROUP_ID_NOT_FOUND)
+      group = new VirtualConsumerGroup(request.groupId, this.scheduler, this.settings.consumerGroup, {
+        byName: (name) => {
+          const topic = this.topics.get(name)
+          return topic === undefined ? undefined : { topicId: topic.topicId, partitions: topic.partitions.length }
+        },
+        nameOf: (topicId) => this.topicsById.get(topicId)?.name,
+      })
+      // Offsets committed while the id was an empty classic group stay the group's.
+      if (classic !== undefined) for (const [k, v] of classic.offsets) group.offsets.set(k, v)
+      this.groups.delete(request.groupId)
+      this.consumerGroups.set(request.groupId, group)
+    }
+    return group.heartbeat(request, ctx.clientId)
+  }
+
   private offsetCommit(request: OffsetCommitRequest, ctx: HandlerContext): OffsetCommitResponse {
     const refused = this.coordinatorError(request.groupId, ctx.broker)
     let groupError = refused
     const existing = this.groups.get(request.groupId)
+    const consumerGroup = this.consumerGroups.get(request.groupId)
     const generationId = request.generationIdOrMemberEpoch ?? -1
     const memberId = request.memberId ?? ''
     if (groupError === 0) {
-      if (existing === undefined) {
+      if (consumerGroup !== undefined) {
+        // KIP-848: OffsetCommit v9 carries the member epoch where the generation was.
+        groupError = consumerGroup.checkCommit(memberId, generationId)
+      } else if (existing === undefined) {
         groupError = generationId < 0 && memberId === '' ? 0 : ErrorCode.ILLEGAL_GENERATION
         if (memberId !== '') groupError = ErrorCode.UNKNOWN_MEMBER_ID
       } else {
         groupError = existing.checkCommit(memberId, ctx.version >= 7 ? (request.groupInstanceId ?? null) : null, generationId)
       }
     }
-    const group = groupError === 0 ? this.group(request.groupId) : undefined
+    const offsets = groupError === 0 ? this.groupOffsets(request.groupId, true) : undefined
     return {
       throttleTimeMs: 0,
       // Names are there up to OffsetCommit v9; VIRTUAL_API_VERSIONS stops below v10 (topic ids).
@@ -894,8 +996,8 @@ export class VirtualBrokers {
           if (errorCode === 0 && this.topics.get(name)?.partitions[p.partitionIndex] === undefined) {
             errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
           }
-          if (errorCode === 0 && group !== undefined) {
-            group.offsets.set(`${name}\u0000${p.partitionIndex}`, {
+          if (errorCode === 0 && offsets !== undefined) {
+            offsets.set(`${name}\u0000${p.partitionIndex}`, {
               offset: p.committedOffset,
               leaderEpoch: p.committedLeaderEpoch ?? -1,
               metadata: p.committedMetadata,
@@ -910,14 +1012,14 @@ export class VirtualBrokers {
   private offsetFetch(request: OffsetFetchRequest, ctx: HandlerContext): OffsetFetchResponse {
     // Names are there up to OffsetFetch v9; VIRTUAL_API_VERSIONS stops below v10 (topic ids).
     const lookup = (groupId: string, topics: { name?: string; partitionIndexes: number[] }[] | null) => {
-      const group = this.groups.get(groupId)
+      const offsets = this.groupOffsets(groupId, false)
       const asked =
         topics ??
-        groupTopics(group === undefined ? [] : [...group.offsets.keys()]).map(([name, partitionIndexes]) => ({ name, partitionIndexes }))
+        groupTopics(offsets === undefined ? [] : [...offsets.keys()]).map(([name, partitionIndexes]) => ({ name, partitionIndexes }))
       return asked.map(({ name = '', partitionIndexes }) => ({
         name,
         partitions: partitionIndexes.map((partitionIndex) => {
-          const stored = group?.offsets.get(`${name}\u0000${partitionIndex}`)
+          const stored = offsets?.get(`${name}\u0000${partitionIndex}`)
           return {
             partitionIndex,
             committedOffset: stored?.offset ?? -1n,

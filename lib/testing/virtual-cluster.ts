@@ -24,6 +24,7 @@ import type {
   InjectErrorOptions,
   VirtualClusterOptions,
   VirtualCommittedOffset,
+  VirtualConsumerGroupState,
   VirtualFeedRecord,
   VirtualGroupState,
   VirtualProduced,
@@ -231,9 +232,9 @@ export class VirtualCluster extends VirtualClusterClient {
    * ```
    */
   committedOffsets(groupId: string): VirtualCommittedOffset[] {
-    const group = this.brokers.groups.get(groupId)
-    if (group === undefined) return []
-    return [...group.offsets]
+    const offsets = this.brokers.groupOffsets(groupId, false)
+    if (offsets === undefined) return []
+    return [...offsets]
       .map(([key, stored]) => {
         const [topic, partition] = key.split('\u0000') as [string, string]
         return { topic, partition: Number(partition), offset: stored.offset, leaderEpoch: stored.leaderEpoch, metadata: stored.metadata }
@@ -339,7 +340,7 @@ export class VirtualCluster extends VirtualClusterClient {
    */
   kickMember(groupId: string, memberId: string): void {
     this.assertOpen()
-    const group = this.brokers.groups.get(groupId)
+    const group = this.brokers.groups.get(groupId) ?? this.brokers.consumerGroups.get(groupId)
     if (group === undefined || !group.kick(memberId)) {
       throw new VirtualClusterError(`group ${JSON.stringify(groupId)} has no member ${JSON.stringify(memberId)}`, {
         hint: `members now: ${group === undefined ? 'none (no such group)' : [...group.members.keys()].join(', ') || 'none'}`,
@@ -365,6 +366,21 @@ export class VirtualCluster extends VirtualClusterClient {
         hint: 'wait until a consumer has joined (see groupState) before forcing a rebalance',
       })
     }
+  }
+
+  /**
+   * A consumer group under the KIP-848 protocol (`groupProtocol: 'consumer'`):
+   * its group epoch and each member's epoch, assigned partitions and target;
+   * undefined when no such group exists (classic groups: {@link groupState}).
+   *
+   * @example
+   * ```ts
+   * const state = cluster.consumerGroupState('billing')!
+   * expect(state.members.flatMap((m) => m.assigned.flatMap((t) => t.partitions)).sort()).toEqual([0, 1, 2, 3])
+   * ```
+   */
+  consumerGroupState(groupId: string): VirtualConsumerGroupState | undefined {
+    return this.brokers.consumerGroups.get(groupId)?.snapshot()
   }
 
   /**
@@ -553,6 +569,16 @@ export function createVirtualCluster(options: VirtualClusterOptions = {}): Virtu
         minSessionTimeoutMs: group.minSessionTimeoutMs ?? 6_000,
         maxSessionTimeoutMs: group.maxSessionTimeoutMs ?? 1_800_000,
         initialRebalanceDelayMs: group.initialRebalanceDelayMs ?? 0,
+      },
+      consumerGroup: {
+        sessionTimeoutMs: group.consumerSessionTimeoutMs ?? 45_000,
+        heartbeatIntervalMs: group.consumerHeartbeatIntervalMs ?? 5_000,
+      },
+      shareGroup: {
+        sessionTimeoutMs: group.shareSessionTimeoutMs ?? 45_000,
+        heartbeatIntervalMs: group.shareHeartbeatIntervalMs ?? 5_000,
+        recordLockDurationMs: group.shareRecordLockDurationMs ?? 30_000,
+        deliveryCountLimit: group.shareDeliveryCountLimit ?? 5,
       },
     },
     options.scheduler ?? asyncScheduler,

@@ -27,6 +27,18 @@ export interface VirtualGroupSettings {
    * usually want the first generation at once).
    */
   initialRebalanceDelayMs?: number
+  /** `group.consumer.session.timeout.ms` (KIP-848 groups): a member silent this long is removed. Default 45 000, as in Kafka. */
+  consumerSessionTimeoutMs?: number
+  /** `group.consumer.heartbeat.interval.ms` (KIP-848 groups), which the coordinator tells its members. Default 5 000, as in Kafka. */
+  consumerHeartbeatIntervalMs?: number
+  /** `group.share.session.timeout.ms` (share groups). Default 45 000, as in Kafka. */
+  shareSessionTimeoutMs?: number
+  /** `group.share.heartbeat.interval.ms` (share groups). Default 5 000, as in Kafka. */
+  shareHeartbeatIntervalMs?: number
+  /** `group.share.record.lock.duration.ms`: how long an acquired record stays locked to its member. Default 30 000, as in Kafka. */
+  shareRecordLockDurationMs?: number
+  /** `group.share.delivery.count.limit`: deliveries after which a record is archived instead of delivered again. Default 5, as in Kafka. */
+  shareDeliveryCountLimit?: number
 }
 
 /** Options of {@link createVirtualCluster}. */
@@ -148,6 +160,38 @@ export interface VirtualGroupMember {
 export interface VirtualGroupState extends Omit<VirtualGroupSnapshot, 'members'> {
   /** Every member, sorted by member id. */
   members: VirtualGroupMember[]
+}
+
+/** Partitions of one topic, ascending. */
+export interface VirtualTopicPartitions {
+  /** The topic. */
+  topic: string
+  /** Its partitions, ascending. */
+  partitions: number[]
+}
+
+/** A member of a consumer group under the KIP-848 protocol, as {@link VirtualCluster.consumerGroupState} returns it. */
+export interface VirtualConsumerGroupMember {
+  /** The id the member chose (ConsumerGroupHeartbeat v1). */
+  memberId: string
+  /** The client id of the member's connection. */
+  clientId: string
+  /** Its member epoch; behind the group epoch while it is still revoking partitions. */
+  memberEpoch: number
+  /** What the coordinator lets it own now, sorted by topic. */
+  assigned: VirtualTopicPartitions[]
+  /** Its share of the target assignment; partitions in it but not in `assigned` wait for another member to release them. */
+  target: VirtualTopicPartitions[]
+}
+
+/** A consumer group under the KIP-848 protocol, as {@link VirtualCluster.consumerGroupState} returns it. */
+export interface VirtualConsumerGroupState {
+  /** The group id. */
+  groupId: string
+  /** The group epoch: bumped whenever members, subscriptions or partition counts change. */
+  groupEpoch: number
+  /** Every member, sorted by member id. */
+  members: VirtualConsumerGroupMember[]
 }
 
 /** Options of {@link VirtualCluster.injectError}. */

@@ -3,48 +3,24 @@
  * implementation) on one Apache Kafka: each reads what the other wrote, both
  * put a key on the same partition, and both share a consumer group.
  */
-import { from, lastValueFrom, map, mergeMap, Subscription, take, tap, toArray, timeout } from 'rxjs'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { KafkaCluster } from '../../lib/cluster/kafka-cluster.js'
+import { from, lastValueFrom, map, mergeMap, take, tap, toArray, timeout } from 'rxjs'
+import { describe, expect, it } from 'vitest'
 import { consumePartitions, cooperativeStickyAssignor, rangeAssignor, type ConsumerMessage } from '../../lib/consumer/index.js'
 import { consumeGroup } from '../../lib/consume-group.js'
-import { consoleLogger } from '../../lib/logger.js'
 import { registerCodec, zstdAvailable, type CompressionCodecName } from '../../lib/protocol/compression/index.js'
 import { produceTo, type ProducerMessage } from '../../lib/producer/index.js'
 import { murmur2Partition } from '../../lib/kit/murmur2.js'
 import { waitFor } from '../consumer/consumer-helpers.js'
-import { JavaPeer, killJavaPeers, runJava, type JavaRecord } from '../support/java-peer.js'
-import { startPeer, uniqueName, type Peer } from '../support/peers.js'
+import { JavaPeer, runJava, type JavaRecord } from '../support/java-peer.js'
+import { uniqueName } from '../support/peers.js'
+import { useJavaSpecFixture } from '../support/java-spec-fixture.js'
 
-let peer: Peer
-const clients: KafkaCluster[] = []
-const subscriptions: Subscription[] = []
-
-beforeAll(async () => {
-  peer = await startPeer('kafka')
-})
-
-afterEach(async () => {
-  for (const s of subscriptions.splice(0)) s.unsubscribe()
-  killJavaPeers()
-  await new Promise((resolve) => setTimeout(resolve, 200))
-  for (const c of clients.splice(0)) await c.close()
-})
-
-afterAll(async () => {
-  killJavaPeers()
-  await peer?.stop()
-})
-
-function newClient(): KafkaCluster {
-  const client = new KafkaCluster({ ...peer.clientConfig, clientId: 'java-interop-spec', logger: consoleLogger('silent') })
-  clients.push(client)
-  return client
-}
+const fixture = useJavaSpecFixture('java-interop-spec')
+const { subscriptions, newClient } = fixture
 
 async function newTopic(base: string, partitions: number): Promise<string> {
   const topic = uniqueName(base)
-  await peer.createTopic(topic, partitions)
+  await fixture.peer.createTopic(topic, partitions)
   return topic
 }
 

@@ -5,41 +5,19 @@
  * no commit past what was read; and how long the members that stay keep
  * reading while another joins, consumer protocol against classic.
  */
-import { interval, lastValueFrom, map, mergeMap, range, Subscription, take, tap, toArray } from 'rxjs'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { KafkaCluster } from '../../lib/cluster/kafka-cluster.js'
+import { interval, lastValueFrom, map, mergeMap, range, take, tap, toArray } from 'rxjs'
+import { describe, expect, it } from 'vitest'
 import { consumeGroup } from '../../lib/consume-group.js'
 import { rangeAssignor } from '../../lib/consumer/index.js'
 import { fetchCommittedOffsets, listOffsets } from '../../lib/consumer/offset-requests.js'
-import { consoleLogger } from '../../lib/logger.js'
 import { produceTo } from '../../lib/producer/index.js'
 import { waitFor } from '../consumer/consumer-helpers.js'
-import { JavaPeer, killJavaPeers } from '../support/java-peer.js'
-import { startPeer, uniqueName, type Peer } from '../support/peers.js'
+import { JavaPeer } from '../support/java-peer.js'
+import { uniqueName } from '../support/peers.js'
+import { useJavaSpecFixture } from '../support/java-spec-fixture.js'
 
-let peer: Peer
-const clients: KafkaCluster[] = []
-const subscriptions: Subscription[] = []
-
-beforeAll(async () => {
-  peer = await startPeer('kafka')
-})
-afterEach(async () => {
-  for (const s of subscriptions.splice(0)) s.unsubscribe()
-  killJavaPeers()
-  await new Promise((resolve) => setTimeout(resolve, 300))
-  for (const c of clients.splice(0)) await c.close()
-})
-afterAll(async () => {
-  killJavaPeers()
-  await peer?.stop()
-})
-
-function newClient(): KafkaCluster {
-  const client = new KafkaCluster({ ...peer.clientConfig, clientId: 'java-kip848-spec', logger: consoleLogger('silent') })
-  clients.push(client)
-  return client
-}
+const fixture = useJavaSpecFixture('java-kip848-spec')
+const { subscriptions, newClient } = fixture
 
 async function produce(topic: string, from: number, count: number, partitions: number): Promise<void> {
   const results = await lastValueFrom(
@@ -78,7 +56,7 @@ describe('one consumer-protocol group: rxkafka and Java KafkaConsumer (group.pro
   it('members join, leave and are killed: every record read, none lost, commits never past what was read', async () => {
     const P = 6
     const topic = uniqueName('kip848-mixed')
-    await peer.createTopic(topic, P)
+    await fixture.peer.createTopic(topic, P)
     const groupId = uniqueName('kip848-mixed')
     const seen = new Map<string, number>()
     const javaSeen = (java: JavaPeer) => java.records().map((r) => r.value!)
@@ -145,7 +123,7 @@ describe('how long the members that stay keep reading while one joins: consumer 
     for (const protocol of ['classic', 'consumer'] as const) {
       const P = 4
       const topic = uniqueName(`kip848-pause-${protocol}`)
-      await peer.createTopic(topic, P)
+      await fixture.peer.createTopic(topic, P)
       const groupId = uniqueName(`kip848-pause-${protocol}`)
       const options = { groupId, topics: [topic], fromBeginning: true, commitIntervalMs: 200, rebalanceTimeoutMs: 20_000 }
       const producer = newClient()

@@ -5,41 +5,19 @@
  * records delivered again with a higher delivery count, and each rxkafka
  * member holding no more un-settled records than its bound.
  */
-import { lastValueFrom, map, mergeMap, range, Subscription, timer, toArray } from 'rxjs'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { KafkaCluster } from '../../lib/cluster/kafka-cluster.js'
+import { lastValueFrom, map, mergeMap, range, timer, toArray } from 'rxjs'
+import { describe, expect, it } from 'vitest'
 import { consumeShareGroup, type ShareRecord } from '../../lib/consumer/index.js'
 import { createAdmin } from '../../lib/admin/index.js'
-import { consoleLogger } from '../../lib/logger.js'
 import { IncrementalAlterConfigsApi } from '../../lib/protocol/messages/IncrementalAlterConfigs.js'
 import { produceTo } from '../../lib/producer/index.js'
 import { waitFor } from '../consumer/consumer-helpers.js'
-import { JavaPeer, killJavaPeers } from '../support/java-peer.js'
-import { startPeer, uniqueName, type Peer } from '../support/peers.js'
+import { JavaPeer } from '../support/java-peer.js'
+import { uniqueName } from '../support/peers.js'
+import { useJavaSpecFixture } from '../support/java-spec-fixture.js'
 
-let peer: Peer
-const clients: KafkaCluster[] = []
-const subscriptions: Subscription[] = []
-
-beforeAll(async () => {
-  peer = await startPeer('kafka')
-})
-afterEach(async () => {
-  for (const s of subscriptions.splice(0)) s.unsubscribe()
-  killJavaPeers()
-  await new Promise((resolve) => setTimeout(resolve, 300))
-  for (const c of clients.splice(0)) await c.close()
-})
-afterAll(async () => {
-  killJavaPeers()
-  await peer?.stop()
-})
-
-function newClient(): KafkaCluster {
-  const client = new KafkaCluster({ ...peer.clientConfig, clientId: 'share-group-spec', logger: consoleLogger('silent') })
-  clients.push(client)
-  return client
-}
+const fixture = useJavaSpecFixture('share-group-spec')
+const { subscriptions, newClient } = fixture
 
 /** Share groups start at the latest offset unless told otherwise (group config share.auto.offset.reset). */
 async function fromEarliest(groupId: string): Promise<void> {
@@ -57,7 +35,7 @@ describe('one share group: rxkafka members and Java KafkaShareConsumer members',
   it('every record accepted exactly once across releases, a clean leave and a kill; released and orphaned records come back with a higher delivery count', async () => {
     const N = 600
     const topic = uniqueName('share')
-    await peer.createTopic(topic, 3)
+    await fixture.peer.createTopic(topic, 3)
     const groupId = uniqueName('share')
     await fromEarliest(groupId)
     const produce = (from: number, count: number) =>

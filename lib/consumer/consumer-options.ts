@@ -25,8 +25,12 @@ export interface FetchOptions {
   /** How long a broker may hold a fetch waiting for `minBytes`. Default 500. */
   maxWaitMs?: number
   /**
-   * A partition is fetched only while fewer than this many of its delivered
-   * messages are un-done. Default 2 000 (a fetch also asks for no more than that leaves room for).
+   * A partition's substream emits at most this many messages ahead of
+   * `done()`: the rest of a fetch answer waits in the partition's delivery
+   * cursor, and the partition is fetched again only when the window has room
+   * and the cursor runs low (below half of this). Default 500 (a fetch also
+   * asks for no more than the window leaves room for); see docs/consumer.md,
+   * "Backpressure and memory".
    */
   maxUndoneMessages?: number
   /** A partition is fetched only while its un-done messages hold fewer bytes (keys plus values) than this. Default 16 MiB. */
@@ -232,7 +236,7 @@ export function resolveFetchOptions(options: FetchOptions): ResolvedFetchOptions
     maxBytes: options.maxBytes ?? 52_428_800,
     maxPartitionBytes: options.maxPartitionBytes ?? 1_048_576,
     maxWaitMs: options.maxWaitMs ?? 500,
-    maxUndoneMessages: options.maxUndoneMessages ?? 2_000,
+    maxUndoneMessages: options.maxUndoneMessages ?? 500,
     maxUndoneBytes: options.maxUndoneBytes ?? 16 * 1024 * 1024,
     isolationLevel: isolation === 'read_committed' ? 1 : 0,
     offsetOutOfRange: options.offsetOutOfRange ?? (() => 'latest'),

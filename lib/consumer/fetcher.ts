@@ -14,7 +14,7 @@ import { ConnectionError, brokerError, RxKafkaError } from '../errors/index.js'
 import { errorCodeInfo } from '../protocol/error-codes.js'
 import { FetchApi, type FetchResponse, type FetchResponsePartitionData } from '../protocol/messages/Fetch.js'
 import { ZERO_UUID } from '../protocol/primitives.js'
-import { decodeRecordBatches, type DecodedRecordBatch } from '../protocol/records/record-batch-decoder.js'
+import { decodeRecordBatches, type ConsumedRecord, type DecodedRecordBatch } from '../protocol/records/record-batch-decoder.js'
 import type { OffsetChoice, ResolvedFetchOptions } from './consumer-options.js'
 import type { PartitionSlot, SlotOwner } from './partition-stream.js'
 
@@ -31,6 +31,17 @@ const FETCH_SESSION_ID_NOT_FOUND = 70
 const INVALID_FETCH_SESSION_EPOCH = 71
 /** Control record type of an ABORT marker (the key is version int16, type int16). */
 const CONTROL_TYPE_ABORT = 0
+/** What a skipped batch (control, aborted, undecodable) puts in the delivery cursor: only its end offset. */
+const NO_RECORDS: readonly ConsumedRecord[] = []
+
+/** Index of the first record from `from` on whose timestamp is before `oldestAllowed`, or -1. */
+function firstOlderThan(list: readonly ConsumedRecord[], from: number, oldestAllowed: number): number {
+  for (let i = from; i < list.length; i++) {
+    const timestamp = list[i]!.timestamp
+    if (timestamp >= 0 && timestamp < oldestAllowed) return i
+  }
+  return -1
+}
 
 interface InFlightFetch {
   subscription: Subscription
@@ -55,6 +66,8 @@ export class Fetcher implements SlotOwner {
   private running = false
   private holds = 0
   private refreshing = false
+  /** The broker whose answer is being handed to the slots: their wakes wait for the loop's own next fetch. */
+  private answering = -1
   /** Counters for diagnostics. */
   fetches = 0
   messages = 0
@@ -119,6 +132,8 @@ export class Fetcher implements SlotOwner {
 
   wake(slot: PartitionSlot): void {
     if (!this.running || this.holds > 0) return
+    // Mid-answer, the loop fetches again once every partition of it is queued (a fetch now would ask stale positions).
+    if (slot.leader >= 0 && slot.leader === this.answering) return
     if (slot.leader < 0) {
       this.refreshLeaders()
       return
@@ -267,11 +282,14 @@ export class Fetcher implements SlotOwner {
           }
           if (sent !== undefined && code === 0) session.answered(sent, response.sessionId ?? 0)
           let backoff = false
+          this.answering = broker
           try {
             backoff = this.onResponse(broker, response, asked)
           } catch (error) {
             this.events.nonFatal(asRxKafkaError(error))
             backoff = true
+          } finally {
+            this.answering = -1
           }
           if (backoff) this.backOff(broker)
           else this.pump(broker)
@@ -375,27 +393,26 @@ export class Fetcher implements SlotOwner {
     const aborted = this.options.isolationLevel === 1 ? new AbortedTransactions(data) : undefined
     const maxAge = this.options.maxMessageAge?.(slot.topic)
     const oldestAllowed = maxAge !== undefined && maxAge > 0 ? this.client.scheduler.now() - maxAge : undefined
-    const tracker = slot.tracker!
-    const subscriber = slot.subscriber
-    const epoch = a.fetchEpoch
     let position = slot.position!
+    // Batches go to the slot's delivery cursor, which hands their records out as the un-done limits allow.
     for (const batch of decoded.batches) {
       if (batch.lastOffset < position) continue
       if (batch.isControl) {
         aborted?.onControlBatch(batch)
         position = batch.lastOffset + 1n
-        tracker.skipTo(position)
+        slot.enqueue(NO_RECORDS, 0, position, batch.partitionLeaderEpoch)
         continue
       }
       if (aborted !== undefined && batch.isTransactional && aborted.isAborted(batch)) {
         position = batch.lastOffset + 1n
-        tracker.skipTo(position)
+        slot.enqueue(NO_RECORDS, 0, position, batch.partitionLeaderEpoch)
         continue
       }
       if (oldestAllowed !== undefined && batch.maxTimestamp >= 0 && batch.maxTimestamp < oldestAllowed) {
         slot.position = position
         slot.seeking = true
         this.events.seek(slot, this.options.offsetOutOfRange(slot.topic, slot.partition), 'max-message-age')
+        slot.deliver()
         return false
       }
       let list
@@ -407,40 +424,36 @@ export class Fetcher implements SlotOwner {
           // Its bounds are known (the header decoded): step past it, say so, and go on with the next batch.
           this.events.nonFatal(skippedBatchError(slot, batch.baseOffset, batch.lastOffset, error))
           position = batch.lastOffset + 1n
-          tracker.skipTo(position)
+          slot.enqueue(NO_RECORDS, 0, position, batch.partitionLeaderEpoch)
           continue
         }
+        // What decoded before it is delivered as far as the limits allow; the rest is fetched again after a restart.
+        slot.deliver()
         slot.position = position
         slot.fail(error)
         return false
       }
-      const leaderEpoch = batch.partitionLeaderEpoch
       // Records below the position start only the first batch (a fetch starts mid-batch); skip them once.
-      let i = 0
-      if (batch.baseOffset < position) while (i < list.length && list[i]!.offset < position) i++
-      for (; i < list.length; i++) {
-        const r = list[i]!
-        if (oldestAllowed !== undefined && r.timestamp >= 0 && r.timestamp < oldestAllowed) {
-          slot.position = r.offset
+      let from = 0
+      if (batch.baseOffset < position) while (from < list.length && list[from]!.offset < position) from++
+      if (oldestAllowed !== undefined) {
+        const tooOld = firstOlderThan(list, from, oldestAllowed)
+        if (tooOld >= 0) {
+          // What comes before the first too-old record is delivered; the partition then moves as offsetOutOfRange says.
+          slot.enqueue(list.slice(from, tooOld), 0, list[tooOld]!.offset, batch.partitionLeaderEpoch)
           slot.seeking = true
           this.events.seek(slot, this.options.offsetOutOfRange(slot.topic, slot.partition), 'max-message-age')
-          return false
-        }
-        const message = tracker.deliver(r.offset, r.key, r.value, r.headers, r.timestamp, leaderEpoch)
-        this.messages++
-        subscriber.next(message)
-        // The subscriber may have unsubscribed, restarted or closed the substream from inside next().
-        if (slot.fetchEpoch !== epoch || slot.subscriber !== subscriber || slot.state !== 'assigned') {
-          if (slot.fetchEpoch === epoch) slot.position = r.offset + 1n
+          slot.deliver()
           return false
         }
       }
       // Records removed by compaction leave gaps; the batch's last offset is where the next fetch starts.
       position = batch.lastOffset + 1n
-      tracker.skipTo(position)
+      slot.enqueue(list, from, position, batch.partitionLeaderEpoch)
+      this.messages += list.length - from
     }
     slot.position = position
-    if (tracker.full) slot.pausedByDemand = true
+    slot.deliver()
     return false
   }
 }

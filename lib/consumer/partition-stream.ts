@@ -11,6 +11,7 @@
  */
 import { Observable, type Subscriber } from 'rxjs'
 import type { ConsumerMessage } from './consumer-message.js'
+import type { ConsumedRecord } from '../protocol/records/record-batch-decoder.js'
 import { DonePrefixTracker } from './done-prefix-tracker.js'
 import { ConsumerOptionError, RxKafkaError } from '../errors/index.js'
 
@@ -54,7 +55,8 @@ export class PartitionStream extends Observable<ConsumerMessage> {
 
   /**
    * Stops fetching this partition until `resume()`, whatever the demand (the
-   * answer of a fetch already in flight may still deliver a batch). The
+   * answer of a fetch already in flight, and what the delivery cursor already
+   * holds, are still delivered as `done()` makes room). The
    * group session goes on: a paused partition stays assigned.
    *
    * @example
@@ -107,6 +109,20 @@ export class PartitionStream extends Observable<ConsumerMessage> {
 /** Where a slot is in its life. */
 export type SlotState = 'assigned' | 'revoking' | 'closed'
 
+/**
+ * One fetched batch waiting in a slot's delivery cursor: its records from
+ * `index` on are not delivered yet; once they are, the partition has been
+ * read up to `nextOffset` (a batch's last offset + 1, so compaction gaps and
+ * skipped control or aborted batches, which queue with no records, move the
+ * commit point in order, never ahead of undelivered records).
+ */
+export interface QueuedBatch {
+  records: readonly ConsumedRecord[]
+  index: number
+  nextOffset: bigint
+  leaderEpoch: number
+}
+
 /** Callbacks from a slot to the fetcher that serves it. */
 export interface SlotOwner {
   /** The slot became fetchable (subscribed with a known position, or drained below its limits). */
@@ -125,8 +141,23 @@ export class PartitionSlot {
   leader = -1
   leaderEpoch = -1
   highWatermark = -1n
-  /** Set while the un-done limits hold fetching back. */
+  /** Set while the un-done limits hold delivery (and so, once the cursor is stocked, fetching) back. */
   pausedByDemand = false
+  /**
+   * The delivery cursor: fetched batches not yet handed out, oldest first. A fetch answer is queued here whole
+   * and delivered only while the un-done limits leave room, so a slow subscriber holds at most
+   * `maxUndoneMessages` delivered messages plus what is queued here (about one answer), not every answer.
+   */
+  private readonly queued: QueuedBatch[] = []
+  private queuedHead = 0
+  /** Records in `queued` not yet delivered. */
+  queuedRecords = 0
+  /** Fetch again once fewer records than this wait undelivered: half the un-done window, so the next answer is on its way before the cursor runs dry. */
+  private readonly refetchBelow: number
+  /** Set while `deliver()` runs: a done() from inside next() must not start a second delivery loop. */
+  private delivering = false
+  /** Incremented when the cursor is emptied (restart, seek, close), so a delivery loop in progress stops. */
+  private cursorEpoch = 0
   /** Set while the position is being resolved again (out of range, too old). */
   seeking = false
   /** Incremented whenever the position jumps, so a fetch answer for the old position is dropped. */
@@ -145,12 +176,73 @@ export class PartitionSlot {
     private readonly maxUndoneBytes: number,
   ) {
     this.key = `${topic}\u0000${partition}`
+    this.refetchBelow = Math.max(1, Math.floor(maxUndoneMessages / 2))
     this.stream = new PartitionStream(topic, partition, generation, this)
   }
 
   /** Whether a fetch for this partition makes sense now. */
   get fetchable(): boolean {
-    return this.state === 'assigned' && this.subscriber !== undefined && this.position !== undefined && !this.pausedByDemand && !this.pausedByUser && !this.seeking
+    return this.state === 'assigned' && this.subscriber !== undefined && this.position !== undefined && !this.pausedByDemand && this.queuedRecords < this.refetchBelow && !this.pausedByUser && !this.seeking
+  }
+
+  /**
+   * Adds one fetched batch to the cursor, its records from index `from` on (those before it are below the
+   * fetch position), and moves the fetch position to `nextOffset`. `deliver()` hands its records out.
+   */
+  enqueue(records: readonly ConsumedRecord[], from: number, nextOffset: bigint, leaderEpoch: number): void {
+    this.queued.push({ records, index: from, nextOffset, leaderEpoch })
+    this.queuedRecords += records.length - from
+    this.position = nextOffset
+  }
+
+  /**
+   * Hands queued records to the subscriber while the un-done limits leave room, synchronously: a subscriber that
+   * calls done() inside next() takes the whole cursor in one go, as fast as pushing it would. Wakes the fetcher
+   * when the cursor runs low.
+   */
+  deliver(): void {
+    if (this.delivering) return
+    const tracker = this.tracker
+    if (tracker === undefined) return
+    this.delivering = true
+    const epoch = this.cursorEpoch
+    try {
+      while (this.queuedHead < this.queued.length) {
+        const subscriber = this.subscriber
+        if (subscriber === undefined || this.state !== 'assigned') return
+        const batch = this.queued[this.queuedHead]!
+        const records = batch.records
+        while (batch.index < records.length) {
+          if (tracker.full) return
+          const r = records[batch.index++]!
+          this.queuedRecords--
+          subscriber.next(tracker.deliver(r.offset, r.key, r.value, r.headers, r.timestamp, batch.leaderEpoch))
+          // next() may have unsubscribed, restarted, sought or closed the substream.
+          if (this.cursorEpoch !== epoch || this.subscriber !== subscriber || this.state !== 'assigned') return
+        }
+        tracker.skipTo(batch.nextOffset)
+        this.queued[this.queuedHead++] = EMPTY_BATCH
+        if (this.queuedHead === this.queued.length) {
+          this.queued.length = 0
+          this.queuedHead = 0
+        }
+      }
+    } finally {
+      this.delivering = false
+      if (this.cursorEpoch === epoch) {
+        // A full window holds fetching back too, until a done() makes room (onTrackerProgress).
+        this.pausedByDemand = tracker.full
+        if (this.fetchable) this.owner.wake(this)
+      }
+    }
+  }
+
+  /** Drops what the cursor holds undelivered (a restart or seek reads from elsewhere; a closed slot reads nothing). */
+  private clearCursor(): void {
+    this.queued.length = 0
+    this.queuedHead = 0
+    this.queuedRecords = 0
+    this.cursorEpoch++
   }
 
   /** Set by `PartitionStream.pause()` until `resume()`. */
@@ -175,6 +267,7 @@ export class PartitionSlot {
       return
     }
     this.tracker.reset(position)
+    this.clearCursor()
     this.position = position
     this.pausedByDemand = false
     this.seeking = false
@@ -208,10 +301,14 @@ export class PartitionSlot {
     this.owner.wake(this)
   }
 
-  /** Jumps to a new position (out of range, too old): messages delivered so far stay as they are. */
+  /**
+   * Jumps to a new position (out of range, too old): messages delivered so far stay as they are, and so do
+   * batches already queued, which come first; the jump reaches the commit point after them.
+   */
   seek(position: bigint): void {
     this.position = position
-    this.tracker?.skipTo(position)
+    if (this.queuedHead < this.queued.length) this.queued.push({ records: [], index: 0, nextOffset: position, leaderEpoch: this.leaderEpoch })
+    else this.tracker?.skipTo(position)
     this.seeking = false
     this.fetchEpoch++
     this.owner.wake(this)
@@ -239,6 +336,7 @@ export class PartitionSlot {
       // A restart: deliver again from the first un-done message.
       const from = this.tracker.commitPoint
       this.tracker.reset(from)
+      this.clearCursor()
       this.position = from
       this.pausedByDemand = false
       this.fetchEpoch++
@@ -265,6 +363,7 @@ export class PartitionSlot {
   close(): void {
     if (this.state === 'closed') return
     this.state = 'closed'
+    this.clearCursor()
     const subscriber = this.subscriber
     this.subscriber = undefined
     this.notifyDrained()
@@ -275,6 +374,7 @@ export class PartitionSlot {
   fail(error: unknown): void {
     if (this.state === 'closed') return
     this.state = 'closed'
+    this.clearCursor()
     const subscriber = this.subscriber
     this.subscriber = undefined
     this.notifyDrained()
@@ -285,7 +385,8 @@ export class PartitionSlot {
     const tracker = this.tracker!
     if (this.pausedByDemand && !tracker.full) {
       this.pausedByDemand = false
-      this.owner.wake(this)
+      // Room again: go on from the cursor (a no-op inside a delivery loop, which goes on by itself); it wakes the fetcher when it runs low.
+      this.deliver()
     }
     if (tracker.undoneCount === 0 && this.drainWaiters.length > 0) this.notifyDrained()
   }
@@ -296,3 +397,6 @@ export class PartitionSlot {
     for (const w of waiters) w()
   }
 }
+
+/** Put in a delivered batch's place so the cursor does not keep its records (and the fetch answer under them) alive. */
+const EMPTY_BATCH: QueuedBatch = { records: [], index: 0, nextOffset: 0n, leaderEpoch: -1 }

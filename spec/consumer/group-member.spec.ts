@@ -296,9 +296,56 @@ describe('group membership (scripted coordinator, virtual time)', () => {
     expect(run.group.diagnostics()[0]!.partitions.find((p) => p.partition === 0)!.pausedByDemand).toBe(true)
     // Partition 1 keeps being fetched (long polls) meanwhile.
     expect(cluster.of('Fetch').length).toBeGreaterThan(2)
+    // The answer held all six: done() on the first two hands out the next two from the cursor, no fetch yet.
+    expect(held.map((m) => m.value?.toString())).toEqual(['a', 'b'])
     for (const m of held.splice(0)) m.done()
     cluster.advance(10)
-    expect(fetchedPartition0()).toBe(before + 1)
+    expect(held.map((m) => m.value?.toString())).toEqual(['c', 'd'])
+    expect(fetchedPartition0()).toBe(before)
+    for (const m of held.splice(0)) m.done()
+    cluster.advance(10)
+    expect(held.map((m) => m.value?.toString())).toEqual(['e', 'f'])
+    // The cursor is empty but the window is full: still no fetch until a done() makes room.
+    expect(fetchedPartition0()).toBe(before)
+    for (const m of held.splice(0)) m.done()
+    // Partition 1's long poll is in flight meanwhile: the loop fetches partition 0 with the next request.
+    cluster.advance(600)
+    expect(fetchedPartition0()).toBeGreaterThan(before)
+    run.subscription.unsubscribe()
+  })
+
+  it('a slow subscriber gets at most maxUndoneMessages ahead of done(), however large the answer, in order, without loss, duplicates or refetches', () => {
+    const { cluster, s } = groupCluster(1)
+    const values = Array.from({ length: 100 }, (_, i) => `v${i}`)
+    // Ten batches of ten: one answer brings all hundred.
+    s.log.set(0, Array.from({ length: 10 }, (_, b) => batchBytes(BigInt(b * 10), values.slice(b * 10, b * 10 + 10))))
+    s.highWatermark.set(0, 100n)
+    const held: ConsumerMessage[] = []
+    const run = consume(cluster, { maxUndoneMessages: 4 }, (m) => held.push(m))
+    cluster.advance(100)
+    const fetches = () => cluster.of('Fetch').length
+    const afterFirstAnswer = fetches()
+    expect(afterFirstAnswer).toBe(1)
+    const seen: string[] = []
+    for (let round = 0; round < 25; round++) {
+      // Never more than the window delivered and un-done.
+      expect(held.length).toBe(4)
+      const batch = held.splice(0)
+      seen.push(...batch.map((m) => m.value!.toString()))
+      // A slow handler: done() later, on its own timer.
+      cluster.advance(50)
+      for (const m of batch) m.done()
+      cluster.advance(1)
+      // The answer is still being handed out: nobody fetches it again.
+      if (round < 23) expect(fetches()).toBe(afterFirstAnswer)
+    }
+    expect(seen).toEqual(values)
+    expect(held).toEqual([])
+    cluster.advance(2_000)
+    // Committed to the end, once the cursor ran dry; then only long polls from offset 100.
+    const positions = cluster.of('Fetch').slice(1).map((f) => f.body.topics[0].partitions[0].fetchOffset as bigint)
+    expect(positions.length).toBeGreaterThan(0)
+    expect(positions.every((p) => p === 100n)).toBe(true)
     run.subscription.unsubscribe()
   })
 })

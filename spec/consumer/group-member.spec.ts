@@ -4,7 +4,7 @@
  * fencing, commits of the done prefix, LeaveGroup and a clean teardown, plus
  * what the fetch loop does with transactions, control batches and old data.
  */
-import { mergeMap, tap, type Subscription } from 'rxjs'
+import { mergeMap, retry, tap, type Subscription } from 'rxjs'
 import { describe, expect, it } from 'vitest'
 import { ConsumerGroup, consumePartitions, consumerGroupDiagnostics, type ConsumerMessage, type ConsumeGroupOptions } from '../../lib/consumer/index.js'
 import { consumeGroup } from '../../lib/consume-group.js'
@@ -347,6 +347,39 @@ describe('group membership (scripted coordinator, virtual time)', () => {
     expect(positions.length).toBeGreaterThan(0)
     expect(positions.every((p) => p === 100n)).toBe(true)
     run.subscription.unsubscribe()
+  })
+})
+
+describe('delivery cursor (scripted broker, virtual time)', () => {
+  it('a handler restarted mid-cursor gets the partition again from its first un-done message, once each after it', () => {
+    const { cluster, s } = groupCluster(1)
+    s.log.set(0, [batchBytes(0n, Array.from({ length: 10 }, (_, i) => `v${i}`))])
+    s.highWatermark.set(0, 10n)
+    const offsets: bigint[] = []
+    let failed = false
+    const subscription = consumeGroup({ client: cluster, ...BASE, maxUndoneMessages: 3 })
+      .pipe(
+        mergeMap((p$) =>
+          p$.pipe(
+            tap((m) => {
+              offsets.push(m.offset)
+              // Fails once on offset 2, while the cursor still holds 3..9 and 0, 1 are done.
+              if (m.offset === 2n && !failed) {
+                failed = true
+                throw new Error('handler failed')
+              }
+              m.done()
+            }),
+            retry(),
+          ),
+        ),
+      )
+      .subscribe()
+    cluster.advance(2_000)
+    expect(offsets).toEqual([0n, 1n, 2n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n])
+    // The restart read again from the commit point, 2, not from where the old cursor had fetched up to.
+    expect(cluster.of('Fetch').map((f) => f.body.topics[0].partitions[0].fetchOffset as bigint).slice(0, 2)).toEqual([0n, 2n])
+    subscription.unsubscribe()
   })
 })
 

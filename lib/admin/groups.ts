@@ -9,7 +9,7 @@
  * a new group type adds one to `DESCRIBERS` below and a value to
  * {@link GroupType}; list and delete already serve every type.
  */
-import { catchError, concatMap, forkJoin, from, map, type Observable, of, throwError, toArray } from 'rxjs'
+import { concatMap, forkJoin, from, map, type Observable, of, toArray } from 'rxjs'
 import { AdminArgumentError, brokerError } from '../errors/index.js'
 import { ErrorCode } from '../protocol/error-codes.js'
 import { ConsumerGroupDescribeApi } from '../protocol/messages/ConsumerGroupDescribe.js'
@@ -18,6 +18,7 @@ import { DeleteGroupsApi } from '../protocol/messages/DeleteGroups.js'
 import { DescribeGroupsApi } from '../protocol/messages/DescribeGroups.js'
 import { ListGroupsApi } from '../protocol/messages/ListGroups.js'
 import { Reader } from '../protocol/primitives.js'
+import { describeNewProtocolGroup } from './describe-new-protocol-group.js'
 import { settle, type AdminRouter, type ItemAnswer } from './admin-routing.js'
 import type { AdminItem, TopicPartition } from './admin-types.js'
 import { describeShareGroup } from './share-groups.js'
@@ -182,38 +183,25 @@ function checkGroupIds(call: string, groupIds: readonly string[]): void {
 type Describer = (router: AdminRouter, groupId: string) => Observable<ItemAnswer<Described> | undefined>
 
 const describeConsumerGroup: Describer = (router, groupId) =>
-  router
-    .once(() =>
+  describeNewProtocolGroup(
+    router.once(() =>
       router.toCoordinator('group', groupId, ConsumerGroupDescribeApi, { groupIds: [groupId], includeAuthorizedOperations: false }, (r) => r.groups[0]?.errorCode ?? 0),
-    )
-    .pipe(
-      map((response) => {
-        const g = response.groups[0]
-        if (g === undefined) return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: 'no group in the answer' }
-        // A classic group is not a consumer group: the classic describer takes it.
-        if (g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return undefined
-        return {
-          errorCode: g.errorCode,
-          errorMessage: g.errorMessage,
-          value: {
-            type: 'consumer' as const,
-            state: g.groupState,
-            protocolType: 'consumer',
-            assignor: g.assignorName,
-            coordinator: router.client.currentView().controllerId,
-            members: g.members.map((m) => ({
-              memberId: m.memberId,
-              groupInstanceId: m.instanceId,
-              clientId: m.clientId,
-              clientHost: m.clientHost,
-              assignment: sortTp(m.assignment.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topicName, partition })))),
-            })),
-          },
-        }
-      }),
-      // A broker without KIP-848 does not know the API.
-      catchError((error: unknown) => (error instanceof Error && (error as { code?: string }).code === 'UNSUPPORTED_VERSION' ? of(undefined) : throwError(() => error))),
-    )
+    ),
+    (g) => ({
+      type: 'consumer' as const,
+      state: g.groupState,
+      protocolType: 'consumer',
+      assignor: g.assignorName,
+      coordinator: router.client.currentView().controllerId,
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.instanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        assignment: sortTp(m.assignment.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topicName, partition })))),
+      })),
+    }),
+  )
 
 const describeClassicGroup: Describer = (router, groupId) =>
   router

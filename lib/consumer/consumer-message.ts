@@ -36,12 +36,12 @@ export interface MessageHeader {
  *
  * @example
  * ```ts
- * import type { ConsumedRecord } from 'rxkafka'
- * const describe = (record: ConsumedRecord): string =>
+ * import type { ConsumedRecordFields } from 'rxkafka'
+ * const describe = (record: ConsumedRecordFields): string =>
  *   `${record.topic}/${record.partition}@${record.offset}`
  * ```
  */
-export interface ConsumedRecord {
+export interface ConsumedRecordFields {
   /** The topic it was read from. */
   readonly topic: string
   /** The partition it was read from. */
@@ -72,7 +72,7 @@ export interface ConsumedRecord {
  * // or: partition$.pipe(concatMap(handleAndDone(msg => handle(msg.value))))
  * ```
  */
-export interface ConsumerMessage extends ConsumedRecord, Doneable {
+export interface ConsumerMessage extends ConsumedRecordFields, Doneable {
   /** The leader epoch of the batch, -1 where unknown. */
   readonly leaderEpoch: number
   /** Marks the message processed; idempotent. After a revoke or a restart of its substream it has no effect. */

@@ -5,7 +5,7 @@
  * ignored. The settlement reaches the broker with the member's next ShareFetch
  * or ShareAcknowledge of the record's partition.
  */
-import type { ConsumedRecord, MessageHeader } from '../consumer-message.js'
+import type { ConsumedRecordFields, MessageHeader } from '../consumer-message.js'
 
 /** How a share record was settled: Kafka's acknowledge types 1, 2 and 3. */
 export type ShareAcknowledgement = 'accept' | 'release' | 'reject'
@@ -22,7 +22,7 @@ export type ShareAcknowledgement = 'accept' | 'release' | 'reject'
  * ).subscribe()
  * ```
  */
-export interface ShareRecord extends ConsumedRecord {
+export interface ShareRecord extends ConsumedRecordFields {
   /** How many times the broker has delivered it, this delivery included (1 the first time). */
   readonly deliveryCount: number
   /** How it was settled, undefined while it is not. */

@@ -92,6 +92,30 @@ export interface GroupMember {
 }
 
 /**
+ * What a group's description says, whichever protocol it uses.
+ *
+ * @example
+ * ```ts
+ * const [g] = await kafka.admin.describeGroups(['billing'])
+ * const described: DescribedGroup | undefined = g.ok ? g : undefined
+ * ```
+ */
+export interface DescribedGroup {
+  /** The group's type. */
+  type: GroupType
+  /** Such as `Stable` or `Empty`. */
+  state: string
+  /** `consumer` for consumer groups. */
+  protocolType: string
+  /** The assignor in use (`range`, `uniform`, ...), '' when none. */
+  assignor: string
+  /** Its coordinator. */
+  coordinator: number
+  /** The members. */
+  members: GroupMember[]
+}
+
+/**
  * A described group, or why not (GROUP_ID_NOT_FOUND, GROUP_AUTHORIZATION_FAILED).
  *
  * @example
@@ -105,20 +129,7 @@ export type GroupDescription = AdminItem<
     /** The group id. */
     groupId: string
   },
-  {
-    /** The group's type. */
-    type: GroupType
-    /** Such as `Stable` or `Empty`. */
-    state: string
-    /** `consumer` for consumer groups. */
-    protocolType: string
-    /** The assignor in use (`range`, `uniform`, ...), '' when none. */
-    assignor: string
-    /** Its coordinator. */
-    coordinator: number
-    /** The members. */
-    members: GroupMember[]
-  }
+  DescribedGroup
 >
 
 /**
@@ -135,14 +146,6 @@ export type DeleteGroupResult = AdminItem<{
   groupId: string
 }, object>
 
-interface Described {
-  type: GroupType
-  state: string
-  protocolType: string
-  assignor: string
-  coordinator: number
-  members: GroupMember[]
-}
 
 /**
  * Lists every group of every broker (each broker lists the groups it coordinates).
@@ -180,7 +183,7 @@ function checkGroupIds(call: string, groupIds: readonly string[]): void {
 }
 
 /** A describer asks one group's coordinator; it answers undefined when the group is not of its type. */
-type Describer = (router: AdminRouter, groupId: string) => Observable<ItemAnswer<Described> | undefined>
+type Describer = (router: AdminRouter, groupId: string) => Observable<ItemAnswer<DescribedGroup> | undefined>
 
 const describeConsumerGroup: Describer = (router, groupId) =>
   describeNewProtocolGroup(
@@ -236,7 +239,7 @@ const describeClassicGroup: Describer = (router, groupId) =>
 /** Tried in order; the first that recognises the group answers. */
 const DESCRIBERS: readonly Describer[] = [describeConsumerGroup, describeShareGroup, describeClassicGroup]
 
-function describeWith(router: AdminRouter, groupId: string, index: number): Observable<ItemAnswer<Described> | undefined> {
+function describeWith(router: AdminRouter, groupId: string, index: number): Observable<ItemAnswer<DescribedGroup> | undefined> {
   const describer = DESCRIBERS[index]
   if (describer === undefined) return of(undefined)
   return describer(router, groupId).pipe(concatMap((answer) => (answer !== undefined ? of(answer) : describeWith(router, groupId, index + 1))))

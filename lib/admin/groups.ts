@@ -9,7 +9,7 @@
  * a new group type adds one to `DESCRIBERS` below and a value to
  * {@link GroupType}; list and delete already serve every type.
  */
-import { catchError, concatMap, forkJoin, from, map, type Observable, of, throwError, toArray } from 'rxjs'
+import { concatMap, forkJoin, from, map, type Observable, of, toArray } from 'rxjs'
 import { AdminArgumentError, brokerError } from '../errors/index.js'
 import { ErrorCode } from '../protocol/error-codes.js'
 import { ConsumerGroupDescribeApi } from '../protocol/messages/ConsumerGroupDescribe.js'
@@ -18,6 +18,7 @@ import { DeleteGroupsApi } from '../protocol/messages/DeleteGroups.js'
 import { DescribeGroupsApi } from '../protocol/messages/DescribeGroups.js'
 import { ListGroupsApi } from '../protocol/messages/ListGroups.js'
 import { Reader } from '../protocol/primitives.js'
+import { describeNewProtocolGroup } from './describe-new-protocol-group.js'
 import { settle, type AdminRouter, type ItemAnswer } from './admin-routing.js'
 import type { AdminItem, TopicPartition } from './admin-types.js'
 import { describeShareGroup } from './share-groups.js'
@@ -91,6 +92,30 @@ export interface GroupMember {
 }
 
 /**
+ * What a group's description says, whichever protocol it uses.
+ *
+ * @example
+ * ```ts
+ * const [g] = await kafka.admin.describeGroups(['billing'])
+ * const described: DescribedGroup | undefined = g.ok ? g : undefined
+ * ```
+ */
+export interface DescribedGroup {
+  /** The group's type. */
+  type: GroupType
+  /** Such as `Stable` or `Empty`. */
+  state: string
+  /** `consumer` for consumer groups. */
+  protocolType: string
+  /** The assignor in use (`range`, `uniform`, ...), '' when none. */
+  assignor: string
+  /** Its coordinator. */
+  coordinator: number
+  /** The members. */
+  members: GroupMember[]
+}
+
+/**
  * A described group, or why not (GROUP_ID_NOT_FOUND, GROUP_AUTHORIZATION_FAILED).
  *
  * @example
@@ -104,20 +129,7 @@ export type GroupDescription = AdminItem<
     /** The group id. */
     groupId: string
   },
-  {
-    /** The group's type. */
-    type: GroupType
-    /** Such as `Stable` or `Empty`. */
-    state: string
-    /** `consumer` for consumer groups. */
-    protocolType: string
-    /** The assignor in use (`range`, `uniform`, ...), '' when none. */
-    assignor: string
-    /** Its coordinator. */
-    coordinator: number
-    /** The members. */
-    members: GroupMember[]
-  }
+  DescribedGroup
 >
 
 /**
@@ -134,14 +146,6 @@ export type DeleteGroupResult = AdminItem<{
   groupId: string
 }, object>
 
-interface Described {
-  type: GroupType
-  state: string
-  protocolType: string
-  assignor: string
-  coordinator: number
-  members: GroupMember[]
-}
 
 /**
  * Lists every group of every broker (each broker lists the groups it coordinates).
@@ -179,41 +183,28 @@ function checkGroupIds(call: string, groupIds: readonly string[]): void {
 }
 
 /** A describer asks one group's coordinator; it answers undefined when the group is not of its type. */
-type Describer = (router: AdminRouter, groupId: string) => Observable<ItemAnswer<Described> | undefined>
+type Describer = (router: AdminRouter, groupId: string) => Observable<ItemAnswer<DescribedGroup> | undefined>
 
 const describeConsumerGroup: Describer = (router, groupId) =>
-  router
-    .once(() =>
+  describeNewProtocolGroup(
+    router.once(() =>
       router.toCoordinator('group', groupId, ConsumerGroupDescribeApi, { groupIds: [groupId], includeAuthorizedOperations: false }, (r) => r.groups[0]?.errorCode ?? 0),
-    )
-    .pipe(
-      map((response) => {
-        const g = response.groups[0]
-        if (g === undefined) return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: 'no group in the answer' }
-        // A classic group is not a consumer group: the classic describer takes it.
-        if (g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return undefined
-        return {
-          errorCode: g.errorCode,
-          errorMessage: g.errorMessage,
-          value: {
-            type: 'consumer' as const,
-            state: g.groupState,
-            protocolType: 'consumer',
-            assignor: g.assignorName,
-            coordinator: router.client.currentView().controllerId,
-            members: g.members.map((m) => ({
-              memberId: m.memberId,
-              groupInstanceId: m.instanceId,
-              clientId: m.clientId,
-              clientHost: m.clientHost,
-              assignment: sortTp(m.assignment.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topicName, partition })))),
-            })),
-          },
-        }
-      }),
-      // A broker without KIP-848 does not know the API.
-      catchError((error: unknown) => (error instanceof Error && (error as { code?: string }).code === 'UNSUPPORTED_VERSION' ? of(undefined) : throwError(() => error))),
-    )
+    ),
+    (g) => ({
+      type: 'consumer' as const,
+      state: g.groupState,
+      protocolType: 'consumer',
+      assignor: g.assignorName,
+      coordinator: router.client.currentView().controllerId,
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.instanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        assignment: sortTp(m.assignment.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topicName, partition })))),
+      })),
+    }),
+  )
 
 const describeClassicGroup: Describer = (router, groupId) =>
   router
@@ -248,7 +239,7 @@ const describeClassicGroup: Describer = (router, groupId) =>
 /** Tried in order; the first that recognises the group answers. */
 const DESCRIBERS: readonly Describer[] = [describeConsumerGroup, describeShareGroup, describeClassicGroup]
 
-function describeWith(router: AdminRouter, groupId: string, index: number): Observable<ItemAnswer<Described> | undefined> {
+function describeWith(router: AdminRouter, groupId: string, index: number): Observable<ItemAnswer<DescribedGroup> | undefined> {
   const describer = DESCRIBERS[index]
   if (describer === undefined) return of(undefined)
   return describer(router, groupId).pipe(concatMap((answer) => (answer !== undefined ? of(answer) : describeWith(router, groupId, index + 1))))

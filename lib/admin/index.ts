@@ -6,7 +6,7 @@ export type { AdminItem, AdminItemFailed, AdminItemOk, AdminOptions, TopicPartit
 export type { CreatedTopic, CreatePartitionsResult, CreateTopicResult, CreateTopicsOptions, DeleteTopicResult, DescribedPartition, DescribedTopic, ListTopicsOptions, NewPartitions, NewTopic, TopicDescription, TopicName } from './topics.js'
 export type { BrokerApiVersions, ClusterDescription } from './cluster.js'
 export type { AlterConfigResult, ConfigChange, ConfigDescription, ConfigEntry, ConfigResource, ConfigResourceType, ConfigSource } from './configs.js'
-export type { DeleteGroupResult, GroupDescription, GroupListing, GroupMember, GroupType, ListGroupsOptions } from './groups.js'
+export type { DeleteGroupResult, DescribedGroup, GroupDescription, GroupListing, GroupMember, GroupType, ListGroupsOptions } from './groups.js'
 export type { AtTimestamp, GroupCommittedOffset, ListedOffset, ListOffsetsOptions, OffsetChangeResult, OffsetQuery, PlannedOffset, ResetSpec } from './offsets.js'
 export type { DeleteRecordsResult } from './records.js'
 export type {

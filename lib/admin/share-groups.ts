@@ -4,11 +4,12 @@
  * share-partition start offsets of a group (DescribeShareGroupOffsets).
  * Listing needs nothing of its own: `listGroups({ types: ['share'] })`.
  */
-import { catchError, map, type Observable, of, throwError } from 'rxjs'
+import { map, type Observable } from 'rxjs'
 import { AdminArgumentError, brokerError } from '../errors/index.js'
 import { ErrorCode } from '../protocol/error-codes.js'
 import { DescribeShareGroupOffsetsApi } from '../protocol/messages/DescribeShareGroupOffsets.js'
 import { ShareGroupDescribeApi } from '../protocol/messages/ShareGroupDescribe.js'
+import { describeNewProtocolGroup } from './describe-new-protocol-group.js'
 import { settle, type AdminRouter, type ItemAnswer } from './admin-routing.js'
 import type { AdminItem, TopicPartition } from './admin-types.js'
 
@@ -24,38 +25,25 @@ interface DescribedShareGroup {
 
 /** Describes a share group at its coordinator; undefined when the group is not a share group (or the broker has none). */
 export function describeShareGroup(router: AdminRouter, groupId: string): Observable<ItemAnswer<DescribedShareGroup> | undefined> {
-  return router
-    .once(() => router.toCoordinator('group', groupId, ShareGroupDescribeApi, { groupIds: [groupId], includeAuthorizedOperations: false }, (r) => r.groups[0]?.errorCode ?? 0))
-    .pipe(
-      map((response) => {
-        const g = response.groups[0]
-        if (g === undefined) return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: 'no group in the answer' }
-        // Not a share group: the next describer takes it.
-        if (g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return undefined
-        return {
-          errorCode: g.errorCode,
-          errorMessage: g.errorMessage,
-          value: {
-            type: 'share' as const,
-            state: g.groupState,
-            protocolType: 'share',
-            assignor: g.assignorName,
-            coordinator: -1,
-            members: g.members.map((m) => ({
-              memberId: m.memberId,
-              groupInstanceId: null,
-              clientId: m.clientId,
-              clientHost: m.clientHost,
-              assignment: m.assignment.topicPartitions
-                .flatMap((t) => t.partitions.map((partition) => ({ topic: t.topicName, partition })))
-                .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition)),
-            })),
-          },
-        }
-      }),
-      // A broker without share groups does not know the API.
-      catchError((error: unknown) => (error instanceof Error && (error as { code?: string }).code === 'UNSUPPORTED_VERSION' ? of(undefined) : throwError(() => error))),
-    )
+  return describeNewProtocolGroup(
+    router.once(() => router.toCoordinator('group', groupId, ShareGroupDescribeApi, { groupIds: [groupId], includeAuthorizedOperations: false }, (r) => r.groups[0]?.errorCode ?? 0)),
+    (g) => ({
+      type: 'share' as const,
+      state: g.groupState,
+      protocolType: 'share',
+      assignor: g.assignorName,
+      coordinator: -1,
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: null,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        assignment: m.assignment.topicPartitions
+          .flatMap((t) => t.partitions.map((partition) => ({ topic: t.topicName, partition })))
+          .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition)),
+      })),
+    }),
+  )
 }
 
 /**

@@ -30,6 +30,35 @@ export interface MessageHeader {
 }
 
 /**
+ * The fields every consumed record carries, whichever way it was consumed: a
+ * consumer group's `ConsumerMessage` and a share group's `ShareRecord` both
+ * extend it, so code that only reads records can take either.
+ *
+ * @example
+ * ```ts
+ * import type { ConsumedRecordFields } from 'rxkafka'
+ * const describe = (record: ConsumedRecordFields): string =>
+ *   `${record.topic}/${record.partition}@${record.offset}`
+ * ```
+ */
+export interface ConsumedRecordFields {
+  /** The topic it was read from. */
+  readonly topic: string
+  /** The partition it was read from. */
+  readonly partition: number
+  /** Its offset in the partition. */
+  readonly offset: bigint
+  /** A view into the fetched bytes: copy it if you keep it after the record is settled. */
+  readonly key: Buffer | null
+  /** A view into the fetched bytes: copy it if you keep it after the record is settled. */
+  readonly value: Buffer | null
+  /** Record headers, in order. */
+  readonly headers: readonly MessageHeader[]
+  /** Milliseconds since the epoch (create time or log-append time, as the topic says). */
+  readonly timestamp: number
+}
+
+/**
  * A consumed record. Call `done()` once its processing is complete, in any
  * order: the committed offset of its partition advances over the contiguous
  * prefix of done messages.
@@ -43,21 +72,7 @@ export interface MessageHeader {
  * // or: partition$.pipe(concatMap(handleAndDone(msg => handle(msg.value))))
  * ```
  */
-export interface ConsumerMessage extends Doneable {
-  /** The topic it was read from. */
-  readonly topic: string
-  /** The partition it was read from. */
-  readonly partition: number
-  /** Its offset in the partition. */
-  readonly offset: bigint
-  /** A view into the fetched bytes: copy it if you keep it long after `done()`. */
-  readonly key: Buffer | null
-  /** A view into the fetched bytes: copy it if you keep it long after `done()`. */
-  readonly value: Buffer | null
-  /** Record headers, in order. */
-  readonly headers: readonly MessageHeader[]
-  /** Milliseconds since the epoch (create time or log-append time, as the topic says). */
-  readonly timestamp: number
+export interface ConsumerMessage extends ConsumedRecordFields, Doneable {
   /** The leader epoch of the batch, -1 where unknown. */
   readonly leaderEpoch: number
   /** Marks the message processed; idempotent. After a revoke or a restart of its substream it has no effect. */

@@ -19,6 +19,7 @@ import { KafkaControlError, KafkaStartError } from '../errors/index.js'
 import { installKafka, type InstallKafkaOptions } from './apache-kafka-install.js'
 import { exitOf, logTail, quoteTail, runTool, spawnNode } from './apache-kafka-process.js'
 import { createTopicAndWait, metadata } from './apache-kafka-wire.js'
+import { forgetOnExit, killOnExit } from './kill-on-exit.js'
 
 /** A topic to create once the cluster is up. */
 export interface KafkaTopicSpec {
@@ -133,17 +134,6 @@ export interface KafkaCluster {
   stop(): Promise<void>
 }
 
-const liveClusters = new Set<KafkaClusterProcess>()
-let exitHookInstalled = false
-
-function installExitHook(): void {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  // 'exit' handlers must be synchronous: SIGKILL by PID, then remove the folders.
-  process.on('exit', () => {
-    for (const cluster of liveClusters) cluster.killNow()
-  })
-}
 
 /**
  * Starts a real Kafka cluster (installing Kafka with Maven on first use) and
@@ -239,8 +229,7 @@ class KafkaClusterProcess implements KafkaCluster {
     private readonly heapMb: number,
     options: KafkaClusterOptions,
   ) {
-    liveClusters.add(this)
-    installExitHook()
+    killOnExit(this)
     let keystore: string | undefined
     if (options.ssl !== undefined) {
       keystore = join(this.root, 'keystore.pem')
@@ -344,7 +333,7 @@ class KafkaClusterProcess implements KafkaCluster {
       for (const node of this.nodes) if (node.running) node.child?.kill('SIGKILL')
       await Promise.all(exits)
       rmSync(this.root, { recursive: true, force: true })
-      liveClusters.delete(this)
+      forgetOnExit(this)
     })()
     return this.stopPromise
   }

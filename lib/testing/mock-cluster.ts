@@ -15,6 +15,7 @@ import { MockClusterArgumentError, MockClusterControlError, MockClusterError, Mo
 import { fetchApiVersions } from './mock-wire.js'
 import type { ApiVersionRange } from './mock-wire.js'
 import type { BrokerCompatibility } from '../connection/broker-compatibility.js'
+import { forgetOnExit, killOnExit } from './kill-on-exit.js'
 
 /**
  * What librdkafka's mock needs from a client that Apache Kafka does not
@@ -204,17 +205,6 @@ const INT16_MIN = -0x8000
 const INT16_MAX = 0x7fff
 const STDERR_LINES_KEPT = 40
 
-const liveClusters = new Set<MockClusterProcess>()
-let exitHookInstalled = false
-
-function installExitHook(): void {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  // 'exit' handlers must be synchronous; process.kill is, and a SIGKILL cannot be ignored.
-  process.on('exit', () => {
-    for (const cluster of liveClusters) cluster.killNow()
-  })
-}
 
 /**
  * Starts a librdkafka mock cluster in a child process (building the host
@@ -302,7 +292,7 @@ class MockClusterProcess implements MockCluster {
     this.exited = new Promise<void>((resolve) => {
       child.on('exit', (code, signal) => {
         this.hasExited = true
-        liveClusters.delete(this)
+        forgetOnExit(this)
         const why = this.stopRequested
           ? 'the mock cluster was stopped'
           : `the mock cluster process ${this.pid} exited unexpectedly (${signal ?? `code ${code}`})${this.stderrSummary()}`
@@ -337,7 +327,6 @@ class MockClusterProcess implements MockCluster {
     startTimeoutMs: number,
     onGroupLog: ((line: string) => void) | undefined,
   ): Promise<MockClusterProcess> {
-    installExitHook()
     const child = spawn(binaryPath, args, { stdio: ['pipe', 'pipe', 'pipe'] })
     const spawnError = await new Promise<Error | undefined>((resolve) => {
       child.once('spawn', () => resolve(undefined))
@@ -350,7 +339,7 @@ class MockClusterProcess implements MockCluster {
       })
     }
     const cluster = new MockClusterProcess(child, onGroupLog)
-    liveClusters.add(cluster)
+    killOnExit(cluster)
     try {
       await cluster.waitReady(startTimeoutMs)
     } catch (error) {
@@ -379,7 +368,7 @@ class MockClusterProcess implements MockCluster {
   stop(): Promise<void> {
     if (this.stopPromise !== undefined) return this.stopPromise
     this.stopRequested = true
-    liveClusters.delete(this)
+    forgetOnExit(this)
     // Keep the event loop alive until the exit is observed, so stop() always settles.
     this.child.ref()
     this.killNow()

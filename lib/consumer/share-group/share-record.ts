@@ -5,7 +5,7 @@
  * ignored. The settlement reaches the broker with the member's next ShareFetch
  * or ShareAcknowledge of the record's partition.
  */
-import type { MessageHeader } from '../consumer-message.js'
+import type { ConsumedRecordFields, MessageHeader } from '../consumer-message.js'
 
 /** How a share record was settled: Kafka's acknowledge types 1, 2 and 3. */
 export type ShareAcknowledgement = 'accept' | 'release' | 'reject'
@@ -22,21 +22,7 @@ export type ShareAcknowledgement = 'accept' | 'release' | 'reject'
  * ).subscribe()
  * ```
  */
-export interface ShareRecord {
-  /** The topic it was read from. */
-  readonly topic: string
-  /** The partition it was read from. */
-  readonly partition: number
-  /** Its offset in the partition. */
-  readonly offset: bigint
-  /** A view into the fetched bytes. */
-  readonly key: Buffer | null
-  /** A view into the fetched bytes. */
-  readonly value: Buffer | null
-  /** Record headers, in order. */
-  readonly headers: readonly MessageHeader[]
-  /** Milliseconds since the epoch. */
-  readonly timestamp: number
+export interface ShareRecord extends ConsumedRecordFields {
   /** How many times the broker has delivered it, this delivery included (1 the first time). */
   readonly deliveryCount: number
   /** How it was settled, undefined while it is not. */

@@ -105,8 +105,10 @@ function startMember(mode: string, topics: { in: string; out: string; group: str
 async function readOut(topic: string, quietMs: number, isolationLevel: 'read_committed' | 'read_uncommitted' = 'read_committed'): Promise<string[]> {
   const client = newClient()
   const partitions = consumePartitions({ client, topic, partitions: Array.from({ length: PARTITIONS }, (_, i) => i), from: 'earliest', isolationLevel })
+  // done() paces a reader's fetching (at most maxUndoneMessages ahead of it per partition), so the reader calls it.
   const messages = partitions.pipe(mergeAll(), map((m) => {
     seen++
+    m.done()
     return m.value!.toString()
   }))
   const shared = new Subject<string>()

@@ -50,7 +50,7 @@ async function readCommitted(topic: string, partitions: number): Promise<string[
   const quiet = race(values.pipe(debounceTime(2_500)), timer(20_000).pipe(filter(() => seen === 0))).pipe(take(1))
   const all = lastValueFrom(values.pipe(takeUntil(quiet), toArray()))
   const sub = consumePartitions({ client, topic, partitions: Array.from({ length: partitions }, (_, i) => i), from: 'earliest', isolationLevel: 'read_committed' })
-    .pipe(mergeAll(), map((m) => (seen++, m.value!.toString())))
+    .pipe(mergeAll(), map((m) => (seen++, m.done(), m.value!.toString())))
     .subscribe(values)
   try {
     return await all

@@ -12,7 +12,7 @@
  * without a commit (someone else may own them already) and rejoins at epoch 0.
  */
 import { randomBytes } from 'node:crypto'
-import { Observable, Subscription, catchError, of, race, switchMap, take, timer, type Subscriber } from 'rxjs'
+import { Observable, Subscription, catchError, of, switchMap, take, timer, type Subscriber } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import { ConnectionError, KafkaBrokerError, RequestTimeoutError, UnsupportedVersionError, brokerError, type RxKafkaError } from '../errors/index.js'
 import { backoffDelay } from '../kit/backoff.js'
@@ -29,15 +29,13 @@ import type { GroupMemberDiagnostics, MemberChannels, MemberState } from './grou
 import { slotDiagnostics } from './group-member.js'
 import { offsetChoice$, type OffsetLookup } from './offset-spec.js'
 import { partitionKey, type CommitIdentity } from './offset-requests.js'
-import { commitSlots, publishHandOver } from './slot-commits.js'
+import { commitSlots, publishHandOver, revokeSlots } from './slot-commits.js'
 import { committedStarts, groupSlots, resolveEnd, startSlots, type PartitionStartContext } from './partition-starts.js'
 import { PartitionSlot, type PartitionStream } from './partition-stream.js'
 import { SidechannelOffsets } from './sidechannel.js'
 
 /** Numbers members for their connection keys. */
 let memberInstances = 0
-/** Revocation waits this share of the rebalance timeout for in-flight messages, leaving time to commit and report. */
-const REVOKE_WAIT_SHARE = 0.8
 /** Epochs with a meaning of their own in ConsumerGroupHeartbeat. */
 const JOIN_EPOCH = 0
 const LEAVE_EPOCH = -1
@@ -453,35 +451,14 @@ export class ConsumerProtocolMember {
   /** Stops fetching the slots, waits for their in-flight messages (bounded), commits, hands over, drops them. */
   private revoke(slots: PartitionSlot[]): Observable<void> {
     this.state = 'revoking'
-    for (const s of slots) if (s.state === 'assigned') s.state = 'revoking'
-    const drained = new Observable<void>((subscriber) => {
-      let pending = slots.length
-      for (const s of slots) {
-        s.whenDrained(() => {
-          if (--pending === 0) {
-            subscriber.next()
-            subscriber.complete()
-          }
-        })
-      }
+    return revokeSlots(slots, {
+      scheduler: this.client.scheduler,
+      rebalanceTimeoutMs: this.group.rebalanceTimeoutMs,
+      commit: (revoked) => this.commitSlots(revoked),
+      publishHandOver: (revoked) => this.publishHandOver(revoked),
+      drop: (slot) => this.dropSlot(slot),
+      reportError: (error) => this.channels.error(error),
     })
-    const wait = Math.floor(this.group.rebalanceTimeoutMs * REVOKE_WAIT_SHARE)
-    return race(drained, timer(wait, this.client.scheduler).pipe(switchMap(() => of(undefined)))).pipe(
-      take(1),
-      switchMap(() =>
-        this.commitSlots(slots).pipe(
-          catchError((error: unknown) => {
-            this.channels.error(asRxKafkaError(error))
-            return of(undefined)
-          }),
-        ),
-      ),
-      switchMap(() => this.publishHandOver(slots)),
-      switchMap(() => {
-        for (const s of slots) this.dropSlot(s)
-        return of(undefined)
-      }),
-    )
   }
 
   private addSlots(added: TargetPartition[]): void {
@@ -570,7 +547,7 @@ export class ConsumerProtocolMember {
   }
 
   /** Commits, with the member epoch, the commit points of the slots that moved since their last commit; emits once when done. */
-  private commitSlots(slots: PartitionSlot[]): Observable<void> {
+  private commitSlots(slots: readonly PartitionSlot[]): Observable<void> {
     return commitSlots(slots, {
       client: this.client,
       coordinator: this.memberEpoch > 0 ? this.coordinator : undefined,
@@ -581,7 +558,7 @@ export class ConsumerProtocolMember {
   }
 
   /** With a side channel: publish the commit points of partitions being handed over (never fails the caller). */
-  private publishHandOver(slots: PartitionSlot[]): Observable<void> {
+  private publishHandOver(slots: readonly PartitionSlot[]): Observable<void> {
     return publishHandOver(this.sidechannel, this.memberId, this.memberEpoch, slots, (e) => this.channels.error(e))
   }
 

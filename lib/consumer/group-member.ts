@@ -26,7 +26,7 @@ import { lookupKey, offsetChoice$, type OffsetChoice, type OffsetLookup } from '
 import { asRxKafkaError, Fetcher, type FetchSessionDiagnostics } from './fetcher.js'
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './group-payloads.js'
 import { fetchCommittedOffsets, listOffsets, partitionKey, type CommitIdentity } from './offset-requests.js'
-import { commitSlots, publishHandOver } from './slot-commits.js'
+import { commitSlots, publishHandOver, revokeSlots, whenAllDrained, type RevokeSteps } from './slot-commits.js'
 import { PartitionSlot, type PartitionStream } from './partition-stream.js'
 import { SidechannelOffsets } from './sidechannel.js'
 import { TopicSubscription } from './topic-subscription.js'
@@ -144,8 +144,6 @@ export interface MemberChannels {
 const PROTOCOL_TYPE = 'consumer'
 /** Numbers members for their connection keys. */
 let memberInstances = 0
-/** Revocation waits this share of the rebalance timeout for in-flight messages, leaving time to commit and rejoin. */
-const REVOKE_WAIT_SHARE = 0.8
 /** Tries of the final commit of a member that leaves (the close timeout bounds them too). */
 const FINAL_COMMIT_ATTEMPTS = 4
 
@@ -820,32 +818,28 @@ export class GroupMember {
     )
   }
 
-  /** Stops fetching the slots, waits for their in-flight messages (bounded), commits, completes them. */
+  /** Stops fetching the slots, waits for their in-flight messages (bounded), commits, hands over, drops them. */
   private revoke(slots: PartitionSlot[], then: () => void): void {
     this.state = 'revoking'
-    for (const s of slots) if (s.state === 'assigned') s.state = 'revoking'
-    const drained = whenAllDrained(slots)
-    const wait = Math.floor(this.group.rebalanceTimeoutMs * REVOKE_WAIT_SHARE)
     this.runStep(
-      race(drained, timer(wait, this.client.scheduler).pipe(switchMap(() => of(undefined)))).pipe(
-        take(1),
-        switchMap(() =>
-          this.commitSlots(slots).pipe(
-            catchError((error: unknown) => {
-              this.channels.error(asRxKafkaError(error))
-              return of(undefined)
-            }),
-          ),
-        ),
-        switchMap(() => this.publishHandOver(slots)),
-      ),
+      revokeSlots(slots, this.revokeSteps()),
       () => {
-        for (const s of slots) this.dropSlot(s)
         this.state = 'stable'
         then()
       },
       (error) => this.fatal(error),
     )
+  }
+
+  private revokeSteps(): RevokeSteps {
+    return {
+      scheduler: this.client.scheduler,
+      rebalanceTimeoutMs: this.group.rebalanceTimeoutMs,
+      commit: (slots) => this.commitSlots(slots),
+      publishHandOver: (slots) => this.publishHandOver(slots),
+      drop: (slot) => this.dropSlot(slot),
+      reportError: (error) => this.channels.error(error),
+    }
   }
 
   /** The member lost its partitions (fenced or expired): they may already be someone else's, so no commit. */
@@ -1044,7 +1038,7 @@ export class GroupMember {
   }
 
   /** Commits the commit points of the slots that moved since their last commit (slot-commits.ts); emits once when done. */
-  private commitSlots(slots: PartitionSlot[]): Observable<void> {
+  private commitSlots(slots: readonly PartitionSlot[]): Observable<void> {
     return commitSlots(slots, {
       client: this.client,
       coordinator: this.generationId < 0 ? undefined : this.coordinator,
@@ -1092,7 +1086,7 @@ export class GroupMember {
   }
 
   /** With a side channel: publish the commit points of partitions being handed over (never fails the caller). */
-  private publishHandOver(slots: PartitionSlot[]): Observable<void> {
+  private publishHandOver(slots: readonly PartitionSlot[]): Observable<void> {
     return publishHandOver(this.sidechannel, this.memberId, this.generationId, slots, (e) => this.channels.error(e))
   }
 }
@@ -1122,24 +1116,6 @@ function asRetriable(error: KafkaBrokerError): KafkaBrokerError {
 function isCoordinatorError(e: RxKafkaError): boolean {
   if (e instanceof KafkaBrokerError) return e.findCoordinator
   return e instanceof ConnectionError || e instanceof RequestTimeoutError
-}
-
-/** Emits once when every slot has nothing un-done (at once for none). */
-function whenAllDrained(slots: readonly PartitionSlot[]): Observable<void> {
-  return new Observable<void>((subscriber) => {
-    let pending = slots.length
-    const one = (): void => {
-      if (--pending === 0) {
-        subscriber.next()
-        subscriber.complete()
-      }
-    }
-    if (pending === 0) {
-      subscriber.next()
-      subscriber.complete()
-    }
-    for (const s of slots) s.whenDrained(one)
-  })
 }
 
 function ownedPartitions(slots: Iterable<PartitionSlot>): TopicPartitions[] {

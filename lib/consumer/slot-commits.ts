@@ -3,7 +3,7 @@
  * commit those that moved since their last commit, and publish a hand-over on the side channel. One copy, so the two
  * protocols commit alike; each member says only when it may commit (a generation, a member epoch).
  */
-import { Observable, catchError, of } from 'rxjs'
+import { Observable, catchError, of, race, switchMap, take, timer, type SchedulerLike } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import type { RxKafkaError } from '../errors/index.js'
 import { observeCommit } from '../observability/consumer-events.js'
@@ -86,4 +86,61 @@ export function publishHandOver(
       return of(undefined)
     }),
   )
+}
+
+/** Revocation waits this share of the rebalance timeout for in-flight messages, leaving time to commit and rejoin. */
+const REVOKE_WAIT_SHARE = 0.8
+
+/** What a member lends the revoke step: its commit, its hand-over, how it drops a slot. */
+export interface RevokeSteps {
+  readonly scheduler: SchedulerLike
+  readonly rebalanceTimeoutMs: number
+  commit(slots: readonly PartitionSlot[]): Observable<void>
+  publishHandOver(slots: readonly PartitionSlot[]): Observable<void>
+  drop(slot: PartitionSlot): void
+  reportError(error: RxKafkaError): void
+}
+
+/**
+ * The revoke step of both group members: stop fetching the slots, wait for their in-flight messages (at most a
+ * share of the rebalance timeout), commit (a failed commit is reported, the revoke goes on), publish the hand-over,
+ * drop the slots. Emits once when the slots are gone.
+ */
+export function revokeSlots(slots: readonly PartitionSlot[], steps: RevokeSteps): Observable<void> {
+  for (const s of slots) if (s.state === 'assigned') s.state = 'revoking'
+  const wait = Math.floor(steps.rebalanceTimeoutMs * REVOKE_WAIT_SHARE)
+  return race(whenAllDrained(slots), timer(wait, steps.scheduler).pipe(switchMap(() => of(undefined)))).pipe(
+    take(1),
+    switchMap(() =>
+      steps.commit(slots).pipe(
+        catchError((error: unknown) => {
+          steps.reportError(asRxKafkaError(error))
+          return of(undefined)
+        }),
+      ),
+    ),
+    switchMap(() => steps.publishHandOver(slots)),
+    switchMap(() => {
+      for (const s of slots) steps.drop(s)
+      return of(undefined)
+    }),
+  )
+}
+
+/** Emits once when every slot has nothing un-done (at once for none). */
+export function whenAllDrained(slots: readonly PartitionSlot[]): Observable<void> {
+  return new Observable<void>((subscriber) => {
+    let pending = slots.length
+    const one = (): void => {
+      if (--pending === 0) {
+        subscriber.next()
+        subscriber.complete()
+      }
+    }
+    if (pending === 0) {
+      subscriber.next()
+      subscriber.complete()
+    }
+    for (const s of slots) s.whenDrained(one)
+  })
 }

@@ -6,6 +6,8 @@
 import type { CircuitState } from '../operators/circuitBreaker.js'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import { DiagnosticsRegistry, partKind, type Diagnosable, type PartKind } from '../kit/diagnostics-registry.js'
+import type { EngineState } from './engine-state.js'
+import type { ProducerId } from './producer-id.js'
 
 /**
  * A circuit breaker as diagnostics show it.
@@ -160,4 +162,67 @@ export function registerProducer(producer: Diagnosable<ProducerDiagnostics>, cli
  */
 export function producerDiagnostics(client?: ClusterClient): ProducerDiagnostics[] {
   return client === undefined ? DiagnosticsRegistry.snapshotAll(PRODUCER_PARTS) : client.parts.snapshot(PRODUCER_PARTS)
+}
+
+/** What the engine adds to its shared state for a snapshot: its name, clock, options and own flags. */
+export interface EngineSnapshotInput {
+  name: string
+  now: number
+  options: { maxBufferedBytes: number; idempotent: boolean }
+  pid: ProducerId
+  sourceCompleted: boolean
+  nextWakeAt: number | undefined
+  fatalError: string | undefined
+}
+
+/** @internal The snapshot of one producer engine, built from the state its rooms share. */
+export function engineDiagnostics<M>(state: EngineState<M>, engine: EngineSnapshotInput): ProducerDiagnostics {
+  const now = engine.now
+  const partitions: ProducerDiagnostics['partitions'] = []
+  for (const topic of state.topics.values()) {
+    for (const p of topic.partitions) {
+      if (!p.busy && p.breaker?.state !== 'open' && p.nextSequence === 0) continue
+      partitions.push({
+        topic: topic.name,
+        partition: p.partition,
+        leader: p.leader,
+        openBatch: p.open === undefined ? undefined : { records: p.open.recordCount, bytes: p.open.sizeInBytes, openedAt: p.open.openedAt },
+        queuedBatches: p.queue.length,
+        queuedRecords: p.queue.reduce((n, b) => n + b.recordCount, 0),
+        inFlight: p.inFlight,
+        headAttempts: p.queue[0]?.attempts ?? 0,
+        nextSequence: p.nextSequence,
+        breaker: p.breaker === undefined ? undefined : { state: p.breaker.advance(now), consecutiveFailures: p.breaker.consecutiveFailures, halfOpensAt: p.breaker.halfOpensAt },
+      })
+    }
+  }
+  return {
+    name: engine.name,
+    topics: [...state.topics.values()].map((t) => ({ topic: t.name, ready: t.ready, partitions: t.partitions.length, waitingMessages: t.waitingCount, failed: t.failed?.message })),
+    partitions,
+    brokers: [...state.brokers.values()].map((b) => ({
+      broker: b.nodeId,
+      inFlightRequests: b.inFlight,
+      requestsSent: b.requestsSent,
+      breaker: b.breaker === undefined ? undefined : { state: b.breaker.advance(now), consecutiveFailures: b.breaker.consecutiveFailures, halfOpensAt: b.breaker.halfOpensAt },
+    })),
+    bufferedBytes: state.bufferedBytes,
+    maxBufferedBytes: engine.options.maxBufferedBytes,
+    waitingMessages: state.waitingMessages,
+    inFlightRequests: state.inFlightRequests,
+    idempotent: engine.options.idempotent,
+    producerId: engine.pid.id,
+    producerEpoch: engine.pid.epoch,
+    producerIdState: engine.pid.state,
+    sourceCompleted: engine.sourceCompleted,
+    closed: state.closed,
+    resultsEmitted: state.resultsEmitted,
+    failures: state.failures,
+    requestsSent: state.requestsSent,
+    batchesSent: state.batchesSent,
+    reroutedBatches: state.reroutes,
+    splitBatches: state.splits,
+    nextWakeAt: engine.nextWakeAt,
+    fatalError: engine.fatalError,
+  }
 }

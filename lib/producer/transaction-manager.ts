@@ -34,7 +34,6 @@
  */
 import { firstValueFrom, type Observable } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
-import type { ClusterView } from '../cluster/cluster-view.js'
 import { brokerError, KafkaBrokerError, RxKafkaError, TransactionFailedError, TransactionFencedError, TransactionStateError } from '../errors/index.js'
 import { backoffDelay, type BackoffOptions } from '../kit/backoff.js'
 import { ErrorCode } from '../protocol/error-codes.js'
@@ -43,12 +42,10 @@ import { AddOffsetsToTxnApi } from '../protocol/messages/AddOffsetsToTxn.js'
 import { AddPartitionsToTxnApi } from '../protocol/messages/AddPartitionsToTxn.js'
 import { EndTxnApi } from '../protocol/messages/EndTxn.js'
 import { InitProducerIdApi } from '../protocol/messages/InitProducerId.js'
-import { ProduceApi, type ProduceRequestTopicProduceData } from '../protocol/messages/Produce.js'
 import { TxnOffsetCommitApi } from '../protocol/messages/TxnOffsetCommit.js'
-import { RecordBatchBuilder, type ProducerRecordHeader } from '../protocol/records/record-batch-builder.js'
+import type { ProducerRecordHeader } from '../protocol/records/record-batch-builder.js'
 import type { CompressionCodecName } from '../protocol/compression/index.js'
-import { createTopicPartitioner, type TopicPartitioner } from './partitioners.js'
-import { addSequence } from './producer-batch.js'
+import { TransactionalSender, type PartitionWrite } from './transactional-sender.js'
 
 /** One record to write in a transaction. Keys and values are bytes or strings (UTF-8). */
 export interface TransactionalRecord {
@@ -123,13 +120,10 @@ export interface TransactionalProducerOptions {
 
 type ManagerState = 'uninitialised' | 'ready' | 'in-transaction' | 'failed'
 
-const MAX_BATCH_BYTES = 512 * 1024
 /** Highest versions of "transaction version 1", and the lowest of version 2 (see the file comment). */
-const TV1_PRODUCE_MAX = 11
 const TV1_TXN_OFFSET_COMMIT_MAX = 4
 const TV1_END_TXN_MAX = 4
 const TV1_ADD_PARTITIONS_MAX = 3
-const TV2_PRODUCE = 12
 const TV2_TXN_OFFSET_COMMIT = 5
 const TV2_END_TXN = 5
 /** The finalized feature that names the transaction version (KIP-890, KIP-1022). */
@@ -174,7 +168,7 @@ export class TransactionManager {
   readonly #compression: CompressionCodecName
   readonly #backoff: BackoffOptions
   readonly #retryTimeoutMs: number
-  readonly #partitioners = new Map<string, TopicPartitioner>()
+  readonly #sender: TransactionalSender
   /** Next sequence per "topic\0partition" for the current producer id and epoch. */
   readonly #sequences = new Map<string, number>()
   /** Partitions and groups added to the open transaction. */
@@ -200,6 +194,21 @@ export class TransactionManager {
     this.#compression = options.compression ?? 'none'
     this.#backoff = { initialMs: 5, maxMs: 1_000, factor: 2, jitter: 0.2, ...options.retryBackoff }
     this.#retryTimeoutMs = options.retryTimeoutMs ?? 30_000
+    const manager = this
+    this.#sender = new TransactionalSender({
+      client,
+      transactionalId: this.transactionalId,
+      compression: this.#compression,
+      backoff: this.#backoff,
+      retryTimeoutMs: this.#retryTimeoutMs,
+      get producerId() { return manager.#producerId },
+      get producerEpoch() { return manager.#producerEpoch },
+      get transactionVersion() { return manager.#transactionVersion },
+      sequences: this.#sequences,
+      classify: (error, api) => this.#classify(error, api),
+      now: () => this.#now(),
+      sleep: (ms) => this.#sleep(ms),
+    })
   }
 
   /** The producer id and epoch in use (-1 before the first transaction). */
@@ -280,10 +289,10 @@ export class TransactionManager {
     this.#checkOpen('send')
     if (records.length === 0) return []
     const topics = [...new Set(records.map((r) => r.topic))]
-    let view = await firstValueFrom(this.#client.ensureTopics(topics))
-    const byPartition = new Map<string, { topic: string; partition: number; records: { record: TransactionalRecord; index: number }[] }>()
+    const view = await firstValueFrom(this.#client.ensureTopics(topics))
+    const byPartition = new Map<string, PartitionWrite>()
     records.forEach((record, index) => {
-      const partition = this.#partitionOf(record, view)
+      const partition = this.#sender.partitionOf(record, view)
       const key = `${record.topic}\u0000${partition}`
       let entry = byPartition.get(key)
       if (entry === undefined) byPartition.set(key, (entry = { topic: record.topic, partition, records: [] }))
@@ -297,78 +306,7 @@ export class TransactionManager {
       await this.#addPartitions(added.map((p) => ({ topic: p.topic, partition: p.partition })))
     }
 
-    // One sealed batch (or several, for big writes) per partition, stamped with the next sequences.
-    const batches: PendingBatch[] = []
-    for (const [key, entry] of byPartition) {
-      let builder = new RecordBatchBuilder({ initialCapacity: 16 * 1024 })
-      let indexes: number[] = []
-      const flush = (): void => {
-        const sequence = this.#sequences.get(key) ?? 0
-        const sealed = builder.seal({ compression: this.#compression, producerId: this.#producerId, producerEpoch: this.#producerEpoch, baseSequence: sequence, transactional: true })
-        this.#sequences.set(key, addSequence(sequence, indexes.length))
-        batches.push({ topic: entry.topic, partition: entry.partition, bytes: sealed.bytes, indexes, baseOffset: -1n })
-        builder = new RecordBatchBuilder({ initialCapacity: 16 * 1024 })
-        indexes = []
-      }
-      for (const { record, index } of entry.records) {
-        if (indexes.length > 0 && builder.sizeInBytes >= MAX_BATCH_BYTES) flush()
-        builder.append({ key: record.key ?? null, value: record.value, headers: record.headers, timestamp: record.timestamp ?? Date.now() })
-        indexes.push(index)
-      }
-      flush()
-    }
-    // Batches of one partition go in order, one request at a time; partitions of one leader share requests.
-    const queues = new Map<string, PendingBatch[]>()
-    for (const b of batches) {
-      const key = `${b.topic}\u0000${b.partition}`
-      let q = queues.get(key)
-      if (q === undefined) queues.set(key, (q = []))
-      q.push(b)
-    }
-    const started = this.#now()
-    let attempt = 0
-    while (queues.size > 0) {
-      const heads = [...queues.values()].map((q) => q[0]!)
-      const byLeader = new Map<number, PendingBatch[]>()
-      let unknownLeader = false
-      for (const head of heads) {
-        const leader = view.topics.get(head.topic)?.partitions[head.partition]?.leader ?? -1
-        if (leader < 0) {
-          unknownLeader = true
-          continue
-        }
-        let list = byLeader.get(leader)
-        if (list === undefined) byLeader.set(leader, (list = []))
-        list.push(head)
-      }
-      const outcomes = await Promise.all([...byLeader].map(([leader, list]) => this.#produce(leader, list)))
-      let retry = unknownLeader
-      let refresh = unknownLeader
-      for (const outcome of outcomes) {
-        for (const done of outcome.done) {
-          const key = `${done.topic}\u0000${done.partition}`
-          const q = queues.get(key)!
-          q.shift()
-          if (q.length === 0) queues.delete(key)
-        }
-        if (outcome.retry !== undefined) {
-          retry = true
-          refresh ||= outcome.retry instanceof KafkaBrokerError ? outcome.retry.refreshMetadata : true
-          if (this.#now() - started > this.#retryTimeoutMs) throw outcome.retry
-        }
-      }
-      if (retry) {
-        await this.#sleep(backoffDelay(attempt++, this.#backoff))
-        if (refresh) view = await firstValueFrom(this.#client.refreshMetadata(topics))
-      }
-    }
-    const writes: TransactionalWrite[] = new Array<TransactionalWrite>(records.length)
-    for (const b of batches) {
-      b.indexes.forEach((index, i) => {
-        writes[index] = { topic: b.topic, partition: b.partition, offset: b.baseOffset + BigInt(i) }
-      })
-    }
-    return writes
+    return this.#sender.write(byPartition, view, topics, records.length)
   }
 
   /**
@@ -520,47 +458,6 @@ export class TransactionManager {
     for (const p of partitions) this.#partitionsInTxn.add(`${p.topic}\u0000${p.partition}`)
   }
 
-  /** One Produce request to one leader; says which batches are done and whether the rest should be retried. */
-  async #produce(leader: number, batches: PendingBatch[]): Promise<{ done: PendingBatch[]; retry: KafkaBrokerError | RxKafkaError | undefined }> {
-    const topicData = new Map<string, ProduceRequestTopicProduceData>()
-    for (const b of batches) {
-      let t = topicData.get(b.topic)
-      if (t === undefined) topicData.set(b.topic, (t = { name: b.topic, partitionData: [] }))
-      t.partitionData.push({ index: b.partition, records: b.bytes })
-    }
-    let response
-    try {
-      response = await firstValueFrom(this.#client.request(leader, ProduceApi, {
-        transactionalId: this.transactionalId,
-        acks: -1,
-        timeoutMs: 30_000,
-        topicData: [...topicData.values()],
-      }, this.#transactionVersion === 2 ? { minVersion: TV2_PRODUCE, maxVersion: TV2_PRODUCE } : { minVersion: 3, maxVersion: TV1_PRODUCE_MAX }))
-    } catch (error) {
-      // No answer: the broker may have written them; the same sequences make the retry safe.
-      if (error instanceof RxKafkaError && error.retriable) return { done: [], retry: error }
-      throw this.#classify(error, 'Produce')
-    }
-    const done: PendingBatch[] = []
-    let retry: KafkaBrokerError | undefined
-    for (const b of batches) {
-      const p = response.responses.find((t) => t.name === b.topic)?.partitionResponses.find((r) => r.index === b.partition)
-      if (p === undefined) {
-        retry = brokerError(ErrorCode.UNKNOWN_SERVER_ERROR, { api: 'Produce', topic: b.topic, partition: b.partition })
-        continue
-      }
-      if (p.errorCode === 0 || p.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
-        b.baseOffset = p.baseOffset
-        done.push(b)
-        continue
-      }
-      const error = brokerError(p.errorCode, { api: 'Produce', broker: leader, topic: b.topic, partition: b.partition, errorMessage: p.errorMessage })
-      if (error.retriable) retry = error
-      else throw this.#classify(error, 'Produce')
-    }
-    return { done, retry }
-  }
-
   /**
    * A request to the transaction or group coordinator: coordinator errors look
    * it up again, CONCURRENT_TRANSACTIONS and other retriable errors are retried
@@ -617,21 +514,6 @@ export class TransactionManager {
     return this.#fatal
   }
 
-  #partitionOf(record: TransactionalRecord, view: ClusterView): number {
-    const count = view.topics.get(record.topic)?.partitions.length ?? 0
-    if (record.partition !== undefined) {
-      if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= count) {
-        throw new TransactionStateError(this.transactionalId, `record for ${record.topic} names partition ${record.partition}, which the topic (${count} partitions) does not have`, 'Name a partition in 0..partitions-1, or leave it out')
-      }
-      return record.partition
-    }
-    let partitioner = this.#partitioners.get(record.topic)
-    if (partitioner === undefined) this.#partitioners.set(record.topic, (partitioner = createTopicPartitioner('default', record.topic, Math.random)))
-    const key = record.key === undefined || record.key === null ? null : typeof record.key === 'string' ? Buffer.from(record.key, 'utf8') : record.key
-    const all = Array.from({ length: count }, (_, i) => i)
-    return partitioner.partition(key, record, count, all)
-  }
-
   #checkUsable(): void {
     if (this.#fatal !== undefined) throw this.#fatal
   }
@@ -652,13 +534,4 @@ export class TransactionManager {
       this.#client.scheduler.schedule(() => resolve(), ms)
     })
   }
-}
-
-interface PendingBatch {
-  topic: string
-  partition: number
-  bytes: Buffer
-  /** Indexes of its records in the send() call. */
-  indexes: number[]
-  baseOffset: bigint
 }

@@ -13,11 +13,10 @@
  * output is one JSON line: the floor, the samples, the peak above the floor,
  * and the growth from the first million to the last.
  */
-import { Observable } from 'rxjs'
 import { KafkaCluster } from '../lib/cluster/kafka-cluster.js'
 import { produceTo } from '../lib/producer/index.js'
-import type { ProducerMessage } from '../lib/producer/index.js'
 import { startMockCluster } from '../lib/testing/index.js'
+import { pacedSource } from './paced-source.js'
 
 const messages = Number(process.argv[2] ?? 10_000_000)
 const partitions = Number(process.argv[3] ?? 8)
@@ -39,24 +38,7 @@ try {
   let failed = 0
   let peakRss = process.memoryUsage().rss
   const samples: Array<{ results: number; rssMB: number; heapUsedMB: number; arrayBuffersMB: number }> = []
-  let pull: (() => void) | undefined
-  /** Emits in chunks, never more than `window` ahead of the results. */
-  const source = new Observable<ProducerMessage>((subscriber) => {
-    let sent = 0
-    let stopped = false
-    const pump = (): void => {
-      pull = undefined
-      while (!stopped && sent < messages && sent - done < window) {
-        const end = Math.min(messages, sent + 10_000, done + window)
-        for (; sent < end; sent++) subscriber.next({ value })
-        if (sent - done < window) { setImmediate(pump); return }
-      }
-      if (sent >= messages) subscriber.complete()
-      else pull = pump
-    }
-    pump()
-    return () => { stopped = true }
-  })
+  const { source, resultsSeen } = pacedSource(messages, window, value)
   const started = process.hrtime.bigint()
   await new Promise<void>((resolve, reject) => {
     source.pipe(produceTo('memory', { client, acks: 1, lingerMs: 5, compression })).subscribe({
@@ -68,7 +50,7 @@ try {
           const m = process.memoryUsage()
           samples.push({ results: done, rssMB: mb(m.rss), heapUsedMB: mb(m.heapUsed), arrayBuffersMB: mb(m.arrayBuffers) })
         }
-        if (pull !== undefined && done % 10_000 === 0) pull()
+        resultsSeen()
       },
       error: reject,
       complete: resolve,

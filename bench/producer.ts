@@ -8,11 +8,10 @@
  * The source is paced by the results (at most `window` messages outstanding),
  * which is how a real application keeps memory flat; see docs/producer.md.
  */
-import { Observable } from 'rxjs'
 import { KafkaCluster } from '../lib/cluster/kafka-cluster.js'
 import { produceTo } from '../lib/producer/index.js'
-import type { ProducerMessage } from '../lib/producer/index.js'
 import { startMockCluster } from '../lib/testing/index.js'
+import { pacedSource } from './paced-source.js'
 
 const messages = Number(process.argv[2] ?? 2_000_000)
 const partitions = Number(process.argv[3] ?? 8)
@@ -28,24 +27,7 @@ try {
 
   let done = 0
   let failed = 0
-  let pull: (() => void) | undefined
-  /** Emits in chunks, never more than `window` ahead of the results. */
-  const source = new Observable<ProducerMessage>((subscriber) => {
-    let sent = 0
-    let stopped = false
-    const pump = (): void => {
-      pull = undefined
-      while (!stopped && sent < messages && sent - done < window) {
-        const end = Math.min(messages, sent + 10_000, done + window)
-        for (; sent < end; sent++) subscriber.next({ value })
-        if (sent - done < window) { setImmediate(pump); return }
-      }
-      if (sent >= messages) subscriber.complete()
-      else pull = pump
-    }
-    pump()
-    return () => { stopped = true }
-  })
+  const { source, resultsSeen } = pacedSource(messages, window, value)
   const started = process.hrtime.bigint()
   const heapBefore = process.memoryUsage().rss
   let heapMax = heapBefore
@@ -57,7 +39,7 @@ try {
         if ((done & 0xffff) === 0) {
           heapMax = Math.max(heapMax, process.memoryUsage().rss)
         }
-        if (pull !== undefined && done % 10_000 === 0) pull()
+        resultsSeen()
       },
       error: reject,
       complete: resolve,

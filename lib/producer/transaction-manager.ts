@@ -497,6 +497,13 @@ export class TransactionManager {
   #classify(error: unknown, api: string): unknown {
     if (error instanceof KafkaBrokerError) {
       if (FENCING_CODES.has(error.errorCode)) return this.#failWith(new TransactionFencedError(this.transactionalId, api, error))
+      // Under transaction version 2 the coordinator takes an EndTxn at the epoch before its own as a retry of the
+      // last one; when that one was an abort (a newer instance's InitProducerId, or the transaction timeout, aborted
+      // this transaction and bumped the epoch) and this EndTxn asks to commit, it answers INVALID_TXN_STATE. This
+      // producer's epoch is behind: it was fenced, as PRODUCER_FENCED would have said.
+      if (api === 'EndTxn' && this.#transactionVersion === 2 && error.errorCode === ErrorCode.INVALID_TXN_STATE) {
+        return this.#failWith(new TransactionFencedError(this.transactionalId, api, error))
+      }
       if (FATAL_CODES.has(error.errorCode)) {
         return this.#failWith(new TransactionFailedError(this.transactionalId, `the broker refused ${api}`, {
           api,

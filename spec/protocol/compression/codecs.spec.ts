@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import * as zlib from 'node:zlib'
 import { compress as rawSnappyCompress } from 'snappyjs'
 import { hash as xxh32 } from 'lz4js/xxh32.js'
@@ -170,6 +171,43 @@ describe('lz4 frames', () => {
     }
     expect(pos).toBe(frame.length)
     expect(blocks).toBe(Math.ceil(input.length / LZ4_BLOCK_BYTES))
+  })
+
+  describe('what the block compressor writes, another decoder reads', () => {
+    // lz4js's frame decoder: an implementation independent of ours (it shares only the format spec).
+    const lz4js = createRequire(import.meta.url)('lz4js') as { decompress(src: Uint8Array, maxSize?: number): Uint8Array }
+    const oneBlockOfOneByte = Buffer.alloc(LZ4_BLOCK_BYTES, 0x61) // the longest match, offsets and positions up to 64 Ki - 1
+    const repeatsAtTheBlockEnd = Buffer.concat([seededBytes(5, LZ4_BLOCK_BYTES - 40), Buffer.alloc(40, 9), seededBytes(6, 3)])
+    const cases: Record<string, Buffer> = {
+      'one block of one byte': oneBlockOfOneByte,
+      'one block plus one byte': Buffer.concat([oneBlockOfOneByte, Buffer.from([1])]),
+      'a repeat that runs into the last literals': repeatsAtTheBlockEnd,
+      'text over several blocks': textOfLines(4000),
+      'incompressible, then compressible': Buffer.concat([seededBytes(7, 70_000), textOfLines(800)]),
+      'every length around the match limits': Buffer.concat(Array.from({ length: 40 }, (_, n) => Buffer.alloc(n, n))),
+    }
+    for (const [name, input] of Object.entries(cases)) {
+      it(`${name} (${input.length} bytes)`, () => {
+        const frame = lz4Codec.compress(input)
+        expect(Buffer.from(lz4js.decompress(frame, input.length)).equals(input)).toBe(true)
+        expect(lz4Codec.decompress(frame, input.length).equals(input)).toBe(true)
+      })
+    }
+
+    it('reads its input through any byte offset (the four-byte reads are unaligned)', () => {
+      const backing = Buffer.concat([Buffer.alloc(3), textOfLines(600)])
+      for (let shift = 0; shift < 4; shift++) {
+        const input = backing.subarray(shift)
+        const frame = lz4Codec.compress(input)
+        expect(Buffer.from(lz4js.decompress(frame, input.length)).equals(input)).toBe(true)
+      }
+    })
+
+    it('leaves the headroom in front of the frame and writes the same frame after it', () => {
+      const input = textOfLines(700)
+      const withHeadroom = lz4Codec.compressWithHeadroom!(input, 61)
+      expect(withHeadroom.subarray(61).equals(lz4Codec.compress(input))).toBe(true)
+    })
   })
 
   it('accepts the header checksum Kafka < 0.10 wrote (over magic and descriptor) and rejects any other', () => {

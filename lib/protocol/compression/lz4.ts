@@ -25,6 +25,7 @@
  */
 import { hash as xxh32 } from 'lz4js/xxh32.js'
 import { type CompressionCodec } from './codec.js'
+import { backwardMatchLength, forwardMatchEnd } from './match-extension.js'
 import { CompressionError, DecompressedSizeExceededError } from '../../errors/index.js'
 
 const NAME = 'lz4'
@@ -94,7 +95,6 @@ function compressBlock(src: Uint8Array, view: DataView, start: number, end: numb
   let ip = start + 1
   const lastMatchStart = end - MATCH_FIND_LIMIT
   const matchEndLimit = end - LAST_LITERALS
-  const wordEndLimit = matchEndLimit - 4
   while (ip <= lastMatchStart) {
     const sequence = view.getInt32(ip, true)
     const h = Math.imul(sequence, -1640531535) >>> (32 - HASH_BITS) // 2654435761, Knuth's multiplicative hash
@@ -105,30 +105,10 @@ function compressBlock(src: Uint8Array, view: DataView, start: number, end: numb
       ip += 1 + ((ip - anchor) >>> 6)
       continue
     }
-    let matchStart = ip
-    let reference = candidate
-    while (matchStart > anchor && reference > start && src[matchStart - 1] === src[reference - 1]) {
-      matchStart--
-      reference--
-    }
-    let matchEnd = ip + MIN_MATCH
-    let r = candidate + MIN_MATCH
-    let mismatch = 0
-    while (matchEnd <= wordEndLimit) {
-      mismatch = view.getInt32(matchEnd, true) ^ view.getInt32(r, true)
-      if (mismatch !== 0) break
-      matchEnd += 4
-      r += 4
-    }
-    if (mismatch !== 0) {
-      // The lowest differing byte ends the match (little-endian: the lowest set bit).
-      matchEnd += (31 - Math.clz32(mismatch & -mismatch)) >>> 3
-    } else {
-      while (matchEnd < matchEndLimit && src[matchEnd] === src[r]) {
-        matchEnd++
-        r++
-      }
-    }
+    const back = backwardMatchLength(src, ip, candidate, anchor, start)
+    const matchStart = ip - back
+    const reference = candidate - back
+    const matchEnd = forwardMatchEnd(src, view, ip + MIN_MATCH, candidate + MIN_MATCH, matchEndLimit)
     const literalLength = matchStart - anchor
     const matchExtra = matchEnd - matchStart - MIN_MATCH
     const tokenAt = d++

@@ -11,6 +11,7 @@
  * block-relative positions, matches extended four bytes at a time, and writing
  * straight into an output sized to the worst case.
  */
+import { backwardMatchLength, forwardMatchEnd } from './match-extension.js'
 
 const HASH_BITS = 14
 /** Snappy's reference leaves the last 15 bytes of a block to literals when searching (kInputMarginBytes). */
@@ -105,7 +106,6 @@ export function compressSnappyBlock(src: Uint8Array, view: DataView, start: numb
   let anchor = start
   let ip = start + 1 // `start` is in the cleared table already
   const ipLimit = end - INPUT_MARGIN
-  const wordEnd = end - 4
   while (ip <= ipLimit) {
     const sequence = view.getInt32(ip, true)
     const h = Math.imul(sequence, 0x1e35a7bd) >>> (32 - HASH_BITS)
@@ -115,29 +115,10 @@ export function compressSnappyBlock(src: Uint8Array, view: DataView, start: numb
       ip += 1 + ((ip - anchor) >>> 5)
       continue
     }
-    let matchStart = ip
-    let reference = candidate
-    while (matchStart > anchor && reference > start && src[matchStart - 1] === src[reference - 1]) {
-      matchStart--
-      reference--
-    }
-    let matchEnd = ip + MIN_MATCH
-    let r = candidate + MIN_MATCH
-    let mismatch = 0
-    while (matchEnd <= wordEnd) {
-      mismatch = view.getInt32(matchEnd, true) ^ view.getInt32(r, true)
-      if (mismatch !== 0) break
-      matchEnd += 4
-      r += 4
-    }
-    if (mismatch !== 0) {
-      matchEnd += (31 - Math.clz32(mismatch & -mismatch)) >>> 3 // the lowest differing byte ends the match
-    } else {
-      while (matchEnd < end && src[matchEnd] === src[r]) {
-        matchEnd++
-        r++
-      }
-    }
+    const back = backwardMatchLength(src, ip, candidate, anchor, start)
+    const matchStart = ip - back
+    const reference = candidate - back
+    const matchEnd = forwardMatchEnd(src, view, ip + MIN_MATCH, candidate + MIN_MATCH, end) // a snappy match may run to the block's end
     if (matchStart > anchor) d = writeLiteral(src, anchor, matchStart, dst, d)
     d = writeCopy(matchStart - reference, matchEnd - matchStart, dst, d)
     ip = matchEnd

@@ -25,7 +25,7 @@
  */
 import { hash as xxh32 } from 'lz4js/xxh32.js'
 import { type CompressionCodec } from './codec.js'
-import { backwardMatchLength, forwardMatchEnd } from './match-extension.js'
+import { backwardMatchLength, forwardMatchEnd, SHORT_LITERAL_COPY } from './match-extension.js'
 import { CompressionError, DecompressedSizeExceededError } from '../../errors/index.js'
 
 const NAME = 'lz4'
@@ -47,7 +47,7 @@ const MATCH_FIND_LIMIT = 12
 /** The last bytes of a block are always literals. */
 const LAST_LITERALS = 5
 const HASH_BITS = 14
-/** Below this many bytes a JS loop beats subarray + set / copyWithin. */
+/** Below this many bytes a JS loop beats subarray + set / copyWithin (the decoder). */
 const SHORT_COPY = 16
 
 /**
@@ -119,7 +119,7 @@ function compressBlock(src: Uint8Array, view: DataView, start: number, end: numb
     } else {
       token = literalLength << 4
     }
-    if (literalLength < SHORT_COPY) {
+    if (literalLength < SHORT_LITERAL_COPY) {
       for (let i = 0; i < literalLength; i++) dst[d + i] = src[anchor + i]!
     } else {
       dst.set(src.subarray(anchor, matchStart), d)

@@ -11,14 +11,12 @@
  * block-relative positions, matches extended four bytes at a time, and writing
  * straight into an output sized to the worst case.
  */
-import { backwardMatchLength, forwardMatchEnd } from './match-extension.js'
+import { backwardMatchLength, forwardMatchEnd, SHORT_LITERAL_COPY } from './match-extension.js'
 
 const HASH_BITS = 14
 /** Snappy's reference leaves the last 15 bytes of a block to literals when searching (kInputMarginBytes). */
 const INPUT_MARGIN = 15
 const MIN_MATCH = 4
-/** Below this many bytes a JS loop beats subarray + set. */
-const SHORT_COPY = 16
 /** A block is at most this long, so positions and offsets fit in 16 bits. */
 export const SNAPPY_MAX_BLOCK_BYTES = 64 * 1024
 
@@ -48,7 +46,7 @@ function writeLiteral(src: Uint8Array, from: number, to: number, dst: Uint8Array
     dst[d++] = (n >>> 8) & 0xff
     dst[d++] = n >>> 16
   }
-  if (length < SHORT_COPY) {
+  if (length < SHORT_LITERAL_COPY) {
     for (let i = 0; i < length; i++) dst[d + i] = src[from + i]!
   } else {
     dst.set(src.subarray(from, to), d)

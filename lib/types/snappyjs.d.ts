@@ -1,4 +1,5 @@
-// snappyjs ships no types. Only the two functions rxkafka calls are declared.
+// snappyjs ships no types. Only the two functions the specs call are declared (a dev dependency: the
+// independent snappy implementation that checks ours).
 declare module 'snappyjs' {
   /** Compresses raw snappy (no framing). Returns the same kind of array it was given. */
   export function compress(input: Uint8Array): Uint8Array

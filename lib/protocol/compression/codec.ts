@@ -12,7 +12,7 @@ export const CompressionCodecId = {
   none: 0,
   /** gzip (node:zlib). */
   gzip: 1,
-  /** Snappy, in the xerial framing Kafka uses (snappyjs). */
+  /** Snappy, in the xerial framing Kafka uses. */
   snappy: 2,
   /** LZ4 frame format (lz4js). */
   lz4: 3,

@@ -1,17 +1,20 @@
 /**
- * gzip (Kafka codec 1) through pako. Kafka's Java client writes gzip members
+ * gzip (Kafka codec 1). Kafka's Java client writes gzip members
  * (GZIPOutputStream); pako's inflater detects gzip and zlib headers.
+ *
+ * Compression goes through node:zlib (the zlib built into every Node, at the
+ * same default level 6 as pako and librdkafka): `npm run bench:codecs` measured
+ * it 3-4x faster than pako here, and it writes the same kind of gzip member.
+ * Decompression stays pako's streaming inflater, whose per-chunk callback stops
+ * at the output limit instead of inflating a bomb whole.
  */
+import { gzipSync } from 'node:zlib'
 import pako from 'pako'
 import { asCompressionError, type CompressionCodec } from './codec.js'
 import { CompressionError, DecompressedSizeExceededError } from '../../errors/index.js'
 
 const NAME = 'gzip'
 const OUTPUT_CHUNK_BYTES = 64 * 1024
-
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-}
 
 /** Marks the size limit being hit inside pako's callback, so it is not mistaken for a pako failure. */
 class OutputLimitReached extends Error {}
@@ -29,7 +32,11 @@ export const gzipCodec: CompressionCodec = {
   id: 1,
   name: NAME,
   compress(bytes: Uint8Array): Buffer {
-    return toBuffer(pako.gzip(bytes))
+    try {
+      return gzipSync(bytes)
+    } catch (error) {
+      throw asCompressionError(NAME, error)
+    }
   },
   decompress(bytes: Uint8Array, maxOutputBytes: number): Buffer {
     const chunks: Uint8Array[] = []

@@ -25,6 +25,7 @@
  */
 import { hash as xxh32 } from 'lz4js/xxh32.js'
 import { type CompressionCodec } from './codec.js'
+import { backwardMatchLength, forwardMatchEnd, SHORT_LITERAL_COPY } from './match-extension.js'
 import { CompressionError, DecompressedSizeExceededError } from '../../errors/index.js'
 
 const NAME = 'lz4'
@@ -46,11 +47,17 @@ const MATCH_FIND_LIMIT = 12
 /** The last bytes of a block are always literals. */
 const LAST_LITERALS = 5
 const HASH_BITS = 14
-const MAX_OFFSET = 65535
-/** Below this many bytes a JS loop beats subarray + set / copyWithin. */
+/** Below this many bytes a JS loop beats subarray + set / copyWithin (the decoder). */
 const SHORT_COPY = 16
 
-const hashTable = new Int32Array(1 << HASH_BITS)
+/**
+ * Positions relative to the block start: a block is at most 64 KiB, so they fit
+ * in 16 bits, and the table (32 KiB) stays in the L1 cache. The cleared table
+ * maps every hash to the block's first byte, a real earlier position, so an
+ * empty slot needs no marker: the four-byte comparison rejects it like any
+ * other stale candidate.
+ */
+const hashTable = new Uint16Array(1 << HASH_BITS)
 
 function read32(b: Uint8Array, i: number): number {
   return b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)
@@ -65,45 +72,45 @@ function writeLength(dst: Uint8Array, d: number, extra: number): number {
   return d
 }
 
+/** The most one block of `length` bytes can take compressed (LZ4_compressBound): literals plus one length byte per 255. */
+function blockBound(length: number): number {
+  return length + ((length / 255) | 0) + 16
+}
+
 /**
- * Compresses `src[start, end)` as one independent LZ4 block into `dst` at `d`.
- * Returns the end offset in `dst`, or -1 when the result would not be smaller
- * than the input (the caller stores the block raw).
+ * Compresses `src[start, end)` (at most 64 KiB) as one independent LZ4 block
+ * into `dst` at `d`, which has room for {@link blockBound} bytes; `view` is a
+ * little-endian DataView over `src`. Returns the end offset in `dst`; the caller
+ * stores the block raw when that is not smaller than the input.
+ *
+ * Four bytes are read as one unaligned little-endian word through the DataView
+ * (one load where TurboFan inlines it, against four loads and three shifts), both
+ * for the hashed sequence and, four at a time, when a match is extended.
  */
-function compressBlock(src: Uint8Array, start: number, end: number, dst: Uint8Array, d: number): number {
-  const dStart = d
-  const dLimit = d + (end - start) // reaching it means no gain
+function compressBlock(src: Uint8Array, view: DataView, start: number, end: number, dst: Uint8Array, d: number): number {
   const table = hashTable
   table.fill(0)
   let anchor = start
-  let ip = start
+  // Position `start` is in the cleared table already (every slot reads 0).
+  let ip = start + 1
   const lastMatchStart = end - MATCH_FIND_LIMIT
   const matchEndLimit = end - LAST_LITERALS
   while (ip <= lastMatchStart) {
-    const sequence = read32(src, ip)
-    const h = Math.imul(sequence, 2654435761) >>> (32 - HASH_BITS)
-    const candidate = table[h]! - 1
-    table[h] = ip + 1
-    if (candidate < start || ip - candidate > MAX_OFFSET || read32(src, candidate) !== sequence) {
+    const sequence = view.getInt32(ip, true)
+    const h = Math.imul(sequence, -1640531535) >>> (32 - HASH_BITS) // 2654435761, Knuth's multiplicative hash
+    const candidate = start + table[h]!
+    table[h] = ip - start
+    // candidate < ip always, and ip - candidate < 64 Ki: every offset fits in the format's 16 bits.
+    if (view.getInt32(candidate, true) !== sequence) {
       ip += 1 + ((ip - anchor) >>> 6)
       continue
     }
-    let matchStart = ip
-    let reference = candidate
-    while (matchStart > anchor && reference > start && src[matchStart - 1] === src[reference - 1]) {
-      matchStart--
-      reference--
-    }
-    let matchEnd = ip + MIN_MATCH
-    let r = candidate + MIN_MATCH
-    while (matchEnd < matchEndLimit && src[matchEnd] === src[r]) {
-      matchEnd++
-      r++
-    }
+    const back = backwardMatchLength(src, ip, candidate, anchor, start)
+    const matchStart = ip - back
+    const reference = candidate - back
+    const matchEnd = forwardMatchEnd(src, view, ip + MIN_MATCH, candidate + MIN_MATCH, matchEndLimit)
     const literalLength = matchStart - anchor
     const matchExtra = matchEnd - matchStart - MIN_MATCH
-    // Worst case for this sequence: token + literal length bytes + literals + offset + match length bytes.
-    if (d + 1 + ((literalLength / 255) | 0) + 1 + literalLength + 2 + ((matchExtra / 255) | 0) + 1 >= dLimit) return -1
     const tokenAt = d++
     let token: number
     if (literalLength >= 15) {
@@ -112,7 +119,7 @@ function compressBlock(src: Uint8Array, start: number, end: number, dst: Uint8Ar
     } else {
       token = literalLength << 4
     }
-    if (literalLength < SHORT_COPY) {
+    if (literalLength < SHORT_LITERAL_COPY) {
       for (let i = 0; i < literalLength; i++) dst[d + i] = src[anchor + i]!
     } else {
       dst.set(src.subarray(anchor, matchStart), d)
@@ -132,7 +139,6 @@ function compressBlock(src: Uint8Array, start: number, end: number, dst: Uint8Ar
     anchor = ip
   }
   const literalLength = end - anchor
-  if (d + 1 + ((literalLength / 255) | 0) + 1 + literalLength >= dLimit) return -1
   if (literalLength >= 15) {
     dst[d++] = 15 << 4
     d = writeLength(dst, d, literalLength - 15)
@@ -140,8 +146,7 @@ function compressBlock(src: Uint8Array, start: number, end: number, dst: Uint8Ar
     dst[d++] = literalLength << 4
   }
   dst.set(src.subarray(anchor, end), d)
-  d += literalLength
-  return d - dStart >= end - start ? -1 : d
+  return d + literalLength
 }
 
 /** A growable output with a hard ceiling. */
@@ -299,6 +304,33 @@ function decompressFrame(bytes: Uint8Array, pos: number, out: BoundedOutput): nu
   return pos
 }
 
+/** One frame of `bytes`, written after `headroom` bytes left for the caller (a batch header). */
+function compressFrame(bytes: Uint8Array, headroom: number): Buffer {
+  const blocks = Math.ceil(bytes.length / LZ4_BLOCK_BYTES)
+  const out = Buffer.allocUnsafe(headroom + 7 + blocks * (4 + blockBound(LZ4_BLOCK_BYTES)) + 4)
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  out.writeUInt32LE(FRAME_MAGIC, headroom)
+  out[headroom + 4] = FLG_VERSION_1 | FLG_BLOCK_INDEPENDENCE
+  out[headroom + 5] = BD_64KB
+  out[headroom + 6] = (xxh32(0, out, headroom + 4, 2) >>> 8) & 0xff
+  let d = headroom + 7
+  for (let start = 0; start < bytes.length; start += LZ4_BLOCK_BYTES) {
+    const end = Math.min(start + LZ4_BLOCK_BYTES, bytes.length)
+    const blockEnd = compressBlock(bytes, view, start, end, out, d + 4)
+    if (blockEnd - d - 4 >= end - start) {
+      out.writeUInt32LE((BLOCK_UNCOMPRESSED | (end - start)) >>> 0, d)
+      out.set(bytes.subarray(start, end), d + 4)
+      d += 4 + end - start
+    } else {
+      out.writeUInt32LE(blockEnd - d - 4, d)
+      d = blockEnd
+    }
+  }
+  out.writeUInt32LE(0, d)
+  d += 4
+  return out.subarray(0, d)
+}
+
 /**
  * The lz4 codec (Kafka's LZ4 frame format).
  *
@@ -312,28 +344,10 @@ export const lz4Codec: CompressionCodec = {
   id: 3,
   name: NAME,
   compress(bytes: Uint8Array): Buffer {
-    const blocks = Math.ceil(bytes.length / LZ4_BLOCK_BYTES)
-    const out = Buffer.allocUnsafe(7 + blocks * (4 + LZ4_BLOCK_BYTES) + 4)
-    out.writeUInt32LE(FRAME_MAGIC, 0)
-    out[4] = FLG_VERSION_1 | FLG_BLOCK_INDEPENDENCE
-    out[5] = BD_64KB
-    out[6] = (xxh32(0, out, 4, 2) >>> 8) & 0xff
-    let d = 7
-    for (let start = 0; start < bytes.length; start += LZ4_BLOCK_BYTES) {
-      const end = Math.min(start + LZ4_BLOCK_BYTES, bytes.length)
-      const blockEnd = compressBlock(bytes, start, end, out, d + 4)
-      if (blockEnd < 0) {
-        out.writeUInt32LE((BLOCK_UNCOMPRESSED | (end - start)) >>> 0, d)
-        out.set(bytes.subarray(start, end), d + 4)
-        d += 4 + end - start
-      } else {
-        out.writeUInt32LE(blockEnd - d - 4, d)
-        d = blockEnd
-      }
-    }
-    out.writeUInt32LE(0, d)
-    d += 4
-    return out.subarray(0, d)
+    return compressFrame(bytes, 0)
+  },
+  compressWithHeadroom(bytes: Uint8Array, headroom: number): Buffer {
+    return compressFrame(bytes, headroom)
   },
   decompress(bytes: Uint8Array, maxOutputBytes: number): Buffer {
     const out = new BoundedOutput(Math.max(1024, bytes.length * 4), maxOutputBytes)

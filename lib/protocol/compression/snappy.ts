@@ -6,13 +6,15 @@
  * most 32 KiB of input (SnappyOutputStream's default block size). librdkafka and
  * some other clients write plain raw snappy; readers accept both, and so do we.
  *
- * Compression uses snappyjs. Decompression is our own bounded decoder: snappyjs's
+ * Compression is our own block compressor (snappy-block-compressor.ts, which
+ * says why not snappyjs's), writing every block straight into one output.
+ * Decompression is our own bounded decoder: snappyjs's
  * decoder does not check that the output matches the declared length, and a
  * hostile literal length can send its read position backwards and spin for
  * billions of iterations, which a client fed by the network cannot afford.
  */
-import { compress as snappyCompress } from 'snappyjs'
 import { type CompressionCodec } from './codec.js'
+import { compressSnappyBlock, snappyBlockBound } from './snappy-block-compressor.js'
 import { CompressionError, DecompressedSizeExceededError } from '../../errors/index.js'
 
 const NAME = 'snappy'
@@ -245,6 +247,23 @@ export function xerialFrame(bytes: Uint8Array, headroom: number, compressBlock: 
   return out
 }
 
+/** xerial framing around blocks compressed in place by our own compressor, after `headroom` free bytes: one output, no copies. */
+function compressXerial(bytes: Uint8Array, headroom: number): Buffer {
+  const blocks = Math.ceil(bytes.length / XERIAL_BLOCK_BYTES)
+  const out = Buffer.allocUnsafe(headroom + XERIAL_HEADER_BYTES + blocks * (4 + snappyBlockBound(XERIAL_BLOCK_BYTES)))
+  XERIAL_MAGIC.copy(out, headroom)
+  out.writeInt32BE(XERIAL_VERSION, headroom + 8)
+  out.writeInt32BE(XERIAL_COMPATIBLE_VERSION, headroom + 12)
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  let pos = headroom + XERIAL_HEADER_BYTES
+  for (let start = 0; start < bytes.length; start += XERIAL_BLOCK_BYTES) {
+    const blockEnd = compressSnappyBlock(bytes, view, start, Math.min(start + XERIAL_BLOCK_BYTES, bytes.length), out, pos + 4)
+    out.writeInt32BE(blockEnd - pos - 4, pos)
+    pos = blockEnd
+  }
+  return out.subarray(0, pos)
+}
+
 /**
  * The snappy codec: writes xerial framing as the Java client does; reads xerial or raw snappy.
  *
@@ -258,10 +277,10 @@ export const snappyCodec: CompressionCodec = {
   id: 2,
   name: NAME,
   compress(bytes: Uint8Array): Buffer {
-    return xerialFrame(bytes, 0, snappyCompress)
+    return compressXerial(bytes, 0)
   },
   compressWithHeadroom(bytes: Uint8Array, headroom: number): Buffer {
-    return xerialFrame(bytes, headroom, snappyCompress)
+    return compressXerial(bytes, headroom)
   },
   decompress(bytes: Uint8Array, maxOutputBytes: number): Buffer {
     if (bytes.length === 0) return Buffer.alloc(0)

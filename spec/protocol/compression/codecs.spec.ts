@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import * as zlib from 'node:zlib'
-import { compress as rawSnappyCompress } from 'snappyjs'
+import { compress as rawSnappyCompress, uncompress as rawSnappyUncompress } from 'snappyjs'
 import { hash as xxh32 } from 'lz4js/xxh32.js'
 import { describe, expect, it } from 'vitest'
 import {
@@ -19,6 +20,7 @@ import {
   zstdCodec,
   type CompressionCodec,
 } from '../../../lib/protocol/compression/index.js'
+import { compressSnappyBlock, snappyBlockBound, SNAPPY_MAX_BLOCK_BYTES } from '../../../lib/protocol/compression/snappy-block-compressor.js'
 import { seededBytes, textOfLines } from '../../support/test-bytes.js'
 
 const inputs: Record<string, Buffer> = {
@@ -98,6 +100,49 @@ describe('snappy framing', () => {
     expect(blockSizes.slice(0, -1).every(size => size === XERIAL_BLOCK_BYTES)).toBe(true)
   })
 
+  describe('what the block compressor writes, snappyjs\'s decoder reads', () => {
+    // snappyjs's raw-block decoder: an implementation independent of ours.
+    function decodeXerialWithSnappyjs(packed: Buffer): Buffer {
+      const blocks: Uint8Array[] = []
+      for (let pos = 16; pos < packed.length; ) {
+        const length = packed.readInt32BE(pos)
+        blocks.push(rawSnappyUncompress(packed.subarray(pos + 4, pos + 4 + length)))
+        pos += 4 + length
+      }
+      return Buffer.concat(blocks)
+    }
+    const cases: Record<string, Buffer> = {
+      'one block of one byte (copies of 64, then 60 and the rest)': Buffer.alloc(XERIAL_BLOCK_BYTES, 0x61),
+      'a repeat that runs to the end of the block': Buffer.concat([seededBytes(8, 1000), Buffer.alloc(200, 3)]),
+      'short repeats at small and large offsets': Buffer.concat([seededBytes(9, 3000), seededBytes(9, 10), seededBytes(10, 5000), seededBytes(9, 40)]),
+      'literals of every length class (60, 256, 64 Ki)': Buffer.concat([seededBytes(11, 59), Buffer.alloc(20), seededBytes(12, 255), Buffer.alloc(20), seededBytes(13, 30_000)]),
+      'text over several blocks': textOfLines(3000),
+      'every length around the search margin': Buffer.concat(Array.from({ length: 40 }, (_, n) => Buffer.alloc(n, n))),
+    }
+    for (const [name, input] of Object.entries(cases)) {
+      it(`${name} (${input.length} bytes)`, () => {
+        const packed = snappyCodec.compress(input)
+        expect(decodeXerialWithSnappyjs(packed).equals(input)).toBe(true)
+        expect(snappyCodec.decompress(packed, input.length).equals(input)).toBe(true)
+      })
+    }
+
+    it('a whole 64 KiB block, compressible or not, through any byte offset', () => {
+      for (const block of [Buffer.concat([Buffer.alloc(1), seededBytes(14, SNAPPY_MAX_BLOCK_BYTES)]), Buffer.concat([Buffer.alloc(3), textOfLines(2000)]).subarray(0, SNAPPY_MAX_BLOCK_BYTES + 3)]) {
+        const input = block.subarray(block.length - SNAPPY_MAX_BLOCK_BYTES)
+        const out = Buffer.alloc(snappyBlockBound(input.length))
+        const end = compressSnappyBlock(input, new DataView(input.buffer, input.byteOffset, input.byteLength), 0, input.length, out, 0)
+        expect(end).toBeLessThanOrEqual(out.length)
+        expect(Buffer.from(rawSnappyUncompress(out.subarray(0, end))).equals(input)).toBe(true)
+      }
+    })
+
+    it('leaves the headroom in front of the stream and writes the same stream after it', () => {
+      const input = textOfLines(900)
+      expect(snappyCodec.compressWithHeadroom!(input, 61).subarray(61).equals(snappyCodec.compress(input))).toBe(true)
+    })
+  })
+
   it('reads raw (unframed) snappy as librdkafka may write it', () => {
     const input = textOfLines(400)
     const raw = rawSnappyCompress(new Uint8Array(input))
@@ -170,6 +215,43 @@ describe('lz4 frames', () => {
     }
     expect(pos).toBe(frame.length)
     expect(blocks).toBe(Math.ceil(input.length / LZ4_BLOCK_BYTES))
+  })
+
+  describe('what the block compressor writes, another decoder reads', () => {
+    // lz4js's frame decoder: an implementation independent of ours (it shares only the format spec).
+    const lz4js = createRequire(import.meta.url)('lz4js') as { decompress(src: Uint8Array, maxSize?: number): Uint8Array }
+    const oneBlockOfOneByte = Buffer.alloc(LZ4_BLOCK_BYTES, 0x61) // the longest match, offsets and positions up to 64 Ki - 1
+    const repeatsAtTheBlockEnd = Buffer.concat([seededBytes(5, LZ4_BLOCK_BYTES - 40), Buffer.alloc(40, 9), seededBytes(6, 3)])
+    const cases: Record<string, Buffer> = {
+      'one block of one byte': oneBlockOfOneByte,
+      'one block plus one byte': Buffer.concat([oneBlockOfOneByte, Buffer.from([1])]),
+      'a repeat that runs into the last literals': repeatsAtTheBlockEnd,
+      'text over several blocks': textOfLines(4000),
+      'incompressible, then compressible': Buffer.concat([seededBytes(7, 70_000), textOfLines(800)]),
+      'every length around the match limits': Buffer.concat(Array.from({ length: 40 }, (_, n) => Buffer.alloc(n, n))),
+    }
+    for (const [name, input] of Object.entries(cases)) {
+      it(`${name} (${input.length} bytes)`, () => {
+        const frame = lz4Codec.compress(input)
+        expect(Buffer.from(lz4js.decompress(frame, input.length)).equals(input)).toBe(true)
+        expect(lz4Codec.decompress(frame, input.length).equals(input)).toBe(true)
+      })
+    }
+
+    it('reads its input through any byte offset (the four-byte reads are unaligned)', () => {
+      const backing = Buffer.concat([Buffer.alloc(3), textOfLines(600)])
+      for (let shift = 0; shift < 4; shift++) {
+        const input = backing.subarray(shift)
+        const frame = lz4Codec.compress(input)
+        expect(Buffer.from(lz4js.decompress(frame, input.length)).equals(input)).toBe(true)
+      }
+    })
+
+    it('leaves the headroom in front of the frame and writes the same frame after it', () => {
+      const input = textOfLines(700)
+      const withHeadroom = lz4Codec.compressWithHeadroom!(input, 61)
+      expect(withHeadroom.subarray(61).equals(lz4Codec.compress(input))).toBe(true)
+    })
   })
 
   it('accepts the header checksum Kafka < 0.10 wrote (over magic and descriptor) and rejects any other', () => {

@@ -13,9 +13,11 @@ import { BrokerConnection } from '../../lib/connection/broker-connection.js'
 import type { BrokerTransport, ConnectTransport, RequestBody } from '../../lib/connection/broker-transport.js'
 import { consumePartitions } from '../../lib/consumer/consume-partitions.js'
 import { fetchCommittedOffsets } from '../../lib/consumer/offset-requests.js'
+import { TransactionFencedError } from '../../lib/errors/index.js'
 import { consoleLogger } from '../../lib/logger.js'
 import { TransactionManager } from '../../lib/producer/transaction-manager.js'
 import type { ApiDefinition } from '../../lib/protocol/api.js'
+import { EndTxnApi } from '../../lib/protocol/messages/EndTxn.js'
 import { MetadataApi } from '../../lib/protocol/messages/Metadata.js'
 import { UpdateFeaturesApi } from '../../lib/protocol/messages/UpdateFeatures.js'
 import { startKafkaCluster, type KafkaCluster as KafkaBroker } from '../../lib/testing/apache-kafka.js'
@@ -164,6 +166,30 @@ describe('transaction version 2 (KIP-890 part 2) against Apache Kafka', () => {
     const coordinator = await firstValueFrom(client.findCoordinator('group', groupId))
     const offsets = await firstValueFrom(fetchCommittedOffsets(client, coordinator, groupId, [{ topic, partitions: [0] }], 10_000))
     expect(offsets.get(`${topic}\u00000`)).toBe(42n)
+  })
+  it('a commit after someone else aborted this transaction and bumped the epoch (a newer instance, or the timeout) is answered INVALID_TXN_STATE, and is a fence', async () => {
+    const topic = uniqueName('tv2-fenced')
+    await peer.createTopic(topic, 1)
+    const transactionalId = uniqueName('tv2-fenced')
+    const log: SentRequest[] = []
+    const tm = new TransactionManager(newClient(log), { transactionalId })
+    await tm.begin()
+    await tm.send([{ topic, partition: 0, value: 'zombie' }])
+    // What a newer instance's InitProducerId does to an open transaction: abort it at this epoch, which bumps it.
+    const { producerId, producerEpoch } = tm.producer
+    const other = newClient()
+    const coordinator = await firstValueFrom(other.findCoordinator('transaction', transactionalId))
+    const aborted = await firstValueFrom(other.request(coordinator, EndTxnApi, { transactionalId, producerId, producerEpoch, committed: false }, { minVersion: 5, maxVersion: 5 }))
+    expect(aborted.errorCode).toBe(0)
+    expect(aborted.producerEpoch).toBe(producerEpoch + 1)
+
+    // This producer's commit is at the epoch before the coordinator's: a retry of an EndTxn that was an abort.
+    const error = await tm.commit().then(() => undefined, (e: unknown) => e)
+    // Retried while the abort's markers are written (CONCURRENT_TRANSACTIONS, 51), then INVALID_TXN_STATE (48).
+    const answers = log.filter((r) => r.api === 'EndTxn').map((r) => r.errorCode)
+    expect(answers.filter((code) => code !== 51)).toEqual([48])
+    expect(error).toBeInstanceOf(TransactionFencedError)
+    expect(await readCommitted(topic, 1)).toEqual([])
   })
 })
 

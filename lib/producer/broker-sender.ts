@@ -6,7 +6,7 @@
  */
 import { CircuitOpenError, RxKafkaError } from '../errors/index.js'
 import { ProduceApi } from '../protocol/messages/Produce.js'
-import type { ProduceRequest, ProduceRequestTopicProduceData } from '../protocol/messages/Produce.js'
+import type { ProduceRequest, ProduceRequestTopicProduceData, ProduceResponse } from '../protocol/messages/Produce.js'
 import { asError, newBreaker } from './engine-state.js'
 import type { EngineHost } from './engine-state.js'
 import type { InFlightEntry, ProduceAnswers } from './produce-answers.js'
@@ -123,26 +123,22 @@ export class BrokerSender<M> {
       this.answers.onRequestFailed(broker, entries, asError(error))
       this.host.kick()
     }
+    // acks=0 has no answer: the write itself settles the batches, as an answer without a response.
+    const onAnswer = (response: ProduceResponse | undefined): void => {
+      if (answered) return
+      answered = true
+      done()
+      this.answers.onAnswer(broker, entries, response)
+      this.host.kick()
+    }
     if (options.acks === 0) {
       this.host.run(this.host.client.send(broker.nodeId, ProduceApi, request, requestOptions), {
-        next: () => {
-          if (answered) return
-          answered = true
-          done()
-          this.answers.onAnswer(broker, entries, undefined)
-          this.host.kick()
-        },
+        next: () => onAnswer(undefined),
         error: onError,
       })
     } else {
       this.host.run(this.host.client.request(broker.nodeId, ProduceApi, request, requestOptions), {
-        next: (response) => {
-          if (answered) return
-          answered = true
-          done()
-          this.answers.onAnswer(broker, entries, response)
-          this.host.kick()
-        },
+        next: onAnswer,
         error: onError,
         complete: () => {
           if (!answered) onError(new RxKafkaError('NO_RESPONSE', 'the Produce request completed without an answer', { broker: broker.nodeId, api: 'Produce', retriable: true }))

@@ -22,6 +22,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { zstdAvailable } from '../lib/protocol/compression/index.js'
 import { GNU_TIME, KCAT, kcatConsume, kcatFill, kcatFirstOffset, kcatProduce, type KcatRun } from './clients/kcat.js'
@@ -145,6 +146,16 @@ function rxkafkaMissing(lane: LaneDefinition): string | undefined {
   return undefined
 }
 
+/** Whether node-rdkafka's librdkafka has zstd (its `features` lists the codecs it was built with). */
+function nodeRdkafkaHasZstd(): boolean {
+  try {
+    const { features } = createRequire(import.meta.url)('node-rdkafka') as { features: string[] }
+    return features.includes('zstd')
+  } catch {
+    return false
+  }
+}
+
 /** Why a client has no number in a lane by design. */
 function notApplicable(lane: LaneDefinition, client: ClientName, peer: PeerName): string | undefined {
   // Both seen on the mock from librdkafka 2.12 with @platformatic/kafka 2.12.1 (docs/bench.md); Kafka answers both.
@@ -155,12 +166,10 @@ function notApplicable(lane: LaneDefinition, client: ClientName, peer: PeerName)
   if (client === 'kcat' && lane.kind === 'latency') return 'kcat cannot await one message at a time'
   if (client === 'kcat' && lane.kind === 'slow-consume') return 'kcat has no handler to slow down'
   if (client === 'kcat' && (lane.topics ?? 1) > 1) return 'kcat -P writes to one topic per process'
-  // rxkafka, and KafkaJS through rxkafka's codec plugin, compress zstd with node:zlib, which has it from Node 22.15.
-  if ((client === 'rxkafka' || client === 'kafkajs') && lane.kind === 'produce' && lane.compression === 'zstd' && !zstdAvailable()) {
-    return `zstd compression needs node:zlib zstd (Node >= 22.15); this is Node ${process.versions.node}`
-  }
+  // node-rdkafka builds librdkafka on npm install, and links zstd only where libzstd's headers are installed.
+  if (client === 'node-rdkafka' && lane.compression === 'zstd' && !nodeRdkafkaHasZstd()) return 'its librdkafka was built without libzstd (no libzstd-dev at npm install)'
   // KafkaJS asks the controller for a producer id; the mock names controller 0, which is no broker (ids are 1..n).
-  if (client === 'kafkajs' && lane.idempotent) return 'the mock names controller 0, no such broker; KafkaJS asks it for a producer id'
+  if (client === 'kafkajs' && peer === 'mock' && lane.idempotent) return 'the mock names controller 0, no such broker; KafkaJS asks it for a producer id'
   return undefined
 }
 
@@ -199,22 +208,27 @@ function keepMainThreadProfile(dir: string, target: string): void {
   rmSync(dir, { recursive: true, force: true })
 }
 
-/** The Node binary a client's children run on: Node 24 for @platformatic/kafka (its engines field), else this one. */
-function nodeFor(client: ChildTask['client'] | 'baseline'): string {
-  if (client !== 'platformatic') return process.execPath
+/**
+ * The Node binary a child runs on: Node 24 for @platformatic/kafka (its engines field), and for the zstd lanes when
+ * this Node has no zstd in node:zlib (rxkafka, and KafkaJS through rxkafka's codec plugin, need Node >= 22.15);
+ * else this one.
+ */
+function nodeFor(task: { client: ChildTask['client'] | 'baseline'; lane?: LaneDefinition }): string {
+  const zstdLane = task.lane?.compression === 'zstd' && !zstdAvailable()
+  if (task.client !== 'platformatic' && !zstdLane) return process.execPath
   if (node24 === undefined) {
     const found = spawnSync('npx', ['-y', '-p', 'node@24', '--', 'node', '-p', 'process.execPath + " " + process.version'], { encoding: 'utf8', timeout: 300_000 })
     const [path, version] = (found.stdout ?? '').trim().split(' ')
     node24 = found.status === 0 && path !== undefined && existsSync(path) ? { path, version: version ?? '?' } : null
   }
-  if (node24 === null) throw new Error('@platformatic/kafka runs on Node 24, and `npx -y -p node@24` could not fetch it')
+  if (node24 === null) throw new Error(`${task.client} runs on Node 24 here, and \`npx -y -p node@24\` could not fetch it`)
   return node24.path
 }
 let node24: { path: string; version: string } | null | undefined
 
 function runNodeChild(task: ChildTask | { client: 'baseline' }, cpuProfile?: { dir: string }): Promise<RunMeasurement> {
   const flags = cpuProfile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfile.dir]
-  const child = spawn(nodeFor(task.client), [...flags, '--import', 'tsx', CHILD, JSON.stringify(task)], {
+  const child = spawn(nodeFor(task), [...flags, '--import', 'tsx', CHILD, JSON.stringify(task)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
@@ -370,7 +384,7 @@ async function main(): Promise<void> {
     await cluster.prepareGroups()
     if (options.clients.includes('platformatic')) {
       try {
-        nodeFor('platformatic')
+        nodeFor({ client: 'platformatic' })
         console.log(`@platformatic/kafka ${packageVersion('@platformatic/kafka') ?? '(not installed: npm install)'} runs on Node ${node24?.version} (${node24?.path})`)
       } catch (error) {
         console.error(`${short(error)}; running without @platformatic/kafka`)

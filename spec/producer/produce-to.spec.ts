@@ -15,6 +15,7 @@ import {
 } from '../../lib/producer/index.js'
 import type { ProducerResult } from '../../lib/producer/index.js'
 import { ProducerCluster } from './producer-cluster.js'
+import { resolveProducerOptions } from '../../lib/producer/options.js'
 
 const value100 = 'v'.repeat(100)
 
@@ -51,6 +52,16 @@ describe('produceTo against a scripted cluster', () => {
     await firstValueFrom(timer(5))
     expect(client.users).toBe(0)
     expect(producerDiagnostics(client)).toEqual([])
+  })
+
+  it('offloads compression by default for gzip only, and an explicit offloadCompression wins', () => {
+    const client = new ProducerCluster({ topics: { t: [1] } })
+    const offload = (o: Parameters<typeof resolveProducerOptions>[1]) => resolveProducerOptions('produceTo', o, client).offloadCompression
+    expect(offload({ compression: 'gzip' })).toBe(true)
+    expect(offload({ compression: 'gzip', offloadCompression: false })).toBe(false)
+    for (const compression of ['none', 'lz4', 'snappy', 'zstd'] as const) expect(offload({ compression }), compression).toBe(false)
+    expect(offload({})).toBe(false)
+    expect(offload({ compression: 'lz4', offloadCompression: true })).toBe(true)
   })
 
   it('records the batch life: opened <= sealed <= compressed, sizes, one exchange per attempt with its broker', async () => {

@@ -19,7 +19,9 @@ import type { ApiDefinition } from '../protocol/api.js'
 import { ConsumerProtocolAssignmentData } from '../protocol/messages/ConsumerProtocolAssignment.js'
 import { Reader } from '../protocol/primitives.js'
 import { RecordBatchBuilder, type ProducerRecord } from '../protocol/records/record-batch-builder.js'
-import { isValidTopicName, VIRTUAL_API_NAMES, VIRTUAL_API_VERSIONS, VirtualBrokers, type VirtualPartition, type VirtualTopic } from './virtual-broker.js'
+import { VIRTUAL_API_NAMES, VIRTUAL_API_VERSIONS } from './virtual-apis.js'
+import { VirtualBrokers, type VirtualPartition, type VirtualTopic } from './virtual-broker.js'
+import { isValidTopicName } from './virtual-metadata.js'
 import type {
   InjectErrorOptions,
   VirtualClusterOptions,

@@ -26,6 +26,7 @@ import type { OffsetDeleteRequest, OffsetDeleteResponse } from '../protocol/mess
 import type { VirtualBrokers } from './virtual-broker.js'
 import { answering, virtualApi, type HandlerContext, type VirtualApi } from './virtual-handler.js'
 import { isValidTopicName } from './virtual-metadata.js'
+import { partitionKey } from './virtual-partition-key.js'
 
 /** Topic configs a virtual topic has before any is altered (Kafka's defaults). */
 const TOPIC_DEFAULTS: Readonly<Record<string, string>> = {
@@ -312,7 +313,7 @@ function offsetDelete(brokers: VirtualBrokers, request: OffsetDeleteRequest, ctx
       partitions: t.partitions.map((p) => {
         if (group.members.size > 0) return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC }
         if (brokers.topics.get(t.name)?.partitions[p.partitionIndex] === undefined) return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }
-        group.offsets.delete(`${t.name}\u0000${p.partitionIndex}`)
+        group.offsets.delete(partitionKey(t.name, p.partitionIndex))
         return { partitionIndex: p.partitionIndex, errorCode: 0 }
       }),
     })),

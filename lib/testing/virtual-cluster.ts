@@ -34,6 +34,7 @@ import type {
 } from './virtual-types.js'
 import { VirtualClusterClient, type ClientSettings } from './virtual-client.js'
 import type { VirtualRequestLogEntry, VirtualWire } from './virtual-transport.js'
+import { splitPartitionKey } from './virtual-partition-key.js'
 
 
 
@@ -238,8 +239,8 @@ export class VirtualCluster extends VirtualClusterClient {
     if (offsets === undefined) return []
     return [...offsets]
       .map(([key, stored]) => {
-        const [topic, partition] = key.split('\u0000') as [string, string]
-        return { topic, partition: Number(partition), offset: stored.offset, leaderEpoch: stored.leaderEpoch, metadata: stored.metadata }
+        const [topic, partition] = splitPartitionKey(key)
+        return { topic, partition, offset: stored.offset, leaderEpoch: stored.leaderEpoch, metadata: stored.metadata }
       })
       .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition))
   }

@@ -22,6 +22,7 @@ import type { VirtualBrokers } from './virtual-broker.js'
 import { VirtualConsumerGroup } from './virtual-consumer-group.js'
 import type { JoinOutcome, SyncOutcome } from './virtual-group.js'
 import { answering, virtualApi, type HandlerContext } from './virtual-handler.js'
+import { partitionKey, partitionsByTopic } from './virtual-partition-key.js'
 
 export const OFFSET_COMMIT_API = virtualApi<OffsetCommitRequest>({
   apiKey: 8,
@@ -264,7 +265,7 @@ function offsetCommit(brokers: VirtualBrokers, request: OffsetCommitRequest, ctx
           errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
         }
         if (errorCode === 0 && offsets !== undefined) {
-          offsets.set(`${name}\u0000${p.partitionIndex}`, {
+          offsets.set(partitionKey(name, p.partitionIndex), {
             offset: p.committedOffset,
             leaderEpoch: p.committedLeaderEpoch ?? -1,
             metadata: p.committedMetadata,
@@ -282,11 +283,11 @@ function offsetFetch(brokers: VirtualBrokers, request: OffsetFetchRequest, ctx: 
     const offsets = brokers.groupOffsets(groupId, false)
     const asked =
       topics ??
-      groupTopics(offsets === undefined ? [] : [...offsets.keys()]).map(([name, partitionIndexes]) => ({ name, partitionIndexes }))
+      partitionsByTopic(offsets?.keys() ?? []).map(([name, partitionIndexes]) => ({ name, partitionIndexes }))
     return asked.map(({ name = '', partitionIndexes }) => ({
       name,
       partitions: partitionIndexes.map((partitionIndex) => {
-        const stored = offsets?.get(`${name}\u0000${partitionIndex}`)
+        const stored = offsets?.get(partitionKey(name, partitionIndex))
         return {
           partitionIndex,
           committedOffset: stored?.offset ?? -1n,
@@ -310,16 +311,4 @@ function offsetFetch(brokers: VirtualBrokers, request: OffsetFetchRequest, ctx: 
   const refused = brokers.coordinatorError(groupId, ctx.broker)
   if (refused !== 0) return { throttleTimeMs: 0, errorCode: refused, topics: [] }
   return { throttleTimeMs: 0, errorCode: 0, topics: lookup(groupId, request.topics ?? null) }
-}
-
-/** Stored offset keys (topic NUL partition) as topics with their partitions, ascending. */
-function groupTopics(keys: string[]): [string, number[]][] {
-  const byTopic = new Map<string, number[]>()
-  for (const key of keys) {
-    const [name, partition] = key.split('\u0000') as [string, string]
-    let list = byTopic.get(name)
-    if (list === undefined) byTopic.set(name, (list = []))
-    list.push(Number(partition))
-  }
-  return [...byTopic].map(([name, list]) => [name, list.sort((a, b) => a - b)])
 }

@@ -12,6 +12,7 @@ import { ZERO_UUID } from '../protocol/primitives.js'
 import type { FetchRequest, FetchResponse, FetchResponsePartitionData } from '../protocol/messages/Fetch.js'
 import type { ListOffsetsRequest, ListOffsetsResponse, ListOffsetsResponseListOffsetsPartitionResponse } from '../protocol/messages/ListOffsets.js'
 import type { ProduceRequest, ProduceResponse, ProduceResponsePartitionProduceResponse } from '../protocol/messages/Produce.js'
+import { ATTRIBUTE_TRANSACTIONAL, ATTRIBUTES_OFFSET, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET } from '../protocol/records/record-batch-builder.js'
 import type { VirtualBrokers, VirtualPartition, VirtualTopic } from './virtual-broker.js'
 import { answering, virtualApi, type CancelWaiting, type HandlerContext } from './virtual-handler.js'
 import type { VirtualTransactions } from './virtual-transactions.js'
@@ -89,17 +90,11 @@ function leadershipError(partition: VirtualPartition | undefined, broker: number
   return 0
 }
 
-/** RecordBatch v2 header fields a broker reads before it appends (offsets from the start of the batch). */
-const ATTRIBUTES_AT = 21
-const PRODUCER_ID_AT = 43
-const PRODUCER_EPOCH_AT = 51
-const TRANSACTIONAL_BIT = 0x10
-
-/** 0, or why the coordinator refuses a transactional batch (an older epoch, a partition not added to the transaction). */
+/** 0, or why the coordinator refuses a transactional batch (an older epoch, a partition not added to the transaction), read from its v2 header before the append. */
 function transactionalRefusal(transactions: VirtualTransactions, records: Buffer | null, partition: VirtualPartition): number {
-  if (records === null || records.length < PRODUCER_EPOCH_AT + 2) return 0
-  if ((records.readInt16BE(ATTRIBUTES_AT) & TRANSACTIONAL_BIT) === 0) return 0
-  return transactions.checkProduce(records.readBigInt64BE(PRODUCER_ID_AT), records.readInt16BE(PRODUCER_EPOCH_AT), partition)
+  if (records === null || records.length < PRODUCER_EPOCH_OFFSET + 2) return 0
+  if ((records.readInt16BE(ATTRIBUTES_OFFSET) & ATTRIBUTE_TRANSACTIONAL) === 0) return 0
+  return transactions.checkProduce(records.readBigInt64BE(PRODUCER_ID_OFFSET), records.readInt16BE(PRODUCER_EPOCH_OFFSET), partition)
 }
 
 function produce(brokers: VirtualBrokers, request: ProduceRequest, ctx: HandlerContext): ProduceResponse {

@@ -19,6 +19,7 @@ import { buildControlBatch } from '../protocol/records/record-batch-builder.js'
 import type { StoredOffset } from './virtual-group.js'
 import type { VirtualPartition } from './virtual-broker.js'
 import { answering, virtualApi } from './virtual-handler.js'
+import { partitionKey } from './virtual-partition-key.js'
 
 // Transaction version 1: no finalized features, so clients speak TV1.
 export const ADD_PARTITIONS_TO_TXN_API = virtualApi<AddPartitionsToTxnRequest>({
@@ -156,7 +157,7 @@ export class VirtualTransactions {
       let pending = state!.pendingOffsets.get(request.groupId)
       if (pending === undefined) state!.pendingOffsets.set(request.groupId, (pending = new Map()))
       for (const t of request.topics) {
-        for (const p of t.partitions) pending.set(`${t.name ?? ''}\u0000${p.partitionIndex}`, { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.committedMetadata })
+        for (const p of t.partitions) pending.set(partitionKey(t.name ?? '', p.partitionIndex), { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.committedMetadata })
       }
     }
     return everyPartition(request, error)

@@ -4,6 +4,7 @@
  * describe are Metadata asked without auto-creation.
  */
 import { map, type Observable } from 'rxjs'
+import { partitionFromMetadata } from '../cluster/cluster-view.js'
 import { AdminArgumentError } from '../errors/index.js'
 import { ErrorCode } from '../protocol/error-codes.js'
 import { CreatePartitionsApi } from '../protocol/messages/CreatePartitions.js'
@@ -347,16 +348,7 @@ function describeFrom(response: MetadataResponse, names: readonly string[] | nul
             value: {
               topicId: t.topicId ?? '',
               isInternal: t.isInternal ?? false,
-              partitions: t.partitions
-                .map((p) => ({
-                  partition: p.partitionIndex,
-                  leader: p.leaderId,
-                  leaderEpoch: p.leaderEpoch ?? -1,
-                  replicas: p.replicaNodes,
-                  isr: p.isrNodes,
-                  offlineReplicas: p.offlineReplicas ?? [],
-                }))
-                .sort((a, b) => a.partition - b.partition),
+              partitions: t.partitions.map(partitionFromMetadata).sort((a, b) => a.partition - b.partition),
             },
           },
       { api: 'Metadata', topic: name },

@@ -172,6 +172,14 @@ export function stringOption(values: ParsedValues, name: string): string | undef
   return typeof value === 'string' ? value : undefined
 }
 
+/** The subcommand `given` to `command` when it is one of `subcommands`; a usage error naming them otherwise. */
+export function subcommandOf<S extends string>(command: string, given: string | undefined, subcommands: readonly S[]): S {
+  if (given === undefined || !(subcommands as readonly string[]).includes(given)) {
+    throw new UsageError(given === undefined ? `${command} needs a subcommand` : `unknown subcommand ${JSON.stringify(given)}`, `use one of: ${subcommands.join(', ')}`)
+  }
+  return given as S
+}
+
 /** A whole number option, or a usage error naming it. */
 export function integerOption(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback

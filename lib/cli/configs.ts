@@ -1,7 +1,7 @@
 /** `rxkafka configs describe|alter`: configs of topics, brokers and groups, key by key (IncrementalAlterConfigs). */
 import { UsageError } from '../errors/index.js'
 import type { ConfigChange, ConfigResourceType } from '../admin/index.js'
-import { stringOption, type CliCommand } from './args.js'
+import { stringOption, subcommandOf, type CliCommand } from './args.js'
 import { listOption, table, toJson } from './cli-output.js'
 import { configOption } from './topics.js'
 
@@ -30,10 +30,8 @@ export const configsCommand: CliCommand = {
     { name: 'json', type: 'boolean', description: 'print JSON' },
   ],
   async run({ kafka, values, positionals, io }) {
-    const [sub] = positionals
-    if (sub === undefined || !(SUBCOMMANDS as readonly string[]).includes(sub)) {
-      throw new UsageError(sub === undefined ? 'configs needs a subcommand' : `unknown subcommand ${JSON.stringify(sub)}`, `use one of: ${SUBCOMMANDS.join(', ')}`)
-    }
+    const [given] = positionals
+    const sub = subcommandOf('configs', given, SUBCOMMANDS)
     const named = ['topic', 'broker', 'group'].filter((t) => stringOption(values, t) !== undefined)
     if (named.length !== 1) throw new UsageError(`configs ${sub} needs exactly one of --topic, --broker, --group`)
     const resource = { type: TYPES[named[0]!]!, name: stringOption(values, named[0]!)! }

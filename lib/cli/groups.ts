@@ -2,7 +2,7 @@
 import { UsageError } from '../errors/index.js'
 import type { Kafka } from '../kafka.js'
 import type { TopicPartition } from '../admin/index.js'
-import { stringOption, type CliCommand } from './args.js'
+import { stringOption, subcommandOf, type CliCommand } from './args.js'
 import { listOption, table, toJson } from './cli-output.js'
 import { resetOffsets } from './groups-reset-offsets.js'
 
@@ -67,10 +67,8 @@ export const groupsCommand: CliCommand = {
     { name: 'json', type: 'boolean', description: 'print JSON' },
   ],
   async run({ kafka, values, positionals, io }) {
-    const [sub, ...ids] = positionals
-    if (sub === undefined || !(SUBCOMMANDS as readonly string[]).includes(sub)) {
-      throw new UsageError(sub === undefined ? 'groups needs a subcommand' : `unknown subcommand ${JSON.stringify(sub)}`, `use one of: ${SUBCOMMANDS.join(', ')}`)
-    }
+    const [given, ...ids] = positionals
+    const sub = subcommandOf('groups', given, SUBCOMMANDS)
     const json = values.json === true
     if (sub === 'reset-offsets') return resetOffsets(kafka, values, io.out)
     if (sub === 'list') {

@@ -1,7 +1,7 @@
 /** `rxkafka topics create|delete|describe|list`: topics through the admin client. */
 import { UsageError } from '../errors/index.js'
 import type { NewTopic } from '../admin/index.js'
-import { stringOption, type CliCommand, type ParsedValues } from './args.js'
+import { stringOption, subcommandOf, type CliCommand, type ParsedValues } from './args.js'
 import { listOption, toJson } from './cli-output.js'
 
 const SUBCOMMANDS = ['create', 'delete', 'describe', 'list'] as const
@@ -45,10 +45,8 @@ export const topicsCommand: CliCommand = {
     { name: 'json', type: 'boolean', description: 'print JSON' },
   ],
   async run({ kafka, values, positionals, io }) {
-    const [sub, ...names] = positionals
-    if (sub === undefined || !(SUBCOMMANDS as readonly string[]).includes(sub)) {
-      throw new UsageError(sub === undefined ? 'topics needs a subcommand' : `unknown subcommand ${JSON.stringify(sub)}`, `use one of: ${SUBCOMMANDS.join(', ')}`)
-    }
+    const [given, ...names] = positionals
+    const sub = subcommandOf('topics', given, SUBCOMMANDS)
     const json = values.json === true
     if (sub === 'list') {
       const topics = await kafka.admin.listTopics({ includeInternal: values['include-internal'] === true })

@@ -3,7 +3,7 @@
  * topics, partitions and their leaders. Immutable: every refresh makes a new one,
  * so a consumer of `metadata$` can compare views to see what moved.
  */
-import type { MetadataResponse } from '../protocol/messages/Metadata.js'
+import type { MetadataResponse, MetadataResponsePartition } from '../protocol/messages/Metadata.js'
 
 /** A broker as metadata describes it. */
 export interface BrokerInfo {
@@ -72,6 +72,18 @@ export const EMPTY_VIEW: ClusterView = {
   receivedAt: 0,
 }
 
+/** A partition of a Metadata response, its error code aside (the admin's describeTopics reports errors per topic). */
+export function partitionFromMetadata(p: MetadataResponsePartition) {
+  return {
+    partition: p.partitionIndex,
+    leader: p.leaderId,
+    leaderEpoch: p.leaderEpoch ?? -1,
+    replicas: p.replicaNodes,
+    isr: p.isrNodes,
+    offlineReplicas: p.offlineReplicas ?? [],
+  }
+}
+
 /**
  * A new view from a Metadata response. Topics the response does not mention keep
  * what the previous view knew, because a refresh may ask about only some topics.
@@ -85,15 +97,7 @@ export function viewFromMetadata(previous: ClusterView, response: MetadataRespon
   for (const t of response.topics) {
     if (t.name === null || t.name === undefined) continue
     const partitions: PartitionInfo[] = t.partitions
-      .map((p) => ({
-        partition: p.partitionIndex,
-        leader: p.leaderId,
-        leaderEpoch: p.leaderEpoch ?? -1,
-        replicas: p.replicaNodes,
-        isr: p.isrNodes,
-        offlineReplicas: p.offlineReplicas ?? [],
-        errorCode: p.errorCode,
-      }))
+      .map((p) => ({ ...partitionFromMetadata(p), errorCode: p.errorCode }))
       .sort((a, b) => a.partition - b.partition)
     topics.set(t.name, {
       name: t.name,

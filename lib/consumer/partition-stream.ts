@@ -361,24 +361,23 @@ export class PartitionSlot {
 
   /** Ends the substream: it completes, and done() on its messages no longer matters. */
   close(): void {
-    if (this.state === 'closed') return
-    this.state = 'closed'
-    this.clearCursor()
-    const subscriber = this.subscriber
-    this.subscriber = undefined
-    this.notifyDrained()
-    subscriber?.complete()
+    this.end()?.complete()
   }
 
   /** Ends the substream with an error (fatal for this partition only). */
   fail(error: unknown): void {
-    if (this.state === 'closed') return
+    this.end()?.error(error)
+  }
+
+  /** Closes the substream once; returns who was subscribed, for the caller to complete or fail (undefined: nobody, or closed already). */
+  private end(): Subscriber<ConsumerMessage> | undefined {
+    if (this.state === 'closed') return undefined
     this.state = 'closed'
     this.clearCursor()
     const subscriber = this.subscriber
     this.subscriber = undefined
     this.notifyDrained()
-    subscriber?.error(error)
+    return subscriber
   }
 
   private onTrackerProgress(): void {

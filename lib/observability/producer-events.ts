@@ -4,7 +4,7 @@
  * when someone subscribes.
  */
 import diagnostics_channel from 'node:diagnostics_channel'
-import { CHANNELS, type BatchAcknowledgedEvent, type BatchSealedEvent } from './channels.js'
+import { CHANNELS, type BatchAcknowledgedEvent, type BatchEventSource, type BatchSealedEvent } from './channels.js'
 
 const sealedChannel = diagnostics_channel.channel(CHANNELS.batchSealed)
 const acknowledgedChannel = diagnostics_channel.channel(CHANNELS.batchAcknowledged)
@@ -19,10 +19,9 @@ export interface ObservedBatch {
   readonly attempts: number
 }
 
-/** @internal A batch was sealed and queued. */
-export function batchSealed(clientId: string, producer: string, topic: string, partition: number, batch: ObservedBatch): void {
-  if (!sealedChannel.hasSubscribers) return
-  const event: BatchSealedEvent = {
+/** The fields both events tell of the batch. */
+function eventSource(clientId: string, producer: string, topic: string, partition: number, batch: ObservedBatch): BatchEventSource {
+  return {
     clientId,
     producer,
     topic,
@@ -30,6 +29,14 @@ export function batchSealed(clientId: string, producer: string, topic: string, p
     records: batch.recordCount,
     uncompressedBytes: batch.uncompressedBytes,
     bytes: batch.sealed?.compressedBytes ?? 0,
+  }
+}
+
+/** @internal A batch was sealed and queued. */
+export function batchSealed(clientId: string, producer: string, topic: string, partition: number, batch: ObservedBatch): void {
+  if (!sealedChannel.hasSubscribers) return
+  const event: BatchSealedEvent = {
+    ...eventSource(clientId, producer, topic, partition, batch),
     lingerMs: batch.sealedAt - batch.openedAt,
   }
   sealedChannel.publish(event)
@@ -48,13 +55,7 @@ export function batchFinished(
 ): void {
   if (!acknowledgedChannel.hasSubscribers) return
   const event: BatchAcknowledgedEvent = {
-    clientId,
-    producer,
-    topic,
-    partition,
-    records: batch.recordCount,
-    uncompressedBytes: batch.uncompressedBytes,
-    bytes: batch.sealed?.compressedBytes ?? 0,
+    ...eventSource(clientId, producer, topic, partition, batch),
     attempts: batch.attempts,
     latencyMs: now - batch.sealedAt,
     totalMs: now - batch.openedAt,

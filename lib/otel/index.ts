@@ -24,7 +24,7 @@ import { CHANNELS, type BatchAcknowledgedEvent } from '../observability/channels
 import type { ProducerMessage, ProducerResult, TopicProducerMessage } from '../producer/types.js'
 import { startMetrics } from './metrics.js'
 import { injectIntoHeaders, W3C_TRACE_CONTEXT } from './record-headers.js'
-import { ATTR, endSendSpanWith, errorType, startSendSpan, traceProcessing, traceProduce, type ProcessEnded, type TracingSettings } from './tracing.js'
+import { ATTR, endSendSpanWith, errorType, messagingAttributes, startSendSpan, traceProcessing, traceProduce, type ProcessEnded, type TracingSettings } from './tracing.js'
 
 export { METRICS } from './metrics.js'
 export { W3C_TRACE_CONTEXT } from './record-headers.js'
@@ -188,12 +188,7 @@ function startBatchSpans(settings: TracingSettings): () => void {
       kind: SpanKind.PRODUCER,
       startTime: now - e.latencyMs,
       attributes: {
-        [ATTR.system]: 'kafka',
-        [ATTR.operationName]: 'send',
-        [ATTR.operationType]: 'send',
-        [ATTR.destination]: e.topic,
-        [ATTR.partition]: String(e.partition),
-        [ATTR.clientId]: settings.clientId,
+        ...messagingAttributes('send', e.topic, settings.clientId, e.partition),
         [ATTR.batchCount]: e.records,
         'rxkafka.producer.attempts': e.attempts,
       },

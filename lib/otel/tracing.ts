@@ -115,14 +115,20 @@ export function traceProduce<M, K, V>(
     })
 }
 
-function sendAttributes(clientId: string, topic: string, message: { value: unknown }): Attributes {
-  const attributes: Attributes = {
+/** The attributes every span of `operation` carries (OpenTelemetry's messaging conventions); the partition where it is known. */
+export function messagingAttributes(operation: 'send' | 'process', topic: string, clientId: string, partition?: number): Attributes {
+  return {
     [ATTR.system]: 'kafka',
-    [ATTR.operationName]: 'send',
-    [ATTR.operationType]: 'send',
+    [ATTR.operationName]: operation,
+    [ATTR.operationType]: operation,
     [ATTR.destination]: topic,
+    ...(partition === undefined ? {} : { [ATTR.partition]: String(partition) }),
     [ATTR.clientId]: clientId,
   }
+}
+
+function sendAttributes(clientId: string, topic: string, message: { value: unknown }): Attributes {
+  const attributes = messagingAttributes('send', topic, clientId)
   if (message.value === null) attributes[ATTR.tombstone] = true
   return attributes
 }
@@ -208,14 +214,7 @@ export function traceProcessing(
 
 function traced(settings: TracingSettings, groupId: string | undefined, message: ConsumerMessage, open: Set<Span>, onEnded: ProcessEnded): ConsumerMessage {
   const parent = extractFromHeaders(settings.propagator, otelContext.active(), message.headers)
-  const attributes: Attributes = {
-    [ATTR.system]: 'kafka',
-    [ATTR.operationName]: 'process',
-    [ATTR.operationType]: 'process',
-    [ATTR.destination]: message.topic,
-    [ATTR.partition]: String(message.partition),
-    [ATTR.clientId]: settings.clientId,
-  }
+  const attributes = messagingAttributes('process', message.topic, settings.clientId, message.partition)
   if (groupId !== undefined) attributes[ATTR.consumerGroup] = groupId
   const metricAttributes = { ...attributes }
   attributes[ATTR.offset] = Number(message.offset)

@@ -3,7 +3,7 @@
  * virtual cluster) runs in tests and in virtual time: CreateTopics,
  * DeleteTopics, CreatePartitions, DescribeConfigs, IncrementalAlterConfigs
  * (topics and brokers), ListGroups, DescribeGroups, DeleteGroups,
- * OffsetDelete and DescribeCluster. ListOffsets is virtual-broker.ts's.
+ * OffsetDelete and DescribeCluster. ListOffsets is virtual-produce-fetch.ts's.
  *
  * What the virtual brokers model, and no more: topics are created with the
  * virtual cluster's own placement (every broker a replica; an explicit
@@ -17,42 +17,16 @@ import type { CreatePartitionsRequest, CreatePartitionsResponse } from '../proto
 import type { CreateTopicsRequest, CreateTopicsResponse } from '../protocol/messages/CreateTopics.js'
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from '../protocol/messages/DeleteGroups.js'
 import type { DeleteTopicsRequest, DeleteTopicsResponse } from '../protocol/messages/DeleteTopics.js'
-import type { DescribeClusterResponse } from '../protocol/messages/DescribeCluster.js'
+import type { DescribeClusterRequest, DescribeClusterResponse } from '../protocol/messages/DescribeCluster.js'
 import type { DescribeConfigsRequest, DescribeConfigsResponse } from '../protocol/messages/DescribeConfigs.js'
 import type { DescribeGroupsRequest, DescribeGroupsResponse } from '../protocol/messages/DescribeGroups.js'
 import type { IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse } from '../protocol/messages/IncrementalAlterConfigs.js'
 import type { ListGroupsRequest, ListGroupsResponse } from '../protocol/messages/ListGroups.js'
 import type { OffsetDeleteRequest, OffsetDeleteResponse } from '../protocol/messages/OffsetDelete.js'
-import type { VersionRange } from '../protocol/versions.js'
-import type { HandlerContext, VirtualBrokers } from './virtual-broker.js'
-
-/** Api key -> versions of the admin APIs the virtual brokers serve. */
-export const VIRTUAL_ADMIN_API_VERSIONS: ReadonlyMap<number, VersionRange> = new Map([
-  [15, { minVersion: 0, maxVersion: 6 }], // DescribeGroups
-  [16, { minVersion: 0, maxVersion: 5 }], // ListGroups
-  [19, { minVersion: 2, maxVersion: 7 }], // CreateTopics
-  [20, { minVersion: 1, maxVersion: 6 }], // DeleteTopics
-  [32, { minVersion: 1, maxVersion: 4 }], // DescribeConfigs (v1+: the source, not isDefault, says where a value comes from)
-  [37, { minVersion: 0, maxVersion: 3 }], // CreatePartitions
-  [42, { minVersion: 0, maxVersion: 2 }], // DeleteGroups
-  [44, { minVersion: 0, maxVersion: 1 }], // IncrementalAlterConfigs
-  [47, { minVersion: 0, maxVersion: 0 }], // OffsetDelete
-  [60, { minVersion: 0, maxVersion: 1 }], // DescribeCluster
-])
-
-/** Their names, by api key. */
-export const VIRTUAL_ADMIN_API_NAMES: ReadonlyMap<number, string> = new Map([
-  [15, 'DescribeGroups'],
-  [16, 'ListGroups'],
-  [19, 'CreateTopics'],
-  [20, 'DeleteTopics'],
-  [32, 'DescribeConfigs'],
-  [37, 'CreatePartitions'],
-  [42, 'DeleteGroups'],
-  [44, 'IncrementalAlterConfigs'],
-  [47, 'OffsetDelete'],
-  [60, 'DescribeCluster'],
-])
+import type { VirtualBrokers } from './virtual-broker.js'
+import { answering, virtualApi, type HandlerContext, type VirtualApi } from './virtual-handler.js'
+import { isValidTopicName } from './virtual-metadata.js'
+import { partitionKey } from './virtual-partition-key.js'
 
 /** Topic configs a virtual topic has before any is altered (Kafka's defaults). */
 const TOPIC_DEFAULTS: Readonly<Record<string, string>> = {
@@ -90,79 +64,83 @@ function validValue(name: string, value: string | null): boolean {
   return /^-?\d+$/.test(value) || name === 'compression.type'
 }
 
-function coordinatorError(brokers: VirtualBrokers, groupId: string, broker: number): number {
-  if (groupId.length === 0) return ErrorCode.INVALID_GROUP_ID
-  return brokers.coordinatorFor(groupId) === broker ? 0 : ErrorCode.NOT_COORDINATOR
-}
-
-/** Answers an admin request; false when `apiKey` is not one of these. */
-export function handleAdminRequest(brokers: VirtualBrokers, apiKey: number, request: unknown, ctx: HandlerContext): boolean {
-  switch (apiKey) {
-    case 15:
-      ctx.reply(describeGroups(brokers, request as DescribeGroupsRequest, ctx))
-      return true
-    case 16:
-      ctx.reply(listGroups(brokers, request as ListGroupsRequest, ctx))
-      return true
-    case 19:
-      ctx.reply(createTopics(brokers, request as CreateTopicsRequest))
-      return true
-    case 20:
-      ctx.reply(deleteTopics(brokers, request as DeleteTopicsRequest, ctx))
-      return true
-    case 32:
-      ctx.reply(describeConfigs(brokers, request as DescribeConfigsRequest))
-      return true
-    case 37:
-      ctx.reply(createPartitions(brokers, request as CreatePartitionsRequest))
-      return true
-    case 42:
-      ctx.reply(deleteGroups(brokers, request as DeleteGroupsRequest, ctx))
-      return true
-    case 44:
-      ctx.reply(alterConfigs(brokers, request as IncrementalAlterConfigsRequest))
-      return true
-    case 47:
-      ctx.reply(offsetDelete(brokers, request as OffsetDeleteRequest, ctx))
-      return true
-    case 60:
-      ctx.reply(describeCluster(brokers))
-      return true
-    default:
-      return false
-  }
-}
-
-/** The response that fails every item of an admin request with `errorCode` (for injected errors); undefined for other APIs. */
-export function adminErrorResponse(apiKey: number, request: unknown, errorCode: number): unknown {
-  switch (apiKey) {
-    case 15:
-      return { throttleTimeMs: 0, groups: (request as DescribeGroupsRequest).groups.map((groupId) => ({ errorCode, errorMessage: null, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: -2147483648 })) }
-    case 16:
-      return { throttleTimeMs: 0, errorCode, groups: [] }
-    case 19:
-      return { throttleTimeMs: 0, topics: (request as CreateTopicsRequest).topics.map((t) => ({ name: t.name, errorCode, errorMessage: null, numPartitions: -1, replicationFactor: -1, configs: [] })) }
-    case 20: {
-      const r = request as DeleteTopicsRequest
-      const names = r.topicNames ?? (r.topics ?? []).map((t) => t.name ?? '')
+/** The admin APIs, in api key order. */
+export const VIRTUAL_ADMIN_APIS: readonly VirtualApi[] = [
+  virtualApi<DescribeGroupsRequest>({
+    apiKey: 15,
+    name: 'DescribeGroups',
+    versions: { minVersion: 0, maxVersion: 6 },
+    handle: answering(describeGroups),
+    failed: (request, _version, errorCode) => ({ throttleTimeMs: 0, groups: request.groups.map((groupId) => ({ errorCode, errorMessage: null, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: -2147483648 })) }),
+  }),
+  virtualApi<ListGroupsRequest>({
+    apiKey: 16,
+    name: 'ListGroups',
+    versions: { minVersion: 0, maxVersion: 5 },
+    handle: answering(listGroups),
+    failed: (_request, _version, errorCode) => ({ throttleTimeMs: 0, errorCode, groups: [] }),
+  }),
+  virtualApi<CreateTopicsRequest>({
+    apiKey: 19,
+    name: 'CreateTopics',
+    versions: { minVersion: 2, maxVersion: 7 },
+    handle: answering(createTopics),
+    failed: (request, _version, errorCode) => ({ throttleTimeMs: 0, topics: request.topics.map((t) => ({ name: t.name, errorCode, errorMessage: null, numPartitions: -1, replicationFactor: -1, configs: [] })) }),
+  }),
+  virtualApi<DeleteTopicsRequest>({
+    apiKey: 20,
+    name: 'DeleteTopics',
+    versions: { minVersion: 1, maxVersion: 6 },
+    handle: answering(deleteTopics),
+    failed: (request, _version, errorCode) => {
+      const names = request.topicNames ?? (request.topics ?? []).map((t) => t.name ?? '')
       return { throttleTimeMs: 0, responses: names.map((name) => ({ name, errorCode, errorMessage: null })) }
-    }
-    case 32:
-      return { throttleTimeMs: 0, results: (request as DescribeConfigsRequest).resources.map((r) => ({ errorCode, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName, configs: [] })) }
-    case 37:
-      return { throttleTimeMs: 0, results: (request as CreatePartitionsRequest).topics.map((t) => ({ name: t.name, errorCode, errorMessage: null })) }
-    case 42:
-      return { throttleTimeMs: 0, results: (request as DeleteGroupsRequest).groupsNames.map((groupId) => ({ groupId, errorCode })) }
-    case 44:
-      return { throttleTimeMs: 0, responses: (request as IncrementalAlterConfigsRequest).resources.map((r) => ({ errorCode, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName })) }
-    case 47:
-      return { throttleTimeMs: 0, errorCode, topics: [] }
-    case 60:
-      return { throttleTimeMs: 0, errorCode, errorMessage: null, clusterId: '', controllerId: -1, brokers: [], clusterAuthorizedOperations: -2147483648 }
-    default:
-      return undefined
-  }
-}
+    },
+  }),
+  virtualApi<DescribeConfigsRequest>({
+    apiKey: 32,
+    name: 'DescribeConfigs',
+    // v1+: the source, not isDefault, says where a value comes from.
+    versions: { minVersion: 1, maxVersion: 4 },
+    handle: answering(describeConfigs),
+    failed: (request, _version, errorCode) => ({ throttleTimeMs: 0, results: request.resources.map((r) => ({ errorCode, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName, configs: [] })) }),
+  }),
+  virtualApi<CreatePartitionsRequest>({
+    apiKey: 37,
+    name: 'CreatePartitions',
+    versions: { minVersion: 0, maxVersion: 3 },
+    handle: answering(createPartitions),
+    failed: (request, _version, errorCode) => ({ throttleTimeMs: 0, results: request.topics.map((t) => ({ name: t.name, errorCode, errorMessage: null })) }),
+  }),
+  virtualApi<DeleteGroupsRequest>({
+    apiKey: 42,
+    name: 'DeleteGroups',
+    versions: { minVersion: 0, maxVersion: 2 },
+    handle: answering(deleteGroups),
+    failed: (request, _version, errorCode) => ({ throttleTimeMs: 0, results: request.groupsNames.map((groupId) => ({ groupId, errorCode })) }),
+  }),
+  virtualApi<IncrementalAlterConfigsRequest>({
+    apiKey: 44,
+    name: 'IncrementalAlterConfigs',
+    versions: { minVersion: 0, maxVersion: 1 },
+    handle: answering(alterConfigs),
+    failed: (request, _version, errorCode) => ({ throttleTimeMs: 0, responses: request.resources.map((r) => ({ errorCode, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName })) }),
+  }),
+  virtualApi<OffsetDeleteRequest>({
+    apiKey: 47,
+    name: 'OffsetDelete',
+    versions: { minVersion: 0, maxVersion: 0 },
+    handle: answering(offsetDelete),
+    failed: (_request, _version, errorCode) => ({ throttleTimeMs: 0, errorCode, topics: [] }),
+  }),
+  virtualApi<DescribeClusterRequest>({
+    apiKey: 60,
+    name: 'DescribeCluster',
+    versions: { minVersion: 0, maxVersion: 1 },
+    handle: answering(describeCluster),
+    failed: (_request, _version, errorCode) => ({ throttleTimeMs: 0, errorCode, errorMessage: null, clusterId: '', controllerId: -1, brokers: [], clusterAuthorizedOperations: -2147483648 }),
+  }),
+]
 
 function createTopics(brokers: VirtualBrokers, request: CreateTopicsRequest): CreateTopicsResponse {
   const brokerCount = brokers.settings.brokerIds.length
@@ -170,7 +148,7 @@ function createTopics(brokers: VirtualBrokers, request: CreateTopicsRequest): Cr
     throttleTimeMs: 0,
     topics: request.topics.map((t) => {
       const fail = (errorCode: number, errorMessage: string) => ({ name: t.name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', errorCode, errorMessage, topicConfigErrorCode: 0, numPartitions: -1, replicationFactor: -1, configs: null })
-      if (!/^[a-zA-Z0-9._-]{1,249}$/.test(t.name) || t.name === '.' || t.name === '..') return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `invalid topic name ${t.name}`)
+      if (!isValidTopicName(t.name)) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `invalid topic name ${t.name}`)
       if (brokers.topics.has(t.name)) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`)
       const partitions = t.assignments.length > 0 ? t.assignments.length : t.numPartitions === -1 ? brokers.settings.defaultPartitions : t.numPartitions
       const replication = t.assignments.length > 0 ? (t.assignments[0]?.brokerIds.length ?? 1) : t.replicationFactor === -1 ? 1 : t.replicationFactor
@@ -286,7 +264,7 @@ function describeGroups(brokers: VirtualBrokers, request: DescribeGroupsRequest,
   return {
     throttleTimeMs: 0,
     groups: request.groups.map((groupId) => {
-      const refused = coordinatorError(brokers, groupId, ctx.broker)
+      const refused = brokers.coordinatorError(groupId, ctx.broker)
       const group = brokers.groups.get(groupId)
       const empty = { errorMessage: null, groupId, protocolType: '', protocolData: '', members: [], authorizedOperations: -2147483648 }
       if (refused !== 0) return { ...empty, errorCode: refused, groupState: '' }
@@ -310,7 +288,7 @@ function deleteGroups(brokers: VirtualBrokers, request: DeleteGroupsRequest, ctx
   return {
     throttleTimeMs: 0,
     results: request.groupsNames.map((groupId) => {
-      const refused = coordinatorError(brokers, groupId, ctx.broker)
+      const refused = brokers.coordinatorError(groupId, ctx.broker)
       if (refused !== 0) return { groupId, errorCode: refused, errorMessage: null }
       const group = brokers.groups.get(groupId)
       if (group === undefined) return { groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: null }
@@ -323,7 +301,7 @@ function deleteGroups(brokers: VirtualBrokers, request: DeleteGroupsRequest, ctx
 }
 
 function offsetDelete(brokers: VirtualBrokers, request: OffsetDeleteRequest, ctx: HandlerContext): OffsetDeleteResponse {
-  const refused = coordinatorError(brokers, request.groupId, ctx.broker)
+  const refused = brokers.coordinatorError(request.groupId, ctx.broker)
   const group = brokers.groups.get(request.groupId)
   const groupError = refused !== 0 ? refused : group === undefined ? ErrorCode.GROUP_ID_NOT_FOUND : 0
   if (groupError !== 0 || group === undefined) return { errorCode: groupError, throttleTimeMs: 0, topics: [] }
@@ -335,7 +313,7 @@ function offsetDelete(brokers: VirtualBrokers, request: OffsetDeleteRequest, ctx
       partitions: t.partitions.map((p) => {
         if (group.members.size > 0) return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC }
         if (brokers.topics.get(t.name)?.partitions[p.partitionIndex] === undefined) return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }
-        group.offsets.delete(`${t.name}\u0000${p.partitionIndex}`)
+        group.offsets.delete(partitionKey(t.name, p.partitionIndex))
         return { partitionIndex: p.partitionIndex, errorCode: 0 }
       }),
     })),

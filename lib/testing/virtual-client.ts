@@ -9,7 +9,8 @@ import { clientVersionLimits } from '../connection/version-caps.js'
 import { silentLogger } from '../logger.js'
 import type { ApiDefinition } from '../protocol/api.js'
 import { chooseVersion } from '../protocol/versions.js'
-import { VIRTUAL_API_VERSIONS, type VirtualBrokers } from './virtual-broker.js'
+import { VIRTUAL_API_VERSIONS } from './virtual-apis.js'
+import type { VirtualBrokers } from './virtual-broker.js'
 import { virtualBrokerHost, VirtualTransport, type VirtualWire } from './virtual-transport.js'
 
 /** The settings of one client of a virtual cluster. */

@@ -19,7 +19,9 @@ import type { ApiDefinition } from '../protocol/api.js'
 import { ConsumerProtocolAssignmentData } from '../protocol/messages/ConsumerProtocolAssignment.js'
 import { Reader } from '../protocol/primitives.js'
 import { RecordBatchBuilder, type ProducerRecord } from '../protocol/records/record-batch-builder.js'
-import { isValidTopicName, VIRTUAL_API_NAMES, VIRTUAL_API_VERSIONS, VirtualBrokers, type VirtualPartition, type VirtualTopic } from './virtual-broker.js'
+import { VIRTUAL_API_NAMES, VIRTUAL_API_VERSIONS } from './virtual-apis.js'
+import { VirtualBrokers, type VirtualPartition, type VirtualTopic } from './virtual-broker.js'
+import { isValidTopicName } from './virtual-metadata.js'
 import type {
   InjectErrorOptions,
   VirtualClusterOptions,
@@ -32,6 +34,7 @@ import type {
 } from './virtual-types.js'
 import { VirtualClusterClient, type ClientSettings } from './virtual-client.js'
 import type { VirtualRequestLogEntry, VirtualWire } from './virtual-transport.js'
+import { splitPartitionKey } from './virtual-partition-key.js'
 
 
 
@@ -236,8 +239,8 @@ export class VirtualCluster extends VirtualClusterClient {
     if (offsets === undefined) return []
     return [...offsets]
       .map(([key, stored]) => {
-        const [topic, partition] = key.split('\u0000') as [string, string]
-        return { topic, partition: Number(partition), offset: stored.offset, leaderEpoch: stored.leaderEpoch, metadata: stored.metadata }
+        const [topic, partition] = splitPartitionKey(key)
+        return { topic, partition, offset: stored.offset, leaderEpoch: stored.leaderEpoch, metadata: stored.metadata }
       })
       .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition))
   }

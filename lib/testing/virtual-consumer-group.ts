@@ -17,6 +17,7 @@ import { ErrorCode } from '../protocol/error-codes.js'
 import type { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse } from '../protocol/messages/ConsumerGroupHeartbeat.js'
 import type { StoredOffset } from './virtual-group.js'
 import type { VirtualConsumerGroupState } from './virtual-types.js'
+import { partitionKey, partitionsByTopic } from './virtual-partition-key.js'
 
 /** What the coordinator needs to know of the cluster's topics. */
 export interface ConsumerGroupTopics {
@@ -47,8 +48,6 @@ interface ConsumerMember {
   sent: string | undefined
   sessionTimer: Subscription | undefined
 }
-
-const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`
 
 /** One group under the consumer group protocol, and its committed offsets. */
 export class VirtualConsumerGroup {
@@ -209,22 +208,15 @@ export class VirtualConsumerGroup {
     const keys = new Set<string>()
     for (const t of partitions) {
       const name = this.topics.nameOf(t.topicId)
-      if (name !== undefined) for (const p of t.partitions) keys.add(key(name, p))
+      if (name !== undefined) for (const p of t.partitions) keys.add(partitionKey(name, p))
     }
     return keys
   }
 
   private describe(keys: ReadonlySet<string>): { topic: string; topicId: string; partitions: number[] }[] {
-    const byTopic = new Map<string, number[]>()
-    for (const k of keys) {
-      const [topic, partition] = k.split('\u0000') as [string, string]
-      let list = byTopic.get(topic)
-      if (list === undefined) byTopic.set(topic, (list = []))
-      list.push(Number(partition))
-    }
-    return [...byTopic]
+    return partitionsByTopic(keys)
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([topic, partitions]) => ({ topic, topicId: this.topics.byName(topic)?.topicId ?? '', partitions: partitions.sort((a, b) => a - b) }))
+      .map(([topic, partitions]) => ({ topic, topicId: this.topics.byName(topic)?.topicId ?? '', partitions }))
   }
 }
 
@@ -248,7 +240,7 @@ function uniformStickyAssignment(
     const free: number[] = []
     const taken = new Map(subscribers.map((id) => [id, 0]))
     for (let p = 0; p < count; p++) {
-      const k = key(topic, p)
+      const k = partitionKey(topic, p)
       const owner = subscribers.find((id) => previous.get(id)?.has(k) === true && taken.get(id)! < quota.get(id)!)
       if (owner === undefined) {
         free.push(p)
@@ -259,7 +251,7 @@ function uniformStickyAssignment(
     }
     for (const p of free) {
       const owner = subscribers.find((id) => taken.get(id)! < quota.get(id)!)!
-      result.get(owner)!.add(key(topic, p))
+      result.get(owner)!.add(partitionKey(topic, p))
       taken.set(owner, taken.get(owner)! + 1)
     }
   })

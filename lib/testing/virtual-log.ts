@@ -6,13 +6,15 @@
 import { ErrorCode } from '../protocol/error-codes.js'
 import { crc32c } from '../protocol/records/crc32c.js'
 import { decodeRecordBatches, type DecodedRecordBatch } from '../protocol/records/record-batch-decoder.js'
-import { RECORD_BATCH_CRC_START } from '../protocol/records/record-batch-builder.js'
+import {
+  ATTRIBUTE_LOG_APPEND_TIME,
+  ATTRIBUTES_OFFSET,
+  CRC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  RECORD_BATCH_CRC_START,
+} from '../protocol/records/record-batch-builder.js'
 
-const PARTITION_LEADER_EPOCH_OFFSET = 12
-const CRC_OFFSET = 17
-const ATTRIBUTES_OFFSET = 21
-const MAX_TIMESTAMP_OFFSET = 35
-const ATTRIBUTE_LOG_APPEND_TIME = 0x08
 /** A broker remembers this many recent batches per producer to recognise retried duplicates. */
 const DUPLICATE_WINDOW = 5
 const MAX_SEQUENCE = 0x7fffffff

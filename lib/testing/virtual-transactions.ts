@@ -18,6 +18,49 @@ import type { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from '../protoco
 import { buildControlBatch } from '../protocol/records/record-batch-builder.js'
 import type { StoredOffset } from './virtual-group.js'
 import type { VirtualPartition } from './virtual-broker.js'
+import { answering, virtualApi } from './virtual-handler.js'
+import { partitionKey } from './virtual-partition-key.js'
+
+// Transaction version 1: no finalized features, so clients speak TV1.
+export const ADD_PARTITIONS_TO_TXN_API = virtualApi<AddPartitionsToTxnRequest>({
+  apiKey: 24,
+  name: 'AddPartitionsToTxn',
+  versions: { minVersion: 0, maxVersion: 3 },
+  handle: answering((brokers, request, ctx) => brokers.transactions.addPartitions(request, ctx.broker)),
+  failed: (request, _version, errorCode): AddPartitionsToTxnResponse => ({
+    throttleTimeMs: 0,
+    resultsByTopicV3AndBelow: (request.v3AndBelowTopics ?? []).map((t) => ({ name: t.name, resultsByPartition: t.partitions.map((p) => ({ partitionIndex: p, partitionErrorCode: errorCode })) })),
+  }),
+})
+
+export const ADD_OFFSETS_TO_TXN_API = virtualApi<AddOffsetsToTxnRequest>({
+  apiKey: 25,
+  name: 'AddOffsetsToTxn',
+  versions: { minVersion: 0, maxVersion: 3 },
+  handle: answering((brokers, request, ctx) => brokers.transactions.addOffsets(request, ctx.broker)),
+  failed: (_request, _version, errorCode): AddOffsetsToTxnResponse => ({ throttleTimeMs: 0, errorCode }),
+})
+
+export const END_TXN_API = virtualApi<EndTxnRequest>({
+  apiKey: 26,
+  name: 'EndTxn',
+  versions: { minVersion: 0, maxVersion: 4 },
+  handle: answering((brokers, request, ctx) => brokers.transactions.endTxn(request, ctx.broker)),
+  failed: (_request, _version, errorCode): EndTxnResponse => ({ throttleTimeMs: 0, errorCode }),
+})
+
+export const TXN_OFFSET_COMMIT_API = virtualApi<TxnOffsetCommitRequest>({
+  apiKey: 28,
+  name: 'TxnOffsetCommit',
+  versions: { minVersion: 0, maxVersion: 4 },
+  handle: answering((brokers, request, ctx) => brokers.transactions.txnOffsetCommit(request, ctx.broker)),
+  failed: (request, _version, errorCode) => everyPartition(request, errorCode),
+})
+
+/** TxnOffsetCommit's answer: `errorCode` for every partition asked. */
+function everyPartition(request: TxnOffsetCommitRequest, errorCode: number): TxnOffsetCommitResponse {
+  return { throttleTimeMs: 0, topics: request.topics.map((t) => ({ name: t.name ?? '', partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })) }
+}
 
 /** What the coordinator needs from the cluster it belongs to. */
 export interface TransactionHost {
@@ -114,10 +157,10 @@ export class VirtualTransactions {
       let pending = state!.pendingOffsets.get(request.groupId)
       if (pending === undefined) state!.pendingOffsets.set(request.groupId, (pending = new Map()))
       for (const t of request.topics) {
-        for (const p of t.partitions) pending.set(`${t.name ?? ''}\u0000${p.partitionIndex}`, { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.committedMetadata })
+        for (const p of t.partitions) pending.set(partitionKey(t.name ?? '', p.partitionIndex), { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: p.committedMetadata })
       }
     }
-    return { throttleTimeMs: 0, topics: request.topics.map((t) => ({ name: t.name ?? '', partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: error })) })) }
+    return everyPartition(request, error)
   }
 
   endTxn(request: EndTxnRequest, broker: number): EndTxnResponse {

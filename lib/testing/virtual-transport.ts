@@ -25,7 +25,9 @@ import type { ApiDefinition } from '../protocol/api.js'
 import { Reader, Writer } from '../protocol/primitives.js'
 import { chooseVersion } from '../protocol/versions.js'
 import { clientVersionLimits } from '../connection/version-caps.js'
-import { VIRTUAL_API_VERSIONS, type CancelWaiting, type VirtualBrokers } from './virtual-broker.js'
+import { VIRTUAL_API_VERSIONS } from './virtual-apis.js'
+import type { VirtualBrokers } from './virtual-broker.js'
+import type { CancelWaiting } from './virtual-handler.js'
 
 /** One request the cluster received, for assertions and for reading a stuck test. */
 export interface VirtualRequestLogEntry {

@@ -27,21 +27,23 @@ export const RECORD_BATCH_HEADER_BYTES = 61
 /** Start of the CRC-covered part of a v2 batch (the attributes field). */
 export const RECORD_BATCH_CRC_START = 21
 
+// Where the fields of a v2 batch header are, from the start of the batch; the
+// virtual brokers read and rewrite them as a broker does (lib/testing/virtual-log.ts).
 const BATCH_LENGTH_OFFSET = 8
-const PARTITION_LEADER_EPOCH_OFFSET = 12
+export const PARTITION_LEADER_EPOCH_OFFSET = 12
 const MAGIC_OFFSET = 16
-const CRC_OFFSET = 17
-const ATTRIBUTES_OFFSET = 21
+export const CRC_OFFSET = 17
+export const ATTRIBUTES_OFFSET = 21
 const LAST_OFFSET_DELTA_OFFSET = 23
 const BASE_TIMESTAMP_OFFSET = 27
-const MAX_TIMESTAMP_OFFSET = 35
-const PRODUCER_ID_OFFSET = 43
-const PRODUCER_EPOCH_OFFSET = 51
+export const MAX_TIMESTAMP_OFFSET = 35
+export const PRODUCER_ID_OFFSET = 43
+export const PRODUCER_EPOCH_OFFSET = 51
 const BASE_SEQUENCE_OFFSET = 53
 const RECORD_COUNT_OFFSET = 57
 
-const ATTRIBUTE_LOG_APPEND_TIME = 0x08
-const ATTRIBUTE_TRANSACTIONAL = 0x10
+export const ATTRIBUTE_LOG_APPEND_TIME = 0x08
+export const ATTRIBUTE_TRANSACTIONAL = 0x10
 const ATTRIBUTE_CONTROL = 0x20
 
 const MAX_BATCH_BYTES = 0x7fffffff

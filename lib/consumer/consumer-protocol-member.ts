@@ -14,37 +14,26 @@
 import { randomBytes } from 'node:crypto'
 import { Observable, Subscription, catchError, of, switchMap, take, timer, type Subscriber } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
-import { ConnectionError, KafkaBrokerError, RequestTimeoutError, UnsupportedVersionError, brokerError, type RxKafkaError } from '../errors/index.js'
+import { UnsupportedVersionError, brokerError } from '../errors/index.js'
 import { backoffDelay } from '../kit/backoff.js'
-import { ErrorCode } from '../protocol/error-codes.js'
-import {
-  ConsumerGroupHeartbeatApi,
-  type ConsumerGroupHeartbeatRequest,
-  type ConsumerGroupHeartbeatResponse,
-} from '../protocol/messages/ConsumerGroupHeartbeat.js'
-import { MetadataApi } from '../protocol/messages/Metadata.js'
+import { ConsumerGroupHeartbeatApi, type ConsumerGroupHeartbeatResponse } from '../protocol/messages/ConsumerGroupHeartbeat.js'
+import { heartbeatErrorAction, heartbeatRequest, isCoordinatorError, JOIN_EPOCH, leaveRequest, notEnabled, type HeartbeatMember } from './consumer-heartbeat.js'
 import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
+import { startPositions, type StartPositionSteps } from './consumer-protocol-starts.js'
 import { asRxKafkaError, Fetcher } from './fetcher.js'
 import type { GroupMemberDiagnostics, MemberChannels, MemberState } from './group-member.js'
 import { slotDiagnostics } from './group-member.js'
 import { offsetChoice$, type OffsetLookup } from './offset-spec.js'
-import { partitionKey, type CommitIdentity } from './offset-requests.js'
+import type { CommitIdentity } from './offset-requests.js'
 import { commitSlots, publishHandOver, revokeSlots } from './slot-commits.js'
-import { committedStarts, groupSlots, resolveEnd, startSlots, type PartitionStartContext } from './partition-starts.js'
+import { groupSlots, resolveEnd, type PartitionStartContext } from './partition-starts.js'
 import { PartitionSlot, type PartitionStream } from './partition-stream.js'
 import { SidechannelOffsets } from './sidechannel.js'
+import { learnTopicNames, resolveTarget, type AssignedTopics, type TargetChange, type TargetPartition } from './target-assignment.js'
+import { TargetReconciler } from './target-reconciler.js'
 
 /** Numbers members for their connection keys. */
 let memberInstances = 0
-/** Epochs with a meaning of their own in ConsumerGroupHeartbeat. */
-const JOIN_EPOCH = 0
-const LEAVE_EPOCH = -1
-const STATIC_LEAVE_EPOCH = -2
-
-interface TargetPartition {
-  topic: string
-  partition: number
-}
 
 export class ConsumerProtocolMember {
   state: MemberState = 'starting'
@@ -72,10 +61,7 @@ export class ConsumerProtocolMember {
   private heartbeatInFlight = false
   private heartbeatWanted = false
   private lastHeartbeatOk = 0
-  /** The reconciliation in progress (revoke, start), cancelled when fenced. */
-  private reconciliation: Subscription | undefined
-  /** The newest assignment the coordinator sent while a reconciliation ran. */
-  private pendingTarget: TargetPartition[] | undefined
+  private readonly reconciler: TargetReconciler
   private commitTimer: Subscription | undefined
   private commitInFlight = false
   private backoffAttempt = 0
@@ -83,6 +69,9 @@ export class ConsumerProtocolMember {
   private readonly sidechannel: SidechannelOffsets | undefined
   private readonly connectionKey: string
   private readonly starts: PartitionStartContext
+  /** This member as its heartbeats describe it (read at each request). */
+  private readonly heartbeatMember: HeartbeatMember
+  private readonly startSteps: StartPositionSteps
 
   constructor(
     private readonly client: ClusterClient,
@@ -113,6 +102,24 @@ export class ConsumerProtocolMember {
       client, group, fetch, fetcher: this.fetcher, sidechannel: this.sidechannel, connectionKey: this.connectionKey,
       nonFatal: (error) => this.channels.error(asRxKafkaError(error)),
     }
+    this.heartbeatMember = { group, memberId: this.memberId, rackId: fetch.rackId, epoch: () => this.memberEpoch, owned: () => this.ownedByTopicId() }
+    this.startSteps = {
+      starts: this.starts, scheduler: client.scheduler, retryBackoffMs: fetch.retryBackoffMs, lifetime: this.lifetime, lastCommitted: this.lastCommitted,
+      coordinator: () => this.coordinator,
+      reportError: (error) => this.channels.error(error),
+      fatal: (error) => this.fatal(error),
+    }
+    this.reconciler = new TargetReconciler({
+      held: this.slots,
+      begin: (target, change) => this.reportAssignment(target, change),
+      revoke: (slots) => this.revoke(slots),
+      finish: (added) => {
+        if (this.state === 'revoking') this.state = 'stable'
+        this.addSlots(added)
+        // Report the new ownership now rather than at the next interval: the coordinator is waiting for it.
+        this.sendHeartbeat()
+      },
+    })
   }
 
   start(): void {
@@ -231,7 +238,7 @@ export class ConsumerProtocolMember {
     const request = new Subscription()
     this.heartbeatCall = request
     request.add(this.client
-      .request(coordinator, ConsumerGroupHeartbeatApi, (version) => this.heartbeatRequest(version), {
+      .request(coordinator, ConsumerGroupHeartbeatApi, (version) => heartbeatRequest(version, this.heartbeatMember), {
         timeoutMs: Math.max(this.heartbeatIntervalMs, 5_000),
         connectionKey: this.connectionKey,
       })
@@ -245,34 +252,6 @@ export class ConsumerProtocolMember {
           this.retryAfterError(error)
         },
       }))
-  }
-
-  /**
-   * Every heartbeat carries the member's whole state. The protocol allows
-   * unchanged fields as null; sending them again is harmless and mends a lost
-   * answer without tracking what the coordinator has seen.
-   */
-  private heartbeatRequest(version: number): ConsumerGroupHeartbeatRequest {
-    const regex = this.group.topicRegex
-    if (regex !== null && version < 1) {
-      throw new UnsupportedVersionError('topicRegex needs ConsumerGroupHeartbeat v1 (server-side regular expressions), and this broker has only v0', {
-        api: 'ConsumerGroupHeartbeat',
-        hint: 'subscribe with a list of topics, or use Apache Kafka 4.0 or newer',
-      })
-    }
-    const owned = this.memberEpoch === JOIN_EPOCH ? [] : this.ownedByTopicId()
-    return {
-      groupId: this.group.groupId,
-      memberId: this.memberId,
-      memberEpoch: this.memberEpoch,
-      instanceId: this.group.groupInstanceId,
-      rackId: this.fetch.rackId === '' ? null : this.fetch.rackId,
-      rebalanceTimeoutMs: this.group.rebalanceTimeoutMs,
-      subscribedTopicNames: regex === null ? [...this.group.topics] : null,
-      ...(version >= 1 ? { subscribedTopicRegex: regex } : {}),
-      serverAssignor: this.group.serverAssignor,
-      topicPartitions: owned,
-    }
   }
 
   private ownedByTopicId(): { topicId: string; partitions: number[] }[] {
@@ -311,25 +290,25 @@ export class ConsumerProtocolMember {
       return
     }
     const error = brokerError(code, { api: 'ConsumerGroupHeartbeat', broker: coordinator, errorMessage: response.errorMessage })
-    if (code === ErrorCode.FENCED_MEMBER_EPOCH || code === ErrorCode.UNKNOWN_MEMBER_ID) {
-      this.channels.error(error)
-      this.rejoin()
-      return
+    switch (heartbeatErrorAction(code)) {
+      case 'rejoin':
+        this.channels.error(error)
+        this.rejoin()
+        return
+      case 'not-enabled':
+        this.fatal(notEnabled(coordinator, error))
+        return
+      case 'fatal':
+        this.fatal(error)
+        return
+      case 'retry':
+        this.retryAfterError(error)
     }
-    if (code === ErrorCode.UNSUPPORTED_VERSION) {
-      this.fatal(notEnabled(coordinator, error))
-      return
-    }
-    if (FATAL_HEARTBEAT_ERRORS.has(code)) {
-      this.fatal(error)
-      return
-    }
-    this.retryAfterError(error)
   }
 
   /** Fenced or forgotten: the partitions may be someone else's already, so they are dropped without a commit. */
   private rejoin(): void {
-    this.cancelReconciliation()
+    this.reconciler.cancel()
     for (const s of [...this.slots.values()]) this.dropSlot(s)
     this.memberEpoch = JOIN_EPOCH
     this.state = 'joining'
@@ -367,24 +346,17 @@ export class ConsumerProtocolMember {
 
   // ---- reconciliation ------------------------------------------------------
 
-  private onTarget(assignment: readonly { topicId: string; partitions: readonly number[] }[]): void {
+  private onTarget(assignment: AssignedTopics): void {
     const unknown = assignment.filter((t) => !this.topicNames.has(t.topicId))
     if (unknown.length === 0) {
-      this.reconcile(this.resolveTarget(assignment))
+      this.reconciler.reconcile(resolveTarget(this.topicNames, assignment))
       return
     }
-    // A topic we have no name for (a regex subscription, a topic created since): ask the cluster for every topic's id.
     const epoch = this.memberEpoch
     this.lifetime.add(
-      this.client.request('any', MetadataApi, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }).pipe(
-        switchMap((metadata) => {
-          for (const t of metadata.topics) if (t.name !== null && t.topicId !== undefined) this.topicNames.set(t.topicId, t.name)
-          const names = assignment.map((t) => this.topicNames.get(t.topicId)).filter((n): n is string => n !== undefined)
-          return this.client.ensureTopics(names).pipe(take(1))
-        }),
-      ).subscribe({
+      learnTopicNames(this.client, this.topicNames, assignment).subscribe({
         next: () => {
-          if (this.memberEpoch === epoch) this.reconcile(this.resolveTarget(assignment))
+          if (this.memberEpoch === epoch) this.reconciler.reconcile(resolveTarget(this.topicNames, assignment))
         },
         error: (error: unknown) => {
           this.channels.error(asRxKafkaError(error))
@@ -395,25 +367,7 @@ export class ConsumerProtocolMember {
     )
   }
 
-  private resolveTarget(assignment: readonly { topicId: string; partitions: readonly number[] }[]): TargetPartition[] {
-    const target: TargetPartition[] = []
-    for (const t of assignment) {
-      const topic = this.topicNames.get(t.topicId)
-      if (topic === undefined) continue
-      for (const partition of t.partitions) target.push({ topic, partition })
-    }
-    return target
-  }
-
-  private reconcile(target: TargetPartition[]): void {
-    if (this.reconciliation !== undefined) {
-      this.pendingTarget = target
-      return
-    }
-    const keys = new Set(target.map((t) => partitionKey(t.topic, t.partition)))
-    const revoked = [...this.slots.values()].filter((s) => !keys.has(s.key))
-    const added = target.filter((t) => !this.slots.has(partitionKey(t.topic, t.partition)))
-    if (revoked.length === 0 && added.length === 0) return
+  private reportAssignment(target: readonly TargetPartition[], { revoked, added }: TargetChange): void {
     this.rebalances++
     this.channels.assignment({
       groupId: this.group.groupId,
@@ -425,27 +379,6 @@ export class ConsumerProtocolMember {
       added: groupSlots(added),
       revoked: groupSlots(revoked),
     })
-    const work = new Subscription()
-    this.reconciliation = work
-    const finish = (): void => {
-      if (this.reconciliation !== work) return
-      this.reconciliation = undefined
-      if (this.state === 'revoking') this.state = 'stable'
-      this.addSlots(added)
-      // Report the new ownership now rather than at the next interval: the coordinator is waiting for it.
-      this.sendHeartbeat()
-      const pending = this.pendingTarget
-      this.pendingTarget = undefined
-      if (pending !== undefined) this.reconcile(pending)
-    }
-    if (revoked.length === 0) finish()
-    else work.add(this.revoke(revoked).subscribe({ complete: finish }))
-  }
-
-  private cancelReconciliation(): void {
-    this.reconciliation?.unsubscribe()
-    this.reconciliation = undefined
-    this.pendingTarget = undefined
   }
 
   /** Stops fetching the slots, waits for their in-flight messages (bounded), commits, hands over, drops them. */
@@ -478,39 +411,11 @@ export class ConsumerProtocolMember {
   }
 
   private startPositions(slots: PartitionSlot[], epoch: number): void {
-    const coordinator = this.coordinator
-    if (coordinator === undefined) return
-    const work = new Subscription()
-    this.lifetime.add(work)
-    work.add(
-      committedStarts(this.starts, coordinator, slots).subscribe({
-        next: (committed) => {
-          const live = slots.filter((s) => s.state !== 'closed')
-          for (const s of live) {
-            const c = committed.get(s.key) ?? null
-            if (c !== null) this.lastCommitted.set(s.key, c)
-          }
-          try {
-            work.add(startSlots(this.starts, live, committed, (slot, offset, c) => {
-              if (slot.state === 'closed') return
-              slot.start(offset)
-              this.channels.partitionStart({ topic: slot.topic, partition: slot.partition, offset, committed: c, generationId: epoch })
-            }))
-          } catch (error) {
-            this.fatal(error)
-          }
-        },
-        error: (error: unknown) => {
-          const e = asRxKafkaError(error)
-          if (!(isCoordinatorError(e) || e.retriable)) {
-            this.fatal(e)
-            return
-          }
-          this.channels.error(e)
-          work.add(timer(this.fetch.retryBackoffMs, this.client.scheduler).subscribe(() => this.startPositions(slots.filter((s) => s.state !== 'closed'), epoch)))
-        },
-      }),
-    )
+    startPositions(this.startSteps, slots, (slot, offset, c) => {
+      if (slot.state === 'closed') return
+      slot.start(offset)
+      this.channels.partitionStart({ topic: slot.topic, partition: slot.partition, offset, committed: c, generationId: epoch })
+    })
   }
 
   private resolveSeek(slot: PartitionSlot, which: OffsetLookup): Subscription {
@@ -564,27 +469,11 @@ export class ConsumerProtocolMember {
 
   // ---- the end -------------------------------------------------------------
 
-  /** The leave heartbeat: epoch -1, or -2 for a static member, which keeps its assignment for its return (KIP-848). */
+  /** The leave heartbeat (see {@link leaveRequest}). */
   private leave(coordinator: number): Observable<void> {
-    const epoch = this.group.groupInstanceId === null ? LEAVE_EPOCH : STATIC_LEAVE_EPOCH
     return this.client
-      .request(coordinator, ConsumerGroupHeartbeatApi, (version) => ({ ...this.leaveRequest(version), memberEpoch: epoch }), { timeoutMs: 5_000 })
+      .request(coordinator, ConsumerGroupHeartbeatApi, (version) => leaveRequest(version, this.group, this.memberId), { timeoutMs: 5_000 })
       .pipe(switchMap(() => of(undefined)))
-  }
-
-  private leaveRequest(version: number): ConsumerGroupHeartbeatRequest {
-    return {
-      groupId: this.group.groupId,
-      memberId: this.memberId,
-      memberEpoch: LEAVE_EPOCH,
-      instanceId: this.group.groupInstanceId,
-      rackId: null,
-      rebalanceTimeoutMs: -1,
-      subscribedTopicNames: null,
-      ...(version >= 1 ? { subscribedTopicRegex: null } : {}),
-      serverAssignor: null,
-      topicPartitions: null,
-    }
   }
 
   private fatal(error: unknown): void {
@@ -601,7 +490,7 @@ export class ConsumerProtocolMember {
     this.state = 'stopped'
     this.heartbeatTimer.unsubscribe()
     this.heartbeatCall.unsubscribe()
-    this.cancelReconciliation()
+    this.reconciler.cancel()
     this.commitTimer?.unsubscribe()
     this.commitTimer = undefined
     this.lifetime.unsubscribe()
@@ -610,36 +499,4 @@ export class ConsumerProtocolMember {
     for (const s of this.slots.values()) s.close()
     this.slots.clear()
   }
-}
-
-/** Heartbeat errors no rejoin can mend. */
-const FATAL_HEARTBEAT_ERRORS = new Set<number>([
-  ErrorCode.GROUP_AUTHORIZATION_FAILED,
-  ErrorCode.TOPIC_AUTHORIZATION_FAILED,
-  ErrorCode.FENCED_INSTANCE_ID,
-  ErrorCode.UNRELEASED_INSTANCE_ID,
-  ErrorCode.UNSUPPORTED_ASSIGNOR,
-  ErrorCode.INVALID_REQUEST,
-  ErrorCode.INVALID_REGULAR_EXPRESSION,
-  ErrorCode.INVALID_GROUP_ID,
-  ErrorCode.GROUP_ID_NOT_FOUND,
-  ErrorCode.GROUP_MAX_SIZE_REACHED,
-])
-
-/** The broker has no consumer group protocol (older than Kafka 4.0, or `group.coordinator.rebalance.protocols` without `consumer`). */
-function notEnabled(coordinator: number, cause: RxKafkaError): UnsupportedVersionError {
-  return new UnsupportedVersionError(
-    `the group coordinator (broker ${coordinator}) does not offer the consumer group protocol of KIP-848 (ConsumerGroupHeartbeat), which groupProtocol: 'consumer' needs`,
-    {
-      api: 'ConsumerGroupHeartbeat',
-      broker: coordinator,
-      cause,
-      hint: "use groupProtocol: 'classic' (the default) with this broker, or Apache Kafka 4.0 or newer whose group.coordinator.rebalance.protocols includes consumer",
-    },
-  )
-}
-
-function isCoordinatorError(e: RxKafkaError): boolean {
-  if (e instanceof KafkaBrokerError) return e.findCoordinator
-  return e instanceof ConnectionError || e instanceof RequestTimeoutError
 }

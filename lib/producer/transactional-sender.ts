@@ -18,7 +18,7 @@ import { RecordBatchBuilder } from '../protocol/records/record-batch-builder.js'
 import type { CompressionCodecName } from '../protocol/compression/index.js'
 import { createTopicPartitioner, type TopicPartitioner } from './partitioners.js'
 import { addSequence } from './producer-batch.js'
-import type { TransactionalRecord, TransactionalWrite } from './transaction-manager.js'
+import type { TransactionalRecord, TransactionalWrite } from './transaction-types.js'
 
 const MAX_BATCH_BYTES = 512 * 1024
 /** Highest Produce version of "transaction version 1", and the one of version 2. */

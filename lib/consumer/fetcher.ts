@@ -14,9 +14,13 @@ import { ConnectionError, brokerError, RxKafkaError } from '../errors/index.js'
 import { errorCodeInfo } from '../protocol/error-codes.js'
 import { FetchApi, type FetchResponse, type FetchResponsePartitionData } from '../protocol/messages/Fetch.js'
 import { ZERO_UUID } from '../protocol/primitives.js'
-import { decodeRecordBatches, type ConsumedRecord, type DecodedRecordBatch } from '../protocol/records/record-batch-decoder.js'
+import { decodeRecordBatches, type ConsumedRecord } from '../protocol/records/record-batch-decoder.js'
 import type { OffsetChoice, ResolvedFetchOptions } from './consumer-options.js'
 import type { PartitionSlot, SlotOwner } from './partition-stream.js'
+import { AbortedTransactions } from './aborted-transactions.js'
+import { FetchSession, type FetchSessionDiagnostics, type SentFetch, type SessionPartition } from './fetch-session.js'
+
+export type { FetchSessionDiagnostics } from './fetch-session.js'
 
 /** What the fetcher reports upward. */
 export interface FetcherEvents {
@@ -29,8 +33,6 @@ export interface FetcherEvents {
 const OFFSET_OUT_OF_RANGE = 1
 const FETCH_SESSION_ID_NOT_FOUND = 70
 const INVALID_FETCH_SESSION_EPOCH = 71
-/** Control record type of an ABORT marker (the key is version int16, type int16). */
-const CONTROL_TYPE_ABORT = 0
 /** What a skipped batch (control, aborted, undecodable) puts in the delivery cursor: only its end offset. */
 const NO_RECORDS: readonly ConsumedRecord[] = []
 
@@ -458,132 +460,9 @@ export class Fetcher implements SlotOwner {
   }
 }
 
-/**
- * read_committed bookkeeping for one partition's answer (Kafka's algorithm):
- * a producer's data is aborted from the first offset of an aborted transaction
- * until that producer's ABORT marker.
- */
-class AbortedTransactions {
-  private readonly pending: { producerId: bigint; firstOffset: bigint }[]
-  private readonly active = new Set<bigint>()
-
-  constructor(data: FetchResponsePartitionData) {
-    this.pending = [...(data.abortedTransactions ?? [])].sort((x, y) => (x.firstOffset < y.firstOffset ? -1 : x.firstOffset > y.firstOffset ? 1 : 0))
-  }
-
-  isAborted(batch: DecodedRecordBatch): boolean {
-    this.advance(batch)
-    return this.active.has(batch.producerId)
-  }
-
-  onControlBatch(batch: DecodedRecordBatch): void {
-    this.advance(batch)
-    const first = batch.records()[0]
-    if (first === undefined || first.key === null || first.key.length < 4) return
-    if (first.key.readInt16BE(2) === CONTROL_TYPE_ABORT) this.active.delete(batch.producerId)
-  }
-
-  private advance(batch: DecodedRecordBatch): void {
-    while (this.pending.length > 0 && this.pending[0]!.firstOffset <= batch.lastOffset) this.active.add(this.pending.shift()!.producerId)
-  }
-}
-
 export function asRxKafkaError(error: unknown): RxKafkaError {
   if (error instanceof RxKafkaError) return error
   return new RxKafkaError('CONSUMER', error instanceof Error ? error.message : String(error), { cause: error })
-}
-
-/** One broker's fetch session (KIP-227), as diagnostics show it. */
-export interface FetchSessionDiagnostics {
-  /** The broker id. */
-  broker: number
-  /** 0 while the broker grants none. */
-  sessionId: number
-  /** The epoch the next incremental request carries. */
-  epoch: number
-  /** Incremental requests answered in this client's sessions with the broker. */
-  incrementalFetches: number
-}
-
-/** What a fetch session remembers of one partition: what the last request that named it said. */
-interface SessionPartition {
-  topic: string
-  partition: number
-  fetchOffset: bigint
-  maxBytes: number
-  leaderEpoch: number
-}
-
-/** One request's share of the session bookkeeping, applied when its answer comes. */
-interface SentFetch {
-  sessionId: number
-  sessionEpoch: number
-  full: boolean
-  wanted: Map<string, SessionPartition>
-  toSend: SessionPartition[]
-  forgotten: SessionPartition[]
-}
-
-/**
- * A KIP-227 fetch session with one broker. A full request (epoch 0) asks for a
- * session; once the broker grants one, each request names only the partitions
- * whose fetch offset, size or leader epoch changed, and lists those to drop
- * (paused, revoked, moved away) as forgotten. The broker answers only for
- * partitions with news. Without sessions every request is full (id 0, epoch -1).
- */
-class FetchSession {
-  private id = 0
-  private epoch = 0
-  /** Answers to incremental requests (epoch > 0) of granted sessions, for diagnostics. */
-  incrementalFetches = 0
-
-  get sessionId(): number {
-    return this.id
-  }
-
-  get sessionEpoch(): number {
-    return this.epoch
-  }
-  private readonly partitions = new Map<string, SessionPartition>()
-
-  prepare(wanted: Map<string, SessionPartition>, enabled: boolean): SentFetch {
-    if (!enabled) return { sessionId: 0, sessionEpoch: -1, full: true, wanted, toSend: [...wanted.values()], forgotten: [] }
-    if (this.id === 0) return { sessionId: 0, sessionEpoch: 0, full: true, wanted, toSend: [...wanted.values()], forgotten: [] }
-    const toSend: SessionPartition[] = []
-    for (const [key, p] of wanted) {
-      const known = this.partitions.get(key)
-      if (known === undefined || known.fetchOffset !== p.fetchOffset || known.maxBytes !== p.maxBytes || known.leaderEpoch !== p.leaderEpoch) toSend.push(p)
-    }
-    const forgotten: SessionPartition[] = []
-    for (const [key, p] of this.partitions) if (!wanted.has(key)) forgotten.push(p)
-    return { sessionId: this.id, sessionEpoch: this.epoch, full: false, wanted, toSend, forgotten }
-  }
-
-  answered(sent: SentFetch, sessionId: number): void {
-    if (sent.sessionEpoch === -1) return
-    if (sessionId === 0) {
-      // The broker keeps no session (or closed ours): the next request is a full one asking again.
-      this.reset()
-      return
-    }
-    if (!sent.full) this.incrementalFetches++
-    if (sent.full) {
-      this.partitions.clear()
-      for (const [key, p] of sent.wanted) this.partitions.set(key, p)
-    } else {
-      for (const p of sent.toSend) this.partitions.set(`${p.topic}\u0000${p.partition}`, p)
-      for (const p of sent.forgotten) this.partitions.delete(`${p.topic}\u0000${p.partition}`)
-    }
-    this.id = sessionId
-    // Epochs run 1..INT32_MAX and wrap to 1 (0 asks for a new session, -1 closes one).
-    this.epoch = sent.full || this.epoch >= 0x7fffffff ? 1 : this.epoch + 1
-  }
-
-  reset(): void {
-    this.id = 0
-    this.epoch = 0
-    this.partitions.clear()
-  }
 }
 
 /** The warning for a batch skipped by `undecodableBatch: 'skip'`: where it was, what was skipped, and why. */

@@ -37,7 +37,7 @@ try {
   let done = 0
   let failed = 0
   let peakRss = process.memoryUsage().rss
-  const samples: Array<{ results: number; rssMB: number; heapUsedMB: number; arrayBuffersMB: number }> = []
+  const samples: Array<{ results: number; rssMB: number; heapTotalMB: number; heapUsedMB: number; externalMB: number; arrayBuffersMB: number }> = []
   const { source, resultsSeen } = pacedSource(messages, window, value)
   const started = process.hrtime.bigint()
   await new Promise<void>((resolve, reject) => {
@@ -48,7 +48,7 @@ try {
         if ((done & 0x3fff) === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss)
         if (done % sampleEvery === 0) {
           const m = process.memoryUsage()
-          samples.push({ results: done, rssMB: mb(m.rss), heapUsedMB: mb(m.heapUsed), arrayBuffersMB: mb(m.arrayBuffers) })
+          samples.push({ results: done, rssMB: mb(m.rss), heapTotalMB: mb(m.heapTotal), heapUsedMB: mb(m.heapUsed), externalMB: mb(m.external), arrayBuffersMB: mb(m.arrayBuffers) })
         }
         resultsSeen()
       },

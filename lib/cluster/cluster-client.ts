@@ -21,6 +21,8 @@ export interface ClusterRequestOptions {
   minVersion?: number
   /** Highest version to use. */
   maxVersion?: number
+  /** About how many bytes the encoded request takes, so its frame is not grown by doubling (see RequestOptions.sizeHint). */
+  sizeHint?: number
   /**
    * Overrides the connection role, which the cluster otherwise derives from
    * the API (Produce on `produce`, Fetch on `fetch`, JoinGroup, SyncGroup,

@@ -393,7 +393,7 @@ export class BrokerConnection implements BrokerTransport {
   private encode(pending: PendingRequest): Buffer {
     const { api, version } = pending
     const body = typeof pending.body === 'function' ? (pending.body as (v: number) => unknown)(version) : pending.body
-    const w = new Writer(512)
+    const w = new Writer(Math.max(512, pending.options.sizeHint ?? 0))
     w.reserve(4)
     RequestHeaderData.encode(w, api.requestHeaderVersion(version), {
       requestApiKey: api.apiKey,

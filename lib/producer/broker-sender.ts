@@ -95,7 +95,10 @@ export class BrokerSender<M> {
     const options = this.host.options
     const engine = this.host.state
     const byTopic = new Map<string, ProduceRequestTopicProduceData>()
+    // The records plus room for the header and each topic's and partition's fields: the frame is encoded once, unresized.
+    let sizeHint = 256
     for (const entry of entries) {
+      sizeHint += entry.batch.sealed!.bytes.length + 16 + entry.partition.topic.name.length * 3
       const name = entry.partition.topic.name
       let topicData = byTopic.get(name)
       if (topicData === undefined) {
@@ -110,7 +113,7 @@ export class BrokerSender<M> {
     engine.inFlightRequests++
     engine.requestsSent++
     engine.batchesSent += entries.length
-    const requestOptions = { timeoutMs: options.requestTimeoutMs, minVersion: 3 }
+    const requestOptions = { timeoutMs: options.requestTimeoutMs, minVersion: 3, sizeHint }
     let answered = false
     const done = (): void => {
       broker.inFlight--

@@ -12,7 +12,7 @@ import { observeJoin, observeLeave, observeSync, rebalanced } from '../observabi
 import { Observable, Subscription, catchError, forkJoin, map, of, race, switchMap, take, timer, type Subscriber } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import { partitionInfo, type ClusterView } from '../cluster/cluster-view.js'
-import { ConnectionError, RequestTimeoutError, brokerError, KafkaBrokerError } from '../errors/index.js'
+import { brokerError, KafkaBrokerError } from '../errors/index.js'
 import { ErrorCode, errorCodeInfo } from '../protocol/error-codes.js'
 import type { RxKafkaError } from '../errors/index.js'
 import { HeartbeatApi } from '../protocol/messages/Heartbeat.js'
@@ -24,6 +24,7 @@ import type { GroupAssignor, GroupMemberSubscription, TopicPartitions } from './
 import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
 import { lookupKey, offsetChoice$, type OffsetChoice, type OffsetLookup } from './offset-spec.js'
 import { asRxKafkaError, Fetcher, type FetchSessionDiagnostics } from './fetcher.js'
+import { groupFailureAction, groupResponseAction, isCoordinatorError, type GroupAction } from './group-error-policy.js'
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './group-payloads.js'
 import { fetchCommittedOffsets, listOffsets, partitionKey, type CommitIdentity } from './offset-requests.js'
 import { commitSlots, publishHandOver, revokeSlots, whenAllDrained, type RevokeSteps } from './slot-commits.js'
@@ -453,27 +454,15 @@ export class GroupMember {
   }
 
   private onJoined(coordinator: number, response: JoinGroupResponse): void {
-    const code = response.errorCode
-    if (code === ErrorCode.MEMBER_ID_REQUIRED) {
+    const action = groupResponseAction('JoinGroup', response.errorCode)
+    if (action === 'rejoin-with-id') {
       // KIP-394: the coordinator hands out the id first and expects us straight back with it.
       this.memberId = response.memberId
       this.join()
       return
     }
-    if (code === ErrorCode.UNKNOWN_MEMBER_ID) {
-      this.memberId = ''
-      this.loseAll()
-      this.join()
-      return
-    }
-    if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
-      this.afterBackoff(() => this.join())
-      return
-    }
-    if (code !== 0) {
-      const error = brokerError(code, { api: 'JoinGroup', broker: coordinator })
-      if (FATAL_GROUP_ERRORS.has(code)) this.fatal(error)
-      else this.onStepError(error.retriable || error.findCoordinator ? error : asRetriable(error), () => this.join())
+    if (action !== 'continue') {
+      this.mend(action, brokerError(response.errorCode, { api: 'JoinGroup', broker: coordinator }), () => this.join())
       return
     }
     this.backoffAttempt = 0
@@ -562,26 +551,9 @@ export class GroupMember {
         { timeoutMs: this.group.rebalanceTimeoutMs + 5_000, connectionKey: this.connectionKey },
       ).pipe(observeSync(this.client.clientId, this.group.groupId, this, coordinator)),
       (response) => {
-        const code = response.errorCode
-        if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
-          this.join()
-          return
-        }
-        if (code === ErrorCode.UNKNOWN_MEMBER_ID || code === ErrorCode.ILLEGAL_GENERATION) {
-          if (code === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = ''
-          this.loseAll()
-          this.join()
-          return
-        }
-        if (code !== 0) {
-          const error = brokerError(code, { api: 'SyncGroup', broker: coordinator })
-          if (error.retriable || error.findCoordinator || !FATAL_GROUP_ERRORS.has(code)) {
-            // A sync that went wrong in a way that is neither fatal nor about the member is mended by joining again.
-            this.loseAll()
-            this.onStepError(error.retriable || error.findCoordinator ? error : asRetriable(error), () => this.join())
-            return
-          }
-          this.fatal(error)
+        const action = groupResponseAction('SyncGroup', response.errorCode)
+        if (action !== 'continue') {
+          this.mend(action, brokerError(response.errorCode, { api: 'SyncGroup', broker: coordinator }), () => this.join())
           return
         }
         let assigned: TopicPartitions[]
@@ -855,21 +827,62 @@ export class GroupMember {
     this.lastCommitted.delete(slot.key)
   }
 
+  /** A group step failed without an answer: the policy's `find-coordinator`, `retry` or `fatal`. */
   private onStepError(error: unknown, retry: () => void): void {
     const e = asRxKafkaError(error)
-    if (isCoordinatorError(e)) {
-      this.client.invalidateCoordinator('group', this.group.groupId)
-      this.coordinator = undefined
-      this.channels.error(e)
-      this.afterBackoff(() => this.findCoordinator())
-      return
+    this.mend(groupFailureAction('step', e), e, retry)
+  }
+
+  /**
+   * Does what the error policy (group-error-policy.ts) says, with `retry` as
+   * the step to repeat. The only place that forgets the member id, loses the
+   * partitions or looks for the coordinator because of an error.
+   */
+  private mend(action: GroupAction, error: RxKafkaError, retry: () => void): void {
+    switch (action) {
+      case 'continue':
+      case 'ignore':
+        return
+      case 'rebalance':
+        if (this.state === 'stable') this.rejoin()
+        return
+      case 'rejoin':
+      case 'rejoin-with-id':
+        this.join()
+        return
+      case 'reset-member':
+      case 'lose-and-rejoin':
+        if (action === 'reset-member') this.memberId = ''
+        this.stopHeartbeat()
+        this.loseAll()
+        this.join()
+        return
+      case 'backoff':
+        this.afterBackoff(retry)
+        return
+      case 'lose-and-retry':
+      case 'lose-and-find-coordinator':
+        this.loseAll()
+        this.mend(action === 'lose-and-retry' ? 'retry' : 'find-coordinator', error, retry)
+        return
+      case 'retry':
+        // Reported as what it is to the member: an error it retries.
+        this.channels.error(error instanceof KafkaBrokerError && !error.retriable ? asRetriable(error) : error)
+        this.afterBackoff(retry)
+        return
+      case 'find-coordinator':
+        this.client.invalidateCoordinator('group', this.group.groupId)
+        this.coordinator = undefined
+        this.channels.error(error)
+        this.afterBackoff(() => this.findCoordinator())
+        return
+      case 'look-up-coordinator':
+        this.lookUpCoordinatorAgain()
+        return
+      case 'fatal':
+        this.fatal(error)
+        return
     }
-    if (e.retriable) {
-      this.channels.error(e)
-      this.afterBackoff(retry)
-      return
-    }
-    this.fatal(e)
   }
 
   // ---- heartbeats ------------------------------------------------------
@@ -932,7 +945,7 @@ export class GroupMember {
             this.heartbeatInFlight = false
             const e = asRxKafkaError(error)
             this.channels.error(e)
-            if (isCoordinatorError(e)) this.lookUpCoordinatorAgain()
+            this.mend(groupFailureAction('Heartbeat', e), e, () => {})
           },
         }),
     )
@@ -940,30 +953,14 @@ export class GroupMember {
 
   private onHeartbeat(coordinator: number, code: number): void {
     if (this.state === 'stopped' || this.heartbeat === undefined) return
-    if (code === 0) {
-      this.lastHeartbeatOk = this.client.scheduler.now()
-      return
-    }
-    if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
-      this.lastHeartbeatOk = this.client.scheduler.now()
-      if (this.state === 'stable') this.rejoin()
-      return
-    }
-    if (code === ErrorCode.ILLEGAL_GENERATION || code === ErrorCode.UNKNOWN_MEMBER_ID) {
-      this.channels.error(brokerError(code, { api: 'Heartbeat', broker: coordinator }))
-      if (code === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = ''
-      this.stopHeartbeat()
-      this.loseAll()
-      this.join()
-      return
-    }
-    if (code === ErrorCode.FENCED_INSTANCE_ID) {
-      this.fatal(brokerError(code, { api: 'Heartbeat', broker: coordinator }))
-      return
-    }
+    const action = groupResponseAction('Heartbeat', code)
+    // An answer, even "rebalancing", proves the session alive.
+    if (action === 'continue' || action === 'rebalance') this.lastHeartbeatOk = this.client.scheduler.now()
+    if (action === 'continue') return
     const e = brokerError(code, { api: 'Heartbeat', broker: coordinator })
-    this.channels.error(e)
-    if (isCoordinatorError(e)) this.lookUpCoordinatorAgain()
+    // Every heartbeat error is reported, but the start of a rebalance (normal) and a fatal one (the stream's error).
+    if (action !== 'rebalance' && action !== 'fatal') this.channels.error(e)
+    this.mend(action, e, () => {})
   }
 
   private rememberPartitionCounts(): void {
@@ -1021,20 +1018,11 @@ export class GroupMember {
   private onCommitError(error: unknown): void {
     const e = asRxKafkaError(error)
     this.channels.error(e)
-    if (!(e instanceof KafkaBrokerError)) return
-    if (e.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) {
-      if (this.state === 'stable') this.rejoin()
-    } else if (e.errorCode === ErrorCode.ILLEGAL_GENERATION || e.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
-      // Commits have their own connection, so one may be answered while this member already rejoins (a
-      // cooperative member's follow-up join): the join in progress settles the membership, not this answer.
-      if (this.state !== 'stable') return
-      if (e.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = ''
-      this.stopHeartbeat()
-      this.loseAll()
-      this.join()
-    } else if (e.findCoordinator) {
-      this.lookUpCoordinatorAgain()
-    }
+    const action = groupFailureAction('OffsetCommit', e)
+    // Commits have their own connection, so one may be answered while this member already rejoins (a
+    // cooperative member's follow-up join): the join in progress settles the membership, not this answer.
+    if ((action === 'reset-member' || action === 'lose-and-rejoin') && this.state !== 'stable') return
+    this.mend(action, e, () => {})
   }
 
   /** Commits the commit points of the slots that moved since their last commit (slot-commits.ts); emits once when done. */
@@ -1098,24 +1086,9 @@ interface PendingEnd {
   which: OffsetLookup
 }
 
-/** Group errors no rejoin can mend: authorization, a fenced static member, a protocol nobody shares, a bad group id or timeouts. */
-const FATAL_GROUP_ERRORS = new Set<number>([
-  ErrorCode.GROUP_AUTHORIZATION_FAILED,
-  ErrorCode.FENCED_INSTANCE_ID,
-  ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
-  ErrorCode.INVALID_GROUP_ID,
-  ErrorCode.INVALID_SESSION_TIMEOUT,
-  ErrorCode.GROUP_MAX_SIZE_REACHED,
-])
-
 /** The same broker error, marked retriable so the step retries it (with backoff) instead of giving up. */
 function asRetriable(error: KafkaBrokerError): KafkaBrokerError {
   return new KafkaBrokerError({ ...errorCodeInfo(error.errorCode), retriable: true }, { api: error.api, broker: error.broker })
-}
-
-function isCoordinatorError(e: RxKafkaError): boolean {
-  if (e instanceof KafkaBrokerError) return e.findCoordinator
-  return e instanceof ConnectionError || e instanceof RequestTimeoutError
 }
 
 function ownedPartitions(slots: Iterable<PartitionSlot>): TopicPartitions[] {

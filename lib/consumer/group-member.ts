@@ -9,9 +9,9 @@
  * `step`; heartbeats and periodic commits run beside it on their own timers.
  */
 import { observeJoin, observeLeave, observeSync, rebalanced } from '../observability/consumer-events.js'
-import { Observable, Subscription, catchError, forkJoin, map, of, race, switchMap, take, timer, type Subscriber } from 'rxjs'
+import { Observable, Subscription, catchError, map, of, race, switchMap, take, timer, type Subscriber } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
-import { partitionInfo, type ClusterView } from '../cluster/cluster-view.js'
+import type { ClusterView } from '../cluster/cluster-view.js'
 import { brokerError, KafkaBrokerError } from '../errors/index.js'
 import { ErrorCode, errorCodeInfo } from '../protocol/error-codes.js'
 import type { RxKafkaError } from '../errors/index.js'
@@ -22,11 +22,12 @@ import { SyncGroupApi } from '../protocol/messages/SyncGroup.js'
 import { backoffDelay } from '../kit/backoff.js'
 import type { GroupAssignor, GroupMemberSubscription, TopicPartitions } from './assignors.js'
 import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
-import { lookupKey, offsetChoice$, type OffsetChoice, type OffsetLookup } from './offset-spec.js'
+import { offsetChoice$, type OffsetChoice } from './offset-spec.js'
 import { asRxKafkaError, Fetcher, type FetchSessionDiagnostics } from './fetcher.js'
 import { groupFailureAction, groupResponseAction, isCoordinatorError, type GroupAction } from './group-error-policy.js'
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './group-payloads.js'
-import { fetchCommittedOffsets, listOffsets, partitionKey, type CommitIdentity } from './offset-requests.js'
+import { partitionKey, type CommitIdentity } from './offset-requests.js'
+import { committedStarts, groupSlots, resolveEnd, resolveEnds, startChoices, type PartitionStartContext } from './partition-starts.js'
 import { commitSlots, publishHandOver, revokeSlots, whenAllDrained, type RevokeSteps } from './slot-commits.js'
 import { PartitionSlot, type PartitionStream } from './partition-stream.js'
 import { SidechannelOffsets } from './sidechannel.js'
@@ -193,6 +194,8 @@ export class GroupMember {
    * then be lost).
    */
   private readonly commitConnectionKey: string
+  /** What partition starts (partition-starts.ts) need of this member. */
+  private readonly starts: PartitionStartContext
 
   constructor(
     private readonly client: ClusterClient,
@@ -209,6 +212,10 @@ export class GroupMember {
     }, this.connectionKey)
     this.sidechannel = group.sidechannel === null ? undefined : new SidechannelOffsets(client, group.sidechannel, group.groupId)
     this.subscription = new TopicSubscription(client, group.topics, group.topicPatterns, group.topicRefreshMs)
+    this.starts = {
+      client, group, fetch, fetcher: this.fetcher, sidechannel: this.sidechannel, connectionKey: this.connectionKey,
+      nonFatal: (error) => this.channels.error(asRxKafkaError(error)),
+    }
   }
 
   start(): void {
@@ -422,7 +429,7 @@ export class GroupMember {
     this.state = 'joining'
     this.stopHeartbeat()
     const coordinator = this.coordinator
-    const owned = ownedPartitions(this.slots.values())
+    const owned = groupSlots(this.slots.values())
     this.joinedVersion = this.subscription.version
     const protocols = this.group.assignors.map((assignor) => ({
       name: assignor.name,
@@ -589,8 +596,8 @@ export class GroupMember {
       protocol: protocol.name,
       isLeader: this.isLeader,
       assigned,
-      added: groupByTopic(added),
-      revoked: groupByTopic(revoked.map((s) => ({ topic: s.topic, partition: s.partition }))),
+      added: groupSlots(added),
+      revoked: groupSlots(revoked),
     })
     const newSlots = added.map(({ topic, partition }) => {
       const slot = new PartitionSlot(topic, partition, this.generationId, this.fetcher, this.group.inOrderDone, this.fetch.maxUndoneMessages, this.fetch.maxUndoneBytes)
@@ -616,159 +623,25 @@ export class GroupMember {
     else afterStart()
   }
 
-  /** OffsetFetch, then the startingOffset hook, then ListOffsets where the hook names an end. */
+  /** OffsetFetch (and the side channel's hand-overs), then the startingOffset hook, then ListOffsets where it names an end (partition-starts.ts). */
   private startPositions(slots: PartitionSlot[], then: () => void): void {
-    const coordinator = this.coordinator!
     const generationId = this.generationId
-    const sidechannel = this.sidechannel
-    const committedOffsets = fetchCommittedOffsets(this.client, coordinator, this.group.groupId, groupByTopic(slots), this.group.rebalanceTimeoutMs, this.connectionKey)
     this.runStep(
-      sidechannel === undefined
-        ? committedOffsets
-        : sidechannel.caughtUp().pipe(
-            catchError(() => of(undefined)),
-            switchMap(() => committedOffsets),
-            map((committed) => {
-              // The newer of the committed offset and the one a previous owner handed over.
-              for (const slot of slots) {
-                const handedOver = sidechannel.lookup(slot.topic, slot.partition)
-                const c = committed.get(slot.key) ?? null
-                if (handedOver !== undefined && (c === null || handedOver > c)) committed.set(slot.key, handedOver)
-              }
-              return committed
-            }),
-          ),
-      (committed) => this.chooseStarts(slots, committed, generationId, then),
+      committedStarts(this.starts, this.coordinator!, slots),
+      (committed) => {
+        for (const slot of slots) {
+          const c = committed.get(slot.key) ?? null
+          if (c !== null) this.lastCommitted.set(slot.key, c)
+        }
+        // A hook that throws or answers something that is not a start offset is fatal.
+        this.runStep(
+          startChoices(this.group, slots, committed),
+          (chosen) => this.lifetime.add(resolveEnds(this.starts, chosen, (slot, offset, c) => this.startSlot(slot, offset, c, generationId), then)),
+          (error) => this.fatal(error),
+        )
+      },
       (error) => this.onStepError(error, () => this.startPositions(slots, then)),
     )
-  }
-
-  /**
-   * Asks the startingOffset hook for each slot (its answers may come later: a
-   * Promise or an Observable), starts the slots it names an offset for, and
-   * looks up the rest with ListOffsets. A hook that throws or answers
-   * something that is not a start offset is fatal.
-   */
-  private chooseStarts(slots: PartitionSlot[], committed: Map<string, bigint | null>, generationId: number, then: () => void): void {
-    const choices = slots.map((slot) => {
-      const c = committed.get(slot.key) ?? null
-      if (c !== null) this.lastCommitted.set(slot.key, c)
-      return offsetChoice$('startingOffset', () => this.group.startingOffset(slot.topic, slot.partition, c)).pipe(map((spec) => ({ slot, committed: c, spec })))
-    })
-    this.runStep(
-      forkJoin(choices),
-      (chosen) => {
-        const ends: PendingEnd[] = []
-        this.fetcher.hold()
-        try {
-          for (const { slot, committed: c, spec } of chosen) {
-            if (typeof spec === 'bigint') this.startSlot(slot, spec, c, generationId)
-            else ends.push({ slot, committed: c, which: spec })
-          }
-        } finally {
-          this.fetcher.release()
-        }
-        if (ends.length === 0) {
-          then()
-          return
-        }
-        this.resolveEnds(ends, generationId, then)
-      },
-      (error) => this.fatal(error),
-    )
-  }
-
-  private resolveEnds(
-    ends: PendingEnd[],
-    generationId: number,
-    then: () => void,
-  ): void {
-    let pending = ends.length
-    const done = (): void => {
-      if (--pending === 0) then()
-    }
-    // One ListOffsets per leader, topic and end; partitions answered together start (and fetch) together.
-    const view = this.client.currentView()
-    const groups = new Map<string, { leader: number; topic: string; which: OffsetLookup; ends: typeof ends }>()
-    for (const e of ends) {
-      const leader = partitionInfo(view, e.slot.topic, e.slot.partition)?.leader ?? -1
-      const key = `${leader}\u0000${e.slot.topic}\u0000${lookupKey(e.which)}`
-      let g = groups.get(key)
-      if (g === undefined) groups.set(key, (g = { leader, topic: e.slot.topic, which: e.which, ends: [] }))
-      g.ends.push(e)
-    }
-    const one = (e: (typeof ends)[number]): void =>
-      this.resolveOffset(e.slot, e.which, (offset) => {
-        this.startSlot(e.slot, offset, e.committed, generationId)
-        done()
-      })
-    for (const g of groups.values()) {
-      if (g.leader < 0) {
-        for (const e of g.ends) one(e)
-        continue
-      }
-      this.lifetime.add(
-        listOffsets(this.client, g.leader, g.topic, g.ends.map((e) => e.slot.partition), g.which, this.fetch.isolationLevel, 30_000).subscribe({
-          next: (offsets) => {
-            this.fetcher.hold()
-            try {
-              for (const e of g.ends) {
-                const offset = offsets.get(e.slot.partition)
-                if (offset === undefined || offset < 0n) {
-                  one(e)
-                } else {
-                  this.startSlot(e.slot, offset, e.committed, generationId)
-                  done()
-                }
-              }
-            } finally {
-              this.fetcher.release()
-            }
-          },
-          // Partition by partition, with retries, when the batch fails (a leader moved, a broker is down).
-          error: () => {
-            for (const e of g.ends) one(e)
-          },
-        }),
-      )
-    }
-  }
-
-  /**
-   * Looks up an end (or the offset of a time) of a partition with ListOffsets
-   * at its leader, retrying until it answers or the slot closes. A time after
-   * the newest message means the end of the partition, as the Java client's
-   * seek to a time does.
-   */
-  private resolveOffset(slot: PartitionSlot, which: OffsetLookup, then: (offset: bigint) => void): void {
-    const attempt = (): void => {
-      if (slot.state === 'closed' || this.state === 'stopped') return
-      const leader = partitionInfo(this.client.currentView(), slot.topic, slot.partition)?.leader ?? -1
-      const retryLater = (error?: unknown): void => {
-        if (error !== undefined) this.channels.error(asRxKafkaError(error))
-        this.lifetime.add(
-          timer(this.fetch.retryBackoffMs, this.client.scheduler)
-            .pipe(switchMap(() => this.client.refreshMetadata([slot.topic])), catchError(() => of(undefined)))
-            .subscribe({ complete: attempt }),
-        )
-      }
-      if (leader < 0) {
-        retryLater()
-        return
-      }
-      this.lifetime.add(
-        listOffsets(this.client, leader, slot.topic, [slot.partition], which, this.fetch.isolationLevel, 30_000).subscribe({
-          next: (offsets) => {
-            const offset = offsets.get(slot.partition)
-            if (offset !== undefined && offset < 0n && typeof which === 'object') this.resolveOffset(slot, 'latest', then)
-            else if (offset === undefined || offset < 0n) retryLater()
-            else then(offset)
-          },
-          error: retryLater,
-        }),
-      )
-    }
-    attempt()
   }
 
   private startSlot(slot: PartitionSlot, offset: bigint, committed: bigint | null, generationId: number): void {
@@ -783,7 +656,7 @@ export class GroupMember {
       offsetChoice$('offsetOutOfRange', () => choice).subscribe({
         next: (spec) => {
           if (typeof spec === 'bigint') slot.seek(spec)
-          else this.resolveOffset(slot, spec, (offset) => slot.seek(offset))
+          else this.lifetime.add(resolveEnd(this.starts, slot, spec, (offset) => slot.seek(offset)))
         },
         error: (error: unknown) => this.fatal(error),
       }),
@@ -1079,30 +952,9 @@ export class GroupMember {
   }
 }
 
-/** A partition waiting for ListOffsets to name its start. */
-interface PendingEnd {
-  slot: PartitionSlot
-  committed: bigint | null
-  which: OffsetLookup
-}
-
 /** The same broker error, marked retriable so the step retries it (with backoff) instead of giving up. */
 function asRetriable(error: KafkaBrokerError): KafkaBrokerError {
   return new KafkaBrokerError({ ...errorCodeInfo(error.errorCode), retriable: true }, { api: error.api, broker: error.broker })
-}
-
-function ownedPartitions(slots: Iterable<PartitionSlot>): TopicPartitions[] {
-  return groupByTopic([...slots].map((s) => ({ topic: s.topic, partition: s.partition })))
-}
-
-function groupByTopic(list: readonly { topic: string; partition: number }[]): TopicPartitions[] {
-  const byTopic = new Map<string, number[]>()
-  for (const { topic, partition } of list) {
-    let partitions = byTopic.get(topic)
-    if (partitions === undefined) byTopic.set(topic, (partitions = []))
-    partitions.push(partition)
-  }
-  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) }))
 }
 
 function slotDiagnostics(slot: PartitionSlot, lastCommitted: bigint | undefined): PartitionDiagnostics {
@@ -1125,4 +977,4 @@ function slotDiagnostics(slot: PartitionSlot, lastCommitted: bigint | undefined)
   }
 }
 
-export { groupByTopic, slotDiagnostics }
+export { slotDiagnostics }

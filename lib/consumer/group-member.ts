@@ -15,7 +15,6 @@ import type { ClusterView } from '../cluster/cluster-view.js'
 import { brokerError, KafkaBrokerError } from '../errors/index.js'
 import { ErrorCode, errorCodeInfo } from '../protocol/error-codes.js'
 import type { RxKafkaError } from '../errors/index.js'
-import { HeartbeatApi } from '../protocol/messages/Heartbeat.js'
 import { JoinGroupApi, type JoinGroupResponse } from '../protocol/messages/JoinGroup.js'
 import { LeaveGroupApi, type LeaveGroupRequest } from '../protocol/messages/LeaveGroup.js'
 import { SyncGroupApi } from '../protocol/messages/SyncGroup.js'
@@ -25,6 +24,7 @@ import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-opti
 import { offsetChoice$, type OffsetChoice } from './offset-spec.js'
 import { asRxKafkaError, Fetcher, type FetchSessionDiagnostics } from './fetcher.js'
 import { groupFailureAction, groupResponseAction, isCoordinatorError, type GroupAction } from './group-error-policy.js'
+import { GroupHeartbeat, type HeartbeatMember } from './group-heartbeat.js'
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './group-payloads.js'
 import { partitionKey, type CommitIdentity } from './offset-requests.js'
 import { committedStarts, groupSlots, resolveEnd, resolveEnds, startChoices, type PartitionStartContext } from './partition-starts.js'
@@ -32,6 +32,7 @@ import { commitSlots, publishHandOver, revokeSlots, whenAllDrained, type RevokeS
 import { PartitionSlot, type PartitionStream } from './partition-stream.js'
 import { SidechannelOffsets } from './sidechannel.js'
 import { TopicSubscription } from './topic-subscription.js'
+import type { MemberState } from './member-state.js'
 
 /** The assignment this member received in one generation. */
 export interface GroupAssignmentEvent {
@@ -133,8 +134,7 @@ export interface GroupMemberDiagnostics {
   partitions: PartitionDiagnostics[]
 }
 
-/** Where the member is in the group protocol. */
-export type MemberState = 'starting' | 'finding-coordinator' | 'joining' | 'syncing' | 'stable' | 'revoking' | 'leaving' | 'stopped'
+export type { MemberState }
 
 /** Hot channels the member reports to (shared by all subscriptions of one ConsumerGroup). */
 export interface MemberChannels {
@@ -159,14 +159,10 @@ export class GroupMember {
   private rebalances = 0
   private readonly slots = new Map<string, PartitionSlot>()
   private readonly lastCommitted = new Map<string, bigint>()
-  /** Partition counts of the subscribed topics when the last assignment came: a change means a rejoin. */
-  private readonly assignedCounts = new Map<string, number>()
   private readonly fetcher: Fetcher
   /** The one group step in progress. */
   private step = new Subscription()
-  private heartbeat: Subscription | undefined
-  private heartbeatInFlight = false
-  private lastHeartbeatOk = 0
+  private readonly heartbeat: GroupHeartbeat
   private commitTimer: Subscription | undefined
   private commitInFlight: Subscription | undefined
   private readonly lifetime = new Subscription()
@@ -178,9 +174,7 @@ export class GroupMember {
   private readonly sidechannel: SidechannelOffsets | undefined
   /** The subscribed topics: the names, plus what the patterns match now. */
   private readonly subscription: TopicSubscription
-  /** `subscription.version` at the last JoinGroup: another one means the matched topics changed, and a rejoin is due. */
-  private joinedVersion = 0
-  /**
+    /**
    * This member's own connections within each role: members of one group on one
    * client must not share a 'group' connection (one member's SyncGroup, waiting
    * for the other, would hold back the other's JoinGroup).
@@ -212,6 +206,7 @@ export class GroupMember {
     }, this.connectionKey)
     this.sidechannel = group.sidechannel === null ? undefined : new SidechannelOffsets(client, group.sidechannel, group.groupId)
     this.subscription = new TopicSubscription(client, group.topics, group.topicPatterns, group.topicRefreshMs)
+    this.heartbeat = new GroupHeartbeat(client, group, this.heartbeatMember(), this.lifetime)
     this.starts = {
       client, group, fetch, fetcher: this.fetcher, sidechannel: this.sidechannel, connectionKey: this.connectionKey,
       nonFatal: (error) => this.channels.error(asRxKafkaError(error)),
@@ -427,10 +422,10 @@ export class GroupMember {
       return
     }
     this.state = 'joining'
-    this.stopHeartbeat()
+    this.heartbeat.stop()
     const coordinator = this.coordinator
     const owned = groupSlots(this.slots.values())
-    this.joinedVersion = this.subscription.version
+    this.subscription.joined()
     const protocols = this.group.assignors.map((assignor) => ({
       name: assignor.name,
       metadata: encodeSubscription({
@@ -585,9 +580,9 @@ export class GroupMember {
     for (const t of assigned) for (const p of t.partitions) if (!this.slots.has(partitionKey(t.topic, p))) added.push({ topic: t.topic, partition: p })
     this.state = 'stable'
     rebalanced(this.client.clientId, this.group.groupId, this, protocol.name, assigned, added.length, revoked.length)
-    this.rememberPartitionCounts()
-    this.lastHeartbeatOk = this.client.scheduler.now()
-    this.startHeartbeat()
+    this.subscription.assigned()
+    this.heartbeat.alive()
+    this.heartbeat.start()
     this.startCommitTimer()
     this.channels.assignment({
       groupId: this.group.groupId,
@@ -726,7 +721,7 @@ export class GroupMember {
       case 'reset-member':
       case 'lose-and-rejoin':
         if (action === 'reset-member') this.memberId = ''
-        this.stopHeartbeat()
+        this.heartbeat.stop()
         this.loseAll()
         this.join()
         return
@@ -760,100 +755,23 @@ export class GroupMember {
 
   // ---- heartbeats ------------------------------------------------------
 
-  private startHeartbeat(): void {
-    if (this.heartbeat !== undefined) return
-    this.heartbeat = timer(this.group.heartbeatIntervalMs, this.group.heartbeatIntervalMs, this.client.scheduler).subscribe(() => this.beat())
-  }
-
-  private stopHeartbeat(): void {
-    this.heartbeat?.unsubscribe()
-    this.heartbeat = undefined
-  }
-
-  private beat(): void {
-    // Heartbeats go on while a leaving member drains, so its session (and its right to commit) lasts.
-    if (this.state !== 'stable' && this.state !== 'revoking' && this.state !== 'leaving') return
-    if (this.client.scheduler.now() - this.lastHeartbeatOk > this.group.sessionTimeoutMs) {
-      // The coordinator has surely dropped us: stop delivering partitions someone else may own now.
-      this.channels.error(
-        new KafkaBrokerError(
-          { ...errorCodeInfo(ErrorCode.UNKNOWN_MEMBER_ID), message: `no successful heartbeat for more than sessionTimeoutMs (${this.group.sessionTimeoutMs} ms)` },
-          { api: 'Heartbeat', broker: this.coordinator },
-        ),
-      )
-      this.loseAll()
-      this.memberId = this.group.groupInstanceId === null ? '' : this.memberId
-      this.join()
-      return
+  /** What the heartbeat loop (group-heartbeat.ts) may read and ask of this member. */
+  private heartbeatMember(): HeartbeatMember {
+    return {
+      state: () => this.state,
+      coordinator: () => this.coordinator,
+      identity: () => ({ memberId: this.memberId, generationId: this.generationId }),
+      rejoinDue: () => this.subscription.rejoinDue(),
+      rejoin: () => this.rejoin(),
+      sessionLost: () => {
+        this.loseAll()
+        // A static member keeps its id: the coordinator knows it by its instance id.
+        this.memberId = this.group.groupInstanceId === null ? '' : this.memberId
+        this.join()
+      },
+      mend: (action, error) => this.mend(action, error, () => {}),
+      report: (error) => this.channels.error(error),
     }
-    if (this.heartbeatInFlight || this.coordinator === undefined) return
-    if (this.state === 'stable' && (this.partitionCountsChanged() || this.subscription.version !== this.joinedVersion)) {
-      // A subscribed topic grew (or was re-created), or a pattern matches other topics now: only a new assignment gives
-      // the new partitions to someone.
-      this.rejoin()
-      return
-    }
-    const coordinator = this.coordinator
-    this.heartbeatInFlight = true
-    // The 'default' connection: never queued behind a JoinGroup/SyncGroup ('group') or a long fetch ('fetch').
-    this.lifetime.add(
-      this.client
-        .request(
-          coordinator,
-          HeartbeatApi,
-          (version) => ({
-            groupId: this.group.groupId,
-            generationId: this.generationId,
-            memberId: this.memberId,
-            ...(version >= 3 ? { groupInstanceId: this.group.groupInstanceId } : {}),
-          }),
-          { timeoutMs: Math.max(this.group.heartbeatIntervalMs, 5_000) },
-        )
-        .subscribe({
-          next: (response) => {
-            this.heartbeatInFlight = false
-            this.onHeartbeat(coordinator, response.errorCode)
-          },
-          error: (error: unknown) => {
-            this.heartbeatInFlight = false
-            const e = asRxKafkaError(error)
-            this.channels.error(e)
-            this.mend(groupFailureAction('Heartbeat', e), e, () => {})
-          },
-        }),
-    )
-  }
-
-  private onHeartbeat(coordinator: number, code: number): void {
-    if (this.state === 'stopped' || this.heartbeat === undefined) return
-    const action = groupResponseAction('Heartbeat', code)
-    // An answer, even "rebalancing", proves the session alive.
-    if (action === 'continue' || action === 'rebalance') this.lastHeartbeatOk = this.client.scheduler.now()
-    if (action === 'continue') return
-    const e = brokerError(code, { api: 'Heartbeat', broker: coordinator })
-    // Every heartbeat error is reported, but the start of a rebalance (normal) and a fatal one (the stream's error).
-    if (action !== 'rebalance' && action !== 'fatal') this.channels.error(e)
-    this.mend(action, e, () => {})
-  }
-
-  private rememberPartitionCounts(): void {
-    const view = this.client.currentView()
-    this.assignedCounts.clear()
-    for (const topic of this.subscription.topics) {
-      const count = view.topics.get(topic)?.partitions.length ?? 0
-      if (count > 0) this.assignedCounts.set(topic, count)
-    }
-  }
-
-  /** Whether the metadata now (refreshed on its period and after errors) has another partition count for a subscribed topic. */
-  private partitionCountsChanged(): boolean {
-    const view = this.client.currentView()
-    for (const topic of this.subscription.topics) {
-      const count = view.topics.get(topic)?.partitions.length ?? 0
-      const known = this.assignedCounts.get(topic)
-      if (count > 0 && count !== known) return true
-    }
-    return false
   }
 
   /** Between rebalances: find the moved coordinator without giving up partitions; if it does not know us, the next heartbeat says so. */
@@ -934,7 +852,7 @@ export class GroupMember {
   private shutdown(): void {
     this.state = 'stopped'
     this.step.unsubscribe()
-    this.stopHeartbeat()
+    this.heartbeat.stop()
     this.commitTimer?.unsubscribe()
     this.commitTimer = undefined
     this.commitInFlight?.unsubscribe()

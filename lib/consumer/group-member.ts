@@ -23,8 +23,9 @@ import type { GroupAssignor, GroupMemberSubscription, TopicPartitions } from './
 import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
 import { offsetChoice$, type OffsetChoice } from './offset-spec.js'
 import { asRxKafkaError, Fetcher, type FetchSessionDiagnostics } from './fetcher.js'
-import { groupFailureAction, groupResponseAction, isCoordinatorError, type GroupAction } from './group-error-policy.js'
+import { groupFailureAction, groupResponseAction, type GroupAction } from './group-error-policy.js'
 import { GroupHeartbeat, type HeartbeatMember } from './group-heartbeat.js'
+import { CommitTimer, finalCommit } from './member-commits.js'
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './group-payloads.js'
 import { partitionKey, type CommitIdentity } from './offset-requests.js'
 import { committedStarts, groupSlots, resolveEnd, resolveEnds, startChoices, type PartitionStartContext } from './partition-starts.js'
@@ -163,8 +164,7 @@ export class GroupMember {
   /** The one group step in progress. */
   private step = new Subscription()
   private readonly heartbeat: GroupHeartbeat
-  private commitTimer: Subscription | undefined
-  private commitInFlight: Subscription | undefined
+  private readonly commitTimer: CommitTimer
   private readonly lifetime = new Subscription()
   /** The graceful stop, once begun (see stop()). */
   private stopping: Promise<void> | undefined
@@ -207,6 +207,11 @@ export class GroupMember {
     this.sidechannel = group.sidechannel === null ? undefined : new SidechannelOffsets(client, group.sidechannel, group.groupId)
     this.subscription = new TopicSubscription(client, group.topics, group.topicPatterns, group.topicRefreshMs)
     this.heartbeat = new GroupHeartbeat(client, group, this.heartbeatMember(), this.lifetime)
+    this.commitTimer = new CommitTimer(client.scheduler, group.commitIntervalMs, {
+      due: () => this.state === 'stable',
+      commit: () => this.commitSlots([...this.slots.values()]),
+      failed: (error) => this.onCommitError(error),
+    })
     this.starts = {
       client, group, fetch, fetcher: this.fetcher, sidechannel: this.sidechannel, connectionKey: this.connectionKey,
       nonFatal: (error) => this.channels.error(asRxKafkaError(error)),
@@ -275,7 +280,20 @@ export class GroupMember {
     let commitError: unknown
     const work = this.client.use(() =>
       drained.pipe(
-        switchMap(() => (wasMember ? this.finalCommit(slots) : of(undefined))),
+        switchMap(() =>
+          wasMember
+            ? finalCommit(() => this.commitSlots(slots), {
+                client: this.client,
+                groupId: this.group.groupId,
+                retryBackoffMs: this.fetch.retryBackoffMs,
+                attempts: FINAL_COMMIT_ATTEMPTS,
+                report: (e) => this.channels.error(e),
+                coordinatorFound: (nodeId) => {
+                  this.coordinator = nodeId
+                },
+              })
+            : of(undefined),
+        ),
         catchError((error: unknown) => {
           commitError = error
           this.channels.error(asRxKafkaError(error))
@@ -318,35 +336,6 @@ export class GroupMember {
    */
   membership(): CommitIdentity {
     return { groupId: this.group.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.group.groupInstanceId }
-  }
-
-  /**
-   * The final commit of a member that leaves: retried where the error may pass
-   * (a moved coordinator, a timeout, a dropped connection), a few times with the
-   * shared backoff; an error the member cannot mend (fenced, rebalancing) is
-   * reported.
-   */
-  private finalCommit(slots: PartitionSlot[]): Observable<void> {
-    let attempt = 0
-    const once = (): Observable<void> =>
-      this.commitSlots(slots).pipe(
-        catchError((error: unknown) => {
-          const e = asRxKafkaError(error)
-          if (attempt >= FINAL_COMMIT_ATTEMPTS - 1 || !(e.retriable || isCoordinatorError(e))) throw e
-          const delay = backoffDelay(attempt++, { initialMs: this.fetch.retryBackoffMs, maxMs: 1_000, jitter: 0 })
-          this.channels.error(e)
-          if (!isCoordinatorError(e)) return timer(delay, this.client.scheduler).pipe(switchMap(once))
-          this.client.invalidateCoordinator('group', this.group.groupId)
-          return timer(delay, this.client.scheduler).pipe(
-            switchMap(() => this.client.findCoordinator('group', this.group.groupId)),
-            switchMap((nodeId) => {
-              this.coordinator = nodeId
-              return once()
-            }),
-          )
-        }),
-      )
-    return once()
   }
 
   diagnostics(): GroupMemberDiagnostics {
@@ -583,7 +572,7 @@ export class GroupMember {
     this.subscription.assigned()
     this.heartbeat.alive()
     this.heartbeat.start()
-    this.startCommitTimer()
+    this.commitTimer.start()
     this.channels.assignment({
       groupId: this.group.groupId,
       generationId: this.generationId,
@@ -789,23 +778,6 @@ export class GroupMember {
 
   // ---- commits ---------------------------------------------------------
 
-  private startCommitTimer(): void {
-    if (this.commitTimer !== undefined || this.group.commitIntervalMs === 0) return
-    this.commitTimer = timer(this.group.commitIntervalMs, this.group.commitIntervalMs, this.client.scheduler).subscribe(() => {
-      if (this.state !== 'stable' || this.commitInFlight !== undefined) return
-      const inFlight = this.commitSlots([...this.slots.values()]).subscribe({
-        error: (error: unknown) => {
-          this.commitInFlight = undefined
-          this.onCommitError(error)
-        },
-        complete: () => {
-          this.commitInFlight = undefined
-        },
-      })
-      if (!inFlight.closed) this.commitInFlight = inFlight
-    })
-  }
-
   private onCommitError(error: unknown): void {
     const e = asRxKafkaError(error)
     this.channels.error(e)
@@ -853,9 +825,7 @@ export class GroupMember {
     this.state = 'stopped'
     this.step.unsubscribe()
     this.heartbeat.stop()
-    this.commitTimer?.unsubscribe()
-    this.commitTimer = undefined
-    this.commitInFlight?.unsubscribe()
+    this.commitTimer.stop()
     this.lifetime.unsubscribe()
     this.subscription.stop()
     this.fetcher.stop()

@@ -9,27 +9,31 @@
  * `step`; heartbeats and periodic commits run beside it on their own timers.
  */
 import { observeJoin, observeLeave, observeSync, rebalanced } from '../observability/consumer-events.js'
-import { Observable, Subscription, catchError, forkJoin, map, of, race, switchMap, take, timer, type Subscriber } from 'rxjs'
+import { Observable, Subscription, catchError, map, of, race, switchMap, take, timer, type Subscriber } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
-import { partitionInfo, type ClusterView } from '../cluster/cluster-view.js'
-import { ConnectionError, RequestTimeoutError, brokerError, KafkaBrokerError } from '../errors/index.js'
+import type { ClusterView } from '../cluster/cluster-view.js'
+import { brokerError, KafkaBrokerError } from '../errors/index.js'
 import { ErrorCode, errorCodeInfo } from '../protocol/error-codes.js'
 import type { RxKafkaError } from '../errors/index.js'
-import { HeartbeatApi } from '../protocol/messages/Heartbeat.js'
 import { JoinGroupApi, type JoinGroupResponse } from '../protocol/messages/JoinGroup.js'
 import { LeaveGroupApi, type LeaveGroupRequest } from '../protocol/messages/LeaveGroup.js'
 import { SyncGroupApi } from '../protocol/messages/SyncGroup.js'
 import { backoffDelay } from '../kit/backoff.js'
 import type { GroupAssignor, GroupMemberSubscription, TopicPartitions } from './assignors.js'
 import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
-import { lookupKey, offsetChoice$, type OffsetChoice, type OffsetLookup } from './offset-spec.js'
+import { offsetChoice$, type OffsetChoice } from './offset-spec.js'
 import { asRxKafkaError, Fetcher, type FetchSessionDiagnostics } from './fetcher.js'
+import { groupFailureAction, groupResponseAction, type GroupAction } from './group-error-policy.js'
+import { GroupHeartbeat, type HeartbeatMember } from './group-heartbeat.js'
+import { CommitTimer, finalCommit } from './member-commits.js'
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './group-payloads.js'
-import { fetchCommittedOffsets, listOffsets, partitionKey, type CommitIdentity } from './offset-requests.js'
+import { partitionKey, type CommitIdentity } from './offset-requests.js'
+import { committedStarts, groupSlots, resolveEnd, resolveEnds, startChoices, type PartitionStartContext } from './partition-starts.js'
 import { commitSlots, publishHandOver, revokeSlots, whenAllDrained, type RevokeSteps } from './slot-commits.js'
 import { PartitionSlot, type PartitionStream } from './partition-stream.js'
 import { SidechannelOffsets } from './sidechannel.js'
 import { TopicSubscription } from './topic-subscription.js'
+import type { MemberState } from './member-state.js'
 
 /** The assignment this member received in one generation. */
 export interface GroupAssignmentEvent {
@@ -131,8 +135,7 @@ export interface GroupMemberDiagnostics {
   partitions: PartitionDiagnostics[]
 }
 
-/** Where the member is in the group protocol. */
-export type MemberState = 'starting' | 'finding-coordinator' | 'joining' | 'syncing' | 'stable' | 'revoking' | 'leaving' | 'stopped'
+export type { MemberState }
 
 /** Hot channels the member reports to (shared by all subscriptions of one ConsumerGroup). */
 export interface MemberChannels {
@@ -157,16 +160,11 @@ export class GroupMember {
   private rebalances = 0
   private readonly slots = new Map<string, PartitionSlot>()
   private readonly lastCommitted = new Map<string, bigint>()
-  /** Partition counts of the subscribed topics when the last assignment came: a change means a rejoin. */
-  private readonly assignedCounts = new Map<string, number>()
   private readonly fetcher: Fetcher
   /** The one group step in progress. */
   private step = new Subscription()
-  private heartbeat: Subscription | undefined
-  private heartbeatInFlight = false
-  private lastHeartbeatOk = 0
-  private commitTimer: Subscription | undefined
-  private commitInFlight: Subscription | undefined
+  private readonly heartbeat: GroupHeartbeat
+  private readonly commitTimer: CommitTimer
   private readonly lifetime = new Subscription()
   /** The graceful stop, once begun (see stop()). */
   private stopping: Promise<void> | undefined
@@ -176,9 +174,7 @@ export class GroupMember {
   private readonly sidechannel: SidechannelOffsets | undefined
   /** The subscribed topics: the names, plus what the patterns match now. */
   private readonly subscription: TopicSubscription
-  /** `subscription.version` at the last JoinGroup: another one means the matched topics changed, and a rejoin is due. */
-  private joinedVersion = 0
-  /**
+    /**
    * This member's own connections within each role: members of one group on one
    * client must not share a 'group' connection (one member's SyncGroup, waiting
    * for the other, would hold back the other's JoinGroup).
@@ -192,6 +188,8 @@ export class GroupMember {
    * then be lost).
    */
   private readonly commitConnectionKey: string
+  /** What partition starts (partition-starts.ts) need of this member. */
+  private readonly starts: PartitionStartContext
 
   constructor(
     private readonly client: ClusterClient,
@@ -208,6 +206,16 @@ export class GroupMember {
     }, this.connectionKey)
     this.sidechannel = group.sidechannel === null ? undefined : new SidechannelOffsets(client, group.sidechannel, group.groupId)
     this.subscription = new TopicSubscription(client, group.topics, group.topicPatterns, group.topicRefreshMs)
+    this.heartbeat = new GroupHeartbeat(client, group, this.heartbeatMember(), this.lifetime)
+    this.commitTimer = new CommitTimer(client.scheduler, group.commitIntervalMs, {
+      due: () => this.state === 'stable',
+      commit: () => this.commitSlots([...this.slots.values()]),
+      failed: (error) => this.onCommitError(error),
+    })
+    this.starts = {
+      client, group, fetch, fetcher: this.fetcher, sidechannel: this.sidechannel, connectionKey: this.connectionKey,
+      nonFatal: (error) => this.channels.error(asRxKafkaError(error)),
+    }
   }
 
   start(): void {
@@ -272,7 +280,20 @@ export class GroupMember {
     let commitError: unknown
     const work = this.client.use(() =>
       drained.pipe(
-        switchMap(() => (wasMember ? this.finalCommit(slots) : of(undefined))),
+        switchMap(() =>
+          wasMember
+            ? finalCommit(() => this.commitSlots(slots), {
+                client: this.client,
+                groupId: this.group.groupId,
+                retryBackoffMs: this.fetch.retryBackoffMs,
+                attempts: FINAL_COMMIT_ATTEMPTS,
+                report: (e) => this.channels.error(e),
+                coordinatorFound: (nodeId) => {
+                  this.coordinator = nodeId
+                },
+              })
+            : of(undefined),
+        ),
         catchError((error: unknown) => {
           commitError = error
           this.channels.error(asRxKafkaError(error))
@@ -315,35 +336,6 @@ export class GroupMember {
    */
   membership(): CommitIdentity {
     return { groupId: this.group.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.group.groupInstanceId }
-  }
-
-  /**
-   * The final commit of a member that leaves: retried where the error may pass
-   * (a moved coordinator, a timeout, a dropped connection), a few times with the
-   * shared backoff; an error the member cannot mend (fenced, rebalancing) is
-   * reported.
-   */
-  private finalCommit(slots: PartitionSlot[]): Observable<void> {
-    let attempt = 0
-    const once = (): Observable<void> =>
-      this.commitSlots(slots).pipe(
-        catchError((error: unknown) => {
-          const e = asRxKafkaError(error)
-          if (attempt >= FINAL_COMMIT_ATTEMPTS - 1 || !(e.retriable || isCoordinatorError(e))) throw e
-          const delay = backoffDelay(attempt++, { initialMs: this.fetch.retryBackoffMs, maxMs: 1_000, jitter: 0 })
-          this.channels.error(e)
-          if (!isCoordinatorError(e)) return timer(delay, this.client.scheduler).pipe(switchMap(once))
-          this.client.invalidateCoordinator('group', this.group.groupId)
-          return timer(delay, this.client.scheduler).pipe(
-            switchMap(() => this.client.findCoordinator('group', this.group.groupId)),
-            switchMap((nodeId) => {
-              this.coordinator = nodeId
-              return once()
-            }),
-          )
-        }),
-      )
-    return once()
   }
 
   diagnostics(): GroupMemberDiagnostics {
@@ -419,10 +411,10 @@ export class GroupMember {
       return
     }
     this.state = 'joining'
-    this.stopHeartbeat()
+    this.heartbeat.stop()
     const coordinator = this.coordinator
-    const owned = ownedPartitions(this.slots.values())
-    this.joinedVersion = this.subscription.version
+    const owned = groupSlots(this.slots.values())
+    this.subscription.joined()
     const protocols = this.group.assignors.map((assignor) => ({
       name: assignor.name,
       metadata: encodeSubscription({
@@ -453,27 +445,15 @@ export class GroupMember {
   }
 
   private onJoined(coordinator: number, response: JoinGroupResponse): void {
-    const code = response.errorCode
-    if (code === ErrorCode.MEMBER_ID_REQUIRED) {
+    const action = groupResponseAction('JoinGroup', response.errorCode)
+    if (action === 'rejoin-with-id') {
       // KIP-394: the coordinator hands out the id first and expects us straight back with it.
       this.memberId = response.memberId
       this.join()
       return
     }
-    if (code === ErrorCode.UNKNOWN_MEMBER_ID) {
-      this.memberId = ''
-      this.loseAll()
-      this.join()
-      return
-    }
-    if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
-      this.afterBackoff(() => this.join())
-      return
-    }
-    if (code !== 0) {
-      const error = brokerError(code, { api: 'JoinGroup', broker: coordinator })
-      if (FATAL_GROUP_ERRORS.has(code)) this.fatal(error)
-      else this.onStepError(error.retriable || error.findCoordinator ? error : asRetriable(error), () => this.join())
+    if (action !== 'continue') {
+      this.mend(action, brokerError(response.errorCode, { api: 'JoinGroup', broker: coordinator }), () => this.join())
       return
     }
     this.backoffAttempt = 0
@@ -562,26 +542,9 @@ export class GroupMember {
         { timeoutMs: this.group.rebalanceTimeoutMs + 5_000, connectionKey: this.connectionKey },
       ).pipe(observeSync(this.client.clientId, this.group.groupId, this, coordinator)),
       (response) => {
-        const code = response.errorCode
-        if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
-          this.join()
-          return
-        }
-        if (code === ErrorCode.UNKNOWN_MEMBER_ID || code === ErrorCode.ILLEGAL_GENERATION) {
-          if (code === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = ''
-          this.loseAll()
-          this.join()
-          return
-        }
-        if (code !== 0) {
-          const error = brokerError(code, { api: 'SyncGroup', broker: coordinator })
-          if (error.retriable || error.findCoordinator || !FATAL_GROUP_ERRORS.has(code)) {
-            // A sync that went wrong in a way that is neither fatal nor about the member is mended by joining again.
-            this.loseAll()
-            this.onStepError(error.retriable || error.findCoordinator ? error : asRetriable(error), () => this.join())
-            return
-          }
-          this.fatal(error)
+        const action = groupResponseAction('SyncGroup', response.errorCode)
+        if (action !== 'continue') {
+          this.mend(action, brokerError(response.errorCode, { api: 'SyncGroup', broker: coordinator }), () => this.join())
           return
         }
         let assigned: TopicPartitions[]
@@ -606,10 +569,10 @@ export class GroupMember {
     for (const t of assigned) for (const p of t.partitions) if (!this.slots.has(partitionKey(t.topic, p))) added.push({ topic: t.topic, partition: p })
     this.state = 'stable'
     rebalanced(this.client.clientId, this.group.groupId, this, protocol.name, assigned, added.length, revoked.length)
-    this.rememberPartitionCounts()
-    this.lastHeartbeatOk = this.client.scheduler.now()
-    this.startHeartbeat()
-    this.startCommitTimer()
+    this.subscription.assigned()
+    this.heartbeat.alive()
+    this.heartbeat.start()
+    this.commitTimer.start()
     this.channels.assignment({
       groupId: this.group.groupId,
       generationId: this.generationId,
@@ -617,8 +580,8 @@ export class GroupMember {
       protocol: protocol.name,
       isLeader: this.isLeader,
       assigned,
-      added: groupByTopic(added),
-      revoked: groupByTopic(revoked.map((s) => ({ topic: s.topic, partition: s.partition }))),
+      added: groupSlots(added),
+      revoked: groupSlots(revoked),
     })
     const newSlots = added.map(({ topic, partition }) => {
       const slot = new PartitionSlot(topic, partition, this.generationId, this.fetcher, this.group.inOrderDone, this.fetch.maxUndoneMessages, this.fetch.maxUndoneBytes)
@@ -644,159 +607,25 @@ export class GroupMember {
     else afterStart()
   }
 
-  /** OffsetFetch, then the startingOffset hook, then ListOffsets where the hook names an end. */
+  /** OffsetFetch (and the side channel's hand-overs), then the startingOffset hook, then ListOffsets where it names an end (partition-starts.ts). */
   private startPositions(slots: PartitionSlot[], then: () => void): void {
-    const coordinator = this.coordinator!
     const generationId = this.generationId
-    const sidechannel = this.sidechannel
-    const committedOffsets = fetchCommittedOffsets(this.client, coordinator, this.group.groupId, groupByTopic(slots), this.group.rebalanceTimeoutMs, this.connectionKey)
     this.runStep(
-      sidechannel === undefined
-        ? committedOffsets
-        : sidechannel.caughtUp().pipe(
-            catchError(() => of(undefined)),
-            switchMap(() => committedOffsets),
-            map((committed) => {
-              // The newer of the committed offset and the one a previous owner handed over.
-              for (const slot of slots) {
-                const handedOver = sidechannel.lookup(slot.topic, slot.partition)
-                const c = committed.get(slot.key) ?? null
-                if (handedOver !== undefined && (c === null || handedOver > c)) committed.set(slot.key, handedOver)
-              }
-              return committed
-            }),
-          ),
-      (committed) => this.chooseStarts(slots, committed, generationId, then),
+      committedStarts(this.starts, this.coordinator!, slots),
+      (committed) => {
+        for (const slot of slots) {
+          const c = committed.get(slot.key) ?? null
+          if (c !== null) this.lastCommitted.set(slot.key, c)
+        }
+        // A hook that throws or answers something that is not a start offset is fatal.
+        this.runStep(
+          startChoices(this.group, slots, committed),
+          (chosen) => this.lifetime.add(resolveEnds(this.starts, chosen, (slot, offset, c) => this.startSlot(slot, offset, c, generationId), then)),
+          (error) => this.fatal(error),
+        )
+      },
       (error) => this.onStepError(error, () => this.startPositions(slots, then)),
     )
-  }
-
-  /**
-   * Asks the startingOffset hook for each slot (its answers may come later: a
-   * Promise or an Observable), starts the slots it names an offset for, and
-   * looks up the rest with ListOffsets. A hook that throws or answers
-   * something that is not a start offset is fatal.
-   */
-  private chooseStarts(slots: PartitionSlot[], committed: Map<string, bigint | null>, generationId: number, then: () => void): void {
-    const choices = slots.map((slot) => {
-      const c = committed.get(slot.key) ?? null
-      if (c !== null) this.lastCommitted.set(slot.key, c)
-      return offsetChoice$('startingOffset', () => this.group.startingOffset(slot.topic, slot.partition, c)).pipe(map((spec) => ({ slot, committed: c, spec })))
-    })
-    this.runStep(
-      forkJoin(choices),
-      (chosen) => {
-        const ends: PendingEnd[] = []
-        this.fetcher.hold()
-        try {
-          for (const { slot, committed: c, spec } of chosen) {
-            if (typeof spec === 'bigint') this.startSlot(slot, spec, c, generationId)
-            else ends.push({ slot, committed: c, which: spec })
-          }
-        } finally {
-          this.fetcher.release()
-        }
-        if (ends.length === 0) {
-          then()
-          return
-        }
-        this.resolveEnds(ends, generationId, then)
-      },
-      (error) => this.fatal(error),
-    )
-  }
-
-  private resolveEnds(
-    ends: PendingEnd[],
-    generationId: number,
-    then: () => void,
-  ): void {
-    let pending = ends.length
-    const done = (): void => {
-      if (--pending === 0) then()
-    }
-    // One ListOffsets per leader, topic and end; partitions answered together start (and fetch) together.
-    const view = this.client.currentView()
-    const groups = new Map<string, { leader: number; topic: string; which: OffsetLookup; ends: typeof ends }>()
-    for (const e of ends) {
-      const leader = partitionInfo(view, e.slot.topic, e.slot.partition)?.leader ?? -1
-      const key = `${leader}\u0000${e.slot.topic}\u0000${lookupKey(e.which)}`
-      let g = groups.get(key)
-      if (g === undefined) groups.set(key, (g = { leader, topic: e.slot.topic, which: e.which, ends: [] }))
-      g.ends.push(e)
-    }
-    const one = (e: (typeof ends)[number]): void =>
-      this.resolveOffset(e.slot, e.which, (offset) => {
-        this.startSlot(e.slot, offset, e.committed, generationId)
-        done()
-      })
-    for (const g of groups.values()) {
-      if (g.leader < 0) {
-        for (const e of g.ends) one(e)
-        continue
-      }
-      this.lifetime.add(
-        listOffsets(this.client, g.leader, g.topic, g.ends.map((e) => e.slot.partition), g.which, this.fetch.isolationLevel, 30_000).subscribe({
-          next: (offsets) => {
-            this.fetcher.hold()
-            try {
-              for (const e of g.ends) {
-                const offset = offsets.get(e.slot.partition)
-                if (offset === undefined || offset < 0n) {
-                  one(e)
-                } else {
-                  this.startSlot(e.slot, offset, e.committed, generationId)
-                  done()
-                }
-              }
-            } finally {
-              this.fetcher.release()
-            }
-          },
-          // Partition by partition, with retries, when the batch fails (a leader moved, a broker is down).
-          error: () => {
-            for (const e of g.ends) one(e)
-          },
-        }),
-      )
-    }
-  }
-
-  /**
-   * Looks up an end (or the offset of a time) of a partition with ListOffsets
-   * at its leader, retrying until it answers or the slot closes. A time after
-   * the newest message means the end of the partition, as the Java client's
-   * seek to a time does.
-   */
-  private resolveOffset(slot: PartitionSlot, which: OffsetLookup, then: (offset: bigint) => void): void {
-    const attempt = (): void => {
-      if (slot.state === 'closed' || this.state === 'stopped') return
-      const leader = partitionInfo(this.client.currentView(), slot.topic, slot.partition)?.leader ?? -1
-      const retryLater = (error?: unknown): void => {
-        if (error !== undefined) this.channels.error(asRxKafkaError(error))
-        this.lifetime.add(
-          timer(this.fetch.retryBackoffMs, this.client.scheduler)
-            .pipe(switchMap(() => this.client.refreshMetadata([slot.topic])), catchError(() => of(undefined)))
-            .subscribe({ complete: attempt }),
-        )
-      }
-      if (leader < 0) {
-        retryLater()
-        return
-      }
-      this.lifetime.add(
-        listOffsets(this.client, leader, slot.topic, [slot.partition], which, this.fetch.isolationLevel, 30_000).subscribe({
-          next: (offsets) => {
-            const offset = offsets.get(slot.partition)
-            if (offset !== undefined && offset < 0n && typeof which === 'object') this.resolveOffset(slot, 'latest', then)
-            else if (offset === undefined || offset < 0n) retryLater()
-            else then(offset)
-          },
-          error: retryLater,
-        }),
-      )
-    }
-    attempt()
   }
 
   private startSlot(slot: PartitionSlot, offset: bigint, committed: bigint | null, generationId: number): void {
@@ -811,7 +640,7 @@ export class GroupMember {
       offsetChoice$('offsetOutOfRange', () => choice).subscribe({
         next: (spec) => {
           if (typeof spec === 'bigint') slot.seek(spec)
-          else this.resolveOffset(slot, spec, (offset) => slot.seek(offset))
+          else this.lifetime.add(resolveEnd(this.starts, slot, spec, (offset) => slot.seek(offset)))
         },
         error: (error: unknown) => this.fatal(error),
       }),
@@ -855,135 +684,83 @@ export class GroupMember {
     this.lastCommitted.delete(slot.key)
   }
 
+  /** A group step failed without an answer: the policy's `find-coordinator`, `retry` or `fatal`. */
   private onStepError(error: unknown, retry: () => void): void {
     const e = asRxKafkaError(error)
-    if (isCoordinatorError(e)) {
-      this.client.invalidateCoordinator('group', this.group.groupId)
-      this.coordinator = undefined
-      this.channels.error(e)
-      this.afterBackoff(() => this.findCoordinator())
-      return
+    this.mend(groupFailureAction('step', e), e, retry)
+  }
+
+  /**
+   * Does what the error policy (group-error-policy.ts) says, with `retry` as
+   * the step to repeat. The only place that forgets the member id, loses the
+   * partitions or looks for the coordinator because of an error.
+   */
+  private mend(action: GroupAction, error: RxKafkaError, retry: () => void): void {
+    switch (action) {
+      case 'continue':
+      case 'ignore':
+        return
+      case 'rebalance':
+        if (this.state === 'stable') this.rejoin()
+        return
+      case 'rejoin':
+      case 'rejoin-with-id':
+        this.join()
+        return
+      case 'reset-member':
+      case 'lose-and-rejoin':
+        if (action === 'reset-member') this.memberId = ''
+        this.heartbeat.stop()
+        this.loseAll()
+        this.join()
+        return
+      case 'backoff':
+        this.afterBackoff(retry)
+        return
+      case 'lose-and-retry':
+      case 'lose-and-find-coordinator':
+        this.loseAll()
+        this.mend(action === 'lose-and-retry' ? 'retry' : 'find-coordinator', error, retry)
+        return
+      case 'retry':
+        // Reported as what it is to the member: an error it retries.
+        this.channels.error(error instanceof KafkaBrokerError && !error.retriable ? asRetriable(error) : error)
+        this.afterBackoff(retry)
+        return
+      case 'find-coordinator':
+        this.client.invalidateCoordinator('group', this.group.groupId)
+        this.coordinator = undefined
+        this.channels.error(error)
+        this.afterBackoff(() => this.findCoordinator())
+        return
+      case 'look-up-coordinator':
+        this.lookUpCoordinatorAgain()
+        return
+      case 'fatal':
+        this.fatal(error)
+        return
     }
-    if (e.retriable) {
-      this.channels.error(e)
-      this.afterBackoff(retry)
-      return
-    }
-    this.fatal(e)
   }
 
   // ---- heartbeats ------------------------------------------------------
 
-  private startHeartbeat(): void {
-    if (this.heartbeat !== undefined) return
-    this.heartbeat = timer(this.group.heartbeatIntervalMs, this.group.heartbeatIntervalMs, this.client.scheduler).subscribe(() => this.beat())
-  }
-
-  private stopHeartbeat(): void {
-    this.heartbeat?.unsubscribe()
-    this.heartbeat = undefined
-  }
-
-  private beat(): void {
-    // Heartbeats go on while a leaving member drains, so its session (and its right to commit) lasts.
-    if (this.state !== 'stable' && this.state !== 'revoking' && this.state !== 'leaving') return
-    if (this.client.scheduler.now() - this.lastHeartbeatOk > this.group.sessionTimeoutMs) {
-      // The coordinator has surely dropped us: stop delivering partitions someone else may own now.
-      this.channels.error(
-        new KafkaBrokerError(
-          { ...errorCodeInfo(ErrorCode.UNKNOWN_MEMBER_ID), message: `no successful heartbeat for more than sessionTimeoutMs (${this.group.sessionTimeoutMs} ms)` },
-          { api: 'Heartbeat', broker: this.coordinator },
-        ),
-      )
-      this.loseAll()
-      this.memberId = this.group.groupInstanceId === null ? '' : this.memberId
-      this.join()
-      return
+  /** What the heartbeat loop (group-heartbeat.ts) may read and ask of this member. */
+  private heartbeatMember(): HeartbeatMember {
+    return {
+      state: () => this.state,
+      coordinator: () => this.coordinator,
+      identity: () => ({ memberId: this.memberId, generationId: this.generationId }),
+      rejoinDue: () => this.subscription.rejoinDue(),
+      rejoin: () => this.rejoin(),
+      sessionLost: () => {
+        this.loseAll()
+        // A static member keeps its id: the coordinator knows it by its instance id.
+        this.memberId = this.group.groupInstanceId === null ? '' : this.memberId
+        this.join()
+      },
+      mend: (action, error) => this.mend(action, error, () => {}),
+      report: (error) => this.channels.error(error),
     }
-    if (this.heartbeatInFlight || this.coordinator === undefined) return
-    if (this.state === 'stable' && (this.partitionCountsChanged() || this.subscription.version !== this.joinedVersion)) {
-      // A subscribed topic grew (or was re-created), or a pattern matches other topics now: only a new assignment gives
-      // the new partitions to someone.
-      this.rejoin()
-      return
-    }
-    const coordinator = this.coordinator
-    this.heartbeatInFlight = true
-    // The 'default' connection: never queued behind a JoinGroup/SyncGroup ('group') or a long fetch ('fetch').
-    this.lifetime.add(
-      this.client
-        .request(
-          coordinator,
-          HeartbeatApi,
-          (version) => ({
-            groupId: this.group.groupId,
-            generationId: this.generationId,
-            memberId: this.memberId,
-            ...(version >= 3 ? { groupInstanceId: this.group.groupInstanceId } : {}),
-          }),
-          { timeoutMs: Math.max(this.group.heartbeatIntervalMs, 5_000) },
-        )
-        .subscribe({
-          next: (response) => {
-            this.heartbeatInFlight = false
-            this.onHeartbeat(coordinator, response.errorCode)
-          },
-          error: (error: unknown) => {
-            this.heartbeatInFlight = false
-            const e = asRxKafkaError(error)
-            this.channels.error(e)
-            if (isCoordinatorError(e)) this.lookUpCoordinatorAgain()
-          },
-        }),
-    )
-  }
-
-  private onHeartbeat(coordinator: number, code: number): void {
-    if (this.state === 'stopped' || this.heartbeat === undefined) return
-    if (code === 0) {
-      this.lastHeartbeatOk = this.client.scheduler.now()
-      return
-    }
-    if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
-      this.lastHeartbeatOk = this.client.scheduler.now()
-      if (this.state === 'stable') this.rejoin()
-      return
-    }
-    if (code === ErrorCode.ILLEGAL_GENERATION || code === ErrorCode.UNKNOWN_MEMBER_ID) {
-      this.channels.error(brokerError(code, { api: 'Heartbeat', broker: coordinator }))
-      if (code === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = ''
-      this.stopHeartbeat()
-      this.loseAll()
-      this.join()
-      return
-    }
-    if (code === ErrorCode.FENCED_INSTANCE_ID) {
-      this.fatal(brokerError(code, { api: 'Heartbeat', broker: coordinator }))
-      return
-    }
-    const e = brokerError(code, { api: 'Heartbeat', broker: coordinator })
-    this.channels.error(e)
-    if (isCoordinatorError(e)) this.lookUpCoordinatorAgain()
-  }
-
-  private rememberPartitionCounts(): void {
-    const view = this.client.currentView()
-    this.assignedCounts.clear()
-    for (const topic of this.subscription.topics) {
-      const count = view.topics.get(topic)?.partitions.length ?? 0
-      if (count > 0) this.assignedCounts.set(topic, count)
-    }
-  }
-
-  /** Whether the metadata now (refreshed on its period and after errors) has another partition count for a subscribed topic. */
-  private partitionCountsChanged(): boolean {
-    const view = this.client.currentView()
-    for (const topic of this.subscription.topics) {
-      const count = view.topics.get(topic)?.partitions.length ?? 0
-      const known = this.assignedCounts.get(topic)
-      if (count > 0 && count !== known) return true
-    }
-    return false
   }
 
   /** Between rebalances: find the moved coordinator without giving up partitions; if it does not know us, the next heartbeat says so. */
@@ -1001,40 +778,14 @@ export class GroupMember {
 
   // ---- commits ---------------------------------------------------------
 
-  private startCommitTimer(): void {
-    if (this.commitTimer !== undefined || this.group.commitIntervalMs === 0) return
-    this.commitTimer = timer(this.group.commitIntervalMs, this.group.commitIntervalMs, this.client.scheduler).subscribe(() => {
-      if (this.state !== 'stable' || this.commitInFlight !== undefined) return
-      const inFlight = this.commitSlots([...this.slots.values()]).subscribe({
-        error: (error: unknown) => {
-          this.commitInFlight = undefined
-          this.onCommitError(error)
-        },
-        complete: () => {
-          this.commitInFlight = undefined
-        },
-      })
-      if (!inFlight.closed) this.commitInFlight = inFlight
-    })
-  }
-
   private onCommitError(error: unknown): void {
     const e = asRxKafkaError(error)
     this.channels.error(e)
-    if (!(e instanceof KafkaBrokerError)) return
-    if (e.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) {
-      if (this.state === 'stable') this.rejoin()
-    } else if (e.errorCode === ErrorCode.ILLEGAL_GENERATION || e.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
-      // Commits have their own connection, so one may be answered while this member already rejoins (a
-      // cooperative member's follow-up join): the join in progress settles the membership, not this answer.
-      if (this.state !== 'stable') return
-      if (e.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = ''
-      this.stopHeartbeat()
-      this.loseAll()
-      this.join()
-    } else if (e.findCoordinator) {
-      this.lookUpCoordinatorAgain()
-    }
+    const action = groupFailureAction('OffsetCommit', e)
+    // Commits have their own connection, so one may be answered while this member already rejoins (a
+    // cooperative member's follow-up join): the join in progress settles the membership, not this answer.
+    if ((action === 'reset-member' || action === 'lose-and-rejoin') && this.state !== 'stable') return
+    this.mend(action, e, () => {})
   }
 
   /** Commits the commit points of the slots that moved since their last commit (slot-commits.ts); emits once when done. */
@@ -1073,10 +824,8 @@ export class GroupMember {
   private shutdown(): void {
     this.state = 'stopped'
     this.step.unsubscribe()
-    this.stopHeartbeat()
-    this.commitTimer?.unsubscribe()
-    this.commitTimer = undefined
-    this.commitInFlight?.unsubscribe()
+    this.heartbeat.stop()
+    this.commitTimer.stop()
     this.lifetime.unsubscribe()
     this.subscription.stop()
     this.fetcher.stop()
@@ -1091,45 +840,9 @@ export class GroupMember {
   }
 }
 
-/** A partition waiting for ListOffsets to name its start. */
-interface PendingEnd {
-  slot: PartitionSlot
-  committed: bigint | null
-  which: OffsetLookup
-}
-
-/** Group errors no rejoin can mend: authorization, a fenced static member, a protocol nobody shares, a bad group id or timeouts. */
-const FATAL_GROUP_ERRORS = new Set<number>([
-  ErrorCode.GROUP_AUTHORIZATION_FAILED,
-  ErrorCode.FENCED_INSTANCE_ID,
-  ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
-  ErrorCode.INVALID_GROUP_ID,
-  ErrorCode.INVALID_SESSION_TIMEOUT,
-  ErrorCode.GROUP_MAX_SIZE_REACHED,
-])
-
 /** The same broker error, marked retriable so the step retries it (with backoff) instead of giving up. */
 function asRetriable(error: KafkaBrokerError): KafkaBrokerError {
   return new KafkaBrokerError({ ...errorCodeInfo(error.errorCode), retriable: true }, { api: error.api, broker: error.broker })
-}
-
-function isCoordinatorError(e: RxKafkaError): boolean {
-  if (e instanceof KafkaBrokerError) return e.findCoordinator
-  return e instanceof ConnectionError || e instanceof RequestTimeoutError
-}
-
-function ownedPartitions(slots: Iterable<PartitionSlot>): TopicPartitions[] {
-  return groupByTopic([...slots].map((s) => ({ topic: s.topic, partition: s.partition })))
-}
-
-function groupByTopic(list: readonly { topic: string; partition: number }[]): TopicPartitions[] {
-  const byTopic = new Map<string, number[]>()
-  for (const { topic, partition } of list) {
-    let partitions = byTopic.get(topic)
-    if (partitions === undefined) byTopic.set(topic, (partitions = []))
-    partitions.push(partition)
-  }
-  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) }))
 }
 
 function slotDiagnostics(slot: PartitionSlot, lastCommitted: bigint | undefined): PartitionDiagnostics {
@@ -1152,4 +865,4 @@ function slotDiagnostics(slot: PartitionSlot, lastCommitted: bigint | undefined)
   }
 }
 
-export { groupByTopic, slotDiagnostics }
+export { slotDiagnostics }

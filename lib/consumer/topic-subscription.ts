@@ -4,7 +4,8 @@
  * names the cluster lists (a Metadata request for every topic, which creates
  * nothing) when the member starts and then every `topicRefreshMs`. The member
  * compares `version` with the one it joined with and rejoins when the matched
- * set changed, so the leader assigns the new subscription.
+ * set changed, so the leader assigns the new subscription; likewise when a
+ * subscribed topic's partition count is not the one it was assigned with.
  */
 import { Observable, Subscription, catchError, exhaustMap, map, of, switchMap, timer } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
@@ -39,6 +40,10 @@ export class TopicSubscription {
   version = 0
   private matched: readonly string[]
   private refresh: Subscription | undefined
+  /** `version` at the last JoinGroup: another one means the matched topics changed, and a rejoin is due. */
+  private joinedVersion = 0
+  /** Partition counts of the subscribed topics when the last assignment came: a change means a rejoin. */
+  private readonly assignedCounts = new Map<string, number>()
 
   constructor(
     private readonly client: ClusterClient,
@@ -100,6 +105,37 @@ export class TopicSubscription {
         ),
       )
       .subscribe()
+  }
+
+  /** The member sends JoinGroup with the topics subscribed to now. */
+  joined(): void {
+    this.joinedVersion = this.version
+  }
+
+  /** The member has its assignment: the partition counts it was made for are the ones to compare with. */
+  assigned(): void {
+    const view = this.client.currentView()
+    this.assignedCounts.clear()
+    for (const topic of this.matched) {
+      const count = view.topics.get(topic)?.partitions.length ?? 0
+      if (count > 0) this.assignedCounts.set(topic, count)
+    }
+  }
+
+  /**
+   * Whether only a new assignment gives the subscription its due: a pattern
+   * matches other topics than at the join, or the metadata now (refreshed on
+   * its period and after errors) has another partition count for a subscribed
+   * topic (it grew, or was re-created).
+   */
+  rejoinDue(): boolean {
+    if (this.version !== this.joinedVersion) return true
+    const view = this.client.currentView()
+    for (const topic of this.matched) {
+      const count = view.topics.get(topic)?.partitions.length ?? 0
+      if (count > 0 && count !== this.assignedCounts.get(topic)) return true
+    }
+    return false
   }
 
   stop(): void {

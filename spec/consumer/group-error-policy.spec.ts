@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest'
+import { ConnectionError, ProtocolDecodeError, RequestTimeoutError, brokerError, type RxKafkaError } from '../../lib/errors/index.js'
+import { groupFailureAction, groupResponseAction, type GroupAction, type GroupApi, type GroupFailureSite } from '../../lib/consumer/group-error-policy.js'
+import { ErrorCode } from '../../lib/protocol/error-codes.js'
+
+const C = ErrorCode
+
+/**
+ * Every row is what the classic member did before the policy was a table of its own: a changed row is a
+ * changed behaviour. Besides the codes the member names, each API has one row per kind of other code: a
+ * coordinator code, a retriable one (COORDINATOR_LOAD_IN_PROGRESS: wait, do not look the coordinator up), a
+ * non-retriable one (UNKNOWN_SERVER_ERROR) and one this client does not know (9999).
+ */
+const responses: [GroupApi, string, number, GroupAction][] = [
+  ['JoinGroup', 'NONE', 0, 'continue'],
+  ['JoinGroup', 'MEMBER_ID_REQUIRED', C.MEMBER_ID_REQUIRED, 'rejoin-with-id'],
+  ['JoinGroup', 'UNKNOWN_MEMBER_ID', C.UNKNOWN_MEMBER_ID, 'reset-member'],
+  ['JoinGroup', 'REBALANCE_IN_PROGRESS', C.REBALANCE_IN_PROGRESS, 'backoff'],
+  ['JoinGroup', 'ILLEGAL_GENERATION', C.ILLEGAL_GENERATION, 'retry'],
+  ['JoinGroup', 'GROUP_AUTHORIZATION_FAILED', C.GROUP_AUTHORIZATION_FAILED, 'fatal'],
+  ['JoinGroup', 'FENCED_INSTANCE_ID', C.FENCED_INSTANCE_ID, 'fatal'],
+  ['JoinGroup', 'INCONSISTENT_GROUP_PROTOCOL', C.INCONSISTENT_GROUP_PROTOCOL, 'fatal'],
+  ['JoinGroup', 'INVALID_GROUP_ID', C.INVALID_GROUP_ID, 'fatal'],
+  ['JoinGroup', 'INVALID_SESSION_TIMEOUT', C.INVALID_SESSION_TIMEOUT, 'fatal'],
+  ['JoinGroup', 'GROUP_MAX_SIZE_REACHED', C.GROUP_MAX_SIZE_REACHED, 'fatal'],
+  ['JoinGroup', 'NOT_COORDINATOR', C.NOT_COORDINATOR, 'find-coordinator'],
+  ['JoinGroup', 'COORDINATOR_NOT_AVAILABLE', C.COORDINATOR_NOT_AVAILABLE, 'find-coordinator'],
+  ['JoinGroup', 'COORDINATOR_LOAD_IN_PROGRESS', C.COORDINATOR_LOAD_IN_PROGRESS, 'retry'],
+  ['JoinGroup', 'UNKNOWN_SERVER_ERROR', C.UNKNOWN_SERVER_ERROR, 'retry'],
+  ['JoinGroup', 'a code this client does not know', 9999, 'retry'],
+
+  ['SyncGroup', 'NONE', 0, 'continue'],
+  ['SyncGroup', 'REBALANCE_IN_PROGRESS', C.REBALANCE_IN_PROGRESS, 'rejoin'],
+  ['SyncGroup', 'UNKNOWN_MEMBER_ID', C.UNKNOWN_MEMBER_ID, 'reset-member'],
+  ['SyncGroup', 'ILLEGAL_GENERATION', C.ILLEGAL_GENERATION, 'lose-and-rejoin'],
+  ['SyncGroup', 'MEMBER_ID_REQUIRED', C.MEMBER_ID_REQUIRED, 'lose-and-retry'],
+  ['SyncGroup', 'GROUP_AUTHORIZATION_FAILED', C.GROUP_AUTHORIZATION_FAILED, 'fatal'],
+  ['SyncGroup', 'FENCED_INSTANCE_ID', C.FENCED_INSTANCE_ID, 'fatal'],
+  ['SyncGroup', 'INCONSISTENT_GROUP_PROTOCOL', C.INCONSISTENT_GROUP_PROTOCOL, 'fatal'],
+  ['SyncGroup', 'INVALID_GROUP_ID', C.INVALID_GROUP_ID, 'fatal'],
+  ['SyncGroup', 'INVALID_SESSION_TIMEOUT', C.INVALID_SESSION_TIMEOUT, 'fatal'],
+  ['SyncGroup', 'GROUP_MAX_SIZE_REACHED', C.GROUP_MAX_SIZE_REACHED, 'fatal'],
+  ['SyncGroup', 'NOT_COORDINATOR', C.NOT_COORDINATOR, 'lose-and-find-coordinator'],
+  ['SyncGroup', 'COORDINATOR_NOT_AVAILABLE', C.COORDINATOR_NOT_AVAILABLE, 'lose-and-find-coordinator'],
+  ['SyncGroup', 'COORDINATOR_LOAD_IN_PROGRESS', C.COORDINATOR_LOAD_IN_PROGRESS, 'lose-and-retry'],
+  ['SyncGroup', 'UNKNOWN_SERVER_ERROR', C.UNKNOWN_SERVER_ERROR, 'lose-and-retry'],
+  ['SyncGroup', 'a code this client does not know', 9999, 'lose-and-retry'],
+
+  ['Heartbeat', 'NONE', 0, 'continue'],
+  ['Heartbeat', 'REBALANCE_IN_PROGRESS', C.REBALANCE_IN_PROGRESS, 'rebalance'],
+  ['Heartbeat', 'ILLEGAL_GENERATION', C.ILLEGAL_GENERATION, 'lose-and-rejoin'],
+  ['Heartbeat', 'UNKNOWN_MEMBER_ID', C.UNKNOWN_MEMBER_ID, 'reset-member'],
+  ['Heartbeat', 'FENCED_INSTANCE_ID', C.FENCED_INSTANCE_ID, 'fatal'],
+  // A heartbeat is fatal only for a fenced static member: the next rebalance step meets the other group errors.
+  ['Heartbeat', 'GROUP_AUTHORIZATION_FAILED', C.GROUP_AUTHORIZATION_FAILED, 'ignore'],
+  ['Heartbeat', 'NOT_COORDINATOR', C.NOT_COORDINATOR, 'look-up-coordinator'],
+  ['Heartbeat', 'COORDINATOR_NOT_AVAILABLE', C.COORDINATOR_NOT_AVAILABLE, 'look-up-coordinator'],
+  ['Heartbeat', 'COORDINATOR_LOAD_IN_PROGRESS', C.COORDINATOR_LOAD_IN_PROGRESS, 'ignore'],
+  ['Heartbeat', 'UNKNOWN_SERVER_ERROR', C.UNKNOWN_SERVER_ERROR, 'ignore'],
+  ['Heartbeat', 'a code this client does not know', 9999, 'ignore'],
+
+  ['OffsetCommit', 'NONE', 0, 'continue'],
+  ['OffsetCommit', 'REBALANCE_IN_PROGRESS', C.REBALANCE_IN_PROGRESS, 'rebalance'],
+  ['OffsetCommit', 'ILLEGAL_GENERATION', C.ILLEGAL_GENERATION, 'lose-and-rejoin'],
+  ['OffsetCommit', 'UNKNOWN_MEMBER_ID', C.UNKNOWN_MEMBER_ID, 'reset-member'],
+  ['OffsetCommit', 'FENCED_INSTANCE_ID', C.FENCED_INSTANCE_ID, 'ignore'],
+  ['OffsetCommit', 'GROUP_AUTHORIZATION_FAILED', C.GROUP_AUTHORIZATION_FAILED, 'ignore'],
+  ['OffsetCommit', 'NOT_COORDINATOR', C.NOT_COORDINATOR, 'look-up-coordinator'],
+  ['OffsetCommit', 'COORDINATOR_NOT_AVAILABLE', C.COORDINATOR_NOT_AVAILABLE, 'look-up-coordinator'],
+  ['OffsetCommit', 'COORDINATOR_LOAD_IN_PROGRESS', C.COORDINATOR_LOAD_IN_PROGRESS, 'ignore'],
+  ['OffsetCommit', 'UNKNOWN_SERVER_ERROR', C.UNKNOWN_SERVER_ERROR, 'ignore'],
+  ['OffsetCommit', 'a code this client does not know', 9999, 'ignore'],
+]
+
+const timeout = new RequestTimeoutError('JoinGroup', 1_000, 1)
+const dropped = new ConnectionError('connection to broker 1 closed')
+const undecodable = new ProtocolDecodeError('truncated response')
+const failures: [GroupFailureSite, string, RxKafkaError, GroupAction][] = [
+  ['step', 'a timeout', timeout, 'find-coordinator'],
+  ['step', 'a dropped connection', dropped, 'find-coordinator'],
+  ['step', 'NOT_COORDINATOR', brokerError(C.NOT_COORDINATOR), 'find-coordinator'],
+  ['step', 'COORDINATOR_LOAD_IN_PROGRESS', brokerError(C.COORDINATOR_LOAD_IN_PROGRESS), 'retry'],
+  ['step', 'GROUP_AUTHORIZATION_FAILED', brokerError(C.GROUP_AUTHORIZATION_FAILED), 'fatal'],
+  ['step', 'an undecodable answer', undecodable, 'fatal'],
+
+  ['Heartbeat', 'a timeout', timeout, 'look-up-coordinator'],
+  ['Heartbeat', 'a dropped connection', dropped, 'look-up-coordinator'],
+  ['Heartbeat', 'NOT_COORDINATOR', brokerError(C.NOT_COORDINATOR), 'look-up-coordinator'],
+  ['Heartbeat', 'UNKNOWN_MEMBER_ID', brokerError(C.UNKNOWN_MEMBER_ID), 'ignore'],
+  ['Heartbeat', 'an undecodable answer', undecodable, 'ignore'],
+
+  // A commit that failed without an answer changes nothing: the next one tries again.
+  ['OffsetCommit', 'a timeout', timeout, 'ignore'],
+  ['OffsetCommit', 'a dropped connection', dropped, 'ignore'],
+  ['OffsetCommit', 'an undecodable answer', undecodable, 'ignore'],
+  ['OffsetCommit', 'NOT_COORDINATOR', brokerError(C.NOT_COORDINATOR), 'look-up-coordinator'],
+  ['OffsetCommit', 'REBALANCE_IN_PROGRESS', brokerError(C.REBALANCE_IN_PROGRESS), 'rebalance'],
+  ['OffsetCommit', 'ILLEGAL_GENERATION', brokerError(C.ILLEGAL_GENERATION), 'lose-and-rejoin'],
+  ['OffsetCommit', 'UNKNOWN_MEMBER_ID', brokerError(C.UNKNOWN_MEMBER_ID), 'reset-member'],
+]
+
+describe('the classic group error policy', () => {
+  it.each(responses)('%s answered %s (%i): %s', (api, _name, code, action) => {
+    expect(groupResponseAction(api, code)).toBe(action)
+  })
+
+  it.each(failures)('%s failed with %s: %s', (site, _what, error, action) => {
+    expect(groupFailureAction(site, error)).toBe(action)
+  })
+})

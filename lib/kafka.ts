@@ -14,7 +14,7 @@ import { ConsumerGroup, consumerGroupDiagnostics } from './consumer/consume-grou
 import { consumePartitions, type PartitionReader } from './consumer/consume-partitions.js'
 import { consumeShareGroup, ShareGroupConsumer, type ConsumeShareGroupOptions } from './consumer/share-group/index.js'
 import type { ConsumeGroupOptions, ConsumePartitionsOptions } from './consumer/consumer-options.js'
-import type { GroupMemberDiagnostics } from './consumer/group-member.js'
+import type { GroupMemberDiagnostics } from './consumer/member-diagnostics.js'
 import { producerDiagnostics, type ProducerDiagnostics } from './producer/diagnostics.js'
 import { flushProducers } from './producer/flush.js'
 import type { ProducerOptions, ProducerOptionsWithClient, ProducerSettings, RequiredSerializers } from './producer/options.js'

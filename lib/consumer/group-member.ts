@@ -22,7 +22,7 @@ import { backoffDelay } from '../kit/backoff.js'
 import type { GroupAssignor, GroupMemberSubscription, TopicPartitions } from './assignors.js'
 import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
 import { offsetChoice$, type OffsetChoice } from './offset-spec.js'
-import { asRxKafkaError, Fetcher, type FetchSessionDiagnostics } from './fetcher.js'
+import { asRxKafkaError, Fetcher } from './fetcher.js'
 import { groupFailureAction, groupResponseAction, type GroupAction } from './group-error-policy.js'
 import { GroupHeartbeat, type HeartbeatMember } from './group-heartbeat.js'
 import { CommitTimer, finalCommit } from './member-commits.js'
@@ -34,115 +34,8 @@ import { PartitionSlot, type PartitionStream } from './partition-stream.js'
 import { SidechannelOffsets } from './sidechannel.js'
 import { TopicSubscription } from './topic-subscription.js'
 import type { MemberState } from './member-state.js'
-
-/** The assignment this member received in one generation. */
-export interface GroupAssignmentEvent {
-  /** The group id. */
-  groupId: string
-  /** The generation this assignment belongs to. */
-  generationId: number
-  /** This member's id, as the coordinator gave it. */
-  memberId: string
-  /** The assignor the group agreed on. */
-  protocol: string
-  /** Whether this member computed the assignment (the group leader). */
-  isLeader: boolean
-  /** Everything this member holds in this generation. */
-  assigned: TopicPartitions[]
-  /**
-   * Partitions whose substreams start now. With an eager assignor (range,
-   * round-robin: the default) that is all of `assigned`, since every partition
-   * was given up before rejoining; with a cooperative one, the partitions new
-   * to this member.
-   */
-  added: TopicPartitions[]
-  /**
-   * Partitions this member still held when the assignment arrived and gives up
-   * now: the ones a cooperative rebalance moves away. Always empty with an
-   * eager assignor, which gives up everything before it rejoins (their
-   * substreams complete before this event).
-   */
-  revoked: TopicPartitions[]
-}
-
-/** Where a partition's substream starts reading. */
-export interface PartitionStartEvent {
-  /** The topic. */
-  topic: string
-  /** The partition. */
-  partition: number
-  /** The first offset the substream will deliver (or, with `noMessages`, where the caller should start). */
-  offset: bigint
-  /** The group's committed offset, null when there was none. */
-  committed: bigint | null
-  /** The generation that assigned it. */
-  generationId: number
-}
-
-/** A partition's numbers in a diagnostics snapshot. */
-export interface PartitionDiagnostics {
-  /** The topic. */
-  topic: string
-  /** The partition. */
-  partition: number
-  /** Its leader's broker id, as the consumer knows it (-1 when unknown). */
-  leader: number
-  /** Next offset to fetch. */
-  position: bigint | null
-  /** Offset a commit now would write. */
-  commitPoint: bigint | null
-  /** The offset last committed by this member, null before its first commit. */
-  lastCommitted: bigint | null
-  /** The partition's high watermark from the last fetch, null before one. */
-  highWatermark: bigint | null
-  /** High watermark minus position: messages not yet fetched. */
-  lag: bigint | null
-  /** Messages delivered and not yet done. */
-  undoneMessages: number
-  /** Their bytes. */
-  undoneBytes: number
-  /** Whether fetching is paused because un-done messages reached maxUndoneMessages or maxUndoneBytes. */
-  pausedByDemand: boolean
-  /** Whether its substream has a subscriber (no subscriber: nothing is fetched). */
-  subscribed: boolean
-  /** `assigned`, `revoking` (finishing before the hand-over) or `closed`. */
-  state: string
-}
-
-/** A snapshot of one group member for `kafka.diagnostics()`. */
-export interface GroupMemberDiagnostics {
-  /** The group id. */
-  groupId: string
-  /** Where the member is: `stable` when consuming; `joining`/`syncing` during a rebalance. */
-  state: MemberState
-  /** The member id, empty before the first join. */
-  memberId: string
-  /** The current generation, -1 before the first. */
-  generationId: number
-  /** The coordinator's broker id, null until found. */
-  coordinator: number | null
-  /** The assignor the group agreed on, null before the first assignment. */
-  protocol: string | null
-  /** Assignments received so far. */
-  rebalances: number
-  /** Fetch requests sent so far. */
-  fetches: number
-  /** Messages delivered so far. */
-  messages: number
-  /** The fetch session (KIP-227) with each broker fetched from. */
-  fetchSessions: FetchSessionDiagnostics[]
-  /** Every partition it holds. */
-  partitions: PartitionDiagnostics[]
-}
-
-export type { MemberState }
-
-/** Hot channels the member reports to (shared by all subscriptions of one ConsumerGroup). */
-export interface MemberChannels {
-  assignment(event: GroupAssignmentEvent): void
-  partitionStart(event: PartitionStartEvent): void
-  error(error: RxKafkaError): void
-}
+import type { MemberChannels } from './group-events.js'
+import { slotDiagnostics, type GroupMemberDiagnostics } from './member-diagnostics.js'
 
 const PROTOCOL_TYPE = 'consumer'
 /** Numbers members for their connection keys. */
@@ -844,25 +737,3 @@ export class GroupMember {
 function asRetriable(error: KafkaBrokerError): KafkaBrokerError {
   return new KafkaBrokerError({ ...errorCodeInfo(error.errorCode), retriable: true }, { api: error.api, broker: error.broker })
 }
-
-function slotDiagnostics(slot: PartitionSlot, lastCommitted: bigint | undefined): PartitionDiagnostics {
-  const position = slot.position ?? null
-  const hw = slot.highWatermark >= 0n ? slot.highWatermark : null
-  return {
-    topic: slot.topic,
-    partition: slot.partition,
-    leader: slot.leader,
-    position,
-    commitPoint: slot.commitPoint ?? null,
-    lastCommitted: lastCommitted ?? null,
-    highWatermark: hw,
-    lag: hw !== null && position !== null ? (hw > position ? hw - position : 0n) : null,
-    undoneMessages: slot.tracker?.undoneCount ?? 0,
-    undoneBytes: slot.tracker?.undoneBytes ?? 0,
-    pausedByDemand: slot.pausedByDemand,
-    subscribed: slot.subscriber !== undefined,
-    state: slot.state,
-  }
-}
-
-export { slotDiagnostics }

@@ -17,11 +17,7 @@ export type { CommitIdentity } from './offset-requests.js'
 export type { ConsumeGroupOptions, ConsumePartitionsOptions, FetchOptions, GroupProtocol, OffsetAtTime, OffsetChoice, OffsetSpec, ServerAssignor } from './consumer-options.js'
 export { rangeAssignor, roundRobinAssignor, cooperativeStickyAssignor, DEFAULT_ASSIGNORS } from './assignors.js'
 export type { GroupAssignor, GroupMemberSubscription, TopicPartitions } from './assignors.js'
-export type {
-  GroupAssignmentEvent,
-  GroupMemberDiagnostics,
-  MemberState,
-  PartitionDiagnostics,
-  PartitionStartEvent,
-} from './group-member.js'
+export type { GroupAssignmentEvent, PartitionStartEvent } from './group-events.js'
+export type { GroupMemberDiagnostics, PartitionDiagnostics } from './member-diagnostics.js'
+export type { MemberState } from './member-state.js'
 export * from './share-group/index.js'

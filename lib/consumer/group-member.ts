@@ -7,26 +7,25 @@
  * The member is a small state machine driven by callbacks. At most one group
  * step (find, join, sync, revoke, start positions) runs at a time, held in
  * `step`; heartbeats and periodic commits run beside it on their own timers.
+ * The join and sync requests are classic-join.ts's; what an error costs the
+ * member (mend) is decided here alone.
  */
-import { observeJoin, observeLeave, observeSync, rebalanced } from '../observability/consumer-events.js'
+import { observeLeave, rebalanced } from '../observability/consumer-events.js'
 import { Observable, Subscription, catchError, map, of, race, switchMap, take, timer, type Subscriber } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
-import type { ClusterView } from '../cluster/cluster-view.js'
-import { brokerError, KafkaBrokerError } from '../errors/index.js'
-import { ErrorCode, errorCodeInfo } from '../protocol/error-codes.js'
+import { KafkaBrokerError } from '../errors/index.js'
+import { errorCodeInfo } from '../protocol/error-codes.js'
 import type { RxKafkaError } from '../errors/index.js'
-import { JoinGroupApi, type JoinGroupResponse } from '../protocol/messages/JoinGroup.js'
 import { LeaveGroupApi, type LeaveGroupRequest } from '../protocol/messages/LeaveGroup.js'
-import { SyncGroupApi } from '../protocol/messages/SyncGroup.js'
 import { backoffDelay } from '../kit/backoff.js'
-import type { GroupAssignor, GroupMemberSubscription, TopicPartitions } from './assignors.js'
+import type { GroupAssignor, TopicPartitions } from './assignors.js'
 import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
 import { offsetChoice$, type OffsetChoice } from './offset-spec.js'
 import { asRxKafkaError, Fetcher } from './fetcher.js'
-import { groupFailureAction, groupResponseAction, type GroupAction } from './group-error-policy.js'
+import { groupFailureAction, type GroupAction } from './group-error-policy.js'
 import { GroupHeartbeat, type HeartbeatMember } from './group-heartbeat.js'
+import { ClassicJoin, type JoiningMember } from './classic-join.js'
 import { CommitTimer, finalCommit } from './member-commits.js'
-import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './group-payloads.js'
 import { partitionKey, type CommitIdentity } from './offset-requests.js'
 import { committedStarts, groupSlots, resolveEnd, resolveEnds, startChoices, type PartitionStartContext } from './partition-starts.js'
 import { commitSlots, publishHandOver, revokeSlots, whenAllDrained, type RevokeSteps } from './slot-commits.js'
@@ -37,7 +36,6 @@ import type { MemberState } from './member-state.js'
 import type { MemberChannels } from './group-events.js'
 import { slotDiagnostics, type GroupMemberDiagnostics } from './member-diagnostics.js'
 
-const PROTOCOL_TYPE = 'consumer'
 /** Numbers members for their connection keys. */
 let memberInstances = 0
 /** Tries of the final commit of a member that leaves (the close timeout bounds them too). */
@@ -57,6 +55,7 @@ export class GroupMember {
   /** The one group step in progress. */
   private step = new Subscription()
   private readonly heartbeat: GroupHeartbeat
+  private readonly joiner: ClassicJoin
   private readonly commitTimer: CommitTimer
   private readonly lifetime = new Subscription()
   /** The graceful stop, once begun (see stop()). */
@@ -100,6 +99,7 @@ export class GroupMember {
     this.sidechannel = group.sidechannel === null ? undefined : new SidechannelOffsets(client, group.sidechannel, group.groupId)
     this.subscription = new TopicSubscription(client, group.topics, group.topicPatterns, group.topicRefreshMs)
     this.heartbeat = new GroupHeartbeat(client, group, this.heartbeatMember(), this.lifetime)
+    this.joiner = new ClassicJoin(client, group, this.subscription, this.connectionKey, this.joiningMember())
     this.commitTimer = new CommitTimer(client.scheduler, group.commitIntervalMs, {
       due: () => this.state === 'stable',
       commit: () => this.commitSlots([...this.slots.values()]),
@@ -296,161 +296,9 @@ export class GroupMember {
     this.revoke([...this.slots.values()], () => this.join())
   }
 
+  /** JoinGroup, the leader's assignment, SyncGroup (classic-join.ts); ends in onAssigned. */
   private join(): void {
-    // A member on its way out joins nothing (its stop() commits and leaves).
-    if (this.state === 'leaving' || this.state === 'stopped') return
-    if (this.coordinator === undefined) {
-      this.findCoordinator()
-      return
-    }
-    this.state = 'joining'
-    this.heartbeat.stop()
-    const coordinator = this.coordinator
-    const owned = groupSlots(this.slots.values())
-    this.subscription.joined()
-    const protocols = this.group.assignors.map((assignor) => ({
-      name: assignor.name,
-      metadata: encodeSubscription({
-        topics: [...this.subscription.topics],
-        userData: assignor.userData?.() ?? null,
-        ownedPartitions: assignor.rebalance === 'cooperative' ? owned : [],
-      }),
-    }))
-    this.runStep(
-      this.client.request(
-        coordinator,
-        JoinGroupApi,
-        (version) => ({
-          groupId: this.group.groupId,
-          sessionTimeoutMs: this.group.sessionTimeoutMs,
-          ...(version >= 1 ? { rebalanceTimeoutMs: this.group.rebalanceTimeoutMs } : {}),
-          memberId: this.memberId,
-          ...(version >= 5 ? { groupInstanceId: this.group.groupInstanceId } : {}),
-          protocolType: PROTOCOL_TYPE,
-          protocols,
-        }),
-        // JoinGroup legitimately blocks until every member rejoins: up to the rebalance timeout.
-        { timeoutMs: this.group.rebalanceTimeoutMs + 5_000, connectionKey: this.connectionKey },
-      ).pipe(observeJoin(this.client.clientId, this.group.groupId, this, coordinator)),
-      (response) => this.onJoined(coordinator, response),
-      (error) => this.onStepError(error, () => this.join()),
-    )
-  }
-
-  private onJoined(coordinator: number, response: JoinGroupResponse): void {
-    const action = groupResponseAction('JoinGroup', response.errorCode)
-    if (action === 'rejoin-with-id') {
-      // KIP-394: the coordinator hands out the id first and expects us straight back with it.
-      this.memberId = response.memberId
-      this.join()
-      return
-    }
-    if (action !== 'continue') {
-      this.mend(action, brokerError(response.errorCode, { api: 'JoinGroup', broker: coordinator }), () => this.join())
-      return
-    }
-    this.backoffAttempt = 0
-    this.memberId = response.memberId
-    this.generationId = response.generationId
-    this.isLeader = response.leader === response.memberId
-    const protocol = this.group.assignors.find((a) => a.name === response.protocolName)
-    if (protocol === undefined) {
-      this.fatal(
-        brokerError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, {
-          api: 'JoinGroup',
-          broker: coordinator,
-          errorMessage: `the group chose assignor ${JSON.stringify(response.protocolName)}, which this member did not offer`,
-        }),
-      )
-      return
-    }
-    this.protocol = protocol
-    if (!this.isLeader || response.skipAssignment === true) {
-      this.sync(coordinator, protocol, [])
-      return
-    }
-    let members: GroupMemberSubscription[]
-    try {
-      members = response.members.map((m) => {
-        const s = decodeSubscription(m.metadata)
-        return {
-          memberId: m.memberId,
-          groupInstanceId: m.groupInstanceId ?? null,
-          topics: s.topics,
-          ownedPartitions: s.ownedPartitions ?? [],
-          userData: s.userData,
-        }
-      })
-    } catch (error) {
-      this.fatal(error)
-      return
-    }
-    // Fresh partition counts for every topic any member follows (others may subscribe to topics we do not).
-    const topics = [...new Set(members.flatMap((m) => m.topics))]
-    this.runStep(
-      this.client.refreshMetadata(topics),
-      (view) => {
-        let assignments: { memberId: string; assignment: Buffer }[]
-        try {
-          assignments = this.assignAsLeader(protocol, members, view)
-        } catch (error) {
-          this.fatal(error)
-          return
-        }
-        this.sync(coordinator, protocol, assignments)
-      },
-      (error) => this.onStepError(error, () => this.join()),
-    )
-  }
-
-  private assignAsLeader(protocol: GroupAssignor, members: GroupMemberSubscription[], view: ClusterView): { memberId: string; assignment: Buffer }[] {
-    const counts = new Map<string, number>()
-    for (const m of members) {
-      for (const topic of m.topics) {
-        const info = view.topics.get(topic)
-        if (info !== undefined && info.errorCode === 0 && info.partitions.length > 0) counts.set(topic, info.partitions.length)
-      }
-    }
-    const result = protocol.assign(members, counts)
-    return members.map((m) => ({
-      memberId: m.memberId,
-      assignment: encodeAssignment({ assignedPartitions: result.get(m.memberId) ?? [], userData: null }),
-    }))
-  }
-
-  private sync(coordinator: number, protocol: GroupAssignor, assignments: { memberId: string; assignment: Buffer }[]): void {
-    this.state = 'syncing'
-    this.runStep(
-      this.client.request(
-        coordinator,
-        SyncGroupApi,
-        (version) => ({
-          groupId: this.group.groupId,
-          generationId: this.generationId,
-          memberId: this.memberId,
-          ...(version >= 3 ? { groupInstanceId: this.group.groupInstanceId } : {}),
-          ...(version >= 5 ? { protocolType: PROTOCOL_TYPE, protocolName: protocol.name } : {}),
-          assignments,
-        }),
-        { timeoutMs: this.group.rebalanceTimeoutMs + 5_000, connectionKey: this.connectionKey },
-      ).pipe(observeSync(this.client.clientId, this.group.groupId, this, coordinator)),
-      (response) => {
-        const action = groupResponseAction('SyncGroup', response.errorCode)
-        if (action !== 'continue') {
-          this.mend(action, brokerError(response.errorCode, { api: 'SyncGroup', broker: coordinator }), () => this.join())
-          return
-        }
-        let assigned: TopicPartitions[]
-        try {
-          assigned = decodeAssignment(response.assignment).assignedPartitions.filter((t) => this.subscription.topics.includes(t.topic))
-        } catch (error) {
-          this.fatal(error)
-          return
-        }
-        this.onAssigned(protocol, assigned)
-      },
-      (error) => this.onStepError(error, () => this.join()),
-    )
+    this.joiner.join()
   }
 
   private onAssigned(protocol: GroupAssignor, assigned: TopicPartitions[]): void {
@@ -632,6 +480,42 @@ export class GroupMember {
       case 'fatal':
         this.fatal(error)
         return
+    }
+  }
+
+  /** What the join step (classic-join.ts) may read and ask of this member. */
+  private joiningMember(): JoiningMember {
+    return {
+      observed: this,
+      state: () => this.state,
+      coordinator: () => this.coordinator,
+      identity: () => ({ memberId: this.memberId, generationId: this.generationId }),
+      owned: () => groupSlots(this.slots.values()),
+      joining: () => {
+        this.state = 'joining'
+        this.heartbeat.stop()
+      },
+      syncing: () => {
+        this.state = 'syncing'
+      },
+      setMemberId: (memberId) => {
+        this.memberId = memberId
+      },
+      generation: (memberId, generationId, isLeader) => {
+        this.backoffAttempt = 0
+        this.memberId = memberId
+        this.generationId = generationId
+        this.isLeader = isLeader
+      },
+      agreed: (protocol) => {
+        this.protocol = protocol
+      },
+      runStep: (work, next, error) => this.runStep(work, next, error),
+      findCoordinator: () => this.findCoordinator(),
+      stepFailed: (error, retry) => this.onStepError(error, retry),
+      mend: (action, error, retry) => this.mend(action, error, retry),
+      fatal: (error) => this.fatal(error),
+      assigned: (protocol, assigned) => this.onAssigned(protocol, assigned),
     }
   }
 

@@ -11,6 +11,7 @@ import { laneKey, laneTopics, SLOW_EVERY, SLOW_SLEEP_MS, type ChildTask, type La
 import { latencySummary, nowMs, sampleRss, Window } from '../measure.js'
 import { benchValues } from '../payload.js'
 import { acquireCodecPool } from '../../lib/workers/codec-pool.js'
+import { offloadsByDefault } from '../../lib/producer/options.js'
 
 /**
  * Messages are emitted 1000 per macrotask, as a live source would deliver
@@ -178,7 +179,8 @@ export async function run(task: ChildTask): Promise<RunMeasurement> {
   const hold = client.use(() => NEVER).subscribe()
   // With offloading, hold a share of the codec pool too, so its workers (started and warmed by the warm-up) serve the
   // measured run, as they would in a long-lived producer, instead of starting again inside the window.
-  const poolLease = process.env.BENCH_RX_OFFLOAD === '1' ? acquireCodecPool() : undefined
+  const offloading = process.env.BENCH_RX_OFFLOAD === undefined ? offloadsByDefault(task.lane.compression ?? 'none') : process.env.BENCH_RX_OFFLOAD === '1'
+  const poolLease = offloading && task.lane.kind === 'produce' ? acquireCodecPool() : undefined
   await poolLease?.pool.start()
   try {
     await firstValueFrom(client.ensureTopics(laneTopics(task.lane)))

@@ -230,6 +230,14 @@ export interface ResolvedProducerOptions {
 
 let producerCount = 0
 
+/**
+ * Whether `offloadCompression` is on when not given: where the bench shows the hand-off to the codec pool pays on
+ * 2 cores, which is gzip only (see the option's TSDoc and docs/bench.md, "Codec worker pool").
+ */
+export function offloadsByDefault(compression: CompressionCodecName): boolean {
+  return compression === 'gzip'
+}
+
 /** Applies defaults and checks every option; throws OperatorOptionError naming the option. */
 export function resolveProducerOptions(
   operator: string,
@@ -317,8 +325,7 @@ export function resolveProducerOptions(
     onBufferFull: o.onBufferFull ?? 'wait',
     maxWaitingMessages: o.maxWaitingMessages ?? Infinity,
     errorMode: o.errorMode ?? 'stream',
-    // On by default where the bench shows the hand-off pays on 2 cores: gzip only (see the option's TSDoc).
-    offloadCompression: o.offloadCompression ?? (o.compression ?? 'none') === 'gzip',
+    offloadCompression: o.offloadCompression ?? offloadsByDefault(o.compression ?? 'none'),
     codecPool: undefined,
     keySerializer: o.keySerializer as Serializer<unknown> | undefined,
     valueSerializer: o.valueSerializer as Serializer<unknown> | undefined,

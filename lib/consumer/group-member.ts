@@ -7,10 +7,11 @@
  * The member is a small state machine driven by callbacks. At most one group
  * step (find, join, sync, revoke, start positions) runs at a time, held in
  * `step`; heartbeats and periodic commits run beside it on their own timers.
- * The join and sync requests are classic-join.ts's; what an error costs the
- * member (mend) is decided here alone.
+ * The join and sync requests are classic-join.ts's, what an assignment starts
+ * (substreams, start positions) classic-assignment.ts's; what an error costs
+ * the member (mend) is decided here alone.
  */
-import { observeLeave, rebalanced } from '../observability/consumer-events.js'
+import { observeLeave } from '../observability/consumer-events.js'
 import { Observable, Subscription, catchError, map, of, race, switchMap, take, timer, type Subscriber } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import { KafkaBrokerError } from '../errors/index.js'
@@ -18,18 +19,18 @@ import { errorCodeInfo } from '../protocol/error-codes.js'
 import type { RxKafkaError } from '../errors/index.js'
 import { LeaveGroupApi, type LeaveGroupRequest } from '../protocol/messages/LeaveGroup.js'
 import { backoffDelay } from '../kit/backoff.js'
-import type { GroupAssignor, TopicPartitions } from './assignors.js'
+import type { GroupAssignor } from './assignors.js'
 import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
-import { offsetChoice$, type OffsetChoice } from './offset-spec.js'
 import { asRxKafkaError, Fetcher } from './fetcher.js'
 import { groupFailureAction, type GroupAction } from './group-error-policy.js'
 import { GroupHeartbeat, type HeartbeatMember } from './group-heartbeat.js'
 import { ClassicJoin, type JoiningMember } from './classic-join.js'
+import { ClassicAssignment, type AssignedMember } from './classic-assignment.js'
 import { CommitTimer, finalCommit } from './member-commits.js'
-import { partitionKey, type CommitIdentity } from './offset-requests.js'
-import { committedStarts, groupSlots, resolveEnd, resolveEnds, startChoices, type PartitionStartContext } from './partition-starts.js'
+import type { CommitIdentity } from './offset-requests.js'
+import { groupSlots, type PartitionStartContext } from './partition-starts.js'
 import { commitSlots, publishHandOver, revokeSlots, whenAllDrained, type RevokeSteps } from './slot-commits.js'
-import { PartitionSlot, type PartitionStream } from './partition-stream.js'
+import type { PartitionSlot, PartitionStream } from './partition-stream.js'
 import { SidechannelOffsets } from './sidechannel.js'
 import { TopicSubscription } from './topic-subscription.js'
 import type { MemberState } from './member-state.js'
@@ -80,8 +81,8 @@ export class GroupMember {
    * then be lost).
    */
   private readonly commitConnectionKey: string
-  /** What partition starts (partition-starts.ts) need of this member. */
-  private readonly starts: PartitionStartContext
+  /** What an assignment starts (classic-assignment.ts); also the jump of a partition out of range. */
+  private readonly assignment: ClassicAssignment
 
   constructor(
     private readonly client: ClusterClient,
@@ -94,7 +95,7 @@ export class GroupMember {
     this.commitConnectionKey = `${this.connectionKey} commits`
     this.fetcher = new Fetcher(client, fetch, {
       nonFatal: (error) => this.channels.error(error),
-      seek: (slot, spec) => this.seekSlot(slot, spec),
+      seek: (slot, spec) => this.assignment.seek(slot, spec),
     }, this.connectionKey)
     this.sidechannel = group.sidechannel === null ? undefined : new SidechannelOffsets(client, group.sidechannel, group.groupId)
     this.subscription = new TopicSubscription(client, group.topics, group.topicPatterns, group.topicRefreshMs)
@@ -105,10 +106,11 @@ export class GroupMember {
       commit: () => this.commitSlots([...this.slots.values()]),
       failed: (error) => this.onCommitError(error),
     })
-    this.starts = {
+    const starts: PartitionStartContext = {
       client, group, fetch, fetcher: this.fetcher, sidechannel: this.sidechannel, connectionKey: this.connectionKey,
       nonFatal: (error) => this.channels.error(asRxKafkaError(error)),
     }
+    this.assignment = new ClassicAssignment(starts, output, channels, this.lifetime, this.assignedMember())
   }
 
   start(): void {
@@ -296,96 +298,9 @@ export class GroupMember {
     this.revoke([...this.slots.values()], () => this.join())
   }
 
-  /** JoinGroup, the leader's assignment, SyncGroup (classic-join.ts); ends in onAssigned. */
+  /** JoinGroup, the leader's assignment, SyncGroup (classic-join.ts); ends in the assignment's start (classic-assignment.ts). */
   private join(): void {
     this.joiner.join()
-  }
-
-  private onAssigned(protocol: GroupAssignor, assigned: TopicPartitions[]): void {
-    this.rebalances++
-    const newKeys = new Set<string>()
-    for (const t of assigned) for (const p of t.partitions) newKeys.add(partitionKey(t.topic, p))
-    const revoked = [...this.slots.values()].filter((s) => !newKeys.has(s.key))
-    const added: { topic: string; partition: number }[] = []
-    for (const t of assigned) for (const p of t.partitions) if (!this.slots.has(partitionKey(t.topic, p))) added.push({ topic: t.topic, partition: p })
-    this.state = 'stable'
-    rebalanced(this.client.clientId, this.group.groupId, this, protocol.name, assigned, added.length, revoked.length)
-    this.subscription.assigned()
-    this.heartbeat.alive()
-    this.heartbeat.start()
-    this.commitTimer.start()
-    this.channels.assignment({
-      groupId: this.group.groupId,
-      generationId: this.generationId,
-      memberId: this.memberId,
-      protocol: protocol.name,
-      isLeader: this.isLeader,
-      assigned,
-      added: groupSlots(added),
-      revoked: groupSlots(revoked),
-    })
-    const newSlots = added.map(({ topic, partition }) => {
-      const slot = new PartitionSlot(topic, partition, this.generationId, this.fetcher, this.group.inOrderDone, this.fetch.maxUndoneMessages, this.fetch.maxUndoneBytes)
-      this.slots.set(slot.key, slot)
-      if (!this.group.noMessages) this.fetcher.add(slot)
-      return slot
-    })
-    for (const slot of newSlots) {
-      if (this.output.closed) return
-      this.output.next(slot.stream)
-    }
-    const generationId = this.generationId
-    const afterStart = (): void => {
-      // A later rebalance may have overtaken this one; its own steps decide then.
-      if (this.generationId !== generationId || this.state !== 'stable') return
-      // Cooperative: partitions that moved away are finished and committed, then we rejoin so their new owner gets them.
-      if (revoked.length > 0) this.revoke(revoked, () => this.join())
-    }
-    // Kept partitions whose start was cut short by an earlier rebalance (cooperative members keep them) start now too.
-    const unstarted = [...this.slots.values()].filter((s) => newKeys.has(s.key) && s.tracker === undefined && !newSlots.includes(s))
-    const toStart = [...newSlots, ...unstarted]
-    if (toStart.length > 0) this.startPositions(toStart, afterStart)
-    else afterStart()
-  }
-
-  /** OffsetFetch (and the side channel's hand-overs), then the startingOffset hook, then ListOffsets where it names an end (partition-starts.ts). */
-  private startPositions(slots: PartitionSlot[], then: () => void): void {
-    const generationId = this.generationId
-    this.runStep(
-      committedStarts(this.starts, this.coordinator!, slots),
-      (committed) => {
-        for (const slot of slots) {
-          const c = committed.get(slot.key) ?? null
-          if (c !== null) this.lastCommitted.set(slot.key, c)
-        }
-        // A hook that throws or answers something that is not a start offset is fatal.
-        this.runStep(
-          startChoices(this.group, slots, committed),
-          (chosen) => this.lifetime.add(resolveEnds(this.starts, chosen, (slot, offset, c) => this.startSlot(slot, offset, c, generationId), then)),
-          (error) => this.fatal(error),
-        )
-      },
-      (error) => this.onStepError(error, () => this.startPositions(slots, then)),
-    )
-  }
-
-  private startSlot(slot: PartitionSlot, offset: bigint, committed: bigint | null, generationId: number): void {
-    if (slot.state === 'closed') return
-    slot.start(offset)
-    this.channels.partitionStart({ topic: slot.topic, partition: slot.partition, offset, committed, generationId })
-  }
-
-  /** Out of range or too old: jump where the hook said (now or later); a hook that answers nonsense is fatal. */
-  private seekSlot(slot: PartitionSlot, choice: OffsetChoice): void {
-    this.lifetime.add(
-      offsetChoice$('offsetOutOfRange', () => choice).subscribe({
-        next: (spec) => {
-          if (typeof spec === 'bigint') slot.seek(spec)
-          else this.lifetime.add(resolveEnd(this.starts, slot, spec, (offset) => slot.seek(offset)))
-        },
-        error: (error: unknown) => this.fatal(error),
-      }),
-    )
   }
 
   /** Stops fetching the slots, waits for their in-flight messages (bounded), commits, hands over, drops them. */
@@ -515,7 +430,34 @@ export class GroupMember {
       stepFailed: (error, retry) => this.onStepError(error, retry),
       mend: (action, error, retry) => this.mend(action, error, retry),
       fatal: (error) => this.fatal(error),
-      assigned: (protocol, assigned) => this.onAssigned(protocol, assigned),
+      assigned: (protocol, assigned) => this.assignment.assigned(protocol.name, assigned),
+    }
+  }
+
+  /** What the assignment step (classic-assignment.ts) may read and ask of this member. */
+  private assignedMember(): AssignedMember {
+    return {
+      observed: this,
+      slots: this.slots,
+      lastCommitted: this.lastCommitted,
+      state: () => this.state,
+      coordinator: () => this.coordinator,
+      identity: () => ({ memberId: this.memberId, generationId: this.generationId, isLeader: this.isLeader }),
+      stable: () => {
+        this.rebalances++
+        this.state = 'stable'
+      },
+      running: () => {
+        this.subscription.assigned()
+        this.heartbeat.alive()
+        this.heartbeat.start()
+        this.commitTimer.start()
+      },
+      revoke: (slots, then) => this.revoke(slots, then),
+      join: () => this.join(),
+      runStep: (work, next, error) => this.runStep(work, next, error),
+      stepFailed: (error, retry) => this.onStepError(error, retry),
+      fatal: (error) => this.fatal(error),
     }
   }
 

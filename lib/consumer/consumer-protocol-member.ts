@@ -22,7 +22,7 @@ import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-opti
 import { startPositions, type StartPositionSteps } from './consumer-protocol-starts.js'
 import { asRxKafkaError, Fetcher } from './fetcher.js'
 import type { MemberChannels } from './group-events.js'
-import { slotDiagnostics, type GroupMemberDiagnostics } from './member-diagnostics.js'
+import { memberDiagnostics, type GroupMemberDiagnostics } from './member-diagnostics.js'
 import type { MemberState } from './member-state.js'
 import { offsetChoice$, type OffsetLookup } from './offset-spec.js'
 import type { CommitIdentity } from './offset-requests.js'
@@ -191,19 +191,18 @@ export class ConsumerProtocolMember {
   }
 
   diagnostics(): GroupMemberDiagnostics {
-    return {
+    return memberDiagnostics({
       groupId: this.group.groupId,
       state: this.state,
       memberId: this.memberId,
       generationId: this.memberEpoch,
-      coordinator: this.coordinator ?? null,
+      coordinator: this.coordinator,
       protocol: this.group.serverAssignor,
       rebalances: this.rebalances,
-      fetches: this.fetcher.fetches,
-      messages: this.fetcher.messages,
-      fetchSessions: this.fetcher.sessionDiagnostics(),
-      partitions: [...this.slots.values()].map((s) => slotDiagnostics(s, this.lastCommitted.get(s.key))),
-    }
+      fetcher: this.fetcher,
+      slots: this.slots,
+      lastCommitted: this.lastCommitted,
+    })
   }
 
   // ---- coordinator and heartbeats ------------------------------------------

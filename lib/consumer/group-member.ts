@@ -35,7 +35,7 @@ import { SidechannelOffsets } from './sidechannel.js'
 import { TopicSubscription } from './topic-subscription.js'
 import type { MemberState } from './member-state.js'
 import type { MemberChannels } from './group-events.js'
-import { slotDiagnostics, type GroupMemberDiagnostics } from './member-diagnostics.js'
+import { memberDiagnostics, type GroupMemberDiagnostics } from './member-diagnostics.js'
 
 /** Numbers members for their connection keys. */
 let memberInstances = 0
@@ -234,19 +234,18 @@ export class GroupMember {
   }
 
   diagnostics(): GroupMemberDiagnostics {
-    return {
+    return memberDiagnostics({
       groupId: this.group.groupId,
       state: this.state,
       memberId: this.memberId,
       generationId: this.generationId,
-      coordinator: this.coordinator ?? null,
+      coordinator: this.coordinator,
       protocol: this.protocol?.name ?? null,
       rebalances: this.rebalances,
-      fetches: this.fetcher.fetches,
-      messages: this.fetcher.messages,
-      fetchSessions: this.fetcher.sessionDiagnostics(),
-      partitions: [...this.slots.values()].map((s) => slotDiagnostics(s, this.lastCommitted.get(s.key))),
-    }
+      fetcher: this.fetcher,
+      slots: this.slots,
+      lastCommitted: this.lastCommitted,
+    })
   }
 
   // ---- group steps --------------------------------------------------------

@@ -3,7 +3,7 @@
  * membership and counters, and the numbers of each partition it holds. Shared
  * by both group members (classic and KIP-848), so the shape is one.
  */
-import type { FetchSessionDiagnostics } from './fetcher.js'
+import type { Fetcher, FetchSessionDiagnostics } from './fetcher.js'
 import type { MemberState } from './member-state.js'
 import type { PartitionSlot } from './partition-stream.js'
 
@@ -81,5 +81,48 @@ export function slotDiagnostics(slot: PartitionSlot, lastCommitted: bigint | und
     pausedByDemand: slot.pausedByDemand,
     subscribed: slot.subscriber !== undefined,
     state: slot.state,
+  }
+}
+
+/** What a member's snapshot is made of: its membership and counters as they are now, its fetcher, what it holds. */
+export interface DiagnosedMember {
+  groupId: string
+  state: MemberState
+  memberId: string
+  /** The classic generation, or the KIP-848 member epoch. */
+  generationId: number
+  coordinator: number | undefined
+  /** The agreed assignor (classic) or the server-side one asked for (KIP-848). */
+  protocol: string | null
+  rebalances: number
+  fetcher: Pick<Fetcher, 'fetches' | 'messages' | 'sessionDiagnostics'>
+  /** The held partitions, by partitionKey. */
+  slots: ReadonlyMap<string, PartitionSlot>
+  /** What this member last committed for each held partition, by partitionKey. */
+  lastCommitted: ReadonlyMap<string, bigint>
+}
+
+/**
+ * One member's diagnostics snapshot, built the same way for both members.
+ *
+ * @example
+ * ```ts
+ * const snapshot = memberDiagnostics({ groupId, state, memberId, generationId, coordinator, protocol, rebalances, fetcher, slots, lastCommitted })
+ * snapshot.partitions.map((p) => p.lag)
+ * ```
+ */
+export function memberDiagnostics(member: DiagnosedMember): GroupMemberDiagnostics {
+  return {
+    groupId: member.groupId,
+    state: member.state,
+    memberId: member.memberId,
+    generationId: member.generationId,
+    coordinator: member.coordinator ?? null,
+    protocol: member.protocol,
+    rebalances: member.rebalances,
+    fetches: member.fetcher.fetches,
+    messages: member.fetcher.messages,
+    fetchSessions: member.fetcher.sessionDiagnostics(),
+    partitions: [...member.slots.values()].map((s) => slotDiagnostics(s, member.lastCommitted.get(s.key))),
   }
 }

@@ -8,16 +8,15 @@
  * step (find, join, sync, revoke, start positions) runs at a time, held in
  * `step`; heartbeats and periodic commits run beside it on their own timers.
  * The join and sync requests are classic-join.ts's, what an assignment starts
- * (substreams, start positions) classic-assignment.ts's; what an error costs
+ * (substreams, start positions) classic-assignment.ts's, giving partitions up
+ * (revoke, lose) classic-revoke.ts's; what an error costs
  * the member (mend) is decided here alone.
  */
-import { observeLeave } from '../observability/consumer-events.js'
 import { Observable, Subscription, catchError, map, of, race, switchMap, take, timer, type Subscriber } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import { KafkaBrokerError } from '../errors/index.js'
 import { errorCodeInfo } from '../protocol/error-codes.js'
 import type { RxKafkaError } from '../errors/index.js'
-import { LeaveGroupApi, type LeaveGroupRequest } from '../protocol/messages/LeaveGroup.js'
 import { backoffDelay } from '../kit/backoff.js'
 import type { GroupAssignor } from './assignors.js'
 import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
@@ -29,7 +28,9 @@ import { ClassicAssignment, type AssignedMember } from './classic-assignment.js'
 import { CommitTimer, finalCommit } from './member-commits.js'
 import type { CommitIdentity } from './offset-requests.js'
 import { groupSlots, type PartitionStartContext } from './partition-starts.js'
-import { commitSlots, publishHandOver, revokeSlots, whenAllDrained, type RevokeSteps } from './slot-commits.js'
+import { commitSlots, publishHandOver, whenAllDrained } from './slot-commits.js'
+import { ClassicRevoke, type RevokingMember } from './classic-revoke.js'
+import { leaveGroup } from './classic-leave.js'
 import type { PartitionSlot, PartitionStream } from './partition-stream.js'
 import { SidechannelOffsets } from './sidechannel.js'
 import { TopicSubscription } from './topic-subscription.js'
@@ -83,6 +84,8 @@ export class GroupMember {
   private readonly commitConnectionKey: string
   /** What an assignment starts (classic-assignment.ts); also the jump of a partition out of range. */
   private readonly assignment: ClassicAssignment
+  /** How partitions are given up (classic-revoke.ts): revoked with a commit, or lost without one. */
+  private readonly revoker: ClassicRevoke
 
   constructor(
     private readonly client: ClusterClient,
@@ -111,6 +114,7 @@ export class GroupMember {
       nonFatal: (error) => this.channels.error(asRxKafkaError(error)),
     }
     this.assignment = new ClassicAssignment(starts, output, channels, this.lifetime, this.assignedMember())
+    this.revoker = new ClassicRevoke(this.revokingMember())
   }
 
   start(): void {
@@ -294,49 +298,12 @@ export class GroupMember {
       this.join()
       return
     }
-    this.revoke([...this.slots.values()], () => this.join())
+    this.revoker.revoke([...this.slots.values()], () => this.join())
   }
 
   /** JoinGroup, the leader's assignment, SyncGroup (classic-join.ts); ends in the assignment's start (classic-assignment.ts). */
   private join(): void {
     this.joiner.join()
-  }
-
-  /** Stops fetching the slots, waits for their in-flight messages (bounded), commits, hands over, drops them. */
-  private revoke(slots: PartitionSlot[], then: () => void): void {
-    this.state = 'revoking'
-    this.runStep(
-      revokeSlots(slots, this.revokeSteps()),
-      () => {
-        this.state = 'stable'
-        then()
-      },
-      (error) => this.fatal(error),
-    )
-  }
-
-  private revokeSteps(): RevokeSteps {
-    return {
-      scheduler: this.client.scheduler,
-      rebalanceTimeoutMs: this.group.rebalanceTimeoutMs,
-      commit: (slots) => this.commitSlots(slots),
-      publishHandOver: (slots) => this.publishHandOver(slots),
-      drop: (slot) => this.dropSlot(slot),
-      reportError: (error) => this.channels.error(error),
-    }
-  }
-
-  /** The member lost its partitions (fenced or expired): they may already be someone else's, so no commit. */
-  private loseAll(): void {
-    for (const s of [...this.slots.values()]) this.dropSlot(s)
-    this.generationId = -1
-  }
-
-  private dropSlot(slot: PartitionSlot): void {
-    slot.close()
-    this.fetcher.remove(slot)
-    this.slots.delete(slot.key)
-    this.lastCommitted.delete(slot.key)
   }
 
   /** A group step failed without an answer: the policy's `find-coordinator`, `retry` or `fatal`. */
@@ -366,7 +333,7 @@ export class GroupMember {
       case 'lose-and-rejoin':
         if (action === 'reset-member') this.memberId = ''
         this.heartbeat.stop()
-        this.loseAll()
+        this.revoker.loseAll()
         this.join()
         return
       case 'backoff':
@@ -374,7 +341,7 @@ export class GroupMember {
         return
       case 'lose-and-retry':
       case 'lose-and-find-coordinator':
-        this.loseAll()
+        this.revoker.loseAll()
         this.mend(action === 'lose-and-retry' ? 'retry' : 'find-coordinator', error, retry)
         return
       case 'retry':
@@ -452,10 +419,32 @@ export class GroupMember {
         this.heartbeat.start()
         this.commitTimer.start()
       },
-      revoke: (slots, then) => this.revoke(slots, then),
+      revoke: (slots, then) => this.revoker.revoke(slots, then),
       join: () => this.join(),
       runStep: (work, next, error) => this.runStep(work, next, error),
       stepFailed: (error, retry) => this.onStepError(error, retry),
+      fatal: (error) => this.fatal(error),
+    }
+  }
+
+  /** What giving partitions up (classic-revoke.ts) may read and ask of this member. */
+  private revokingMember(): RevokingMember {
+    return {
+      slots: this.slots,
+      lastCommitted: this.lastCommitted,
+      fetcher: this.fetcher,
+      scheduler: this.client.scheduler,
+      rebalanceTimeoutMs: this.group.rebalanceTimeoutMs,
+      setState: (state) => {
+        this.state = state
+      },
+      lostGeneration: () => {
+        this.generationId = -1
+      },
+      commit: (slots) => this.commitSlots(slots),
+      publishHandOver: (slots) => this.publishHandOver(slots),
+      report: (error) => this.channels.error(error),
+      runStep: (work, next, error) => this.runStep(work, next, error),
       fatal: (error) => this.fatal(error),
     }
   }
@@ -471,7 +460,7 @@ export class GroupMember {
       rejoinDue: () => this.subscription.rejoinDue(),
       rejoin: () => this.rejoin(),
       sessionLost: () => {
-        this.loseAll()
+        this.revoker.loseAll()
         // A static member keeps its id: the coordinator knows it by its instance id.
         this.memberId = this.group.groupInstanceId === null ? '' : this.memberId
         this.join()
@@ -518,11 +507,7 @@ export class GroupMember {
   }
 
   private leaveGroup(coordinator: number, memberId: string): Observable<void> {
-    const body = (version: number): LeaveGroupRequest =>
-      version >= 3
-        ? { groupId: this.group.groupId, members: [{ memberId, groupInstanceId: this.group.groupInstanceId }] }
-        : { groupId: this.group.groupId, memberId }
-    return this.client.request(coordinator, LeaveGroupApi, body, { timeoutMs: 5_000 }).pipe(observeLeave(this.client.clientId, this.group.groupId, memberId, this.generationId), switchMap(() => of(undefined)))
+    return leaveGroup(this.client, coordinator, { groupId: this.group.groupId, groupInstanceId: this.group.groupInstanceId, memberId, generationId: this.generationId })
   }
 
   // ---- the end -----------------------------------------------------------

@@ -146,14 +146,17 @@ function rxkafkaMissing(lane: LaneDefinition): string | undefined {
   return undefined
 }
 
-/** Whether node-rdkafka's librdkafka has zstd (its `features` lists the codecs it was built with). */
+/** Whether node-rdkafka's librdkafka has zstd (its `features` lists the codecs it was built with); asked once. */
+let nodeRdkafkaZstd: boolean | undefined
 function nodeRdkafkaHasZstd(): boolean {
+  if (nodeRdkafkaZstd !== undefined) return nodeRdkafkaZstd
   try {
     const { features } = createRequire(import.meta.url)('node-rdkafka') as { features: string[] }
-    return features.includes('zstd')
+    nodeRdkafkaZstd = features.includes('zstd')
   } catch {
-    return false
+    nodeRdkafkaZstd = false
   }
+  return nodeRdkafkaZstd
 }
 
 /** Why a client has no number in a lane by design. */

@@ -12,7 +12,7 @@
  * (revoke, lose) classic-revoke.ts's; what an error costs
  * the member (mend) is decided here alone.
  */
-import { Observable, Subscription, catchError, map, of, race, switchMap, take, timer, type Subscriber } from 'rxjs'
+import { Observable, Subscription, catchError, of, switchMap, take, timer, type Subscriber } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
 import { KafkaBrokerError } from '../errors/index.js'
 import { errorCodeInfo } from '../protocol/error-codes.js'
@@ -25,10 +25,11 @@ import { groupFailureAction, type GroupAction } from './group-error-policy.js'
 import { GroupHeartbeat, type HeartbeatMember } from './group-heartbeat.js'
 import { ClassicJoin, type JoiningMember } from './classic-join.js'
 import { ClassicAssignment, type AssignedMember } from './classic-assignment.js'
-import { CommitTimer, finalCommit } from './member-commits.js'
+import { CommitTimer } from './member-commits.js'
+import { MemberStop, type StoppingMember } from './member-stop.js'
 import type { CommitIdentity } from './offset-requests.js'
 import { groupSlots, type PartitionStartContext } from './partition-starts.js'
-import { commitSlots, publishHandOver, whenAllDrained } from './slot-commits.js'
+import { commitSlots, publishHandOver } from './slot-commits.js'
 import { ClassicRevoke, type RevokingMember } from './classic-revoke.js'
 import { leaveGroup } from './classic-leave.js'
 import type { PartitionSlot, PartitionStream } from './partition-stream.js'
@@ -40,8 +41,6 @@ import { memberDiagnostics, type GroupMemberDiagnostics } from './member-diagnos
 
 /** Numbers members for their connection keys. */
 let memberInstances = 0
-/** Tries of the final commit of a member that leaves (the close timeout bounds them too). */
-const FINAL_COMMIT_ATTEMPTS = 4
 
 export class GroupMember {
   state: MemberState = 'starting'
@@ -60,10 +59,8 @@ export class GroupMember {
   private readonly joiner: ClassicJoin
   private readonly commitTimer: CommitTimer
   private readonly lifetime = new Subscription()
-  /** The graceful stop, once begun (see stop()). */
-  private stopping: Promise<void> | undefined
-  /** Unregisters this member's stop from the client's close(). */
-  private unregisterClose: (() => void) | undefined
+  /** The graceful stop (member-stop.ts), shared with the KIP-848 member. */
+  private readonly stopper: MemberStop
   private backoffAttempt = 0
   private readonly sidechannel: SidechannelOffsets | undefined
   /** The subscribed topics: the names, plus what the patterns match now. */
@@ -115,10 +112,11 @@ export class GroupMember {
     }
     this.assignment = new ClassicAssignment(starts, output, channels, this.lifetime, this.assignedMember())
     this.revoker = new ClassicRevoke(this.revokingMember())
+    this.stopper = new MemberStop(this.stoppingMember())
   }
 
   start(): void {
-    this.unregisterClose = this.client.onClose(() => this.stop())
+    this.stopper.register()
     if (!this.group.noMessages) this.fetcher.start()
     this.sidechannel?.start((error) => this.channels.error(asRxKafkaError(error)))
     this.awaitTopics()
@@ -156,76 +154,17 @@ export class GroupMember {
   }
 
   /**
-   * Leaves the group without losing work: stop fetching, (with `drainMs` > 0)
-   * wait up to that long for delivered messages to be done, commit what is
-   * done, complete the substreams and the member's stream, and send
-   * LeaveGroup (static members stay, as KIP-345 intends). Resolves when the
-   * coordinator has the commit and the leave; rejects with the commit's error
-   * (also reported on `errors$`). Idempotent: every call gets the same promise.
-   * `close()` of the client runs it and waits for it.
+   * Leaves the group without losing work (member-stop.ts): stop fetching,
+   * (with `drainMs` > 0) wait up to that long for delivered messages to be
+   * done, commit what is done (retried), complete the substreams and the
+   * member's stream, and send LeaveGroup (static members stay, as KIP-345
+   * intends). Resolves when the coordinator has the commit and the leave;
+   * rejects with the final commit's error (also reported on `errors$`), after
+   * the rest of the stop has run. Idempotent: every call gets the same
+   * promise. `close()` of the client runs it and waits for it.
    */
   stop(drainMs = 0): Promise<void> {
-    if (this.stopping !== undefined) return this.stopping
-    if (this.state === 'stopped') return Promise.resolve()
-    const wasMember = this.generationId >= 0 && this.coordinator !== undefined
-    const slots = [...this.slots.values()]
-    // No rebalance step goes on: a JoinGroup in progress is abandoned (the LeaveGroup below ends it for the coordinator).
-    this.step.unsubscribe()
-    this.state = 'leaving'
-    for (const s of slots) if (s.state === 'assigned') s.state = 'revoking'
-    // Without a drain (an unsubscribe) the substreams complete at once; their commit points stay readable.
-    if (drainMs === 0) for (const s of slots) s.close()
-    const drained = drainMs > 0 && wasMember ? race(whenAllDrained(slots), timer(drainMs, this.client.scheduler).pipe(map(() => undefined))).pipe(take(1)) : of(undefined)
-    let commitError: unknown
-    const work = this.client.use(() =>
-      drained.pipe(
-        switchMap(() =>
-          wasMember
-            ? finalCommit(() => this.commitSlots(slots), {
-                client: this.client,
-                groupId: this.group.groupId,
-                retryBackoffMs: this.fetch.retryBackoffMs,
-                attempts: FINAL_COMMIT_ATTEMPTS,
-                report: (e) => this.channels.error(e),
-                coordinatorFound: (nodeId) => {
-                  this.coordinator = nodeId
-                },
-              })
-            : of(undefined),
-        ),
-        catchError((error: unknown) => {
-          commitError = error
-          this.channels.error(asRxKafkaError(error))
-          return of(undefined)
-        }),
-        switchMap(() => (wasMember ? this.publishHandOver(slots) : of(undefined))),
-        switchMap(() => {
-          const coordinator = this.coordinator
-          const memberId = this.memberId
-          this.shutdown()
-          if (!this.output.closed) this.output.complete()
-          if (coordinator === undefined || memberId === '' || this.group.groupInstanceId !== null) return of(undefined)
-          return this.leaveGroup(coordinator, memberId).pipe(
-            catchError((error: unknown) => {
-              this.channels.error(asRxKafkaError(error))
-              return of(undefined)
-            }),
-          )
-        }),
-        take(1),
-      ),
-    )
-    this.stopping = new Promise<void>((resolve, reject) => {
-      // Detached on purpose: after an unsubscribe the caller has gone, but the commit and the leave must still reach the broker.
-      work.subscribe({
-        complete: () => {
-          this.unregisterClose?.()
-          if (commitError === undefined) resolve()
-          else reject(asRxKafkaError(commitError))
-        },
-      })
-    })
-    return this.stopping
+    return this.stopper.stop(drainMs)
   }
 
   /**
@@ -449,6 +388,32 @@ export class GroupMember {
     }
   }
 
+  /** What the graceful stop (member-stop.ts) may read and ask of this member. */
+  private stoppingMember(): StoppingMember {
+    return {
+      client: this.client,
+      groupId: this.group.groupId,
+      retryBackoffMs: this.fetch.retryBackoffMs,
+      output: this.output,
+      stopped: () => this.state === 'stopped',
+      begin: () => {
+        const inGroup = this.generationId >= 0 && this.coordinator !== undefined
+        // No rebalance step goes on: a JoinGroup in progress is abandoned (the LeaveGroup ends it for the coordinator).
+        this.step.unsubscribe()
+        this.state = 'leaving'
+        return { slots: [...this.slots.values()], inGroup }
+      },
+      commit: (slots) => this.commitSlots(slots),
+      coordinatorFound: (nodeId) => {
+        this.coordinator = nodeId
+      },
+      publishHandOver: (slots) => this.publishHandOver(slots),
+      leave: () => this.leave(),
+      shutdown: () => this.shutdown(),
+      report: (error) => this.channels.error(error),
+    }
+  }
+
   // ---- heartbeats ------------------------------------------------------
 
   /** What the heartbeat loop (group-heartbeat.ts) may read and ask of this member. */
@@ -506,21 +471,21 @@ export class GroupMember {
     })
   }
 
-  private leaveGroup(coordinator: number, memberId: string): Observable<void> {
-    return leaveGroup(this.client, coordinator, { groupId: this.group.groupId, groupInstanceId: this.group.groupInstanceId, memberId, generationId: this.generationId })
+  /** LeaveGroup as the member is now, or undefined without a member id or coordinator, or for a static member (KIP-345: it comes back). */
+  private leave(): Observable<void> | undefined {
+    const coordinator = this.coordinator
+    if (coordinator === undefined || this.memberId === '' || this.group.groupInstanceId !== null) return undefined
+    return leaveGroup(this.client, coordinator, { groupId: this.group.groupId, groupInstanceId: this.group.groupInstanceId, memberId: this.memberId, generationId: this.generationId })
   }
 
   // ---- the end -----------------------------------------------------------
 
   private fatal(error: unknown): void {
     if (this.state === 'stopped') return
-    const coordinator = this.coordinator
-    const memberId = this.memberId
+    const leave = this.leave()
     this.shutdown()
-    this.unregisterClose?.()
-    if (coordinator !== undefined && memberId !== '' && this.group.groupInstanceId === null) {
-      this.leaveGroup(coordinator, memberId).pipe(catchError(() => of(undefined))).subscribe()
-    }
+    this.stopper.unregister()
+    leave?.pipe(catchError(() => of(undefined))).subscribe()
     this.output.error(asRxKafkaError(error))
   }
 

@@ -23,6 +23,8 @@ import { startPositions, type StartPositionSteps } from './consumer-protocol-sta
 import { asRxKafkaError, Fetcher } from './fetcher.js'
 import type { MemberChannels } from './group-events.js'
 import { memberDiagnostics, type GroupMemberDiagnostics } from './member-diagnostics.js'
+import { CommitTimer } from './member-commits.js'
+import { MemberStop, type StoppingMember } from './member-stop.js'
 import type { MemberState } from './member-state.js'
 import { offsetChoice$, type OffsetLookup } from './offset-spec.js'
 import type { CommitIdentity } from './offset-requests.js'
@@ -40,10 +42,8 @@ export class ConsumerProtocolMember {
   state: MemberState = 'starting'
   /** Chosen by the member (ConsumerGroupHeartbeat v1) and kept for the life of the member, across fencing. */
   readonly memberId: string
-  /** The graceful stop, once begun. */
-  private stopping: Promise<void> | undefined
-  /** Unregisters this member's stop from the client's close(). */
-  private unregisterClose: (() => void) | undefined
+  /** The graceful stop (member-stop.ts), shared with the classic member. */
+  private readonly stopper: MemberStop
   memberEpoch = JOIN_EPOCH
   coordinator: number | undefined
   private heartbeatIntervalMs: number
@@ -63,8 +63,7 @@ export class ConsumerProtocolMember {
   private heartbeatWanted = false
   private lastHeartbeatOk = 0
   private readonly reconciler: TargetReconciler
-  private commitTimer: Subscription | undefined
-  private commitInFlight = false
+  private readonly commitTimer: CommitTimer
   private backoffAttempt = 0
   private readonly topicNames = new Map<string, string>()
   private readonly sidechannel: SidechannelOffsets | undefined
@@ -121,10 +120,18 @@ export class ConsumerProtocolMember {
         this.sendHeartbeat()
       },
     })
+    this.commitTimer = new CommitTimer(client.scheduler, group.commitIntervalMs, {
+      // Only with an epoch the coordinator gave, and only partitions not being revoked (their revoke commits them).
+      due: () => this.memberEpoch > 0,
+      commit: () => this.commitSlots([...this.slots.values()].filter((s) => s.state === 'assigned')),
+      // STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID: the heartbeat learns the new epoch or rejoins; the next commit uses it.
+      failed: (error) => this.channels.error(asRxKafkaError(error)),
+    })
+    this.stopper = new MemberStop(this.stoppingMember())
   }
 
   start(): void {
-    this.unregisterClose = this.client.onClose(() => this.stop())
+    this.stopper.register()
     if (!this.group.noMessages) this.fetcher.start()
     this.sidechannel?.start((error) => this.channels.error(asRxKafkaError(error)))
     const ready = this.group.topics.length > 0 ? this.client.ensureTopics(this.group.topics) : this.client.refreshMetadata([])
@@ -145,44 +152,17 @@ export class ConsumerProtocolMember {
   }
 
   /**
-   * Stop fetching, commit what is done, complete the member's stream and leave
-   * the group (a static member says it will be back). Resolves when the
-   * coordinator has the commit and the leave (a failed commit is reported on
-   * `errors$`); the client's `close()` runs it and waits for it. `drainMs` is
-   * not used by this member yet: it commits at once.
+   * Leaves the group without losing work (member-stop.ts), as the classic
+   * member does: stop fetching, (with `drainMs` > 0) wait up to that long for
+   * delivered messages to be done, commit what is done with the member epoch
+   * (retried), complete the substreams and the member's stream, and send the
+   * leave heartbeat (a static member says it will be back). Resolves when the
+   * coordinator has the commit and the leave; rejects with the final commit's
+   * error (also reported on `errors$`), after the rest of the stop has run.
+   * Idempotent; the client's `close()` runs it and waits for it.
    */
-  stop(_drainMs = 0): Promise<void> {
-    if (this.stopping !== undefined) return this.stopping
-    if (this.state === 'stopped') return Promise.resolve()
-    const coordinator = this.coordinator
-    const slots = [...this.slots.values()]
-    const joined = coordinator !== undefined && this.memberEpoch > 0
-    const report = (error: unknown) => {
-      this.channels.error(asRxKafkaError(error))
-      return of(undefined)
-    }
-    const finalCommit = joined ? this.commitSlots(slots).pipe(catchError(report), switchMap(() => this.publishHandOver(slots))) : of(undefined)
-    const work = this.client.use(() =>
-      finalCommit.pipe(
-        catchError(report),
-        take(1),
-        switchMap(() => {
-          this.shutdown()
-          if (!this.output.closed) this.output.complete()
-          return coordinator === undefined ? of(undefined) : this.leave(coordinator).pipe(catchError(report))
-        }),
-      ),
-    )
-    // Detached on purpose: after an unsubscribe the caller has gone, but the commit and the leave must still reach the broker.
-    this.stopping = new Promise<void>((resolve) => {
-      work.subscribe({
-        complete: () => {
-          this.unregisterClose?.()
-          resolve()
-        },
-      })
-    })
-    return this.stopping
+  stop(drainMs = 0): Promise<void> {
+    return this.stopper.stop(drainMs)
   }
 
   /** Group id, member epoch (as the generation), member id and instance id now: for TxnOffsetCommit. */
@@ -284,7 +264,7 @@ export class ConsumerProtocolMember {
       this.memberEpoch = response.memberEpoch
       if (response.heartbeatIntervalMs > 0) this.heartbeatIntervalMs = response.heartbeatIntervalMs
       if (this.state === 'joining' || this.state === 'finding-coordinator') this.state = 'stable'
-      this.startCommitTimer()
+      this.commitTimer.start()
       if (response.assignment !== null) this.onTarget(response.assignment.topicPartitions)
       this.scheduleHeartbeat()
       return
@@ -347,6 +327,8 @@ export class ConsumerProtocolMember {
   // ---- reconciliation ------------------------------------------------------
 
   private onTarget(assignment: AssignedTopics): void {
+    // A leaving member takes nothing new: it is giving up what it holds.
+    if (this.stopper.begun) return
     const unknown = assignment.filter((t) => !this.topicNames.has(t.topicId))
     if (unknown.length === 0) {
       this.reconciler.reconcile(resolveTarget(this.topicNames, assignment))
@@ -431,26 +413,6 @@ export class ConsumerProtocolMember {
 
   // ---- commits -------------------------------------------------------------
 
-  private startCommitTimer(): void {
-    if (this.commitTimer !== undefined || this.group.commitIntervalMs === 0) return
-    this.commitTimer = timer(this.group.commitIntervalMs, this.group.commitIntervalMs, this.client.scheduler).subscribe(() => {
-      if (this.commitInFlight || this.memberEpoch <= 0) return
-      this.commitInFlight = true
-      this.lifetime.add(
-        this.commitSlots([...this.slots.values()].filter((s) => s.state === 'assigned')).subscribe({
-          error: (error: unknown) => {
-            this.commitInFlight = false
-            // STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID: the heartbeat learns the new epoch or rejoins; the next commit uses it.
-            this.channels.error(asRxKafkaError(error))
-          },
-          complete: () => {
-            this.commitInFlight = false
-          },
-        }),
-      )
-    })
-  }
-
   /** Commits, with the member epoch, the commit points of the slots that moved since their last commit; emits once when done. */
   private commitSlots(slots: readonly PartitionSlot[]): Observable<void> {
     return commitSlots(slots, {
@@ -469,6 +431,33 @@ export class ConsumerProtocolMember {
 
   // ---- the end -------------------------------------------------------------
 
+  /** What the graceful stop (member-stop.ts) may read and ask of this member. */
+  private stoppingMember(): StoppingMember {
+    return {
+      client: this.client,
+      groupId: this.group.groupId,
+      retryBackoffMs: this.fetch.retryBackoffMs,
+      output: this.output,
+      stopped: () => this.state === 'stopped',
+      begin: () => {
+        const inGroup = this.coordinator !== undefined && this.memberEpoch > 0
+        // The reconciliation in progress ends: its partitions are committed and handed over with the rest.
+        this.reconciler.cancel()
+        this.state = 'leaving'
+        return { slots: [...this.slots.values()], inGroup }
+      },
+      commit: (slots) => this.commitSlots(slots),
+      coordinatorFound: (nodeId) => {
+        this.coordinator = nodeId
+      },
+      publishHandOver: (slots) => this.publishHandOver(slots),
+      // Also before the first epoch: a join heartbeat may have reached the coordinator.
+      leave: () => (this.coordinator === undefined ? undefined : this.leave(this.coordinator)),
+      shutdown: () => this.shutdown(),
+      report: (error) => this.channels.error(error),
+    }
+  }
+
   /** The leave heartbeat (see {@link leaveRequest}). */
   private leave(coordinator: number): Observable<void> {
     return this.client
@@ -481,7 +470,7 @@ export class ConsumerProtocolMember {
     const coordinator = this.coordinator
     const joined = this.memberEpoch > 0
     this.shutdown()
-    this.unregisterClose?.()
+    this.stopper.unregister()
     if (coordinator !== undefined && joined) this.leave(coordinator).pipe(catchError(() => of(undefined))).subscribe()
     this.output.error(asRxKafkaError(error))
   }
@@ -491,8 +480,7 @@ export class ConsumerProtocolMember {
     this.heartbeatTimer.unsubscribe()
     this.heartbeatCall.unsubscribe()
     this.reconciler.cancel()
-    this.commitTimer?.unsubscribe()
-    this.commitTimer = undefined
+    this.commitTimer.stop()
     this.lifetime.unsubscribe()
     this.fetcher.stop()
     this.sidechannel?.stop()

@@ -74,12 +74,14 @@ export class MemberStop {
   private stopping: Promise<void> | undefined
   /** Unregisters this stop from the client's close(). */
   private unregisterClose: (() => void) | undefined
+  /** Set before anything of the stop runs, since its first steps may run inside stop() itself. */
+  private started = false
 
   constructor(private readonly member: StoppingMember) {}
 
-  /** Whether stop() was called. */
+  /** Whether stop() was called on the running member (also while it is still draining). */
   get begun(): boolean {
-    return this.stopping !== undefined
+    return this.started
   }
 
   /** The client's close() runs this stop and waits for it. */
@@ -103,6 +105,7 @@ export class MemberStop {
     if (this.stopping !== undefined) return this.stopping
     const m = this.member
     if (m.stopped()) return Promise.resolve()
+    this.started = true
     const { slots, inGroup } = m.begin()
     for (const s of slots) if (s.state === 'assigned') s.state = 'revoking'
     // Their commit points stay readable after the substreams complete.

@@ -3,18 +3,23 @@
  * virtual time: what it sends on join, how it reconciles (revoked partitions
  * committed with the member epoch before the heartbeat reports them gone),
  * fencing (FENCED_MEMBER_EPOCH, UNKNOWN_MEMBER_ID: no commit, rejoin at epoch
- * 0 with the same member id), the leave heartbeat, and a broker without the API.
+ * 0 with the same member id), the leave heartbeat, the stop (a bounded drain,
+ * the retried final commit, a rejection when it fails), and a broker without
+ * the API.
  */
 import { mergeMap, tap, type Subscription } from 'rxjs'
 import { describe, expect, it } from 'vitest'
-import type { PartitionStream } from '../../lib/consumer/index.js'
+import type { ConsumerMessage, PartitionStream } from '../../lib/consumer/index.js'
 import { consumeGroup } from '../../lib/consume-group.js'
-import { UnsupportedVersionError } from '../../lib/errors/index.js'
+import { KafkaBrokerError, UnsupportedVersionError, type RxKafkaError } from '../../lib/errors/index.js'
+import { RecordBatchBuilder } from '../../lib/protocol/records/record-batch-builder.js'
 import { ScriptedCluster } from '../support/scripted-cluster.js'
 
 const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA'
 const FENCED_MEMBER_EPOCH = 110
 const UNKNOWN_MEMBER_ID = 25
+const COORDINATOR_NOT_AVAILABLE = 15
+const GROUP_AUTHORIZATION_FAILED = 30
 
 interface Coordinator {
   cluster: ScriptedCluster
@@ -64,6 +69,37 @@ function member(c: Coordinator, extra: Partial<Parameters<typeof consumeGroup>[0
     }))
     .subscribe({ error: (e: unknown) => (fatal = e) })
   return { group, held, subscription, fatal: () => fatal }
+}
+
+/** Partition 0 of `c` holds `values` from offset 0: Fetch answers them (once asked from below their end), like a broker. */
+function withLog(c: Coordinator, values: string[]): void {
+  const builder = new RecordBatchBuilder()
+  for (const value of values) builder.append({ key: null, value, timestamp: 1_000 })
+  const batch = Buffer.from(builder.seal({ transactional: false, producerId: -1n, producerEpoch: -1 }).bytes)
+  batch.writeBigInt64BE(0n, 0)
+  const end = BigInt(values.length)
+  c.cluster.handlers.Fetch = (body: { maxWaitMs: number; topics: { topic: string; partitions: { partition: number; fetchOffset: bigint }[] }[] }) => {
+    const responses = body.topics.map((t) => ({
+      topic: t.topic,
+      partitions: t.partitions.map((p) => {
+        const records = p.partition === 0 && p.fetchOffset < end ? batch : null
+        return { partitionIndex: p.partition, errorCode: 0, highWatermark: p.partition === 0 ? end : 0n, lastStableOffset: p.partition === 0 ? end : 0n, abortedTransactions: [], records }
+      }),
+    }))
+    const anything = responses.some((t) => t.partitions.some((p) => p.records !== null))
+    return c.cluster.later(anything ? 1 : body.maxWaitMs, { errorCode: 0, sessionId: 0, responses })
+  }
+}
+
+/** A member that fetches partition 0 of `c` and holds every message it gets, un-done, in `messages`. */
+function reader(c: Coordinator) {
+  const group = consumeGroup({ client: c.cluster, groupId: 'g', topics: ['t'], groupProtocol: 'consumer', commitIntervalMs: 0, rebalanceTimeoutMs: 10_000 })
+  const messages: ConsumerMessage[] = []
+  const errors: RxKafkaError[] = []
+  let completed = false
+  group.errors$.subscribe((e) => errors.push(e))
+  group.pipe(mergeMap((p) => p)).subscribe({ next: (msg) => messages.push(msg), complete: () => (completed = true) })
+  return { group, messages, errors, completed: () => completed }
 }
 
 const heartbeats = (c: Coordinator) => c.cluster.of('ConsumerGroupHeartbeat').map((r) => r.body as { memberId: string; memberEpoch: number; subscribedTopicNames: string[] | null; serverAssignor: string | null; topicPartitions: { partitions: number[] }[] | null; rebalanceTimeoutMs: number; instanceId: string | null })
@@ -139,6 +175,96 @@ describe('the consumer-protocol member (scripted coordinator, virtual time)', ()
     const names = c.cluster.requests.map((r) => r.api)
     expect(names.lastIndexOf('OffsetCommit')).toBeLessThan(names.lastIndexOf('ConsumerGroupHeartbeat'))
     expect(heartbeats(c).at(-1)!.memberEpoch).toBe(-1)
+    expect(c.cluster.pendingTimers()).toBe(0)
+  })
+
+  it('stop({ drainTimeoutMs }) waits for the delivered messages to be done, then commits them with the member epoch and leaves', async () => {
+    const c = coordinator(1, 0n)
+    withLog(c, ['a', 'b', 'c'])
+    c.next.push({ epoch: 4, partitions: [0] })
+    const m = reader(c)
+    c.cluster.advance(10)
+    expect(m.messages.map((msg) => msg.offset)).toEqual([0n, 1n, 2n])
+    let stopped = false
+    const stop = m.group.stop({ drainTimeoutMs: 5_000 }).then(() => (stopped = true))
+    c.cluster.advance(2_000)
+    // Still draining: nothing committed, still a member (its heartbeats go on), the stream still open.
+    expect(c.commits).toEqual([])
+    expect(heartbeats(c).map((h) => h.memberEpoch)).not.toContain(-1)
+    expect(heartbeats(c).at(-1)!.memberEpoch).toBe(4)
+    expect(m.completed()).toBe(false)
+    for (const msg of m.messages) msg.done()
+    c.cluster.advance(10)
+    expect(c.commits).toEqual([{ epoch: 4, memberId: heartbeats(c)[0]!.memberId, partition: 0, offset: 3n }])
+    const names = c.cluster.requests.map((r) => r.api)
+    expect(names.lastIndexOf('OffsetCommit')).toBeLessThan(names.lastIndexOf('ConsumerGroupHeartbeat'))
+    expect(heartbeats(c).at(-1)!.memberEpoch).toBe(-1)
+    await stop
+    expect(stopped).toBe(true)
+    expect(m.completed()).toBe(true)
+    expect(c.cluster.pendingTimers()).toBe(0)
+  })
+
+  it('stop({ drainTimeoutMs }) gives up waiting after drainTimeoutMs: it commits what is done and leaves', async () => {
+    const c = coordinator(1, 0n)
+    withLog(c, ['a', 'b', 'c'])
+    c.next.push({ epoch: 4, partitions: [0] })
+    const m = reader(c)
+    c.cluster.advance(10)
+    m.messages[0]!.done()
+    const stop = m.group.stop({ drainTimeoutMs: 5_000 })
+    c.cluster.advance(4_990)
+    expect(c.commits).toEqual([])
+    c.cluster.advance(20)
+    expect(c.commits.map((x) => x.offset)).toEqual([1n])
+    expect(heartbeats(c).at(-1)!.memberEpoch).toBe(-1)
+    await stop
+    expect(m.completed()).toBe(true)
+  })
+
+  it('the final commit is retried after a coordinator error, at the coordinator looked up again', async () => {
+    const c = coordinator(1, 0n)
+    c.next.push({ epoch: 4, partitions: [0] })
+    const m = member(c)
+    const errors: RxKafkaError[] = []
+    m.group.errors$.subscribe((e) => errors.push(e))
+    c.cluster.advance(0)
+    m.held.get(0)!.markDoneUpTo(42n)
+    const commit = c.cluster.handlers.OffsetCommit!
+    let refused = 0
+    c.cluster.handlers.OffsetCommit = (body, version, request) => {
+      if (refused++ > 0) return commit(body, version, request)
+      return { topics: [{ name: 't', partitions: [{ partitionIndex: 0, errorCode: COORDINATOR_NOT_AVAILABLE }] }] }
+    }
+    const stop = m.group.stop({ drainTimeoutMs: 5_000 })
+    c.cluster.advance(5_000)
+    await stop
+    expect(c.cluster.of('OffsetCommit')).toHaveLength(2)
+    expect(c.commits.map((x) => x.offset)).toEqual([42n])
+    // The first refusal is reported as retried; the stop resolves: the commit got through.
+    expect(errors.map((e) => (e as KafkaBrokerError).errorCode)).toEqual([COORDINATOR_NOT_AVAILABLE])
+    expect(c.cluster.of('FindCoordinator').length).toBeGreaterThan(1)
+    expect(heartbeats(c).at(-1)!.memberEpoch).toBe(-1)
+  })
+
+  it('a final commit that fails rejects stop() with its error (also on errors$), after the member has left', async () => {
+    const c = coordinator(1, 0n)
+    c.next.push({ epoch: 4, partitions: [0] })
+    const m = member(c)
+    const errors: RxKafkaError[] = []
+    m.group.errors$.subscribe((e) => errors.push(e))
+    c.cluster.advance(0)
+    m.held.get(0)!.markDoneUpTo(42n)
+    c.cluster.handlers.OffsetCommit = () => ({ topics: [{ name: 't', partitions: [{ partitionIndex: 0, errorCode: GROUP_AUTHORIZATION_FAILED }] }] })
+    const stop = m.group.stop()
+    c.cluster.advance(10)
+    const failure = await stop.then(() => undefined, (e: unknown) => e)
+    expect(failure).toBeInstanceOf(KafkaBrokerError)
+    expect((failure as KafkaBrokerError).errorCode).toBe(GROUP_AUTHORIZATION_FAILED)
+    expect(errors).toContain(failure)
+    // Not fatal to the stop: it still left the group, and nothing is left running.
+    expect(heartbeats(c).at(-1)!.memberEpoch).toBe(-1)
+    expect(m.fatal()).toBeUndefined()
     expect(c.cluster.pendingTimers()).toBe(0)
   })
 

@@ -136,6 +136,21 @@ export function groupFailureAction(site: GroupFailureSite, error: RxKafkaError):
   }
 }
 
+/**
+ * How the member reports an error it acts on with `retry`: as retriable, as it
+ * is to the member, also for a broker's code not marked retriable (the table
+ * retries anything that may pass).
+ *
+ * @example
+ * ```ts
+ * asRetried(brokerError(ErrorCode.UNKNOWN_SERVER_ERROR, { api: 'JoinGroup', broker: 1 })).retriable // true
+ * ```
+ */
+export function asRetried(error: RxKafkaError): RxKafkaError {
+  if (!(error instanceof KafkaBrokerError) || error.retriable) return error
+  return new KafkaBrokerError({ ...errorCodeInfo(error.errorCode), retriable: true }, { api: error.api, broker: error.broker })
+}
+
 /** Errors that mean the coordinator may have moved or gone: its own codes, a dropped connection, a timeout. */
 export function isCoordinatorError(e: RxKafkaError): boolean {
   if (e instanceof KafkaBrokerError) return e.findCoordinator

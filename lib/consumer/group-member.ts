@@ -2,27 +2,27 @@
  * One member of a consumer group (classic protocol), for one subscription of
  * `consumeGroup`: find the coordinator, join (with the MEMBER_ID_REQUIRED
  * round trip of KIP-394), run the assignor when leader, sync, heartbeat on its
- * own timer and connection, commit, and on the way out commit and leave.
+ * own timer and connection, commit, and on the way out drain, commit and leave.
  *
  * The member is a small state machine driven by callbacks. At most one group
  * step (find, join, sync, revoke, start positions) runs at a time, held in
  * `step`; heartbeats and periodic commits run beside it on their own timers.
- * The join and sync requests are classic-join.ts's, what an assignment starts
- * (substreams, start positions) classic-assignment.ts's, giving partitions up
- * (revoke, lose) classic-revoke.ts's; what an error costs
- * the member (mend) is decided here alone.
+ * Finding the coordinator is classic-coordinator.ts's, the join and sync
+ * requests classic-join.ts's, what an assignment starts (substreams, start
+ * positions) classic-assignment.ts's, giving partitions up (revoke, lose)
+ * classic-revoke.ts's, the stop (drain, final commit, leave) member-stop.ts's;
+ * what an error costs the member (mend) is decided here alone.
  */
 import { Observable, Subscription, catchError, of, switchMap, take, timer, type Subscriber } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
-import { KafkaBrokerError } from '../errors/index.js'
-import { errorCodeInfo } from '../protocol/error-codes.js'
 import type { RxKafkaError } from '../errors/index.js'
 import { backoffDelay } from '../kit/backoff.js'
 import type { GroupAssignor } from './assignors.js'
 import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
 import { asRxKafkaError, Fetcher } from './fetcher.js'
-import { groupFailureAction, type GroupAction } from './group-error-policy.js'
+import { asRetried, groupFailureAction, type GroupAction } from './group-error-policy.js'
 import { GroupHeartbeat, type HeartbeatMember } from './group-heartbeat.js'
+import { ClassicCoordinator, type CoordinatedMember } from './classic-coordinator.js'
 import { ClassicJoin, type JoiningMember } from './classic-join.js'
 import { ClassicAssignment, type AssignedMember } from './classic-assignment.js'
 import { CommitTimer } from './member-commits.js'
@@ -56,6 +56,7 @@ export class GroupMember {
   /** The one group step in progress. */
   private step = new Subscription()
   private readonly heartbeat: GroupHeartbeat
+  /** JoinGroup, the leader's assignment, SyncGroup (classic-join.ts); a join ends in the assignment's start (classic-assignment.ts). */
   private readonly joiner: ClassicJoin
   private readonly commitTimer: CommitTimer
   private readonly lifetime = new Subscription()
@@ -65,7 +66,7 @@ export class GroupMember {
   private readonly sidechannel: SidechannelOffsets | undefined
   /** The subscribed topics: the names, plus what the patterns match now. */
   private readonly subscription: TopicSubscription
-    /**
+  /**
    * This member's own connections within each role: members of one group on one
    * client must not share a 'group' connection (one member's SyncGroup, waiting
    * for the other, would hold back the other's JoinGroup).
@@ -83,6 +84,8 @@ export class GroupMember {
   private readonly assignment: ClassicAssignment
   /** How partitions are given up (classic-revoke.ts): revoked with a commit, or lost without one. */
   private readonly revoker: ClassicRevoke
+  /** Where the coordinator is (classic-coordinator.ts): found before a join, or looked up again between rebalances. */
+  private readonly coordinatorFinder: ClassicCoordinator
 
   constructor(
     private readonly client: ClusterClient,
@@ -112,6 +115,7 @@ export class GroupMember {
     }
     this.assignment = new ClassicAssignment(starts, output, channels, this.lifetime, this.assignedMember())
     this.revoker = new ClassicRevoke(this.revokingMember())
+    this.coordinatorFinder = new ClassicCoordinator(client, group.groupId, this.coordinatedMember())
     this.stopper = new MemberStop(this.stoppingMember())
   }
 
@@ -134,7 +138,7 @@ export class GroupMember {
       () => {
         this.backoffAttempt = 0
         this.subscription.startRefresh((error) => this.channels.error(error))
-        this.findCoordinator()
+        this.coordinatorFinder.find()
       },
       (error) => {
         const e = asRxKafkaError(error)
@@ -217,32 +221,15 @@ export class GroupMember {
     this.runStep(timer(delay, this.client.scheduler), then, (e) => this.fatal(e))
   }
 
-  private findCoordinator(): void {
-    this.state = 'finding-coordinator'
-    this.runStep(
-      this.client.findCoordinator('group', this.group.groupId),
-      (nodeId) => {
-        this.coordinator = nodeId
-        this.join()
-      },
-      (error) => this.onStepError(error, () => this.findCoordinator()),
-    )
-  }
-
   /** Starts a rebalance: eager members give up everything first. */
   private rejoin(): void {
     if (this.state === 'joining' || this.state === 'syncing' || this.state === 'stopped' || this.state === 'revoking' || this.state === 'leaving') return
     // Heartbeats go on while revoked partitions drain (they keep the session alive); join() stops them.
     if (this.protocol?.rebalance === 'cooperative' || this.slots.size === 0) {
-      this.join()
+      this.joiner.join()
       return
     }
-    this.revoker.revoke([...this.slots.values()], () => this.join())
-  }
-
-  /** JoinGroup, the leader's assignment, SyncGroup (classic-join.ts); ends in the assignment's start (classic-assignment.ts). */
-  private join(): void {
-    this.joiner.join()
+    this.revoker.revoke([...this.slots.values()], () => this.joiner.join())
   }
 
   /** A group step failed without an answer: the policy's `find-coordinator`, `retry` or `fatal`. */
@@ -266,14 +253,14 @@ export class GroupMember {
         return
       case 'rejoin':
       case 'rejoin-with-id':
-        this.join()
+        this.joiner.join()
         return
       case 'reset-member':
       case 'lose-and-rejoin':
         if (action === 'reset-member') this.memberId = ''
         this.heartbeat.stop()
         this.revoker.loseAll()
-        this.join()
+        this.joiner.join()
         return
       case 'backoff':
         this.afterBackoff(retry)
@@ -284,22 +271,37 @@ export class GroupMember {
         this.mend(action === 'lose-and-retry' ? 'retry' : 'find-coordinator', error, retry)
         return
       case 'retry':
-        // Reported as what it is to the member: an error it retries.
-        this.channels.error(error instanceof KafkaBrokerError && !error.retriable ? asRetriable(error) : error)
+        this.channels.error(asRetried(error))
         this.afterBackoff(retry)
         return
       case 'find-coordinator':
-        this.client.invalidateCoordinator('group', this.group.groupId)
-        this.coordinator = undefined
+        this.coordinatorFinder.forget()
         this.channels.error(error)
-        this.afterBackoff(() => this.findCoordinator())
+        this.afterBackoff(() => this.coordinatorFinder.find())
         return
       case 'look-up-coordinator':
-        this.lookUpCoordinatorAgain()
+        this.coordinatorFinder.lookUpAgain()
         return
       case 'fatal':
         this.fatal(error)
         return
+    }
+  }
+
+  /** What finding the coordinator (classic-coordinator.ts) may read and ask of this member. */
+  private coordinatedMember(): CoordinatedMember {
+    return {
+      lifetime: this.lifetime,
+      finding: () => {
+        this.state = 'finding-coordinator'
+      },
+      found: (nodeId) => {
+        this.coordinator = nodeId
+      },
+      runStep: (work, next, error) => this.runStep(work, next, error),
+      join: () => this.joiner.join(),
+      stepFailed: (error, retry) => this.onStepError(error, retry),
+      report: (error) => this.channels.error(error),
     }
   }
 
@@ -331,7 +333,7 @@ export class GroupMember {
         this.protocol = protocol
       },
       runStep: (work, next, error) => this.runStep(work, next, error),
-      findCoordinator: () => this.findCoordinator(),
+      findCoordinator: () => this.coordinatorFinder.find(),
       stepFailed: (error, retry) => this.onStepError(error, retry),
       mend: (action, error, retry) => this.mend(action, error, retry),
       fatal: (error) => this.fatal(error),
@@ -359,7 +361,7 @@ export class GroupMember {
         this.commitTimer.start()
       },
       revoke: (slots, then) => this.revoker.revoke(slots, then),
-      join: () => this.join(),
+      join: () => this.joiner.join(),
       runStep: (work, next, error) => this.runStep(work, next, error),
       stepFailed: (error, retry) => this.onStepError(error, retry),
       fatal: (error) => this.fatal(error),
@@ -428,24 +430,11 @@ export class GroupMember {
         this.revoker.loseAll()
         // A static member keeps its id: the coordinator knows it by its instance id.
         this.memberId = this.group.groupInstanceId === null ? '' : this.memberId
-        this.join()
+        this.joiner.join()
       },
       mend: (action, error) => this.mend(action, error, () => {}),
       report: (error) => this.channels.error(error),
     }
-  }
-
-  /** Between rebalances: find the moved coordinator without giving up partitions; if it does not know us, the next heartbeat says so. */
-  private lookUpCoordinatorAgain(): void {
-    this.client.invalidateCoordinator('group', this.group.groupId)
-    this.lifetime.add(
-      this.client.findCoordinator('group', this.group.groupId).subscribe({
-        next: (nodeId) => {
-          this.coordinator = nodeId
-        },
-        error: (error: unknown) => this.channels.error(asRxKafkaError(error)),
-      }),
-    )
   }
 
   // ---- commits ---------------------------------------------------------
@@ -506,9 +495,4 @@ export class GroupMember {
   private publishHandOver(slots: readonly PartitionSlot[]): Observable<void> {
     return publishHandOver(this.sidechannel, this.memberId, this.generationId, slots, (e) => this.channels.error(e))
   }
-}
-
-/** The same broker error, marked retriable so the step retries it (with backoff) instead of giving up. */
-function asRetriable(error: KafkaBrokerError): KafkaBrokerError {
-  return new KafkaBrokerError({ ...errorCodeInfo(error.errorCode), retriable: true }, { api: error.api, broker: error.broker })
 }

@@ -20,7 +20,7 @@ import { ConsumerProtocolMember } from './consumer-protocol-member.js'
 /** What ConsumerGroup needs of a member, whichever protocol it speaks. */
 interface GroupSession {
   start(): void
-  /** Commits what is done and leaves; `drainMs` > 0 first waits that long for delivered messages to be done. Resolves when the coordinator has both. */
+  /** Commits what is done and leaves (member-stop.ts); `drainMs` > 0 first waits that long for delivered messages to be done. Resolves when the coordinator has both; rejects with a failed final commit's error. */
   stop(drainMs?: number): Promise<void>
   commit(): Observable<void>
   diagnostics(): GroupMemberDiagnostics
@@ -121,7 +121,8 @@ export class ConsumerGroup extends Observable<PartitionStream> {
    * Leaves the group without losing work, for every active subscription:
    * stops fetching, waits up to `drainTimeoutMs` (default 5 000) for the
    * messages already delivered to be done, commits, completes the substreams
-   * and the group's stream, and sends LeaveGroup. Resolves when the
+   * and the group's stream, and leaves (LeaveGroup, or the leave heartbeat
+   * with `groupProtocol: 'consumer'`). Resolves when the
    * coordinator has the commit and the leave; rejects when the final commit
    * failed (the error is on `errors$` too). After an unsubscribe it waits for
    * the shutdown that started. `kafka.close()` does the same

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ConnectionError, ProtocolDecodeError, RequestTimeoutError, brokerError, type RxKafkaError } from '../../lib/errors/index.js'
-import { groupFailureAction, groupResponseAction, type GroupAction, type GroupApi, type GroupFailureSite } from '../../lib/consumer/group-error-policy.js'
+import { ConnectionError, KafkaBrokerError, ProtocolDecodeError, RequestTimeoutError, brokerError, type RxKafkaError } from '../../lib/errors/index.js'
+import { asRetried, groupFailureAction, groupResponseAction, type GroupAction, type GroupApi, type GroupFailureSite } from '../../lib/consumer/group-error-policy.js'
 import { ErrorCode } from '../../lib/protocol/error-codes.js'
 
 const C = ErrorCode
@@ -106,5 +106,16 @@ describe('the classic group error policy', () => {
 
   it.each(failures)('%s failed with %s: %s', (site, _what, error, action) => {
     expect(groupFailureAction(site, error)).toBe(action)
+  })
+
+  it('an error the member retries is reported as retriable, with its code and where it came from; others as they are', () => {
+    const unknown = brokerError(C.UNKNOWN_SERVER_ERROR, { api: 'JoinGroup', broker: 1 })
+    expect(unknown.retriable).toBe(false)
+    const reported = asRetried(unknown) as KafkaBrokerError
+    expect(reported).toBeInstanceOf(KafkaBrokerError)
+    expect(reported).toMatchObject({ retriable: true, errorCode: C.UNKNOWN_SERVER_ERROR, api: 'JoinGroup', broker: 1 })
+    const loading = brokerError(C.COORDINATOR_LOAD_IN_PROGRESS, { api: 'JoinGroup', broker: 1 })
+    expect(asRetried(loading)).toBe(loading)
+    expect(asRetried(timeout)).toBe(timeout)
   })
 })

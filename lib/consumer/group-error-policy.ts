@@ -1,8 +1,13 @@
 /**
- * What the classic group member (group-member.ts) does about an error: one
- * pure table from the call and the error to an action, so the member has one
- * place that turns "UNKNOWN_MEMBER_ID" into "forget the member id, lose every
- * partition, join" instead of a copy of that in each answer handler.
+ * What a group member does about an error: one pure table from the call and
+ * the error to an action, so a member has one place that turns
+ * "UNKNOWN_MEMBER_ID" into "forget the member id, lose every partition, join"
+ * instead of a copy of that in each answer handler. The classic member
+ * (group-member.ts) asks {@link groupResponseAction} and
+ * {@link groupFailureAction}; the two epoch-based members, KIP-848's
+ * (consumer-protocol-member.ts) and the share group's (KIP-932), ask
+ * {@link epochHeartbeatAction} about their heartbeats, through the one retry
+ * path they share (epoch-heartbeat-retry.ts).
  *
  * The action depends on the call as well as the code: REBALANCE_IN_PROGRESS
  * asks a JoinGroup to wait and join again, a SyncGroup to join again at once
@@ -16,7 +21,7 @@
  * fencing is acted on only while the member is stable (a join in progress
  * settles the membership then), and `rebalance` starts one only from stable.
  */
-import { ConnectionError, KafkaBrokerError, RequestTimeoutError, type RxKafkaError } from '../errors/index.js'
+import { ConnectionError, KafkaBrokerError, RequestTimeoutError, UnsupportedVersionError, type RxKafkaError } from '../errors/index.js'
 import { ErrorCode, errorCodeInfo } from '../protocol/error-codes.js'
 
 /** The classic group calls whose answers carry a code the member acts on. */
@@ -155,4 +160,101 @@ export function asRetried(error: RxKafkaError): RxKafkaError {
 export function isCoordinatorError(e: RxKafkaError): boolean {
   if (e instanceof KafkaBrokerError) return e.findCoordinator
   return e instanceof ConnectionError || e instanceof RequestTimeoutError
+}
+
+/** The heartbeats of the epoch-based members: KIP-848's ConsumerGroupHeartbeat and KIP-932's ShareGroupHeartbeat. */
+export type EpochHeartbeatApi = 'ConsumerGroupHeartbeat' | 'ShareGroupHeartbeat'
+
+/**
+ * What an epoch-based member does about its heartbeat's error, in the words of
+ * {@link GroupAction} where they fit (the join is a heartbeat at epoch 0):
+ *
+ * - `continue`: nothing went wrong.
+ * - `lose-and-rejoin`: fenced or forgotten: drop every partition without a commit (someone else may own
+ *   them already) and heartbeat at epoch 0 now, with the same member id.
+ * - `rejoin`: heartbeat at epoch 0 now with the same member id, keeping what the member holds.
+ * - `retry`: report, wait (the backoff) and heartbeat again.
+ * - `find-coordinator`: report, wait, forget the coordinator, look it up and heartbeat.
+ * - `not-enabled`: the coordinator has no such group protocol: the member's stream errors, saying so.
+ * - `fatal`: no rejoin can mend it: the member's stream errors.
+ *
+ * A KIP-848 member whose heartbeats failed for longer than its session
+ * timeout rejoins instead of `retry` or `find-coordinator`: that depends on
+ * time, not on the error, so the retry path decides it.
+ */
+export type EpochHeartbeatAction = Extract<GroupAction, 'continue' | 'rejoin' | 'lose-and-rejoin' | 'retry' | 'find-coordinator' | 'fatal'> | 'not-enabled'
+
+/** ConsumerGroupHeartbeat codes no rejoin can mend (any other code neither retriable nor about the coordinator is fatal too). */
+const FATAL_CONSUMER_HEARTBEAT_ERRORS: ReadonlySet<number> = new Set<number>([
+  ErrorCode.GROUP_AUTHORIZATION_FAILED,
+  ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  ErrorCode.FENCED_INSTANCE_ID,
+  ErrorCode.UNRELEASED_INSTANCE_ID,
+  ErrorCode.UNSUPPORTED_ASSIGNOR,
+  ErrorCode.INVALID_REQUEST,
+  ErrorCode.INVALID_REGULAR_EXPRESSION,
+  ErrorCode.INVALID_GROUP_ID,
+  ErrorCode.GROUP_ID_NOT_FOUND,
+  ErrorCode.GROUP_MAX_SIZE_REACHED,
+])
+
+/**
+ * ShareGroupHeartbeat codes no rejoin can mend. Shorter than the KIP-848 list
+ * because a share member sends no instance id, assignor or regular
+ * expression, so their codes cannot come; INCONSISTENT_GROUP_PROTOCOL (the
+ * group id belongs to a group of another type) is named because, unlike the
+ * KIP-848 member, the share member retries every code it does not name.
+ */
+const FATAL_SHARE_HEARTBEAT_ERRORS: ReadonlySet<number> = new Set<number>([
+  ErrorCode.GROUP_ID_NOT_FOUND,
+  ErrorCode.GROUP_AUTHORIZATION_FAILED,
+  ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  ErrorCode.INVALID_REQUEST,
+  ErrorCode.GROUP_MAX_SIZE_REACHED,
+  ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+])
+
+/**
+ * The action for an epoch-based member's heartbeat that was answered with
+ * error code `outcome` (a number), or that failed outright with `outcome` (an
+ * error: no answer, or the coordinator look-up before it failed).
+ * `coordinatorLacksApi` is read only for an outright UnsupportedVersionError:
+ * the member knows its coordinator and that coordinator does not offer `api`
+ * at all (a broker without the protocol, rather than a version nobody shares).
+ *
+ * The two members differ where their protocols do: fencing costs a KIP-848
+ * member its partitions (they are someone else's now) while a share member
+ * keeps the records it holds until their locks expire; a KIP-848 member fails
+ * on what is neither retriable nor about the coordinator, while a share member
+ * fails only on the codes it names and otherwise looks the coordinator up again
+ * and retries, for answers and outright failures alike.
+ *
+ * @example
+ * ```ts
+ * epochHeartbeatAction('ConsumerGroupHeartbeat', ErrorCode.FENCED_MEMBER_EPOCH) // 'lose-and-rejoin'
+ * epochHeartbeatAction('ShareGroupHeartbeat', ErrorCode.FENCED_MEMBER_EPOCH) // 'rejoin'
+ * epochHeartbeatAction('ConsumerGroupHeartbeat', new RequestTimeoutError(...)) // 'find-coordinator'
+ * ```
+ */
+export function epochHeartbeatAction(api: EpochHeartbeatApi, outcome: number | RxKafkaError, coordinatorLacksApi = false): EpochHeartbeatAction {
+  if (typeof outcome !== 'number') {
+    if (outcome instanceof UnsupportedVersionError && coordinatorLacksApi) return 'not-enabled'
+    if (api === 'ShareGroupHeartbeat') return 'find-coordinator'
+    if (isCoordinatorError(outcome)) return 'find-coordinator'
+    return outcome.retriable ? 'retry' : 'fatal'
+  }
+  const code = outcome
+  if (code === 0) return 'continue'
+  if (code === ErrorCode.FENCED_MEMBER_EPOCH || code === ErrorCode.UNKNOWN_MEMBER_ID) return api === 'ConsumerGroupHeartbeat' ? 'lose-and-rejoin' : 'rejoin'
+  // An answer at all means the coordinator knows the API: this version of it has no such group (protocol off).
+  if (code === ErrorCode.UNSUPPORTED_VERSION) return 'not-enabled'
+  const info = errorCodeInfo(code)
+  switch (api) {
+    case 'ConsumerGroupHeartbeat':
+      if (FATAL_CONSUMER_HEARTBEAT_ERRORS.has(code)) return 'fatal'
+      if (info.findCoordinator) return 'find-coordinator'
+      return info.retriable ? 'retry' : 'fatal'
+    case 'ShareGroupHeartbeat':
+      return FATAL_SHARE_HEARTBEAT_ERRORS.has(code) ? 'fatal' : 'find-coordinator'
+  }
 }

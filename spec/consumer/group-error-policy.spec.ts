@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { ConnectionError, KafkaBrokerError, ProtocolDecodeError, RequestTimeoutError, brokerError, type RxKafkaError } from '../../lib/errors/index.js'
-import { asRetried, groupFailureAction, groupResponseAction, type GroupAction, type GroupApi, type GroupFailureSite } from '../../lib/consumer/group-error-policy.js'
+import { ConnectionError, KafkaBrokerError, ProtocolDecodeError, RequestTimeoutError, UnsupportedVersionError, brokerError, type RxKafkaError } from '../../lib/errors/index.js'
+import {
+  asRetried,
+  epochHeartbeatAction,
+  groupFailureAction,
+  groupResponseAction,
+  type EpochHeartbeatAction,
+  type EpochHeartbeatApi,
+  type GroupAction,
+  type GroupApi,
+  type GroupFailureSite,
+} from '../../lib/consumer/group-error-policy.js'
 import { ErrorCode } from '../../lib/protocol/error-codes.js'
 
 const C = ErrorCode
@@ -117,5 +127,90 @@ describe('the classic group error policy', () => {
     const loading = brokerError(C.COORDINATOR_LOAD_IN_PROGRESS, { api: 'JoinGroup', broker: 1 })
     expect(asRetried(loading)).toBe(loading)
     expect(asRetried(timeout)).toBe(timeout)
+  })
+})
+
+/**
+ * What the two epoch-based members did about their heartbeats before they shared the policy: the KIP-848
+ * member's heartbeatErrorAction and retryAfterError, the share member's onHeartbeat and retryLater. Every
+ * code a member named has a row, and so has each kind of other code as above.
+ */
+const CGH = 'ConsumerGroupHeartbeat'
+const SGH = 'ShareGroupHeartbeat'
+const epochAnswers: [EpochHeartbeatApi, string, number, EpochHeartbeatAction][] = [
+  [CGH, 'NONE', 0, 'continue'],
+  [CGH, 'FENCED_MEMBER_EPOCH', C.FENCED_MEMBER_EPOCH, 'lose-and-rejoin'],
+  [CGH, 'UNKNOWN_MEMBER_ID', C.UNKNOWN_MEMBER_ID, 'lose-and-rejoin'],
+  [CGH, 'UNSUPPORTED_VERSION', C.UNSUPPORTED_VERSION, 'not-enabled'],
+  [CGH, 'GROUP_AUTHORIZATION_FAILED', C.GROUP_AUTHORIZATION_FAILED, 'fatal'],
+  [CGH, 'TOPIC_AUTHORIZATION_FAILED', C.TOPIC_AUTHORIZATION_FAILED, 'fatal'],
+  [CGH, 'FENCED_INSTANCE_ID', C.FENCED_INSTANCE_ID, 'fatal'],
+  [CGH, 'UNRELEASED_INSTANCE_ID', C.UNRELEASED_INSTANCE_ID, 'fatal'],
+  [CGH, 'UNSUPPORTED_ASSIGNOR', C.UNSUPPORTED_ASSIGNOR, 'fatal'],
+  [CGH, 'INVALID_REQUEST', C.INVALID_REQUEST, 'fatal'],
+  [CGH, 'INVALID_REGULAR_EXPRESSION', C.INVALID_REGULAR_EXPRESSION, 'fatal'],
+  [CGH, 'INVALID_GROUP_ID', C.INVALID_GROUP_ID, 'fatal'],
+  [CGH, 'GROUP_ID_NOT_FOUND', C.GROUP_ID_NOT_FOUND, 'fatal'],
+  [CGH, 'GROUP_MAX_SIZE_REACHED', C.GROUP_MAX_SIZE_REACHED, 'fatal'],
+  // Not named, but neither retriable nor about the coordinator: fatal all the same.
+  [CGH, 'INCONSISTENT_GROUP_PROTOCOL', C.INCONSISTENT_GROUP_PROTOCOL, 'fatal'],
+  [CGH, 'NOT_COORDINATOR', C.NOT_COORDINATOR, 'find-coordinator'],
+  [CGH, 'COORDINATOR_NOT_AVAILABLE', C.COORDINATOR_NOT_AVAILABLE, 'find-coordinator'],
+  [CGH, 'COORDINATOR_LOAD_IN_PROGRESS', C.COORDINATOR_LOAD_IN_PROGRESS, 'retry'],
+  [CGH, 'UNKNOWN_SERVER_ERROR', C.UNKNOWN_SERVER_ERROR, 'fatal'],
+  [CGH, 'a code this client does not know', 9999, 'fatal'],
+
+  [SGH, 'NONE', 0, 'continue'],
+  // A share member keeps the records it holds across a rejoin: their locks decide, not the member epoch.
+  [SGH, 'FENCED_MEMBER_EPOCH', C.FENCED_MEMBER_EPOCH, 'rejoin'],
+  [SGH, 'UNKNOWN_MEMBER_ID', C.UNKNOWN_MEMBER_ID, 'rejoin'],
+  [SGH, 'UNSUPPORTED_VERSION', C.UNSUPPORTED_VERSION, 'not-enabled'],
+  [SGH, 'GROUP_ID_NOT_FOUND', C.GROUP_ID_NOT_FOUND, 'fatal'],
+  [SGH, 'GROUP_AUTHORIZATION_FAILED', C.GROUP_AUTHORIZATION_FAILED, 'fatal'],
+  [SGH, 'TOPIC_AUTHORIZATION_FAILED', C.TOPIC_AUTHORIZATION_FAILED, 'fatal'],
+  [SGH, 'INVALID_REQUEST', C.INVALID_REQUEST, 'fatal'],
+  [SGH, 'GROUP_MAX_SIZE_REACHED', C.GROUP_MAX_SIZE_REACHED, 'fatal'],
+  [SGH, 'INCONSISTENT_GROUP_PROTOCOL', C.INCONSISTENT_GROUP_PROTOCOL, 'fatal'],
+  // Every code the share member does not name is retried after a new coordinator look-up.
+  [SGH, 'FENCED_INSTANCE_ID', C.FENCED_INSTANCE_ID, 'find-coordinator'],
+  [SGH, 'INVALID_GROUP_ID', C.INVALID_GROUP_ID, 'find-coordinator'],
+  [SGH, 'NOT_COORDINATOR', C.NOT_COORDINATOR, 'find-coordinator'],
+  [SGH, 'COORDINATOR_NOT_AVAILABLE', C.COORDINATOR_NOT_AVAILABLE, 'find-coordinator'],
+  [SGH, 'COORDINATOR_LOAD_IN_PROGRESS', C.COORDINATOR_LOAD_IN_PROGRESS, 'find-coordinator'],
+  [SGH, 'UNKNOWN_SERVER_ERROR', C.UNKNOWN_SERVER_ERROR, 'find-coordinator'],
+  [SGH, 'a code this client does not know', 9999, 'find-coordinator'],
+]
+
+const unsupported = new UnsupportedVersionError('no usable version', { api: 'ConsumerGroupHeartbeat' })
+/** [api, what failed, the error, the coordinator is known and does not offer the API, action] */
+const epochFailures: [EpochHeartbeatApi, string, RxKafkaError, boolean, EpochHeartbeatAction][] = [
+  [CGH, 'a timeout', timeout, false, 'find-coordinator'],
+  [CGH, 'a dropped connection', dropped, false, 'find-coordinator'],
+  [CGH, 'NOT_COORDINATOR (the coordinator look-up)', brokerError(C.NOT_COORDINATOR), false, 'find-coordinator'],
+  [CGH, 'COORDINATOR_LOAD_IN_PROGRESS', brokerError(C.COORDINATOR_LOAD_IN_PROGRESS), false, 'retry'],
+  [CGH, 'GROUP_AUTHORIZATION_FAILED (the coordinator look-up)', brokerError(C.GROUP_AUTHORIZATION_FAILED), false, 'fatal'],
+  [CGH, 'an undecodable answer', undecodable, false, 'fatal'],
+  [CGH, 'UnsupportedVersion from a coordinator without the API', unsupported, true, 'not-enabled'],
+  // A version nobody shares (or topicRegex on v0) is not a broker without the protocol: it is fatal as it is.
+  [CGH, 'UnsupportedVersion from a coordinator with the API', unsupported, false, 'fatal'],
+  [CGH, 'a timeout, the API unknown', timeout, true, 'find-coordinator'],
+
+  // The share member retries every outright failure after a new coordinator look-up, unless the broker lacks share groups.
+  [SGH, 'a timeout', timeout, false, 'find-coordinator'],
+  [SGH, 'a dropped connection', dropped, false, 'find-coordinator'],
+  [SGH, 'COORDINATOR_LOAD_IN_PROGRESS', brokerError(C.COORDINATOR_LOAD_IN_PROGRESS), false, 'find-coordinator'],
+  [SGH, 'GROUP_AUTHORIZATION_FAILED (the coordinator look-up)', brokerError(C.GROUP_AUTHORIZATION_FAILED), false, 'find-coordinator'],
+  [SGH, 'an undecodable answer', undecodable, false, 'find-coordinator'],
+  [SGH, 'UnsupportedVersion from a coordinator without the API', unsupported, true, 'not-enabled'],
+  [SGH, 'UnsupportedVersion from a coordinator with the API', unsupported, false, 'find-coordinator'],
+]
+
+describe('the epoch-based members\' heartbeat error policy', () => {
+  it.each(epochAnswers)('%s answered %s (%i): %s', (api, _name, code, action) => {
+    expect(epochHeartbeatAction(api, code)).toBe(action)
+  })
+
+  it.each(epochFailures)('%s failed with %s (coordinator lacks the API: %s): %s', (api, _what, error, lacksApi, action) => {
+    expect(epochHeartbeatAction(api, error, lacksApi)).toBe(action)
   })
 })

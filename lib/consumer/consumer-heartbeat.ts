@@ -1,10 +1,11 @@
 /**
- * The ConsumerGroupHeartbeat requests of a KIP-848 member and what it makes
- * of an error: the pieces of the heartbeat that depend only on the member's
- * state passed in, kept apart from the member's timers and reconciliation.
+ * The ConsumerGroupHeartbeat requests of a KIP-848 member and the error for a
+ * broker without the protocol: the pieces of the heartbeat that depend only on
+ * the member's state passed in, kept apart from the member's timers and
+ * reconciliation. What the member does about an error is the group error
+ * policy's (group-error-policy.ts).
  */
-import { ConnectionError, KafkaBrokerError, RequestTimeoutError, UnsupportedVersionError, type RxKafkaError } from '../errors/index.js'
-import { ErrorCode } from '../protocol/error-codes.js'
+import { UnsupportedVersionError, type RxKafkaError } from '../errors/index.js'
 import type { ConsumerGroupHeartbeatRequest } from '../protocol/messages/ConsumerGroupHeartbeat.js'
 import type { ResolvedGroupOptions } from './consumer-options.js'
 
@@ -74,35 +75,6 @@ export function leaveRequest(version: number, group: ResolvedGroupOptions, membe
   }
 }
 
-/**
- * What a heartbeat answer's error code asks of the member: rejoin at epoch 0
- * (fenced or forgotten), fail (no rejoin can mend it; `not-enabled` is a
- * broker without the protocol), or retry with backoff.
- */
-export type HeartbeatErrorAction = 'rejoin' | 'not-enabled' | 'fatal' | 'retry'
-
-/** Heartbeat errors no rejoin can mend. */
-const FATAL_HEARTBEAT_ERRORS = new Set<number>([
-  ErrorCode.GROUP_AUTHORIZATION_FAILED,
-  ErrorCode.TOPIC_AUTHORIZATION_FAILED,
-  ErrorCode.FENCED_INSTANCE_ID,
-  ErrorCode.UNRELEASED_INSTANCE_ID,
-  ErrorCode.UNSUPPORTED_ASSIGNOR,
-  ErrorCode.INVALID_REQUEST,
-  ErrorCode.INVALID_REGULAR_EXPRESSION,
-  ErrorCode.INVALID_GROUP_ID,
-  ErrorCode.GROUP_ID_NOT_FOUND,
-  ErrorCode.GROUP_MAX_SIZE_REACHED,
-])
-
-/** The action for a non-zero error code of a ConsumerGroupHeartbeat answer. */
-export function heartbeatErrorAction(code: number): HeartbeatErrorAction {
-  if (code === ErrorCode.FENCED_MEMBER_EPOCH || code === ErrorCode.UNKNOWN_MEMBER_ID) return 'rejoin'
-  if (code === ErrorCode.UNSUPPORTED_VERSION) return 'not-enabled'
-  if (FATAL_HEARTBEAT_ERRORS.has(code)) return 'fatal'
-  return 'retry'
-}
-
 /** The broker has no consumer group protocol (older than Kafka 4.0, or `group.coordinator.rebalance.protocols` without `consumer`). */
 export function notEnabled(coordinator: number, cause: RxKafkaError): UnsupportedVersionError {
   return new UnsupportedVersionError(
@@ -114,10 +86,4 @@ export function notEnabled(coordinator: number, cause: RxKafkaError): Unsupporte
       hint: "use groupProtocol: 'classic' (the default) with this broker, or Apache Kafka 4.0 or newer whose group.coordinator.rebalance.protocols includes consumer",
     },
   )
-}
-
-/** Errors that a new coordinator look-up may mend (the coordinator moved, or its connection failed). */
-export function isCoordinatorError(e: RxKafkaError): boolean {
-  if (e instanceof KafkaBrokerError) return e.findCoordinator
-  return e instanceof ConnectionError || e instanceof RequestTimeoutError
 }

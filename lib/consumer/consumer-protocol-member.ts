@@ -14,12 +14,11 @@
 import { randomBytes } from 'node:crypto'
 import { Observable, Subscription, catchError, of, switchMap, take, timer, type Subscriber } from 'rxjs'
 import type { ClusterClient } from '../cluster/cluster-client.js'
-import { UnsupportedVersionError, brokerError } from '../errors/index.js'
-import { backoffDelay } from '../kit/backoff.js'
 import { ConsumerGroupHeartbeatApi, type ConsumerGroupHeartbeatResponse } from '../protocol/messages/ConsumerGroupHeartbeat.js'
-import { heartbeatErrorAction, heartbeatRequest, isCoordinatorError, JOIN_EPOCH, leaveRequest, notEnabled, type HeartbeatMember } from './consumer-heartbeat.js'
+import { heartbeatRequest, JOIN_EPOCH, leaveRequest, notEnabled, type HeartbeatMember } from './consumer-heartbeat.js'
 import type { ResolvedFetchOptions, ResolvedGroupOptions } from './consumer-options.js'
 import { startPositions, type StartPositionSteps } from './consumer-protocol-starts.js'
+import { EpochHeartbeatRetry } from './epoch-heartbeat-retry.js'
 import { asRxKafkaError, Fetcher } from './fetcher.js'
 import type { MemberChannels } from './group-events.js'
 import { memberDiagnostics, type GroupMemberDiagnostics } from './member-diagnostics.js'
@@ -64,7 +63,8 @@ export class ConsumerProtocolMember {
   private lastHeartbeatOk = 0
   private readonly reconciler: TargetReconciler
   private readonly commitTimer: CommitTimer
-  private backoffAttempt = 0
+  /** What the member does about a heartbeat's error (the error policy and the backoff). */
+  private readonly heartbeatErrors: EpochHeartbeatRetry
   private readonly topicNames = new Map<string, string>()
   private readonly sidechannel: SidechannelOffsets | undefined
   private readonly connectionKey: string
@@ -103,6 +103,21 @@ export class ConsumerProtocolMember {
       nonFatal: (error) => this.channels.error(asRxKafkaError(error)),
     }
     this.heartbeatMember = { group, memberId: this.memberId, rackId: fetch.rackId, epoch: () => this.memberEpoch, owned: () => this.ownedByTopicId() }
+    this.heartbeatErrors = new EpochHeartbeatRetry(client, 'ConsumerGroupHeartbeat', group.groupId, fetch.retryBackoffMs, {
+      stopped: () => this.state === 'stopped',
+      coordinator: () => this.coordinator,
+      report: (error) => this.channels.error(error),
+      fatal: (error) => this.fatal(error),
+      notEnabled,
+      rejoin: () => this.rejoin(),
+      sessionExpired: () => this.memberEpoch > 0 && this.client.scheduler.now() - this.lastHeartbeatOk > this.group.sessionTimeoutMs,
+      replaceNextHeartbeat: (next) => {
+        this.heartbeatTimer.unsubscribe()
+        this.heartbeatTimer = next()
+      },
+      findCoordinator: () => this.findCoordinator(),
+      heartbeat: () => this.sendHeartbeat(),
+    })
     this.startSteps = {
       starts: this.starts, scheduler: client.scheduler, retryBackoffMs: fetch.retryBackoffMs, lifetime: this.lifetime, lastCommitted: this.lastCommitted,
       coordinator: () => this.coordinator,
@@ -199,7 +214,7 @@ export class ConsumerProtocolMember {
         if (this.state === 'finding-coordinator') this.state = 'joining'
         this.sendHeartbeat()
       },
-      error: (error: unknown) => this.retryAfterError(error),
+      error: (error: unknown) => this.heartbeatErrors.failed(error),
     }))
   }
 
@@ -229,7 +244,7 @@ export class ConsumerProtocolMember {
         },
         error: (error: unknown) => {
           this.heartbeatInFlight = false
-          this.retryAfterError(error)
+          this.heartbeatErrors.failed(error)
         },
       }))
   }
@@ -259,7 +274,7 @@ export class ConsumerProtocolMember {
     if (this.state === 'stopped') return
     const code = response.errorCode
     if (code === 0) {
-      this.backoffAttempt = 0
+      this.heartbeatErrors.succeeded()
       this.lastHeartbeatOk = this.client.scheduler.now()
       this.memberEpoch = response.memberEpoch
       if (response.heartbeatIntervalMs > 0) this.heartbeatIntervalMs = response.heartbeatIntervalMs
@@ -269,21 +284,7 @@ export class ConsumerProtocolMember {
       this.scheduleHeartbeat()
       return
     }
-    const error = brokerError(code, { api: 'ConsumerGroupHeartbeat', broker: coordinator, errorMessage: response.errorMessage })
-    switch (heartbeatErrorAction(code)) {
-      case 'rejoin':
-        this.channels.error(error)
-        this.rejoin()
-        return
-      case 'not-enabled':
-        this.fatal(notEnabled(coordinator, error))
-        return
-      case 'fatal':
-        this.fatal(error)
-        return
-      case 'retry':
-        this.retryAfterError(error)
-    }
+    this.heartbeatErrors.answered(coordinator, code, response.errorMessage)
   }
 
   /** Fenced or forgotten: the partitions may be someone else's already, so they are dropped without a commit. */
@@ -293,35 +294,6 @@ export class ConsumerProtocolMember {
     this.memberEpoch = JOIN_EPOCH
     this.state = 'joining'
     this.sendHeartbeat()
-  }
-
-  private retryAfterError(error: unknown): void {
-    if (this.state === 'stopped') return
-    const e = asRxKafkaError(error)
-    if (e instanceof UnsupportedVersionError && this.coordinator !== undefined && this.client.versionFor(this.coordinator, ConsumerGroupHeartbeatApi) === undefined) {
-      this.fatal(notEnabled(this.coordinator, e))
-      return
-    }
-    if (!(isCoordinatorError(e) || e.retriable)) {
-      this.fatal(e)
-      return
-    }
-    this.channels.error(e)
-    if (this.memberEpoch > 0 && this.client.scheduler.now() - this.lastHeartbeatOk > this.group.sessionTimeoutMs) {
-      // The coordinator has surely dropped us by now: stop delivering partitions someone else may own.
-      this.rejoin()
-      return
-    }
-    const delay = backoffDelay(Math.min(this.backoffAttempt++, 6), { initialMs: this.fetch.retryBackoffMs, maxMs: 10_000, jitter: 0 })
-    this.heartbeatTimer.unsubscribe()
-    this.heartbeatTimer = timer(delay, this.client.scheduler).subscribe(() => {
-      if (isCoordinatorError(e)) {
-        this.client.invalidateCoordinator('group', this.group.groupId)
-        this.findCoordinator()
-      } else {
-        this.sendHeartbeat()
-      }
-    })
   }
 
   // ---- reconciliation ------------------------------------------------------

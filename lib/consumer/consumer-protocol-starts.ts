@@ -7,7 +7,7 @@
  */
 import { Subscription, timer, type SchedulerLike } from 'rxjs'
 import { asRxKafkaError } from './fetcher.js'
-import { isCoordinatorError } from './consumer-heartbeat.js'
+import { isCoordinatorError } from './group-error-policy.js'
 import { committedStarts, startSlots, type PartitionStartContext, type SlotStarted } from './partition-starts.js'
 import type { PartitionSlot } from './partition-stream.js'
 import type { RxKafkaError } from '../errors/index.js'

@@ -11,11 +11,10 @@ import { randomBytes } from 'node:crypto'
 import { Subscription, catchError, forkJoin, of, switchMap, take, timer, type Subscriber } from 'rxjs'
 import type { ClusterClient } from '../../cluster/cluster-client.js'
 import { partitionInfo } from '../../cluster/cluster-view.js'
-import { UnsupportedVersionError, brokerError, type RxKafkaError } from '../../errors/index.js'
-import { backoffDelay } from '../../kit/backoff.js'
-import { ErrorCode } from '../../protocol/error-codes.js'
+import { UnsupportedVersionError, type RxKafkaError } from '../../errors/index.js'
 import { MetadataApi } from '../../protocol/messages/Metadata.js'
 import { ShareGroupHeartbeatApi, type ShareGroupHeartbeatResponse } from '../../protocol/messages/ShareGroupHeartbeat.js'
+import { EpochHeartbeatRetry } from '../epoch-heartbeat-retry.js'
 import { asRxKafkaError } from '../fetcher.js'
 import { ShareFetchSession, type SharePartition, type ShareSessionOwner } from './share-fetch-session.js'
 import type { ResolvedShareGroupOptions } from './share-group-options.js'
@@ -36,7 +35,8 @@ export class ShareGroupMember implements ShareSessionOwner {
   private readonly assigned = new Map<string, { partition: SharePartition; session: ShareFetchSession | undefined }>()
   private readonly sessions = new Map<number, ShareFetchSession>()
   private readonly unsettled = new Set<DeliveredShareRecord>()
-  private failures = 0
+  /** What the member does about a heartbeat's error (the error policy and the backoff). */
+  private readonly heartbeatErrors: EpochHeartbeatRetry
   private stopped = false
   private readonly connectionKey: string
 
@@ -47,6 +47,25 @@ export class ShareGroupMember implements ShareSessionOwner {
     private readonly errors: (error: RxKafkaError) => void,
   ) {
     this.connectionKey = `share member ${++memberInstances} of ${options.groupId}`
+    this.heartbeatErrors = new EpochHeartbeatRetry(client, 'ShareGroupHeartbeat', options.groupId, options.retryBackoffMs, {
+      stopped: () => this.stopped,
+      coordinator: () => this.coordinator,
+      report: (error) => this.errors(error),
+      fatal: (error) => this.fatal(error),
+      notEnabled,
+      // Back in at epoch 0 with the same id; held records stay ours to settle until their locks expire.
+      rejoin: () => {
+        this.memberEpoch = 0
+        this.heartbeat()
+      },
+      sessionExpired: () => false,
+      replaceNextHeartbeat: (next) => {
+        this.heartbeatTimer.unsubscribe()
+        this.heartbeatTimer = next()
+      },
+      findCoordinator: () => this.findCoordinator(),
+      heartbeat: () => this.heartbeat(),
+    })
   }
 
   start(): void {
@@ -130,7 +149,7 @@ export class ShareGroupMember implements ShareSessionOwner {
         this.coordinator = nodeId
         this.heartbeat()
       },
-      error: (error: unknown) => this.retryLater(error),
+      error: (error: unknown) => this.heartbeatErrors.failed(error),
     }))
   }
 
@@ -153,50 +172,21 @@ export class ShareGroupMember implements ShareSessionOwner {
         },
         { timeoutMs: Math.max(this.heartbeatIntervalMs, 5_000), connectionKey: this.connectionKey },
       )
-      .subscribe({ next: (response) => this.onHeartbeat(coordinator, response), error: (error: unknown) => this.retryLater(error) }))
+      .subscribe({ next: (response) => this.onHeartbeat(coordinator, response), error: (error: unknown) => this.heartbeatErrors.failed(error) }))
   }
 
   private onHeartbeat(coordinator: number, response: ShareGroupHeartbeatResponse): void {
     if (this.stopped) return
     const code = response.errorCode
     if (code === 0) {
-      this.failures = 0
+      this.heartbeatErrors.succeeded()
       this.memberEpoch = response.memberEpoch
       if (response.heartbeatIntervalMs > 0) this.heartbeatIntervalMs = response.heartbeatIntervalMs
       if (response.assignment !== null) this.onAssignment(response.assignment.topicPartitions)
       this.heartbeatTimer = timer(this.heartbeatIntervalMs, this.client.scheduler).subscribe(() => this.heartbeat())
       return
     }
-    const error = brokerError(code, { api: 'ShareGroupHeartbeat', broker: coordinator, errorMessage: response.errorMessage })
-    if (code === ErrorCode.FENCED_MEMBER_EPOCH || code === ErrorCode.UNKNOWN_MEMBER_ID) {
-      // Back in at epoch 0 with the same id; held records stay ours to settle until their locks expire.
-      this.errors(error)
-      this.memberEpoch = 0
-      this.heartbeat()
-      return
-    }
-    if (code === ErrorCode.UNSUPPORTED_VERSION || code === ErrorCode.GROUP_ID_NOT_FOUND || code === ErrorCode.GROUP_AUTHORIZATION_FAILED
-      || code === ErrorCode.TOPIC_AUTHORIZATION_FAILED || code === ErrorCode.INVALID_REQUEST || code === ErrorCode.GROUP_MAX_SIZE_REACHED || code === ErrorCode.INCONSISTENT_GROUP_PROTOCOL) {
-      this.fatal(code === ErrorCode.UNSUPPORTED_VERSION ? notEnabled(coordinator, error) : error)
-      return
-    }
-    this.retryLater(error)
-  }
-
-  private retryLater(error: unknown): void {
-    if (this.stopped) return
-    const e = asRxKafkaError(error)
-    if (e instanceof UnsupportedVersionError && this.coordinator !== undefined && this.client.versionFor(this.coordinator, ShareGroupHeartbeatApi) === undefined) {
-      this.fatal(notEnabled(this.coordinator, e))
-      return
-    }
-    this.errors(e)
-    const delay = backoffDelay(Math.min(this.failures++, 6), { initialMs: this.options.retryBackoffMs, maxMs: 10_000, jitter: 0 })
-    this.heartbeatTimer.unsubscribe()
-    this.heartbeatTimer = timer(delay, this.client.scheduler).subscribe(() => {
-      this.client.invalidateCoordinator('group', this.options.groupId)
-      this.findCoordinator()
-    })
+    this.heartbeatErrors.answered(coordinator, code, response.errorMessage)
   }
 
   // ---- assignment ----------------------------------------------------------

@@ -199,11 +199,12 @@ const FATAL_CONSUMER_HEARTBEAT_ERRORS: ReadonlySet<number> = new Set<number>([
 ])
 
 /**
- * ShareGroupHeartbeat codes no rejoin can mend. Shorter than the KIP-848 list
- * because a share member sends no instance id, assignor or regular
- * expression, so their codes cannot come; INCONSISTENT_GROUP_PROTOCOL (the
- * group id belongs to a group of another type) is named because, unlike the
- * KIP-848 member, the share member retries every code it does not name.
+ * ShareGroupHeartbeat codes no rejoin can mend, though some are marked
+ * retriable (any other code neither retriable nor about the coordinator is
+ * fatal too). Shorter than the KIP-848 list because a share member sends no
+ * instance id, assignor or regular expression, so their codes cannot come;
+ * INCONSISTENT_GROUP_PROTOCOL is named: the group id belongs to a group of
+ * another type.
  */
 const FATAL_SHARE_HEARTBEAT_ERRORS: ReadonlySet<number> = new Set<number>([
   ErrorCode.GROUP_ID_NOT_FOUND,
@@ -224,10 +225,13 @@ const FATAL_SHARE_HEARTBEAT_ERRORS: ReadonlySet<number> = new Set<number>([
  *
  * The two members differ where their protocols do: fencing costs a KIP-848
  * member its partitions (they are someone else's now) while a share member
- * keeps the records it holds until their locks expire; a KIP-848 member fails
- * on what is neither retriable nor about the coordinator, while a share member
- * fails only on the codes it names and otherwise looks the coordinator up again
- * and retries, for answers and outright failures alike.
+ * keeps the records it holds until their locks expire; and a share member
+ * looks the coordinator up again before every retry (a KIP-848 member does so
+ * only for coordinator errors). Both fail on what is neither retriable nor
+ * about the coordinator: an authorization error, an undecodable answer, a code
+ * this client does not know. (Until stop 26 the share member retried those
+ * for ever, reporting each on `errors$`; a member that cannot mend an error
+ * now fails with it, as the KIP-848 and classic members do.)
  *
  * @example
  * ```ts
@@ -239,9 +243,9 @@ const FATAL_SHARE_HEARTBEAT_ERRORS: ReadonlySet<number> = new Set<number>([
 export function epochHeartbeatAction(api: EpochHeartbeatApi, outcome: number | RxKafkaError, coordinatorLacksApi = false): EpochHeartbeatAction {
   if (typeof outcome !== 'number') {
     if (outcome instanceof UnsupportedVersionError && coordinatorLacksApi) return 'not-enabled'
-    if (api === 'ShareGroupHeartbeat') return 'find-coordinator'
     if (isCoordinatorError(outcome)) return 'find-coordinator'
-    return outcome.retriable ? 'retry' : 'fatal'
+    if (!outcome.retriable) return 'fatal'
+    return api === 'ShareGroupHeartbeat' ? 'find-coordinator' : 'retry'
   }
   const code = outcome
   if (code === 0) return 'continue'
@@ -255,6 +259,7 @@ export function epochHeartbeatAction(api: EpochHeartbeatApi, outcome: number | R
       if (info.findCoordinator) return 'find-coordinator'
       return info.retriable ? 'retry' : 'fatal'
     case 'ShareGroupHeartbeat':
-      return FATAL_SHARE_HEARTBEAT_ERRORS.has(code) ? 'fatal' : 'find-coordinator'
+      if (FATAL_SHARE_HEARTBEAT_ERRORS.has(code)) return 'fatal'
+      return info.findCoordinator || info.retriable ? 'find-coordinator' : 'fatal'
   }
 }

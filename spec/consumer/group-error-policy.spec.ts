@@ -171,14 +171,16 @@ const epochAnswers: [EpochHeartbeatApi, string, number, EpochHeartbeatAction][] 
   [SGH, 'INVALID_REQUEST', C.INVALID_REQUEST, 'fatal'],
   [SGH, 'GROUP_MAX_SIZE_REACHED', C.GROUP_MAX_SIZE_REACHED, 'fatal'],
   [SGH, 'INCONSISTENT_GROUP_PROTOCOL', C.INCONSISTENT_GROUP_PROTOCOL, 'fatal'],
-  // Every code the share member does not name is retried after a new coordinator look-up.
-  [SGH, 'FENCED_INSTANCE_ID', C.FENCED_INSTANCE_ID, 'find-coordinator'],
-  [SGH, 'INVALID_GROUP_ID', C.INVALID_GROUP_ID, 'find-coordinator'],
+  // A code it does not name that is neither retriable nor about the coordinator fails it, as it does the KIP-848 member
+  // (until stop 26 the share member retried those for ever).
+  [SGH, 'FENCED_INSTANCE_ID', C.FENCED_INSTANCE_ID, 'fatal'],
+  [SGH, 'INVALID_GROUP_ID', C.INVALID_GROUP_ID, 'fatal'],
+  // What may pass is retried after a new coordinator look-up.
   [SGH, 'NOT_COORDINATOR', C.NOT_COORDINATOR, 'find-coordinator'],
   [SGH, 'COORDINATOR_NOT_AVAILABLE', C.COORDINATOR_NOT_AVAILABLE, 'find-coordinator'],
   [SGH, 'COORDINATOR_LOAD_IN_PROGRESS', C.COORDINATOR_LOAD_IN_PROGRESS, 'find-coordinator'],
-  [SGH, 'UNKNOWN_SERVER_ERROR', C.UNKNOWN_SERVER_ERROR, 'find-coordinator'],
-  [SGH, 'a code this client does not know', 9999, 'find-coordinator'],
+  [SGH, 'UNKNOWN_SERVER_ERROR', C.UNKNOWN_SERVER_ERROR, 'fatal'],
+  [SGH, 'a code this client does not know', 9999, 'fatal'],
 ]
 
 const unsupported = new UnsupportedVersionError('no usable version', { api: 'ConsumerGroupHeartbeat' })
@@ -195,14 +197,14 @@ const epochFailures: [EpochHeartbeatApi, string, RxKafkaError, boolean, EpochHea
   [CGH, 'UnsupportedVersion from a coordinator with the API', unsupported, false, 'fatal'],
   [CGH, 'a timeout, the API unknown', timeout, true, 'find-coordinator'],
 
-  // The share member retries every outright failure after a new coordinator look-up, unless the broker lacks share groups.
+  // The share member retries an outright failure that may pass after a new coordinator look-up; what cannot pass fails it.
   [SGH, 'a timeout', timeout, false, 'find-coordinator'],
   [SGH, 'a dropped connection', dropped, false, 'find-coordinator'],
   [SGH, 'COORDINATOR_LOAD_IN_PROGRESS', brokerError(C.COORDINATOR_LOAD_IN_PROGRESS), false, 'find-coordinator'],
-  [SGH, 'GROUP_AUTHORIZATION_FAILED (the coordinator look-up)', brokerError(C.GROUP_AUTHORIZATION_FAILED), false, 'find-coordinator'],
-  [SGH, 'an undecodable answer', undecodable, false, 'find-coordinator'],
+  [SGH, 'GROUP_AUTHORIZATION_FAILED (the coordinator look-up)', brokerError(C.GROUP_AUTHORIZATION_FAILED), false, 'fatal'],
+  [SGH, 'an undecodable answer', undecodable, false, 'fatal'],
   [SGH, 'UnsupportedVersion from a coordinator without the API', unsupported, true, 'not-enabled'],
-  [SGH, 'UnsupportedVersion from a coordinator with the API', unsupported, false, 'find-coordinator'],
+  [SGH, 'UnsupportedVersion from a coordinator with the API', unsupported, false, 'fatal'],
 ]
 
 describe('the epoch-based members\' heartbeat error policy', () => {

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { consumeShareGroup, type ShareRecord } from '../../lib/consumer/index.js'
-import { ConsumerOptionError, UnsupportedVersionError } from '../../lib/errors/index.js'
+import { ConsumerOptionError, KafkaBrokerError, UnsupportedVersionError } from '../../lib/errors/index.js'
 import { RecordBatchBuilder } from '../../lib/protocol/records/record-batch-builder.js'
 import { ScriptedCluster } from '../support/scripted-cluster.js'
 
@@ -111,6 +111,22 @@ describe('consumeShareGroup (scripted broker, virtual time)', () => {
     cluster.advance(0)
     expect(fetches[1]!.acks).toEqual([{ firstOffset: 0n, lastOffset: 0n, acknowledgeTypes: [1] }, { firstOffset: 1n, lastOffset: 1n, acknowledgeTypes: [2] }])
     subscription.unsubscribe()
+  })
+
+  it('a heartbeat error no retry can mend (a code neither retriable nor about the coordinator) fails the stream with it, after one heartbeat', () => {
+    const { cluster } = shareBroker([])
+    let heartbeats = 0
+    cluster.handlers.ShareGroupHeartbeat = () => {
+      heartbeats++
+      return { errorCode: 9999, errorMessage: 'what is this', memberId: '', memberEpoch: 0, heartbeatIntervalMs: 1_000, assignment: null }
+    }
+    let fatal: unknown
+    consumeShareGroup({ client: cluster, groupId: 'q', topics: ['t'] }).subscribe({ error: (e: unknown) => (fatal = e) })
+    cluster.advance(60_000)
+    // Until stop 26 it looked the coordinator up again and heartbeated for ever, each failure only reported.
+    expect(heartbeats).toBe(1)
+    expect(fatal).toBeInstanceOf(KafkaBrokerError)
+    expect((fatal as KafkaBrokerError).errorCode).toBe(9999)
   })
 
   it('a broker without share groups: the stream errors with UNSUPPORTED_VERSION saying what to do; bad options are refused', () => {

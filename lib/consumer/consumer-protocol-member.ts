@@ -291,6 +291,8 @@ export class ConsumerProtocolMember {
   private rejoin(): void {
     this.reconciler.cancel()
     for (const s of [...this.slots.values()]) this.dropSlot(s)
+    // A member on its way out joins nothing: its stop still leaves, and its final commit (of partitions it no longer owns) fails.
+    if (this.stopper.begun) return
     this.memberEpoch = JOIN_EPOCH
     this.state = 'joining'
     this.sendHeartbeat()

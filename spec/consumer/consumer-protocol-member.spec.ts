@@ -222,6 +222,30 @@ describe('the consumer-protocol member (scripted coordinator, virtual time)', ()
     expect(m.completed()).toBe(true)
   })
 
+  it('fenced while it drains: it drops its partitions and joins nothing again; the stop still leaves, and rejects (the commit is refused)', async () => {
+    const c = coordinator(1, 0n)
+    withLog(c, ['a', 'b', 'c'])
+    c.next.push({ epoch: 4, partitions: [0] })
+    const m = reader(c)
+    c.cluster.advance(10)
+    expect(m.messages).toHaveLength(3)
+    m.messages[0]!.done()
+    // The coordinator fences the member at its next heartbeat, and refuses a commit at the old epoch from then on.
+    c.next.push({ epoch: 4, errorCode: FENCED_MEMBER_EPOCH })
+    c.cluster.handlers.OffsetCommit = (body: { topics: { name: string; partitions: { partitionIndex: number }[] }[] }) => ({
+      topics: body.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: FENCED_MEMBER_EPOCH })) })),
+    })
+    const stop = m.group.stop({ drainTimeoutMs: 5_000 }).then(() => undefined, (e: unknown) => e)
+    c.cluster.advance(6_000)
+    const failure = await stop
+    expect(failure).toBeInstanceOf(KafkaBrokerError)
+    expect((failure as KafkaBrokerError).errorCode).toBe(FENCED_MEMBER_EPOCH)
+    // No join heartbeat (epoch 0) after the first: the fenced member that is leaving only leaves (epoch -1).
+    expect(heartbeats(c).map((h) => h.memberEpoch).filter((e) => e <= 0)).toEqual([0, -1])
+    expect(m.completed()).toBe(true)
+    expect(c.cluster.pendingTimers()).toBe(0)
+  })
+
   it('the final commit is retried after a coordinator error, at the coordinator looked up again', async () => {
     const c = coordinator(1, 0n)
     c.next.push({ epoch: 4, partitions: [0] })

@@ -167,14 +167,9 @@ export class ConsumerProtocolMember {
   }
 
   /**
-   * Leaves the group without losing work (member-stop.ts), as the classic
-   * member does: stop fetching, (with `drainMs` > 0) wait up to that long for
-   * delivered messages to be done, commit what is done with the member epoch
-   * (retried), complete the substreams and the member's stream, and send the
-   * leave heartbeat (a static member says it will be back). Resolves when the
-   * coordinator has the commit and the leave; rejects with the final commit's
-   * error (also reported on `errors$`), after the rest of the stop has run.
-   * Idempotent; the client's `close()` runs it and waits for it.
+   * The graceful stop of member-stop.ts, as the classic member's; the commit
+   * carries the member epoch and the leave is the leave heartbeat (epoch -1,
+   * or -2 for a static member, which says it will be back).
    */
   stop(drainMs = 0): Promise<void> {
     return this.stopper.stop(drainMs)

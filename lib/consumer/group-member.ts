@@ -158,14 +158,10 @@ export class GroupMember {
   }
 
   /**
-   * Leaves the group without losing work (member-stop.ts): stop fetching,
-   * (with `drainMs` > 0) wait up to that long for delivered messages to be
-   * done, commit what is done (retried), complete the substreams and the
-   * member's stream, and send LeaveGroup (static members stay, as KIP-345
-   * intends). Resolves when the coordinator has the commit and the leave;
-   * rejects with the final commit's error (also reported on `errors$`), after
-   * the rest of the stop has run. Idempotent: every call gets the same
-   * promise. `close()` of the client runs it and waits for it.
+   * The graceful stop of member-stop.ts (drain up to `drainMs`, the retried
+   * final commit, the hand-over, the leave), whose leave here is LeaveGroup:
+   * a static member sends none and keeps its partitions until its session
+   * times out, as KIP-345 intends.
    */
   stop(drainMs = 0): Promise<void> {
     return this.stopper.stop(drainMs)
